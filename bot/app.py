@@ -1,0 +1,125 @@
+"""The composition root: builds the Telegram Application and registers every flow's handlers.
+The only module in `bot/` that knows `handlers/`."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import signal
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
+from telegram.ext import Application, ApplicationBuilder, CallbackContext, Defaults
+from telegram.request import BaseRequest, HTTPXRequest
+
+from bot.catalogue import LANGUAGES, Catalogue
+from bot.clock import SystemClock
+from bot.config import Settings
+from bot.core import Core
+from bot.services import Services
+from bot.update_order import PerChatUpdateProcessor
+from handlers import forms, language, my_reports, report, start
+from handlers import help as help_flow
+from handlers.common import core_of, core_of_application, install_core, send_screen
+from handlers.errors import on_error
+from storage import meta
+from storage.db import Database
+
+log = logging.getLogger(__name__)
+COMMANDS = ("report", "my", "help", "cancel", "lang", "start")
+DRAFT_SWEEP_EVERY = dt.timedelta(hours=1)
+
+
+def build_application(
+    core: Core,
+    token: str,
+    request: BaseRequest | None = None,
+    updates_request: BaseRequest | None = None,
+) -> Application:
+    root = core.services.settings.api_root
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(f"{root}/bot")
+        .base_file_url(f"{root}/file/bot")
+        .concurrent_updates(PerChatUpdateProcessor())
+        .defaults(Defaults(tzinfo=core.services.settings.zone))
+    )
+    builder = builder.request(request or HTTPXRequest(connection_pool_size=64))
+    builder = builder.get_updates_request(updates_request or HTTPXRequest())
+    application = builder.build()
+    install_core(application, core)
+    catalogue = core.services.catalogue
+    for group in (
+        start.handlers(),
+        report.handlers(catalogue),
+        my_reports.handlers(catalogue),
+        help_flow.handlers(catalogue),
+        language.handlers(),
+        forms.handlers(),
+    ):
+        application.add_handlers(group)
+    application.add_error_handler(on_error)
+    if application.job_queue is not None:
+        application.job_queue.run_repeating(_sweep_drafts, interval=DRAFT_SWEEP_EVERY,
+                                            first=0, name="sweep-drafts")
+    return application
+
+
+async def _introduce(application: Application) -> None:
+    """Remembers the bot's username (the CLI prints invite links with it) and sets the command
+    menu, in Vietnamese by default and in English for English clients."""
+    core = core_of_application(application)
+    core.services.bot_username = application.bot.username
+    async with core.services.db.transaction() as tx:
+        await meta.put(tx, "bot_username", application.bot.username)
+    for lang in LANGUAGES:
+        t = core.services.texts(lang)
+        commands = [BotCommand(c, t.plain(f"command.{c}")) for c in COMMANDS]
+        await application.bot.set_my_commands(
+            commands, scope=BotCommandScopeAllPrivateChats(),
+            language_code=None if lang == "vi" else lang,
+        )
+
+
+@asynccontextmanager
+async def running(application: Application) -> AsyncIterator[Application]:
+    """The bot polling for updates until the block ends."""
+    async with application:
+        await _introduce(application)
+        await application.start()
+        updater = application.updater
+        if updater is None:
+            raise RuntimeError("the application was built without an updater")
+        await updater.start_polling(
+            timeout=core_of_application(application).services.settings.poll_timeout,
+            allowed_updates=Update.ALL_TYPES,
+        )
+        try:
+            yield application
+        finally:
+            await updater.stop()
+            await application.stop()
+
+
+async def serve(settings: Settings, token: str) -> None:
+    """`lantoa run`: until SIGINT or SIGTERM."""
+    db = await Database.open(settings.database)
+    try:
+        core = Core.build(Services(settings, db, Catalogue.load(), SystemClock()))
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signal_number in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signal_number, stop.set)
+        async with running(build_application(core, token)):
+            log.info("Lan Tỏa is running")
+            await stop.wait()
+    finally:
+        await db.close()
+
+
+async def _sweep_drafts(context: CallbackContext) -> None:
+    for chat_id, screen in await core_of(context).conversations.expire_stale():
+        await send_screen(context, chat_id, screen)

@@ -1,0 +1,104 @@
+"""Settings: config.toml (committed, no secrets) overridden by LANTOA_* environment variables."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import AnyHttpUrl, BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+CONFIG_ENV = "LANTOA_CONFIG"
+DEFAULT_FIELDS = (
+    "Kinh tế", "Văn hóa", "Xã hội", "An sinh xã hội, giảm nghèo", "Quốc phòng – an ninh",
+    "Xây dựng Đảng, hệ thống chính trị", "Môi trường", "Khác",
+)
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message names it in one line."""
+
+
+class ReportSettings(BaseModel):
+    fields: list[str] = Field(default_factory=lambda: list(DEFAULT_FIELDS), min_length=1)
+    max_photos: int = Field(5, ge=0, le=10)
+    max_age_days: int = Field(365, ge=1)
+    description_min: int = Field(10, ge=1)
+    description_max: int = Field(2000, le=3500)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="LANTOA_", extra="ignore")
+
+    bot_token: SecretStr | None = None
+    database: Path = Path("data/lantoa.sqlite3")
+    bot_api_url: AnyHttpUrl = AnyHttpUrl("https://api.telegram.org")
+    timezone: str = "Asia/Ho_Chi_Minh"
+    draft_ttl_days: int = Field(7, ge=1)
+    album_wait_seconds: float = Field(1.0, ge=0, le=10)
+    invite_days: int = Field(7, ge=1)
+    poll_timeout: int = Field(30, ge=0, le=50)
+    bot_username: str | None = None
+    report: ReportSettings = Field(default_factory=ReportSettings)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def api_root(self) -> str:
+        return str(self.bot_api_url).rstrip("/")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=config_path()),
+        )
+
+
+def config_path() -> Path:
+    return Path(os.environ.get(CONFIG_ENV, "config.toml"))
+
+
+def _setting_name(location: tuple) -> str:
+    if len(location) == 1 and location[0] in Settings.model_fields:
+        return f"LANTOA_{str(location[0]).upper()} ({location[0]})"
+    return ".".join(str(part) for part in location)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Reads the settings or raises ConfigError with one line naming the bad setting."""
+    path = config_path()
+    if CONFIG_ENV in os.environ and not path.is_file():
+        raise ConfigError(f"{CONFIG_ENV}: không tìm thấy tệp cấu hình {path}")
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        first = error.errors()[0]
+        raise ConfigError(f"{_setting_name(first['loc'])}: {first['msg']}") from None
+    except (OSError, ValueError) as error:
+        raise ConfigError(f"{path}: {error}") from None

@@ -1,0 +1,40 @@
+"""Button data for form steps: `f:<draft id>:<step>:<verb>:<arg>`, well under Telegram's
+64 bytes. The step is a field's position (or `s` for the summary) so that a press from an old
+message can be told apart from one on the current step."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.forms.engine import SUMMARY, ButtonInput
+from bot.forms.spec import Form
+
+PREFIX = "f"
+
+
+@dataclass(frozen=True)
+class FormPress:
+    draft_id: int
+    step: str
+    verb: str
+    arg: str
+
+
+def encode(form: Form, draft_id: int, step: str, verb: str, arg: str = "") -> str:
+    token = "s" if step == SUMMARY else str(form.index_of(step))
+    return f"{PREFIX}:{draft_id}:{token}:{verb}:{arg}"
+
+
+def decode(data: str) -> FormPress | None:
+    parts = data.split(":")
+    if len(parts) != 5 or parts[0] != PREFIX or not parts[1].isdigit():
+        return None
+    return FormPress(int(parts[1]), parts[2], parts[3], parts[4])
+
+
+def to_input(form: Form, press: FormPress) -> ButtonInput | None:
+    if press.step == "s":
+        return ButtonInput(SUMMARY, press.verb, press.arg)
+    if not press.step.isdigit() or int(press.step) >= len(form.fields):
+        return None
+    return ButtonInput(form.fields[int(press.step)].name, press.verb, press.arg)

@@ -1,0 +1,395 @@
+"""Runs any `Form`: applies one input to a draft's state and says what happened.
+
+Pure: no clock, no database, no messenger. The caller supplies a `FormContext` (today, the
+choices on offer) and persists the returned state.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel
+from pydantic import Field as ModelField
+
+from bot.forms.spec import Field, FieldType, Form
+from bot.parsing.dates import DateProblem, parse_date
+from bot.parsing.money import parse_money
+from bot.parsing.numbers import parse_whole_number
+from bot.parsing.text import fold, normalize, normalize_multiline
+
+SUMMARY = "summary"
+MAX_MONEY = 1_000_000_000_000
+
+
+class DraftState(BaseModel):
+    """Everything about a form in progress; stored as JSON in the draft."""
+
+    step: str
+    answers: dict[str, Any] = ModelField(default_factory=dict)
+    pending: Any = None
+    from_summary: bool = False
+    retyping: bool = False
+    target: int | None = None
+    extra: dict[str, Any] = ModelField(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Choice:
+    key: str  # short token carried in button data
+    value: Any  # what is stored
+    label: str
+
+
+@dataclass(frozen=True)
+class FormContext:
+    today: dt.date
+    choices: Mapping[str, tuple[Choice, ...]] = field(default_factory=dict)
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    allow_location: bool = True
+    max_age_days: int = 365
+
+    def choices_for(self, spec: Field) -> tuple[Choice, ...]:
+        if spec.type is FieldType.YES_NO:
+            return (Choice("1", True, "yes"), Choice("0", False, "no"))
+        return tuple(self.choices.get(spec.source or "", ()))
+
+
+@dataclass(frozen=True)
+class TextInput:
+    text: str
+
+
+@dataclass(frozen=True)
+class LocationInput:
+    latitude: float
+    longitude: float
+
+
+@dataclass(frozen=True)
+class PhotoInput:
+    file_id: str
+    file_unique_id: str
+
+
+@dataclass(frozen=True)
+class ButtonInput:
+    step: str
+    verb: str
+    arg: str = ""
+
+
+@dataclass(frozen=True)
+class OtherInput:
+    """A sticker, voice note, contact or anything else a form cannot take."""
+
+    kind: str
+
+
+Input = TextInput | LocationInput | PhotoInput | ButtonInput | OtherInput
+
+
+class Event(StrEnum):
+    MOVED = "moved"  # the step changed: show the new one
+    STAYED = "stayed"  # same step, new look (a toggle, a date to confirm)
+    PHOTO_ADDED = "photo_added"
+    REJECTED = "rejected"  # see `problem`
+    SUBMIT = "submit"
+    CANCEL = "cancel"
+
+
+@dataclass(frozen=True)
+class Problem:
+    key: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    state: DraftState
+    event: Event
+    problem: Problem | None = None
+
+
+class Rejected(Exception):
+    def __init__(self, key: str, **params: Any) -> None:
+        super().__init__(key)
+        self.problem = Problem(key, params)
+
+
+def applicable(form: Form, ctx: FormContext) -> list[Field]:
+    """The fields this person will be asked, e.g. no model step when there is no model."""
+    return [
+        f for f in form.fields
+        if not (f.source and not ctx.choices_for(f))
+    ]
+
+
+def start(form: Form, ctx: FormContext, **extra: Any) -> DraftState:
+    return DraftState(step=applicable(form, ctx)[0].name, extra=extra)
+
+
+def start_at_summary(form: Form, answers: dict[str, Any], target: int) -> DraftState:
+    """A correction of an existing record: everything pre-filled, the summary first."""
+    return DraftState(step=SUMMARY, answers=answers, target=target)
+
+
+def missing_required(form: Form, state: DraftState, ctx: FormContext) -> Field | None:
+    for spec in applicable(form, ctx):
+        if spec.required and state.answers.get(spec.name) in (None, [], ""):
+            return spec
+    return None
+
+
+def apply(form: Form, state: DraftState, ctx: FormContext, given: Input) -> Outcome:
+    try:
+        if isinstance(given, ButtonInput):
+            return _press(form, state, ctx, given)
+        if state.step == SUMMARY:
+            raise Rejected("form.problem.use_buttons")
+        spec = form.field(state.step)
+        if isinstance(given, PhotoInput):
+            return _add_photo(spec, state, given)
+        if isinstance(given, OtherInput):
+            raise Rejected("form.problem.unexpected")
+        return _answer_typed(form, spec, state, ctx, given)
+    except Rejected as rejected:
+        return Outcome(state, Event.REJECTED, rejected.problem)
+
+
+def _press(form: Form, state: DraftState, ctx: FormContext, press: ButtonInput) -> Outcome:
+    if press.step != state.step:
+        raise Rejected("form.problem.old_button")
+    if press.verb == "cancel":
+        return Outcome(state, Event.CANCEL)
+    if state.step == SUMMARY:
+        return _press_on_summary(form, state, ctx, press)
+    spec = form.field(state.step)
+    if press.verb == "back":
+        if state.pending is not None or state.retyping:
+            return Outcome(state.model_copy(update={"pending": None, "retyping": False}),
+                           Event.STAYED)
+        return _go_back(form, state, ctx)
+    if press.verb == "skip":
+        if spec.required:
+            raise Rejected("form.problem.required")
+        answers = {k: v for k, v in state.answers.items() if k != spec.name}
+        return _advance(form, state.model_copy(update={"answers": answers}), ctx)
+    if press.verb == "ok":
+        return _confirm(form, spec, state, ctx)
+    if press.verb == "retype" and spec.has_default:
+        return Outcome(state.model_copy(update={"retyping": True}), Event.STAYED)
+    if press.verb == "pick":
+        return _pick(form, spec, state, ctx, press.arg)
+    if press.verb == "tog" and spec.type.multi_choice:
+        return _toggle(spec, state, ctx, press.arg)
+    if press.verb == "done" and (spec.type.multi_choice or spec.type is FieldType.PHOTOS):
+        if spec.required and not state.answers.get(spec.name):
+            raise Rejected("form.problem.required")
+        return _advance(form, state, ctx)
+    raise Rejected("form.problem.old_button")
+
+
+def _press_on_summary(
+    form: Form, state: DraftState, ctx: FormContext, press: ButtonInput
+) -> Outcome:
+    if press.verb == "send":
+        missing = missing_required(form, state, ctx)
+        if missing is not None:
+            moved = state.model_copy(update={"step": missing.name, "from_summary": True})
+            return Outcome(moved, Event.MOVED, Problem("form.problem.required"))
+        return Outcome(state, Event.SUBMIT)
+    if press.verb == "edit":
+        names = {f.name for f in applicable(form, ctx)}
+        if press.arg not in names:
+            raise Rejected("form.problem.old_button")
+        return Outcome(state.model_copy(update={"step": press.arg, "from_summary": True}),
+                       Event.MOVED)
+    if press.verb == "back":
+        return _go_back(form, state, ctx)
+    raise Rejected("form.problem.old_button")
+
+
+def _go_back(form: Form, state: DraftState, ctx: FormContext) -> Outcome:
+    names = [f.name for f in applicable(form, ctx)]
+    if state.from_summary:
+        target = SUMMARY
+    elif state.step == SUMMARY:
+        target = names[-1]
+    else:
+        position = names.index(state.step) if state.step in names else 0
+        if position == 0:
+            raise Rejected("form.problem.first_step")
+        target = names[position - 1]
+    update = {"step": target, "from_summary": False, "pending": None, "retyping": False}
+    return Outcome(state.model_copy(update=update), Event.MOVED)
+
+
+def _advance(form: Form, state: DraftState, ctx: FormContext) -> Outcome:
+    names = [f.name for f in applicable(form, ctx)]
+    reset = {"pending": None, "retyping": False, "from_summary": False}
+    if not state.from_summary and state.step in names[:-1]:
+        target = names[names.index(state.step) + 1]
+        return Outcome(state.model_copy(update={**reset, "step": target}), Event.MOVED)
+    if not form.summary:
+        return Outcome(state.model_copy(update=reset), Event.SUBMIT)
+    return Outcome(state.model_copy(update={**reset, "step": SUMMARY}), Event.MOVED)
+
+
+def _store(form: Form, state: DraftState, ctx: FormContext, name: str, value: Any) -> Outcome:
+    answers = {**state.answers, name: value}
+    return _advance(form, state.model_copy(update={"answers": answers}), ctx)
+
+
+def _confirm(form: Form, spec: Field, state: DraftState, ctx: FormContext) -> Outcome:
+    if state.pending is not None:
+        return _store(form, state, ctx, spec.name, state.pending)
+    default = ctx.defaults.get(spec.name)
+    if spec.has_default and default:
+        return _store(form, state, ctx, spec.name, _check_text(spec, str(default)))
+    raise Rejected("form.problem.old_button")
+
+
+def _pick(form: Form, spec: Field, state: DraftState, ctx: FormContext, key: str) -> Outcome:
+    if spec.type is FieldType.DATE:
+        try:
+            picked = dt.datetime.strptime(key, "%Y%m%d").date()
+        except ValueError:
+            raise Rejected("form.problem.old_button") from None
+        return _store(form, state, ctx, spec.name, _check_date(picked, ctx).isoformat())
+    if not spec.type.single_choice:
+        raise Rejected("form.problem.old_button")
+    choice = _choice_by_key(spec, ctx, key)
+    return _store(form, state, ctx, spec.name, choice.value)
+
+
+def _choice_by_key(spec: Field, ctx: FormContext, key: str) -> Choice:
+    for choice in ctx.choices_for(spec):
+        if choice.key == key:
+            return choice
+    # Button data comes from the client: a key we did not offer is refused, not trusted.
+    raise Rejected("form.problem.old_button")
+
+
+def _toggle(spec: Field, state: DraftState, ctx: FormContext, key: str) -> Outcome:
+    choice = _choice_by_key(spec, ctx, key)
+    chosen = list(state.answers.get(spec.name) or [])
+    if choice.value in chosen:
+        chosen.remove(choice.value)
+    else:
+        chosen.append(choice.value)
+    answers = {**state.answers, spec.name: chosen}
+    return Outcome(state.model_copy(update={"answers": answers}), Event.STAYED)
+
+
+def _add_photo(spec: Field, state: DraftState, photo: PhotoInput) -> Outcome:
+    if spec.type is not FieldType.PHOTOS:
+        raise Rejected("form.problem.unexpected")
+    photos = list(state.answers.get(spec.name) or [])
+    limit = spec.max or 10
+    if len(photos) >= limit:
+        raise Rejected("form.problem.too_many_photos", max=limit)
+    if any(p["file_unique_id"] == photo.file_unique_id for p in photos):
+        return Outcome(state, Event.PHOTO_ADDED)
+    photos.append({"file_id": photo.file_id, "file_unique_id": photo.file_unique_id})
+    answers = {**state.answers, spec.name: photos}
+    return Outcome(state.model_copy(update={"answers": answers}), Event.PHOTO_ADDED)
+
+
+def _answer_typed(
+    form: Form, spec: Field, state: DraftState, ctx: FormContext, given: TextInput | LocationInput
+) -> Outcome:
+    if isinstance(given, LocationInput):
+        if spec.type is not FieldType.PLACE:
+            raise Rejected("form.problem.unexpected")
+        if not ctx.allow_location:
+            raise Rejected("form.problem.no_locations")
+        value = {"latitude": given.latitude, "longitude": given.longitude}
+        return _store(form, state, ctx, spec.name, value)
+    text = given.text
+    if not fold(text):
+        raise Rejected("form.problem.empty")
+    if spec.type.multi_choice:
+        return _toggle(spec, state, ctx, _match_choice(spec, ctx, text).key)
+    if spec.type.single_choice:
+        return _store(form, state, ctx, spec.name, _match_choice(spec, ctx, text).value)
+    if spec.type is FieldType.PHOTOS:
+        raise Rejected("form.problem.unexpected")
+    if spec.type is FieldType.DATE:
+        return _answer_date(form, spec, state, ctx, text)
+    return _store(form, state, ctx, spec.name, _parse_typed(spec, text))
+
+
+def _parse_typed(spec: Field, text: str) -> Any:
+    if spec.type is FieldType.INTEGER:
+        number = parse_whole_number(text)
+        if number is None:
+            raise Rejected("form.problem.not_number")
+        return _check_bounds(spec, number)
+    if spec.type is FieldType.MONEY:
+        amount = parse_money(text)
+        if amount is None:
+            raise Rejected("form.problem.not_money")
+        return _check_bounds(spec, amount, upper=MAX_MONEY)
+    if spec.type is FieldType.PLACE:
+        return {"text": _check_text(spec, text)}
+    return _check_text(spec, text)
+
+
+def _check_text(spec: Field, text: str) -> str:
+    clean = normalize_multiline(text) if spec.type is FieldType.LONG_TEXT else normalize(text)
+    if not any(ch.isalnum() for ch in clean):
+        raise Rejected("form.problem.no_letters")
+    if spec.min is not None and len(clean) < spec.min:
+        raise Rejected("form.problem.too_short", min=spec.min, length=len(clean))
+    if spec.max is not None and len(clean) > spec.max:
+        raise Rejected("form.problem.too_long", max=spec.max, length=len(clean))
+    return clean
+
+
+def _check_bounds(spec: Field, number: int, upper: int | None = None) -> int:
+    low = spec.min if spec.min is not None else 0
+    high = spec.max if spec.max is not None else upper
+    if number < low or (high is not None and number > high):
+        raise Rejected("form.problem.out_of_range", min=low, max=high)
+    return number
+
+
+def _check_date(day: dt.date, ctx: FormContext) -> dt.date:
+    if day > ctx.today:
+        raise Rejected("form.problem.date_future")
+    if (ctx.today - day).days > ctx.max_age_days:
+        raise Rejected("form.problem.date_too_old", days=ctx.max_age_days)
+    return day
+
+
+def _answer_date(
+    form: Form, spec: Field, state: DraftState, ctx: FormContext, text: str
+) -> Outcome:
+    parsed = parse_date(text, ctx.today, ctx.max_age_days)
+    if isinstance(parsed, DateProblem):
+        raise Rejected(f"form.problem.date_{parsed.value}", days=ctx.max_age_days)
+    if parsed.needs_confirmation:
+        pending = state.model_copy(update={"pending": parsed.value.isoformat()})
+        return Outcome(pending, Event.STAYED)
+    return _store(form, state, ctx, spec.name, parsed.value.isoformat())
+
+
+def _match_choice(spec: Field, ctx: FormContext, text: str) -> Choice:
+    """A typed answer to a choice: exact label, else the one label that contains it."""
+    wanted = fold(text)
+    choices = ctx.choices_for(spec)
+    if spec.type is FieldType.YES_NO:
+        if wanted in {"co", "c", "yes", "y", "dong y"}:
+            return choices[0]
+        if wanted in {"khong", "k", "ko", "no", "n"}:
+            return choices[1]
+        raise Rejected("form.problem.pick_button")
+    exact = [c for c in choices if fold(c.label) == wanted]
+    partial = [c for c in choices if wanted in fold(c.label)]
+    if exact or len(partial) == 1:
+        return (exact or partial)[0]
+    raise Rejected("form.problem.pick_button")

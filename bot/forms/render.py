@@ -1,0 +1,181 @@
+"""Turns a form's state into screens: the current step's question and buttons, the summary,
+and the short answer to a wrong input."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from bot import formatting
+from bot.catalogue import Markup, Texts
+from bot.forms import buttons
+from bot.forms.engine import SUMMARY, DraftState, FormContext, Problem, applicable
+from bot.forms.spec import Field, FieldType, Form
+from bot.screens import Button, Keyboard, Screen, rows
+
+DATE_BUTTONS = 7
+
+
+class FormView:
+    """One form, one state, one reader: everything needed to draw its screens."""
+
+    def __init__(
+        self, form: Form, state: DraftState, ctx: FormContext, t: Texts, draft_id: int
+    ) -> None:
+        self.form, self.state, self.ctx, self.t, self.draft_id = form, state, ctx, t, draft_id
+
+    def _key(self, spec: Field, part: str, fallback: str | None = None) -> str:
+        """The field's own text if it has one, else the shared one."""
+        own = f"form.{self.form.name}.{spec.name}.{part}"
+        return own if self.t.has(own) else (fallback or f"form.common.{part}")
+
+    def _button(self, label: str, verb: str, arg: str = "") -> Button:
+        data = buttons.encode(self.form, self.draft_id, self.state.step, verb, arg)
+        return Button(label, data)
+
+    def _nav_row(self, spec: Field | None) -> tuple[Button, ...]:
+        nav = []
+        names = [f.name for f in applicable(self.form, self.ctx)]
+        first = spec is not None and names and names[0] == spec.name
+        if self.state.from_summary or not first or self.state.pending or self.state.retyping:
+            nav.append(self._button(self.t.plain("button.back"), "back"))
+        if spec is not None and not spec.required:
+            nav.append(self._button(self.t.plain("button.skip"), "skip"))
+        nav.append(self._button(self.t.plain("button.cancel"), "cancel"))
+        return tuple(nav)
+
+    # --- the current step -------------------------------------------------------------------
+
+    def current(self) -> Screen:
+        if self.state.step == SUMMARY:
+            return self.summary()
+        spec = self.form.field(self.state.step)
+        lines = [self._progress(spec), self._question(spec)]
+        return Screen("\n".join(line for line in lines if line), self._keyboard(spec))
+
+    def _progress(self, spec: Field) -> str:
+        names = [f.name for f in applicable(self.form, self.ctx)]
+        if len(names) < 2 or spec.name not in names:
+            return ""
+        return self.t("form.progress", step=names.index(spec.name) + 1, total=len(names))
+
+    def _question(self, spec: Field) -> Markup:
+        if spec.type is FieldType.DATE and self.state.pending:
+            picked = dt.date.fromisoformat(self.state.pending)
+            return self.t("form.date_confirm", weekday=formatting.weekday_name(picked, self.t),
+                          date=formatting.day(picked))
+        default = self.ctx.defaults.get(spec.name)
+        if spec.has_default and default and not self.state.retyping:
+            return self.t(f"form.{self.form.name}.{spec.name}.confirm_default", value=default)
+        question = self.t(f"form.{self.form.name}.{spec.name}.prompt",
+                          min=spec.min or 0, max=spec.max or 0)
+        if spec.type is FieldType.PLACE and self.ctx.allow_location:
+            question = Markup(f"{question}\n{self.t('form.place_location_hint')}")
+        return question
+
+    def _keyboard(self, spec: Field) -> Keyboard:
+        return (*self._choice_rows(spec), self._nav_row(spec))
+
+    def _choice_rows(self, spec: Field) -> Keyboard:
+        t = self.t
+        if spec.type is FieldType.DATE:
+            if self.state.pending:
+                return ((self._button(t.plain("button.confirm"), "ok"),),)
+            today = self.ctx.today
+            days = [today - dt.timedelta(days=n) for n in range(DATE_BUTTONS)]
+            return rows([self._button(formatting.relative_day_label(d, today, t), "pick",
+                                      d.strftime("%Y%m%d")) for d in days], 2)
+        if spec.has_default and self.ctx.defaults.get(spec.name) and not self.state.retyping:
+            return ((self._button(t.plain("button.confirm"), "ok"),
+                     self._button(t.plain(self._key(spec, "retype")), "retype")),)
+        if spec.type.single_choice:
+            choices = [self._button(self._choice_label(spec, c.label), "pick", c.key)
+                       for c in self.ctx.choices_for(spec)]
+            return rows(choices, 2 if all(len(b.label) <= 18 for b in choices) else 1)
+        if spec.type.multi_choice:
+            chosen = self.state.answers.get(spec.name) or []
+            marks = [self._button(("☑ " if c.value in chosen else "☐ ") + c.label, "tog", c.key)
+                     for c in self.ctx.choices_for(spec)]
+            return (*rows(marks, 2), (self._button(t.plain("button.done"), "done"),))
+        if spec.type is FieldType.PHOTOS:
+            return ((self._button(t.plain("button.done"), "done"),),)
+        return ()
+
+    def _choice_label(self, spec: Field, label: str) -> str:
+        if spec.type is FieldType.YES_NO:
+            return self.t.plain(self._key(spec, label))
+        return label
+
+    # --- answers as text ----------------------------------------------------------------------
+
+    def display(self, spec: Field, value: Any) -> str:
+        """An answer as the reader sees it, HTML-escaped."""
+        t = self.t
+        if spec.type is FieldType.DATE:
+            return formatting.day(dt.date.fromisoformat(value))
+        if spec.type is FieldType.MONEY:
+            return formatting.money(value, t)
+        if spec.type is FieldType.INTEGER:
+            return formatting.number(value, t)
+        if spec.type is FieldType.PHOTOS:
+            return t("form.photo_count", count=len(value))
+        if spec.type is FieldType.PLACE:
+            if "text" in value:
+                return t("form.plain", value=value["text"])
+            return t("form.place_pin", lat=f"{value['latitude']:.5f}",
+                     lon=f"{value['longitude']:.5f}")
+        if spec.type is FieldType.YES_NO:
+            return t(self._key(spec, "yes" if value else "no"))
+        if spec.type.single_choice or spec.type.multi_choice:
+            labels = {c.value: c.label for c in self.ctx.choices_for(spec)}
+            values = value if isinstance(value, list) else [value]
+            shown = [labels.get(v, t.plain("form.gone")) for v in values]
+            return t("form.plain", value=", ".join(shown))
+        return t("form.plain", value=value)
+
+    def summary_lines(self) -> list[str]:
+        lines = []
+        for spec in applicable(self.form, self.ctx):
+            value = self.state.answers.get(spec.name)
+            if value in (None, [], ""):
+                continue
+            label = self.t(f"form.{self.form.name}.{spec.name}.label")
+            lines.append(f"{label}: {self.display(spec, value)}")
+        return lines
+
+    def summary(self) -> Screen:
+        t = self.t
+        edits = [
+            self._button(t.plain("button.edit", label=t.plain(
+                f"form.{self.form.name}.{spec.name}.short")), "edit", spec.name)
+            for spec in applicable(self.form, self.ctx)
+        ]
+        keyboard = (*rows(edits, 2),
+                    (self._button(t.plain("button.send"), "send"),
+                     self._button(t.plain("button.cancel"), "cancel")))
+        text = "\n".join([t(f"form.{self.form.name}.summary_title"), *self.summary_lines()])
+        return Screen(text, keyboard)
+
+    # --- answers to inputs --------------------------------------------------------------------
+
+    def problem(self, problem: Problem) -> Screen:
+        """The short explanation, with the step's buttons so the answer is one tap away."""
+        t = self.t
+        params = {k: formatting.number(v, t) if isinstance(v, int) else v
+                  for k, v in problem.params.items()}
+        if problem.key == "form.problem.unexpected" and self.state.step != SUMMARY:
+            spec = self.form.field(self.state.step)
+            hint = t(self._key(spec, "hint", f"form.hint.{spec.type.value}"))
+            text = t(problem.key, step=t.plain(f"form.{self.form.name}.{spec.name}.short"),
+                     hint=hint)
+        else:
+            text = t(problem.key, **params)
+        if self.state.step == SUMMARY:
+            return Screen(text, self.summary().buttons)
+        return Screen(text, self._keyboard(self.form.field(self.state.step)))
+
+    def photos_received(self) -> Screen:
+        spec = self.form.field(self.state.step)
+        count = len(self.state.answers.get(spec.name) or [])
+        return Screen(self.t("form.photos_received", count=count, max=spec.max or 0),
+                      self._keyboard(spec))

@@ -1,0 +1,32 @@
+"""Making invite codes and the links members open."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from storage import invites, units
+from storage.db import Tx
+from storage.entities import Invite, NewInvite, Role
+
+CODE_BYTES = 9  # 12 characters of [A-Za-z0-9_-]: unguessable, and valid in a t.me start link
+
+
+class InviteError(Exception):
+    """The invite cannot be made; the message is a catalogue key."""
+
+
+async def create_invite(
+    tx: Tx, unit_id: int, role: Role, uses: int, days: int, now: dt.datetime
+) -> Invite:
+    if await units.get_unit(tx, unit_id) is None:
+        raise InviteError("cli.unit_unknown")
+    if uses < 1 or days < 1:
+        raise InviteError("cli.invite_bounds")
+    new = NewInvite(code=secrets.token_urlsafe(CODE_BYTES), unit_id=unit_id, role=role,
+                    max_uses=uses, expires_at=now + dt.timedelta(days=days))
+    return await invites.add_invite(tx, new, now)
+
+
+def invite_link(bot_username: str, code: str) -> str:
+    return f"https://t.me/{bot_username}?start={code}"

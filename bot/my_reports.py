@@ -1,0 +1,143 @@
+"""A member's own reports: the list, one report in full, correcting and withdrawing."""
+
+from __future__ import annotations
+
+import logging
+
+from bot import formatting
+from bot.catalogue import Texts
+from bot.conversation import Conversations, Refusal, texts_for
+from bot.forms.engine import SUMMARY, DraftState, start_at_summary
+from bot.forms.render import FormView
+from bot.menu import main_menu
+from bot.reporting import ReportKind, answers_from_content, reporter_for
+from bot.screens import Button, Reply, Screen
+from bot.services import Sender, Services
+from storage import reports
+from storage.db import Tx
+from storage.entities import Report, ReportState
+
+PAGE_SIZE = 8
+PREFIX = "my"
+LINE_PREVIEW = 60
+BUTTON_PREVIEW = 28
+
+log = logging.getLogger(__name__)
+
+
+def _data(verb: str, arg: int) -> str:
+    return f"{PREFIX}:{verb}:{arg}"
+
+
+def parse(data: str) -> tuple[str, int] | None:
+    parts = data.split(":")
+    if len(parts) != 3 or parts[0] != PREFIX or not parts[2].isdigit():
+        return None
+    return parts[1], int(parts[2])
+
+
+def _preview(text: str, limit: int) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+class MyReports:
+    def __init__(self, services: Services, conversations: Conversations,
+                 kind: ReportKind) -> None:
+        self.services = services
+        self.conversations = conversations
+        self.kind = kind
+
+    async def listing(self, sender: Sender, page: int = 0) -> Reply:
+        async with self.services.db.transaction() as tx:
+            t = await texts_for(tx, self.services, sender.user_id)
+            try:
+                who = await reporter_for(tx, sender.user_id)
+            except Refusal as refusal:
+                return Reply((Screen(t(refusal.key)),))
+            total = await reports.count_reports_of_person(tx, who.person.id)
+            lines = await reports.reports_of_person(tx, who.person.id, PAGE_SIZE,
+                                                    page * PAGE_SIZE)
+            pending_draft = await self.conversations.has_draft(tx, sender.user_id)
+        if not lines:
+            return Reply((Screen(t("my.empty"), menu=main_menu(t)),))
+        first = page * PAGE_SIZE + 1
+        body = [t("my.title", first=first, last=first + len(lines) - 1, total=total)]
+        keyboard = []
+        for number, line in enumerate(lines, start=first):
+            body.append(t("my.line", number=number, date=formatting.day(line.deed_date),
+                          field=line.field, state=t(f"report.state.{line.state.value}"),
+                          preview=_preview(line.description, LINE_PREVIEW)))
+            label = f"{number}. {formatting.day_month(line.deed_date)} · " + _preview(
+                line.description, BUTTON_PREVIEW)
+            keyboard.append((Button(label, _data("open", line.id)),))
+        paging = []
+        if page > 0:
+            paging.append(Button(t.plain("my.newer"), _data("page", page - 1)))
+        if first + len(lines) - 1 < total:
+            paging.append(Button(t.plain("my.older"), _data("page", page + 1)))
+        if paging:
+            keyboard.append(tuple(paging))
+        if pending_draft is not None:
+            body.append(t("form.draft_kept"))
+        return Reply((Screen("\n".join(body), tuple(keyboard)),), replace=True)
+
+    async def _own_report(self, tx: Tx, sender: Sender, report_id: int) -> Report | None:
+        """The report if it is the sender's own. Button data comes from the client, so a
+        report id is checked against its owner every time."""
+        who = await reporter_for(tx, sender.user_id)
+        report = await reports.get_report(tx, report_id)
+        if report is None or report.person_id != who.person.id:
+            log.warning("user %s asked for report %s, not theirs", sender.user_id, report_id)
+            return None
+        return report
+
+    async def _details(self, tx: Tx, sender: Sender, report: Report, t: Texts) -> Screen:
+        state = DraftState(step=SUMMARY, answers=answers_from_content(report.content))
+        ctx = await self.kind.context(tx, self.services, sender.user_id, state)
+        view = FormView(self.kind.form, state, ctx, t, 0)
+        head = t("my.detail_title", date=formatting.day(report.content.deed_date),
+                 state=t(f"report.state.{report.state.value}"))
+        lines = [head, *view.summary_lines()]
+        if report.state is ReportState.NEEDS_MORE and report.leader_note:
+            lines.append(t("my.leader_note", note=report.leader_note))
+        buttons: list[tuple[Button, ...]] = []
+        if report.state.editable_by_author:
+            buttons.append((Button(t.plain("my.edit"), _data("edit", report.id)),
+                            Button(t.plain("my.withdraw"), _data("withdraw", report.id))))
+        buttons.append((Button(t.plain("my.back_to_list"), _data("page", 0)),))
+        photos = tuple(p.file_id for p in report.content.photos)
+        return Screen("\n".join(lines), tuple(buttons), photos=photos)
+
+    async def act(self, sender: Sender, update_id: int, data: str) -> Reply:
+        """Any press on a button of the list or of a report."""
+        parsed = parse(data)
+        if parsed is not None and parsed[0] == "page":
+            return await self.listing(sender, parsed[1])
+        async with self.services.db.transaction() as tx:
+            t = await texts_for(tx, self.services, sender.user_id)
+            try:
+                report = parsed and await self._own_report(tx, sender, parsed[1])
+            except Refusal as refusal:
+                return Reply((Screen(t(refusal.key)),), toast=t.plain(refusal.key))
+            if not parsed or not report:
+                return Reply(toast=t.plain("my.not_found"))
+            verb = parsed[0]
+            if verb == "open":
+                return Reply((await self._details(tx, sender, report, t),))
+            if not report.state.editable_by_author:
+                return Reply((await self._details(tx, sender, report, t),), replace=True,
+                             toast=t.plain("report.no_longer_editable"))
+            if verb == "edit":
+                state = start_at_summary(self.kind.form, answers_from_content(report.content),
+                                         report.id)
+                return await self.conversations.begin(tx, sender, update_id, "report", t,
+                                                      state=state)
+            if verb == "withdraw":
+                confirm = (Button(t.plain("my.withdraw_yes"), _data("withdraw_yes", report.id)),
+                           Button(t.plain("my.withdraw_no"), _data("open", report.id)))
+                return Reply((Screen(t("my.withdraw_confirm"), (confirm,)),), replace=True)
+            if verb == "withdraw_yes":
+                await reports.withdraw_report(tx, report.id, self.services.now())
+                return Reply((Screen(t("my.withdrawn"), menu=main_menu(t)),), close=True)
+            return Reply(toast=t.plain("my.not_found"))

@@ -1,0 +1,128 @@
+"""Read the day a deed was done, as members type it: "hôm qua", "t7", "25/11", "5/1/26".
+
+The parser never reads a clock: the caller passes `today` (the local date in
+Asia/Ho_Chi_Minh), so the same text always gives the same answer and tests need no mocking.
+Problems come back as values, not exceptions, because each one gets its own reply to the user.
+"""
+
+from __future__ import annotations
+
+import datetime
+import enum
+import re
+from dataclasses import dataclass
+
+from bot.parsing.text import fold
+
+
+@dataclass(frozen=True)
+class ParsedDate:
+    value: datetime.date
+    needs_confirmation: bool
+    """True when inferred from a weekday name: "thứ 7" could mean last week's Saturday too,
+    so the bot confirms ("Đồng chí muốn chọn Thứ Bảy 21/11/2026?") before saving."""
+
+
+class DateProblem(enum.StrEnum):
+    UNREADABLE = "unreadable"
+    FUTURE = "future"
+    TOO_OLD = "too_old"
+
+
+# Days back from today. "mai" (tomorrow) is understood only so it can be refused as FUTURE
+# instead of confusing the member with "unreadable".
+_RELATIVE: dict[str, int] = {
+    "nay": 0,
+    "hom nay": 0,
+    "qua": 1,
+    "hom qua": 1,
+    "kia": 2,
+    "hom kia": 2,
+    "mai": -1,
+}
+
+# Vietnamese counts weekdays from Sunday as the first: thứ 2 (second day) is Monday.
+# Values are Python weekdays (Monday = 0).
+_WEEKDAY_WORDS: dict[str, int] = {"hai": 0, "ba": 1, "tu": 2, "nam": 3, "sau": 4, "bay": 5}
+_SUNDAY = 6
+
+_PREFIX = re.compile(r"^ngay\b\s*")
+_WEEKDAY_NUMBER = re.compile(r"(?:thu|t)\s*([2-7])")
+_WEEKDAY_WORD = re.compile(rf"thu\s*({'|'.join(_WEEKDAY_WORDS)})")
+_SUNDAY_NAME = re.compile(r"chu\s*nhat|cn")
+# Day first, as Vietnamese writes it; the same separator throughout ("25/11-2026" is a typo).
+_NUMERIC = re.compile(
+    r"(?P<day>[0-9]{1,2})\s*(?P<sep>[/.-])\s*(?P<month>[0-9]{1,2})"
+    r"(?:\s*(?P=sep)\s*(?P<year>[0-9]{4}|[0-9]{2}))?"
+)
+_LEAP_YEAR = 2000  # any leap year: tells "29/2" (sometimes valid) from "31/2" (never)
+
+
+def parse_date(text: str, today: datetime.date, max_age_days: int) -> ParsedDate | DateProblem:
+    """The day meant by `text`, or why it cannot be accepted.
+
+    A date more than `max_age_days` before `today` is TOO_OLD, so a late report cannot be
+    backdated indefinitely; a date after `today` is FUTURE because only done deeds count.
+    """
+    if max_age_days < 0:
+        raise ValueError("max_age_days must not be negative")
+    parsed = _read(_PREFIX.sub("", fold(text), count=1), today)
+    if isinstance(parsed, DateProblem):
+        return parsed
+    if parsed.value > today:
+        return DateProblem.FUTURE
+    if (today - parsed.value).days > max_age_days:
+        return DateProblem.TOO_OLD
+    return parsed
+
+
+def _read(folded: str, today: datetime.date) -> ParsedDate | DateProblem:
+    if folded in _RELATIVE:
+        return ParsedDate(today - datetime.timedelta(days=_RELATIVE[folded]), False)
+    weekday = _weekday(folded)
+    if weekday is not None:
+        # The most recent such day, today included: reports are about what was done.
+        days_back = (today.weekday() - weekday) % 7
+        return ParsedDate(today - datetime.timedelta(days=days_back), True)
+    match = _NUMERIC.fullmatch(folded)
+    if match is None:
+        return DateProblem.UNREADABLE
+    day, month = int(match["day"]), int(match["month"])
+    if match["year"] is not None:
+        # Two digits mean this century: nobody reports deeds from the 1900s.
+        year = int(match["year"]) + (2000 if len(match["year"]) == 2 else 0)
+        try:
+            return ParsedDate(datetime.date(year, month, day), False)
+        except ValueError:
+            return DateProblem.UNREADABLE
+    return _without_year(day, month, today)
+
+
+def _weekday(folded: str) -> int | None:
+    if match := _WEEKDAY_NUMBER.fullmatch(folded):
+        return int(match[1]) - 2
+    if match := _WEEKDAY_WORD.fullmatch(folded):
+        return _WEEKDAY_WORDS[match[1]]
+    if _SUNDAY_NAME.fullmatch(folded):
+        return _SUNDAY
+    return None
+
+
+def _without_year(day: int, month: int, today: datetime.date) -> ParsedDate | DateProblem:
+    """The latest such day not after today: "30/12" typed on 2 January means last December.
+
+    Walks back more than one year only for 29/2, which then usually ends up TOO_OLD.
+    """
+    try:
+        datetime.date(_LEAP_YEAR, month, day)
+    except ValueError:
+        return DateProblem.UNREADABLE
+    # Eight years always contain a 29 February (leap years skip at most one in a century).
+    for year in range(today.year, max(datetime.MINYEAR, today.year - 8) - 1, -1):
+        try:
+            candidate = datetime.date(year, month, day)
+        except ValueError:
+            continue
+        if candidate <= today:
+            return ParsedDate(candidate, False)
+    return DateProblem.UNREADABLE

@@ -1,0 +1,48 @@
+"""Two views of user text: one faithful enough to store, one loose enough to match.
+
+Members type on cheap phones where Telex/VNI input often fails, so the same word arrives with
+or without diacritics, in either Unicode form (NFC or decomposed NFD), in any case and with
+stray spaces. Storing needs the text kept as written; matching needs all of that erased.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+# đ is a letter of its own, not d plus a combining mark, so NFD alone leaves it in place.
+# The Icelandic eth (Ð/ð) looks identical and turns up through mis-set keyboards and fonts.
+_D_LIKE = str.maketrans({"đ": "d", "Đ": "d", "ð": "d", "Ð": "d"})
+
+
+def normalize(text: str) -> str:
+    """Canonical form for storage.
+
+    NFC so that the same visible word is the same string whatever keyboard produced it (equal
+    strings compare, dedupe and index as equal); whitespace collapsed because stray spaces,
+    tabs and line breaks from phone keyboards carry no meaning here.
+    """
+    return " ".join(unicodedata.normalize("NFC", text).split())
+
+
+def fold(text: str) -> str:
+    """Matching key: lower case and without diacritics, so "Hôm QUA" and "hom qua" agree.
+
+    Lower-casing happens before the marks are dropped because some upper-case letters lower to
+    a base letter plus a combining mark, which then gets removed with the rest.
+    """
+    lowered = normalize(text).lower().translate(_D_LIKE)
+    bare = "".join(
+        ch for ch in unicodedata.normalize("NFD", lowered) if not unicodedata.combining(ch)
+    )
+    return unicodedata.normalize("NFC", bare)
+
+
+def normalize_multiline(text: str) -> str:
+    """Like `normalize`, but a long answer keeps its line breaks (at most one blank line in a
+    row), because members write what they did in short paragraphs."""
+    lines = [normalize(line) for line in unicodedata.normalize("NFC", text).splitlines()]
+    kept: list[str] = []
+    for line in lines:
+        if line or (kept and kept[-1]):
+            kept.append(line)
+    return "\n".join(kept).strip()

@@ -1,0 +1,141 @@
+"""Reporting a deed (việc làm theo Bác): who may, what they can pick, and recording it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from bot.catalogue import Texts
+from bot.config import Settings
+from bot.conversation import Conversations, Refusal, texts_for
+from bot.forms.engine import Choice, DraftState, FormContext
+from bot.forms.report import report_form
+from bot.forms.spec import Form
+from bot.menu import main_menu
+from bot.screens import Reply, Screen
+from bot.services import Sender, Services
+from storage import drafts, models, people, reports, units
+from storage.db import Tx
+from storage.entities import Draft, Person, Photo, ReportContent, Role, Unit
+
+
+@dataclass(frozen=True)
+class Reporter:
+    person: Person
+    unit: Unit
+
+
+async def reporter_for(tx: Tx, user_id: int) -> Reporter:
+    """The person and the unit they report in; a Refusal for anyone else."""
+    person = await people.person_by_telegram_id(tx, user_id)
+    if person is None:
+        raise Refusal("access.not_member")
+    memberships = await people.active_memberships(tx, person.id)
+    home = next((m for m in memberships if m.role is Role.MEMBER), None) or next(
+        (m for m in memberships if m.role is Role.LEADER), None
+    )
+    if home is None:
+        raise Refusal("access.observer_only" if memberships else "access.not_member")
+    unit = await units.get_unit(tx, home.unit_id)
+    if unit is None:
+        raise Refusal("access.not_member")
+    return Reporter(person, unit)
+
+
+def content_from_answers(answers: dict[str, Any]) -> ReportContent:
+    place = answers.get("place") or {}
+    return ReportContent(
+        deed_date=dt.date.fromisoformat(answers["deed_date"]),
+        field=answers["field"],
+        description=answers["description"],
+        model_id=answers.get("model_id"),
+        participant_ids=tuple(answers.get("participant_ids") or ()),
+        people_helped=answers.get("people_helped"),
+        households_helped=answers.get("households_helped"),
+        value_vnd=answers.get("value_vnd"),
+        place=place.get("text"),
+        latitude=place.get("latitude"),
+        longitude=place.get("longitude"),
+        photos=tuple(Photo(**p) for p in answers.get("photos") or ()),
+        private=bool(answers.get("private")),
+    )
+
+
+def answers_from_content(content: ReportContent) -> dict[str, Any]:
+    """The inverse of content_from_answers: a stored report as a pre-filled form."""
+    place: dict[str, Any] | None = None
+    if content.place:
+        place = {"text": content.place}
+    elif content.latitude is not None and content.longitude is not None:
+        place = {"latitude": content.latitude, "longitude": content.longitude}
+    answers = {
+        "deed_date": content.deed_date.isoformat(),
+        "field": content.field,
+        "description": content.description,
+        "model_id": content.model_id,
+        "participant_ids": list(content.participant_ids),
+        "people_helped": content.people_helped,
+        "households_helped": content.households_helped,
+        "value_vnd": content.value_vnd,
+        "place": place,
+        "photos": [p.model_dump() for p in content.photos],
+        "private": content.private,
+    }
+    return {k: v for k, v in answers.items() if v not in (None, [])}
+
+
+class ReportKind:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.form: Form = report_form(settings.report)
+
+    async def context(self, tx: Tx, services: Services, user_id: int,
+                      state: DraftState) -> FormContext:
+        who = await reporter_for(tx, user_id)
+        today = services.today()
+        above = [u.id for u in await units.ancestors(tx, who.unit.id)]
+        open_models = await models.models_open_to(tx, [who.unit.id, *above], today.year)
+        others = [p for p in await people.reporting_members(tx, who.unit.id)
+                  if p.id != who.person.id]
+        fields = self.settings.report.fields
+        return FormContext(
+            today=today,
+            choices={
+                "fields": tuple(Choice(str(i), name, name) for i, name in enumerate(fields)),
+                "models": tuple(Choice(str(m.id), m.id, m.name) for m in open_models),
+                "members": tuple(Choice(str(p.id), p.id, p.full_name) for p in others),
+            },
+            allow_location=not who.unit.no_locations,
+            max_age_days=self.settings.report.max_age_days,
+        )
+
+    async def submit(self, tx: Tx, services: Services, draft: Draft, state: DraftState,
+                     t: Texts) -> Reply:
+        who = await reporter_for(tx, draft.telegram_user_id)
+        await drafts.delete_draft(tx, draft.id)
+        content = content_from_answers(state.answers)
+        now = services.now()
+        if state.target is None:
+            await reports.insert_report(tx, person_id=who.person.id, unit_id=who.unit.id,
+                                        entered_by=who.person.id, content=content,
+                                        source_draft_id=draft.id, now=now)
+            return Reply((Screen(t("report.received"), menu=main_menu(t)),))
+        existing = await reports.get_report(tx, state.target)
+        if existing is None or existing.person_id != who.person.id or not (
+            await reports.replace_content(tx, existing.id, content, now)
+        ):
+            return Reply((Screen(t("report.no_longer_editable"), menu=main_menu(t)),))
+        return Reply((Screen(t("report.corrected"), menu=main_menu(t)),))
+
+
+async def start_report(
+    services: Services, conversations: Conversations, sender: Sender, update_id: int
+) -> Reply:
+    async with services.db.transaction() as tx:
+        t = await texts_for(tx, services, sender.user_id)
+        try:
+            await reporter_for(tx, sender.user_id)
+        except Refusal as refusal:
+            return Reply((Screen(t(refusal.key)),))
+        return await conversations.begin_or_resume(tx, sender, update_id, "report", t)

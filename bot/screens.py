@@ -1,0 +1,70 @@
+"""What the bot shows, independent of any messenger: text, buttons, photos."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Button:
+    label: str
+    data: str
+
+
+Keyboard = tuple[tuple[Button, ...], ...]
+Menu = tuple[tuple[str, ...], ...]
+MESSAGE_LIMIT = 4096
+
+
+@dataclass(frozen=True)
+class Screen:
+    """One message. `menu` is the main menu keyboard to put under it (so it is sent as a new
+    message); `photos` are file ids shown just before the text."""
+
+    text: str
+    buttons: Keyboard = ()
+    menu: Menu | None = None
+    photos: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The answer to one update.
+
+    `toast` is the short note on a pressed button; `replace` lets the first screen take the place
+    of the message whose button was pressed; `album` asks the adapter to wait for the rest of
+    a photo album before acknowledging it; `close` takes the buttons off the pressed message
+    (the form it belonged to is over).
+    """
+
+    screens: tuple[Screen, ...] = ()
+    toast: str | None = None
+    replace: bool = False
+    album: bool = False
+    close: bool = False
+
+
+def rows(buttons: list[Button], per_row: int) -> Keyboard:
+    return tuple(tuple(buttons[i:i + per_row]) for i in range(0, len(buttons), per_row))
+
+
+def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """Splits at line boundaries so that each part fits in one message; a single line longer
+    than the limit is cut."""
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        while len(line) > limit:
+            if current:
+                parts.append(current)
+                current = ""
+            parts.append(line[:limit])
+            line = line[limit:]
+        candidate = f"{current}\n{line}" if current else line
+        if len(candidate) > limit:
+            parts.append(current)
+            candidate = line
+        current = candidate
+    if current or not parts:
+        parts.append(current)
+    return parts

@@ -1,0 +1,37 @@
+"""What every use case needs, built once by the composition root."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from bot.catalogue import Catalogue, Texts
+from bot.clock import Clock, local_today
+from bot.config import Settings
+from storage.db import Database
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Who wrote, as any messenger would describe them."""
+
+    user_id: int
+    display_name: str
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    catalogue: Catalogue
+    clock: Clock
+    bot_username: str = ""
+
+    def now(self) -> dt.datetime:
+        return self.clock.now()
+
+    def today(self) -> dt.date:
+        return local_today(self.clock, self.settings.zone)
+
+    def texts(self, lang: str | None) -> Texts:
+        return self.catalogue.texts(lang)

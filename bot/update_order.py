@@ -1,0 +1,59 @@
+"""Updates from different people run concurrently; one person's updates run strictly in order.
+
+PTB processes one update at a time unless told otherwise, and with `concurrent_updates` it
+gives no ordering at all, which would let a member's second answer overtake the first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from typing import Any
+
+from telegram import Update
+from telegram.ext import BaseUpdateProcessor
+
+
+def order_key(update: object) -> tuple[int, int] | None:
+    """Updates with the same key are processed in arrival order."""
+    if not isinstance(update, Update):
+        return None
+    chat = update.effective_chat
+    user = update.effective_user
+    if chat is None and user is None:
+        return None
+    return (chat.id if chat else 0, user.id if user else 0)
+
+
+class PerChatUpdateProcessor(BaseUpdateProcessor):
+    def __init__(self, max_concurrent_updates: int = 256) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[tuple[int, int], asyncio.Lock] = {}
+        self._waiting: dict[tuple[int, int], int] = {}
+
+    async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        # The per-key lock is taken before the shared semaphore: PTB starts one task per update
+        # in arrival order, and asyncio.Lock hands itself over first come, first served.
+        key = order_key(update)
+        if key is None:
+            await super().process_update(update, coroutine)
+            return
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._waiting[key] = self._waiting.get(key, 0) + 1
+        try:
+            async with lock:
+                await super().process_update(update, coroutine)
+        finally:
+            self._waiting[key] -= 1
+            if not self._waiting[key]:
+                del self._waiting[key]
+                del self._locks[key]
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        await coroutine
+
+    async def initialize(self) -> None:
+        """Nothing to set up: locks are made on demand."""
+
+    async def shutdown(self) -> None:
+        """Nothing to release."""

@@ -1,0 +1,1 @@
+"""Thin Telegram adapters over the core: one module per user-facing flow."""

@@ -1,0 +1,115 @@
+"""What every flow's handlers share: finding the core, naming the sender, and showing a
+core `Reply` with Telegram's messages, buttons and keyboards."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputMediaPhoto,
+    LinkPreviewOptions,
+    Message,
+    ReplyKeyboardMarkup,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import BadRequest
+from telegram.ext import Application, ContextTypes, filters
+
+from bot.catalogue import Catalogue
+from bot.core import Core
+from bot.screens import Keyboard, Reply, Screen, split_text
+from bot.services import Sender
+
+log = logging.getLogger(__name__)
+CORE_KEY = "core"
+PRIVATE = filters.ChatType.PRIVATE
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+def core_of_application(application: Application) -> Core:
+    return application.bot_data[CORE_KEY]
+
+
+def core_of(context: ContextTypes.DEFAULT_TYPE) -> Core:
+    return core_of_application(context.application)
+
+
+def install_core(application: Application, core: Core) -> None:
+    application.bot_data[CORE_KEY] = core
+
+
+def sender_of(update: Update) -> Sender:
+    user = update.effective_user
+    if user is None:
+        raise ValueError("an update without a user reached a user handler")
+    return Sender(user_id=user.id, display_name=user.full_name)
+
+
+def menu_filter(catalogue: Catalogue, action: str) -> filters.BaseFilter:
+    """The text of one main-menu button, in any language."""
+    return PRIVATE & filters.Text(sorted(catalogue.all_values(f"menu.{action}")))
+
+
+def _markup(screen: Screen) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:
+    if screen.menu is not None:
+        return ReplyKeyboardMarkup(screen.menu, resize_keyboard=True, is_persistent=True)
+    return _inline(screen.buttons)
+
+
+def _inline(buttons: Keyboard) -> InlineKeyboardMarkup | None:
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in buttons]
+    )
+
+
+async def send_screen(context: ContextTypes.DEFAULT_TYPE, chat_id: int, screen: Screen) -> None:
+    bot = context.bot
+    if len(screen.photos) == 1:
+        await bot.send_photo(chat_id, screen.photos[0])
+    elif screen.photos:
+        await bot.send_media_group(chat_id, [InputMediaPhoto(p) for p in screen.photos])
+    parts = split_text(screen.text)
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
+        await bot.send_message(chat_id, part, parse_mode=ParseMode.HTML,
+                               reply_markup=_markup(screen) if last else None,
+                               link_preview_options=NO_PREVIEW)
+
+
+async def _replace(message: Message, screen: Screen) -> bool:
+    """Shows the screen in place of the message whose button was pressed, where it can."""
+    if screen.menu is not None or screen.photos or len(split_text(screen.text)) > 1:
+        return False
+    try:
+        await message.edit_text(screen.text, parse_mode=ParseMode.HTML,
+                                reply_markup=_inline(screen.buttons),
+                                link_preview_options=NO_PREVIEW)
+    except BadRequest as error:
+        # Pressing the same toggle twice quickly redraws an identical screen.
+        if "not modified" not in str(error).lower():
+            raise
+    return True
+
+
+async def deliver(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply) -> None:
+    chat = update.effective_chat
+    query = update.callback_query
+    if query is not None:
+        await query.answer(reply.toast)
+    screens = list(reply.screens)
+    message = query.message if query is not None else None
+    if isinstance(message, Message):
+        if reply.close:
+            with contextlib.suppress(BadRequest):
+                await message.edit_reply_markup(None)
+        if screens and reply.replace and await _replace(message, screens[0]):
+            screens = screens[1:]
+    for screen in screens:
+        if chat is not None:
+            await send_screen(context, chat.id, screen)

@@ -1,0 +1,76 @@
+"""People and their memberships (roles per unit)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from storage.clock import to_db
+from storage.db import Tx
+from storage.entities import Membership, Person, Role
+
+_PERSON = "id, telegram_user_id, full_name, lang"
+
+
+async def person_by_telegram_id(tx: Tx, telegram_user_id: int) -> Person | None:
+    row = await tx.one(
+        f"SELECT {_PERSON} FROM people WHERE telegram_user_id = ?", (telegram_user_id,)
+    )
+    return Person(**dict(row)) if row else None
+
+
+async def add_person(
+    tx: Tx, telegram_user_id: int, full_name: str, lang: str, now: dt.datetime
+) -> Person:
+    person_id = await tx.run(
+        "INSERT INTO people (telegram_user_id, full_name, lang, created_at) VALUES (?, ?, ?, ?)",
+        (telegram_user_id, full_name, lang, to_db(now)),
+    )
+    return Person(id=person_id, telegram_user_id=telegram_user_id, full_name=full_name, lang=lang)
+
+
+async def rename_person(tx: Tx, person_id: int, full_name: str) -> None:
+    await tx.run("UPDATE people SET full_name = ? WHERE id = ?", (full_name, person_id))
+
+
+async def set_language(tx: Tx, person_id: int, lang: str) -> None:
+    await tx.run("UPDATE people SET lang = ? WHERE id = ?", (lang, person_id))
+
+
+async def people_by_ids(tx: Tx, person_ids: list[int]) -> list[Person]:
+    if not person_ids:
+        return []
+    marks = ", ".join("?" for _ in person_ids)
+    rows = await tx.all(f"SELECT {_PERSON} FROM people WHERE id IN ({marks})", tuple(person_ids))
+    return [Person(**dict(r)) for r in rows]
+
+
+async def add_membership(
+    tx: Tx, person_id: int, unit_id: int, role: Role, invite_id: int | None, now: dt.datetime
+) -> Membership:
+    membership_id = await tx.run(
+        "INSERT INTO memberships (person_id, unit_id, role, invite_id, joined_at)"
+        " VALUES (?, ?, ?, ?, ?)",
+        (person_id, unit_id, role.value, invite_id, to_db(now)),
+    )
+    return Membership(id=membership_id, person_id=person_id, unit_id=unit_id, role=role)
+
+
+async def active_memberships(tx: Tx, person_id: int) -> list[Membership]:
+    rows = await tx.all(
+        "SELECT id, person_id, unit_id, role FROM memberships"
+        " WHERE person_id = ? AND status = 'active' ORDER BY id",
+        (person_id,),
+    )
+    return [Membership(**dict(r)) for r in rows]
+
+
+async def reporting_members(tx: Tx, unit_id: int) -> list[Person]:
+    """Everyone who reports in the unit (members and its leaders), by name."""
+    rows = await tx.all(
+        f"""SELECT DISTINCT {", ".join("p." + c.strip() for c in _PERSON.split(","))}
+            FROM memberships m JOIN people p ON p.id = m.person_id
+            WHERE m.unit_id = ? AND m.status = 'active' AND m.role IN ('member', 'leader')
+            ORDER BY p.full_name""",
+        (unit_id,),
+    )
+    return [Person(**dict(r)) for r in rows]

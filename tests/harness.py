@@ -1,0 +1,171 @@
+"""Drives the real Application against the in-process fake Bot API, one user action at a
+time, and reads back what the user would see."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from telegram.ext import Application
+
+from bot.app import build_application, running
+from bot.catalogue import Catalogue
+from bot.clock import FixedClock
+from bot.config import Settings
+from bot.core import Core
+from bot.invitations import create_invite
+from bot.services import Services
+from storage import models, units
+from storage.db import Database
+from storage.entities import NewModel, NewUnit, Role
+from tests.fakebot import Call, FakeRequest, FakeTelegram
+
+TOKEN = "123456:TEST-token"
+HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
+# Friday 27/11/2026, 09:00 in Hà Nội.
+FRIDAY_MORNING = dt.datetime(2026, 11, 27, 9, 0, tzinfo=HANOI)
+SHOWN = ("sendMessage", "editMessageText", "sendPhoto", "sendMediaGroup")
+
+
+@dataclass
+class Seen:
+    """What the bot did in answer to one user action."""
+
+    calls: list[Call]
+    update_id: int
+    toast: str | None = None
+
+    @property
+    def texts(self) -> list[str]:
+        return [c.params.get("text") or c.params.get("caption") or "" for c in self.calls
+                if c.method in ("sendMessage", "editMessageText")]
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.texts)
+
+    def methods(self) -> list[str]:
+        return [c.method for c in self.calls]
+
+
+@dataclass
+class Harness:
+    fake: FakeTelegram
+    app: Application
+    core: Core
+    clock: FixedClock
+    db: Database
+    users: dict[int, str] = field(default_factory=dict)
+
+    def person(self, user_id: int, first_name: str, last_name: str | None = None) -> int:
+        self.fake.add_user(user_id, first_name, last_name)
+        return user_id
+
+    async def _settle(self, update_id: int) -> None:
+        await self.fake.wait_update_consumed(update_id)
+        await self.app.update_queue.join()
+
+    async def _after(self, update_id: int, mark: int) -> Seen:
+        await self._settle(update_id)
+        calls = [c for c in self.fake.calls[mark:] if not c.error]
+        toast = next((c.params.get("text") for c in calls
+                      if c.method == "answerCallbackQuery"), None)
+        return Seen([c for c in calls if c.method in SHOWN], update_id, toast)
+
+    async def say(self, user_id: int, text: str) -> Seen:
+        mark = len(self.fake.calls)
+        return await self._after(self.fake.send_text(user_id, text), mark)
+
+    async def send(self, user_id: int, kind: str, **details: Any) -> Seen:
+        """Anything but text: photo, location, sticker, voice, contact."""
+        mark = len(self.fake.calls)
+        update_id = getattr(self.fake, f"send_{kind}")(user_id, **details)
+        return await self._after(update_id, mark)
+
+    async def redeliver(self, update_id: int) -> Seen:
+        """Telegram sends the same update again, as after a crash before it was confirmed."""
+        mark = len(self.fake.calls)
+        self.fake.redeliver(update_id)
+        return await self._after(update_id, mark)
+
+    def button(self, user_id: int, label: str) -> tuple[int, str]:
+        """The newest message offering a button with this label (or starting with it)."""
+        for message in reversed(self.fake.messages(user_id)):
+            for text, data in self.fake.inline_buttons(message):
+                if text == label or text.startswith(label):
+                    return message["message_id"], data
+        raise AssertionError(f"no button {label!r} in chat {user_id}")
+
+    def buttons(self, user_id: int) -> list[str]:
+        """The labels on the newest message that has buttons."""
+        for message in reversed(self.fake.messages(user_id)):
+            labels = [text for text, _ in self.fake.inline_buttons(message)]
+            if labels:
+                return labels
+        return []
+
+    async def tap(self, user_id: int, label: str) -> Seen:
+        message_id, data = self.button(user_id, label)
+        return await self.press_data(user_id, message_id, data)
+
+    async def press_data(self, user_id: int, message_id: int, data: str,
+                         check_button: bool = True) -> Seen:
+        mark = len(self.fake.calls)
+        update_id = self.fake.press(user_id, message_id, data, check_button=check_button)
+        return await self._after(update_id, mark)
+
+    def screen(self, user_id: int) -> str:
+        """The text of the bot's newest message in the chat."""
+        last = self.fake.last_message(user_id)
+        return (last or {}).get("text") or ""
+
+    async def unit(self, name: str, kind: str = "chi bộ", parent: int | None = None,
+                   no_locations: bool = False) -> int:
+        async with self.db.transaction() as tx:
+            unit = await units.add_unit(tx, NewUnit(name=name, kind=kind, parent_id=parent,
+                                                    no_locations=no_locations), self.clock.now())
+        return unit.id
+
+    async def model(self, unit_id: int, name: str, field: str = "Kinh tế",
+                    year: int = 2025) -> int:
+        async with self.db.transaction() as tx:
+            model = await models.add_model(tx, NewModel(name=name, field=field,
+                                                        owner_unit_id=unit_id, start_year=year),
+                                           self.clock.now())
+        return model.id
+
+    async def invite(self, unit_id: int, role: Role = Role.MEMBER, uses: int = 1,
+                     days: int = 7) -> str:
+        async with self.db.transaction() as tx:
+            invite = await create_invite(tx, unit_id, role, uses, days, self.clock.now())
+        return invite.code
+
+    async def join(self, user_id: int, unit_id: int, first_name: str,
+                   last_name: str | None = None) -> None:
+        """A member joins the way people do: opens an invite link and confirms the name."""
+        self.person(user_id, first_name, last_name)
+        code = await self.invite(unit_id)
+        await self.say(user_id, f"/start {code}")
+        await self.tap(user_id, "✅ Đúng")
+
+
+@asynccontextmanager
+async def started(tmp_path: Path, **settings: Any) -> AsyncIterator[Harness]:
+    fake = FakeTelegram()
+    config = Settings(database=tmp_path / "lantoa.sqlite3", album_wait_seconds=0.05,
+                      poll_timeout=1, **settings)
+    db = await Database.open(config.database)
+    clock = FixedClock(FRIDAY_MORNING)
+    core = Core.build(Services(config, db, Catalogue.load(), clock))
+    app = build_application(core, TOKEN, request=FakeRequest(fake),
+                            updates_request=FakeRequest(fake))
+    try:
+        async with running(app):
+            yield Harness(fake, app, core, clock, db)
+    finally:
+        await db.close()
