@@ -1,0 +1,12 @@
+"""Offline fake of the Telegram Bot API for driving a real python-telegram-bot app.
+
+- ``FakeTelegram``: the state and Bot API semantics (transport independent).
+- ``FakeRequest``: PTB request backend answering in-process.
+- ``FakeBotServer``: the same fake over real HTTP on 127.0.0.1.
+"""
+
+from .core import ApiError, Call, FakeTelegram, StoredFile
+from .http import FakeBotServer
+from .inprocess import FakeRequest
+
+__all__ = ["ApiError", "Call", "FakeBotServer", "FakeRequest", "FakeTelegram", "StoredFile"]
