@@ -166,7 +166,7 @@ class Conversations:
         except Refusal as refusal:
             await drafts.delete_draft(tx, draft.id)
             return Reply((Screen(t(refusal.key, **refusal.params)),))
-        if given is None or update_id is None or update_id <= draft.last_update_id:
+        if given is None or update_id is None or update_id in draft.recent_updates:
             # Asked to show where they are, or Telegram delivered this update again after a
             # restart: the answer was already taken, so show the step it led to.
             return Reply((view.current(),))
@@ -182,7 +182,7 @@ class Conversations:
             reply = await self.kinds[draft.form].submit(tx, self.services, draft,
                                                         outcome.state, t)
             return replace(reply, close=True)
-        await drafts.save_draft(tx, draft.id, outcome.state.model_dump(), update_id,
+        await drafts.save_draft(tx, draft, outcome.state.model_dump(), update_id,
                                 self.services.now())
         if outcome.event is Event.PHOTO_ADDED:
             return Reply(album=True)

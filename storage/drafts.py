@@ -9,12 +9,14 @@ from storage.clock import from_db, to_db
 from storage.db import Tx
 from storage.entities import Draft
 
-_COLUMNS = "id, telegram_user_id, form, state, last_update_id, created_at, updated_at"
+_COLUMNS = "id, telegram_user_id, form, state, recent_updates, created_at, updated_at"
+REMEMBERED_UPDATES = 20
 
 
 def _draft(row) -> Draft:
     values = dict(row)
     values["state"] = json.loads(values["state"])
+    values["recent_updates"] = tuple(json.loads(values["recent_updates"]))
     values["created_at"] = from_db(values["created_at"])
     values["updated_at"] = from_db(values["updated_at"])
     return Draft(**values)
@@ -33,20 +35,22 @@ async def start_draft(
     """Replaces any draft the person had: one form at a time."""
     await tx.run("DELETE FROM drafts WHERE telegram_user_id = ?", (telegram_user_id,))
     draft_id = await tx.run(
-        "INSERT INTO drafts (telegram_user_id, form, state, last_update_id, created_at,"
+        "INSERT INTO drafts (telegram_user_id, form, state, recent_updates, created_at,"
         " updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-        (telegram_user_id, form, json.dumps(state, ensure_ascii=False), update_id,
+        (telegram_user_id, form, json.dumps(state, ensure_ascii=False), json.dumps([update_id]),
          to_db(now), to_db(now)),
     )
     return Draft(id=draft_id, telegram_user_id=telegram_user_id, form=form, state=state,
-                 last_update_id=update_id, created_at=now, updated_at=now)
+                 recent_updates=(update_id,), created_at=now, updated_at=now)
 
 
-async def save_draft(tx: Tx, draft_id: int, state: dict, update_id: int, now: dt.datetime) -> None:
+async def save_draft(
+    tx: Tx, draft: Draft, state: dict, update_id: int, now: dt.datetime
+) -> None:
+    recent = [*draft.recent_updates, update_id][-REMEMBERED_UPDATES:]
     await tx.run(
-        "UPDATE drafts SET state = ?, last_update_id = MAX(last_update_id, ?), updated_at = ?"
-        " WHERE id = ?",
-        (json.dumps(state, ensure_ascii=False), update_id, to_db(now), draft_id),
+        "UPDATE drafts SET state = ?, recent_updates = ?, updated_at = ? WHERE id = ?",
+        (json.dumps(state, ensure_ascii=False), json.dumps(recent), to_db(now), draft.id),
     )
 
 

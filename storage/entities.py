@@ -149,6 +149,6 @@ class Draft(Entity):
     telegram_user_id: int
     form: str
     state: dict = Field(default_factory=dict)
-    last_update_id: int
+    recent_updates: tuple[int, ...] = ()
     created_at: dt.datetime
     updated_at: dt.datetime

@@ -4,6 +4,8 @@ time, and reads back what the user would see."""
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -41,13 +43,15 @@ class Seen:
     toast: str | None = None
 
     @property
-    def texts(self) -> list[str]:
-        return [c.params.get("text") or c.params.get("caption") or "" for c in self.calls
-                if c.method in ("sendMessage", "editMessageText")]
+    def html(self) -> str:
+        """The messages as the bot sent them (Telegram HTML)."""
+        return "\n".join(c.params.get("text") or c.params.get("caption") or ""
+                         for c in self.calls if c.method in ("sendMessage", "editMessageText"))
 
     @property
     def text(self) -> str:
-        return "\n".join(self.texts)
+        """The messages as the user reads them."""
+        return html.unescape(re.sub(r"<[^>]+>", "", self.html))
 
     def methods(self) -> list[str]:
         return [c.method for c in self.calls]
@@ -70,7 +74,7 @@ class Harness:
         await self.fake.wait_update_consumed(update_id)
         await self.app.update_queue.join()
 
-    async def _after(self, update_id: int, mark: int) -> Seen:
+    async def after(self, update_id: int, mark: int) -> Seen:
         await self._settle(update_id)
         calls = [c for c in self.fake.calls[mark:] if not c.error]
         toast = next((c.params.get("text") for c in calls
@@ -79,19 +83,19 @@ class Harness:
 
     async def say(self, user_id: int, text: str) -> Seen:
         mark = len(self.fake.calls)
-        return await self._after(self.fake.send_text(user_id, text), mark)
+        return await self.after(self.fake.send_text(user_id, text), mark)
 
     async def send(self, user_id: int, kind: str, **details: Any) -> Seen:
         """Anything but text: photo, location, sticker, voice, contact."""
         mark = len(self.fake.calls)
         update_id = getattr(self.fake, f"send_{kind}")(user_id, **details)
-        return await self._after(update_id, mark)
+        return await self.after(update_id, mark)
 
     async def redeliver(self, update_id: int) -> Seen:
         """Telegram sends the same update again, as after a crash before it was confirmed."""
         mark = len(self.fake.calls)
         self.fake.redeliver(update_id)
-        return await self._after(update_id, mark)
+        return await self.after(update_id, mark)
 
     def button(self, user_id: int, label: str) -> tuple[int, str]:
         """The newest message offering a button with this label (or starting with it)."""
@@ -117,7 +121,7 @@ class Harness:
                          check_button: bool = True) -> Seen:
         mark = len(self.fake.calls)
         update_id = self.fake.press(user_id, message_id, data, check_button=check_button)
-        return await self._after(update_id, mark)
+        return await self.after(update_id, mark)
 
     def screen(self, user_id: int) -> str:
         """The text of the bot's newest message in the chat."""

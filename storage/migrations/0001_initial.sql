@@ -124,7 +124,9 @@ CREATE TABLE drafts (
     telegram_user_id INTEGER NOT NULL UNIQUE,
     form             TEXT NOT NULL,
     state            TEXT NOT NULL,
-    last_update_id   INTEGER NOT NULL DEFAULT 0,
+    -- The Telegram updates already applied (the latest few): a redelivered one is recognised
+    -- even though update ids are not always increasing.
+    recent_updates   TEXT NOT NULL DEFAULT '[]',
     created_at       TEXT NOT NULL,
     updated_at       TEXT NOT NULL
 );

@@ -1,0 +1,200 @@
+"""Wrong answers, odd messages and forged buttons: each gets a short Vietnamese answer, and the
+draft and the database stay as they were."""
+
+from __future__ import annotations
+
+import pytest
+
+from storage import drafts
+from tests.harness import Harness
+
+MAI, STRANGER = 1001, 1999
+
+
+async def _step(bot: Harness, user_id: int) -> str:
+    async with bot.db.transaction() as tx:
+        draft = await drafts.draft_of(tx, user_id)
+    return draft.state["step"] if draft else ""
+
+
+async def _answers(bot: Harness, user_id: int) -> dict:
+    async with bot.db.transaction() as tx:
+        draft = await drafts.draft_of(tx, user_id)
+    return dict(draft.state["answers"]) if draft else {}
+
+
+async def _at(bot: Harness, step: str) -> None:
+    """A member with a report under way at `step`."""
+    cell = await bot.unit("Chi bộ Thôn Bản Chặng")
+    await bot.model(cell, "Tiết kiệm theo gương Bác")
+    await bot.join(MAI, cell, "Mai")
+    await bot.join(1002, cell, "Bình")
+    await bot.say(MAI, "/report")
+    path = [("tap", "Hôm qua"), ("tap", "Kinh tế"),
+            ("say", "Giúp hộ nghèo thôn Bản Chặng sửa chuồng trại"), ("tap", "Bỏ qua"),
+            ("tap", "Bỏ qua"), ("tap", "Bỏ qua"), ("tap", "Bỏ qua"), ("tap", "Bỏ qua"),
+            ("tap", "Bỏ qua"), ("tap", "Bỏ qua")]
+    for action, value in path:
+        if await _step(bot, MAI) == step:
+            return
+        await (bot.tap(MAI, value) if action == "tap" else bot.say(MAI, value))
+    assert await _step(bot, MAI) == step
+
+
+WRONG_ANSWERS = [
+    ("deed_date", "abc", "chưa đọc được ngày"),
+    ("deed_date", "30/12/2026", "Ngày này chưa tới"),
+    ("deed_date", "1/1/2020", "đã quá 365 ngày"),
+    ("deed_date", "31/02/2026", "chưa đọc được ngày"),
+    ("field", "nông nghiệp", "bấm một nút"),
+    ("description", "ngắn", "Nội dung hơi ngắn"),
+    ("description", "x" * 5000, "Nội dung dài quá (5.000 ký tự)"),
+    ("description", "!!!!!!!!!!!!!!!!", "cần có chữ hoặc số"),
+    ("description", "   ", "chưa nhập gì"),
+    ("model_id", "mô hình khác", "bấm một nút"),
+    ("people_helped", "-3", "gõ một số nguyên"),
+    ("people_helped", "ba người", "gõ một số nguyên"),
+    ("people_helped", "2.5", "gõ một số nguyên"),
+    ("people_helped", "1000000", "từ 0 đến 100.000"),
+    ("households_helped", "🏠🏠", "gõ một số nguyên"),
+    ("value_vnd", "-20tr", "chưa đọc được số tiền"),
+    ("value_vnd", "nhiều tiền", "chưa đọc được số tiền"),
+    ("value_vnd", "5 con gà", "chưa đọc được số tiền"),
+    ("place", "x", "Nội dung hơi ngắn"),
+    ("photos", "đây là ảnh", "Lan Tỏa chưa hiểu nội dung này"),
+    ("private", "có lẽ", "bấm một nút"),
+]
+
+
+@pytest.mark.parametrize(("step", "typed", "expected"), WRONG_ANSWERS)
+async def test_a_wrong_answer_is_explained_and_the_draft_kept(
+    bot: Harness, step: str, typed: str, expected: str
+) -> None:
+    await _at(bot, step)
+    before = await _answers(bot, MAI)
+    seen = await bot.say(MAI, typed)
+    assert expected in seen.text
+    assert await _step(bot, MAI) == step
+    assert await _answers(bot, MAI) == before
+
+
+@pytest.mark.parametrize("kind", ["sticker", "voice", "contact"])
+async def test_unexpected_messages_mid_form_name_the_step(bot: Harness, kind: str) -> None:
+    await _at(bot, "value_vnd")
+    details = {"phone": "0912345678", "first_name": "Bình"} if kind == "contact" else {}
+    seen = await bot.send(MAI, kind, **details)
+    assert "Lan Tỏa chưa hiểu nội dung này. Đồng chí đang ở bước “giá trị”" in seen.text
+    assert "gõ số tiền" in seen.text
+    assert "Bỏ qua" in bot.buttons(MAI)
+    assert await _step(bot, MAI) == "value_vnd"
+
+
+async def test_another_command_mid_form_keeps_the_draft(bot: Harness) -> None:
+    await _at(bot, "value_vnd")
+    unknown = await bot.say(MAI, "/foo")
+    assert "đang ở bước “giá trị”" in unknown.text
+    shown = await bot.say(MAI, "/help")
+    assert "Hướng dẫn sử dụng Lan Tỏa" in shown.text
+    assert "vẫn được giữ" in shown.text
+    resumed = await bot.say(MAI, "/report")
+    assert "tiếp tục từ bước này" in resumed.text and "Kinh phí" in resumed.text
+    assert await _step(bot, MAI) == "value_vnd"
+    taken = await bot.say(MAI, "250k")
+    assert "ở đâu" in taken.text
+
+
+async def test_html_and_sql_looking_text_is_kept_verbatim_and_shown_escaped(
+    bot: Harness
+) -> None:
+    await _at(bot, "description")
+    hostile = "<b>Sửa</b> nhà'; DROP TABLE reports; -- & <script>"
+    await bot.say(MAI, hostile)
+    answers = await _answers(bot, MAI)
+    assert answers["description"] == hostile
+    for _ in range(7):
+        await bot.tap(MAI, "Bỏ qua")
+    summary = await bot.tap(MAI, "🌐 Công khai")
+    # The fake rejects malformed HTML the way Telegram does, so arriving at all means escaped.
+    assert f"📝 Nội dung: {hostile}" in bot.screen(MAI)
+    assert "&lt;b&gt;Sửa&lt;/b&gt;" in summary.html
+    await bot.tap(MAI, "✅ Gửi")
+    async with bot.db.transaction() as tx:
+        row = await tx.one("SELECT description FROM reports")
+    assert row["description"] == hostile
+
+
+async def test_emoji_and_decomposed_vietnamese_are_stored_as_typed_in_nfc(bot: Harness) -> None:
+    await _at(bot, "description")
+    decomposed = "Giu\u0301p ba\u0300 con ho\u0323c chu\u031b\u0303 🌾🙏"
+    await bot.say(MAI, decomposed)
+    assert (await _answers(bot, MAI))["description"] == "Giúp bà con học chữ 🌾🙏"
+
+
+async def test_a_forged_press_for_another_step_is_refused(bot: Harness) -> None:
+    await _at(bot, "description")
+    await bot.say(MAI, "Giúp hộ nghèo thôn Bản Chặng sửa chuồng trại")
+    message_id, _ = bot.button(MAI, "Bỏ qua")
+    # A forged "skip" on the required date step of the same draft.
+    forged = f"f:{(await _draft_id(bot))}:0:skip:"
+    seen = await bot.press_data(MAI, message_id, forged, check_button=False)
+    assert seen.toast == "Nút này thuộc một bước trước; đồng chí đang ở bước dưới đây."
+    assert await _step(bot, MAI) == "model_id"
+
+
+async def _draft_id(bot: Harness) -> int:
+    async with bot.db.transaction() as tx:
+        draft = await drafts.draft_of(tx, MAI)
+    assert draft is not None
+    return draft.id
+
+
+async def test_forged_choice_never_offered_is_refused(bot: Harness) -> None:
+    await _at(bot, "model_id")
+    message_id, _ = bot.button(MAI, "Tiết kiệm theo gương Bác")
+    forged = f"f:{await _draft_id(bot)}:3:pick:999999"
+    seen = await bot.press_data(MAI, message_id, forged, check_button=False)
+    assert seen.toast is not None and "Nút này" in seen.toast
+    assert await _step(bot, MAI) == "model_id"
+    assert "model_id" not in await _answers(bot, MAI)
+
+
+async def test_garbage_callback_data_gets_a_polite_note(bot: Harness) -> None:
+    await _at(bot, "field")
+    message_id, _ = bot.button(MAI, "Kinh tế")
+    for data in ("x", "f:abc", "f:1:2:3:4:5", "my:open:abc", "lang:xx", "' OR 1=1 --"):
+        seen = await bot.press_data(MAI, message_id, data, check_button=False)
+        assert seen.toast, data
+    assert await _step(bot, MAI) == "field"
+
+
+async def test_a_button_from_an_old_finished_form(bot: Harness) -> None:
+    await _at(bot, "field")
+    message_id, old_data = bot.button(MAI, "Kinh tế")
+    await bot.say(MAI, "/cancel")
+    seen = await bot.press_data(MAI, message_id, old_data, check_button=False)
+    assert seen.toast == "Biểu mẫu này đã kết thúc."
+    await bot.say(MAI, "/report")
+    again = await bot.press_data(MAI, message_id, old_data, check_button=False)
+    assert again.toast == "Biểu mẫu này đã kết thúc.", "a new draft does not take old buttons"
+    assert await _step(bot, MAI) == "deed_date"
+
+
+@pytest.mark.parametrize("command", ["/report", "/my", "📝 Báo cáo việc làm theo Bác",
+                                     "📋 Việc đã báo cáo", "xin chào", "/start"])
+async def test_a_stranger_is_told_how_to_join(bot: Harness, command: str) -> None:
+    bot.person(STRANGER, "Người", "Lạ")
+    seen = await bot.say(STRANGER, command)
+    assert "xin đường link mời" in seen.text
+    async with bot.db.transaction() as tx:
+        assert await drafts.draft_of(tx, STRANGER) is None
+
+
+async def test_an_edited_message_is_not_taken_as_an_answer(bot: Harness) -> None:
+    await _at(bot, "description")
+    incoming = bot.fake.messages(MAI, include_incoming=True)[-1]
+    update_id = bot.fake.send_raw({"edited_message": {**incoming, "text": "đã sửa",
+                                                      "edit_date": incoming["date"] + 5}})
+    mark = len(bot.fake.calls)
+    seen = await bot.after(update_id, mark)
+    assert "gửi câu trả lời mới" in seen.text
+    assert await _step(bot, MAI) == "description"

@@ -1,0 +1,82 @@
+"""Drafts live in the database: a restart loses nothing, a redelivered update is taken once,
+and a draft left for more than 7 days is dropped with a notice."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from storage import drafts
+from tests.harness import Harness, started
+
+MAI = 1001
+
+
+async def _step(bot: Harness) -> str | None:
+    async with bot.db.transaction() as tx:
+        draft = await drafts.draft_of(tx, MAI)
+    return draft.state["step"] if draft else None
+
+
+async def test_after_a_restart_the_member_continues_at_the_same_step(tmp_path: Path) -> None:
+    async with started(tmp_path) as before:
+        cell = await before.unit("Chi bộ Thôn Bản Chặng")
+        await before.join(MAI, cell, "Mai")
+        await before.say(MAI, "/report")
+        await before.tap(MAI, "Hôm qua")
+        await before.tap(MAI, "Môi trường")
+    async with started(tmp_path) as after:
+        after.person(MAI, "Mai")
+        taken = await after.say(MAI, "Nhặt rác dọc suối Bản Chặng cùng đoàn viên")
+        assert "bao nhiêu người" in taken.text
+        answers = await _answers(after)
+        assert answers["field"] == "Môi trường"
+        assert answers["deed_date"] == "2026-11-26"
+
+
+async def _answers(bot: Harness) -> dict:
+    async with bot.db.transaction() as tx:
+        draft = await drafts.draft_of(tx, MAI)
+    assert draft is not None
+    return draft.state["answers"]
+
+
+async def test_a_redelivered_answer_is_taken_once(bot: Harness) -> None:
+    cell = await bot.unit("Chi bộ Thôn Bản Chặng")
+    await bot.join(MAI, cell, "Mai")
+    await bot.say(MAI, "/report")
+    await bot.tap(MAI, "Hôm nay")
+    await bot.tap(MAI, "Kinh tế")
+    answered = await bot.say(MAI, "Hướng dẫn bà con làm hồ sơ vay vốn ưu đãi")
+    assert await _step(bot) == "people_helped"
+    again = await bot.redeliver(answered.update_id)
+    assert await _step(bot) == "people_helped", "not taken as the answer to the next step"
+    assert "bao nhiêu người" in again.text, "the member sees where they are"
+
+
+async def test_a_week_old_draft_is_dropped_with_a_notice_on_the_next_message(
+    bot: Harness
+) -> None:
+    cell = await bot.unit("Chi bộ Thôn Bản Chặng")
+    await bot.join(MAI, cell, "Mai")
+    await bot.say(MAI, "/report")
+    await bot.tap(MAI, "Hôm nay")
+    bot.clock.advance(days=7, minutes=1)
+    seen = await bot.say(MAI, "Kinh tế")
+    assert "đã quá 7 ngày nên đã được hủy" in seen.text
+    assert "27/11/2026" in seen.text
+    assert await _step(bot) is None
+
+
+async def test_the_hourly_sweep_drops_old_drafts_and_tells_their_owners(bot: Harness) -> None:
+    cell = await bot.unit("Chi bộ Thôn Bản Chặng")
+    await bot.join(MAI, cell, "Mai")
+    await bot.say(MAI, "/report")
+    [sweep] = bot.app.job_queue.get_jobs_by_name("sweep-drafts")
+    mark = len(bot.fake.calls)
+    await sweep.run(bot.app)
+    assert await _step(bot) == "deed_date", "a fresh draft is kept"
+    bot.clock.advance(days=8)
+    await sweep.run(bot.app)
+    notices = [c.params["text"] for c in bot.fake.calls[mark:] if c.method == "sendMessage"]
+    assert len(notices) == 1 and "đã quá 7 ngày" in notices[0]
+    assert await _step(bot) is None

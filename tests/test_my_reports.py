@@ -1,0 +1,159 @@
+"""📋 Việc đã báo cáo: a member finds their reports, opens one, corrects or withdraws it."""
+
+from __future__ import annotations
+
+from storage import reports
+from storage.entities import ReportState
+from tests.harness import Harness
+
+MAI, BINH = 1001, 1002
+
+
+async def _report(bot: Harness, user_id: int, text: str, photos: int = 0) -> None:
+    await bot.say(user_id, "/report")
+    await bot.tap(user_id, "Hôm qua")
+    await bot.tap(user_id, "Xã hội")
+    await bot.say(user_id, text)
+    while "Gửi ảnh minh họa" not in bot.screen(user_id):
+        await bot.tap(user_id, "Bỏ qua")
+    for _ in range(photos):
+        bot.fake.send_photo(user_id, media_group_id=f"album-{text}")
+    if photos:
+        await bot.fake.wait_for(lambda f: f"Đã nhận {photos} ảnh" in (
+            f.last_message(user_id) or {}).get("text", ""))
+        await bot.tap(user_id, "Xong")
+    else:
+        await bot.tap(user_id, "Bỏ qua")
+    await bot.tap(user_id, "🌐 Công khai")
+    await bot.tap(user_id, "✅ Gửi")
+
+
+async def _cell(bot: Harness) -> None:
+    cell = await bot.unit("Chi bộ Thôn Bản Chặng")
+    await bot.join(MAI, cell, "Mai")
+    await bot.join(BINH, cell, "Bình")
+
+
+async def _set_state(bot: Harness, state: ReportState, note: str | None = None) -> int:
+    async with bot.db.transaction() as tx:
+        row = await tx.one("SELECT id FROM reports ORDER BY id DESC LIMIT 1")
+        await tx.run("UPDATE reports SET state = ?, leader_note = ? WHERE id = ?",
+                     (state.value, note, row["id"]))
+    return int(row["id"])
+
+
+async def test_the_list_shows_date_field_and_state(bot: Harness) -> None:
+    await _cell(bot)
+    empty = await bot.say(MAI, "📋 Việc đã báo cáo")
+    assert "chưa có báo cáo nào" in empty.text
+    await _report(bot, MAI, "Thăm hỏi gia đình chính sách thôn Bản Chặng")
+    await _report(bot, MAI, "Vận động bà con hiến đất làm đường liên thôn")
+    await _set_state(bot, ReportState.ACKNOWLEDGED)
+    listing = await bot.say(MAI, "/my")
+    assert "(1–2 trên tổng số 2)" in listing.text
+    assert "1. 26/11/2026 · Xã hội · ✅ đã ghi nhận" in bot.screen(MAI)
+    assert "2. 26/11/2026 · Xã hội · ⏳ chờ ghi nhận" in bot.screen(MAI)
+    assert bot.buttons(MAI)[0].startswith("1. 26/11 · Vận động bà con")
+
+
+async def test_opening_a_report_shows_it_whole_with_photos(bot: Harness) -> None:
+    await _cell(bot)
+    await _report(bot, MAI, "Tặng quà học sinh nghèo vượt khó thôn Bản Chặng", photos=2)
+    await bot.say(MAI, "/my")
+    opened = await bot.tap(MAI, "1. 26/11")
+    assert opened.methods() == ["sendMediaGroup", "sendMessage"]
+    assert "Báo cáo ngày 26/11/2026 — ⏳ chờ ghi nhận" in opened.text
+    assert "📷 Ảnh: 2 ảnh" in opened.text
+    assert bot.buttons(MAI) == ["✏ Sửa", "↩ Rút lại", "📋 Danh sách"]
+
+
+async def test_correcting_a_report_reuses_the_form_prefilled(bot: Harness) -> None:
+    await _cell(bot)
+    await _report(bot, MAI, "Dọn vệ sinh đường làng cùng đoàn viên thanh niên")
+    await bot.say(MAI, "/my")
+    await bot.tap(MAI, "1. 26/11")
+    summary = await bot.tap(MAI, "✏ Sửa")
+    assert "Dọn vệ sinh đường làng" in summary.text and "✅ Gửi" in bot.buttons(MAI)
+    await bot.tap(MAI, "✏ Sửa giá trị")
+    await bot.say(MAI, "1tr5")
+    done = await bot.tap(MAI, "✅ Gửi")
+    assert "Đã cập nhật báo cáo" in done.text
+    async with bot.db.transaction() as tx:
+        rows = await tx.all("SELECT value_vnd, state FROM reports")
+    assert [tuple(r) for r in rows] == [(1_500_000, "pending")], "corrected, not duplicated"
+
+
+async def test_a_report_needing_more_shows_the_note_and_returns_to_pending(bot: Harness) -> None:
+    await _cell(bot)
+    await _report(bot, MAI, "Sửa mái nhà dột cho hộ bà Lăng Thị Hoa")
+    await _set_state(bot, ReportState.NEEDS_MORE, "Ghi rõ số ngày công.")
+    await bot.say(MAI, "/my")
+    opened = await bot.tap(MAI, "1. 26/11")
+    assert "✏ cần bổ sung" in opened.text and "Ghi rõ số ngày công." in opened.text
+    await bot.tap(MAI, "✏ Sửa")
+    await bot.tap(MAI, "✏ Sửa nội dung")
+    await bot.say(MAI, "Sửa mái nhà dột cho hộ bà Lăng Thị Hoa, 3 ngày công")
+    await bot.tap(MAI, "✅ Gửi")
+    async with bot.db.transaction() as tx:
+        report = await reports.get_report(tx, 1)
+    assert report is not None and report.state is ReportState.PENDING
+
+
+async def test_withdrawing_asks_first_then_the_report_stops_counting(bot: Harness) -> None:
+    await _cell(bot)
+    await _report(bot, MAI, "Hỗ trợ ngày công làm nhà văn hóa thôn")
+    await bot.say(MAI, "/my")
+    await bot.tap(MAI, "1. 26/11")
+    asked = await bot.tap(MAI, "↩ Rút lại")
+    assert "chắc chắn muốn rút" in asked.text
+    kept = await bot.tap(MAI, "Không")
+    assert "⏳ chờ ghi nhận" in kept.text
+    await bot.tap(MAI, "↩ Rút lại")
+    withdrawn = await bot.tap(MAI, "↩ Rút lại")
+    assert "Đã rút báo cáo." in withdrawn.text
+    listing = await bot.say(MAI, "/my")
+    assert "↩ đã rút" in listing.text
+    opened = await bot.tap(MAI, "1. 26/11")
+    assert "✏ Sửa" not in bot.buttons(MAI) and "đã rút" in opened.text
+
+
+async def test_an_acknowledged_report_can_no_longer_be_changed(bot: Harness) -> None:
+    await _cell(bot)
+    await _report(bot, MAI, "Tham gia hiến máu tình nguyện tại xã")
+    await bot.say(MAI, "/my")
+    await bot.tap(MAI, "1. 26/11")
+    message_id, edit = bot.button(MAI, "✏ Sửa")
+    await _set_state(bot, ReportState.ACKNOWLEDGED)
+    seen = await bot.press_data(MAI, message_id, edit)
+    assert seen.toast == "Báo cáo này đã được chi bộ ghi nhận hoặc đã rút, nên không sửa được nữa."
+    async with bot.db.transaction() as tx:
+        report = await reports.get_report(tx, 1)
+    assert report is not None and report.state is ReportState.ACKNOWLEDGED
+
+
+async def test_another_members_report_cannot_be_opened_with_forged_data(bot: Harness) -> None:
+    await _cell(bot)
+    await _report(bot, BINH, "Giúp hộ nghèo thu hoạch lúa mùa")
+    await _report(bot, MAI, "Tuyên truyền phòng chống cháy rừng")
+    await bot.say(MAI, "/my")
+    message_id, _ = bot.button(MAI, "1. 26/11")
+    for verb in ("open", "edit", "withdraw", "withdraw_yes"):
+        seen = await bot.press_data(MAI, message_id, f"my:{verb}:1", check_button=False)
+        assert seen.toast == "Không tìm thấy báo cáo này trong các báo cáo của đồng chí."
+        assert "Giúp hộ nghèo" not in seen.text
+    async with bot.db.transaction() as tx:
+        report = await reports.get_report(tx, 1)
+    assert report is not None and report.state is ReportState.PENDING
+
+
+async def test_many_reports_are_paged(bot: Harness) -> None:
+    await _cell(bot)
+    for n in range(10):
+        await _report(bot, MAI, f"Việc làm tốt số {n + 1} của đồng chí Mai")
+    await bot.say(MAI, "/my")
+    assert "(1–8 trên tổng số 10)" in bot.screen(MAI)
+    older = await bot.tap(MAI, "Cũ hơn ▶")
+    assert "(9–10 trên tổng số 10)" in older.text
+    assert "Việc làm tốt số 1 của" in older.text
+    newer = await bot.tap(MAI, "◀ Mới hơn")
+    assert "(1–8 trên tổng số 10)" in newer.text
