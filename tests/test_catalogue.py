@@ -1,0 +1,278 @@
+"""The text catalogue: both languages complete and alike, every template valid Telegram HTML,
+every key the code asks for present, values escaped, English falling back to Vietnamese."""
+
+from __future__ import annotations
+
+import ast
+import re
+import string
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from bot.app import COMMANDS
+from bot.catalogue import Catalogue, Markup
+from bot.config import ReportSettings
+from bot.forms.join import JOIN_FORM
+from bot.forms.report import report_form
+from bot.forms.spec import FieldType, Form
+from bot.menu import ACTIONS
+from bot.parsing.dates import DateProblem
+from storage.entities import ReportState, Role
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOGUE = Catalogue.load()
+VI = CATALOGUE.tables["vi"]
+EN = CATALOGUE.tables["en"]
+FORMS: tuple[Form, ...] = (report_form(ReportSettings()), JOIN_FORM)
+
+
+def placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+
+
+# --- both languages alike ---------------------------------------------------------------------
+
+
+def test_same_keys_in_both_languages() -> None:
+    assert sorted(VI.keys() - EN.keys()) == [], "missing in en.toml"
+    assert sorted(EN.keys() - VI.keys()) == [], "missing in vi.toml"
+
+
+@pytest.mark.parametrize("key", sorted(VI))
+def test_same_placeholders(key: str) -> None:
+    assert placeholders(EN.get(key, VI[key])) == placeholders(VI[key])
+
+
+@pytest.mark.parametrize("action", ACTIONS)
+def test_menu_labels_differ_between_languages(action: str) -> None:
+    # Menu buttons come back as typed text, matched against every language.
+    assert VI[f"menu.{action}"] != EN[f"menu.{action}"]
+
+
+# --- Telegram HTML ----------------------------------------------------------------------------
+
+ALLOWED_TAGS = {"b", "i", "u", "s", "code", "pre", "a"}
+ALLOWED_ENTITIES = {"lt", "gt", "amp", "quot"}
+
+
+class TelegramHtml(HTMLParser):
+    """Collects what Telegram's HTML parse mode would refuse."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=False)
+        self.open: list[str] = []
+        self.errors: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in ALLOWED_TAGS:
+            self.errors.append(f"tag <{tag}>")
+        if attrs and not (tag == "a" and [name for name, _ in attrs] == ["href"]):
+            self.errors.append(f"attributes on <{tag}>")
+        self.open.append(tag)
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.errors.append(f"self-closing <{tag}/>")
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self.open or self.open.pop() != tag:
+            self.errors.append(f"unbalanced </{tag}>")
+
+    def handle_data(self, data: str) -> None:
+        for char in "<>&":
+            if char in data:
+                self.errors.append(f"bare {char!r}")
+
+    def handle_entityref(self, name: str) -> None:
+        if name not in ALLOWED_ENTITIES:
+            self.errors.append(f"entity &{name};")
+
+    def handle_comment(self, data: str) -> None:
+        self.errors.append("comment")
+
+    def handle_decl(self, decl: str) -> None:
+        self.errors.append("declaration")
+
+
+def html_problems(text: str) -> list[str]:
+    parser = TelegramHtml()
+    parser.feed(text)
+    parser.close()
+    if parser.rawdata:  # left unparsed, e.g. a "<" that starts no tag at the end
+        parser.errors.append(f"unparsed {parser.rawdata!r}")
+    return parser.errors + [f"unclosed <{tag}>" for tag in parser.open]
+
+
+@pytest.mark.parametrize(
+    ("text", "ok"),
+    [
+        ("<b>bold</b> and <i>italic</i>", True),
+        ('<a href="https://t.me/x">link</a> &lt;x&gt; &amp; &#39;', True),
+        ("<b>unclosed", False),
+        ("<b><i>crossed</b></i>", False),
+        ("<div>block</div>", False),
+        ("<br/>", False),
+        ("salt & pepper", False),
+        ("1 < 2", False),
+        ("&nbsp;", False),
+    ],
+)
+def test_html_checker(text: str, ok: bool) -> None:
+    assert (html_problems(text) == []) is ok
+
+
+@pytest.mark.parametrize("lang", sorted(CATALOGUE.tables))
+@pytest.mark.parametrize("key", sorted(VI))
+def test_template_formats_to_telegram_html(lang: str, key: str) -> None:
+    t = CATALOGUE.texts(lang)
+    # Values with HTML's special characters: escaped, they must not break the markup.
+    params = {name: "<x & y>" for name in placeholders(VI[key])}
+    text = t(key, **params)
+    assert html_problems(text) == [], text
+
+
+# --- every key the code uses exists -----------------------------------------------------------
+
+SOURCES = sorted([*(ROOT / "bot").rglob("*.py"), *(ROOT / "handlers").rglob("*.py")])
+KEY = r"[a-z_]+(?:\.[a-z0-9_]+)+"
+# t("…"), t.plain("…"), self.t("…"), Rejected("…"), Refusal("…"), UnitError("…"), InviteError("…")
+KEY_CALL = re.compile(
+    rf"""\b(?:t|plain|Rejected|Refusal|UnitError|InviteError|Problem)\(\s*["']({KEY})["']"""
+)
+SECTIONS = {key.split(".")[0] for key in VI}
+
+
+def _literal_keys(tree: ast.AST) -> set[str]:
+    """Whole string literals that look like a key of one of the catalogue's sections, e.g. a
+    key returned by a function or picked by a conditional. Pieces of f-strings are left to the
+    family tests below."""
+    in_fstrings = {
+        id(part) for node in ast.walk(tree) if isinstance(node, ast.JoinedStr)
+        for part in node.values
+    }
+    return {
+        node.value for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+        and id(node) not in in_fstrings
+        and re.fullmatch(KEY, node.value) and node.value.split(".")[0] in SECTIONS
+    }
+
+
+def referenced_keys() -> dict[str, str]:
+    found: dict[str, str] = {}
+    for path in SOURCES:
+        source = path.read_text(encoding="utf-8")
+        where = str(path.relative_to(ROOT))
+        for key in [*KEY_CALL.findall(source), *_literal_keys(ast.parse(source))]:
+            found.setdefault(key, where)
+    return found
+
+
+REFERENCED = referenced_keys()
+
+
+def test_reference_scan_finds_keys() -> None:
+    # Calls, returned literals, conditionals and exception arguments are all seen.
+    for key in ("my.empty", "form.problem.too_short", "join.invite_unknown",
+                "access.observer_only", "fallback.command", "cli.unit_code_taken",
+                "cli.invite_bounds", "start.greeting", "form.draft_kept"):
+        assert key in REFERENCED
+
+
+@pytest.mark.parametrize(("key", "where"), sorted(REFERENCED.items()))
+def test_referenced_key_exists(key: str, where: str) -> None:
+    assert key in VI, f"{where} uses {key!r}, missing in vi.toml"
+    assert key in EN, f"{where} uses {key!r}, missing in en.toml"
+
+
+# --- key families built at run time -----------------------------------------------------------
+
+
+def own_or_common(form: Form, field: str, part: str, common: str) -> str:
+    own = f"form.{form.name}.{field}.{part}"
+    return own if own in VI else common
+
+
+def family_keys() -> list[tuple[str, set[str]]]:
+    """(key, the parameters the code passes when it fills it in)."""
+    keys: list[tuple[str, set[str]]] = []
+    for form in FORMS:
+        keys += [(f"form.{form.name}.expired", {"date", "days"}),
+                 (f"form.{form.name}.cancelled", set())]
+        if form.summary:
+            keys.append((f"form.{form.name}.summary_title", set()))
+        for field in form.fields:
+            prefix = f"form.{form.name}.{field.name}"
+            keys += [(f"{prefix}.label", set()), (f"{prefix}.short", set()),
+                     (f"{prefix}.prompt", {"min", "max"})]
+            keys.append((own_or_common(form, field.name, "hint", f"form.hint.{field.type}"),
+                         set()))
+            if field.has_default:
+                keys += [(f"{prefix}.confirm_default", {"value"}),
+                         (own_or_common(form, field.name, "retype", "form.common.retype"), set())]
+            if field.type is FieldType.YES_NO:
+                keys += [(own_or_common(form, field.name, answer, f"form.common.{answer}"), set())
+                         for answer in ("yes", "no")]
+    keys += [(f"form.hint.{kind}", set()) for kind in FieldType]
+    keys += [(f"report.state.{state}", set()) for state in ReportState]
+    keys += [(f"weekday.{day}", set()) for day in range(7)]
+    keys += [(f"join.done_{role}", {"name", "unit"}) for role in Role]
+    keys += [(f"command.{command}", set()) for command in COMMANDS]
+    keys += [(f"menu.{action}", set()) for action in ACTIONS]
+    keys += [(f"form.problem.date_{problem}", {"days"}) for problem in DateProblem]
+    return keys
+
+
+@pytest.mark.parametrize(("key", "given"), family_keys())
+def test_family_key_exists_with_known_placeholders(key: str, given: set[str]) -> None:
+    for lang, table in (("vi", VI), ("en", EN)):
+        assert key in table, f"{key!r} missing in {lang}.toml"
+        unknown = placeholders(table[key]) - given
+        assert not unknown, f"{lang}.toml {key!r} uses {unknown}, the code passes only {given}"
+
+
+# --- escaping and fallback --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", sorted(CATALOGUE.tables))
+def test_values_are_escaped(lang: str) -> None:
+    text = CATALOGUE.texts(lang)("join.welcome", unit="<b>x</b> & y")
+    assert "&lt;b&gt;x&lt;/b&gt; &amp; y" in text
+    assert "<b>x</b>" not in text
+    assert isinstance(text, Markup)
+
+
+@pytest.mark.parametrize("lang", sorted(CATALOGUE.tables))
+def test_markup_values_are_not_escaped(lang: str) -> None:
+    text = CATALOGUE.texts(lang)("join.welcome", unit=Markup("<i>Chi bộ</i> &amp; tổ"))
+    assert "<i>Chi bộ</i> &amp; tổ" in text
+
+
+@pytest.mark.parametrize("lang", sorted(CATALOGUE.tables))
+def test_plain_does_not_escape(lang: str) -> None:
+    assert CATALOGUE.texts(lang).plain("cli.invite_code", code="<a&b>").endswith("<a&b>")
+
+
+def test_english_falls_back_to_vietnamese_only_for_missing_keys() -> None:
+    catalogue = Catalogue({
+        "vi": {"greet": "Chào {name}", "bye": "Tạm biệt {name}"},
+        "en": {"greet": "Hello {name}"},
+    })
+    en = catalogue.texts("en")
+    assert en.lang == "en"
+    assert en("greet", name="Mai") == "Hello Mai"
+    assert en("bye", name="Mai") == "Tạm biệt Mai"
+    assert en.plain("bye", name="Mai") == "Tạm biệt Mai"
+    assert en.has("bye") and not en.has("missing")
+    vi = catalogue.texts("vi")
+    assert vi("greet", name="Mai") == "Chào Mai"
+    with pytest.raises(KeyError):
+        en("missing")
+
+
+@pytest.mark.parametrize("lang", [None, "fr"])
+def test_unknown_language_is_vietnamese(lang: str | None) -> None:
+    t = CATALOGUE.texts(lang)
+    assert t.lang == "vi"
+    assert t("menu.report") == VI["menu.report"]
