@@ -152,8 +152,11 @@ class Harness:
     async def join(self, user_id: int, unit_id: int, first_name: str,
                    last_name: str | None = None) -> None:
         """A member joins the way people do: opens an invite link and confirms the name."""
+        await self.join_with(user_id, await self.invite(unit_id), first_name, last_name)
+
+    async def join_with(self, user_id: int, code: str, first_name: str,
+                        last_name: str | None = None) -> None:
         self.person(user_id, first_name, last_name)
-        code = await self.invite(unit_id)
         await self.say(user_id, f"/start {code}")
         await self.tap(user_id, "✅ Đúng")
 
