@@ -72,7 +72,6 @@ async def _introduce(application: Application) -> None:
     """Remembers the bot's username (the CLI prints invite links with it) and sets the command
     menu, in Vietnamese by default and in English for English clients."""
     core = core_of_application(application)
-    core.services.bot_username = application.bot.username
     async with core.services.db.transaction() as tx:
         await meta.put(tx, "bot_username", application.bot.username)
     for lang in LANGUAGES:

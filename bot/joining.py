@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from bot.catalogue import Texts
 from bot.conversation import Conversations, texts_for
@@ -49,25 +50,42 @@ async def _conflict(tx: Tx, person: Person | None, invite: Invite) -> str | None
     return None
 
 
+@dataclass(frozen=True)
+class Admission:
+    invite: Invite
+    person: Person | None
+    title: str
+
+
+async def _admit(tx: Tx, user_id: int, code: str, now: dt.datetime,
+                 t: Texts) -> Admission | Screen:
+    """Who is joining through which invite, or the screen that says why they cannot."""
+    invite = await invites.invite_by_code(tx, code)
+    problem = invite_problem(invite, now)
+    if invite is None or problem is not None:
+        return Screen(t(problem or "join.invite_unknown"))
+    person = await people.person_by_telegram_id(tx, user_id)
+    title = await unit_title(tx, invite.unit_id)
+    conflict = await _conflict(tx, person, invite)
+    if conflict is not None:
+        return Screen(t(conflict, unit=title), menu=main_menu(t) if person else None)
+    return Admission(invite, person, title)
+
+
 async def start_join(
     services: Services, conversations: Conversations, sender: Sender, update_id: int, code: str
 ) -> Reply:
     async with services.db.transaction() as tx:
         t = await texts_for(tx, services, sender.user_id)
-        invite = await invites.invite_by_code(tx, code)
-        problem = invite_problem(invite, services.now())
-        if problem is not None or invite is None:
-            return Reply((Screen(t(problem or "join.invite_unknown")),))
-        person = await people.person_by_telegram_id(tx, sender.user_id)
-        title = await unit_title(tx, invite.unit_id)
-        conflict = await _conflict(tx, person, invite)
-        if conflict is not None:
-            return Reply((Screen(t(conflict, unit=title), menu=main_menu(t) if person else None),))
+        admission = await _admit(tx, sender.user_id, code, services.now(), t)
+        if isinstance(admission, Screen):
+            return Reply((admission,))
+        person = admission.person
         name = person.full_name if person else sender.display_name
         first = await conversations.begin(tx, sender, update_id, "join", t,
                                           invite=code, suggested_name=name)
         step = first.screens[0]
-        welcome = t("join.welcome", unit=title)
+        welcome = t("join.welcome", unit=admission.title)
         return Reply((Screen(f"{welcome}\n\n{step.text}", step.buttons),))
 
 
@@ -83,15 +101,11 @@ class JoinKind:
                      t: Texts) -> Reply:
         await drafts.delete_draft(tx, draft.id)
         now = services.now()
-        invite = await invites.invite_by_code(tx, state.extra.get("invite", ""))
-        problem = invite_problem(invite, now)
-        if invite is None or problem is not None:
-            return Reply((Screen(t(problem or "join.invite_unknown")),))
-        person = await people.person_by_telegram_id(tx, draft.telegram_user_id)
-        title = await unit_title(tx, invite.unit_id)
-        conflict = await _conflict(tx, person, invite)
-        if conflict is not None:
-            return Reply((Screen(t(conflict, unit=title), menu=main_menu(t)),))
+        admission = await _admit(tx, draft.telegram_user_id, state.extra.get("invite", ""),
+                                 now, t)
+        if isinstance(admission, Screen):
+            return Reply((admission,))
+        invite, person, title = admission.invite, admission.person, admission.title
         # Someone else may have taken the last use while this person was typing their name.
         if not await invites.use_invite(tx, invite.id, now):
             return Reply((Screen(t("join.invite_used_up")),))

@@ -25,7 +25,6 @@ class Services:
     db: Database
     catalogue: Catalogue
     clock: Clock
-    bot_username: str = ""
 
     def now(self) -> dt.datetime:
         return self.clock.now()

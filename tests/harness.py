@@ -154,6 +154,20 @@ class Harness:
         """A member joins the way people do: opens an invite link and confirms the name."""
         await self.join_with(user_id, await self.invite(unit_id), first_name, last_name)
 
+    async def member_of_new_cell(self, user_id: int, first_name: str = "Mai",
+                                 name: str = "Chi bộ Thôn Bản Chặng", **unit: Any) -> int:
+        cell = await self.unit(name, **unit)
+        await self.join(user_id, cell, first_name)
+        return cell
+
+    async def begin_report(self, user_id: int, field: str = "Kinh tế",
+                           description: str | None = None, day: str = "Hôm nay") -> Seen:
+        """/report, a day button, a field button and, if given, what was done."""
+        await self.say(user_id, "/report")
+        await self.tap(user_id, day)
+        seen = await self.tap(user_id, field)
+        return await self.say(user_id, description) if description else seen
+
     async def join_with(self, user_id: int, code: str, first_name: str,
                         last_name: str | None = None) -> None:
         self.person(user_id, first_name, last_name)

@@ -41,12 +41,8 @@ async def _answers(bot: Harness) -> dict:
 
 
 async def test_a_redelivered_answer_is_taken_once(bot: Harness) -> None:
-    cell = await bot.unit("Chi bộ Thôn Bản Chặng")
-    await bot.join(MAI, cell, "Mai")
-    await bot.say(MAI, "/report")
-    await bot.tap(MAI, "Hôm nay")
-    await bot.tap(MAI, "Kinh tế")
-    answered = await bot.say(MAI, "Hướng dẫn bà con làm hồ sơ vay vốn ưu đãi")
+    await bot.member_of_new_cell(MAI)
+    answered = await bot.begin_report(MAI, description="Hướng dẫn bà con làm hồ sơ vay vốn")
     assert await _step(bot) == "people_helped"
     again = await bot.redeliver(answered.update_id)
     assert await _step(bot) == "people_helped", "not taken as the answer to the next step"
@@ -56,8 +52,7 @@ async def test_a_redelivered_answer_is_taken_once(bot: Harness) -> None:
 async def test_a_week_old_draft_is_dropped_with_a_notice_on_the_next_message(
     bot: Harness
 ) -> None:
-    cell = await bot.unit("Chi bộ Thôn Bản Chặng")
-    await bot.join(MAI, cell, "Mai")
+    await bot.member_of_new_cell(MAI)
     await bot.say(MAI, "/report")
     await bot.tap(MAI, "Hôm nay")
     bot.clock.advance(days=7, minutes=1)
@@ -68,8 +63,7 @@ async def test_a_week_old_draft_is_dropped_with_a_notice_on_the_next_message(
 
 
 async def test_the_hourly_sweep_drops_old_drafts_and_tells_their_owners(bot: Harness) -> None:
-    cell = await bot.unit("Chi bộ Thôn Bản Chặng")
-    await bot.join(MAI, cell, "Mai")
+    await bot.member_of_new_cell(MAI)
     await bot.say(MAI, "/report")
     [sweep] = bot.app.job_queue.get_jobs_by_name("sweep-drafts")
     mark = len(bot.fake.calls)
@@ -80,3 +74,16 @@ async def test_the_hourly_sweep_drops_old_drafts_and_tells_their_owners(bot: Har
     notices = [c.params["text"] for c in bot.fake.calls[mark:] if c.method == "sendMessage"]
     assert len(notices) == 1 and "đã quá 7 ngày" in notices[0]
     assert await _step(bot) is None
+
+
+async def test_when_telegram_fails_to_deliver_a_reply_the_answer_is_not_lost(
+    bot: Harness
+) -> None:
+    await bot.member_of_new_cell(MAI)
+    await bot.begin_report(MAI)
+    bot.fake.fail_next("sendMessage", status=500, description="Internal Server Error")
+    seen = await bot.say(MAI, "Hướng dẫn bà con làm hồ sơ vay vốn ưu đãi")
+    assert "Lan Tỏa gặp trục trặc" in seen.text
+    assert await _step(bot) == "people_helped"
+    resumed = await bot.say(MAI, "/report")
+    assert "bao nhiêu người" in resumed.text

@@ -108,12 +108,8 @@ async def _to_summary(bot: Harness, user_id: int) -> None:
 
 
 async def test_steps_without_choices_are_skipped_for_a_member_alone(bot: Harness) -> None:
-    cell = await bot.unit("Chi bộ Khối 1")
-    await bot.join(MAI, cell, "Mai")
-    await bot.say(MAI, "/report")
-    await bot.tap(MAI, "Hôm nay")
-    await bot.tap(MAI, "Kinh tế")
-    after_text = await bot.say(MAI, "Dọn vệ sinh đường làng cùng bà con khối phố")
+    await bot.member_of_new_cell(MAI)
+    after_text = await bot.begin_report(MAI, description="Dọn vệ sinh đường làng cùng bà con")
     assert "bao nhiêu người" in after_text.text, "no model step, no co-participant step"
     assert "Bước 4/9" in after_text.text
 
@@ -168,24 +164,18 @@ async def test_cancel_at_any_step_leaves_nothing(bot: Harness) -> None:
 
 
 async def test_location_is_taken_unless_the_unit_has_no_locations(bot: Harness) -> None:
-    border = await bot.unit("Chi bộ Đồn Biên phòng Tri Phương", no_locations=True)
-    await bot.join(MAI, border, "Mai")
-    await bot.say(MAI, "/report")
-    await bot.tap(MAI, "Hôm nay")
-    await bot.tap(MAI, "Quốc phòng – an ninh")
-    await bot.say(MAI, "Tuần tra biên giới cùng dân quân xã Tri Phương")
+    await bot.member_of_new_cell(MAI, name="Chi bộ Đồn Biên phòng Tri Phương",
+                                 no_locations=True)
+    await bot.begin_report(MAI, "Quốc phòng – an ninh",
+                           "Tuần tra biên giới cùng dân quân xã Tri Phương")
     for _ in range(3):
         await bot.tap(MAI, "Bỏ qua")
     assert "📎" not in bot.screen(MAI), "no hint to send a map pin"
     refused = await bot.send(MAI, "location", latitude=22.8, longitude=106.5)
     assert "không dùng vị trí bản đồ" in refused.text
 
-    cell = await bot.unit("Chi bộ Khối 1")
-    await bot.join(BINH, cell, "Bình")
-    await bot.say(BINH, "/report")
-    await bot.tap(BINH, "Hôm nay")
-    await bot.tap(BINH, "Môi trường")
-    await bot.say(BINH, "Thu gom rác thải nhựa dọc bờ sông Kỳ Cùng")
+    await bot.member_of_new_cell(BINH, "Bình", name="Chi bộ Khối 1")
+    await bot.begin_report(BINH, "Môi trường", "Thu gom rác thải nhựa dọc bờ sông Kỳ Cùng")
     for _ in range(3):
         await bot.tap(BINH, "Bỏ qua")
     taken = await bot.send(BINH, "location", latitude=21.85, longitude=106.76)
@@ -193,12 +183,8 @@ async def test_location_is_taken_unless_the_unit_has_no_locations(bot: Harness) 
 
 
 async def test_more_photos_than_allowed_are_refused_politely(bot: Harness) -> None:
-    cell = await bot.unit("Chi bộ Khối 1")
-    await bot.join(MAI, cell, "Mai")
-    await bot.say(MAI, "/report")
-    await bot.tap(MAI, "Hôm nay")
-    await bot.tap(MAI, "Văn hóa")
-    await bot.say(MAI, "Tổ chức đêm văn nghệ mừng ngày hội đại đoàn kết")
+    await bot.member_of_new_cell(MAI)
+    await bot.begin_report(MAI, "Văn hóa", "Tổ chức đêm văn nghệ mừng ngày hội đại đoàn kết")
     for _ in range(4):
         await bot.tap(MAI, "Bỏ qua")
     for _ in range(5):

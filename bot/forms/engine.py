@@ -289,11 +289,11 @@ def _add_photo(spec: Field, state: DraftState, photo: PhotoInput) -> Outcome:
     if spec.type is not FieldType.PHOTOS:
         raise Rejected("form.problem.unexpected")
     photos = list(state.answers.get(spec.name) or [])
+    if any(p["file_unique_id"] == photo.file_unique_id for p in photos):
+        return Outcome(state, Event.PHOTO_ADDED)
     limit = spec.max or 10
     if len(photos) >= limit:
         raise Rejected("form.problem.too_many_photos", max=limit)
-    if any(p["file_unique_id"] == photo.file_unique_id for p in photos):
-        return Outcome(state, Event.PHOTO_ADDED)
     photos.append({"file_id": photo.file_id, "file_unique_id": photo.file_unique_id})
     answers = {**state.answers, spec.name: photos}
     return Outcome(state.model_copy(update={"answers": answers}), Event.PHOTO_ADDED)
