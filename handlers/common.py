@@ -101,7 +101,10 @@ async def deliver(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Rep
     chat = update.effective_chat
     query = update.callback_query
     if query is not None:
-        await query.answer(reply.toast)
+        # A press answered too late (the bot was down) cannot be answered any more; the
+        # screens below still are what the person needs.
+        with contextlib.suppress(BadRequest):
+            await query.answer(reply.toast)
     screens = list(reply.screens)
     message = query.message if query is not None else None
     if isinstance(message, Message):
