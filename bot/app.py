@@ -103,20 +103,16 @@ async def running(application: Application) -> AsyncIterator[Application]:
             await application.stop()
 
 
-async def serve(settings: Settings, token: str) -> None:
+async def serve(settings: Settings, token: str, db: Database) -> None:
     """`lantoa run`: until SIGINT or SIGTERM."""
-    db = await Database.open(settings.database)
-    try:
-        core = Core.build(Services(settings, db, Catalogue.load(), SystemClock()))
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for signal_number in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(signal_number, stop.set)
-        async with running(build_application(core, token)):
-            log.info("Lan Tỏa is running")
-            await stop.wait()
-    finally:
-        await db.close()
+    core = Core.build(Services(settings, db, Catalogue.load(), SystemClock()))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signal_number, stop.set)
+    async with running(build_application(core, token)):
+        log.info("Lan Tỏa is running")
+        await stop.wait()
 
 
 async def _sweep_drafts(context: CallbackContext) -> None:

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import csv
+import sqlite3
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import NoReturn
+
+from telegram.error import InvalidToken, NetworkError
 
 from bot.app import serve
 from bot.catalogue import Catalogue, Texts
@@ -59,8 +63,17 @@ def build_parser(t: Texts) -> Parser:
     return parser
 
 
-async def _with_db(settings: Settings, work: Callable[[Database], Awaitable[None]]) -> None:
-    db = await Database.open(settings.database)
+async def _open_database(settings: Settings, t: Texts) -> Database:
+    try:
+        return await Database.open(settings.database)
+    except (OSError, sqlite3.Error) as error:
+        raise CliError(t.plain("cli.database_error", path=settings.database,
+                               error=error)) from None
+
+
+async def _with_db(settings: Settings, t: Texts,
+                   work: Callable[[Database], Awaitable[None]]) -> None:
+    db = await _open_database(settings, t)
     try:
         await work(db)
     finally:
@@ -71,7 +84,7 @@ async def _init(args: argparse.Namespace, settings: Settings, t: Texts) -> None:
     async def work(db: Database) -> None:
         version = await db.schema_version()
         print(t.plain("cli.init_done", path=settings.database, version=version))
-    await _with_db(settings, work)
+    await _with_db(settings, t, work)
 
 
 async def _unit(args: argparse.Namespace, settings: Settings, t: Texts) -> None:
@@ -90,7 +103,7 @@ async def _unit(args: argparse.Namespace, settings: Settings, t: Texts) -> None:
             else:
                 lines = tree_lines(await units.list_units(tx))
                 print("\n".join(lines) if lines else t.plain("cli.no_units"))
-    await _with_db(settings, work)
+    await _with_db(settings, t, work)
 
 
 async def _bot_username(db: Database, settings: Settings) -> str | None:
@@ -103,8 +116,9 @@ async def _bot_username(db: Database, settings: Settings) -> str | None:
 async def _invite(args: argparse.Namespace, settings: Settings, t: Texts) -> None:
     async def work(db: Database) -> None:
         async with db.transaction() as tx:
-            invite = await create_invite(tx, args.unit, Role(args.role), args.uses,
-                                         args.days or settings.invite_days, SystemClock().now())
+            days = settings.invite_days if args.days is None else args.days
+            invite = await create_invite(tx, args.unit, Role(args.role), args.uses, days,
+                                         SystemClock().now())
         username = await _bot_username(db, settings)
         print(t.plain("cli.invite_code", code=invite.code))
         print(invite_link(username or t.plain("cli.bot_username_placeholder"), invite.code))
@@ -113,7 +127,7 @@ async def _invite(args: argparse.Namespace, settings: Settings, t: Texts) -> Non
         expires = invite.expires_at.astimezone(settings.zone)
         print(t.plain("cli.invite_terms", uses=invite.max_uses,
                       expires=expires.strftime("%d/%m/%Y %H:%M")))
-    await _with_db(settings, work)
+    await _with_db(settings, t, work)
 
 
 async def _demo(args: argparse.Namespace, settings: Settings, t: Texts) -> None:
@@ -122,7 +136,7 @@ async def _demo(args: argparse.Namespace, settings: Settings, t: Texts) -> None:
             result = await load_demo_data(tx, SystemClock().now())
         print(t.plain("cli.demo_done", units=result.units_added, models=result.models_added,
                       cell=result.first_cell_id))
-    await _with_db(settings, work)
+    await _with_db(settings, t, work)
 
 
 async def _run(args: argparse.Namespace, settings: Settings, t: Texts) -> None:
@@ -130,7 +144,17 @@ async def _run(args: argparse.Namespace, settings: Settings, t: Texts) -> None:
         raise CliError(t.plain("cli.token_missing"))
     token = settings.bot_token.get_secret_value().strip()
     configure_logging(token)
-    await serve(settings, token)
+    db = await _open_database(settings, t)
+    try:
+        await serve(settings, token, db)
+    except InvalidToken:
+        raise CliError(t.plain("cli.token_rejected")) from None
+    except NetworkError as error:
+        reason = str(error).replace(token, "***")
+        raise CliError(t.plain("cli.api_unreachable", url=settings.api_root,
+                               error=reason)) from None
+    finally:
+        await db.close()
 
 
 COMMANDS = {"init": _init, "unit": _unit, "invite": _invite, "demo-data": _demo, "run": _run}
@@ -138,7 +162,10 @@ COMMANDS = {"init": _init, "unit": _unit, "invite": _invite, "demo-data": _demo,
 
 def main(argv: list[str] | None = None) -> int:
     t = Catalogue.load().texts("vi")
-    args = build_parser(t).parse_args(argv)
+    try:
+        args = build_parser(t).parse_args(argv)
+    except SystemExit as stop:  # bad arguments (one line already printed) or --help
+        return stop.code if isinstance(stop.code, int) else EXIT_USAGE
     try:
         settings = load_settings()
         asyncio.run(COMMANDS[args.command](args, settings, t))
@@ -146,7 +173,7 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(str(error))
     except (UnitError, InviteError) as error:
         return _fail(t.plain(str(error)))
-    except (OSError, UnicodeDecodeError) as error:
+    except (OSError, UnicodeDecodeError, csv.Error, sqlite3.Error) as error:
         return _fail(t.plain("cli.os_error", error=error))
     except KeyboardInterrupt:
         return 0

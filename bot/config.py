@@ -56,6 +56,14 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}") from None
         return value
 
+    @field_validator("bot_username")
+    @classmethod
+    def _bare_username(cls, value: str | None) -> str | None:
+        """"@lantoa_bot" as written in Telegram; the t.me link takes the name without "@"."""
+        if value is None:
+            return None
+        return value.strip().removeprefix("@").strip() or None
+
     @property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)

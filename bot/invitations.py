@@ -10,6 +10,7 @@ from storage.db import Tx
 from storage.entities import Invite, NewInvite, Role
 
 CODE_BYTES = 9  # 12 characters of [A-Za-z0-9_-]: unguessable, and valid in a t.me start link
+MAX_USES = 2**63 - 1  # SQLite's INTEGER
 
 
 class InviteError(Exception):
@@ -21,10 +22,14 @@ async def create_invite(
 ) -> Invite:
     if await units.get_unit(tx, unit_id) is None:
         raise InviteError("cli.unit_unknown")
-    if uses < 1 or days < 1:
+    if not 1 <= uses <= MAX_USES or days < 1:
         raise InviteError("cli.invite_bounds")
+    try:
+        expires_at = now + dt.timedelta(days=days)
+    except OverflowError:
+        raise InviteError("cli.invite_bounds") from None
     new = NewInvite(code=secrets.token_urlsafe(CODE_BYTES), unit_id=unit_id, role=role,
-                    max_uses=uses, expires_at=now + dt.timedelta(days=days))
+                    max_uses=uses, expires_at=expires_at)
     return await invites.add_invite(tx, new, now)
 
 

@@ -31,9 +31,13 @@ async def add_unit(tx: Tx, unit: NewUnit, now: dt.datetime) -> Unit:
         raise UnitError("cli.unit_name_kind_required")
     if unit.parent_id is not None and await units.get_unit(tx, unit.parent_id) is None:
         raise UnitError("cli.unit_parent_unknown")
-    if unit.code and await units.get_unit_by_code(tx, unit.code) is not None:
+    # An empty code or place means none: "" would be stored and, for the code, taken once.
+    code = normalize(unit.code or "") or None
+    place = normalize(unit.place_name or "") or None
+    if code and await units.get_unit_by_code(tx, code) is not None:
         raise UnitError("cli.unit_code_taken")
-    clean = unit.model_copy(update={"name": normalize(unit.name), "kind": normalize(unit.kind)})
+    clean = unit.model_copy(update={"name": normalize(unit.name), "kind": normalize(unit.kind),
+                                    "code": code, "place_name": place})
     return await units.add_unit(tx, clean, now)
 
 
@@ -42,7 +46,9 @@ def read_csv(path: Path) -> list[dict[str, str]]:
         reader = csv.DictReader(handle)
         if reader.fieldnames is None or set(CSV_COLUMNS) - set(reader.fieldnames):
             raise UnitError("cli.import_columns")
-        return [{k: normalize(row.get(k) or "") for k in CSV_COLUMNS} for row in reader]
+        rows = [{k: normalize(row.get(k) or "") for k in CSV_COLUMNS} for row in reader]
+    # Spreadsheets save blank lines as ",,,"; they are not units without a code.
+    return [row for row in rows if any(row.values())]
 
 
 async def import_units(tx: Tx, rows: list[dict[str, str]], now: dt.datetime) -> ImportResult:

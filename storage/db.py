@@ -53,15 +53,20 @@ class Database:
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         conn = await aiosqlite.connect(str(path), isolation_level=None)
-        conn.row_factory = aiosqlite.Row
-        for pragma in (
-            "PRAGMA journal_mode = WAL",
-            "PRAGMA foreign_keys = ON",
-            "PRAGMA synchronous = NORMAL",
-            "PRAGMA busy_timeout = 5000",
-        ):
-            await conn.execute(pragma)
-        await apply_migrations(conn)
+        try:
+            conn.row_factory = aiosqlite.Row
+            for pragma in (
+                "PRAGMA journal_mode = WAL",
+                "PRAGMA foreign_keys = ON",
+                "PRAGMA synchronous = NORMAL",
+                "PRAGMA busy_timeout = 5000",
+            ):
+                await conn.execute(pragma)
+            await apply_migrations(conn)
+        except BaseException:
+            # aiosqlite's worker thread would otherwise keep the process alive.
+            await conn.close()
+            raise
         return cls(conn)
 
     @asynccontextmanager
