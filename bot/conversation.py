@@ -41,6 +41,14 @@ class FormKind(Protocol):
                      t: Texts) -> Reply: ...
 
 
+def text_key(t: Texts, form: str, state: DraftState, part: str) -> str:
+    """The most particular text there is: for correcting a record, for this form, or any."""
+    candidates = [f"form.{form}.{part}", f"form.{part}"]
+    if state.target is not None:
+        candidates.insert(0, f"form.{form}.correction_{part}")
+    return next((key for key in candidates if t.has(key)), candidates[-1])
+
+
 async def texts_for(tx: Tx, services: Services, user_id: int) -> Texts:
     person = await people.person_by_telegram_id(tx, user_id)
     return services.texts(person.lang if person else None)
@@ -57,12 +65,24 @@ class Conversations:
 
     def _expiry_notice(self, draft: Draft, t: Texts) -> Screen:
         local = draft.created_at.astimezone(self.services.settings.zone)
-        return Screen(t(f"form.{draft.form}.expired", date=local.strftime("%d/%m/%Y"),
+        key = text_key(t, draft.form, DraftState.model_validate(draft.state), "expired")
+        return Screen(t(key, date=local.strftime("%d/%m/%Y"),
                         days=self.services.settings.draft_ttl_days), menu=main_menu(t))
 
     async def begin(self, tx: Tx, sender: Sender, update_id: int, kind_name: str, t: Texts,
                     state: DraftState | None = None, **extra: Any) -> Reply:
-        """Starts a form (replacing any unfinished one) and shows its first screen."""
+        """Starts a form and shows its first screen. A form under way is never thrown away
+        unasked: asking for the same one again goes back to it, and asking for another while
+        it holds answers says to send or cancel it first."""
+        existing = await self.has_draft(tx, sender.user_id)
+        if existing is not None:
+            current = DraftState.model_validate(existing.state)
+            wanted = state or DraftState(step="", extra=extra)
+            same = (existing.form, current.target, current.extra) == (
+                kind_name, wanted.target, wanted.extra)
+            if same or current.answers:
+                return await self._shown_again(tx, sender, t, existing,
+                                               "resumed" if same else "busy")
         kind = self.kinds[kind_name]
         ctx = await kind.context(tx, self.services, sender.user_id,
                                  state or DraftState(step="", extra=extra))
@@ -70,6 +90,15 @@ class Conversations:
         draft = await drafts.start_draft(tx, sender.user_id, kind_name, state.model_dump(),
                                          update_id, self.services.now())
         return Reply((FormView(kind.form, state, ctx, t, draft.id).current(),))
+
+    async def _shown_again(self, tx: Tx, sender: Sender, t: Texts, draft: Draft,
+                           part: str) -> Reply:
+        current = await self._with_draft(tx, sender, None, None)
+        if current is None or not current.screens:
+            return Reply()
+        step = current.screens[0]
+        note = t(text_key(t, draft.form, DraftState.model_validate(draft.state), part))
+        return Reply((Screen(f"{note}\n\n{step.text}", step.buttons), *current.screens[1:]))
 
     async def has_draft(self, tx: Tx, user_id: int) -> Draft | None:
         draft = await drafts.draft_of(tx, user_id)
@@ -82,24 +111,13 @@ class Conversations:
             if draft is None:
                 return Reply((Screen(t("form.nothing_to_cancel")),))
             await drafts.delete_draft(tx, draft.id)
-            return Reply((Screen(t(f"form.{draft.form}.cancelled")),))
+            state = DraftState.model_validate(draft.state)
+            return Reply((Screen(t(text_key(t, draft.form, state, "cancelled"))),))
 
     async def resume(self, sender: Sender) -> Reply | None:
         """The current step again, e.g. after /start while a form is under way."""
         async with self.services.db.transaction() as tx:
             return await self._with_draft(tx, sender, None, None)
-
-    async def begin_or_resume(self, tx: Tx, sender: Sender, update_id: int, kind_name: str,
-                              t: Texts) -> Reply:
-        """Opening a form that is already under way goes back to where the person was."""
-        draft = await self.has_draft(tx, sender.user_id)
-        if draft is not None and draft.form == kind_name:
-            current = await self._with_draft(tx, sender, None, None)
-            if current is not None:
-                step = current.screens[0]
-                resumed = Screen(f"{t('form.resumed')}\n\n{step.text}", step.buttons)
-                return Reply((resumed, *current.screens[1:]))
-        return await self.begin(tx, sender, update_id, kind_name, t)
 
     async def handle(self, sender: Sender, update_id: int, given: Input) -> Reply | None:
         """None when the person has no form under way."""
@@ -177,7 +195,8 @@ class Conversations:
                         outcome: Outcome, update_id: int, t: Texts) -> Reply:
         if outcome.event is Event.CANCEL:
             await drafts.delete_draft(tx, draft.id)
-            return Reply((Screen(t(f"form.{draft.form}.cancelled")),), replace=True)
+            key = text_key(t, draft.form, outcome.state, "cancelled")
+            return Reply((Screen(t(key)),), replace=True)
         if outcome.event is Event.SUBMIT:
             reply = await self.kinds[draft.form].submit(tx, self.services, draft,
                                                         outcome.state, t)

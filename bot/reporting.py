@@ -138,4 +138,4 @@ async def start_report(
             await reporter_for(tx, sender.user_id)
         except Refusal as refusal:
             return Reply((Screen(t(refusal.key)),))
-        return await conversations.begin_or_resume(tx, sender, update_id, "report", t)
+        return await conversations.begin(tx, sender, update_id, "report", t)

@@ -51,6 +51,9 @@ class Database:
     @classmethod
     async def open(cls, path: Path | str) -> Database:
         if str(path) != ":memory:":
+            if Path(path).is_dir():
+                # Said here: aiosqlite would fail inside its worker thread and leave it behind.
+                raise IsADirectoryError(f"{path} is a folder, not a database file")
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         conn = await aiosqlite.connect(str(path), isolation_level=None)
         try:

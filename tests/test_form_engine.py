@@ -163,3 +163,10 @@ def test_buttons_from_another_step_or_never_offered_are_refused() -> None:
     forged = _press(state, "pick", "z")
     assert forged.problem is not None and forged.problem.key == "form.problem.old_button"
     assert forged.state == state
+
+
+def test_skip_after_collecting_keeps_what_was_collected() -> None:
+    state = _at("pictures", pictures=[{"file_id": "a", "file_unique_id": "u"}])
+    kept = _press(state, "skip")
+    assert kept.state.answers["pictures"] == [{"file_id": "a", "file_unique_id": "u"}]
+    assert kept.state.step == "note"

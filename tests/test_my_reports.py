@@ -157,3 +157,32 @@ async def test_many_reports_are_paged(bot: Harness) -> None:
     assert "Việc làm tốt số 1 của" in older.text
     newer = await bot.tap(MAI, "◀ Mới hơn")
     assert "(1–8 trên tổng số 10)" in newer.text
+
+
+async def test_correcting_never_throws_away_a_report_in_progress(bot: Harness) -> None:
+    await _cell(bot)
+    await _report(bot, MAI, "Vận động bà con hiến đất làm đường liên thôn")
+    await bot.say(MAI, "/my")
+    await bot.tap(MAI, "1. 26/11")
+    await bot.begin_report(MAI, "Văn hóa")
+    busy = await bot.tap(MAI, "✏ Sửa")
+    assert "Đồng chí đang làm dở một báo cáo; đồng chí gửi hoặc bấm ✖ Hủy" in busy.text
+    assert "Đồng chí đã làm gì?" in busy.text, "the report in progress is shown again"
+    kept = await bot.say(MAI, "Tổ chức giao lưu văn nghệ mừng ngày hội đại đoàn kết")
+    assert "Đồng chí nào cùng tham gia?" in kept.text
+
+
+async def test_cancelling_a_correction_says_the_report_is_unchanged(bot: Harness) -> None:
+    await _cell(bot)
+    await _report(bot, MAI, "Vận động bà con hiến đất làm đường liên thôn")
+    await bot.say(MAI, "/my")
+    await bot.tap(MAI, "1. 26/11")
+    await bot.tap(MAI, "✏ Sửa")
+    await bot.tap(MAI, "✏ Sửa giá trị")
+    again = await bot.say(MAI, "/report")
+    assert "Đồng chí đang sửa một báo cáo; đồng chí gửi hoặc bấm ✖ Hủy phần sửa" in again.text
+    cancelled = await bot.tap(MAI, "✖ Hủy")
+    assert cancelled.text == "Đã hủy phần sửa; báo cáo vẫn giữ nguyên như trước."
+    async with bot.db.transaction() as tx:
+        report = await reports.get_report(tx, 1)
+    assert report is not None and report.content.description.startswith("Vận động")

@@ -25,6 +25,11 @@ def weekday(value: date) -> ParsedDate:
     return ParsedDate(value, needs_confirmation=True)
 
 
+def last_year(value: date) -> ParsedDate:
+    """A day and month put in an earlier year: the member is asked to confirm it."""
+    return ParsedDate(value, needs_confirmation=True)
+
+
 # today = Friday 2026-11-27
 FRIDAY_CASES = [
     # Relative days.
@@ -82,10 +87,13 @@ FRIDAY_CASES = [
     ("25 / 11", exact(date(2026, 11, 25))),
     ("ngày 25/11", exact(date(2026, 11, 25))),
     ("27/11", exact(FRIDAY)),
-    ("28/11", exact(date(2025, 11, 28))),
+    ("28/11", DateProblem.FUTURE),  # tomorrow this year, not a deed from last year
+    ("26/12", DateProblem.FUTURE),
+    ("28/12", DateProblem.FUTURE),  # 31 days ahead: still "soon"
+    ("29/12", last_year(date(2025, 12, 29))),
     ("1/1", exact(date(2026, 1, 1))),
     ("05/01", exact(date(2026, 1, 5))),
-    ("31/12", exact(date(2025, 12, 31))),
+    ("31/12", last_year(date(2025, 12, 31))),
     # Full dates.
     ("25/11/2026", exact(date(2026, 11, 25))),
     ("25-11-2026", exact(date(2026, 11, 25))),
@@ -144,9 +152,9 @@ def test_friday(text: str, expected: ParsedDate | DateProblem) -> None:
     ("text", "today", "expected"),
     [
         # Year boundary: a day-month still ahead this year means last year.
-        ("30/12", date(2026, 1, 2), exact(date(2025, 12, 30))),
+        ("30/12", date(2026, 1, 2), last_year(date(2025, 12, 30))),
         ("2/1", date(2026, 1, 2), exact(date(2026, 1, 2))),
-        ("3/1", date(2026, 1, 2), exact(date(2025, 1, 3))),
+        ("3/1", date(2026, 1, 2), DateProblem.FUTURE),
         ("hôm qua", date(2026, 1, 1), exact(date(2025, 12, 31))),
         ("hôm kia", date(2026, 1, 1), exact(date(2025, 12, 30))),
         ("thứ 7", date(2026, 1, 2), weekday(date(2025, 12, 27))),
@@ -157,8 +165,8 @@ def test_friday(text: str, expected: ParsedDate | DateProblem) -> None:
         ("hôm kia", date(2026, 12, 1), exact(date(2026, 11, 29))),
         ("chủ nhật", date(2026, 12, 1), weekday(date(2026, 11, 29))),
         ("29/2", date(2024, 3, 1), exact(date(2024, 2, 29))),
-        ("29/2", date(2025, 1, 10), exact(date(2024, 2, 29))),
-        ("29/2", date(2024, 2, 28), DateProblem.TOO_OLD),  # 2020-02-29 is four years back
+        ("29/2", date(2025, 1, 10), last_year(date(2024, 2, 29))),
+        ("29/2", date(2024, 2, 28), DateProblem.FUTURE),  # tomorrow
         # A weekday name on that very weekday means today, otherwise the last one.
         ("thứ 7", date(2026, 11, 28), weekday(date(2026, 11, 28))),
         ("t7", date(2026, 11, 29), weekday(date(2026, 11, 28))),
@@ -182,7 +190,7 @@ def test_other_days(text: str, today: date, expected: ParsedDate | DateProblem) 
         ("thứ 2", 3, DateProblem.TOO_OLD),
         ("20/11", 7, exact(date(2026, 11, 20))),
         ("19/11", 7, DateProblem.TOO_OLD),
-        ("28/11", 7, DateProblem.TOO_OLD),
+        ("20/11", 6, DateProblem.TOO_OLD),
         ("28/11/2026", 0, DateProblem.FUTURE),
     ],
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 from storage import reports
 from storage.entities import ReportState
@@ -193,3 +194,54 @@ async def test_more_photos_than_allowed_are_refused_politely(bot: Harness) -> No
     assert "tối đa 5 ảnh" in sixth.text
     await bot.fake.wait_for(lambda f: "Đã nhận 5 ảnh" in (f.last_message(MAI) or {}).get(
         "text", ""))
+
+
+async def _at_place_step(bot: Harness, user_id: int, **unit: object) -> None:
+    await bot.member_of_new_cell(user_id, name=f"Chi bộ {user_id}", **unit)
+    await bot.begin_report(user_id, "Môi trường", "Thu gom rác thải nhựa dọc bờ sông Kỳ Cùng")
+    for _ in range(3):
+        await bot.tap(user_id, "Bỏ qua")
+    assert "ở đâu" in bot.screen(user_id)
+
+
+async def test_a_named_place_picked_on_the_map_is_taken_as_the_place(bot: Harness) -> None:
+    await _at_place_step(bot, MAI)
+    taken = await bot.send(MAI, "venue", latitude=21.85, longitude=106.76,
+                           title="Nhà văn hóa thôn Bản Chặng", address="xã Tràng Định")
+    assert "Gửi ảnh minh họa" in taken.text
+    await _at_place_step(bot, BINH, no_locations=True)
+    border = await bot.send(BINH, "venue", latitude=22.8, longitude=106.5,
+                            title="Đồn Biên phòng Tri Phương", address="Tràng Định")
+    assert "Gửi ảnh minh họa" in border.text, "a border unit keeps the name, not the pin"
+    async with bot.db.transaction() as tx:
+        rows = await tx.all("SELECT telegram_user_id, state FROM drafts ORDER BY id")
+    places = [json.loads(r["state"])["answers"]["place"] for r in rows]
+    assert places == [
+        {"text": "Nhà văn hóa thôn Bản Chặng, xã Tràng Định", "latitude": 21.85,
+         "longitude": 106.76},
+        {"text": "Đồn Biên phòng Tri Phương, Tràng Định"},
+    ]
+
+
+async def test_a_moving_live_location_does_not_flood_the_chat(bot: Harness) -> None:
+    await _at_place_step(bot, MAI)
+    shared = await bot.send(MAI, "location", latitude=21.85, longitude=106.76)
+    assert "Gửi ảnh minh họa" in shared.text
+    pin = bot.fake.messages(MAI, include_incoming=True)[-2]["message_id"]
+    for step in range(3):
+        mark = len(bot.fake.calls)
+        update_id = bot.fake.move_live_location(MAI, pin, 21.85 + step / 1000, 106.76)
+        moved = await bot.after(update_id, mark)
+        assert moved.calls == []
+
+
+async def test_an_album_sent_at_the_wrong_step_gets_one_answer(bot: Harness) -> None:
+    await bot.member_of_new_cell(MAI)
+    await bot.begin_report(MAI)
+    mark = len(bot.fake.calls)
+    ids = [bot.fake.send_photo(MAI, media_group_id="early") for _ in range(4)]
+    await bot.fake.wait_update_consumed(ids[-1])
+    await bot.app.update_queue.join()
+    answers = [c for c in bot.fake.calls[mark:] if c.method == "sendMessage"]
+    assert len(answers) == 1
+    assert "Đồng chí đang ở bước “nội dung”" in answers[0].params["text"]

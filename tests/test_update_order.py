@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
+import pytest
 from telegram import Chat, Message, Update, User
 
 from bot.update_order import PerChatUpdateProcessor, order_key
 from storage import drafts
+from tests.fakebot import Call, FakeTelegram
 from tests.harness import Harness
 
-MAI = 1001
+MAI, BINH = 1001, 1002
 
 
 def _update(update_id: int, user_id: int) -> Update:
@@ -60,3 +63,64 @@ async def test_answers_typed_in_a_burst_are_taken_in_order(bot: Harness) -> None
     assert draft.state["step"] == "value_vnd"
     assert draft.state["answers"]["people_helped"] == 3
     assert draft.state["answers"]["households_helped"] == 1
+
+
+class HoldNextReply:
+    """Telegram is slow to take the bot's next message to one chat: that sendMessage waits
+    inside the fake until the test releases it."""
+
+    def __init__(self, fake: FakeTelegram, chat_id: int) -> None:
+        self._call_api = fake.call_api
+        self._chat_id = chat_id
+        self.holding = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def call_api(self, method: str, params: Any, *args: Any, **kwargs: Any) -> Any:
+        if (method.lower() == "sendmessage" and not self.holding.is_set()
+                and str(params.get("chat_id")) == str(self._chat_id)):
+            self.holding.set()
+            await self.release.wait()
+        return await self._call_api(method, params, *args, **kwargs)
+
+
+def _replies(fake: FakeTelegram, chat_id: int, mark: int) -> list[Call]:
+    return [c for c in fake.calls[mark:] if c.method == "sendMessage" and not c.error
+            and str(c.params.get("chat_id")) == str(chat_id)]
+
+
+def _labels(call: Call) -> list[str]:
+    return [text for text, _ in FakeTelegram.inline_buttons(call.params)]
+
+
+async def test_a_slow_reply_holds_up_that_persons_next_update_and_no_one_elses(
+    bot: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cell = await bot.unit("Chi bộ Thôn Bản Chặng")
+    await bot.join(MAI, cell, "Mai")
+    await bot.join(BINH, cell, "Bình")
+    gate = HoldNextReply(bot.fake, MAI)
+    monkeypatch.setattr(bot.fake, "call_api", gate.call_api)
+    mark = len(bot.fake.calls)
+    try:
+        bot.fake.send_text(MAI, "/report")
+        bot.fake.send_text(MAI, "hôm nay")
+        bot.fake.send_text(BINH, "/report")
+        async with asyncio.timeout(5):
+            await gate.holding.wait()
+        await bot.fake.wait_for(lambda fake: bool(_replies(fake, BINH, mark)))
+        [binh] = _replies(bot.fake, BINH, mark)
+        assert _labels(binh)[:2] == ["Hôm nay 27/11", "Hôm qua 26/11"], (
+            "Bình is answered while Telegram still holds the reply to Mai")
+        assert _replies(bot.fake, MAI, mark) == [], (
+            "Mai's second message waits until the reply to her first has gone out")
+    finally:
+        gate.release.set()
+    await bot.fake.wait_for(lambda fake: len(_replies(fake, MAI, mark)) == 2)
+    await bot.app.update_queue.join()
+    first, second = _replies(bot.fake, MAI, mark)
+    assert _labels(first)[:2] == ["Hôm nay 27/11", "Hôm qua 26/11"], "the day is asked first"
+    assert not any(label.startswith("Hôm nay") for label in _labels(second)), (
+        "then the answer to it is taken")
+    async with bot.db.transaction() as tx:
+        draft = await drafts.draft_of(tx, MAI)
+    assert draft is not None and draft.state["answers"]["deed_date"] == "2026-11-27"

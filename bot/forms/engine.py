@@ -65,8 +65,11 @@ class TextInput:
 
 @dataclass(frozen=True)
 class LocationInput:
+    """A map pin; `name` when it is a named place (a venue) picked in the messenger."""
+
     latitude: float
     longitude: float
+    name: str | None = None
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,11 @@ class Rejected(Exception):
     def __init__(self, key: str, **params: Any) -> None:
         super().__init__(key)
         self.problem = Problem(key, params)
+
+
+def collects(spec: Field) -> bool:
+    """Answered a piece at a time (photos, ticked names) and finished with "Xong"."""
+    return spec.type.multi_choice or spec.type is FieldType.PHOTOS
 
 
 def applicable(form: Form, ctx: FormContext) -> list[Field]:
@@ -176,6 +184,9 @@ def _press(form: Form, state: DraftState, ctx: FormContext, press: ButtonInput) 
     if press.verb == "skip":
         if spec.required:
             raise Rejected("form.problem.required")
+        if collects(spec) and state.answers.get(spec.name):
+            # On a small screen "Bỏ qua" reads as "next": what was collected is kept.
+            return _advance(form, state, ctx)
         answers = {k: v for k, v in state.answers.items() if k != spec.name}
         return _advance(form, state.model_copy(update={"answers": answers}), ctx)
     if press.verb == "ok":
@@ -186,7 +197,7 @@ def _press(form: Form, state: DraftState, ctx: FormContext, press: ButtonInput) 
         return _pick(form, spec, state, ctx, press.arg)
     if press.verb == "tog" and spec.type.multi_choice:
         return _toggle(spec, state, ctx, press.arg)
-    if press.verb == "done" and (spec.type.multi_choice or spec.type is FieldType.PHOTOS):
+    if press.verb == "done" and collects(spec):
         if spec.required and not state.answers.get(spec.name):
             raise Rejected("form.problem.required")
         return _advance(form, state, ctx)
@@ -305,9 +316,12 @@ def _answer_typed(
     if isinstance(given, LocationInput):
         if spec.type is not FieldType.PLACE:
             raise Rejected("form.problem.unexpected")
+        named = {"text": _check_text(spec, given.name)} if given.name else {}
         if not ctx.allow_location:
-            raise Rejected("form.problem.no_locations")
-        value = {"latitude": given.latitude, "longitude": given.longitude}
+            if not named:
+                raise Rejected("form.problem.no_locations")
+            return _store(form, state, ctx, spec.name, named)
+        value = {**named, "latitude": given.latitude, "longitude": given.longitude}
         return _store(form, state, ctx, spec.name, value)
     text = given.text
     if not fold(text):

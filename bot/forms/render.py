@@ -9,7 +9,7 @@ from typing import Any
 from bot import formatting
 from bot.catalogue import Markup, Texts
 from bot.forms import buttons
-from bot.forms.engine import SUMMARY, DraftState, FormContext, Problem, applicable
+from bot.forms.engine import SUMMARY, DraftState, FormContext, Problem, applicable, collects
 from bot.forms.spec import Field, FieldType, Form
 from bot.screens import Button, Keyboard, Screen, rows
 
@@ -39,7 +39,8 @@ class FormView:
         first = spec is not None and names and names[0] == spec.name
         if self.state.from_summary or not first or self.state.pending or self.state.retyping:
             nav.append(self._button(self.t.plain("button.back"), "back"))
-        if spec is not None and not spec.required:
+        collected = spec is not None and collects(spec) and self.state.answers.get(spec.name)
+        if spec is not None and not spec.required and not collected:
             nav.append(self._button(self.t.plain("button.skip"), "skip"))
         nav.append(self._button(self.t.plain("button.cancel"), "cancel"))
         return tuple(nav)

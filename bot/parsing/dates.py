@@ -7,6 +7,7 @@ Problems come back as values, not exceptions, because each one gets its own repl
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import enum
 import re
@@ -57,6 +58,9 @@ _NUMERIC = re.compile(
 )
 _LEAP_YEAR = 2000  # any leap year: tells "29/2" (sometimes valid) from "31/2" (never)
 
+
+# How far ahead a day-and-month may be before it reads as this year's date, not last year's.
+_SOON_DAYS = 31
 
 def parse_date(text: str, today: datetime.date, max_age_days: int) -> ParsedDate | DateProblem:
     """The day meant by `text`, or why it cannot be accepted.
@@ -111,12 +115,19 @@ def _weekday(folded: str) -> int | None:
 def _without_year(day: int, month: int, today: datetime.date) -> ParsedDate | DateProblem:
     """The latest such day not after today: "30/12" typed on 2 January means last December.
 
-    Walks back more than one year only for 29/2, which then usually ends up TOO_OLD.
+    A day that is only a few weeks ahead this year ("28/11" on 27/11) is a slip or a plan, not
+    a deed from last year: FUTURE. Any date put in an earlier year is confirmed with the member
+    before it is taken. Walks back more than one year only for 29/2, which then usually ends
+    up TOO_OLD.
     """
     try:
         datetime.date(_LEAP_YEAR, month, day)
     except ValueError:
         return DateProblem.UNREADABLE
+    with contextlib.suppress(ValueError):
+        ahead = (datetime.date(today.year, month, day) - today).days
+        if 0 < ahead <= _SOON_DAYS:
+            return DateProblem.FUTURE
     # Eight years always contain a 29 February (leap years skip at most one in a century).
     for year in range(today.year, max(datetime.MINYEAR, today.year - 8) - 1, -1):
         try:
@@ -124,5 +135,5 @@ def _without_year(day: int, month: int, today: datetime.date) -> ParsedDate | Da
         except ValueError:
             continue
         if candidate <= today:
-            return ParsedDate(candidate, False)
+            return ParsedDate(candidate, needs_confirmation=year != today.year)
     return DateProblem.UNREADABLE

@@ -434,6 +434,29 @@ class FakeTelegram:
         content = {"location": {"latitude": latitude, "longitude": longitude}}
         return self._enqueue({"message": self._incoming(user_id, chat_id, content)})
 
+    def send_venue(
+        self, user_id: int, latitude: float, longitude: float, title: str, address: str,
+        chat_id: int | None = None,
+    ) -> int:
+        """A named place picked in Telegram's location screen (Telegram also fills
+        ``location``)."""
+        location = {"latitude": latitude, "longitude": longitude}
+        content = {"location": location,
+                   "venue": {"location": location, "title": title, "address": address}}
+        return self._enqueue({"message": self._incoming(user_id, chat_id, content)})
+
+    def move_live_location(self, user_id: int, message_id: int, latitude: float,
+                           longitude: float) -> int:
+        """A live location the user shares moves: Telegram sends an edited message."""
+        chat = self._messages.get(user_id, {})
+        original = chat.get(message_id)
+        if original is None:
+            raise LookupError(f"no message {message_id} in chat {user_id}")
+        edited = {**copy.deepcopy(original), "edit_date": _now(),
+                  "location": {"latitude": latitude, "longitude": longitude,
+                               "live_period": 900}}
+        return self._enqueue({"edited_message": edited})
+
     def send_sticker(self, user_id: int, chat_id: int | None = None) -> int:
         stored = self._register_file("sticker", _fake_image("sticker"), "webp")
         sticker = {
