@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
-from telegram.ext import Application, ApplicationBuilder, CallbackContext, Defaults
+from telegram.ext import Application, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.catalogue import LANGUAGES, Catalogue
@@ -22,7 +22,7 @@ from bot.services import Services
 from bot.update_order import PerChatUpdateProcessor
 from handlers import forms, language, my_reports, report, start
 from handlers import help as help_flow
-from handlers.common import core_of, core_of_application, install_core, send_screen
+from handlers.common import core_of_application, install_core
 from handlers.errors import on_error
 from storage import meta
 from storage.db import Database
@@ -63,8 +63,9 @@ def build_application(
         application.add_handlers(group)
     application.add_error_handler(on_error)
     if application.job_queue is not None:
-        application.job_queue.run_repeating(_sweep_drafts, interval=DRAFT_SWEEP_EVERY,
-                                            first=0, name="sweep-drafts")
+        application.job_queue.run_repeating(forms.sweep_stale_drafts,
+                                            interval=DRAFT_SWEEP_EVERY, first=0,
+                                            name="sweep-drafts")
     return application
 
 
@@ -113,8 +114,3 @@ async def serve(settings: Settings, token: str, db: Database) -> None:
     async with running(build_application(core, token)):
         log.info("Lan Tỏa is running")
         await stop.wait()
-
-
-async def _sweep_drafts(context: CallbackContext) -> None:
-    for chat_id, screen in await core_of(context).conversations.expire_stale():
-        await send_screen(context, chat_id, screen)

@@ -153,6 +153,8 @@ class Conversations:
 
     async def expire_stale(self) -> list[tuple[int, Screen]]:
         """Drops drafts untouched for longer than the time to live; the notices to send."""
+        if self.services.quiet_now():
+            return []  # they expire when their owner next writes, or in the morning
         ttl = dt.timedelta(days=self.services.settings.draft_ttl_days)
         notices = []
         async with self.services.db.transaction() as tx:

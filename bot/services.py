@@ -32,5 +32,11 @@ class Services:
     def today(self) -> dt.date:
         return local_today(self.clock, self.settings.zone)
 
+    def quiet_now(self) -> bool:
+        """Within the hours when nobody gets a message they did not ask for."""
+        hour = self.clock.now().astimezone(self.settings.zone).hour
+        start, end = self.settings.quiet_hours_start, self.settings.quiet_hours_end
+        return hour >= start or hour < end if start > end else start <= hour < end
+
     def texts(self, lang: str | None) -> Texts:
         return self.catalogue.texts(lang)

@@ -3,7 +3,11 @@ button presses, /cancel, and anything unexpected in between."""
 
 from __future__ import annotations
 
+import logging
+from collections import deque
+
 from telegram import Message, Update
+from telegram.error import TelegramError
 from telegram.ext import (
     BaseHandler,
     CallbackContext,
@@ -21,14 +25,20 @@ from bot.services import Sender
 from handlers.common import PRIVATE, core_of, deliver, send_screen, sender_of
 
 _KINDS = ("sticker", "voice", "video", "video_note", "audio", "animation", "document",
-          "contact", "poll", "dice", "game", "venue")
+          "contact", "poll", "dice", "game")
+ANSWERED_ALBUMS = "answered_albums"
+log = logging.getLogger(__name__)
 
 
 def input_of(message: Message) -> Input:
     if message.photo:
         largest = message.photo[-1]
         return PhotoInput(largest.file_id, largest.file_unique_id)
-    if message.location is not None and message.venue is None:
+    if message.venue is not None:
+        venue = message.venue
+        name = ", ".join(part for part in (venue.title, venue.address) if part)
+        return LocationInput(venue.location.latitude, venue.location.longitude, name)
+    if message.location is not None:
         return LocationInput(message.location.latitude, message.location.longitude)
     if message.text is not None and not message.text.startswith("/"):
         return TextInput(message.text)
@@ -51,7 +61,18 @@ async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         reply = await core.welcome.not_understood(sender, command=command)
     if reply.album:
         _acknowledge_album_later(context, sender, message.chat_id)
+    elif message.media_group_id and _album_already_answered(context, message.media_group_id):
+        return
     await deliver(update, context, reply)
+
+
+def _album_already_answered(context: ContextTypes.DEFAULT_TYPE, group: str) -> bool:
+    """Photos sent at the wrong moment as an album get one answer, not one per photo."""
+    answered = context.chat_data.setdefault(ANSWERED_ALBUMS, deque(maxlen=16))
+    if group in answered:
+        return True
+    answered.append(group)
+    return False
 
 
 def _acknowledge_album_later(
@@ -78,6 +99,16 @@ async def _album_done(context: CallbackContext) -> None:
         await send_screen(context, job.chat_id, screen)
 
 
+async def sweep_stale_drafts(context: CallbackContext) -> None:
+    """The hourly job: drafts left too long are dropped and their owners told."""
+    for chat_id, screen in await core_of(context).conversations.expire_stale():
+        try:
+            await send_screen(context, chat_id, screen)
+        except TelegramError as error:
+            # One member who blocked the bot must not keep the others from their notice.
+            log.warning("could not tell %s their draft expired: %s", chat_id, error)
+
+
 async def press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     if query is None:
@@ -98,6 +129,9 @@ async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    message = update.edited_message
+    if message is not None and message.location is not None:
+        return  # a live location moving: nothing was typed
     reply = await core_of(context).welcome.edited_message(sender_of(update))
     await deliver(update, context, reply)
 

@@ -87,3 +87,30 @@ async def test_when_telegram_fails_to_deliver_a_reply_the_answer_is_not_lost(
     assert await _step(bot) == "people_helped"
     resumed = await bot.say(MAI, "/report")
     assert "bao nhiêu người" in resumed.text
+
+
+async def test_the_sweep_goes_on_past_a_member_who_blocked_the_bot(bot: Harness) -> None:
+    cell = await bot.member_of_new_cell(MAI)
+    await bot.join(1002, cell, "Bình")
+    for user_id in (MAI, 1002):
+        await bot.say(user_id, "/report")
+    bot.fake.block(MAI)
+    bot.clock.advance(days=8)
+    [sweep] = bot.app.job_queue.get_jobs_by_name("sweep-drafts")
+    mark = len(bot.fake.calls)
+    await sweep.run(bot.app)
+    delivered = [c.params["chat_id"] for c in bot.fake.calls[mark:]
+                 if c.method == "sendMessage" and not c.error]
+    assert delivered == [1002]
+
+
+async def test_no_expiry_notice_at_night(bot: Harness) -> None:
+    await bot.member_of_new_cell(MAI)
+    await bot.say(MAI, "/report")
+    bot.clock.advance(days=8)
+    bot.clock.moment = bot.clock.moment.replace(hour=23)
+    [sweep] = bot.app.job_queue.get_jobs_by_name("sweep-drafts")
+    mark = len(bot.fake.calls)
+    await sweep.run(bot.app)
+    assert [c for c in bot.fake.calls[mark:] if c.method == "sendMessage"] == []
+    assert await _step(bot) == "deed_date", "kept until the morning sweep or the next message"
