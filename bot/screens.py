@@ -49,8 +49,8 @@ def rows(buttons: list[Button], per_row: int) -> Keyboard:
 
 
 def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """Splits at line boundaries so that each part fits in one message; a single line longer
-    than the limit is cut."""
+    """Splits HTML text at line boundaries so that each part fits in one message. A line longer
+    than the limit is cut at a space, and never inside a tag or an entity such as `&amp;`."""
     parts: list[str] = []
     current = ""
     for line in text.split("\n"):
@@ -58,8 +58,9 @@ def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
             if current:
                 parts.append(current)
                 current = ""
-            parts.append(line[:limit])
-            line = line[limit:]
+            cut = _safe_cut(line, limit)
+            parts.append(line[:cut].rstrip())
+            line = line[cut:].lstrip()
         candidate = f"{current}\n{line}" if current else line
         if len(candidate) > limit:
             parts.append(current)
@@ -68,3 +69,15 @@ def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     if current or not parts:
         parts.append(current)
     return parts
+
+
+def _safe_cut(line: str, limit: int) -> int:
+    head = line[:limit]
+    space = head.rfind(" ")
+    if space > limit // 2:
+        return space + 1
+    for opener, closer in (("&", ";"), ("<", ">")):
+        start = head.rfind(opener)
+        if start > 0 and closer not in head[start:]:
+            return start
+    return limit

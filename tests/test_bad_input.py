@@ -60,6 +60,7 @@ WRONG_ANSWERS = [
     ("value_vnd", "-20tr", "chưa đọc được số tiền"),
     ("value_vnd", "nhiều tiền", "chưa đọc được số tiền"),
     ("value_vnd", "5 con gà", "chưa đọc được số tiền"),
+    ("value_vnd", "500", "Nếu là 500 nghìn, đồng chí gõ 500k"),
     ("place", "x", "Nội dung hơi ngắn"),
     ("photos", "đây là ảnh", "Lan Tỏa chưa hiểu nội dung này"),
     ("private", "có lẽ", "bấm một nút"),
@@ -198,3 +199,23 @@ async def test_an_edited_message_is_not_taken_as_an_answer(bot: Harness) -> None
     seen = await bot.after(update_id, mark)
     assert "gửi câu trả lời mới" in seen.text
     assert await _step(bot, MAI) == "description"
+
+
+async def test_the_longest_description_full_of_markup_still_reaches_the_summary(
+    bot: Harness
+) -> None:
+    await _at(bot, "description")
+    longest = ("Bà con & đoàn viên <cùng> sửa đường " * 80)[:2000]
+    await bot.say(MAI, longest)
+    for _ in range(7):
+        await bot.tap(MAI, "Bỏ qua")
+    summary = await bot.tap(MAI, "🌐 Công khai")
+    assert "✅ Gửi" in bot.buttons(MAI), "the summary arrived with its buttons"
+    assert "…" in summary.text
+    await bot.tap(MAI, "✅ Gửi")
+    async with bot.db.transaction() as tx:
+        row = await tx.one("SELECT description FROM reports")
+    assert row["description"] == longest.strip()
+    await bot.say(MAI, "/my")
+    opened = await bot.tap(MAI, "1. 26/11")
+    assert longest.strip() in opened.text.replace("\n", " "), "shown whole in /my"

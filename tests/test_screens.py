@@ -14,6 +14,9 @@ from bot.screens import split_text
     ("aaaa\nbbbb\ncccc", 4, ["aaaa", "bbbb", "cccc"]),
     ("x" * 25, 10, ["x" * 10, "x" * 10, "x" * 5]),
     ("ab\n" + "y" * 12 + "\ncd", 5, ["ab", "yyyyy", "yyyyy", "yy\ncd"]),
+    ("một hai ba bốn năm", 10, ["một hai", "ba bốn năm"]),
+    ("xxxxxxx&amp;yy", 10, ["xxxxxxx", "&amp;yy"]),
+    ("xxxxxxxx<b>yy", 10, ["xxxxxxxx", "<b>yy"]),
 ])
 def test_split_text(text: str, limit: int, expected: list[str]) -> None:
     assert split_text(text, limit) == expected
@@ -25,3 +28,10 @@ def test_every_part_fits_and_nothing_is_lost() -> None:
     parts = split_text(text)
     assert all(len(part) <= 4096 for part in parts)
     assert "\n".join(parts) == text
+
+
+def test_a_long_escaped_line_is_never_cut_inside_an_entity() -> None:
+    line = "📝 Nội dung: " + "&amp;&lt;b&gt;" * 700
+    for part in split_text(line):
+        assert len(part) <= 4096
+        assert part.count("&") == part.count(";"), "every entity is whole"

@@ -23,6 +23,7 @@ from bot.parsing.text import fold, normalize, normalize_multiline
 
 SUMMARY = "summary"
 MAX_MONEY = 1_000_000_000_000
+SMALLEST_PLAUSIBLE_MONEY = 1_000
 
 
 class DraftState(BaseModel):
@@ -347,6 +348,9 @@ def _parse_typed(spec: Field, text: str) -> Any:
         amount = parse_money(text)
         if amount is None:
             raise Rejected("form.problem.not_money")
+        if 0 < amount < SMALLEST_PLAUSIBLE_MONEY:
+            # "500" almost always means 500 nghìn: ask rather than record 500 đ.
+            raise Rejected("form.problem.money_unclear", amount=amount)
         return _check_bounds(spec, amount, upper=MAX_MONEY)
     if spec.type is FieldType.PLACE:
         return {"text": _check_text(spec, text)}

@@ -14,6 +14,8 @@ from bot.forms.spec import Field, FieldType, Form
 from bot.screens import Button, Keyboard, Screen, rows
 
 DATE_BUTTONS = 7
+# Even escaped (& → &amp;), a preview this long leaves the summary under Telegram's 4,096.
+PREVIEW_CHARS = 500
 
 
 class FormView:
@@ -109,8 +111,9 @@ class FormView:
 
     # --- answers as text ----------------------------------------------------------------------
 
-    def display(self, spec: Field, value: Any) -> str:
-        """An answer as the reader sees it, HTML-escaped."""
+    def display(self, spec: Field, value: Any, preview: bool = False) -> str:
+        """An answer as the reader sees it, HTML-escaped; a preview shortens long texts so
+        that a summary always fits in one message with its buttons."""
         t = self.t
         if spec.type is FieldType.DATE:
             return formatting.day(dt.date.fromisoformat(value))
@@ -132,16 +135,18 @@ class FormView:
             values = value if isinstance(value, list) else [value]
             shown = [labels.get(v, t.plain("form.gone")) for v in values]
             return t("form.plain", value=", ".join(shown))
+        if preview and spec.type is FieldType.LONG_TEXT and len(value) > PREVIEW_CHARS:
+            value = value[:PREVIEW_CHARS].rstrip() + "…"
         return t("form.plain", value=value)
 
-    def summary_lines(self) -> list[str]:
+    def summary_lines(self, preview: bool = False) -> list[str]:
         lines = []
         for spec in applicable(self.form, self.ctx):
             value = self.state.answers.get(spec.name)
             if value in (None, [], ""):
                 continue
             label = self.t(f"form.{self.form.name}.{spec.name}.label")
-            lines.append(f"{label}: {self.display(spec, value)}")
+            lines.append(f"{label}: {self.display(spec, value, preview)}")
         return lines
 
     def summary(self) -> Screen:
@@ -154,7 +159,8 @@ class FormView:
         keyboard = (*rows(edits, 2),
                     (self._button(t.plain("button.send"), "send"),
                      self._button(t.plain("button.cancel"), "cancel")))
-        text = "\n".join([t(f"form.{self.form.name}.summary_title"), *self.summary_lines()])
+        title = t(f"form.{self.form.name}.summary_title")
+        text = "\n".join([title, *self.summary_lines(preview=True)])
         return Screen(text, keyboard)
 
     # --- answers to inputs --------------------------------------------------------------------
