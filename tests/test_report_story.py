@@ -245,3 +245,24 @@ async def test_an_album_sent_at_the_wrong_step_gets_one_answer(bot: Harness) -> 
     answers = [c for c in bot.fake.calls[mark:] if c.method == "sendMessage"]
     assert len(answers) == 1
     assert "Đồng chí đang ở bước “nội dung”" in answers[0].params["text"]
+
+
+async def test_a_large_cell_picks_co_participants_a_page_at_a_time(bot: Harness) -> None:
+    cell = await bot.member_of_new_cell(MAI)
+    for n in range(20):
+        await bot.join(2000 + n, cell, f"Đảng viên {n + 1:02d}")
+    await bot.begin_report(MAI, description="Cả chi bộ ra quân làm đường giao thông nông thôn")
+    first = bot.buttons(MAI)
+    assert first[:2] == ["☐ Đảng viên 01", "☐ Đảng viên 02"]
+    assert "Trang 1/2" in first and "Trang sau ▶" in first and len(first) < 25
+    await bot.tap(MAI, "☐ Đảng viên 03")
+    await bot.tap(MAI, "Trang sau ▶")
+    second = bot.buttons(MAI)
+    assert "☐ Đảng viên 20" in second and "◀ Trang trước" in second
+    await bot.tap(MAI, "☐ Đảng viên 20")
+    await bot.say(MAI, "dang vien 17")  # typing a name finds it on any page
+    await bot.tap(MAI, "Xong")
+    async with bot.db.transaction() as tx:
+        draft = await tx.one("SELECT state FROM drafts WHERE telegram_user_id = ?", (MAI,))
+    chosen = json.loads(draft["state"])["answers"]["participant_ids"]
+    assert len(chosen) == 3

@@ -24,6 +24,8 @@ from bot.parsing.text import fold, normalize, normalize_multiline
 SUMMARY = "summary"
 MAX_MONEY = 1_000_000_000_000
 SMALLEST_PLAUSIBLE_MONEY = 1_000
+# Telegram allows about 100 buttons a message; a large cell's members come a page at a time.
+CHOICES_PER_PAGE = 16
 
 
 class DraftState(BaseModel):
@@ -34,6 +36,7 @@ class DraftState(BaseModel):
     pending: Any = None
     from_summary: bool = False
     retyping: bool = False
+    page: int = 0
     target: int | None = None
     extra: dict[str, Any] = ModelField(default_factory=dict)
 
@@ -194,6 +197,8 @@ def _press(form: Form, state: DraftState, ctx: FormContext, press: ButtonInput) 
         return _confirm(form, spec, state, ctx)
     if press.verb == "retype" and spec.has_default:
         return Outcome(state.model_copy(update={"retyping": True}), Event.STAYED)
+    if press.verb == "page":
+        return _turn_page(spec, state, ctx, press.arg)
     if press.verb == "pick":
         return _pick(form, spec, state, ctx, press.arg)
     if press.verb == "tog" and spec.type.multi_choice:
@@ -218,8 +223,8 @@ def _press_on_summary(
         names = {f.name for f in applicable(form, ctx)}
         if press.arg not in names:
             raise Rejected("form.problem.old_button")
-        return Outcome(state.model_copy(update={"step": press.arg, "from_summary": True}),
-                       Event.MOVED)
+        return Outcome(state.model_copy(update={"step": press.arg, "from_summary": True,
+                                                "page": 0}), Event.MOVED)
     if press.verb == "back":
         return _go_back(form, state, ctx)
     raise Rejected("form.problem.old_button")
@@ -236,13 +241,14 @@ def _go_back(form: Form, state: DraftState, ctx: FormContext) -> Outcome:
         if position == 0:
             raise Rejected("form.problem.first_step")
         target = names[position - 1]
-    update = {"step": target, "from_summary": False, "pending": None, "retyping": False}
+    update = {"step": target, "from_summary": False, "pending": None, "retyping": False,
+              "page": 0}
     return Outcome(state.model_copy(update=update), Event.MOVED)
 
 
 def _advance(form: Form, state: DraftState, ctx: FormContext) -> Outcome:
     names = [f.name for f in applicable(form, ctx)]
-    reset = {"pending": None, "retyping": False, "from_summary": False}
+    reset = {"pending": None, "retyping": False, "from_summary": False, "page": 0}
     if not state.from_summary and state.step in names[:-1]:
         target = names[names.index(state.step) + 1]
         return Outcome(state.model_copy(update={**reset, "step": target}), Event.MOVED)
@@ -276,6 +282,16 @@ def _pick(form: Form, spec: Field, state: DraftState, ctx: FormContext, key: str
         raise Rejected("form.problem.old_button")
     choice = _choice_by_key(spec, ctx, key)
     return _store(form, state, ctx, spec.name, choice.value)
+
+
+def page_count(spec: Field, ctx: FormContext) -> int:
+    return max(1, -(-len(ctx.choices_for(spec)) // CHOICES_PER_PAGE))
+
+
+def _turn_page(spec: Field, state: DraftState, ctx: FormContext, arg: str) -> Outcome:
+    if not arg.isdigit() or int(arg) >= page_count(spec, ctx):
+        raise Rejected("form.problem.old_button")
+    return Outcome(state.model_copy(update={"page": int(arg)}), Event.STAYED)
 
 
 def _choice_by_key(spec: Field, ctx: FormContext, key: str) -> Choice:

@@ -9,7 +9,17 @@ from typing import Any
 from bot import formatting
 from bot.catalogue import Markup, Texts
 from bot.forms import buttons
-from bot.forms.engine import SUMMARY, DraftState, FormContext, Problem, applicable, collects
+from bot.forms.engine import (
+    CHOICES_PER_PAGE,
+    SUMMARY,
+    Choice,
+    DraftState,
+    FormContext,
+    Problem,
+    applicable,
+    collects,
+    page_count,
+)
 from bot.forms.spec import Field, FieldType, Form
 from bot.screens import Button, Keyboard, Screen, rows
 
@@ -93,16 +103,36 @@ class FormView:
                      self._button(t.plain(self._key(spec, "retype")), "retype")),)
         if spec.type.single_choice:
             choices = [self._button(self._choice_label(spec, c.label), "pick", c.key)
-                       for c in self.ctx.choices_for(spec)]
-            return rows(choices, 2 if all(len(b.label) <= 18 for b in choices) else 1)
+                       for c in self._page_of_choices(spec)]
+            per_row = 2 if all(len(b.label) <= 18 for b in choices) else 1
+            return (*rows(choices, per_row), *self._paging_row(spec))
         if spec.type.multi_choice:
             chosen = self.state.answers.get(spec.name) or []
             marks = [self._button(("☑ " if c.value in chosen else "☐ ") + c.label, "tog", c.key)
-                     for c in self.ctx.choices_for(spec)]
-            return (*rows(marks, 2), (self._button(t.plain("button.done"), "done"),))
+                     for c in self._page_of_choices(spec)]
+            return (*rows(marks, 2), *self._paging_row(spec),
+                    (self._button(t.plain("button.done"), "done"),))
         if spec.type is FieldType.PHOTOS:
             return ((self._button(t.plain("button.done"), "done"),),)
         return ()
+
+    def _page_of_choices(self, spec: Field) -> tuple[Choice, ...]:
+        page = min(self.state.page, page_count(spec, self.ctx) - 1)
+        return self.ctx.choices_for(spec)[page * CHOICES_PER_PAGE:(page + 1) * CHOICES_PER_PAGE]
+
+    def _paging_row(self, spec: Field) -> Keyboard:
+        pages = page_count(spec, self.ctx)
+        if pages == 1:
+            return ()
+        page = min(self.state.page, pages - 1)
+        turns = []
+        if page > 0:
+            turns.append(self._button(self.t.plain("button.previous_page"), "page", str(page - 1)))
+        turns.append(self._button(self.t.plain("button.page", page=page + 1, pages=pages),
+                                  "page", str(page)))
+        if page < pages - 1:
+            turns.append(self._button(self.t.plain("button.next_page"), "page", str(page + 1)))
+        return (tuple(turns),)
 
     def _choice_label(self, spec: Field, label: str) -> str:
         if spec.type is FieldType.YES_NO:
