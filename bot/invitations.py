@@ -24,6 +24,10 @@ async def create_invite(
         raise InviteError("cli.unit_unknown")
     if not 1 <= uses <= MAX_USES or days < 1:
         raise InviteError("cli.invite_bounds")
+    if role is not Role.MEMBER and uses > 1:
+        # Whoever holds a shared leader link would become a leader: one person, one link,
+        # until joins through multi-use links wait for a leader's approval.
+        raise InviteError("cli.invite_role_single_use")
     try:
         expires_at = now + dt.timedelta(days=days)
     except OverflowError:

@@ -92,7 +92,8 @@ class MyReports:
             return None
         return report
 
-    async def _details(self, tx: Tx, sender: Sender, report: Report, t: Texts) -> Screen:
+    async def _details(self, tx: Tx, sender: Sender, report: Report, t: Texts,
+                       photos: bool = True) -> Screen:
         state = DraftState(step=SUMMARY, answers=answers_from_content(report.content))
         ctx = await self.kind.context(tx, self.services, sender.user_id, state)
         view = FormView(self.kind.form, state, ctx, t, 0)
@@ -106,8 +107,8 @@ class MyReports:
             buttons.append((Button(t.plain("my.edit"), _data("edit", report.id)),
                             Button(t.plain("my.withdraw"), _data("withdraw", report.id))))
         buttons.append((Button(t.plain("my.back_to_list"), _data("page", 0)),))
-        photos = tuple(p.file_id for p in report.content.photos)
-        return Screen("\n".join(lines), tuple(buttons), photos=photos)
+        shown = tuple(p.file_id for p in report.content.photos) if photos else ()
+        return Screen("\n".join(lines), tuple(buttons), photos=shown)
 
     async def act(self, sender: Sender, update_id: int, data: str) -> Reply:
         """Any press on a button of the list or of a report."""
@@ -125,6 +126,9 @@ class MyReports:
             verb = parsed[0]
             if verb == "open":
                 return Reply((await self._details(tx, sender, report, t),))
+            if verb == "keep":
+                kept = await self._details(tx, sender, report, t, photos=False)
+                return Reply((kept,), replace=True)
             if not report.state.editable_by_author:
                 return Reply((await self._details(tx, sender, report, t),), replace=True,
                              toast=t.plain("report.no_longer_editable"))
@@ -135,7 +139,7 @@ class MyReports:
                                                       state=state)
             if verb == "withdraw":
                 confirm = (Button(t.plain("my.withdraw_yes"), _data("withdraw_yes", report.id)),
-                           Button(t.plain("my.withdraw_no"), _data("open", report.id)))
+                           Button(t.plain("my.withdraw_no"), _data("keep", report.id)))
                 return Reply((Screen(t("my.withdraw_confirm"), (confirm,)),), replace=True)
             if verb == "withdraw_yes":
                 await reports.withdraw_report(tx, report.id, self.services.now())

@@ -63,3 +63,8 @@ class Welcome:
         async with self.services.db.transaction() as tx:
             t = await texts_for(tx, self.services, sender.user_id)
         return Reply((Screen(t("fallback.edited")),))
+
+    async def trouble(self, sender: Sender) -> Reply:
+        async with self.services.db.transaction() as tx:
+            t = await texts_for(tx, self.services, sender.user_id)
+        return Reply((Screen(t("error.generic")),))

@@ -1,25 +1,26 @@
-"""The last resort: log the failure and tell the person something went wrong."""
+"""The last resort: log the failure and tell the person, in their language, that something
+went wrong (and stop the spinner on a pressed button)."""
 
 from __future__ import annotations
 
 import logging
 
 from telegram import Update
+from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
-from handlers.common import core_of
+from handlers.common import core_of, deliver, sender_of
 
 log = logging.getLogger(__name__)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.error("update %s failed", getattr(update, "update_id", "?"), exc_info=context.error)
-    if not isinstance(update, Update) or update.effective_chat is None:
+    if not isinstance(update, Update) or update.effective_user is None:
         return
-    if update.effective_chat.type != "private":
+    if update.effective_chat is None or update.effective_chat.type != ChatType.PRIVATE:
         return
-    t = core_of(context).services.texts(None)
     try:
-        await context.bot.send_message(update.effective_chat.id, t.plain("error.generic"))
+        await deliver(update, context, await core_of(context).welcome.trouble(sender_of(update)))
     except Exception:  # the error handler itself must not raise
         log.warning("could not tell chat %s about the error", update.effective_chat.id)

@@ -350,8 +350,8 @@ def test_invites_are_stored_with_role_uses_and_expiry(
     unit = cli.add("Chi bộ Thôn Bản Chặng")
     before = dt.datetime.now(dt.UTC).replace(microsecond=0)
     leader_code, _ = _invite_output(cli.ok(
-        "invite", "--unit", str(unit), "--role", "leader", "--uses", "3", "--days", "2"))
-    member_code, _ = _invite_output(cli.ok("invite", "--unit", str(unit)))
+        "invite", "--unit", str(unit), "--role", "leader", "--days", "2"))
+    member_code, _ = _invite_output(cli.ok("invite", "--unit", str(unit), "--uses", "3"))
     monkeypatch.setenv("LANTOA_INVITE_DAYS", "30")
     observer_code, _ = _invite_output(cli.ok("invite", "--unit", str(unit), "--role", "observer"))
     after = dt.datetime.now(dt.UTC)
@@ -366,8 +366,8 @@ def test_invites_are_stored_with_role_uses_and_expiry(
         expires = dt.datetime.fromisoformat(row["expires_at"])
         assert before + dt.timedelta(days=days) <= expires <= after + dt.timedelta(days=days)
 
-    check(leader_code, "leader", 3, 2)
-    check(member_code, "member", 1, 7)      # the default invite_days
+    check(leader_code, "leader", 1, 2)
+    check(member_code, "member", 3, 7)      # the default invite_days
     check(observer_code, "observer", 1, 30)  # LANTOA_INVITE_DAYS
 
 
@@ -397,6 +397,15 @@ def test_invite_bounds(cli: Cli, bounds: list[str]) -> None:
     result = cli("invite", "--unit", str(unit), *bounds)
     assert result.failed_with_one_line()
     assert T.plain("cli.invite_bounds") in result.err
+    assert cli.rows("SELECT count(*) FROM invites")[0][0] == 0
+
+
+@pytest.mark.parametrize("role", ["leader", "observer"])
+def test_leader_and_observer_invites_are_single_use(cli: Cli, role: str) -> None:
+    unit = cli.add("Chi bộ Thôn Bản Chặng")
+    result = cli("invite", "--unit", str(unit), "--role", role, "--uses", "2")
+    assert result.failed_with_one_line()
+    assert T.plain("cli.invite_role_single_use") in result.err
     assert cli.rows("SELECT count(*) FROM invites")[0][0] == 0
 
 

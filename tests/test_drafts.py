@@ -114,3 +114,17 @@ async def test_no_expiry_notice_at_night(bot: Harness) -> None:
     await sweep.run(bot.app)
     assert [c for c in bot.fake.calls[mark:] if c.method == "sendMessage"] == []
     assert await _step(bot) == "deed_date", "kept until the morning sweep or the next message"
+
+
+async def test_trouble_on_a_pressed_button_is_explained_in_the_members_language(
+    bot: Harness
+) -> None:
+    await bot.member_of_new_cell(MAI)
+    await bot.say(MAI, "/lang")
+    await bot.tap(MAI, "🇬🇧 English")
+    await bot.say(MAI, "/report")
+    bot.fake.fail_next("editMessageText", status=500, description="Internal Server Error")
+    seen = await bot.tap(MAI, "Today")
+    assert "Sorry" in seen.text
+    assert bot.fake.answered_callbacks, "the button's spinner is stopped"
+    assert await _step(bot) == "field", "the answer was kept"

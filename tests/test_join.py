@@ -156,3 +156,14 @@ async def test_english_only_for_whoever_chooses_it(bot: Harness) -> None:
     assert "Việc" not in menu_in_english.text
     vietnamese = await bot.say(BINH, "/report")
     assert "Việc làm diễn ra ngày nào?" in vietnamese.text
+
+
+async def test_a_telegram_name_that_is_no_name_is_not_offered(bot: Harness) -> None:
+    cell = await _cell(bot)
+    code = await bot.invite(cell)
+    bot.person(MAI, "🌸")
+    asked = await bot.say(MAI, f"/start {code}")
+    assert "nhập họ và tên đầy đủ" in asked.text
+    assert "✅ Đúng" not in bot.buttons(MAI)
+    await bot.say(MAI, "Hoàng Thị Mai")
+    assert await _memberships(bot, MAI) == [("Hoàng Thị Mai", cell, "member")]

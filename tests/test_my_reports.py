@@ -108,6 +108,7 @@ async def test_withdrawing_asks_first_then_the_report_stops_counting(bot: Harnes
     assert "chắc chắn muốn rút" in asked.text
     kept = await bot.tap(MAI, "Không")
     assert "⏳ chờ ghi nhận" in kept.text
+    assert kept.methods() == ["editMessageText"], "shown in place, photos not sent again"
     await bot.tap(MAI, "↩ Rút lại")
     withdrawn = await bot.tap(MAI, "↩ Rút lại")
     assert "Đã rút báo cáo." in withdrawn.text
@@ -137,7 +138,7 @@ async def test_another_members_report_cannot_be_opened_with_forged_data(bot: Har
     await _report(bot, MAI, "Tuyên truyền phòng chống cháy rừng")
     await bot.say(MAI, "/my")
     message_id, _ = bot.button(MAI, "1. 26/11")
-    for verb in ("open", "edit", "withdraw", "withdraw_yes"):
+    for verb in ("open", "keep", "edit", "withdraw", "withdraw_yes"):
         seen = await bot.press_data(MAI, message_id, f"my:{verb}:1", check_button=False)
         assert seen.toast == "Không tìm thấy báo cáo này trong các báo cáo của đồng chí."
         assert "Giúp hộ nghèo" not in seen.text

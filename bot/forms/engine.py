@@ -265,10 +265,22 @@ def _store(form: Form, state: DraftState, ctx: FormContext, name: str, value: An
 def _confirm(form: Form, spec: Field, state: DraftState, ctx: FormContext) -> Outcome:
     if state.pending is not None:
         return _store(form, state, ctx, spec.name, state.pending)
-    default = ctx.defaults.get(spec.name)
-    if spec.has_default and default:
-        return _store(form, state, ctx, spec.name, _check_text(spec, str(default)))
+    default = usable_default(spec, ctx)
+    if default is not None:
+        return _store(form, state, ctx, spec.name, default)
     raise Rejected("form.problem.old_button")
+
+
+def usable_default(spec: Field, ctx: FormContext) -> str | None:
+    """The value to offer with "✅ Đúng", if it would be accepted (a Telegram name can be
+    "🌸", which is nobody's full name)."""
+    default = ctx.defaults.get(spec.name)
+    if not spec.has_default or not default:
+        return None
+    try:
+        return _check_text(spec, str(default))
+    except Rejected:
+        return None
 
 
 def _pick(form: Form, spec: Field, state: DraftState, ctx: FormContext, key: str) -> Outcome:

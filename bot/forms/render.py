@@ -19,6 +19,7 @@ from bot.forms.engine import (
     applicable,
     collects,
     page_count,
+    usable_default,
 )
 from bot.forms.spec import Field, FieldType, Form
 from bot.screens import Button, Keyboard, Screen, rows
@@ -77,8 +78,8 @@ class FormView:
             picked = dt.date.fromisoformat(self.state.pending)
             return self.t("form.date_confirm", weekday=formatting.weekday_name(picked, self.t),
                           date=formatting.day(picked))
-        default = self.ctx.defaults.get(spec.name)
-        if spec.has_default and default and not self.state.retyping:
+        default = usable_default(spec, self.ctx)
+        if default is not None and not self.state.retyping:
             return self.t(f"form.{self.form.name}.{spec.name}.confirm_default", value=default)
         question = self.t(f"form.{self.form.name}.{spec.name}.prompt",
                           min=spec.min or 0, max=spec.max or 0)
@@ -98,7 +99,7 @@ class FormView:
             days = [today - dt.timedelta(days=n) for n in range(DATE_BUTTONS)]
             return rows([self._button(formatting.relative_day_label(d, today, t), "pick",
                                       d.strftime("%Y%m%d")) for d in days], 2)
-        if spec.has_default and self.ctx.defaults.get(spec.name) and not self.state.retyping:
+        if usable_default(spec, self.ctx) is not None and not self.state.retyping:
             return ((self._button(t.plain("button.confirm"), "ok"),
                      self._button(t.plain(self._key(spec, "retype")), "retype")),)
         if spec.type.single_choice:
