@@ -169,7 +169,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         settings = load_settings()
         asyncio.run(COMMANDS[args.command](args, settings, t))
-    except (ConfigError, CliError) as error:
+    except ConfigError as error:
+        return _fail(t.plain(error.key, **error.params))
+    except CliError as error:
         return _fail(str(error))
     except (UnitError, InviteError) as error:
         return _fail(t.plain(str(error)))

@@ -6,7 +6,15 @@ import os
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AnyHttpUrl, BaseModel, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AnyHttpUrl,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -22,19 +30,35 @@ DEFAULT_FIELDS = (
 
 
 class ConfigError(Exception):
-    """A setting is missing or wrong; the message names it in one line."""
+    """A setting is missing or wrong: a catalogue key and what to fill it with, for one line
+    that names the setting."""
+
+    def __init__(self, key: str, **params: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
 
 
 class ReportSettings(BaseModel):
+    # A misspelt setting must not silently fall back to its default.
+    model_config = ConfigDict(extra="forbid")
+
     fields: list[str] = Field(default_factory=lambda: list(DEFAULT_FIELDS), min_length=1)
     max_photos: int = Field(5, ge=0, le=10)
     max_age_days: int = Field(365, ge=1)
     description_min: int = Field(10, ge=1)
     description_max: int = Field(2000, le=3500)
 
+    @field_validator("fields")
+    @classmethod
+    def _distinct(cls, names: list[str]) -> list[str]:
+        if len(set(names)) != len(names) or not all(name.strip() for name in names):
+            raise ValueError("each field must be named once, and not be empty")
+        return names
+
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="LANTOA_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="LANTOA_", extra="forbid")
 
     bot_token: SecretStr | None = None
     database: Path = Path("data/lantoa.sqlite3")
@@ -104,11 +128,14 @@ def load_settings(**overrides: object) -> Settings:
     """Reads the settings or raises ConfigError with one line naming the bad setting."""
     path = config_path()
     if CONFIG_ENV in os.environ and not path.is_file():
-        raise ConfigError(f"{CONFIG_ENV}: không tìm thấy tệp cấu hình {path}")
+        raise ConfigError("settings.file_missing", setting=CONFIG_ENV, path=path)
     try:
         return Settings(**overrides)
     except ValidationError as error:
         first = error.errors()[0]
-        raise ConfigError(f"{_setting_name(first['loc'])}: {first['msg']}") from None
+        setting = _setting_name(first["loc"])
+        if first["type"] == "extra_forbidden":
+            raise ConfigError("settings.unknown", setting=setting, path=path) from None
+        raise ConfigError("settings.invalid", setting=setting, detail=first["msg"]) from None
     except (OSError, ValueError) as error:
-        raise ConfigError(f"{path}: {error}") from None
+        raise ConfigError("settings.unreadable", path=path, error=error) from None

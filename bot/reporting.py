@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,12 @@ from bot.services import Sender, Services
 from storage import drafts, models, people, reports, units
 from storage.db import Tx
 from storage.entities import Draft, Person, Photo, ReportContent, Role, Unit
+
+
+def field_key(name: str) -> str:
+    """A field's button key: stable when config.toml reorders or extends the list, so a button
+    still on a member's screen means the field it showed."""
+    return hashlib.blake2s(name.encode(), digest_size=4).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -102,7 +109,7 @@ class ReportKind:
         return FormContext(
             today=today,
             choices={
-                "fields": tuple(Choice(str(i), name, name) for i, name in enumerate(fields)),
+                "fields": tuple(Choice(field_key(name), name, name) for name in fields),
                 "models": tuple(Choice(str(m.id), m.id, m.name) for m in open_models),
                 "members": tuple(Choice(str(p.id), p.id, p.full_name) for p in others),
             },

@@ -61,7 +61,8 @@ class Database:
             for pragma in (
                 "PRAGMA journal_mode = WAL",
                 "PRAGMA foreign_keys = ON",
-                "PRAGMA synchronous = NORMAL",
+                # FULL: a power cut must not take back a report the member saw confirmed.
+                "PRAGMA synchronous = FULL",
                 "PRAGMA busy_timeout = 5000",
             ):
                 await conn.execute(pragma)

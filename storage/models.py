@@ -43,13 +43,6 @@ async def models_open_to(tx: Tx, unit_ids: list[int], year: int) -> list[Model]:
     return [Model(**dict(r)) for r in rows]
 
 
-async def model_by_id(tx: Tx, model_id: int) -> Model | None:
-    row = await tx.one(
-        "SELECT id, name, field, owner_unit_id, start_year FROM models WHERE id = ?", (model_id,)
-    )
-    return Model(**dict(row)) if row else None
-
-
 async def model_named(tx: Tx, owner_unit_id: int, name: str) -> Model | None:
     row = await tx.one(
         "SELECT id, name, field, owner_unit_id, start_year FROM models"

@@ -36,14 +36,6 @@ async def set_language(tx: Tx, person_id: int, lang: str) -> None:
     await tx.run("UPDATE people SET lang = ? WHERE id = ?", (lang, person_id))
 
 
-async def people_by_ids(tx: Tx, person_ids: list[int]) -> list[Person]:
-    if not person_ids:
-        return []
-    marks = ", ".join("?" for _ in person_ids)
-    rows = await tx.all(f"SELECT {_PERSON} FROM people WHERE id IN ({marks})", tuple(person_ids))
-    return [Person(**dict(r)) for r in rows]
-
-
 async def add_membership(
     tx: Tx, person_id: int, unit_id: int, role: Role, invite_id: int | None, now: dt.datetime
 ) -> Membership:

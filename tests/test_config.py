@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
+from bot.catalogue import Catalogue
 from bot.cli import main
 from bot.config import DEFAULT_FIELDS, ConfigError, load_settings
 
@@ -30,7 +31,7 @@ def write_config(folder: Path, text: str) -> Path:
 def config_error(**overrides: object) -> str:
     with pytest.raises(ConfigError) as caught:
         load_settings(**overrides)
-    message = str(caught.value)
+    message = Catalogue.load().texts("vi").plain(caught.value.key, **caught.value.params)
     assert "\n" not in message
     return message
 
@@ -194,3 +195,19 @@ def test_the_command_line_stops_with_one_line(
     assert lines[0].startswith("lantoa: ")
     assert named in lines[0]
     assert not (folder / "lantoa.sqlite3").exists()
+
+
+@pytest.mark.parametrize(("toml", "named"), [
+    ("draft_ttl_dayz = 3\n", "draft_ttl_dayz"),
+    ("[report]\nmax_photo = 2\n", "report.max_photo"),
+])
+def test_a_misspelt_setting_is_named_not_ignored(folder: Path, toml: str, named: str) -> None:
+    (folder / "config.toml").write_text(toml, encoding="utf-8")
+    message = config_error()
+    assert named in message and "không có thiết lập này" in message
+
+
+def test_fields_must_be_distinct(folder: Path) -> None:
+    (folder / "config.toml").write_text('[report]\nfields = ["Kinh tế", "Kinh tế"]\n',
+                                        encoding="utf-8")
+    assert "report.fields" in config_error()

@@ -28,14 +28,6 @@ class FieldType(StrEnum):
     def multi_choice(self) -> bool:
         return self in (FieldType.MULTI_CHOICE, FieldType.MEMBERS)
 
-    @property
-    def typed(self) -> bool:
-        """Answered by typing (or, for a place, sending a location)."""
-        return self in (
-            FieldType.TEXT, FieldType.LONG_TEXT, FieldType.INTEGER, FieldType.MONEY,
-            FieldType.DATE, FieldType.PLACE,
-        )
-
 
 @dataclass(frozen=True)
 class Field:
