@@ -169,7 +169,7 @@ class Conversations:
         kind = self.kinds[draft.form]
         state = DraftState.model_validate(draft.state)
         ctx = await kind.context(tx, self.services, sender.user_id, state)
-        return FormView(kind.form, state, ctx, t, draft.id), t
+        return FormView(kind.form, engine.repair(kind.form, state, ctx), ctx, t, draft.id), t
 
     async def _with_draft(
         self, tx: Tx, sender: Sender, update_id: int | None, given: Input | None

@@ -20,6 +20,7 @@ from bot.forms.engine import (
     TextInput,
     applicable,
     apply,
+    repair,
     start,
 )
 from bot.forms.spec import Field, FieldType, Form
@@ -170,3 +171,16 @@ def test_skip_after_collecting_keeps_what_was_collected() -> None:
     kept = _press(state, "skip")
     assert kept.state.answers["pictures"] == [{"file_id": "a", "file_unique_id": "u"}]
     assert kept.state.step == "note"
+
+
+def test_a_draft_on_a_step_the_form_no_longer_has_goes_on_sensibly() -> None:
+    assert repair(SURVEY, _at("old_step", name="Mai"), CTX).step == "topics"
+    complete = _at("old_step", name="Mai", topics=["Văn hóa"], day="2026-11-27", kind="A",
+                   public=True)
+    assert repair(SURVEY, complete, CTX).step == SUMMARY
+
+
+def test_leaving_a_step_that_stopped_being_asked_goes_to_the_next_one() -> None:
+    alone = FormContext(today=TODAY, choices={**CTX.choices, "members": ()})
+    outcome = apply(SURVEY, _at("helpers"), alone, ButtonInput("helpers", "done"))
+    assert outcome.state.step == "count", "not straight to the summary"

@@ -247,14 +247,35 @@ def _go_back(form: Form, state: DraftState, ctx: FormContext) -> Outcome:
 
 
 def _advance(form: Form, state: DraftState, ctx: FormContext) -> Outcome:
-    names = [f.name for f in applicable(form, ctx)]
     reset = {"pending": None, "retyping": False, "from_summary": False, "page": 0}
-    if not state.from_summary and state.step in names[:-1]:
-        target = names[names.index(state.step) + 1]
+    target = None if state.from_summary else _next_step(form, ctx, state.step)
+    if target is not None:
         return Outcome(state.model_copy(update={**reset, "step": target}), Event.MOVED)
     if not form.summary:
         return Outcome(state.model_copy(update=reset), Event.SUBMIT)
     return Outcome(state.model_copy(update={**reset, "step": SUMMARY}), Event.MOVED)
+
+
+def _next_step(form: Form, ctx: FormContext, step: str) -> str | None:
+    """The next field asked after `step`, by the form's order, even when `step` itself is no
+    longer asked (the only other member left the cell mid-form)."""
+    asked = {f.name for f in applicable(form, ctx)}
+    names = [f.name for f in form.fields]
+    after = names[names.index(step) + 1:] if step in names else []
+    return next((name for name in after if name in asked), None)
+
+
+def repair(form: Form, state: DraftState, ctx: FormContext) -> DraftState:
+    """A draft saved by an older version of a form may stand on a step that no longer exists:
+    it goes on from the first unanswered required step, or the summary."""
+    if state.step == SUMMARY or state.step in {f.name for f in form.fields}:
+        return state
+    missing = missing_required(form, state, ctx)
+    if missing is not None:
+        step = missing.name
+    else:
+        step = SUMMARY if form.summary else applicable(form, ctx)[-1].name
+    return state.model_copy(update={"step": step, "pending": None, "page": 0})
 
 
 def _store(form: Form, state: DraftState, ctx: FormContext, name: str, value: Any) -> Outcome:
