@@ -7,13 +7,13 @@ import logging
 from bot import formatting
 from bot.catalogue import Texts
 from bot.conversation import Conversations, Refusal, texts_for
-from bot.forms.engine import SUMMARY, DraftState, start_at_summary
-from bot.forms.render import FormView
+from bot.forms.engine import start_at_summary
+from bot.forms.render import answer_lines
 from bot.menu import main_menu
 from bot.reporting import ReportKind, answers_from_content, reporter_for
 from bot.screens import Button, Reply, Screen
 from bot.services import Sender, Services
-from storage import reports
+from storage import reports, units
 from storage.db import Tx
 from storage.entities import Report, ReportState
 
@@ -94,12 +94,14 @@ class MyReports:
 
     async def _details(self, tx: Tx, sender: Sender, report: Report, t: Texts,
                        photos: bool = True) -> Screen:
-        state = DraftState(step=SUMMARY, answers=answers_from_content(report.content))
-        ctx = await self.kind.context(tx, self.services, sender.user_id, state)
-        view = FormView(self.kind.form, state, ctx, t, 0)
+        unit = await units.get_unit(tx, report.unit_id)
+        if unit is None:
+            raise Refusal("my.not_found")
+        ctx = await self.kind.context_in(tx, self.services, unit, report.person_id)
         head = t("my.detail_title", date=formatting.day(report.content.deed_date),
                  state=t(f"report.state.{report.state.value}"))
-        lines = [head, *view.summary_lines()]
+        lines = [head, *answer_lines(self.kind.form, answers_from_content(report.content),
+                                     ctx, t)]
         if report.state is ReportState.NEEDS_MORE and report.leader_note:
             lines.append(t("my.leader_note", note=report.leader_note))
         buttons: list[tuple[Button, ...]] = []

@@ -100,11 +100,16 @@ class ReportKind:
     async def context(self, tx: Tx, services: Services, user_id: int,
                       state: DraftState) -> FormContext:
         who = await reporter_for(tx, user_id)
+        return await self.context_in(tx, services, who.unit, who.person.id)
+
+    async def context_in(self, tx: Tx, services: Services, unit: Unit,
+                         person_id: int) -> FormContext:
+        """What a report of `person_id` in `unit` can refer to: the choices a form offers,
+        and the names a stored report is shown with, whoever looks at it."""
         today = services.today()
-        above = [u.id for u in await units.ancestors(tx, who.unit.id)]
-        open_models = await models.models_open_to(tx, [who.unit.id, *above], today.year)
-        others = [p for p in await people.reporting_members(tx, who.unit.id)
-                  if p.id != who.person.id]
+        above = [u.id for u in await units.ancestors(tx, unit.id)]
+        open_models = await models.models_open_to(tx, [unit.id, *above], today.year)
+        others = [p for p in await people.reporting_members(tx, unit.id) if p.id != person_id]
         fields = self.settings.report.fields
         return FormContext(
             today=today,
@@ -113,7 +118,7 @@ class ReportKind:
                 "models": tuple(Choice(str(m.id), m.id, m.name) for m in open_models),
                 "members": tuple(Choice(str(p.id), p.id, p.full_name) for p in others),
             },
-            allow_location=not who.unit.no_locations,
+            allow_location=not unit.no_locations,
             max_age_days=self.settings.report.max_age_days,
         )
 

@@ -101,10 +101,16 @@ async def get_report(tx: Tx, report_id: int) -> Report | None:
         participant_ids=tuple(r["person_id"] for r in participants),
         photos=tuple(Photo(**dict(p)) for p in photos),
     )
+    note = await tx.one(
+        "SELECT note FROM report_reviews WHERE report_id = ? AND action = 'needs_more'"
+        " ORDER BY id DESC LIMIT 1",
+        (report_id,),
+    )
     return Report(
         id=row["id"], person_id=row["person_id"], unit_id=row["unit_id"],
         entered_by=row["entered_by"], state=ReportState(row["state"]),
-        leader_note=row["leader_note"], received_at=from_db(row["received_at"]), content=content,
+        leader_note=note["note"] if note else None, received_at=from_db(row["received_at"]),
+        content=content,
     )
 
 

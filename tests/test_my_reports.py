@@ -37,8 +37,11 @@ async def _cell(bot: Harness) -> None:
 async def _set_state(bot: Harness, state: ReportState, note: str | None = None) -> int:
     async with bot.db.transaction() as tx:
         row = await tx.one("SELECT id FROM reports ORDER BY id DESC LIMIT 1")
-        await tx.run("UPDATE reports SET state = ?, leader_note = ? WHERE id = ?",
-                     (state.value, note, row["id"]))
+        await tx.run("UPDATE reports SET state = ? WHERE id = ?", (state.value, row["id"]))
+        # Until leaders review in the bot (next issue), a review is written as they will be.
+        await tx.run("INSERT INTO report_reviews (report_id, person_id, action, note, at)"
+                     " VALUES (?, 1, ?, ?, '2026-11-27T02:00:00+00:00')",
+                     (row["id"], state.value, note))
     return int(row["id"])
 
 

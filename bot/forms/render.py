@@ -217,3 +217,8 @@ class FormView:
         count = len(self.state.answers.get(spec.name) or [])
         return Screen(self.t("form.photos_received", count=count, max=spec.max or 0),
                       self._keyboard(spec))
+
+
+def answer_lines(form: Form, answers: dict[str, Any], ctx: FormContext, t: Texts) -> list[str]:
+    """A stored record's answers, one line each, as its summary showed them (no buttons)."""
+    return FormView(form, DraftState(step=SUMMARY, answers=answers), ctx, t, 0).summary_lines()

@@ -33,10 +33,12 @@ CREATE TABLE memberships (
     excused    INTEGER NOT NULL DEFAULT 0,
     status     TEXT NOT NULL DEFAULT 'active' CHECK (status IN ('pending', 'active', 'removed')),
     invite_id  INTEGER REFERENCES invites(id),
-    joined_at  TEXT NOT NULL,
-    UNIQUE (person_id, unit_id, role)
+    joined_at  TEXT NOT NULL
 );
 CREATE INDEX memberships_unit ON memberships(unit_id, status);
+-- A removed member can be invited again: only live rows must be unique.
+CREATE UNIQUE INDEX memberships_live ON memberships(person_id, unit_id, role)
+    WHERE status != 'removed';
 -- A member reports in exactly one home cell.
 CREATE UNIQUE INDEX memberships_one_home ON memberships(person_id)
     WHERE role = 'member' AND status != 'removed';
@@ -90,9 +92,9 @@ CREATE TABLE reports (
     longitude         REAL,
     private           INTEGER NOT NULL DEFAULT 0,
     entered_by        INTEGER NOT NULL REFERENCES people(id),
+    -- The current state; how it got there is in report_reviews.
     state             TEXT NOT NULL DEFAULT 'pending'
                       CHECK (state IN ('pending', 'acknowledged', 'needs_more', 'withdrawn')),
-    leader_note       TEXT,
     -- The draft a report came from: pressing "Gửi" twice, or a redelivered update, finds it here.
     source_draft_id   INTEGER NOT NULL UNIQUE,
     received_at       TEXT NOT NULL,
@@ -108,6 +110,17 @@ CREATE TABLE report_participants (
     PRIMARY KEY (report_id, person_id)
 );
 CREATE INDEX report_participants_person ON report_participants(person_id);
+
+-- Every leader's action on a report (ghi nhận, đề nghị bổ sung with its note, reopen…).
+CREATE TABLE report_reviews (
+    id        INTEGER PRIMARY KEY,
+    report_id INTEGER NOT NULL REFERENCES reports(id),
+    person_id INTEGER NOT NULL REFERENCES people(id),
+    action    TEXT NOT NULL,
+    note      TEXT,
+    at        TEXT NOT NULL
+);
+CREATE INDEX report_reviews_report ON report_reviews(report_id, id);
 
 CREATE TABLE report_photos (
     report_id      INTEGER NOT NULL REFERENCES reports(id) ON DELETE CASCADE,
