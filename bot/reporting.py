@@ -65,7 +65,7 @@ def content_from_answers(answers: dict[str, Any]) -> ReportContent:
         latitude=place.get("latitude"),
         longitude=place.get("longitude"),
         photos=tuple(Photo(**p) for p in answers.get("photos") or ()),
-        private=bool(answers.get("private")),
+        private=not answers.get("public", True),
     )
 
 
@@ -87,7 +87,7 @@ def answers_from_content(content: ReportContent) -> dict[str, Any]:
         "value_vnd": content.value_vnd,
         "place": place,
         "photos": [p.model_dump() for p in content.photos],
-        "private": content.private,
+        "public": not content.private,
     }
     return {k: v for k, v in answers.items() if v not in (None, [])}
 

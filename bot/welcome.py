@@ -42,7 +42,8 @@ class Welcome:
             t = await texts_for(tx, self.services, sender.user_id)
             registered = await _is_registered(tx, sender.user_id)
             drafting = await self.conversations.has_draft(tx, sender.user_id)
-        text = t("help.member") if registered else t("help.stranger")
+        days = self.services.settings.draft_ttl_days
+        text = t("help.member", days=days) if registered else t("help.stranger")
         if drafting:
             text = f"{text}\n\n{t('form.draft_kept')}"
         return Reply((Screen(text, menu=main_menu(t) if registered else None),))

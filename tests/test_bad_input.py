@@ -44,7 +44,7 @@ async def _at(bot: Harness, step: str) -> None:
 WRONG_ANSWERS = [
     ("deed_date", "abc", "chưa đọc được ngày"),
     ("deed_date", "30/12/2026", "Ngày này chưa tới"),
-    ("deed_date", "1/1/2020", "đã quá 365 ngày"),
+    ("deed_date", "1/1/2020", "đã cách đây hơn 365 ngày"),
     ("deed_date", "31/02/2026", "chưa đọc được ngày"),
     ("field", "nông nghiệp", "bấm một nút"),
     ("description", "ngắn", "Nội dung hơi ngắn"),
@@ -61,9 +61,9 @@ WRONG_ANSWERS = [
     ("value_vnd", "nhiều tiền", "chưa đọc được số tiền"),
     ("value_vnd", "5 con gà", "chưa đọc được số tiền"),
     ("value_vnd", "500", "Nếu là 500 nghìn, đồng chí gõ 500k"),
-    ("place", "x", "Nội dung hơi ngắn"),
+    ("place", "x", "Tên địa điểm hơi ngắn"),
     ("photos", "đây là ảnh", "Lan Tỏa chưa hiểu nội dung này"),
-    ("private", "có lẽ", "bấm một nút"),
+    ("public", "có lẽ", "bấm một nút"),
 ]
 
 
@@ -114,7 +114,7 @@ async def test_html_and_sql_looking_text_is_kept_verbatim_and_shown_escaped(
     assert answers["description"] == hostile
     for _ in range(7):
         await bot.tap(MAI, "Bỏ qua")
-    summary = await bot.tap(MAI, "🌐 Công khai")
+    summary = await bot.tap(MAI, "🌐 Có, công khai")
     # The fake rejects malformed HTML the way Telegram does, so arriving at all means escaped.
     assert f"📝 Nội dung: {hostile}" in bot.screen(MAI)
     assert "&lt;b&gt;Sửa&lt;/b&gt;" in summary.html
@@ -209,7 +209,7 @@ async def test_the_longest_description_full_of_markup_still_reaches_the_summary(
     await bot.say(MAI, longest)
     for _ in range(7):
         await bot.tap(MAI, "Bỏ qua")
-    summary = await bot.tap(MAI, "🌐 Công khai")
+    summary = await bot.tap(MAI, "🌐 Có, công khai")
     assert "✅ Gửi" in bot.buttons(MAI), "the summary arrived with its buttons"
     assert "…" in summary.text
     await bot.tap(MAI, "✅ Gửi")

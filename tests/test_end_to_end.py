@@ -110,8 +110,8 @@ async def test_join_report_kill_restart_finish(tmp_path: Path) -> None:
             for answer, needle in (("20", "bao nhiêu hộ"), ("5", "Kinh phí"),
                                    ("1tr5", "ở đâu"), ("đồi Khau Slưa", "Gửi ảnh")):
                 await _step(fake, lambda a=answer: fake.send_text(MAI, a), needle)
-            await _step(fake, lambda: _tap(fake, "Bỏ qua"), "không công khai")
-            await _step(fake, lambda: _tap(fake, "🌐 Công khai"), "kiểm tra lại")
+            await _step(fake, lambda: _tap(fake, "Bỏ qua"), "giới thiệu trong nhóm")
+            await _step(fake, lambda: _tap(fake, "🌐 Có, công khai"), "kiểm tra lại")
             assert "💰 Giá trị: 1.500.000 đ" in _last_text(fake)
             await _step(fake, lambda: _tap(fake, "✅ Gửi"), "Đã ghi nhận báo cáo")
 
@@ -135,6 +135,6 @@ async def _report_with_photo(fake: FakeTelegram) -> None:
         await fake.wait_for(lambda f, b=before: _last_text(f) != b, timeout=15)
     assert "Gửi ảnh" in _last_text(fake)
     await _step(fake, lambda: fake.send_photo(MAI), "Đã nhận 1 ảnh")
-    await _step(fake, lambda: _tap(fake, "Xong"), "không công khai")
-    await _step(fake, lambda: _tap(fake, "🌐 Công khai"), "kiểm tra lại")
+    await _step(fake, lambda: _tap(fake, "Xong"), "giới thiệu trong nhóm")
+    await _step(fake, lambda: _tap(fake, "🌐 Có, công khai"), "kiểm tra lại")
     await _step(fake, lambda: _tap(fake, "✅ Gửi"), "Đã ghi nhận báo cáo")

@@ -51,7 +51,7 @@ async def test_a_member_corrects_their_name_before_joining(bot: Harness) -> None
     asked = await bot.tap(MAI, "✏ Nhập lại họ tên")
     assert "nhập họ và tên đầy đủ" in asked.text
     short = await bot.say(MAI, "M")
-    assert "hơi ngắn" in short.text
+    assert "Họ tên hơi ngắn" in short.text
     await bot.say(MAI, "  Hoàng   Thị Mai ")
     assert await _memberships(bot, MAI) == [("Hoàng Thị Mai", cell, "member")]
 

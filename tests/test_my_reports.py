@@ -24,7 +24,7 @@ async def _report(bot: Harness, user_id: int, text: str, photos: int = 0) -> Non
         await bot.tap(user_id, "Xong")
     else:
         await bot.tap(user_id, "Bỏ qua")
-    await bot.tap(user_id, "🌐 Công khai")
+    await bot.tap(user_id, "🌐 Có, công khai")
     await bot.tap(user_id, "✅ Gửi")
 
 

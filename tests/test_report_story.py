@@ -69,15 +69,15 @@ async def test_a_full_report_from_menu_to_confirmation(bot: Harness) -> None:
     acknowledgements = [m for m in bot.fake.messages(MAI) if "Đã nhận" in m.get("text", "")]
     assert len(acknowledgements) == 1, "an album is acknowledged once"
 
-    private = await bot.tap(MAI, "Xong")
-    assert "không công khai" in private.text
-    summary = await bot.tap(MAI, "🌐 Công khai")
+    public = await bot.tap(MAI, "Xong")
+    assert "giới thiệu trong nhóm chung của chi bộ" in public.text
+    summary = await bot.tap(MAI, "🌐 Có, công khai")
     for expected in ("📅 Ngày: 21/11/2026", "🏷 Lĩnh vực: An sinh xã hội, giảm nghèo",
                      "🏅 Mô hình: Dân vận khéo xây dựng nông thôn mới",
                      "👥 Cùng tham gia: Bình Nông Văn, Sơn Hoàng Văn",
                      "🙋 Số người được giúp: 4", "🏠 Số hộ được giúp: 1",
                      "💰 Giá trị: 2.000.000 đ", "📍 Địa điểm: thôn Bản Chặng", "📷 Ảnh: 2 ảnh",
-                     "🔒 Chế độ: 🌐 Công khai"):
+                     "📢 Giới thiệu trong nhóm: 🌐 Có, công khai"):
         assert expected in summary.text
     assert "✏ Sửa nội dung" in bot.buttons(MAI)
 
@@ -143,7 +143,7 @@ async def test_back_keeps_answers_and_summary_edit_returns_to_summary(bot: Harne
     summary = await bot.say(MAI, "Trồng 60 cây xanh ở nhà văn hóa thôn Bản Chặng")
     assert "📝 Nội dung: Trồng 60 cây xanh" in summary.text
     assert "🏷 Lĩnh vực: Môi trường" in summary.text
-    assert "🔒 Chế độ: 🔒 Không công khai" in summary.text
+    assert "📢 Giới thiệu trong nhóm: 🔒 Không công khai" in summary.text
     await bot.tap(MAI, "✅ Gửi")
     [stored] = await _reports_of(bot, MAI)
     assert stored.content.private and stored.content.field == "Môi trường"

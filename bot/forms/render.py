@@ -206,6 +206,9 @@ class FormView:
             hint = t(self._key(spec, "hint", f"form.hint.{spec.type.value}"))
             text = t(problem.key, step=t.plain(f"form.{self.form.name}.{spec.name}.short"),
                      hint=hint)
+        elif self.state.step != SUMMARY:
+            own = problem.key.replace("form.problem.", f"form.{self.form.name}.{self.state.step}.")
+            text = t(own if t.has(own) else problem.key, **params)
         else:
             text = t(problem.key, **params)
         if self.state.step == SUMMARY:

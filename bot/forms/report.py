@@ -19,5 +19,5 @@ def report_form(settings: ReportSettings) -> Form:
         Field("value_vnd", FieldType.MONEY, required=False),
         Field("place", FieldType.PLACE, required=False, min=2, max=200),
         Field("photos", FieldType.PHOTOS, required=False, max=settings.max_photos),
-        Field("private", FieldType.YES_NO),
+        Field("public", FieldType.YES_NO),
     ))
