@@ -266,3 +266,20 @@ async def test_a_large_cell_picks_co_participants_a_page_at_a_time(bot: Harness)
         draft = await tx.one("SELECT state FROM drafts WHERE telegram_user_id = ?", (MAI,))
     chosen = json.loads(draft["state"])["answers"]["participant_ids"]
     assert len(chosen) == 3
+
+
+async def test_a_day_put_in_last_year_is_confirmed_and_tomorrow_is_refused(
+    bot: Harness
+) -> None:
+    await bot.member_of_new_cell(MAI)
+    await bot.say(MAI, "/report")
+    tomorrow = await bot.say(MAI, "28/11")
+    assert "Ngày này chưa tới" in tomorrow.text
+    asked = await bot.say(MAI, "31/12")
+    assert "Đồng chí muốn chọn Thứ Tư 31/12/2025?" in asked.text
+    assert bot.buttons(MAI) == ["✅ Đúng", "◀ Quay lại", "✖ Hủy"]
+    await bot.tap(MAI, "◀ Quay lại")
+    assert "Việc làm diễn ra ngày nào?" in bot.screen(MAI)
+    await bot.say(MAI, "31/12")
+    field = await bot.tap(MAI, "✅ Đúng")
+    assert "Thuộc lĩnh vực nào?" in field.text
