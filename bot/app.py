@@ -10,7 +10,7 @@ import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from telegram import BotCommand, BotCommandScopeAllPrivateChats, Update
+from telegram import BotCommand, BotCommandScopeAllPrivateChats
 from telegram.ext import Application, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest, HTTPXRequest
 
@@ -18,6 +18,7 @@ from bot.catalogue import LANGUAGES, Catalogue
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.core import Core
+from bot.polling import InboxPoller
 from bot.services import Services
 from bot.update_order import PerChatUpdateProcessor
 from handlers import forms, language, my_reports, report, start
@@ -46,6 +47,7 @@ def build_application(
         .base_file_url(f"{root}/file/bot")
         .concurrent_updates(PerChatUpdateProcessor())
         .defaults(Defaults(tzinfo=core.services.settings.zone))
+        .updater(None)  # polling is InboxPoller's, which loses nothing on a crash
     )
     builder = builder.request(request or HTTPXRequest(connection_pool_size=64))
     builder = builder.get_updates_request(updates_request or HTTPXRequest())
@@ -87,20 +89,20 @@ async def _introduce(application: Application) -> None:
 @asynccontextmanager
 async def running(application: Application) -> AsyncIterator[Application]:
     """The bot polling for updates until the block ends."""
+    services = core_of_application(application).services
+    poller = InboxPoller(application, services.db, services.clock,
+                         services.settings.poll_timeout)
+    processor = application.update_processor
+    if isinstance(processor, PerChatUpdateProcessor):
+        processor.on_done = poller.handled
     async with application:
         await _introduce(application)
         await application.start()
-        updater = application.updater
-        if updater is None:
-            raise RuntimeError("the application was built without an updater")
-        await updater.start_polling(
-            timeout=core_of_application(application).services.settings.poll_timeout,
-            allowed_updates=Update.ALL_TYPES,
-        )
+        await poller.start()
         try:
             yield application
         finally:
-            await updater.stop()
+            await poller.stop()
             await application.stop()
 
 

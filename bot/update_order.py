@@ -7,7 +7,7 @@ gives no ordering at all, which would let a member's second answer overtake the 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
@@ -30,6 +30,8 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         super().__init__(max_concurrent_updates)
         self._locks: dict[tuple[int, int], asyncio.Lock] = {}
         self._waiting: dict[tuple[int, int], int] = {}
+        # Told when an update's handlers are done (the inbox then forgets it).
+        self.on_done: Callable[[object], Awaitable[None]] | None = None
 
     async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         # The per-key lock is taken before the shared semaphore: PTB starts one task per update
@@ -50,7 +52,11 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
                 del self._locks[key]
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        await coroutine
+        try:
+            await coroutine
+        finally:
+            if self.on_done is not None:
+                await self.on_done(update)
 
     async def initialize(self) -> None:
         """Nothing to set up: locks are made on demand."""

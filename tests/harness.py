@@ -176,8 +176,9 @@ class Harness:
 
 
 @asynccontextmanager
-async def started(tmp_path: Path, **settings: Any) -> AsyncIterator[Harness]:
-    fake = FakeTelegram()
+async def started(tmp_path: Path, fake: FakeTelegram | None = None,
+                  **settings: Any) -> AsyncIterator[Harness]:
+    fake = fake or FakeTelegram()
     config = Settings(database=tmp_path / "lantoa.sqlite3", album_wait_seconds=0.05,
                       poll_timeout=1, **settings)
     db = await Database.open(config.database)

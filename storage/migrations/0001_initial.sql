@@ -159,3 +159,12 @@ CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
     value TEXT NOT NULL
 );
+
+-- Updates fetched from Telegram and not yet fully handled. getUpdates confirms what it fetched
+-- on the next call, before handlers finish: a crash in between would lose an answer, so each
+-- one is kept here until it has been handled, and replayed at start-up.
+CREATE TABLE inbox (
+    update_id   INTEGER PRIMARY KEY,
+    body        TEXT NOT NULL,
+    received_at TEXT NOT NULL
+);

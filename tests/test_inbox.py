@@ -1,0 +1,66 @@
+"""An update fetched but not handled when the process died is handled at the next start."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from storage import inbox
+from tests.fakebot import FakeTelegram
+from tests.harness import FRIDAY_MORNING, Harness, started
+
+MAI = 1001
+
+
+def _message(update_id: int, text: str) -> str:
+    user = {"id": MAI, "is_bot": False, "first_name": "Mai"}
+    message = {"message_id": 900 + update_id, "date": int(FRIDAY_MORNING.timestamp()),
+               "chat": {"id": MAI, "type": "private", "first_name": "Mai"}, "from": user,
+               "text": text}
+    if text.startswith("/"):
+        message["entities"] = [{"type": "bot_command", "offset": 0,
+                                "length": len(text.split()[0])}]
+    return json.dumps({"update_id": update_id, "message": message})
+
+
+async def _left(bot: Harness) -> list[int]:
+    async with bot.db.transaction() as tx:
+        return [update_id for update_id, _ in await inbox.waiting(tx)]
+
+
+async def test_handled_updates_leave_the_inbox(bot: Harness) -> None:
+    await bot.member_of_new_cell(MAI)
+    await bot.begin_report(MAI, description="Giúp bà con thu hoạch lúa chạy bão")
+    assert await _left(bot) == []
+
+
+async def test_an_answer_fetched_before_a_crash_is_taken_after_the_restart(
+    tmp_path: Path
+) -> None:
+    async with started(tmp_path) as before:
+        await before.member_of_new_cell(MAI)
+        await before.begin_report(MAI)
+        # What the inbox holds when the process dies between fetching and handling.
+        async with before.db.transaction() as tx:
+            await inbox.keep(tx, [(5000, _message(5000, "Sửa đường liên thôn cùng bà con"))],
+                             before.clock.now())
+    fresh = FakeTelegram()
+    fresh.add_user(MAI, "Mai")
+    async with started(tmp_path, fresh) as after:
+        await after.fake.wait_for(
+            lambda f: "bao nhiêu người" in (f.last_message(MAI) or {}).get("text", ""))
+        await after.app.update_queue.join()
+        assert await _left(after) == []
+        async with after.db.transaction() as tx:
+            row = await tx.one("SELECT state FROM drafts")
+        assert json.loads(row["state"])["answers"]["description"] == (
+            "Sửa đường liên thôn cùng bà con")
+
+
+async def test_polling_goes_on_after_telegram_fails_to_answer(bot: Harness) -> None:
+    await bot.member_of_new_cell(MAI)
+    bot.fake.fail_next("getUpdates", status=502, description="Bad Gateway")
+    for _ in range(2):
+        seen = await bot.say(MAI, "/help")
+        assert "Hướng dẫn sử dụng Lan Tỏa" in seen.text
+    assert any(c.error for c in bot.fake.calls_to("getUpdates")), "the failure did happen"
