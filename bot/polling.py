@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections import OrderedDict
 
 from telegram import Update
 from telegram.error import Conflict, NetworkError, RetryAfter, TimedOut
@@ -24,6 +25,7 @@ from storage.db import Database
 
 log = logging.getLogger(__name__)
 BACKOFF_SECONDS = (1, 2, 5, 10, 30)
+REMEMBERED = 10_000
 
 
 class InboxPoller:
@@ -34,6 +36,9 @@ class InboxPoller:
         self.clock = clock
         self.timeout = timeout
         self._task: asyncio.Task[None] | None = None
+        # After a restart Telegram sends again what the dead process fetched but never
+        # confirmed, while the inbox replays the same updates: each is dispatched once.
+        self._dispatched: OrderedDict[int, None] = OrderedDict()
 
     async def handled(self, update: object) -> None:
         """Called by the update processor when an update's handlers are done."""
@@ -47,7 +52,7 @@ class InboxPoller:
         async with self.db.transaction() as tx:
             left = await inbox.waiting(tx)
         for _, body in left:
-            await self.application.update_queue.put(Update.de_json(json.loads(body), bot))
+            await self._dispatch(Update.de_json(json.loads(body), bot))
         if left:
             log.info("replaying %d update(s) not handled before the last stop", len(left))
         self._task = asyncio.create_task(self._poll(), name="lantoa-polling")
@@ -84,11 +89,18 @@ class InboxPoller:
             offset = updates[-1].update_id + 1
 
     async def _receive(self, updates: list[Update]) -> None:
+        fresh = [u for u in updates if u.update_id not in self._dispatched]
         async with self.db.transaction() as tx:
-            await inbox.keep(tx, [(u.update_id, json.dumps(u.to_dict())) for u in updates],
+            await inbox.keep(tx, [(u.update_id, json.dumps(u.to_dict())) for u in fresh],
                              self.clock.now())
-        for update in updates:
-            await self.application.update_queue.put(update)
+        for update in fresh:
+            await self._dispatch(update)
+
+    async def _dispatch(self, update: Update) -> None:
+        self._dispatched[update.update_id] = None
+        while len(self._dispatched) > REMEMBERED:
+            self._dispatched.popitem(last=False)
+        await self.application.update_queue.put(update)
 
 
 def _seconds(value: object) -> float:

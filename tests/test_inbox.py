@@ -64,3 +64,27 @@ async def test_polling_goes_on_after_telegram_fails_to_answer(bot: Harness) -> N
         seen = await bot.say(MAI, "/help")
         assert "Hướng dẫn sử dụng Lan Tỏa" in seen.text
     assert any(c.error for c in bot.fake.calls_to("getUpdates")), "the failure did happen"
+
+
+async def test_an_update_both_replayed_and_sent_again_by_telegram_is_handled_once(
+    tmp_path: Path
+) -> None:
+    async with started(tmp_path) as before:
+        await before.member_of_new_cell(MAI)
+        async with before.db.transaction() as tx:
+            await inbox.keep(tx, [(5000, _message(5000, "/help"))], before.clock.now())
+    fresh = FakeTelegram()
+    fresh.add_user(MAI, "Mai")
+    fresh.continue_update_ids_from(5000)
+    async with started(tmp_path, fresh) as after:
+        await after.fake.wait_for(lambda f: len(f.calls_to("sendMessage")) == 1)
+        update = json.loads(_message(5000, "/help"))
+        del update["update_id"]
+        mark = len(after.fake.calls)
+        # The dead process never confirmed update 5000, so Telegram sends it again.
+        again = after.fake.send_raw(update)
+        assert again == 5000
+        seen = await after.after(again, mark)
+        assert seen.calls == [], "already handled from the inbox"
+        later = await after.say(MAI, "/help")
+        assert "Hướng dẫn" in later.text

@@ -496,6 +496,11 @@ class FakeTelegram:
         body = {k: copy.deepcopy(v) for k, v in update.items() if k != "update_id"}
         return self._enqueue(body)
 
+    def continue_update_ids_from(self, update_id: int) -> None:
+        """Number the next updates from here, as Telegram does for a bot that already
+        received updates before this fake existed (a restarted bot)."""
+        self._next_update_id = update_id
+
     def redeliver(self, update_id: int) -> None:
         """Queue an already sent update again with the same update_id, as Telegram does
         when a bot crashed before confirming it."""
