@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from storage import drafts
+from tests.fakebot import FakeTelegram
 from tests.harness import Harness, started
 
 MAI = 1001
@@ -45,8 +46,26 @@ async def test_a_redelivered_answer_is_taken_once(bot: Harness) -> None:
     answered = await bot.begin_report(MAI, description="Hướng dẫn bà con làm hồ sơ vay vốn")
     assert await _step(bot) == "people_helped"
     again = await bot.redeliver(answered.update_id)
+    assert again.calls == [], "no second answer in the chat"
     assert await _step(bot) == "people_helped", "not taken as the answer to the next step"
-    assert "bao nhiêu người" in again.text, "the member sees where they are"
+
+
+async def test_an_answer_sent_again_after_a_restart_is_not_taken_twice(tmp_path: Path) -> None:
+    async with started(tmp_path) as before:
+        await before.member_of_new_cell(MAI)
+        answered = await before.begin_report(MAI, description="Sửa đường liên thôn Bản Chặng")
+        raw = before.fake.messages(MAI, include_incoming=True)
+        text = [m for m in raw if m.get("text") == "Sửa đường liên thôn Bản Chặng"][-1]
+    fresh = FakeTelegram()
+    fresh.add_user(MAI, "Mai")
+    fresh.continue_update_ids_from(answered.update_id)
+    async with started(tmp_path, fresh) as after:
+        # Handled, but the dead process never confirmed it: Telegram sends it again.
+        mark = len(after.fake.calls)
+        resent = after.fake.send_raw({"message": {**text, "chat": {"id": MAI, "type": "private"}}})
+        seen = await after.after(resent, mark)
+        assert "bao nhiêu người" in seen.text, "the member sees where they are"
+        assert await _step(after) == "people_helped"
 
 
 async def test_a_week_old_draft_is_dropped_with_a_notice_on_the_next_message(
