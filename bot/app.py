@@ -87,8 +87,8 @@ async def _introduce(application: Application) -> None:
 
 
 @asynccontextmanager
-async def running(application: Application) -> AsyncIterator[Application]:
-    """The bot polling for updates until the block ends."""
+async def running(application: Application) -> AsyncIterator[InboxPoller]:
+    """The bot polling for updates until the block ends; the poller says if it had to stop."""
     services = core_of_application(application).services
     poller = InboxPoller(application, services.db, services.clock,
                          services.settings.poll_timeout)
@@ -98,21 +98,28 @@ async def running(application: Application) -> AsyncIterator[Application]:
     async with application:
         await _introduce(application)
         await application.start()
-        await poller.start()
         try:
-            yield application
+            await poller.start()
+            yield poller
         finally:
-            await poller.stop()
-            await application.stop()
+            try:
+                await poller.stop()
+            finally:
+                await application.stop()
 
 
 async def serve(settings: Settings, token: str, db: Database) -> None:
-    """`lantoa run`: until SIGINT or SIGTERM."""
+    """`lantoa run`: until SIGINT or SIGTERM, or until Telegram refuses the token."""
     core = Core.build(Services(settings, db, Catalogue.load(), SystemClock()))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signal_number, stop.set)
-    async with running(build_application(core, token)):
+    async with running(build_application(core, token)) as poller:
         log.info("Lan Tỏa is running")
-        await stop.wait()
+        waits = [asyncio.create_task(stop.wait()), asyncio.create_task(poller.failed.wait())]
+        await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        for wait in waits:
+            wait.cancel()
+    if poller.failure is not None:
+        raise poller.failure

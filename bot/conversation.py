@@ -75,6 +75,9 @@ class Conversations:
         unasked: asking for the same one again goes back to it, and asking for another while
         it holds answers says to send or cancel it first."""
         existing = await self.has_draft(tx, sender.user_id)
+        if existing is not None and not await self._still_allowed(tx, sender, existing):
+            await drafts.delete_draft(tx, existing.id)
+            existing = None
         if existing is not None:
             current = DraftState.model_validate(existing.state)
             wanted = state or DraftState(step="", extra=extra)
@@ -90,6 +93,15 @@ class Conversations:
         draft = await drafts.start_draft(tx, sender.user_id, kind_name, state.model_dump(),
                                          update_id, self.services.now())
         return Reply((FormView(kind.form, state, ctx, t, draft.id).current(),))
+
+    async def _still_allowed(self, tx: Tx, sender: Sender, draft: Draft) -> bool:
+        """False for a draft its owner may no longer finish (e.g. no longer a member)."""
+        try:
+            await self.kinds[draft.form].context(tx, self.services, sender.user_id,
+                                                 DraftState.model_validate(draft.state))
+        except Refusal:
+            return False
+        return True
 
     async def _shown_again(self, tx: Tx, sender: Sender, t: Texts, draft: Draft,
                            part: str) -> Reply:

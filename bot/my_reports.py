@@ -10,6 +10,7 @@ from bot.conversation import Conversations, Refusal, texts_for
 from bot.forms.engine import start_at_summary
 from bot.forms.render import answer_lines
 from bot.menu import main_menu
+from bot.parsing.numbers import plain_number
 from bot.reporting import ReportKind, answers_from_content, reporter_for
 from bot.screens import Button, Reply, Screen
 from bot.services import Sender, Services
@@ -31,9 +32,8 @@ def _data(verb: str, arg: int) -> str:
 
 def parse(data: str) -> tuple[str, int] | None:
     parts = data.split(":")
-    if len(parts) != 3 or parts[0] != PREFIX or not parts[2].isdigit():
-        return None
-    return parts[1], int(parts[2])
+    number = plain_number(parts[2]) if len(parts) == 3 and parts[0] == PREFIX else None
+    return None if number is None else (parts[1], number)
 
 
 def _preview(text: str, limit: int) -> str:

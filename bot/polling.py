@@ -2,30 +2,42 @@
 
 PTB's Updater confirms a batch of updates to Telegram with its next getUpdates call, usually
 while their handlers are still running; a crash then would lose a member's answer for good.
-Here each batch is written to the database inbox before it is dispatched, each update is
-removed once handled, and whatever is left is replayed at the next start (forms recognise an
-update they already applied).
+Here each update is written to the database inbox, as Telegram sent it, before it is
+dispatched; it is marked handled when its handlers are done; what is left unhandled is
+replayed at the next start, and an update Telegram sends again is recognised and skipped.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import datetime as dt
 import json
 import logging
-from collections import OrderedDict
+import warnings
+from typing import Any
 
 from telegram import Update
-from telegram.error import Conflict, NetworkError, RetryAfter, TimedOut
+from telegram.error import EndPointNotFound, InvalidToken, RetryAfter, TimedOut
 from telegram.ext import Application
+from telegram.warnings import PTBUserWarning
 
 from bot.clock import Clock
 from storage import inbox
 from storage.db import Database
 
 log = logging.getLogger(__name__)
+# getUpdates is called raw on purpose: PTB's get_updates parses a whole batch at once, and one
+# update it cannot read would then stop every other from being handled.
+warnings.filterwarnings("ignore", message=r".*do_api_request\(\"getUpdates\"",
+                        category=PTBUserWarning)
 BACKOFF_SECONDS = (1, 2, 5, 10, 30)
-REMEMBERED = 10_000
+# Only what some handler answers: fewer kinds of update, fewer surprises.
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
+# An update whose handling killed the process this many times is set aside, not replayed.
+MAX_ATTEMPTS = 3
+REMEMBER_HANDLED = dt.timedelta(days=2)
+PRUNE_EVERY = dt.timedelta(hours=1)
+EXTRA_READ_SECONDS = 10
 
 
 class InboxPoller:
@@ -35,71 +47,112 @@ class InboxPoller:
         self.db = db
         self.clock = clock
         self.timeout = timeout
+        self.failure: BaseException | None = None
+        self.failed = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
-        # After a restart Telegram sends again what the dead process fetched but never
-        # confirmed, while the inbox replays the same updates: each is dispatched once.
-        self._dispatched: OrderedDict[int, None] = OrderedDict()
+        self._stopping = False
+        self._interruptible = False
+        self._offset = 0
+        self._pruned_at: dt.datetime | None = None
 
     async def handled(self, update: object) -> None:
         """Called by the update processor when an update's handlers are done."""
         if isinstance(update, Update):
             async with self.db.transaction() as tx:
-                await inbox.forget(tx, update.update_id)
+                await inbox.mark_handled(tx, update.update_id, self.clock.now())
 
     async def start(self) -> None:
-        bot = self.application.bot
-        await bot.delete_webhook()  # getUpdates is refused while a webhook is set
+        await self.application.bot.delete_webhook()  # getUpdates is refused while one is set
         async with self.db.transaction() as tx:
-            left = await inbox.waiting(tx)
-        for _, body in left:
-            await self._dispatch(Update.de_json(json.loads(body), bot))
+            left = await inbox.take_unhandled(tx, MAX_ATTEMPTS, self.clock.now())
         if left:
             log.info("replaying %d update(s) not handled before the last stop", len(left))
+        for update_id, body in left:
+            await self._dispatch(update_id, json.loads(body))
         self._task = asyncio.create_task(self._poll(), name="lantoa-polling")
 
     async def stop(self) -> None:
-        if self._task is not None:
+        """Stops between batches (never inside a database write), then confirms to Telegram
+        what was fetched, as PTB's Updater does."""
+        self._stopping = True
+        if self._task is None:
+            return
+        if self._interruptible:
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        try:
+            await self._task
+        except asyncio.CancelledError:
+            pass
+        except Exception:
+            log.exception("polling had stopped with an error")
+        self._task = None
+        if self._offset and self.failure is None:
+            try:
+                await self.application.bot.do_api_request(
+                    "getUpdates", api_kwargs={"offset": self._offset, "timeout": 0})
+            except Exception as error:  # the inbox still has them: at worst they come again
+                log.warning("could not confirm the last updates: %s", error)
+
+    async def _wait(self, work: Any) -> Any:
+        """Awaits network I/O or a pause, which `stop` may interrupt."""
+        self._interruptible = True
+        try:
+            return await work
+        finally:
+            self._interruptible = False
 
     async def _poll(self) -> None:
-        offset = 0
         failures = 0
-        while True:
+        while not self._stopping:
             try:
-                updates = await self.application.bot.get_updates(
-                    offset=offset, timeout=self.timeout, allowed_updates=Update.ALL_TYPES)
+                raw = await self._wait(self.application.bot.do_api_request(
+                    "getUpdates",
+                    api_kwargs={"offset": self._offset, "timeout": self.timeout,
+                                "allowed_updates": ALLOWED_UPDATES},
+                    read_timeout=self.timeout + EXTRA_READ_SECONDS,
+                ))
+                if raw:
+                    await self._receive(raw)
                 failures = 0
             except RetryAfter as error:
-                await asyncio.sleep(_seconds(error.retry_after))
-                continue
+                await self._wait(asyncio.sleep(_seconds(error.retry_after)))
             except TimedOut:
                 continue
-            except (NetworkError, Conflict) as error:
+            except (InvalidToken, EndPointNotFound):
+                # getUpdates always exists: "not found" here means the token was revoked.
+                self.failure = InvalidToken("the bot token was rejected while running")
+                log.critical("Telegram no longer accepts the bot token; stopping")
+                self.failed.set()
+                return
+            except Exception as error:
+                # Never end silently: a bad update, the network, the database — try again.
                 wait = BACKOFF_SECONDS[min(failures, len(BACKOFF_SECONDS) - 1)]
                 failures += 1
-                log.warning("getUpdates failed (%s); trying again in %ss", error, wait)
-                await asyncio.sleep(wait)
-                continue
-            if not updates:
-                continue
-            await self._receive(updates)
-            offset = updates[-1].update_id + 1
+                log.warning("polling failed (%s); trying again in %ss", error, wait)
+                await self._wait(asyncio.sleep(wait))
 
-    async def _receive(self, updates: list[Update]) -> None:
-        fresh = [u for u in updates if u.update_id not in self._dispatched]
+    async def _receive(self, raw: list[dict[str, Any]]) -> None:
+        now = self.clock.now()
+        bodies = [(int(item["update_id"]), json.dumps(item, ensure_ascii=False)) for item in raw]
         async with self.db.transaction() as tx:
-            await inbox.keep(tx, [(u.update_id, json.dumps(u.to_dict())) for u in fresh],
-                             self.clock.now())
-        for update in fresh:
-            await self._dispatch(update)
+            fresh = await inbox.keep_new(tx, bodies, now)
+            if self._pruned_at is None or now - self._pruned_at > PRUNE_EVERY:
+                await inbox.forget_handled_before(tx, now - REMEMBER_HANDLED)
+                self._pruned_at = now
+        self._offset = max(update_id for update_id, _ in bodies) + 1
+        for item in raw:
+            if int(item["update_id"]) in fresh:
+                await self._dispatch(int(item["update_id"]), item)
 
-    async def _dispatch(self, update: Update) -> None:
-        self._dispatched[update.update_id] = None
-        while len(self._dispatched) > REMEMBERED:
-            self._dispatched.popitem(last=False)
+    async def _dispatch(self, update_id: int, body: dict[str, Any]) -> None:
+        try:
+            update = Update.de_json(body, self.application.bot)
+        except Exception:
+            # One update this version cannot read must not hold up everyone else's.
+            log.exception("skipping update %s that could not be read", update_id)
+            async with self.db.transaction() as tx:
+                await inbox.mark_handled(tx, update_id, self.clock.now())
+            return
         await self.application.update_queue.put(update)
 
 

@@ -52,11 +52,11 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
                 del self._locks[key]
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
-        try:
-            await coroutine
-        finally:
-            if self.on_done is not None:
-                await self.on_done(update)
+        # PTB's handlers report their own errors; an update whose processing was cancelled is
+        # not done, and stays to be handled again.
+        await coroutine
+        if self.on_done is not None:
+            await self.on_done(update)
 
     async def initialize(self) -> None:
         """Nothing to set up: locks are made on demand."""

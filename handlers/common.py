@@ -26,7 +26,10 @@ from bot.services import Sender
 
 log = logging.getLogger(__name__)
 CORE_KEY = "core"
-PRIVATE = filters.ChatType.PRIVATE
+# New messages in private chats: PTB's ChatType filter alone also lets edited messages through,
+# and editing an old message into "/cancel" must not cancel anything.
+PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
+PRIVATE_EDIT = filters.ChatType.PRIVATE & filters.UpdateType.EDITED_MESSAGE
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 

@@ -15,14 +15,13 @@ from telegram.ext import (
     CommandHandler,
     ContextTypes,
     MessageHandler,
-    filters,
 )
 
 from bot.forms import buttons
 from bot.forms.engine import Input, LocationInput, OtherInput, PhotoInput, TextInput
 from bot.screens import Reply
 from bot.services import Sender
-from handlers.common import PRIVATE, core_of, deliver, send_screen, sender_of
+from handlers.common import PRIVATE, PRIVATE_EDIT, core_of, deliver, send_screen, sender_of
 
 _KINDS = ("sticker", "voice", "video", "video_note", "audio", "animation", "document",
           "contact", "poll", "dice", "game")
@@ -141,7 +140,7 @@ def handlers() -> list[BaseHandler]:
     return [
         CommandHandler("cancel", cancel, filters=PRIVATE),
         CallbackQueryHandler(press, pattern=f"^{buttons.PREFIX}:"),
-        MessageHandler(PRIVATE & filters.UpdateType.MESSAGE, answer),
-        MessageHandler(PRIVATE & filters.UpdateType.EDITED_MESSAGE, edited),
+        MessageHandler(PRIVATE, answer),
+        MessageHandler(PRIVATE_EDIT, edited),
         CallbackQueryHandler(stale_button),
     ]

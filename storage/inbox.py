@@ -1,4 +1,4 @@
-"""Updates received and not yet handled (see the inbox table)."""
+"""Updates received from Telegram (see the inbox table)."""
 
 from __future__ import annotations
 
@@ -8,17 +8,45 @@ from storage.clock import to_db
 from storage.db import Tx
 
 
-async def keep(tx: Tx, updates: list[tuple[int, str]], now: dt.datetime) -> None:
+async def keep_new(tx: Tx, updates: list[tuple[int, str]], now: dt.datetime) -> set[int]:
+    """Stores the updates not seen before; returns their ids."""
+    if not updates:
+        return set()
+    marks = ", ".join("?" for _ in updates)
+    seen = {int(r["update_id"]) for r in await tx.all(
+        f"SELECT update_id FROM inbox WHERE update_id IN ({marks})",
+        tuple(update_id for update_id, _ in updates))}
+    fresh = [(update_id, body) for update_id, body in updates if update_id not in seen]
     await tx.run_many(
-        "INSERT OR IGNORE INTO inbox (update_id, body, received_at) VALUES (?, ?, ?)",
-        [(update_id, body, to_db(now)) for update_id, body in updates],
+        "INSERT INTO inbox (update_id, body, received_at) VALUES (?, ?, ?)",
+        [(update_id, body, to_db(now)) for update_id, body in fresh],
     )
+    return {update_id for update_id, _ in fresh}
 
 
-async def forget(tx: Tx, update_id: int) -> None:
-    await tx.run("DELETE FROM inbox WHERE update_id = ?", (update_id,))
+async def mark_handled(tx: Tx, update_id: int, now: dt.datetime) -> None:
+    await tx.run("UPDATE inbox SET handled_at = ? WHERE update_id = ?", (to_db(now), update_id))
 
 
-async def waiting(tx: Tx) -> list[tuple[int, str]]:
-    rows = await tx.all("SELECT update_id, body FROM inbox ORDER BY received_at, update_id")
+async def take_unhandled(tx: Tx, max_attempts: int, now: dt.datetime) -> list[tuple[int, str]]:
+    """The updates to replay, oldest first, each counted as one more attempt; one that was
+    already tried `max_attempts` times is set aside (marked handled) and not returned."""
+    await tx.run("UPDATE inbox SET attempts = attempts + 1 WHERE handled_at IS NULL")
+    await tx.run(
+        "UPDATE inbox SET handled_at = ? WHERE handled_at IS NULL AND attempts > ?",
+        (to_db(now), max_attempts),
+    )
+    rows = await tx.all(
+        "SELECT update_id, body FROM inbox WHERE handled_at IS NULL"
+        " ORDER BY received_at, update_id"
+    )
     return [(int(r["update_id"]), str(r["body"])) for r in rows]
+
+
+async def forget_handled_before(tx: Tx, moment: dt.datetime) -> None:
+    await tx.run("DELETE FROM inbox WHERE handled_at < ?", (to_db(moment),))
+
+
+async def unhandled_ids(tx: Tx) -> list[int]:
+    rows = await tx.all("SELECT update_id FROM inbox WHERE handled_at IS NULL ORDER BY update_id")
+    return [int(r["update_id"]) for r in rows]

@@ -8,7 +8,7 @@ import html
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,6 +21,7 @@ from bot.clock import FixedClock
 from bot.config import Settings
 from bot.core import Core
 from bot.invitations import create_invite
+from bot.polling import InboxPoller
 from bot.services import Services
 from storage import models, units
 from storage.db import Database
@@ -64,7 +65,7 @@ class Harness:
     core: Core
     clock: FixedClock
     db: Database
-    users: dict[int, str] = field(default_factory=dict)
+    poller: InboxPoller
 
     def person(self, user_id: int, first_name: str, last_name: str | None = None) -> int:
         self.fake.add_user(user_id, first_name, last_name)
@@ -187,7 +188,7 @@ async def started(tmp_path: Path, fake: FakeTelegram | None = None,
     app = build_application(core, TOKEN, request=FakeRequest(fake),
                             updates_request=FakeRequest(fake))
     try:
-        async with running(app):
-            yield Harness(fake, app, core, clock, db)
+        async with running(app) as poller:
+            yield Harness(fake, app, core, clock, db, poller)
     finally:
         await db.close()

@@ -219,3 +219,25 @@ async def test_the_longest_description_full_of_markup_still_reaches_the_summary(
     await bot.say(MAI, "/my")
     opened = await bot.tap(MAI, "1. 26/11")
     assert longest.strip() in opened.text.replace("\n", " "), "shown whole in /my"
+
+
+async def test_editing_an_old_message_into_a_command_does_nothing_to_the_form(
+    bot: Harness
+) -> None:
+    await _at(bot, "description")
+    incoming = bot.fake.messages(MAI, include_incoming=True)[-1]
+    mark = len(bot.fake.calls)
+    update_id = bot.fake.send_raw({"edited_message": {**incoming, "text": "/cancel",
+                                                      "edit_date": incoming["date"] + 5}})
+    seen = await bot.after(update_id, mark)
+    assert "gửi câu trả lời mới" in seen.text
+    assert await _step(bot, MAI) == "description"
+
+
+@pytest.mark.parametrize("data", ["f:²:0:pick:x", "f:1:²:pick:x", "my:open:²", "my:open:٣"])
+async def test_forged_data_with_odd_digits_gets_a_polite_note(bot: Harness, data: str) -> None:
+    await _at(bot, "field")
+    message_id, _ = bot.button(MAI, "Kinh tế")
+    seen = await bot.press_data(MAI, message_id, data, check_button=False)
+    assert seen.toast and "trục trặc" not in seen.text
+    assert await _step(bot, MAI) == "field"

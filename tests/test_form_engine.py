@@ -184,3 +184,9 @@ def test_leaving_a_step_that_stopped_being_asked_goes_to_the_next_one() -> None:
     alone = FormContext(today=TODAY, choices={**CTX.choices, "members": ()})
     outcome = apply(SURVEY, _at("helpers"), alone, ButtonInput("helpers", "done"))
     assert outcome.state.step == "count", "not straight to the summary"
+
+
+def test_back_from_a_step_no_longer_asked_goes_to_the_one_before_it() -> None:
+    alone = FormContext(today=TODAY, choices={**CTX.choices, "members": ()})
+    outcome = apply(SURVEY, _at("helpers"), alone, ButtonInput("helpers", "back"))
+    assert outcome.state.step == "topics"

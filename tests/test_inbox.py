@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
+
+from telegram.error import InvalidToken
 
 from storage import inbox
 from tests.fakebot import FakeTelegram
@@ -25,7 +28,7 @@ def _message(update_id: int, text: str) -> str:
 
 async def _left(bot: Harness) -> list[int]:
     async with bot.db.transaction() as tx:
-        return [update_id for update_id, _ in await inbox.waiting(tx)]
+        return await inbox.unhandled_ids(tx)
 
 
 async def test_handled_updates_leave_the_inbox(bot: Harness) -> None:
@@ -42,7 +45,7 @@ async def test_an_answer_fetched_before_a_crash_is_taken_after_the_restart(
         await before.begin_report(MAI)
         # What the inbox holds when the process dies between fetching and handling.
         async with before.db.transaction() as tx:
-            await inbox.keep(tx, [(5000, _message(5000, "Sửa đường liên thôn cùng bà con"))],
+            await inbox.keep_new(tx, [(5000, _message(5000, "Sửa đường liên thôn cùng bà con"))],
                              before.clock.now())
     fresh = FakeTelegram()
     fresh.add_user(MAI, "Mai")
@@ -72,7 +75,7 @@ async def test_an_update_both_replayed_and_sent_again_by_telegram_is_handled_onc
     async with started(tmp_path) as before:
         await before.member_of_new_cell(MAI)
         async with before.db.transaction() as tx:
-            await inbox.keep(tx, [(5000, _message(5000, "/help"))], before.clock.now())
+            await inbox.keep_new(tx, [(5000, _message(5000, "/help"))], before.clock.now())
     fresh = FakeTelegram()
     fresh.add_user(MAI, "Mai")
     fresh.continue_update_ids_from(5000)
@@ -88,3 +91,20 @@ async def test_an_update_both_replayed_and_sent_again_by_telegram_is_handled_onc
         assert seen.calls == [], "already handled from the inbox"
         later = await after.say(MAI, "/help")
         assert "Hướng dẫn" in later.text
+
+
+async def test_an_update_that_cannot_be_read_is_skipped_not_fatal(bot: Harness) -> None:
+    await bot.member_of_new_cell(MAI)
+    broken = bot.fake.send_raw({"message": {"message_id": 1, "date": 0, "chat": "nonsense"}})
+    await bot.fake.wait_update_consumed(broken)
+    seen = await bot.say(MAI, "/help")
+    assert "Hướng dẫn sử dụng Lan Tỏa" in seen.text
+    assert await _left(bot) == []
+
+
+async def test_a_token_revoked_while_running_stops_the_bot_cleanly(bot: Harness) -> None:
+    bot.fake.fail_next("getUpdates", status=401, description="Unauthorized")
+    bot.fake.add_user(MAI, "Mai")
+    bot.fake.send_text(MAI, "/help")
+    await asyncio.wait_for(bot.poller.failed.wait(), timeout=5)
+    assert isinstance(bot.poller.failure, InvalidToken)

@@ -167,3 +167,17 @@ async def test_a_telegram_name_that_is_no_name_is_not_offered(bot: Harness) -> N
     assert "✅ Đúng" not in bot.buttons(MAI)
     await bot.say(MAI, "Hoàng Thị Mai")
     assert await _memberships(bot, MAI) == [("Hoàng Thị Mai", cell, "member")]
+
+
+async def test_a_draft_its_owner_may_no_longer_finish_does_not_block_a_new_invite(
+    bot: Harness
+) -> None:
+    cell = await _cell(bot)
+    await bot.join(MAI, cell, "Mai")
+    await bot.begin_report(MAI, description="Giúp bà con thu hoạch lúa chạy bão")
+    async with bot.db.transaction() as tx:  # removed from the cell (leaders do this later)
+        await tx.run("UPDATE memberships SET status = 'removed'")
+    other = await bot.unit("Chi bộ Khối 1")
+    seen = await bot.say(MAI, f"/start {await bot.invite(other)}")
+    assert "Họ và tên của đồng chí là" in seen.text
+    assert "đang làm dở" not in seen.text

@@ -283,3 +283,19 @@ async def test_a_day_put_in_last_year_is_confirmed_and_tomorrow_is_refused(
     await bot.say(MAI, "31/12")
     field = await bot.tap(MAI, "✅ Đúng")
     assert "Thuộc lĩnh vực nào?" in field.text
+
+
+async def test_photos_sent_by_mistake_can_be_removed(bot: Harness) -> None:
+    await bot.member_of_new_cell(MAI)
+    await bot.begin_report(MAI, "Văn hóa", "Tổ chức đêm văn nghệ mừng ngày hội đại đoàn kết")
+    for _ in range(4):
+        await bot.tap(MAI, "Bỏ qua")
+    bot.fake.send_photo(MAI)
+    await bot.fake.wait_for(lambda f: "Đã nhận 1 ảnh" in (f.last_message(MAI) or {}).get(
+        "text", ""))
+    assert bot.buttons(MAI) == ["Xong", "🗑 Xóa ảnh đã gửi", "◀ Quay lại", "✖ Hủy"]
+    await bot.tap(MAI, "🗑 Xóa ảnh đã gửi")
+    assert bot.buttons(MAI) == ["Xong", "◀ Quay lại", "Bỏ qua", "✖ Hủy"]
+    await bot.tap(MAI, "Bỏ qua")
+    await bot.tap(MAI, "🌐 Có, công khai")
+    assert "📷" not in bot.screen(MAI)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from bot.forms.engine import SUMMARY, ButtonInput
 from bot.forms.spec import Form
+from bot.parsing.numbers import plain_number
 
 PREFIX = "f"
 
@@ -27,14 +28,16 @@ def encode(form: Form, draft_id: int, step: str, verb: str, arg: str = "") -> st
 
 def decode(data: str) -> FormPress | None:
     parts = data.split(":")
-    if len(parts) != 5 or parts[0] != PREFIX or not parts[1].isdigit():
+    draft_id = plain_number(parts[1]) if len(parts) == 5 and parts[0] == PREFIX else None
+    if draft_id is None:
         return None
-    return FormPress(int(parts[1]), parts[2], parts[3], parts[4])
+    return FormPress(draft_id, parts[2], parts[3], parts[4])
 
 
 def to_input(form: Form, press: FormPress) -> ButtonInput | None:
     if press.step == "s":
         return ButtonInput(SUMMARY, press.verb, press.arg)
-    if not press.step.isdigit() or int(press.step) >= len(form.fields):
+    position = plain_number(press.step)
+    if position is None or position >= len(form.fields):
         return None
-    return ButtonInput(form.fields[int(press.step)].name, press.verb, press.arg)
+    return ButtonInput(form.fields[position].name, press.verb, press.arg)

@@ -18,7 +18,7 @@ from pydantic import Field as ModelField
 from bot.forms.spec import Field, FieldType, Form
 from bot.parsing.dates import DateProblem, parse_date
 from bot.parsing.money import parse_money
-from bot.parsing.numbers import parse_whole_number
+from bot.parsing.numbers import parse_whole_number, plain_number
 from bot.parsing.text import fold, normalize, normalize_multiline
 
 SUMMARY = "summary"
@@ -203,6 +203,9 @@ def _press(form: Form, state: DraftState, ctx: FormContext, press: ButtonInput) 
         return _pick(form, spec, state, ctx, press.arg)
     if press.verb == "tog" and spec.type.multi_choice:
         return _toggle(spec, state, ctx, press.arg)
+    if press.verb == "clear" and collects(spec):
+        answers = {k: v for k, v in state.answers.items() if k != spec.name}
+        return Outcome(state.model_copy(update={"answers": answers}), Event.STAYED)
     if press.verb == "done" and collects(spec):
         if spec.required and not state.answers.get(spec.name):
             raise Rejected("form.problem.required")
@@ -231,16 +234,14 @@ def _press_on_summary(
 
 
 def _go_back(form: Form, state: DraftState, ctx: FormContext) -> Outcome:
-    names = [f.name for f in applicable(form, ctx)]
     if state.from_summary:
-        target = SUMMARY
+        target: str | None = SUMMARY
     elif state.step == SUMMARY:
-        target = names[-1]
+        target = applicable(form, ctx)[-1].name
     else:
-        position = names.index(state.step) if state.step in names else 0
-        if position == 0:
+        target = _previous_step(form, ctx, state.step)
+        if target is None:
             raise Rejected("form.problem.first_step")
-        target = names[position - 1]
     update = {"step": target, "from_summary": False, "pending": None, "retyping": False,
               "page": 0}
     return Outcome(state.model_copy(update=update), Event.MOVED)
@@ -263,6 +264,13 @@ def _next_step(form: Form, ctx: FormContext, step: str) -> str | None:
     names = [f.name for f in form.fields]
     after = names[names.index(step) + 1:] if step in names else []
     return next((name for name in after if name in asked), None)
+
+
+def _previous_step(form: Form, ctx: FormContext, step: str) -> str | None:
+    asked = {f.name for f in applicable(form, ctx)}
+    names = [f.name for f in form.fields]
+    before = names[:names.index(step)] if step in names else []
+    return next((name for name in reversed(before) if name in asked), None)
 
 
 def repair(form: Form, state: DraftState, ctx: FormContext) -> DraftState:
@@ -322,9 +330,10 @@ def page_count(spec: Field, ctx: FormContext) -> int:
 
 
 def _turn_page(spec: Field, state: DraftState, ctx: FormContext, arg: str) -> Outcome:
-    if not arg.isdigit() or int(arg) >= page_count(spec, ctx):
+    page = plain_number(arg)
+    if page is None or page >= page_count(spec, ctx):
         raise Rejected("form.problem.old_button")
-    return Outcome(state.model_copy(update={"page": int(arg)}), Event.STAYED)
+    return Outcome(state.model_copy(update={"page": page}), Event.STAYED)
 
 
 def _choice_by_key(spec: Field, ctx: FormContext, key: str) -> Choice:

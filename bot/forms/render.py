@@ -111,11 +111,19 @@ class FormView:
             chosen = self.state.answers.get(spec.name) or []
             marks = [self._button(("☑ " if c.value in chosen else "☐ ") + c.label, "tog", c.key)
                      for c in self._page_of_choices(spec)]
-            return (*rows(marks, 2), *self._paging_row(spec),
-                    (self._button(t.plain("button.done"), "done"),))
+            return (*rows(marks, 2), *self._paging_row(spec), self._finish_row(spec))
         if spec.type is FieldType.PHOTOS:
-            return ((self._button(t.plain("button.done"), "done"),),)
+            return (self._finish_row(spec),)
         return ()
+
+    def _finish_row(self, spec: Field) -> tuple[Button, ...]:
+        """"Xong", and once something is collected a way to take it all back (Bỏ qua then
+        keeps it: on a small screen it reads as "next")."""
+        done = self._button(self.t.plain("button.done"), "done")
+        if not self.state.answers.get(spec.name):
+            return (done,)
+        clear = "button.clear_photos" if spec.type is FieldType.PHOTOS else "button.clear_choices"
+        return (done, self._button(self.t.plain(clear), "clear"))
 
     def _page_of_choices(self, spec: Field) -> tuple[Choice, ...]:
         page = min(self.state.page, page_count(spec, self.ctx) - 1)

@@ -16,3 +16,9 @@ def parse_whole_number(text: str) -> int | None:
     if match is None:
         return None
     return int(re.sub(r"[.,]", "", match.group(1)))
+
+
+def plain_number(text: str) -> int | None:
+    """A number carried in button data: ASCII digits only ("²" is a digit to str.isdigit but
+    not to int)."""
+    return int(text) if text.isascii() and text.isdigit() else None

@@ -160,11 +160,15 @@ CREATE TABLE meta (
     value TEXT NOT NULL
 );
 
--- Updates fetched from Telegram and not yet fully handled. getUpdates confirms what it fetched
--- on the next call, before handlers finish: a crash in between would lose an answer, so each
--- one is kept here until it has been handled, and replayed at start-up.
+-- Updates fetched from Telegram. getUpdates confirms what it fetched on the next call, before
+-- handlers finish: a crash in between would lose an answer, so each update is kept here,
+-- replayed at start-up until handled, and remembered for a while after so that Telegram
+-- sending it again is recognised.
 CREATE TABLE inbox (
     update_id   INTEGER PRIMARY KEY,
     body        TEXT NOT NULL,
-    received_at TEXT NOT NULL
+    received_at TEXT NOT NULL,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    handled_at  TEXT
 );
+CREATE INDEX inbox_waiting ON inbox(handled_at, received_at);
