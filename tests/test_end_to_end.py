@@ -105,7 +105,7 @@ async def test_join_report_kill_restart_finish(tmp_path: Path) -> None:
 
         # While the bot is down the member answers; Telegram keeps the update for it.
         fake.send_text(MAI, "Trồng 30 cây keo trên đồi thôn Bản Chặng")
-        async with _bot_process(env, log):
+        async with _bot_process(env, log) as second:
             await _expect(fake, "bao nhiêu người")
             for answer, needle in (("20", "bao nhiêu hộ"), ("5", "Kinh phí"),
                                    ("1tr5", "ở đâu"), ("đồi Khau Slưa", "Gửi ảnh")):
@@ -114,6 +114,8 @@ async def test_join_report_kill_restart_finish(tmp_path: Path) -> None:
             await _step(fake, lambda: _tap(fake, "🌐 Có, công khai"), "kiểm tra lại")
             assert "💰 Giá trị: 1.500.000 đ" in _last_text(fake)
             await _step(fake, lambda: _tap(fake, "✅ Gửi"), "Đã ghi nhận báo cáo")
+            second.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(second.wait(), timeout=20) == 0, "a clean stop"
 
     with sqlite3.connect(tmp_path / "lantoa.sqlite3") as db:
         rows = db.execute("SELECT description, value_vnd FROM reports ORDER BY id").fetchall()
