@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
     except CliError as error:
         return _fail(str(error))
     except (UnitError, InviteError) as error:
-        return _fail(t.plain(str(error)))
+        return _fail(t.plain(error.key, **error.params))
     except (OSError, UnicodeDecodeError, csv.Error, sqlite3.Error) as error:
         return _fail(t.plain("cli.os_error", error=error))
     except KeyboardInterrupt:

@@ -14,7 +14,12 @@ MAX_USES = 2**63 - 1  # SQLite's INTEGER
 
 
 class InviteError(Exception):
-    """The invite cannot be made; the message is a catalogue key."""
+    """The invite cannot be made: a catalogue key for the admin."""
+
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params: dict[str, object] = {}
 
 
 async def create_invite(

@@ -17,7 +17,12 @@ CSV_COLUMNS = ("code", "name", "kind", "parent_code")
 
 
 class UnitError(Exception):
-    """A unit cannot be added; the message is for the admin."""
+    """A unit cannot be added: a catalogue key and what to fill it with, for the admin."""
+
+    def __init__(self, key: str, **params: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
 
 
 @dataclass(frozen=True)
@@ -76,7 +81,8 @@ async def import_units(tx: Tx, rows: list[dict[str, str]], now: dt.datetime) -> 
             del pending[code]
             progressed = True
         if not progressed:
-            raise UnitError("cli.import_parent_missing")
+            orphans = ", ".join(f"{code} ({row['parent_code']})" for code, row in pending.items())
+            raise UnitError("cli.import_parent_missing", rows=orphans)
     return ImportResult(added, skipped)
 
 

@@ -262,7 +262,7 @@ def test_import_with_a_missing_parent_writes_nothing(cli: Cli) -> None:
     )
     result = cli("unit", "import", path)
     assert result.failed_with_one_line()
-    assert T.plain("cli.import_parent_missing") in result.err
+    assert T.plain("cli.import_parent_missing", rows="XX-1 (XX)") in result.err
     # The units added before the bad line were rolled back with it.
     assert cli.ok("unit", "list").out.strip() == T.plain("cli.no_units")
     assert cli.unit_count() == 0
