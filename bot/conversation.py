@@ -11,8 +11,7 @@ from bot.catalogue import Texts
 from bot.forms import buttons, engine
 from bot.forms.engine import ButtonInput, DraftState, Event, FormContext, Input, Outcome, Problem
 from bot.forms.render import FormView
-from bot.forms.spec import Form
-from bot.menu import main_menu
+from bot.forms.spec import FieldType, Form
 from bot.screens import Reply, Screen
 from bot.services import Sender, Services
 from storage import drafts, people, reports
@@ -67,7 +66,7 @@ class Conversations:
         local = draft.created_at.astimezone(self.services.settings.zone)
         key = text_key(t, draft.form, DraftState.model_validate(draft.state), "expired")
         return Screen(t(key, date=local.strftime("%d/%m/%Y"),
-                        days=self.services.settings.draft_ttl_days), menu=main_menu(t))
+                        days=self.services.settings.draft_ttl_days))
 
     async def begin(self, tx: Tx, sender: Sender, update_id: int, kind_name: str, t: Texts,
                     state: DraftState | None = None, **extra: Any) -> Reply:
@@ -159,7 +158,7 @@ class Conversations:
             view, _ = await self._view(tx, sender, draft)
             if view.state.step == engine.SUMMARY:
                 return None
-            if view.form.field(view.state.step).type is not engine.FieldType.PHOTOS:
+            if view.form.field(view.state.step).type is not FieldType.PHOTOS:
                 return None
             return Reply((view.photos_received(),))
 
