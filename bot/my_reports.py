@@ -132,11 +132,11 @@ class MyReports:
                 kept = await self._details(tx, sender, report, t, photos=False)
                 return Reply((kept,), replace=True)
             if not report.state.editable_by_author:
-                return Reply((await self._details(tx, sender, report, t),), replace=True,
+                current = await self._details(tx, sender, report, t, photos=False)
+                return Reply((current,), replace=True,
                              toast=t.plain("report.no_longer_editable"))
             if verb == "edit":
-                state = start_at_summary(self.kind.form, answers_from_content(report.content),
-                                         report.id)
+                state = start_at_summary(answers_from_content(report.content), report.id)
                 return await self.conversations.begin(tx, sender, update_id, "report", t,
                                                       state=state)
             if verb == "withdraw":

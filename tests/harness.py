@@ -98,6 +98,12 @@ class Harness:
         self.fake.redeliver(update_id)
         return await self.after(update_id, mark)
 
+    async def photos_acknowledged(self, user_id: int, count: int) -> None:
+        """Waits for the one answer to an album (it comes after a short quiet time)."""
+        needle = f"Đã nhận {count} ảnh"
+        await self.fake.wait_for(
+            lambda f: needle in (f.last_message(user_id) or {}).get("text", ""))
+
     def button(self, user_id: int, label: str) -> tuple[int, str]:
         """The newest message offering a button with this label (or starting with it)."""
         for message in reversed(self.fake.messages(user_id)):

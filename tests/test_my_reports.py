@@ -19,8 +19,7 @@ async def _report(bot: Harness, user_id: int, text: str, photos: int = 0) -> Non
     for _ in range(photos):
         bot.fake.send_photo(user_id, media_group_id=f"album-{text}")
     if photos:
-        await bot.fake.wait_for(lambda f: f"Đã nhận {photos} ảnh" in (
-            f.last_message(user_id) or {}).get("text", ""))
+        await bot.photos_acknowledged(user_id, photos)
         await bot.tap(user_id, "Xong")
     else:
         await bot.tap(user_id, "Bỏ qua")

@@ -64,8 +64,7 @@ async def test_a_full_report_from_menu_to_confirmation(bot: Harness) -> None:
 
     bot.fake.send_photo(MAI, media_group_id="album-1")
     bot.fake.send_photo(MAI, media_group_id="album-1")
-    await bot.fake.wait_for(lambda f: "Đã nhận 2 ảnh" in (f.last_message(MAI) or {}).get(
-        "text", ""))
+    await bot.photos_acknowledged(MAI, 2)
     acknowledgements = [m for m in bot.fake.messages(MAI) if "Đã nhận" in m.get("text", "")]
     assert len(acknowledgements) == 1, "an album is acknowledged once"
 
@@ -164,44 +163,38 @@ async def test_cancel_at_any_step_leaves_nothing(bot: Harness) -> None:
     assert "không có biểu mẫu nào" in nothing.text
 
 
-async def test_location_is_taken_unless_the_unit_has_no_locations(bot: Harness) -> None:
-    await bot.member_of_new_cell(MAI, name="Chi bộ Đồn Biên phòng Tri Phương",
-                                 no_locations=True)
-    await bot.begin_report(MAI, "Quốc phòng – an ninh",
-                           "Tuần tra biên giới cùng dân quân xã Tri Phương")
-    for _ in range(3):
-        await bot.tap(MAI, "Bỏ qua")
-    assert "📎" not in bot.screen(MAI), "no hint to send a map pin"
-    refused = await bot.send(MAI, "location", latitude=22.8, longitude=106.5)
-    assert "không dùng vị trí bản đồ" in refused.text
-
-    await bot.member_of_new_cell(BINH, "Bình", name="Chi bộ Khối 1")
-    await bot.begin_report(BINH, "Môi trường", "Thu gom rác thải nhựa dọc bờ sông Kỳ Cùng")
-    for _ in range(3):
-        await bot.tap(BINH, "Bỏ qua")
-    taken = await bot.send(BINH, "location", latitude=21.85, longitude=106.76)
-    assert "Gửi ảnh minh họa" in taken.text
-
-
-async def test_more_photos_than_allowed_are_refused_politely(bot: Harness) -> None:
-    await bot.member_of_new_cell(MAI)
-    await bot.begin_report(MAI, "Văn hóa", "Tổ chức đêm văn nghệ mừng ngày hội đại đoàn kết")
-    for _ in range(4):
-        await bot.tap(MAI, "Bỏ qua")
-    for _ in range(5):
-        bot.fake.send_photo(MAI, media_group_id="big")
-    sixth = await bot.send(MAI, "photo", media_group_id="big")
-    assert "tối đa 5 ảnh" in sixth.text
-    await bot.fake.wait_for(lambda f: "Đã nhận 5 ảnh" in (f.last_message(MAI) or {}).get(
-        "text", ""))
-
-
 async def _at_place_step(bot: Harness, user_id: int, **unit: object) -> None:
     await bot.member_of_new_cell(user_id, name=f"Chi bộ {user_id}", **unit)
     await bot.begin_report(user_id, "Môi trường", "Thu gom rác thải nhựa dọc bờ sông Kỳ Cùng")
     for _ in range(3):
         await bot.tap(user_id, "Bỏ qua")
     assert "ở đâu" in bot.screen(user_id)
+
+
+async def _at_photos_step(bot: Harness, user_id: int) -> None:
+    await _at_place_step(bot, user_id)
+    await bot.tap(user_id, "Bỏ qua")
+    assert "Gửi ảnh minh họa" in bot.screen(user_id)
+
+
+async def test_location_is_taken_unless_the_unit_has_no_locations(bot: Harness) -> None:
+    await _at_place_step(bot, MAI, no_locations=True)
+    assert "📎" not in bot.screen(MAI), "no hint to send a map pin"
+    refused = await bot.send(MAI, "location", latitude=22.8, longitude=106.5)
+    assert "không dùng vị trí bản đồ" in refused.text
+
+    await _at_place_step(bot, BINH)
+    taken = await bot.send(BINH, "location", latitude=21.85, longitude=106.76)
+    assert "Gửi ảnh minh họa" in taken.text
+
+
+async def test_more_photos_than_allowed_are_refused_politely(bot: Harness) -> None:
+    await _at_photos_step(bot, MAI)
+    for _ in range(5):
+        bot.fake.send_photo(MAI, media_group_id="big")
+    sixth = await bot.send(MAI, "photo", media_group_id="big")
+    assert "tối đa 5 ảnh" in sixth.text
+    await bot.photos_acknowledged(MAI, 5)
 
 
 async def test_a_named_place_picked_on_the_map_is_taken_as_the_place(bot: Harness) -> None:
@@ -286,13 +279,9 @@ async def test_a_day_put_in_last_year_is_confirmed_and_tomorrow_is_refused(
 
 
 async def test_photos_sent_by_mistake_can_be_removed(bot: Harness) -> None:
-    await bot.member_of_new_cell(MAI)
-    await bot.begin_report(MAI, "Văn hóa", "Tổ chức đêm văn nghệ mừng ngày hội đại đoàn kết")
-    for _ in range(4):
-        await bot.tap(MAI, "Bỏ qua")
+    await _at_photos_step(bot, MAI)
     bot.fake.send_photo(MAI)
-    await bot.fake.wait_for(lambda f: "Đã nhận 1 ảnh" in (f.last_message(MAI) or {}).get(
-        "text", ""))
+    await bot.photos_acknowledged(MAI, 1)
     assert bot.buttons(MAI) == ["Xong", "🗑 Xóa ảnh đã gửi", "◀ Quay lại", "✖ Hủy"]
     await bot.tap(MAI, "🗑 Xóa ảnh đã gửi")
     assert bot.buttons(MAI) == ["Xong", "◀ Quay lại", "Bỏ qua", "✖ Hủy"]

@@ -144,7 +144,7 @@ def start(form: Form, ctx: FormContext, **extra: Any) -> DraftState:
     return DraftState(step=applicable(form, ctx)[0].name, extra=extra)
 
 
-def start_at_summary(form: Form, answers: dict[str, Any], target: int) -> DraftState:
+def start_at_summary(answers: dict[str, Any], target: int) -> DraftState:
     """A correction of an existing record: everything pre-filled, the summary first."""
     return DraftState(step=SUMMARY, answers=answers, target=target)
 
