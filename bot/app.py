@@ -21,7 +21,21 @@ from bot.core import Core
 from bot.polling import InboxPoller
 from bot.services import Services
 from bot.update_order import PerChatUpdateProcessor
-from handlers import forms, language, my_reports, report, start
+from handlers import (
+    commitments,
+    forms,
+    groups,
+    invite,
+    language,
+    members,
+    models,
+    my_reports,
+    on_behalf,
+    report,
+    review,
+    start,
+    stats,
+)
 from handlers import help as help_flow
 from handlers.common import core_of_application, install_core
 from handlers.errors import on_error
@@ -58,6 +72,14 @@ def build_application(
         start.handlers(),
         report.handlers(catalogue),
         my_reports.handlers(catalogue),
+        review.handlers(catalogue),
+        invite.handlers(catalogue),
+        members.handlers(catalogue),
+        groups.handlers(catalogue),
+        on_behalf.handlers(catalogue),
+        models.handlers(catalogue),
+        commitments.handlers(catalogue),
+        stats.handlers(catalogue),
         help_flow.handlers(catalogue),
         language.handlers(),
         forms.handlers(),

@@ -36,6 +36,22 @@ def _escape(value: Any) -> str:
     return html.escape(str(value), quote=False)
 
 
+def _load_language(lang: str) -> dict[str, str]:
+    """One language's catalogue: `texts/<lang>/*.toml`, a file per part of the product so that
+    a feature's words are found beside its name. A key defined twice is a mistake."""
+    folder = resources.files("bot") / "texts" / lang
+    merged: dict[str, str] = {}
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".toml"):
+            continue
+        table = _flatten(tomllib.loads(entry.read_text(encoding="utf-8")))
+        twice = merged.keys() & table.keys()
+        if twice:
+            raise ValueError(f"texts/{lang}/{entry.name} repeats {sorted(twice)}")
+        merged.update(table)
+    return merged
+
+
 class Texts:
     """The catalogue as seen by one person, in their language."""
 
@@ -64,11 +80,7 @@ class Catalogue:
 
     @classmethod
     def load(cls) -> Catalogue:
-        folder = resources.files("bot") / "texts"
-        return cls({
-            lang: _flatten(tomllib.loads((folder / f"{lang}.toml").read_text(encoding="utf-8")))
-            for lang in LANGUAGES
-        })
+        return cls({lang: _load_language(lang) for lang in LANGUAGES})
 
     def texts(self, lang: str | None) -> Texts:
         chosen = lang if lang in self.tables else DEFAULT_LANGUAGE

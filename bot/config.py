@@ -71,6 +71,8 @@ class Settings(BaseSettings):
     quiet_hours_start: int = Field(21, ge=0, le=23)
     quiet_hours_end: int = Field(7, ge=0, le=23)
     bot_username: str | None = None
+    # Telegram user ids of the people who run the bot: they may do anything a leader may, anywhere.
+    admins: list[int] = Field(default_factory=list)
     report: ReportSettings = Field(default_factory=ReportSettings)
 
     @field_validator("timezone")

@@ -4,13 +4,30 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.conversation import Conversations
+from bot.commitments import Commitments
+from bot.config import Settings
+from bot.conversation import Conversations, FormKind
+from bot.groups import Groups
+from bot.inviting import Inviting
 from bot.joining import JoinKind
 from bot.language import Language
+from bot.members import Members
+from bot.models import Models
 from bot.my_reports import MyReports
+from bot.on_behalf import OnBehalf
 from bot.reporting import ReportKind
+from bot.review import Review
 from bot.services import Services
+from bot.stats import Stats
 from bot.welcome import Welcome
+
+
+def form_kinds(settings: Settings) -> dict[str, FormKind]:
+    """Every form the bot runs, by the name its drafts are stored under."""
+    return {
+        "join": JoinKind(),
+        "report": ReportKind(settings),
+    }
 
 
 @dataclass
@@ -21,16 +38,35 @@ class Core:
     my_reports: MyReports
     welcome: Welcome
     language: Language
+    review: Review
+    inviting: Inviting
+    members: Members
+    groups: Groups
+    on_behalf: OnBehalf
+    models: Models
+    commitments: Commitments
+    stats: Stats
 
     @classmethod
     def build(cls, services: Services) -> Core:
-        report_kind = ReportKind(services.settings)
-        conversations = Conversations(services, {"join": JoinKind(), "report": report_kind})
+        kinds = form_kinds(services.settings)
+        report_kind = kinds["report"]
+        assert isinstance(report_kind, ReportKind)
+        conversations = Conversations(services, kinds)
+        parts = (services, conversations, report_kind)
         return cls(
             services=services,
             conversations=conversations,
             report_kind=report_kind,
-            my_reports=MyReports(services, conversations, report_kind),
+            my_reports=MyReports(*parts),
             welcome=Welcome(services, conversations),
             language=Language(services),
+            review=Review(*parts),
+            inviting=Inviting(*parts),
+            members=Members(*parts),
+            groups=Groups(*parts),
+            on_behalf=OnBehalf(*parts),
+            models=Models(*parts),
+            commitments=Commitments(*parts),
+            stats=Stats(*parts),
         )

@@ -9,7 +9,7 @@ from bot.catalogue import Texts
 from bot.conversation import Conversations, texts_for
 from bot.forms.engine import DraftState, FormContext
 from bot.forms.join import JOIN_FORM
-from bot.menu import main_menu
+from bot.menu import menu_for
 from bot.screens import Reply, Screen
 from bot.services import Sender, Services
 from storage import audit, drafts, invites, people, units
@@ -57,18 +57,19 @@ class Admission:
     title: str
 
 
-async def _admit(tx: Tx, user_id: int, code: str, now: dt.datetime,
+async def _admit(tx: Tx, services: Services, user_id: int, code: str,
                  t: Texts) -> Admission | Screen:
     """Who is joining through which invite, or the screen that says why they cannot."""
     invite = await invites.invite_by_code(tx, code)
-    problem = invite_problem(invite, now)
+    problem = invite_problem(invite, services.now())
     if invite is None or problem is not None:
         return Screen(t(problem or "join.invite_unknown"))
     person = await people.person_by_telegram_id(tx, user_id)
     title = await unit_title(tx, invite.unit_id)
     conflict = await _conflict(tx, person, invite)
     if conflict is not None:
-        return Screen(t(conflict, unit=title), menu=main_menu(t) if person else None)
+        menu = await menu_for(tx, services, user_id, t) if person else None
+        return Screen(t(conflict, unit=title), menu=menu)
     return Admission(invite, person, title)
 
 
@@ -77,7 +78,7 @@ async def start_join(
 ) -> Reply:
     async with services.db.transaction() as tx:
         t = await texts_for(tx, services, sender.user_id)
-        admission = await _admit(tx, sender.user_id, code, services.now(), t)
+        admission = await _admit(tx, services, sender.user_id, code, t)
         if isinstance(admission, Screen):
             return Reply((admission,))
         person = admission.person
@@ -101,8 +102,8 @@ class JoinKind:
                      t: Texts) -> Reply:
         await drafts.delete_draft(tx, draft.id)
         now = services.now()
-        admission = await _admit(tx, draft.telegram_user_id, state.extra.get("invite", ""),
-                                 now, t)
+        admission = await _admit(tx, services, draft.telegram_user_id,
+                                 state.extra.get("invite", ""), t)
         if isinstance(admission, Screen):
             return Reply((admission,))
         invite, person, title = admission.invite, admission.person, admission.title
@@ -117,5 +118,6 @@ class JoinKind:
         await people.add_membership(tx, person.id, invite.unit_id, invite.role, invite.id, now)
         await audit.record(tx, now, f"person:{person.id}", "join",
                            f"unit:{invite.unit_id}", f"invite:{invite.id} role:{invite.role}")
+        menu = await menu_for(tx, services, draft.telegram_user_id, t)
         return Reply((Screen(t(f"join.done_{invite.role.value}", name=name, unit=title),
-                             menu=main_menu(t)),))
+                             menu=menu),))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.catalogue import LANGUAGES
 from bot.conversation import texts_for
-from bot.menu import main_menu
+from bot.menu import menu_for
 from bot.screens import Button, Reply, Screen
 from bot.services import Sender, Services
 from storage import people
@@ -33,5 +33,6 @@ class Language:
             if person is None:
                 return Reply((Screen(t("access.not_member")),))
             await people.set_language(tx, person.id, lang)
-        t = self.services.texts(lang)
-        return Reply((Screen(t("lang.set"), menu=main_menu(t)),), close=True)
+            t = self.services.texts(lang)
+            menu = await menu_for(tx, self.services, sender.user_id, t)
+        return Reply((Screen(t("lang.set"), menu=menu),), close=True)

@@ -9,7 +9,7 @@ from bot.catalogue import Texts
 from bot.conversation import Conversations, Refusal, texts_for
 from bot.forms.engine import start_at_summary
 from bot.forms.render import answer_lines
-from bot.menu import main_menu
+from bot.menu import menu_for
 from bot.parsing.numbers import plain_number
 from bot.reporting import ReportKind, answers_from_content, reporter_for
 from bot.screens import Button, Reply, Screen
@@ -59,8 +59,9 @@ class MyReports:
             lines = await reports.reports_of_person(tx, who.person.id, PAGE_SIZE,
                                                     page * PAGE_SIZE)
             pending_draft = await self.conversations.has_draft(tx, sender.user_id)
+            menu = await menu_for(tx, self.services, sender.user_id, t)
         if not lines:
-            return Reply((Screen(t("my.empty"), menu=main_menu(t)),))
+            return Reply((Screen(t("my.empty"), menu=menu),))
         first = page * PAGE_SIZE + 1
         body = [t("my.title", first=first, last=first + len(lines) - 1, total=total)]
         keyboard = []
@@ -145,5 +146,6 @@ class MyReports:
                 return Reply((Screen(t("my.withdraw_confirm"), (confirm,)),), replace=True)
             if verb == "withdraw_yes":
                 await reports.withdraw_report(tx, report.id, self.services.now())
-                return Reply((Screen(t("my.withdrawn"), menu=main_menu(t)),), close=True)
+                menu = await menu_for(tx, self.services, sender.user_id, t)
+                return Reply((Screen(t("my.withdrawn"), menu=menu),), close=True)
             return Reply(toast=t.plain("my.not_found"))

@@ -13,7 +13,7 @@ from bot.conversation import Conversations, Refusal, texts_for
 from bot.forms.engine import Choice, DraftState, FormContext
 from bot.forms.report import report_form
 from bot.forms.spec import Form
-from bot.menu import main_menu
+from bot.menu import menu_for
 from bot.screens import Reply, Screen
 from bot.services import Sender, Services
 from storage import drafts, models, people, reports, units
@@ -128,17 +128,18 @@ class ReportKind:
         await drafts.delete_draft(tx, draft.id)
         content = content_from_answers(state.answers)
         now = services.now()
+        menu = await menu_for(tx, services, draft.telegram_user_id, t)
         if state.target is None:
             await reports.insert_report(tx, person_id=who.person.id, unit_id=who.unit.id,
                                         entered_by=who.person.id, content=content,
                                         source_draft_id=draft.id, now=now)
-            return Reply((Screen(t("report.received"), menu=main_menu(t)),))
+            return Reply((Screen(t("report.received"), menu=menu),))
         existing = await reports.get_report(tx, state.target)
         if existing is None or existing.person_id != who.person.id or not (
             await reports.replace_content(tx, existing.id, content, now)
         ):
-            return Reply((Screen(t("report.no_longer_editable"), menu=main_menu(t)),))
-        return Reply((Screen(t("report.corrected"), menu=main_menu(t)),))
+            return Reply((Screen(t("report.no_longer_editable"), menu=menu),))
+        return Reply((Screen(t("report.corrected"), menu=menu),))
 
 
 async def start_report(

@@ -34,7 +34,8 @@ class Reply:
     `toast` is the short note on a pressed button; `replace` lets the first screen take the place
     of the message whose button was pressed; `album` asks the adapter to wait for the rest of
     a photo album before acknowledging it; `close` takes the buttons off the pressed message
-    (the form it belonged to is over).
+    (the form it belonged to is over). `notices` go to other people's chats, e.g. the member
+    whose report a leader asked more about: (Telegram user or group chat id, screen).
     """
 
     screens: tuple[Screen, ...] = ()
@@ -42,6 +43,7 @@ class Reply:
     replace: bool = False
     album: bool = False
     close: bool = False
+    notices: tuple[tuple[int, Screen], ...] = ()
 
 
 def rows(buttons: list[Button], per_row: int) -> Keyboard:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.conversation import Conversations, texts_for
-from bot.menu import main_menu
+from bot.menu import menu_for
 from bot.screens import Reply, Screen
 from bot.services import Sender, Services
 from storage import people
@@ -30,7 +30,8 @@ class Welcome:
                 return Screen(t("access.not_member")), draft is not None
             person = await people.person_by_telegram_id(tx, sender.user_id)
             name = person.full_name if person else sender.display_name
-            return Screen(t(key, name=name), menu=main_menu(t)), draft is not None
+            menu = await menu_for(tx, self.services, sender.user_id, t)
+            return Screen(t(key, name=name), menu=menu), draft is not None
 
     async def start(self, sender: Sender) -> Reply:
         screen, drafting = await self._screen(sender, "start.greeting")
@@ -42,11 +43,12 @@ class Welcome:
             t = await texts_for(tx, self.services, sender.user_id)
             registered = await _is_registered(tx, sender.user_id)
             drafting = await self.conversations.has_draft(tx, sender.user_id)
+            menu = await menu_for(tx, self.services, sender.user_id, t) if registered else None
         days = self.services.settings.draft_ttl_days
         text = t("help.member", days=days) if registered else t("help.stranger")
         if drafting:
             text = f"{text}\n\n{t('form.draft_kept')}"
-        return Reply((Screen(text, menu=main_menu(t) if registered else None),))
+        return Reply((Screen(text, menu=menu),))
 
     async def not_understood(self, sender: Sender, command: bool) -> Reply:
         """Something outside any form: a stray text, sticker or unknown command."""

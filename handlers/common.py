@@ -16,7 +16,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, ContextTypes, filters
 
 from bot.catalogue import Catalogue
@@ -119,3 +119,9 @@ async def deliver(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Rep
     for screen in screens:
         if chat is not None:
             await send_screen(context, chat.id, screen)
+    for chat_id, screen in reply.notices:
+        try:
+            await send_screen(context, chat_id, screen)
+        except TelegramError as error:
+            # Someone who blocked the bot must not undo what the sender did.
+            log.warning("could not notify %s: %s", chat_id, error)

@@ -57,3 +57,23 @@ async def ancestors(tx: Tx, unit_id: int) -> list[Unit]:
 async def set_no_locations(tx: Tx, unit_id: int, value: bool) -> None:
     """Border units keep map pins out of their reports."""
     await tx.run("UPDATE units SET no_locations = ? WHERE id = ?", (int(value), unit_id))
+
+
+async def children(tx: Tx, unit_id: int) -> list[Unit]:
+    rows = await tx.all(f"SELECT {_COLUMNS} FROM units WHERE parent_id = ? ORDER BY name, id",
+                        (unit_id,))
+    return [_unit(r) for r in rows]
+
+
+async def subtree_ids(tx: Tx, unit_id: int) -> list[int]:
+    """The unit and every unit below it, at any depth."""
+    rows = await tx.all(
+        """WITH RECURSIVE down(id) AS (
+               SELECT id FROM units WHERE id = ?
+               UNION ALL
+               SELECT u.id FROM units u JOIN down ON u.parent_id = down.id
+           )
+           SELECT id FROM down""",
+        (unit_id,),
+    )
+    return [int(r["id"]) for r in rows]

@@ -58,6 +58,18 @@ class Seen:
         return [c.method for c in self.calls]
 
 
+@dataclass(frozen=True)
+class Tree:
+    """Unit ids of the standard test tree (see Harness.tree)."""
+
+    province: int
+    commune: int
+    other_commune: int
+    cell: int
+    sibling_cell: int
+    group: int
+
+
 @dataclass
 class Harness:
     fake: FakeTelegram
@@ -160,6 +172,22 @@ class Harness:
                    last_name: str | None = None) -> None:
         """A member joins the way people do: opens an invite link and confirms the name."""
         await self.join_with(user_id, await self.invite(unit_id), first_name, last_name)
+
+    async def appoint(self, user_id: int, unit_id: int, role: Role, first_name: str,
+                      last_name: str | None = None) -> None:
+        """Someone takes up a role the way people do: through an invite made for it."""
+        await self.join_with(user_id, await self.invite(unit_id, role), first_name, last_name)
+
+    async def tree(self) -> Tree:
+        """A province with two communes; the first has two cells, and a tổ in the first cell."""
+        province = await self.unit("Đảng bộ tỉnh Lạng Sơn", kind="đảng bộ tỉnh")
+        commune = await self.unit("Đảng bộ xã Tràng Định", kind="đảng bộ xã", parent=province)
+        other_commune = await self.unit("Đảng bộ phường Hoàng Văn Thụ", kind="đảng bộ phường",
+                                        parent=province)
+        cell = await self.unit("Chi bộ Thôn Bản Chặng", parent=commune)
+        sibling_cell = await self.unit("Chi bộ Thôn Nà Pá", parent=commune)
+        group = await self.unit("Tổ đảng số 1", kind="tổ đảng", parent=cell)
+        return Tree(province, commune, other_commune, cell, sibling_cell, group)
 
     async def member_of_new_cell(self, user_id: int, first_name: str = "Mai",
                                  name: str = "Chi bộ Thôn Bản Chặng", **unit: Any) -> int:

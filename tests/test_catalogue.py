@@ -13,9 +13,8 @@ import pytest
 
 from bot.app import COMMANDS
 from bot.catalogue import Catalogue, Markup
-from bot.config import ReportSettings
-from bot.forms.join import JOIN_FORM
-from bot.forms.report import report_form
+from bot.config import Settings
+from bot.core import form_kinds
 from bot.forms.spec import FieldType, Form
 from bot.menu import ACTIONS
 from bot.parsing.dates import DateProblem
@@ -25,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = Catalogue.load()
 VI = CATALOGUE.tables["vi"]
 EN = CATALOGUE.tables["en"]
-FORMS: tuple[Form, ...] = (report_form(ReportSettings()), JOIN_FORM)
+FORMS: tuple[Form, ...] = tuple(kind.form for kind in form_kinds(Settings()).values())
 
 
 def placeholders(template: str) -> set[str]:
@@ -36,8 +35,8 @@ def placeholders(template: str) -> set[str]:
 
 
 def test_same_keys_in_both_languages() -> None:
-    assert sorted(VI.keys() - EN.keys()) == [], "missing in en.toml"
-    assert sorted(EN.keys() - VI.keys()) == [], "missing in vi.toml"
+    assert sorted(VI.keys() - EN.keys()) == [], "missing in texts/en"
+    assert sorted(EN.keys() - VI.keys()) == [], "missing in texts/vi"
 
 
 @pytest.mark.parametrize("key", sorted(VI))
@@ -182,8 +181,8 @@ def test_reference_scan_finds_keys() -> None:
 
 @pytest.mark.parametrize(("key", "where"), sorted(REFERENCED.items()))
 def test_referenced_key_exists(key: str, where: str) -> None:
-    assert key in VI, f"{where} uses {key!r}, missing in vi.toml"
-    assert key in EN, f"{where} uses {key!r}, missing in en.toml"
+    assert key in VI, f"{where} uses {key!r}, missing in texts/vi"
+    assert key in EN, f"{where} uses {key!r}, missing in texts/en"
 
 
 # --- key families built at run time -----------------------------------------------------------

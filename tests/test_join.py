@@ -7,7 +7,8 @@ from storage.entities import Role
 from tests.harness import Harness
 
 MAI, BINH, LAN = 1001, 1002, 1003
-MENU = [["📝 Báo cáo việc làm theo Bác"], ["📋 Việc đã báo cáo", "❓ Hướng dẫn"]]
+MENU = [["📝 Báo cáo việc làm theo Bác"], ["📋 Việc đã báo cáo", "🏅 Mô hình"],
+        ["📊 Thống kê", "✍ Cam kết", "❓ Hướng dẫn"]]
 
 
 async def _cell(bot: Harness) -> int:
@@ -151,7 +152,8 @@ async def test_english_only_for_whoever_chooses_it(bot: Harness) -> None:
     assert "On which day did the deed take place?" in english.text
     assert bot.buttons(MAI)[0] == "Today 27/11"
     assert bot.fake.reply_keyboard(MAI) == [["📝 Report a good deed"],
-                                            ["📋 My reports", "❓ Help"]]
+                                            ["📋 My reports", "🏅 Models"],
+                                            ["📊 Statistics", "✍ Commitment", "❓ Help"]]
     menu_in_english = await bot.say(MAI, "📋 My reports")
     assert "Việc" not in menu_in_english.text
     vietnamese = await bot.say(BINH, "/report")

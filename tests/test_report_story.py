@@ -8,6 +8,7 @@ import json
 from storage import reports
 from storage.entities import ReportState
 from tests.harness import Harness
+from tests.test_join import MENU
 
 MAI, BINH, SON = 1001, 1002, 1003
 
@@ -82,8 +83,7 @@ async def test_a_full_report_from_menu_to_confirmation(bot: Harness) -> None:
 
     done = await bot.tap(MAI, "✅ Gửi")
     assert "Đã ghi nhận báo cáo của đồng chí" in done.text
-    assert bot.fake.reply_keyboard(MAI) == [["📝 Báo cáo việc làm theo Bác"],
-                                            ["📋 Việc đã báo cáo", "❓ Hướng dẫn"]]
+    assert bot.fake.reply_keyboard(MAI) == MENU
 
     [stored] = await _reports_of(bot, MAI)
     content = stored.content

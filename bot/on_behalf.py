@@ -1,0 +1,15 @@
+"""A leader reports for a member without a phone: a member picker, then the report form."""
+
+from __future__ import annotations
+
+from bot.conversation import Conversations
+from bot.reporting import ReportKind
+from bot.services import Services
+
+
+class OnBehalf:
+    def __init__(self, services: Services, conversations: Conversations,
+                 report_kind: ReportKind) -> None:
+        self.services = services
+        self.conversations = conversations
+        self.report_kind = report_kind

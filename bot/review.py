@@ -1,0 +1,15 @@
+"""The leader's queue: acknowledging reports (ghi nhận), asking for more (đề nghị bổ sung), reopening, ⭐ Nêu gương."""
+
+from __future__ import annotations
+
+from bot.conversation import Conversations
+from bot.reporting import ReportKind
+from bot.services import Services
+
+
+class Review:
+    def __init__(self, services: Services, conversations: Conversations,
+                 report_kind: ReportKind) -> None:
+        self.services = services
+        self.conversations = conversations
+        self.report_kind = report_kind

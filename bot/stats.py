@@ -1,0 +1,15 @@
+"""/stats (📊 Thống kê): a member's own counts; a unit's figures and roll-ups for leaders and observers."""
+
+from __future__ import annotations
+
+from bot.conversation import Conversations
+from bot.reporting import ReportKind
+from bot.services import Services
+
+
+class Stats:
+    def __init__(self, services: Services, conversations: Conversations,
+                 report_kind: ReportKind) -> None:
+        self.services = services
+        self.conversations = conversations
+        self.report_kind = report_kind
