@@ -1,0 +1,71 @@
+"""Reporting periods in local time: ISO weeks (Monday–Sunday), months, quarters, years."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+
+class PeriodKind(StrEnum):
+    THIS_WEEK = "this_week"
+    LAST_WEEK = "last_week"
+    THIS_MONTH = "this_month"
+    THIS_QUARTER = "this_quarter"
+    THIS_YEAR = "this_year"
+    LAST_YEAR = "last_year"
+
+
+@dataclass(frozen=True)
+class Period:
+    """Local days `first` to `last`, both included."""
+
+    first: dt.date
+    last: dt.date
+
+    def moments(self, zone: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
+        """The same days as aware instants [start, end): for timestamps such as received_at."""
+        start = dt.datetime.combine(self.first, dt.time(), zone)
+        end = dt.datetime.combine(self.last + dt.timedelta(days=1), dt.time(), zone)
+        return start, end
+
+    def __contains__(self, day: dt.date) -> bool:
+        return self.first <= day <= self.last
+
+
+def week_of(day: dt.date) -> Period:
+    monday = day - dt.timedelta(days=day.weekday())
+    return Period(monday, monday + dt.timedelta(days=6))
+
+
+def month_of(day: dt.date) -> Period:
+    first = day.replace(day=1)
+    following = (first + dt.timedelta(days=32)).replace(day=1)
+    return Period(first, following - dt.timedelta(days=1))
+
+
+def quarter_of(day: dt.date) -> Period:
+    first_month = 3 * ((day.month - 1) // 3) + 1
+    first = dt.date(day.year, first_month, 1)
+    return Period(first, month_of(dt.date(day.year, first_month + 2, 1)).last)
+
+
+def year_of(year: int) -> Period:
+    return Period(dt.date(year, 1, 1), dt.date(year, 12, 31))
+
+
+def period(kind: PeriodKind, today: dt.date) -> Period:
+    match kind:
+        case PeriodKind.THIS_WEEK:
+            return week_of(today)
+        case PeriodKind.LAST_WEEK:
+            return week_of(today - dt.timedelta(days=7))
+        case PeriodKind.THIS_MONTH:
+            return month_of(today)
+        case PeriodKind.THIS_QUARTER:
+            return quarter_of(today)
+        case PeriodKind.THIS_YEAR:
+            return year_of(today.year)
+        case PeriodKind.LAST_YEAR:
+            return year_of(today.year - 1)

@@ -1,0 +1,39 @@
+"""Periods: ISO weeks across month and year ends, months, quarters, years; local-time bounds."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.periods import Period, PeriodKind, period
+from tests.harness import HANOI
+
+D = dt.date
+
+
+@pytest.mark.parametrize(("kind", "today", "first", "last"), [
+    (PeriodKind.THIS_WEEK, D(2026, 11, 27), D(2026, 11, 23), D(2026, 11, 29)),
+    (PeriodKind.THIS_WEEK, D(2026, 11, 23), D(2026, 11, 23), D(2026, 11, 29)),
+    (PeriodKind.THIS_WEEK, D(2026, 11, 29), D(2026, 11, 23), D(2026, 11, 29)),
+    (PeriodKind.LAST_WEEK, D(2026, 11, 27), D(2026, 11, 16), D(2026, 11, 22)),
+    # ISO week 1 of 2027 starts on Monday 04/01/2027; 01/01/2027 is in week 53 of 2026.
+    (PeriodKind.THIS_WEEK, D(2027, 1, 1), D(2026, 12, 28), D(2027, 1, 3)),
+    (PeriodKind.LAST_WEEK, D(2027, 1, 5), D(2026, 12, 28), D(2027, 1, 3)),
+    (PeriodKind.THIS_MONTH, D(2028, 2, 10), D(2028, 2, 1), D(2028, 2, 29)),
+    (PeriodKind.THIS_MONTH, D(2026, 12, 31), D(2026, 12, 1), D(2026, 12, 31)),
+    (PeriodKind.THIS_QUARTER, D(2026, 11, 27), D(2026, 10, 1), D(2026, 12, 31)),
+    (PeriodKind.THIS_QUARTER, D(2026, 2, 1), D(2026, 1, 1), D(2026, 3, 31)),
+    (PeriodKind.THIS_YEAR, D(2026, 11, 27), D(2026, 1, 1), D(2026, 12, 31)),
+    (PeriodKind.LAST_YEAR, D(2026, 1, 1), D(2025, 1, 1), D(2025, 12, 31)),
+])
+def test_period_days(kind: PeriodKind, today: dt.date, first: dt.date, last: dt.date) -> None:
+    assert period(kind, today) == Period(first, last)
+
+
+def test_moments_are_local_midnights() -> None:
+    start, end = Period(D(2026, 11, 23), D(2026, 11, 29)).moments(HANOI)
+    # Midnight in Hà Nội is 17:00 UTC the day before.
+    assert start.astimezone(dt.UTC) == dt.datetime(2026, 11, 22, 17, 0, tzinfo=dt.UTC)
+    assert end.astimezone(dt.UTC) == dt.datetime(2026, 11, 29, 17, 0, tzinfo=dt.UTC)
+    assert D(2026, 11, 29) in Period(D(2026, 11, 23), D(2026, 11, 29))
