@@ -10,10 +10,15 @@ import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from telegram import BotCommand, BotCommandScopeAllPrivateChats
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllChatAdministrators,
+    BotCommandScopeAllPrivateChats,
+)
 from telegram.ext import Application, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest, HTTPXRequest
 
+from bot import command_menus
 from bot.catalogue import LANGUAGES, Catalogue
 from bot.clock import SystemClock
 from bot.config import Settings
@@ -21,6 +26,7 @@ from bot.core import Core
 from bot.polling import InboxPoller
 from bot.services import Services
 from bot.update_order import PerChatUpdateProcessor
+from handlers import command_menus as personal_menus
 from handlers import (
     commitments,
     forms,
@@ -43,7 +49,6 @@ from storage import meta
 from storage.db import Database
 
 log = logging.getLogger(__name__)
-COMMANDS = ("report", "my", "help", "cancel", "lang", "start")
 DRAFT_SWEEP_EVERY = dt.timedelta(hours=1)
 
 
@@ -85,6 +90,7 @@ def build_application(
         forms.handlers(),
     ):
         application.add_handlers(group)
+    application.add_handlers(personal_menus.handlers(), group=personal_menus.GROUP)
     application.add_error_handler(on_error)
     if application.job_queue is not None:
         application.job_queue.run_repeating(forms.sweep_stale_drafts,
@@ -94,18 +100,22 @@ def build_application(
 
 
 async def _introduce(application: Application) -> None:
-    """Remembers the bot's username (the CLI prints invite links with it) and sets the command
-    menu, in Vietnamese by default and in English for English clients."""
+    """Remembers the bot's username (the CLI prints invite links with it) and sets the default
+    command menus, in Vietnamese and for English clients; leaders' and observers' own menus
+    follow in a job."""
     core = core_of_application(application)
     async with core.services.db.transaction() as tx:
         await meta.put(tx, "bot_username", application.bot.username)
-    for lang in LANGUAGES:
-        t = core.services.texts(lang)
-        commands = [BotCommand(c, t.plain(f"command.{c}")) for c in COMMANDS]
-        await application.bot.set_my_commands(
-            commands, scope=BotCommandScopeAllPrivateChats(),
-            language_code=None if lang == "vi" else lang,
-        )
+    for scope, names in ((BotCommandScopeAllChatAdministrators(), command_menus.GROUP),
+                         (BotCommandScopeAllPrivateChats(), command_menus.MEMBER)):
+        for lang in LANGUAGES:
+            t = core.services.texts(lang)
+            commands = [BotCommand(c, t.plain(f"command.{c}")) for c in names]
+            await application.bot.set_my_commands(
+                commands, scope=scope, language_code=None if lang == "vi" else lang)
+    if application.job_queue is not None:
+        application.job_queue.run_once(personal_menus.refresh_everyone, when=0,
+                                       name="command-menus")
 
 
 @asynccontextmanager

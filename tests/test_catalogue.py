@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.app import COMMANDS
 from bot.catalogue import Catalogue, Markup
+from bot.command_menus import EVERY_COMMAND
 from bot.config import Settings
 from bot.core import form_kinds
 from bot.forms.spec import FieldType, Form
@@ -217,7 +217,7 @@ def family_keys() -> list[tuple[str, set[str]]]:
     keys += [(f"report.state.{state}", set()) for state in ReportState]
     keys += [(f"weekday.{day}", set()) for day in range(7)]
     keys += [(f"join.done_{role}", {"name", "unit"}) for role in Role]
-    keys += [(f"command.{command}", set()) for command in COMMANDS]
+    keys += [(f"command.{command}", set()) for command in EVERY_COMMAND]
     keys += [(f"menu.{action}", set()) for action in ACTIONS]
     keys += [(f"form.problem.date_{problem}", {"days"}) for problem in DateProblem]
     return keys
