@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
+from bot.access import actor_for
 from bot.conversation import Conversations, texts_for
-from bot.menu import menu_for
+from bot.menu import main_menu
 from bot.screens import Reply, Screen
 from bot.services import Sender, Services
-from storage import people
-from storage.db import Tx
-
-
-async def _is_registered(tx: Tx, user_id: int) -> bool:
-    person = await people.person_by_telegram_id(tx, user_id)
-    return person is not None and bool(await people.active_memberships(tx, person.id))
+from storage.entities import Role
 
 
 class Welcome:
@@ -26,12 +21,11 @@ class Welcome:
         async with self.services.db.transaction() as tx:
             t = await texts_for(tx, self.services, sender.user_id)
             draft = await self.conversations.has_draft(tx, sender.user_id)
-            if not await _is_registered(tx, sender.user_id):
+            actor = await actor_for(tx, self.services, sender.user_id)
+            if not actor.known:
                 return Screen(t("access.not_member")), draft is not None
-            person = await people.person_by_telegram_id(tx, sender.user_id)
-            name = person.full_name if person else sender.display_name
-            menu = await menu_for(tx, self.services, sender.user_id, t)
-            return Screen(t(key, name=name), menu=menu), draft is not None
+            name = actor.person.full_name if actor.person else sender.display_name
+            return Screen(t(key, name=name), menu=main_menu(t, actor)), draft is not None
 
     async def start(self, sender: Sender) -> Reply:
         screen, drafting = await self._screen(sender, "start.greeting")
@@ -41,14 +35,20 @@ class Welcome:
     async def help(self, sender: Sender) -> Reply:
         async with self.services.db.transaction() as tx:
             t = await texts_for(tx, self.services, sender.user_id)
-            registered = await _is_registered(tx, sender.user_id)
+            actor = await actor_for(tx, self.services, sender.user_id)
             drafting = await self.conversations.has_draft(tx, sender.user_id)
-            menu = await menu_for(tx, self.services, sender.user_id, t) if registered else None
-        days = self.services.settings.draft_ttl_days
-        text = t("help.member", days=days) if registered else t("help.stranger")
+        if not actor.known:
+            return Reply((Screen(t("help.stranger")),))
+        parts = []
+        if actor.holds(Role.MEMBER) or actor.holds(Role.LEADER):
+            parts.append(t("help.member", days=self.services.settings.draft_ttl_days))
+        elif actor.holds(Role.OBSERVER):
+            parts.append(t("help.observer"))
+        if actor.admin or actor.holds(Role.LEADER):
+            parts.append(t("help.leader"))
         if drafting:
-            text = f"{text}\n\n{t('form.draft_kept')}"
-        return Reply((Screen(text, menu=menu),))
+            parts.append(t("form.draft_kept"))
+        return Reply((Screen("\n\n".join(parts), menu=main_menu(t, actor)),))
 
     async def not_understood(self, sender: Sender, command: bool) -> Reply:
         """Something outside any form: a stray text, sticker or unknown command."""
