@@ -14,7 +14,7 @@ from storage.entities import Role
 MEMBER = ("report", "my", "model", "stats", "commit", "help", "lang", "cancel")
 LEADER = ("report", "review", "members", "invite", "behalf", "my", "model", "stats", "commit",
           "help", "lang", "cancel")
-OBSERVER = ("stats", "model", "help", "lang")
+OBSERVER = ("stats", "model", "commit", "help", "lang")
 GROUP = ("link", "unlink")
 EVERY_COMMAND = (*LEADER, "start", *GROUP)
 # Everyone's private chat shows the members' menu (most people are members) unless given their

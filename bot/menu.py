@@ -23,7 +23,7 @@ def main_menu(t: Texts, actor: Actor | None = None) -> Menu:
     if reports:
         rows += [row("report"), row("my", "model"), row("stats", "commit", "help")]
     else:
-        rows += [row("stats", "model", "help")]
+        rows += [row("stats", "model"), row("commit", "help")]
     if leads:
         rows.append(row("review", "members", "invite"))
     return tuple(rows)

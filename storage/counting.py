@@ -1,9 +1,18 @@
 """The queries behind every figure. bot/counting.py says which to use when (the counting rules);
-this module only knows how to ask. Withdrawn reports never count."""
+this module only knows how to ask. Withdrawn reports never count.
+
+Figures of several units are asked at once: `tree(id, root)` pairs every unit of each root's
+subtree with that root, and each query groups by root, so a unit and all its children cost the
+same few queries as one unit, whatever the number of reports.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+
+from pydantic import BaseModel, ConfigDict
 
 from storage.clock import to_db
 from storage.db import Tx
@@ -12,29 +21,223 @@ from storage.db import Tx
 # the deed happened (/stats, exports): the two ways to bound it.
 RECEIVED_WITHIN = "r.received_at >= ? AND r.received_at < ?"
 DONE_WITHIN = "r.deed_date >= ? AND r.deed_date <= ?"
+COUNTED = "r.state != 'withdrawn'"
+
+Within = tuple[str, tuple[str, str]]
+_SUMS = ("total", "acknowledged", "pending", "needs_more", "people_helped", "households_helped",
+         "value_vnd", "model_reports", "models_with_reports")
 
 
-def bounds_received(start: dt.datetime, end: dt.datetime) -> tuple[str, tuple[str, str]]:
+class Tally(BaseModel):
+    """What a set of reports adds up to; each report once, however many took part in it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    total: int = 0
+    acknowledged: int = 0
+    pending: int = 0
+    needs_more: int = 0
+    by_field: dict[str, int] = {}
+    people_helped: int = 0
+    households_helped: int = 0
+    value_vnd: int = 0
+    model_reports: int = 0  # reports made under a model
+    models_with_reports: int = 0  # distinct models those reports name
+
+    @property
+    def waiting(self) -> int:
+        """Not yet acknowledged: chờ ghi nhận and cần bổ sung."""
+        return self.pending + self.needs_more
+
+
+def bounds_received(start: dt.datetime, end: dt.datetime) -> Within:
     return RECEIVED_WITHIN, (to_db(start), to_db(end))
 
 
-def bounds_done(first: dt.date, last: dt.date) -> tuple[str, tuple[str, str]]:
+def bounds_done(first: dt.date, last: dt.date) -> Within:
     return DONE_WITHIN, (first.isoformat(), last.isoformat())
 
 
-async def participants(tx: Tx, unit_ids: list[int],
-                       within: tuple[str, tuple[str, str]]) -> set[int]:
+def _marks(values: Sequence[object]) -> str:
+    return ", ".join("?" for _ in values)
+
+
+def _tree(roots: Sequence[int]) -> str:
+    """`tree(id, root)`: each root's subtree, every unit paired with its root. Roots may be
+    nested (a unit and its children): a unit then appears once under each of them."""
+    return f"""tree(id, root) AS (
+                   SELECT id, id FROM units WHERE id IN ({_marks(roots)})
+                   UNION ALL
+                   SELECT u.id, tree.root FROM units u JOIN tree ON u.parent_id = tree.id
+               )"""
+
+
+async def participants(tx: Tx, unit_ids: list[int], within: Within) -> set[int]:
     """People who reported in the units, or were named as co-participants, within the bounds."""
     if not unit_ids:
         return set()
     condition, params = within
-    marks = ", ".join("?" for _ in unit_ids)
+    marks = _marks(unit_ids)
     rows = await tx.all(
         f"""SELECT r.person_id AS person_id FROM reports r
-            WHERE r.unit_id IN ({marks}) AND r.state != 'withdrawn' AND {condition}
+            WHERE r.unit_id IN ({marks}) AND {COUNTED} AND {condition}
             UNION
             SELECT p.person_id FROM reports r JOIN report_participants p ON p.report_id = r.id
-            WHERE r.unit_id IN ({marks}) AND r.state != 'withdrawn' AND {condition}""",
+            WHERE r.unit_id IN ({marks}) AND {COUNTED} AND {condition}""",
         (*unit_ids, *params, *unit_ids, *params),
     )
     return {int(r["person_id"]) for r in rows}
+
+
+async def _tallies(tx: Tx, scope: str, scope_params: tuple, within: Within) -> dict[int, Tally]:
+    """Tallies per group; `scope` is a WITH clause defining `scope(grp, rid)`: which reports
+    (rid, each at most once per group) belong to which group."""
+    condition, params = within
+    rows = await tx.all(
+        f"""{scope}
+            SELECT s.grp AS grp, COUNT(*) AS total,
+                   SUM(r.state = 'acknowledged') AS acknowledged,
+                   SUM(r.state = 'pending') AS pending,
+                   SUM(r.state = 'needs_more') AS needs_more,
+                   COALESCE(SUM(r.people_helped), 0) AS people_helped,
+                   COALESCE(SUM(r.households_helped), 0) AS households_helped,
+                   COALESCE(SUM(r.value_vnd), 0) AS value_vnd,
+                   COUNT(r.model_id) AS model_reports,
+                   COUNT(DISTINCT r.model_id) AS models_with_reports
+            FROM scope s JOIN reports r ON r.id = s.rid
+            WHERE {COUNTED} AND {condition}
+            GROUP BY s.grp""",
+        (*scope_params, *params),
+    )
+    fields = await tx.all(
+        f"""{scope}
+            SELECT s.grp AS grp, r.field AS field, COUNT(*) AS n
+            FROM scope s JOIN reports r ON r.id = s.rid
+            WHERE {COUNTED} AND {condition}
+            GROUP BY s.grp, r.field""",
+        (*scope_params, *params),
+    )
+    by_field: dict[int, dict[str, int]] = defaultdict(dict)
+    for row in fields:
+        by_field[int(row["grp"])][str(row["field"])] = int(row["n"])
+    return {
+        int(row["grp"]): Tally(**{k: int(row[k]) for k in _SUMS},
+                               by_field=by_field[int(row["grp"])])
+        for row in rows
+    }
+
+
+async def tallies_by_root(tx: Tx, roots: list[int], within: Within) -> dict[int, Tally]:
+    """The reports of each root's subtree. Roots without reports are left out."""
+    if not roots:
+        return {}
+    scope = f"""WITH RECURSIVE {_tree(roots)},
+                scope(grp, rid) AS (SELECT tree.root, r.id FROM reports r
+                                    JOIN tree ON r.unit_id = tree.id)"""
+    return await _tallies(tx, scope, tuple(roots), within)
+
+
+async def tally_of_person(tx: Tx, person_id: int, within: Within) -> tuple[Tally, int]:
+    """The reports a person wrote or was named in (each once), and how many they wrote."""
+    scope = """WITH scope(grp, rid) AS (
+                   SELECT 0, id FROM reports WHERE person_id = ?
+                   UNION
+                   SELECT 0, report_id FROM report_participants WHERE person_id = ?)"""
+    found = await _tallies(tx, scope, (person_id, person_id), within)
+    condition, params = within
+    row = await tx.one(
+        f"SELECT COUNT(*) AS n FROM reports r WHERE r.person_id = ? AND {COUNTED} AND {condition}",
+        (person_id, *params),
+    )
+    return found.get(0, Tally()), int(row["n"]) if row else 0
+
+
+async def participants_by_root(tx: Tx, roots: list[int], within: Within) -> dict[int, set[int]]:
+    """Per root: who reported in its subtree, or was named as a co-participant there."""
+    if not roots:
+        return {}
+    condition, params = within
+    rows = await tx.all(
+        f"""WITH RECURSIVE {_tree(roots)}
+            SELECT tree.root AS grp, r.person_id AS person_id
+            FROM reports r JOIN tree ON r.unit_id = tree.id
+            WHERE {COUNTED} AND {condition}
+            UNION
+            SELECT tree.root, p.person_id
+            FROM reports r JOIN tree ON r.unit_id = tree.id
+            JOIN report_participants p ON p.report_id = r.id
+            WHERE {COUNTED} AND {condition}""",
+        (*roots, *params, *params),
+    )
+    found: dict[int, set[int]] = defaultdict(set)
+    for row in rows:
+        found[int(row["grp"])].add(int(row["person_id"]))
+    return dict(found)
+
+
+async def expected_by_root(tx: Tx, roots: list[int]) -> dict[int, set[int]]:
+    """Per root: the people who report in its subtree and are not excused (miễn sinh hoạt).
+    Someone reports where bot/reporting.py's reporter_for says: in the unit of their member
+    role, or, for a leader who holds none, in the first unit they lead."""
+    if not roots:
+        return {}
+    rows = await tx.all(
+        f"""WITH RECURSIVE {_tree(roots)}
+            SELECT DISTINCT tree.root AS grp, m.person_id AS person_id
+            FROM memberships m JOIN tree ON m.unit_id = tree.id
+            WHERE m.status = 'active' AND m.excused = 0
+              AND (m.role = 'member'
+                   OR m.role = 'leader'
+                      AND m.id = (SELECT MIN(l.id) FROM memberships l
+                                  WHERE l.person_id = m.person_id AND l.status = 'active'
+                                    AND l.role = 'leader')
+                      AND NOT EXISTS (SELECT 1 FROM memberships o
+                                      WHERE o.person_id = m.person_id AND o.status = 'active'
+                                        AND o.role = 'member'))""",
+        tuple(roots),
+    )
+    found: dict[int, set[int]] = defaultdict(set)
+    for row in rows:
+        found[int(row["grp"])].add(int(row["person_id"]))
+    return dict(found)
+
+
+async def new_models_by_root(tx: Tx, roots: list[int], start: dt.datetime,
+                             end: dt.datetime) -> dict[int, int]:
+    """Per root: models registered in its subtree in [start, end)."""
+    if not roots:
+        return {}
+    rows = await tx.all(
+        f"""WITH RECURSIVE {_tree(roots)}
+            SELECT tree.root AS grp, COUNT(*) AS n
+            FROM models m JOIN tree ON m.owner_unit_id = tree.id
+            WHERE m.created_at >= ? AND m.created_at < ?
+            GROUP BY tree.root""",
+        (*roots, to_db(start), to_db(end)),
+    )
+    return {int(r["grp"]): int(r["n"]) for r in rows}
+
+
+async def models_of_year_by_root(tx: Tx, roots: list[int], year: int
+                                 ) -> dict[int, dict[str, int]]:
+    """Per root and field: the models its subtree runs in `year`: started by then, and not
+    stopped or completed in an earlier year (the latest status before `year` decides, so a
+    model taken up again counts again)."""
+    if not roots:
+        return {}
+    rows = await tx.all(
+        f"""WITH RECURSIVE {_tree(roots)}
+            SELECT tree.root AS grp, m.field AS field, COUNT(*) AS n
+            FROM models m JOIN tree ON m.owner_unit_id = tree.id
+            WHERE m.start_year <= ?
+              AND COALESCE((SELECT y.status FROM model_years y
+                            WHERE y.model_id = m.id AND y.year < ?
+                            ORDER BY y.year DESC LIMIT 1), 'in_progress')
+                  NOT IN ('stopped', 'completed')
+            GROUP BY tree.root, m.field""",
+        (*roots, year, year),
+    )
+    found: dict[int, dict[str, int]] = defaultdict(dict)
+    for row in rows:
+        found[int(row["grp"])][str(row["field"])] = int(row["n"])
+    return dict(found)

@@ -1,0 +1,301 @@
+"""📊 Thống kê: a member sees their own counts; leaders and observers see a unit's figures, one
+line per unit below and the models table; periods switch in place; a forged press for a unit
+out of reach is refused and logged."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from bot.catalogue import Catalogue
+from bot.periods import Period
+from bot.stats import PERIODS, parse, percent
+from storage import audit, people, reports
+from storage.entities import ReportContent, Role
+from tests.harness import HANOI, Harness, Tree, started
+
+MAI, BINH, HOA, SON, TUNG, HANH, STRANGER, ADMIN = 1001, 1002, 1003, 2001, 2002, 2003, 9999, 3001
+D = dt.date
+# The harness's today is Friday 27/11/2026.
+THIS_WEEK, LAST_WEEK = D(2026, 11, 25), D(2026, 11, 18)
+
+
+async def _person(bot: Harness, user_id: int) -> int:
+    async with bot.db.transaction() as tx:
+        person = await people.person_by_telegram_id(tx, user_id)
+    assert person is not None
+    return person.id
+
+
+async def _report(bot: Harness, user_id: int, unit_id: int, deed: dt.date, *,
+                  field: str = "Xã hội", state: str = "pending", together: tuple[int, ...] = (),
+                  value: int | None = None, households: int | None = None,
+                  helped: int | None = None, model: int | None = None) -> int:
+    """A report as the report form stores it (the form itself is tested elsewhere)."""
+    author = await _person(bot, user_id)
+    partners = tuple([await _person(bot, u) for u in together])
+    async with bot.db.transaction() as tx:
+        row = await tx.one("SELECT COUNT(*) AS n FROM reports")
+        report_id = await reports.insert_report(
+            tx, person_id=author, unit_id=unit_id, entered_by=author,
+            content=ReportContent(deed_date=deed, field=field, description="Việc làm tốt",
+                                  participant_ids=partners, value_vnd=value,
+                                  households_helped=households, people_helped=helped,
+                                  model_id=model),
+            source_draft_id=50_000 + int(row["n"]), now=bot.clock.now())
+        await tx.run("UPDATE reports SET state = ? WHERE id = ?", (state, report_id))
+    return report_id
+
+
+async def _cell_with_reports(bot: Harness) -> Tree:
+    """Mai, Bình and Hoa in Chi bộ Thôn Bản Chặng (Hoa in its Tổ đảng số 1), a few reports."""
+    tree = await bot.tree()
+    await bot.join(MAI, tree.cell, "Mai")
+    await bot.join(BINH, tree.cell, "Bình")
+    await bot.join(HOA, tree.group, "Hoa")
+    await _report(bot, MAI, tree.cell, THIS_WEEK, state="acknowledged", value=2_000_000,
+                  households=2, helped=5)
+    await _report(bot, BINH, tree.cell, D(2026, 11, 3), field="Môi trường", together=(MAI,))
+    await _report(bot, MAI, tree.cell, D(2026, 11, 20), state="withdrawn")
+    await _report(bot, MAI, tree.cell, D(2026, 10, 12), state="needs_more", field="Kinh tế")
+    return tree
+
+
+async def test_a_member_sees_their_own_counts_for_the_month(bot: Harness) -> None:
+    await _cell_with_reports(bot)
+    seen = await bot.say(MAI, "📊 Thống kê")
+    assert "Việc làm theo Bác của đồng chí Mai" in seen.text
+    assert "Tháng này: 01/11/2026–30/11/2026" in seen.text
+    # Her own report and Bình's with her; the withdrawn one never counts.
+    assert "2 việc làm theo Bác (đồng chí báo cáo 1, cùng tham gia 1)" in seen.text
+    assert "Đã ghi nhận 1 · chờ ghi nhận 1 · cần bổ sung 0" in seen.text
+    assert "Theo lĩnh vực: Xã hội 1 · Môi trường 1" in seen.text
+    assert "Hỗ trợ 2 hộ, 5 người" in seen.text and "Giá trị: 2.000.000 đ" in seen.text
+    assert bot.buttons(MAI) == ["Tuần này", "Tuần trước", "• Tháng này •", "Quý này",
+                                "Năm nay", "Năm trước"], "a member has no unit to look at"
+
+
+async def test_switching_periods_redraws_the_figures_in_place(bot: Harness) -> None:
+    await _cell_with_reports(bot)
+    await bot.say(MAI, "/stats")
+    quarter = await bot.tap(MAI, "Quý này")
+    assert quarter.methods() == ["editMessageText"]
+    assert "Quý này: 01/10/2026–31/12/2026" in quarter.text
+    assert "3 việc làm theo Bác (đồng chí báo cáo 2, cùng tham gia 1)" in quarter.text
+    assert "cần bổ sung 1" in quarter.text, "a report needing more still counts"
+    last_week = await bot.tap(MAI, "Tuần trước")
+    assert "Tuần trước: 16/11/2026–22/11/2026" in last_week.text
+    assert "chưa có việc làm nào được báo cáo" in last_week.text
+    assert "• Tuần trước •" in bot.buttons(MAI)
+    last_year = await bot.tap(MAI, "Năm trước")
+    assert "Năm trước: 01/01/2025–31/12/2025" in last_year.text
+
+
+async def test_nothing_yet_is_said_kindly(bot: Harness) -> None:
+    tree = await bot.tree()
+    await bot.join(MAI, tree.cell, "Mai")
+    seen = await bot.say(MAI, "/stats")
+    assert "chưa có việc làm nào được báo cáo" in seen.text
+    assert "Mỗi việc làm tốt, dù nhỏ, đều đáng ghi lại" in seen.text
+
+
+async def test_a_week_across_the_new_year_shows_both_years(bot: Harness) -> None:
+    tree = await bot.tree()
+    await bot.join(MAI, tree.cell, "Mai")
+    bot.clock.moment = dt.datetime(2027, 1, 1, 0, 30, tzinfo=HANOI)
+    await _report(bot, MAI, tree.cell, D(2026, 12, 29))
+    await bot.say(MAI, "/stats")
+    week = await bot.tap(MAI, "Tuần này")
+    assert "Tuần này: 28/12/2026–03/01/2027" in week.text
+    assert "1 việc làm theo Bác" in week.text
+    month = await bot.tap(MAI, "Tháng này")
+    assert "chưa có việc làm nào" in month.text, "December's deed is not January's"
+
+
+async def test_a_cell_leader_sees_the_cells_figures_and_its_tổ(bot: Harness) -> None:
+    tree = await _cell_with_reports(bot)
+    await bot.appoint(SON, tree.cell, Role.LEADER, "Sơn")
+    await _report(bot, HOA, tree.group, THIS_WEEK, field="Kinh tế", together=(SON,))
+    await bot.model(tree.cell, "Tiết kiệm theo gương Bác", field="Kinh tế", year=2026)
+    seen = await bot.say(SON, "/stats")
+    assert "Chi bộ Thôn Bản Chặng" in seen.text
+    # Mai, Bình, Hoa and Sơn (who reports in the cell he leads); all four took part.
+    assert "3 việc làm theo Bác của 4/4 đồng chí (100%)" in seen.text
+    assert "Đã ghi nhận 1 · chờ ghi nhận 2 · cần bổ sung 0" in seen.text
+    assert "Tổ đảng số 1: 1 việc làm (đã ghi nhận 0), 1/1 đồng chí (100%)" in seen.text
+    assert "Chi bộ Thôn Bản Chặng: 1 mô hình năm 2026" in seen.text
+    assert "Mô hình mới đăng ký: 1" in seen.text
+    labels = bot.buttons(SON)
+    assert "▸ Tổ đảng số 1" in labels and "👤 Của tôi" in labels
+    assert not any(label.startswith("⬆") for label in labels), "the commune is not his"
+    group = await bot.tap(SON, "▸ Tổ đảng số 1")
+    assert "Tổ đảng số 1" in group.text and "1 việc làm theo Bác của 1/1 đồng chí" in group.text
+    assert "⬆ Chi bộ Thôn Bản Chặng" in bot.buttons(SON)
+    mine = await bot.tap(SON, "👤 Của tôi")
+    assert "Việc làm theo Bác của đồng chí Sơn" in mine.text
+    assert "1 việc làm theo Bác (đồng chí báo cáo 0, cùng tham gia 1)" in mine.text
+    back = await bot.tap(SON, "🏛 Số liệu đơn vị")
+    assert "3 việc làm theo Bác của 4/4 đồng chí" in back.text
+
+
+async def test_excused_members_are_out_of_the_count(bot: Harness) -> None:
+    tree = await _cell_with_reports(bot)
+    await bot.appoint(SON, tree.cell, Role.LEADER, "Sơn")
+    hoa = await _person(bot, HOA)
+    async with bot.db.transaction() as tx:
+        await tx.run("UPDATE memberships SET excused = 1 WHERE person_id = ?", (hoa,))
+    seen = await bot.say(SON, "/stats")
+    assert "2 việc làm theo Bác của 2/3 đồng chí (66,7%)" in seen.text
+
+
+async def test_a_commune_leader_sees_each_cell_and_the_models_table(bot: Harness) -> None:
+    tree = await _cell_with_reports(bot)
+    await bot.appoint(TUNG, tree.commune, Role.LEADER, "Tùng")
+    await bot.join(HANH, tree.sibling_cell, "Hạnh")
+    await _report(bot, HANH, tree.sibling_cell, THIS_WEEK, field="Văn hóa", value=500_000)
+    await bot.model(tree.cell, "Dân vận khéo xây dựng nông thôn mới", field="Xã hội", year=2025)
+    await bot.model(tree.group, "Ngày Chủ nhật xanh", field="Môi trường", year=2026)
+    await bot.model(tree.sibling_cell, "Tiết kiệm theo gương Bác", field="Kinh tế", year=2026)
+    await bot.model(tree.commune, "Đường làng sáng đẹp", field="Môi trường", year=2026)
+    await bot.model(tree.sibling_cell, "Mô hình năm sau", field="Kinh tế", year=2027)
+    seen = await bot.say(TUNG, "📊 Thống kê")
+    assert "Đảng bộ xã Tràng Định" in seen.text
+    # Mai, Bình, Hoa, Hạnh and Tùng (reporting in the commune he leads).
+    assert "3 việc làm theo Bác của 3/5 đồng chí (60%)" in seen.text
+    assert "Giá trị: 2.500.000 đ" in seen.text
+    assert "Chi bộ Thôn Bản Chặng: 2 việc làm (đã ghi nhận 1), 2/3 đồng chí (66,7%)" in seen.text
+    assert "Chi bộ Thôn Nà Pá: 1 việc làm (đã ghi nhận 0), 1/1 đồng chí (100%)" in seen.text
+    assert "Đảng bộ xã Tràng Định: 4 mô hình năm 2026" in seen.text
+    assert "Chi bộ Thôn Bản Chặng: 2 (Xã hội 1 · Môi trường 1)" in seen.text
+    assert "Chi bộ Thôn Nà Pá: 1 (Kinh tế 1)" in seen.text
+    assert "Do Đảng bộ xã Tràng Định trực tiếp thực hiện: 1 (Môi trường 1)" in seen.text
+    last_year = await bot.tap(TUNG, "Năm trước")
+    assert "Đảng bộ xã Tràng Định: 1 mô hình năm 2025" in last_year.text
+    assert "Chi bộ Thôn Nà Pá: chưa có mô hình" in last_year.text
+    assert "Chi bộ Thôn Bản Chặng: chưa có việc làm nào được báo cáo" in last_year.text
+    cell = await bot.tap(TUNG, "▸ Chi bộ Thôn Bản Chặng")
+    assert "Năm trước: 01/01/2025–31/12/2025" in cell.text, "the period is kept"
+    assert "⬆ Đảng bộ xã Tràng Định" in bot.buttons(TUNG)
+    assert "👤 Của tôi" in bot.buttons(TUNG)
+
+
+async def test_an_observer_reads_the_subtree_and_switches_to_her_own(bot: Harness) -> None:
+    tree = await _cell_with_reports(bot)
+    await bot.appoint(HANH, tree.commune, Role.OBSERVER, "Hạnh")
+    seen = await bot.say(HANH, "/stats")
+    assert "Đảng bộ xã Tràng Định" in seen.text and "Chi bộ Thôn Bản Chặng" in seen.text
+    assert "👤 Của tôi" not in bot.buttons(HANH), "an observer alone reports nothing"
+    await bot.join(HANH, tree.sibling_cell, "Hạnh")
+    await bot.say(HANH, "/stats")
+    mine = await bot.tap(HANH, "👤 Của tôi")
+    assert "Việc làm theo Bác của đồng chí Hạnh" in mine.text
+    units = await bot.tap(HANH, "🏛 Số liệu đơn vị")
+    assert "Đảng bộ xã Tràng Định" in units.text
+
+
+async def test_someone_with_two_separate_units_picks_one(bot: Harness) -> None:
+    tree = await _cell_with_reports(bot)
+    await bot.appoint(HANH, tree.cell, Role.OBSERVER, "Hạnh")
+    await bot.appoint(HANH, tree.other_commune, Role.OBSERVER, "Hạnh")
+    seen = await bot.say(HANH, "/stats")
+    assert "đơn vị nào" in seen.text
+    assert bot.buttons(HANH) == ["Chi bộ Thôn Bản Chặng", "Đảng bộ phường Hoàng Văn Thụ"]
+    cell = await bot.tap(HANH, "Chi bộ Thôn Bản Chặng")
+    assert "2 việc làm theo Bác" in cell.text
+    picker = await bot.tap(HANH, "🏛 Đơn vị khác")
+    assert "đơn vị nào" in picker.text
+
+
+async def _refusals(bot: Harness) -> list[dict]:
+    async with bot.db.transaction() as tx:
+        return await audit.entries(tx, "refused")
+
+
+async def test_a_forged_press_for_a_sibling_or_parent_unit_is_refused_and_logged(
+        bot: Harness) -> None:
+    tree = await _cell_with_reports(bot)
+    await bot.appoint(SON, tree.cell, Role.LEADER, "Sơn")
+    await bot.say(SON, "/stats")
+    message_id, _ = bot.button(SON, "Tuần này")
+    for target in (tree.sibling_cell, tree.commune, tree.other_commune):
+        refused = await bot.press_data(SON, message_id, f"st:u:m:{target}", check_button=False)
+        assert "thuộc quyền của cấp ủy đơn vị khác" in (refused.toast or "")
+        assert refused.methods() == [], "nothing of the other unit is shown"
+    logged = await _refusals(bot)
+    assert [(e["subject"], e["detail"]) for e in logged] == [
+        ("stats_unit", f"unit:{tree.sibling_cell}"), ("stats_unit", f"unit:{tree.commune}"),
+        ("stats_unit", f"unit:{tree.other_commune}")]
+    allowed = await bot.press_data(SON, message_id, f"st:u:w:{tree.group}", check_button=False)
+    assert "Tổ đảng số 1" in allowed.text
+
+
+async def test_a_member_cannot_forge_a_units_figures(bot: Harness) -> None:
+    tree = await _cell_with_reports(bot)
+    await bot.say(MAI, "/stats")
+    message_id, _ = bot.button(MAI, "Tuần này")
+    refused = await bot.press_data(MAI, message_id, f"st:u:m:{tree.cell}", check_button=False)
+    assert "thuộc quyền của cấp ủy đơn vị khác" in (refused.toast or "")
+    picker = await bot.press_data(MAI, message_id, "st:pick:m", check_button=False)
+    assert picker.toast and picker.methods() == []
+    assert len(await _refusals(bot)) == 2
+
+
+async def test_a_stranger_is_refused(bot: Harness) -> None:
+    tree = await _cell_with_reports(bot)
+    bot.person(STRANGER, "Lạ")
+    seen = await bot.say(STRANGER, "/stats")
+    assert "xin đường link mời" in seen.text
+    menu = await bot.say(STRANGER, "📊 Thống kê")
+    assert "xin đường link mời" in menu.text
+    message_id = bot.fake.last_message(STRANGER)["message_id"]
+    for data in ("st:me:m", f"st:u:m:{tree.cell}", "st:pick:w"):
+        refused = await bot.press_data(STRANGER, message_id, data, check_button=False)
+        assert "xin đường link mời" in (refused.toast or ""), data
+    assert len(await _refusals(bot)) == 5
+
+
+async def test_garbled_or_stale_data_gets_a_polite_note(bot: Harness) -> None:
+    tree = await _cell_with_reports(bot)
+    await bot.appoint(SON, tree.cell, Role.LEADER, "Sơn")
+    await bot.say(SON, "/stats")
+    message_id, _ = bot.button(SON, "Tuần này")
+    for data in ("st:u:m:abc", "st:zz", "st:u:xx:1", "st:u:m:-1", "st:me:m:1", "st:u:m:1:2",
+                 "st:u:m:" + "9" * 40, "st:pick:<b>"):
+        seen = await bot.press_data(SON, message_id, data, check_button=False)
+        assert seen.toast == "Nút này đã cũ. Đồng chí bấm 📊 Thống kê để xem lại.", data
+    gone = await bot.press_data(SON, message_id, "st:u:m:987654", check_button=False)
+    assert gone.toast and "Không tìm thấy đơn vị" in gone.toast
+
+
+async def test_a_removed_member_no_longer_sees_figures(bot: Harness) -> None:
+    tree = await _cell_with_reports(bot)
+    await bot.say(MAI, "/stats")
+    mai = await _person(bot, MAI)
+    async with bot.db.transaction() as tx:
+        await tx.run("UPDATE memberships SET status = 'removed' WHERE person_id = ?", (mai,))
+    refused = await bot.tap(MAI, "Năm nay")
+    assert refused.toast and "xin đường link mời" in refused.toast
+    assert refused.methods() == []
+    stale_unit = await bot.press_data(MAI, bot.button(MAI, "Năm nay")[0], f"st:u:y:{tree.cell}",
+                                      check_button=False)
+    assert stale_unit.toast and "xin đường link mời" in stale_unit.toast
+
+
+async def test_an_admin_sees_every_top_unit(tmp_path: Path) -> None:
+    async with started(tmp_path, admins=[ADMIN]) as bot:
+        bot.person(ADMIN, "Quản trị")
+        nothing = await bot.say(ADMIN, "/stats")
+        assert "Chưa có đơn vị nào" in nothing.text
+        await _cell_with_reports(bot)
+        seen = await bot.say(ADMIN, "/stats")
+        assert "Đảng bộ tỉnh Lạng Sơn" in seen.text
+        assert "2 việc làm theo Bác của 2/3 đồng chí (66,7%)" in seen.text
+
+
+def test_period_codes_and_percentages() -> None:
+    assert {parse(f"st:me:{code}").period for code in PERIODS} == set(PERIODS)  # type: ignore[union-attr]
+    assert all(len(f"st:u:{code}:{2**63}") <= 64 for code in PERIODS)
+    t = Catalogue.load().texts("vi")
+    assert percent(0.265, t) == "26,5%" and percent(1, t) == "100%"
+    assert percent(9 / 34, Catalogue.load().texts("en")) == "26.5%"
+    assert Period(D(2026, 1, 1), D(2026, 1, 1))
