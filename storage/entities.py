@@ -50,7 +50,7 @@ class NewUnit(Entity):
 
 class Person(Entity):
     id: int
-    telegram_user_id: int
+    telegram_user_id: int | None  # None: a member without a phone, reported for by a leader
     full_name: str
     lang: str
 

@@ -1,13 +1,29 @@
-"""Numbered migrations (`migrations/NNNN_name.sql`), tracked in PRAGMA user_version."""
+"""Numbered migrations (`migrations/NNNN_name.sql`), tracked in PRAGMA user_version.
+
+Each script runs in its own transaction with foreign keys on. A script that rebuilds a table
+other tables refer to (SQLite's way to change a column's constraints,
+https://www.sqlite.org/lang_altertable.html#otheralter) starts with the line
+`-- migrate: foreign_keys off`: it then runs with foreign keys off, and every reference is
+checked before it commits.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from importlib import resources
 
 import aiosqlite
 
+FOREIGN_KEYS_OFF = "-- migrate: foreign_keys off"
 
-def migration_scripts() -> list[tuple[int, str]]:
+Script = tuple[int, str]
+
+
+class MigrationError(Exception):
+    """A migration would have left the database inconsistent; nothing of it was applied."""
+
+
+def migration_scripts() -> list[Script]:
     folder = resources.files("storage") / "migrations"
     scripts = []
     for entry in folder.iterdir():
@@ -16,23 +32,64 @@ def migration_scripts() -> list[tuple[int, str]]:
     return sorted(scripts)
 
 
-async def schema_version(conn: aiosqlite.Connection) -> int:
-    async with conn.execute("PRAGMA user_version") as cursor:
+def needs_foreign_keys_off(script: str) -> bool:
+    lines = script.lstrip().splitlines()
+    return bool(lines) and lines[0].strip().lower() == FOREIGN_KEYS_OFF
+
+
+async def _pragma(conn: aiosqlite.Connection, name: str) -> int:
+    async with conn.execute(f"PRAGMA {name}") as cursor:
         row = await cursor.fetchone()
     return int(row[0]) if row else 0
 
 
-async def apply_migrations(conn: aiosqlite.Connection) -> int:
-    """Brings the schema up to date, each migration in its own transaction; returns the version."""
+async def schema_version(conn: aiosqlite.Connection) -> int:
+    return await _pragma(conn, "user_version")
+
+
+async def apply_migrations(conn: aiosqlite.Connection,
+                           scripts: Iterable[Script] | None = None) -> int:
+    """Brings the schema up to date, each migration in its own transaction; returns the version.
+    `scripts` (all of them by default) lets a test stop at an older version."""
     current = await schema_version(conn)
-    for number, script in migration_scripts():
+    for number, script in sorted(migration_scripts() if scripts is None else scripts):
         if number <= current:
             continue
-        try:
-            await conn.executescript(f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
-        except BaseException:
-            if conn.in_transaction:
-                await conn.execute("ROLLBACK")
-            raise
+        if needs_foreign_keys_off(script):
+            await _apply_without_foreign_keys(conn, number, script)
+        else:
+            await _apply(conn, f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
         current = number
     return current
+
+
+async def _apply(conn: aiosqlite.Connection, script: str) -> None:
+    try:
+        await conn.executescript(script)
+    except BaseException:
+        if conn.in_transaction:
+            await conn.execute("ROLLBACK")
+        raise
+
+
+async def _apply_without_foreign_keys(conn: aiosqlite.Connection, number: int,
+                                      script: str) -> None:
+    """The 12 steps of SQLite's table rebuild: foreign keys off outside the transaction (the
+    pragma is a no-op inside one), the script, a foreign key check, commit, foreign keys back."""
+    enforced = await _pragma(conn, "foreign_keys")
+    await conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        # Left open: the references are checked before anything is committed.
+        await _apply(conn, f"BEGIN;\n{script}\nPRAGMA user_version = {number};")
+        async with conn.execute("PRAGMA foreign_key_check") as cursor:
+            broken = [tuple(row) for row in await cursor.fetchall()]
+        if broken:
+            raise MigrationError(f"migration {number} leaves broken references: {broken[:5]}")
+        await conn.execute("COMMIT")
+    except BaseException:
+        if conn.in_transaction:
+            await conn.execute("ROLLBACK")
+        raise
+    finally:
+        if enforced:
+            await conn.execute("PRAGMA foreign_keys = ON")

@@ -12,15 +12,23 @@ _PERSON = "id, telegram_user_id, full_name, lang"
 
 
 async def person_by_telegram_id(tx: Tx, telegram_user_id: int) -> Person | None:
+    """The person with this Telegram account; people without one (NULL) never match."""
     row = await tx.one(
         f"SELECT {_PERSON} FROM people WHERE telegram_user_id = ?", (telegram_user_id,)
     )
     return Person(**dict(row)) if row else None
 
 
+async def get_person(tx: Tx, person_id: int) -> Person | None:
+    row = await tx.one(f"SELECT {_PERSON} FROM people WHERE id = ?", (person_id,))
+    return Person(**dict(row)) if row else None
+
+
 async def add_person(
-    tx: Tx, telegram_user_id: int, full_name: str, lang: str, now: dt.datetime
+    tx: Tx, telegram_user_id: int | None, full_name: str, lang: str, now: dt.datetime
 ) -> Person:
+    """A new person; `telegram_user_id` None for a member without a phone, whose reports a
+    leader enters."""
     person_id = await tx.run(
         "INSERT INTO people (telegram_user_id, full_name, lang, created_at) VALUES (?, ?, ?, ?)",
         (telegram_user_id, full_name, lang, to_db(now)),

@@ -1,0 +1,142 @@
+"""Upgrading a database that is in use: every row and reference kept, the schema the same as a
+new database's, and a migration that would break a reference changes nothing."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from pathlib import Path
+
+import aiosqlite
+import pytest
+
+from storage.migrate import (
+    FOREIGN_KEYS_OFF,
+    MigrationError,
+    apply_migrations,
+    migration_scripts,
+    needs_foreign_keys_off,
+    schema_version,
+)
+
+NOW = "2026-11-27T02:00:00+00:00"
+
+
+async def _connect(path: Path) -> aiosqlite.Connection:
+    conn = await aiosqlite.connect(str(path), isolation_level=None)
+    await conn.execute("PRAGMA foreign_keys = ON")
+    return conn
+
+
+async def _rows(conn: aiosqlite.Connection, sql: str) -> list[tuple]:
+    async with conn.execute(sql) as cursor:
+        return [tuple(row) for row in await cursor.fetchall()]
+
+
+def _normalised(sql: str | None) -> str | None:
+    return None if sql is None else re.sub(r"\s+", " ", sql).strip()
+
+
+async def _schema(conn: aiosqlite.Connection) -> list[tuple]:
+    rows = await _rows(conn, "SELECT type, name, tbl_name, sql FROM sqlite_master"
+                             " ORDER BY type, name")
+    return [(kind, name, table, _normalised(sql)) for kind, name, table, sql in rows]
+
+
+async def _version_one_with_data(path: Path) -> aiosqlite.Connection:
+    """A database as the first release left it, with a cell, two members and a report."""
+    conn = await _connect(path)
+    assert await apply_migrations(conn, [s for s in migration_scripts() if s[0] <= 1]) == 1
+    await conn.executescript(f"""
+        BEGIN;
+        INSERT INTO units (id, name, kind, created_at) VALUES (1, 'Chi bộ Thôn Bản Chặng',
+            'chi bộ', '{NOW}');
+        INSERT INTO people (id, telegram_user_id, full_name, created_at)
+            VALUES (7, 1001, 'Hoàng Thị Mai', '{NOW}'), (9, 1002, 'Nông Văn Bình', '{NOW}');
+        INSERT INTO invites (id, code, unit_id, role, max_uses, expires_at, created_by,
+            created_at) VALUES (3, 'k7Qm2xPa', 1, 'member', 5, '{NOW}', 9, '{NOW}');
+        INSERT INTO memberships (person_id, unit_id, role, invite_id, joined_at)
+            VALUES (7, 1, 'member', 3, '{NOW}'), (9, 1, 'leader', NULL, '{NOW}');
+        INSERT INTO reports (id, person_id, unit_id, deed_date, field, description,
+            entered_by, source_draft_id, received_at, updated_at)
+            VALUES (5, 7, 1, '2026-11-21', 'Xã hội', 'Sửa mái nhà cho hộ bà Hoa', 7, 1,
+            '{NOW}', '{NOW}');
+        INSERT INTO report_participants (report_id, person_id) VALUES (5, 9);
+        INSERT INTO report_reviews (report_id, person_id, action, at)
+            VALUES (5, 9, 'acknowledged', '{NOW}');
+        COMMIT;
+    """)
+    return conn
+
+
+async def test_an_old_database_keeps_its_rows_and_gets_the_new_schema(tmp_path: Path) -> None:
+    conn = await _version_one_with_data(tmp_path / "old.sqlite3")
+    tables = ("people", "memberships", "invites", "reports", "report_participants",
+              "report_reviews", "units")
+    before = {table: await _rows(conn, f"SELECT * FROM {table} ORDER BY rowid")
+              for table in tables}
+    try:
+        latest = await apply_migrations(conn)
+        assert latest == max(number for number, _ in migration_scripts())
+        assert await schema_version(conn) == latest
+        for table in tables:
+            # Later migrations may add columns: the old ones keep their values.
+            after = await _rows(conn, f"SELECT * FROM {table} ORDER BY rowid")
+            assert [row[:len(before[table][0])] for row in after] == before[table], table
+        assert await _rows(conn, "PRAGMA foreign_key_check") == []
+        assert await _rows(conn, "PRAGMA integrity_check") == [("ok",)]
+        assert await _rows(conn, "PRAGMA foreign_keys") == [(1,)]
+        migrated = await _schema(conn)
+        # Foreign keys still hold: a report for nobody is refused.
+        with pytest.raises(sqlite3.IntegrityError):
+            await conn.execute("INSERT INTO report_participants VALUES (5, 404)")
+    finally:
+        await conn.close()
+    fresh = await _connect(tmp_path / "new.sqlite3")
+    try:
+        await apply_migrations(fresh)
+        assert migrated == await _schema(fresh)
+    finally:
+        await fresh.close()
+
+
+async def test_people_without_telegram_are_allowed_and_ids_stay_unique(tmp_path: Path) -> None:
+    conn = await _version_one_with_data(tmp_path / "old.sqlite3")
+    try:
+        await apply_migrations(conn)
+        await conn.execute("INSERT INTO people (telegram_user_id, full_name, created_at)"
+                           f" VALUES (NULL, 'Nông Văn Tư', '{NOW}'), (NULL, 'Lý Thị Hạnh',"
+                           f" '{NOW}')")
+        assert await _rows(conn, "SELECT COUNT(*) FROM people"
+                                 " WHERE telegram_user_id IS NULL") == [(2,)]
+        with pytest.raises(sqlite3.IntegrityError):
+            await conn.execute("INSERT INTO people (telegram_user_id, full_name, created_at)"
+                               f" VALUES (1001, 'Mai again', '{NOW}')")
+    finally:
+        await conn.close()
+
+
+async def test_a_rebuild_that_breaks_a_reference_changes_nothing(tmp_path: Path) -> None:
+    conn = await _version_one_with_data(tmp_path / "old.sqlite3")
+    broken = (2, f"{FOREIGN_KEYS_OFF}\nDELETE FROM people WHERE id = 9;\n"
+                 "CREATE TABLE leftovers (id INTEGER);")
+    try:
+        with pytest.raises(MigrationError, match="migration 2"):
+            await apply_migrations(conn, [broken])
+        assert await schema_version(conn) == 1
+        assert await _rows(conn, "SELECT id FROM people ORDER BY id") == [(7,), (9,)]
+        assert await _rows(conn, "SELECT name FROM sqlite_master"
+                                 " WHERE name = 'leftovers'") == []
+        assert await _rows(conn, "PRAGMA foreign_keys") == [(1,)]
+        assert not conn.in_transaction
+    finally:
+        await conn.close()
+
+
+def test_only_a_first_line_marker_turns_foreign_keys_off() -> None:
+    assert needs_foreign_keys_off(f"{FOREIGN_KEYS_OFF}\nCREATE TABLE x (id);")
+    assert needs_foreign_keys_off(f"\n  {FOREIGN_KEYS_OFF.upper()}\nSELECT 1;")
+    assert not needs_foreign_keys_off(f"-- people\n{FOREIGN_KEYS_OFF}\nSELECT 1;")
+    assert not needs_foreign_keys_off("")
+    rebuild = dict(migration_scripts())[4]
+    assert needs_foreign_keys_off(rebuild)
