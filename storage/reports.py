@@ -102,7 +102,7 @@ async def get_report(tx: Tx, report_id: int) -> Report | None:
         photos=tuple(Photo(**dict(p)) for p in photos),
     )
     note = await tx.one(
-        "SELECT note FROM report_reviews WHERE report_id = ? AND action = 'needs_more'"
+        "SELECT note FROM report_reviews WHERE report_id = ? AND action IN ('needs_more', 'reopen')"
         " ORDER BY id DESC LIMIT 1",
         (report_id,),
     )
