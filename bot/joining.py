@@ -1,20 +1,34 @@
-"""Joining a unit through an invite code."""
+"""Joining a unit through an invite code; a join through a multi-use invite waits for the
+approval of the unit's leaders (or of the nearest unit above that has leaders)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from dataclasses import dataclass
 
+from bot.access import Action, actor_for, check
 from bot.catalogue import Texts
 from bot.conversation import Conversations, texts_for
 from bot.forms.engine import DraftState, FormContext
 from bot.forms.join import JOIN_FORM
+from bot.invitations import needs_approval
 from bot.menu import menu_for
-from bot.screens import Reply, Screen
+from bot.parsing.numbers import plain_number
+from bot.screens import Button, Menu, Reply, Screen
 from bot.services import Sender, Services
 from storage import audit, drafts, invites, people, units
 from storage.db import Tx
 from storage.entities import Draft, Invite, Person, Role
+from storage.invites import Decision, Request, Status
+
+log = logging.getLogger(__name__)
+PREFIX = "jr"
+APPROVE, REJECT = "ok", "no"
+ROLE_KEYS = {Role.MEMBER: "invite.role.member", Role.LEADER: "invite.role.leader",
+             Role.OBSERVER: "invite.role.observer"}
+DONE_KEYS = {Role.MEMBER: "join.done_member", Role.LEADER: "join.done_leader",
+             Role.OBSERVER: "join.done_observer"}
 
 
 def invite_problem(invite: Invite | None, now: dt.datetime) -> str | None:
@@ -38,15 +52,22 @@ async def unit_title(tx: Tx, unit_id: int) -> str:
     return f"{unit.name} ({parents[0].name})" if parents else unit.name
 
 
-async def _conflict(tx: Tx, person: Person | None, invite: Invite) -> str | None:
-    """Why this person cannot take this invite, if they cannot."""
+async def _conflict(tx: Tx, person: Person | None,
+                    invite: Invite) -> tuple[str, int] | None:
+    """Why this person cannot take this invite, if they cannot: a catalogue key and the unit
+    it names."""
     if person is None:
         return None
-    for membership in await people.active_memberships(tx, person.id):
-        if membership.unit_id == invite.unit_id and membership.role is invite.role:
-            return "join.already_member"
-        if invite.role is Role.MEMBER and membership.role is Role.MEMBER:
-            return "join.member_elsewhere"
+    for membership in await invites.live_memberships(tx, person.id):
+        waiting = membership.status is Status.PENDING
+        same = membership.unit_id == invite.unit_id and membership.role is invite.role
+        home = invite.role is Role.MEMBER and membership.role is Role.MEMBER
+        if (same or home) and waiting:
+            return "invite.request.already_waiting", membership.unit_id
+        if same:
+            return "join.already_member", invite.unit_id
+        if home:
+            return "join.member_elsewhere", invite.unit_id
     return None
 
 
@@ -68,8 +89,9 @@ async def _admit(tx: Tx, services: Services, user_id: int, code: str,
     title = await unit_title(tx, invite.unit_id)
     conflict = await _conflict(tx, person, invite)
     if conflict is not None:
-        menu = await menu_for(tx, services, user_id, t) if person else None
-        return Screen(t(conflict, unit=title), menu=menu)
+        key, unit_id = conflict
+        menu = await _menu_if_any(tx, services, user_id, t)
+        return Screen(t(key, unit=await unit_title(tx, unit_id)), menu=menu)
     return Admission(invite, person, title)
 
 
@@ -115,9 +137,149 @@ class JoinKind:
             person = await people.add_person(tx, draft.telegram_user_id, name, t.lang, now)
         elif person.full_name != name:
             await people.rename_person(tx, person.id, name)
+        if needs_approval(invite):
+            return await _ask_approval(tx, services, person, name, invite, title, t)
         await people.add_membership(tx, person.id, invite.unit_id, invite.role, invite.id, now)
         await audit.record(tx, now, f"person:{person.id}", "join",
                            f"unit:{invite.unit_id}", f"invite:{invite.id} role:{invite.role}")
         menu = await menu_for(tx, services, draft.telegram_user_id, t)
-        return Reply((Screen(t(f"join.done_{invite.role.value}", name=name, unit=title),
-                             menu=menu),))
+        return Reply((Screen(t(DONE_KEYS[invite.role], name=name, unit=title), menu=menu),))
+
+
+async def _menu_if_any(tx: Tx, services: Services, user_id: int, t: Texts) -> Menu | None:
+    """The main menu for someone who already holds a role; nothing for anyone else (a person
+    waiting for approval gets no member menu yet)."""
+    person = await people.person_by_telegram_id(tx, user_id)
+    if person is None or not await people.active_memberships(tx, person.id):
+        return None
+    return await menu_for(tx, services, user_id, t)
+
+
+async def _ask_approval(tx: Tx, services: Services, person: Person, name: str, invite: Invite,
+                        title: str, t: Texts) -> Reply:
+    """A join through a shared link: the membership waits, and the leaders who may approve
+    it are asked."""
+    now = services.now()
+    membership_id = await invites.request_membership(tx, person.id, invite.unit_id,
+                                                     invite.role, invite.id, now)
+    await audit.record(tx, now, f"person:{person.id}", "join_request",
+                       f"membership:{membership_id}",
+                       f"unit:{invite.unit_id} invite:{invite.id} role:{invite.role}")
+    request = await invites.get_request(tx, membership_id)
+    assert request is not None
+    notices = [(user_id, await request_notice(tx, request, services.texts(lang)))
+               for user_id, lang in await approvers(tx, services, invite.unit_id)]
+    menu = await _menu_if_any(tx, services, person.telegram_user_id, t)
+    return Reply((Screen(t("invite.request.sent", name=name, unit=title), menu=menu),),
+                 notices=tuple(notices))
+
+
+async def approvers(tx: Tx, services: Services, unit_id: int) -> list[tuple[int, str | None]]:
+    """Who is asked to approve a join into the unit (Telegram id, language): its leaders, or
+    if it has none those of the nearest unit above that has leaders, or else the admins."""
+    for unit in [await units.get_unit(tx, unit_id), *await units.ancestors(tx, unit_id)]:
+        leaders = await invites.leaders_of(tx, unit.id) if unit else []
+        if leaders:
+            return [(p.telegram_user_id, p.lang) for p in leaders]
+    found = []
+    for admin in services.settings.admins:
+        person = await people.person_by_telegram_id(tx, admin)
+        found.append((admin, person.lang if person else None))
+    return found
+
+
+def _data(verb: str, membership_id: int) -> str:
+    return f"{PREFIX}:{verb}:{membership_id}"
+
+
+def id_in_data(text: str) -> int | None:
+    """A row id carried in button data: ASCII digits that SQLite can hold, else None."""
+    number = plain_number(text)
+    return number if number is not None and number < 2**63 else None
+
+
+def parse(data: str) -> tuple[str, int] | None:
+    parts = data.split(":")
+    if len(parts) != 3 or parts[0] != PREFIX or parts[1] not in (APPROVE, REJECT):
+        return None
+    number = id_in_data(parts[2])
+    return None if number is None else (parts[1], number)
+
+
+async def request_notice(tx: Tx, request: Request, t: Texts) -> Screen:
+    """What a leader sees of a join waiting for approval, with its two buttons."""
+    text = t("invite.request.notice", name=request.full_name,
+             unit=await unit_title(tx, request.unit_id), role=t(ROLE_KEYS[request.role]))
+    buttons = ((Button(t.plain("invite.request.approve"), _data(APPROVE, request.membership_id)),
+                Button(t.plain("invite.request.reject"), _data(REJECT, request.membership_id))),)
+    return Screen(text, buttons)
+
+
+class JoinRequests:
+    """Leaders approving or rejecting joins through multi-use invites."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    async def press(self, sender: Sender, data: str) -> Reply:
+        async with self.services.db.transaction() as tx:
+            t = await texts_for(tx, self.services, sender.user_id)
+            parsed = parse(data)
+            request = parsed and await invites.get_request(tx, parsed[1])
+            if not parsed or not request:
+                log.warning("user %s pressed unknown join request data %r", sender.user_id, data)
+                return Reply(toast=t.plain("invite.request.not_found"))
+            actor = await actor_for(tx, self.services, sender.user_id)
+            refusal = await check(tx, self.services, actor, Action.APPROVE_JOIN,
+                                  request.unit_id, pressed=True)
+            if refusal is not None:
+                return refusal
+            title = await unit_title(tx, request.unit_id)
+            if request.status is not Status.PENDING:
+                return await self._settled(tx, request, title, t)
+            decision = Decision.APPROVED if parsed[0] == APPROVE else Decision.REJECTED
+            me = actor.person
+            now = self.services.now()
+            if not await invites.decide(tx, request.membership_id, decision,
+                                        me.id if me else None,
+                                        me.full_name if me else sender.display_name, now):
+                return await self._settled(tx, request, title, t)
+            who = f"person:{me.id}" if me else f"tg:{sender.user_id}"
+            await audit.record(tx, now, who,
+                               "approve_join" if decision is Decision.APPROVED
+                               else "reject_join",
+                               f"membership:{request.membership_id}",
+                               f"unit:{request.unit_id} role:{request.role}")
+            return await self._decided(tx, request, decision, title, t)
+
+    async def _decided(self, tx: Tx, request: Request, decision: Decision, title: str,
+                       t: Texts) -> Reply:
+        theirs = self.services.texts(request.lang)
+        role = t(ROLE_KEYS[request.role])
+        if decision is Decision.APPROVED:
+            menu = await menu_for(tx, self.services, request.telegram_user_id, theirs)
+            welcome = theirs(DONE_KEYS[request.role], name=request.full_name, unit=title)
+            told = Screen(f"{theirs('invite.request.approved_you')}\n{welcome}", menu=menu)
+            shown = t("invite.request.approved", name=request.full_name, unit=title, role=role)
+            toast = t.plain("invite.request.approved_toast")
+        else:
+            menu = await _menu_if_any(tx, self.services, request.telegram_user_id, theirs)
+            told = Screen(theirs("invite.request.rejected_you", unit=title), menu=menu)
+            shown = t("invite.request.rejected", name=request.full_name, unit=title, role=role)
+            toast = t.plain("invite.request.rejected_toast")
+        return Reply((Screen(shown),), toast=toast, replace=True,
+                     notices=((request.telegram_user_id, told),))
+
+    async def _settled(self, tx: Tx, request: Request, title: str, t: Texts) -> Reply:
+        """Pressed again, or after another leader: who decided, and nothing changes."""
+        verdict = await invites.verdict(tx, request.membership_id)
+        if verdict is None:
+            key = "invite.request.closed"
+        elif verdict.decision is Decision.APPROVED:
+            key = "invite.request.already_approved"
+        else:
+            key = "invite.request.already_rejected"
+        by = verdict.decider_name if verdict else ""
+        text = t(key, name=request.full_name, unit=title, by=by)
+        return Reply((Screen(text),), toast=t.plain(key, name=request.full_name, unit=title,
+                                                    by=by), replace=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.access import actor_for
 from bot.conversation import Conversations, texts_for
+from bot.invitations import waiting_key
 from bot.menu import main_menu
 from bot.screens import Reply, Screen
 from bot.services import Sender, Services
@@ -23,7 +24,8 @@ class Welcome:
             draft = await self.conversations.has_draft(tx, sender.user_id)
             actor = await actor_for(tx, self.services, sender.user_id)
             if not actor.known:
-                return Screen(t("access.not_member")), draft is not None
+                waiting = await waiting_key(tx, actor.person.id if actor.person else None)
+                return Screen(t(waiting or "access.not_member")), draft is not None
             name = actor.person.full_name if actor.person else sender.display_name
             return Screen(t(key, name=name), menu=main_menu(t, actor)), draft is not None
 
@@ -37,8 +39,9 @@ class Welcome:
             t = await texts_for(tx, self.services, sender.user_id)
             actor = await actor_for(tx, self.services, sender.user_id)
             drafting = await self.conversations.has_draft(tx, sender.user_id)
+            waiting = await waiting_key(tx, actor.person.id if actor.person else None)
         if not actor.known:
-            return Reply((Screen(t("help.stranger")),))
+            return Reply((Screen(t(waiting or "help.stranger")),))
         parts = []
         if actor.holds(Role.MEMBER) or actor.holds(Role.LEADER):
             parts.append(t("help.member", days=self.services.settings.draft_ttl_days))

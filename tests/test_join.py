@@ -6,7 +6,7 @@ from storage import audit, people
 from storage.entities import Role
 from tests.harness import Harness
 
-MAI, BINH, LAN = 1001, 1002, 1003
+MAI, BINH, LAN, SON = 1001, 1002, 1003, 1004
 MENU = [["📝 Báo cáo việc làm theo Bác"], ["📋 Việc đã báo cáo", "🏅 Mô hình"],
         ["📊 Thống kê", "✍ Cam kết", "❓ Hướng dẫn"]]
 
@@ -93,22 +93,31 @@ async def test_two_people_on_one_single_use_link_only_the_first_joins(bot: Harne
     assert await _memberships(bot, BINH) == []
 
 
-async def test_a_multi_use_invite_lets_several_join_until_its_uses_run_out(bot: Harness) -> None:
+async def test_a_multi_use_invite_lets_several_ask_until_its_uses_run_out(bot: Harness) -> None:
     cell = await _cell(bot)
     code = await bot.invite(cell, uses=2)
     await bot.join_with(MAI, code, "Mai")
+    assert "đang chờ cấp ủy duyệt" in bot.screen(MAI)
     await bot.join_with(BINH, code, "Bình")
     bot.person(LAN, "Lan")
     third = await bot.say(LAN, f"/start {code}")
     assert "đã dùng hết lượt" in third.text
-    assert [m[1] for m in await _memberships(bot, BINH)] == [cell]
+    # Shared links admit nobody by themselves: both wait for a leader (tests/test_invite.py).
+    assert await _memberships(bot, BINH) == []
+    async with bot.db.transaction() as tx:
+        waiting = await tx.all("SELECT unit_id FROM memberships WHERE status = 'pending'")
+    assert [r["unit_id"] for r in waiting] == [cell, cell]
 
 
 async def test_opening_the_link_again_or_another_cells_link(bot: Harness) -> None:
     cell = await _cell(bot)
     other = await bot.unit("Chi bộ Khối 1")
+    await bot.appoint(SON, cell, Role.LEADER, "Sơn")
     code = await bot.invite(cell, uses=5)
     await bot.join_with(MAI, code, "Mai")
+    waiting = await bot.say(MAI, f"/start {code}")
+    assert "Đồng chí đã xin tham gia Chi bộ Thôn Bản Chặng" in waiting.text
+    await bot.tap(SON, "✅ Duyệt")
     again = await bot.say(MAI, f"/start {code}")
     assert "Đồng chí đã là thành viên của Chi bộ Thôn Bản Chặng" in again.text
     elsewhere = await bot.say(MAI, f"/start {await bot.invite(other)}")
