@@ -41,6 +41,7 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
+    ChatMemberHandler,
     CommandHandler,
     ContextTypes,
     MessageHandler,
@@ -633,3 +634,76 @@ async def test_http_server_raw_requests(fake: FakeTelegram) -> None:
         missing = await client.get(f"{server.url}/file/bot{TOKEN}/photos/nope.jpg")
         assert missing.status_code == 404
     assert [m["text"] for m in fake.messages(USER)] == ["JSON", "42"]
+
+
+async def test_groups_bot_membership_commands_and_supergroup_upgrade(
+    transport: Transport,
+) -> None:
+    fake = transport.fake
+    group, supergroup = -4001, -1004001
+    fake.add_group(group, "Chi bộ Thôn Bản Chặng", chat_type="group")
+    seen: list[tuple[Any, ...]] = []
+
+    async def on_member(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        change = update.my_chat_member
+        assert change is not None and change.from_user is not None
+        assert change.new_chat_member.user.id == fake.bot_id
+        seen.append(("status", change.chat.id, change.old_chat_member.status,
+                     change.new_chat_member.status, change.from_user.id))
+
+    async def on_link(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.effective_chat is not None and update.effective_user is not None
+        seen.append(("link", update.effective_chat.id, update.effective_user.id))
+
+    async def on_service(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        assert message is not None
+        if message.new_chat_members:
+            seen.append(("joined", message.chat_id, message.new_chat_members[0].id))
+        else:
+            seen.append(("migrate", message.chat_id, message.migrate_to_chat_id,
+                         message.migrate_from_chat_id))
+
+    app = transport.builder().build()
+    app.add_handler(ChatMemberHandler(on_member, ChatMemberHandler.MY_CHAT_MEMBER))
+    app.add_handler(CommandHandler("link", on_link))
+    app.add_handler(MessageHandler(
+        filters.StatusUpdate.NEW_CHAT_MEMBERS | filters.StatusUpdate.MIGRATE, on_service))
+    async with running(app), transport.bot() as bot:
+        fake.add_bot_to_group(group, USER)
+        fake.add_bot_to_group(group, USER, status="administrator")  # promoted: no service message
+        fake.send_text(OTHER_USER, "/link@someone_else_bot", chat_id=group)
+        fake.send_text(OTHER_USER, "/link@lantoa_test_bot", chat_id=group)
+        old_update, new_update = fake.upgrade_to_supergroup(group, supergroup, USER)
+        assert old_update < new_update
+        removed = fake.remove_bot_from_group(supergroup, USER)
+        await fake.wait_update_consumed(removed)
+        await fake.wait_for(lambda f: len(seen) == 7)
+
+        with pytest.raises(ChatMigrated) as migrated:
+            await bot.send_message(group, "còn đây không?")
+        assert migrated.value.new_chat_id == supergroup
+        with pytest.raises(Forbidden, match="kicked from the supergroup"):
+            await bot.send_message(supergroup, "còn đây không?")
+
+    assert seen == [
+        ("status", group, "left", "member", USER),
+        ("joined", group, fake.bot_id),
+        ("status", group, "member", "administrator", USER),
+        ("link", group, OTHER_USER),
+        ("migrate", group, supergroup, None),
+        ("migrate", supergroup, None, group),
+        ("status", supergroup, "administrator", "kicked", USER),
+    ]
+    assert fake.chats[supergroup]["type"] == "supergroup"
+    assert fake.bot_status(supergroup) == "kicked"
+
+
+async def test_groups_upgrade_may_announce_the_new_chat_first(fake: FakeTelegram) -> None:
+    fake.add_group(-4002, "Nhóm cũ", chat_type="group")
+    old_update, new_update = fake.upgrade_to_supergroup(-4002, -1004002, USER, new_first=True)
+    assert new_update < old_update
+    with pytest.raises(LookupError):
+        fake.upgrade_to_supergroup(-1004002, -1004003, USER)  # a supergroup cannot be upgraded
+    with pytest.raises(LookupError):
+        fake.add_bot_to_group(USER, OTHER_USER)  # a private chat is no group

@@ -282,6 +282,11 @@ class FakeTelegram:
         self._photo_sets: dict[str, list[dict[str, Any]]] = {}
         self._file_counter = itertools.count(1)
         self._faults: dict[str, list[_Fault]] = {}
+        # The bot's status in group chats it was added to or removed from ("member",
+        # "administrator", "left", "kicked"); a group not in here accepts the bot's messages.
+        self._bot_status: dict[int, str] = {}
+        # Groups upgraded to supergroups: old id -> new id.
+        self._migrated_to: dict[int, int] = {}
 
         self._queue: list[_Queued] = []
         self._history: dict[int, dict[str, Any]] = {}
@@ -352,6 +357,92 @@ class FakeTelegram:
         chat = {"id": chat_id, "type": chat_type, "title": title}
         self.chats[chat_id] = chat
         return copy.deepcopy(chat)
+
+    def add_bot_to_group(self, chat_id: int, by_user_id: int, *, status: str = "member") -> int:
+        """A user adds the bot to a group (or promotes it): Telegram sends the bot a
+        ``my_chat_member`` update and, when it was not in the group, the service message
+        listing it in ``new_chat_members``. Returns the last update id."""
+        if status not in ("member", "administrator"):
+            raise ValueError(f"a bot in a group is a member or an administrator, not {status!r}")
+        old = self.bot_status(chat_id)
+        update_id = self._bot_status_changes(chat_id, by_user_id, status)
+        if old in ("left", "kicked"):
+            joined = {"new_chat_members": [copy.deepcopy(self.bot_user)]}
+            update_id = self._enqueue({"message": self._incoming(by_user_id, chat_id, joined)})
+        return update_id
+
+    def remove_bot_from_group(self, chat_id: int, by_user_id: int, *, kicked: bool = True) -> int:
+        """A user removes the bot from a group (``kicked``) or the bot's membership ends
+        (``left``); from now on the bot's messages there fail with 403."""
+        return self._bot_status_changes(chat_id, by_user_id, "kicked" if kicked else "left")
+
+    def bot_status(self, chat_id: int) -> str:
+        return self._bot_status.get(chat_id, "left")
+
+    def upgrade_to_supergroup(
+        self, chat_id: int, new_chat_id: int, by_user_id: int, *, new_first: bool = False
+    ) -> tuple[int, int]:
+        """A basic group becomes a supergroup under a new id. Telegram posts a service message
+        in the old chat (``migrate_to_chat_id``) and one in the new (``migrate_from_chat_id``);
+        ``new_first`` delivers the second one first. Afterwards sends to the old id fail with
+        400 and ``migrate_to_chat_id``. Returns (old chat's update id, new chat's update id)."""
+        old = self.chats.get(chat_id)
+        if old is None or old["type"] != "group":
+            raise LookupError(f"chat {chat_id} is not a basic group")
+        if new_chat_id in self.chats:
+            raise LookupError(f"chat {new_chat_id} exists already")
+        self.add_group(new_chat_id, old["title"], chat_type="supergroup")
+        self._migrated_to[chat_id] = new_chat_id
+        if chat_id in self._bot_status:
+            self._bot_status[new_chat_id] = self._bot_status[chat_id]
+        to_old = {"migrate_to_chat_id": new_chat_id}
+        to_new = {"migrate_from_chat_id": chat_id}
+        if new_first:
+            new_id = self._enqueue({"message": self._incoming(by_user_id, new_chat_id, to_new)})
+            old_id = self._enqueue({"message": self._incoming(by_user_id, chat_id, to_old)})
+        else:
+            old_id = self._enqueue({"message": self._incoming(by_user_id, chat_id, to_old)})
+            new_id = self._enqueue({"message": self._incoming(by_user_id, new_chat_id, to_new)})
+        return old_id, new_id
+
+    def _bot_status_changes(self, chat_id: int, by_user_id: int, status: str) -> int:
+        chat = self.chats.get(chat_id)
+        if chat is None or chat["type"] not in ("group", "supergroup"):
+            raise LookupError(f"chat {chat_id} is not a group; call add_group first")
+        old = self.bot_status(chat_id)
+        self._bot_status[chat_id] = status
+        change = {
+            "chat": copy.deepcopy(chat),
+            "from": copy.deepcopy(self._user(by_user_id)),
+            "date": _now(),
+            "old_chat_member": self._bot_member(old),
+            "new_chat_member": self._bot_member(status),
+        }
+        return self._enqueue({"my_chat_member": change})
+
+    def _bot_member(self, status: str) -> dict[str, Any]:
+        member: dict[str, Any] = {"user": copy.deepcopy(self.bot_user), "status": status}
+        if status == "kicked":
+            member["until_date"] = 0
+        if status == "administrator":
+            member.update(
+                {
+                    "can_be_edited": False,
+                    "is_anonymous": False,
+                    "can_manage_chat": True,
+                    "can_delete_messages": True,
+                    "can_manage_video_chats": False,
+                    "can_restrict_members": False,
+                    "can_promote_members": False,
+                    "can_change_info": False,
+                    "can_invite_users": True,
+                    "can_post_stories": False,
+                    "can_edit_stories": False,
+                    "can_delete_stories": False,
+                    "can_pin_messages": True,
+                }
+            )
+        return member
 
     def block(self, user_id: int) -> None:
         """The user blocks the bot: sends to them fail with 403 like on Telegram."""
@@ -803,6 +894,17 @@ class FakeTelegram:
             raise ApiError(400, "Bad Request: chat not found")
         if chat_id in self.blocked:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
+        if chat_id in self._migrated_to:
+            raise ApiError(
+                400,
+                "Bad Request: group chat was upgraded to a supergroup chat",
+                {"migrate_to_chat_id": self._migrated_to[chat_id]},
+            )
+        kind = self.chats[chat_id]["type"]
+        if self._bot_status.get(chat_id) == "kicked":
+            raise ApiError(403, f"Forbidden: bot was kicked from the {kind} chat")
+        if self._bot_status.get(chat_id) == "left":
+            raise ApiError(403, f"Forbidden: bot is not a member of the {kind} chat")
         return self.chats[chat_id]
 
     def _render(
