@@ -14,7 +14,7 @@ from bot.parsing.numbers import plain_number
 from bot.reporting import ReportKind, answers_from_content, reporter_for
 from bot.screens import Button, Reply, Screen
 from bot.services import Sender, Services
-from storage import reports, units
+from storage import people, reports, units
 from storage.db import Tx
 from storage.entities import Report, ReportState
 
@@ -103,6 +103,10 @@ class MyReports:
                  state=t(f"report.state.{report.state.value}"))
         lines = [head, *answer_lines(self.kind.form, answers_from_content(report.content),
                                      ctx, t)]
+        if report.entered_by != report.person_id:
+            enterer = await people.get_person(tx, report.entered_by)
+            if enterer is not None:
+                lines.append(t("behalf.entered_by", name=enterer.full_name))
         if report.state is ReportState.NEEDS_MORE and report.leader_note:
             lines.append(t("my.leader_note", note=report.leader_note))
         buttons: list[tuple[Button, ...]] = []

@@ -4,21 +4,29 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import textwrap
 from dataclasses import dataclass
 from typing import Any
 
+from bot import formatting
+from bot.access import Action, actor_for, check
 from bot.catalogue import Texts
 from bot.config import Settings
 from bot.conversation import Conversations, Refusal, texts_for
 from bot.forms.engine import Choice, DraftState, FormContext
 from bot.forms.report import report_form
 from bot.forms.spec import Form
+from bot.invitations import waiting_key
 from bot.menu import menu_for
 from bot.screens import Reply, Screen
 from bot.services import Sender, Services
-from storage import drafts, models, people, reports, units
+from storage import audit, drafts, models, people, reports, units
 from storage.db import Tx
 from storage.entities import Draft, Person, Photo, ReportContent, Role, Unit
+
+# state.extra["for_person"]: the member a leader enters this report for (bot/on_behalf.py).
+FOR_PERSON = "for_person"
+NOTICE_PREVIEW = 80
 
 
 def field_key(name: str) -> str:
@@ -29,8 +37,12 @@ def field_key(name: str) -> str:
 
 @dataclass(frozen=True)
 class Reporter:
+    """Whose report it is and the unit it counts in; `entered_by` is the leader who enters it
+    for them (None when they report themselves)."""
+
     person: Person
     unit: Unit
+    entered_by: Person | None = None
 
 
 async def reporter_for(tx: Tx, user_id: int) -> Reporter:
@@ -38,16 +50,51 @@ async def reporter_for(tx: Tx, user_id: int) -> Reporter:
     person = await people.person_by_telegram_id(tx, user_id)
     if person is None:
         raise Refusal("access.not_member")
+    return await home_of(tx, person)
+
+
+async def home_of(tx: Tx, person: Person) -> Reporter:
+    """The unit `person` reports in: where they are a member, else where they lead."""
     memberships = await people.active_memberships(tx, person.id)
     home = next((m for m in memberships if m.role is Role.MEMBER), None) or next(
         (m for m in memberships if m.role is Role.LEADER), None
     )
+    if home is None and memberships:
+        raise Refusal("access.observer_only")
     if home is None:
-        raise Refusal("access.observer_only" if memberships else "access.not_member")
+        raise Refusal(await waiting_key(tx, person.id) or "access.not_member")
     unit = await units.get_unit(tx, home.unit_id)
     if unit is None:
         raise Refusal("access.not_member")
     return Reporter(person, unit)
+
+
+async def on_behalf_reporter(tx: Tx, services: Services, user_id: int,
+                             person_id: Any) -> Reporter:
+    """The member a leader (`user_id`) enters a report for, in the member's home unit; a
+    Refusal when the member has left or the leader may no longer report for them."""
+    person = await people.get_person(tx, person_id) if isinstance(person_id, int) else None
+    if person is None:
+        raise Refusal("behalf.not_found")
+    actor = await actor_for(tx, services, user_id)
+    if actor.person is None:
+        raise Refusal("behalf.needs_person")
+    try:
+        member = await home_of(tx, person)
+    except Refusal:
+        raise Refusal("behalf.member_gone", name=person.full_name) from None
+    if person.id == actor.person.id or await check(
+        tx, services, actor, Action.REPORT_ON_BEHALF, member.unit.id, person.id
+    ) is not None:
+        raise Refusal("behalf.no_longer_allowed", name=person.full_name)
+    return Reporter(person, member.unit, entered_by=actor.person)
+
+
+async def author_of(tx: Tx, services: Services, user_id: int, state: DraftState) -> Reporter:
+    """Whose report a draft is: its owner's, or the member's a leader reports for."""
+    if FOR_PERSON in state.extra:
+        return await on_behalf_reporter(tx, services, user_id, state.extra[FOR_PERSON])
+    return await reporter_for(tx, user_id)
 
 
 def content_from_answers(answers: dict[str, Any]) -> ReportContent:
@@ -99,7 +146,7 @@ class ReportKind:
 
     async def context(self, tx: Tx, services: Services, user_id: int,
                       state: DraftState) -> FormContext:
-        who = await reporter_for(tx, user_id)
+        who = await author_of(tx, services, user_id, state)
         return await self.context_in(tx, services, who.unit, who.person.id)
 
     async def context_in(self, tx: Tx, services: Services, unit: Unit,
@@ -124,15 +171,21 @@ class ReportKind:
 
     async def submit(self, tx: Tx, services: Services, draft: Draft, state: DraftState,
                      t: Texts) -> Reply:
-        who = await reporter_for(tx, draft.telegram_user_id)
+        who = await author_of(tx, services, draft.telegram_user_id, state)
         await drafts.delete_draft(tx, draft.id)
         content = content_from_answers(state.answers)
         now = services.now()
         menu = await menu_for(tx, services, draft.telegram_user_id, t)
         if state.target is None:
-            await reports.insert_report(tx, person_id=who.person.id, unit_id=who.unit.id,
-                                        entered_by=who.person.id, content=content,
-                                        source_draft_id=draft.id, now=now)
+            enterer = who.entered_by or who.person
+            report_id = await reports.insert_report(
+                tx, person_id=who.person.id, unit_id=who.unit.id, entered_by=enterer.id,
+                content=content, source_draft_id=draft.id, now=now)
+            if who.entered_by is not None:
+                return await _received_on_behalf(tx, services, who, report_id, content,
+                                                 Screen(t("behalf.received",
+                                                          name=who.person.full_name),
+                                                        menu=menu))
             return Reply((Screen(t("report.received"), menu=menu),))
         existing = await reports.get_report(tx, state.target)
         if existing is None or existing.person_id != who.person.id or not (
@@ -140,6 +193,22 @@ class ReportKind:
         ):
             return Reply((Screen(t("report.no_longer_editable"), menu=menu),))
         return Reply((Screen(t("report.corrected"), menu=menu),))
+
+
+async def _received_on_behalf(tx: Tx, services: Services, who: Reporter, report_id: int,
+                              content: ReportContent, receipt: Screen) -> Reply:
+    """The leader's receipt, the audit log, and a word to the member if they use Telegram."""
+    leader = who.entered_by
+    assert leader is not None
+    await audit.record(tx, services.now(), f"person:{leader.id}", "report_on_behalf",
+                       f"report:{report_id}", f"person:{who.person.id} unit:{who.unit.id}")
+    if who.person.telegram_user_id is None:
+        return Reply((receipt,))
+    tm = services.texts(who.person.lang)
+    preview = textwrap.shorten(content.description, NOTICE_PREVIEW, placeholder="…")
+    notice = Screen(tm("behalf.notice", leader=leader.full_name,
+                       date=formatting.day(content.deed_date), preview=preview))
+    return Reply((receipt,), notices=((who.person.telegram_user_id, notice),))
 
 
 async def start_report(

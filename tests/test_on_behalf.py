@@ -1,0 +1,335 @@
+"""Báo cáo thay: a cell secretary enters the deeds of members who have no phone, and of members
+who do (they are told), through the same report form; nobody else can."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from storage import audit, people
+from storage.entities import Role
+from tests.harness import Harness, Tree, started
+
+SON, MAI, BINH, LAN, HANH, STRANGER, ADMIN = 3001, 3002, 3003, 3004, 3005, 3006, 3007
+NEW = "➕ Đồng chí chưa dùng Telegram"
+
+
+async def _cell(bot: Harness) -> Tree:
+    """Sơn leads Chi bộ Thôn Bản Chặng (Mai and Bình are members); Lan is a member of the
+    sibling cell; Hạnh observes the commune."""
+    tree = await bot.tree()
+    await bot.appoint(SON, tree.cell, Role.LEADER, "Sơn")
+    await bot.join(MAI, tree.cell, "Mai")
+    await bot.join(BINH, tree.cell, "Bình")
+    await bot.join(LAN, tree.sibling_cell, "Lan")
+    await bot.appoint(HANH, tree.commune, Role.OBSERVER, "Hạnh")
+    return tree
+
+
+async def _person_id(bot: Harness, user_id: int) -> int:
+    async with bot.db.transaction() as tx:
+        person = await people.person_by_telegram_id(tx, user_id)
+    assert person is not None
+    return person.id
+
+
+async def _reports(bot: Harness) -> list[dict]:
+    async with bot.db.transaction() as tx:
+        rows = await tx.all("SELECT person_id, unit_id, entered_by, description FROM reports"
+                            " ORDER BY id")
+    return [dict(r) for r in rows]
+
+
+async def _fill_report(bot: Harness, user_id: int, text: str) -> None:
+    """From the first step of a report form to the summary, skipping what can be skipped."""
+    await bot.tap(user_id, "Hôm qua")
+    await bot.tap(user_id, "Xã hội")
+    await bot.say(user_id, text)
+    while "Gửi ảnh minh họa" not in bot.screen(user_id):
+        await bot.tap(user_id, "Bỏ qua")
+    await bot.tap(user_id, "Bỏ qua")
+    await bot.tap(user_id, "🌐 Có, công khai")
+
+
+def _last_message_id(bot: Harness, user_id: int) -> int:
+    last = bot.fake.last_message(user_id)
+    assert last is not None
+    return int(last["message_id"])
+
+
+async def test_a_leader_reports_for_a_member_who_is_told(bot: Harness) -> None:
+    tree = await _cell(bot)
+    picker = await bot.say(SON, "/behalf")
+    assert "Báo cáo thay" in picker.text
+    assert bot.buttons(SON) == ["Bình", "Mai", NEW]
+
+    first = await bot.tap(SON, "Mai")
+    assert "Báo cáo thay đồng chí Mai — Chi bộ Thôn Bản Chặng" in first.text
+    assert "Việc làm diễn ra ngày nào?" in first.text
+    await bot.tap(SON, "Hôm qua")
+    await bot.tap(SON, "Xã hội")
+    together = await bot.say(SON, "Thăm hỏi, tặng quà gia đình chính sách thôn Bản Chặng")
+    assert "Đồng chí nào cùng tham gia?" in together.text
+    # Mai is the author: she is not offered as her own co-participant; the leader is.
+    assert "☐ Mai" not in bot.buttons(SON)
+    assert {"☐ Bình", "☐ Sơn"} <= set(bot.buttons(SON))
+    await bot.tap(SON, "☐ Bình")
+    await bot.tap(SON, "Xong")
+    while "Gửi ảnh minh họa" not in bot.screen(SON):
+        await bot.tap(SON, "Bỏ qua")
+    await bot.tap(SON, "Bỏ qua")
+    await bot.tap(SON, "🌐 Có, công khai")
+    sent = await bot.tap(SON, "✅ Gửi")
+
+    assert "Đã ghi nhận báo cáo thay đồng chí Mai" in sent.text
+    mai, son, binh = [await _person_id(bot, u) for u in (MAI, SON, BINH)]
+    assert await _reports(bot) == [{
+        "person_id": mai, "unit_id": tree.cell, "entered_by": son,
+        "description": "Thăm hỏi, tặng quà gia đình chính sách thôn Bản Chặng"}]
+    async with bot.db.transaction() as tx:
+        together_ids = await tx.all("SELECT person_id FROM report_participants")
+        [logged] = await audit.entries(tx, "report_on_behalf")
+    assert [r["person_id"] for r in together_ids] == [binh]
+    assert logged["actor"] == f"person:{son}" and f"person:{mai}" in logged["detail"]
+
+    told = bot.screen(MAI)
+    assert "Đồng chí Sơn đã nhập giúp đồng chí một báo cáo" in told
+    assert "26/11/2026" in told and "Thăm hỏi, tặng quà" in told
+
+    # Mai finds it among her own reports, with who entered it.
+    await bot.say(MAI, "/my")
+    opened = await bot.tap(MAI, "1. 26/11")
+    assert "Người nhập: đồng chí Sơn" in opened.text
+    # Sơn's own list holds only what he reported himself.
+    assert "chưa có báo cáo nào" in (await bot.say(SON, "/my")).text
+
+
+async def test_own_reports_do_not_name_who_entered_them(bot: Harness) -> None:
+    await _cell(bot)
+    await bot.say(MAI, "/report")
+    await _fill_report(bot, MAI, "Dọn vệ sinh đường làng cùng đoàn thanh niên")
+    await bot.tap(MAI, "✅ Gửi")
+    await bot.say(MAI, "/my")
+    opened = await bot.tap(MAI, "1. 26/11")
+    assert "Người nhập" not in opened.text
+
+
+async def test_a_member_without_a_phone_is_added_and_reported_for(bot: Harness) -> None:
+    tree = await _cell(bot)
+    await bot.say(SON, "/behalf")
+    units = await bot.tap(SON, NEW)
+    assert "sinh hoạt ở đơn vị nào?" in units.text
+    assert bot.buttons(SON) == ["Chi bộ Thôn Bản Chặng", "Tổ đảng số 1"]
+    asked = await bot.tap(SON, "Chi bộ Thôn Bản Chặng")
+    assert "Thêm đồng chí chưa dùng Telegram vào Chi bộ Thôn Bản Chặng" in asked.text
+    assert "họ và tên đầy đủ" in asked.text
+
+    added = await bot.say(SON, "Nông Văn Tư")
+    assert "Đã thêm đồng chí Nông Văn Tư (chưa dùng Telegram) vào Chi bộ Thôn Bản Chặng" in (
+        added.text)
+    assert "Báo cáo thay đồng chí Nông Văn Tư" in added.text
+    assert "Việc làm diễn ra ngày nào?" in added.text
+    await _fill_report(bot, SON, "Phát quang đường vào thôn cùng bà con")
+    sent = await bot.tap(SON, "✅ Gửi")
+    assert "Đã ghi nhận báo cáo thay đồng chí Nông Văn Tư" in sent.text
+    # Nobody else was written to: Tư has no Telegram.
+    assert {c.params["chat_id"] for c in sent.calls} == {SON}
+
+    son = await _person_id(bot, SON)
+    async with bot.db.transaction() as tx:
+        tu = await tx.one("SELECT id, telegram_user_id FROM people WHERE full_name = ?",
+                          ("Nông Văn Tư",))
+        membership = await tx.one("SELECT unit_id, role, status, invite_id FROM memberships"
+                                  " WHERE person_id = ?", (tu["id"],))
+        [logged] = await audit.entries(tx, "add_member_without_telegram")
+    assert tu["telegram_user_id"] is None
+    assert dict(membership) == {"unit_id": tree.cell, "role": "member", "status": "active",
+                                "invite_id": None}
+    assert logged["actor"] == f"person:{son}" and logged["subject"] == f"person:{tu['id']}"
+    [report] = await _reports(bot)
+    assert (report["person_id"], report["entered_by"], report["unit_id"]) == (
+        tu["id"], son, tree.cell)
+
+    # Next time Tư is in the list, and Mai's own reporting is untouched by the NULLs.
+    await bot.say(SON, "/behalf")
+    assert "Nông Văn Tư" in bot.buttons(SON)
+    await bot.say(MAI, "/report")
+    await _fill_report(bot, MAI, "Vận động bà con hiến đất làm đường liên thôn")
+    summary = bot.screen(MAI)
+    assert "Nông Văn Tư" not in summary
+    assert "Đã ghi nhận báo cáo của đồng chí" in (await bot.tap(MAI, "✅ Gửi")).text
+
+
+async def test_two_members_without_telegram_in_a_cell_with_no_tổ(bot: Harness) -> None:
+    cell = await bot.unit("Chi bộ Thôn Nà Pá")
+    await bot.appoint(SON, cell, Role.LEADER, "Sơn")
+    empty = await bot.say(SON, "/behalf")
+    assert "chưa có đảng viên nào khác" in empty.text
+    for name in ("Lý Thị Hạnh", "Hoàng Văn Páo"):
+        # One unit: no unit to choose, the name straight away.
+        asked = await bot.tap(SON, NEW)
+        assert "Thêm đồng chí chưa dùng Telegram vào Chi bộ Thôn Nà Pá" in asked.text
+        await bot.say(SON, name)
+        await bot.tap(SON, "✖ Hủy")  # the report can wait; the member stays
+    async with bot.db.transaction() as tx:
+        rows = await tx.all("SELECT full_name FROM people WHERE telegram_user_id IS NULL"
+                            " ORDER BY id")
+    assert [r["full_name"] for r in rows] == ["Lý Thị Hạnh", "Hoàng Văn Páo"]
+    await bot.say(SON, "/behalf")
+    assert bot.buttons(SON) == ["Hoàng Văn Páo", "Lý Thị Hạnh", NEW]
+
+
+async def test_names_are_checked_and_shown_safely(bot: Harness) -> None:
+    await _cell(bot)
+    await bot.say(SON, "/behalf")
+    await bot.tap(SON, NEW)
+    await bot.tap(SON, "Tổ đảng số 1")
+    assert "Đồng chí chưa nhập gì" in (await bot.say(SON, "   ")).text
+    assert "cần có chữ hoặc số" in (await bot.say(SON, "🌸🌸🌸")).text
+    assert "Họ tên hơi ngắn" in (await bot.say(SON, "T")).text
+    assert "dài quá" in (await bot.say(SON, "Nông " * 30)).text
+    sticker = await bot.send(SON, "sticker")
+    assert "Đồng chí đang ở bước “họ tên”" in sticker.text
+    added = await bot.say(SON, "<b>Nông</b> Văn Tư 🌾")
+    assert "&lt;b&gt;Nông&lt;/b&gt; Văn Tư 🌾" in added.html
+    async with bot.db.transaction() as tx:
+        rows = await tx.all("SELECT full_name FROM people WHERE telegram_user_id IS NULL")
+    assert [r["full_name"] for r in rows] == ["<b>Nông</b> Văn Tư 🌾"]
+
+
+async def test_members_observers_and_strangers_cannot_report_for_others(bot: Harness) -> None:
+    tree = await _cell(bot)
+    bot.person(STRANGER, "Khách")
+    for user_id in (MAI, HANH):
+        refused = await bot.say(user_id, "/behalf")
+        assert "do cấp ủy chi bộ, tổ đảng làm; đồng chí không thực hiện được" in refused.text
+    assert "Lan Tỏa dành cho đảng viên" in (await bot.say(STRANGER, "/behalf")).text
+    # A member forging the button of a /members card gets nowhere either.
+    binh = await _person_id(bot, BINH)
+    forged = await bot.press_data(MAI, _last_message_id(bot, MAI), f"ob:for:{binh}",
+                                  check_button=False)
+    assert forged.toast is not None and "không thực hiện được" in forged.toast
+    forged_unit = await bot.press_data(HANH, _last_message_id(bot, HANH),
+                                       f"ob:unit:{tree.cell}", check_button=False)
+    assert forged_unit.toast is not None and "không thực hiện được" in forged_unit.toast
+    async with bot.db.transaction() as tx:
+        refused_log = await audit.entries(tx, "refused")
+        assert await tx.one("SELECT id FROM drafts WHERE form = 'report'") is None
+    assert [e["actor"] for e in refused_log] == [
+        f"tg:{MAI}", f"tg:{HANH}", f"tg:{STRANGER}", f"tg:{MAI}", f"tg:{HANH}"]
+    assert {e["subject"] for e in refused_log} == {"report_on_behalf"}
+
+
+async def test_forged_buttons_for_another_cell_are_refused_and_logged(bot: Harness) -> None:
+    tree = await _cell(bot)
+    await bot.say(SON, "/behalf")
+    message = _last_message_id(bot, SON)
+    lan = await _person_id(bot, LAN)
+    forged = await bot.press_data(SON, message, f"ob:for:{lan}", check_button=False)
+    assert forged.toast is not None and "thuộc quyền của cấp ủy đơn vị khác" in forged.toast
+    forged_unit = await bot.press_data(SON, message, f"ob:unit:{tree.sibling_cell}",
+                                       check_button=False)
+    assert forged_unit.toast is not None and "cấp ủy đơn vị khác" in forged_unit.toast
+    async with bot.db.transaction() as tx:
+        logged = await audit.entries(tx, "refused")
+        assert await tx.one("SELECT id FROM drafts") is None
+    assert [e["detail"] for e in logged] == [f"unit:{tree.sibling_cell} person:{lan}",
+                                             f"unit:{tree.sibling_cell}"]
+    son = await _person_id(bot, SON)
+    for data in ("ob:for:abc", "ob:for", "ob:fly:1", "ob:for:99999", "ob:unit:99999",
+                 f"ob:for:{son}", "ob:for:-1"):
+        seen = await bot.press_data(SON, message, data, check_button=False)
+        assert seen.toast, data
+        assert seen.calls == [], data
+    own = await bot.press_data(SON, message, f"ob:for:{son}", check_button=False)
+    assert own.toast is not None and "không thực hiện được cho chính mình" in own.toast
+    async with bot.db.transaction() as tx:
+        logged = await audit.entries(tx, "refused")
+    assert logged[-1]["detail"] == f"unit:{tree.cell} person:{son}"
+
+
+async def test_a_higher_leader_sees_every_cell_and_pages_through(bot: Harness) -> None:
+    tree = await _cell(bot)
+    await bot.appoint(ADMIN, tree.commune, Role.LEADER, "Thảo")
+    async with bot.db.transaction() as tx:
+        for n in range(10):
+            person = await people.add_person(tx, None, f"Đảng viên {n:02d}", "vi",
+                                             bot.clock.now())
+            await people.add_membership(tx, person.id, tree.group, Role.MEMBER, None,
+                                        bot.clock.now())
+    first = await bot.say(ADMIN, "/behalf")
+    assert "Trang 1/2" in first.text
+    # Unit by unit, by name: the cell's leader too, who may have a deed to be entered.
+    assert bot.buttons(ADMIN)[:4] == ["Bình · Chi bộ Thôn Bản Chặng",
+                                      "Mai · Chi bộ Thôn Bản Chặng",
+                                      "Sơn · Chi bộ Thôn Bản Chặng", "Lan · Chi bộ Thôn Nà Pá"]
+    assert bot.buttons(ADMIN)[-2:] == ["Trang sau ▶", NEW]
+    second = await bot.tap(ADMIN, "Trang sau ▶")
+    assert "Trang 2/2" in second.text
+    assert bot.buttons(ADMIN)[-3:] == ["Đảng viên 09 · Tổ đảng số 1", "◀ Trang trước", NEW]
+    await bot.tap(ADMIN, "◀ Trang trước")
+    started_form = await bot.tap(ADMIN, "Lan · Chi bộ Thôn Nà Pá")
+    assert "Báo cáo thay đồng chí Lan — Chi bộ Thôn Nà Pá" in started_form.text
+
+
+async def test_a_leader_whose_role_is_taken_away_cannot_send(bot: Harness) -> None:
+    await _cell(bot)
+    await bot.say(SON, "/behalf")
+    await bot.tap(SON, "Mai")
+    await _fill_report(bot, SON, "Hướng dẫn bà con trồng rừng theo mô hình mới")
+    son = await _person_id(bot, SON)
+    async with bot.db.transaction() as tx:
+        await tx.run("UPDATE memberships SET status = 'removed' WHERE person_id = ?", (son,))
+    sent = await bot.tap(SON, "✅ Gửi")
+    assert "không còn phụ trách đơn vị của đồng chí Mai" in sent.text
+    assert await _reports(bot) == []
+    async with bot.db.transaction() as tx:
+        assert await tx.one("SELECT id FROM drafts") is None
+    assert "Đồng chí Sơn" not in bot.screen(MAI)
+
+
+async def test_a_member_who_left_mid_form_is_not_reported_for(bot: Harness) -> None:
+    await _cell(bot)
+    await bot.say(SON, "/behalf")
+    await bot.tap(SON, "Bình")
+    await bot.tap(SON, "Hôm qua")
+    binh = await _person_id(bot, BINH)
+    async with bot.db.transaction() as tx:
+        await tx.run("UPDATE memberships SET status = 'removed' WHERE person_id = ?", (binh,))
+    gone = await bot.tap(SON, "Xã hội")
+    assert "Bình không còn sinh hoạt ở đơn vị nào" in gone.text
+    assert await _reports(bot) == []
+
+
+async def test_cancelling_keeps_nothing_and_own_drafts_are_not_lost(bot: Harness) -> None:
+    await _cell(bot)
+    await bot.say(SON, "/behalf")
+    await bot.tap(SON, "Mai")
+    await bot.tap(SON, "Hôm qua")
+    cancelled = await bot.tap(SON, "✖ Hủy")
+    assert "Đã hủy, báo cáo chưa được gửi" in cancelled.text
+    await bot.say(SON, "/behalf")
+    await bot.tap(SON, NEW)
+    await bot.tap(SON, "Chi bộ Thôn Bản Chặng")
+    assert "Đã hủy, chưa thêm đồng chí nào" in (await bot.say(SON, "/cancel")).text
+    async with bot.db.transaction() as tx:
+        assert await tx.one("SELECT id FROM people WHERE telegram_user_id IS NULL") is None
+        assert await tx.one("SELECT id FROM drafts") is None
+    assert await _reports(bot) == []
+
+    # Sơn's own report under way is not thrown away by a report for Mai.
+    await bot.begin_report(SON, description="Tuyên truyền phòng chống cháy rừng ở thôn")
+    await bot.say(SON, "/behalf")
+    busy = await bot.tap(SON, "Mai")
+    assert "đang làm dở một báo cáo" in busy.text
+    assert "Báo cáo thay đồng chí Mai" not in busy.text
+    async with bot.db.transaction() as tx:
+        draft = await tx.one("SELECT state FROM drafts")
+    assert "Tuyên truyền phòng chống cháy rừng" in draft["state"]
+
+
+async def test_an_admin_without_a_person_is_asked_to_join_first(tmp_path: Path) -> None:
+    async with started(tmp_path, admins=[ADMIN]) as bot:
+        await _cell(bot)
+        bot.person(ADMIN, "Quản trị")
+        asked = await bot.say(ADMIN, "/behalf")
+        assert "cần tham gia Lan Tỏa bằng một đường link mời trước" in asked.text
