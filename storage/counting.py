@@ -22,6 +22,19 @@ from storage.db import Tx
 RECEIVED_WITHIN = "r.received_at >= ? AND r.received_at < ?"
 DONE_WITHIN = "r.deed_date >= ? AND r.deed_date <= ?"
 COUNTED = "r.state != 'withdrawn'"
+# The people counted in y, with the unit they count in: those who report there and are not
+# excused. Someone reports where bot/reporting.py's reporter_for says: in the unit of their
+# member role, or, for a leader who holds none, in the first unit they lead.
+EXPECTED = """SELECT m.person_id AS person_id, m.unit_id AS unit_id FROM memberships m
+    WHERE m.status = 'active' AND m.excused = 0
+      AND (m.role = 'member'
+           OR m.role = 'leader'
+              AND m.id = (SELECT MIN(l.id) FROM memberships l
+                          WHERE l.person_id = m.person_id AND l.status = 'active'
+                            AND l.role = 'leader')
+              AND NOT EXISTS (SELECT 1 FROM memberships o
+                              WHERE o.person_id = m.person_id AND o.status = 'active'
+                                AND o.role = 'member'))"""
 
 Within = tuple[str, tuple[str, str]]
 _SUMS = ("total", "acknowledged", "pending", "needs_more", "people_helped", "households_helped",
@@ -176,24 +189,13 @@ async def participants_by_root(tx: Tx, roots: list[int], within: Within) -> dict
 
 
 async def expected_by_root(tx: Tx, roots: list[int]) -> dict[int, set[int]]:
-    """Per root: the people who report in its subtree and are not excused (miễn sinh hoạt).
-    Someone reports where bot/reporting.py's reporter_for says: in the unit of their member
-    role, or, for a leader who holds none, in the first unit they lead."""
+    """Per root: the people who report in its subtree and are not excused (miễn sinh hoạt)."""
     if not roots:
         return {}
     rows = await tx.all(
         f"""WITH RECURSIVE {_tree(roots)}
-            SELECT DISTINCT tree.root AS grp, m.person_id AS person_id
-            FROM memberships m JOIN tree ON m.unit_id = tree.id
-            WHERE m.status = 'active' AND m.excused = 0
-              AND (m.role = 'member'
-                   OR m.role = 'leader'
-                      AND m.id = (SELECT MIN(l.id) FROM memberships l
-                                  WHERE l.person_id = m.person_id AND l.status = 'active'
-                                    AND l.role = 'leader')
-                      AND NOT EXISTS (SELECT 1 FROM memberships o
-                                      WHERE o.person_id = m.person_id AND o.status = 'active'
-                                        AND o.role = 'member'))""",
+            SELECT DISTINCT tree.root AS grp, e.person_id AS person_id
+            FROM ({EXPECTED}) e JOIN tree ON e.unit_id = tree.id""",
         tuple(roots),
     )
     found: dict[int, set[int]] = defaultdict(set)
