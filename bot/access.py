@@ -37,7 +37,6 @@ class Action(StrEnum):
     ASK_MORE = "ask_more"
     HIGHLIGHT = "highlight"  # ⭐ Nêu gương
     REOPEN = "reopen"  # an acknowledged report back to its author, with a reason
-    VIEW_REPORT = "view_report"
     INVITE_MEMBER = "invite_member"
     INVITE_LEADER = "invite_leader"  # leader and observer invites
     REVOKE_INVITE = "revoke_invite"
@@ -88,7 +87,6 @@ RULES: dict[Action, Rule] = {
     Action.ASK_MORE: Rule(leader=BELOW),
     Action.HIGHLIGHT: Rule(leader=BELOW),
     Action.REOPEN: Rule(leader=BELOW),
-    Action.VIEW_REPORT: Rule(member=OWN, leader=BELOW | OWN, observer=BELOW | OWN),
     Action.INVITE_MEMBER: Rule(leader=BELOW),
     # Leaders and observers are invited into the units below, never beside oneself.
     Action.INVITE_LEADER: Rule(leader=ONLY_CHILD),

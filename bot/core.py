@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.commitments import Commitments
+from bot.commitments import AssessmentKind, CommitmentKind, Commitments
 from bot.config import Settings
 from bot.conversation import Conversations, FormKind
 from bot.groups import Groups
@@ -12,11 +12,11 @@ from bot.inviting import Inviting
 from bot.joining import JoinKind
 from bot.language import Language
 from bot.members import Members
-from bot.models import Models
+from bot.models import ModelKind, Models
 from bot.my_reports import MyReports
-from bot.on_behalf import OnBehalf
+from bot.on_behalf import NEW_MEMBER, NewMemberKind, OnBehalf
 from bot.reporting import ReportKind
-from bot.review import Review
+from bot.review import Review, ReviewNoteKind
 from bot.services import Services
 from bot.stats import Stats
 from bot.welcome import Welcome
@@ -27,6 +27,12 @@ def form_kinds(settings: Settings) -> dict[str, FormKind]:
     return {
         "join": JoinKind(),
         "report": ReportKind(settings),
+        "model": ModelKind(settings),
+        NEW_MEMBER: NewMemberKind(),
+        "commitment": CommitmentKind(),
+        "self_assessment": AssessmentKind(),
+        "review_ask": ReviewNoteKind.ask_more(settings),
+        "review_reopen": ReviewNoteKind.reopen(settings),
     }
 
 

@@ -7,6 +7,9 @@ import contextlib
 import logging
 
 from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeChat,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputMediaPhoto,
@@ -20,9 +23,10 @@ from telegram.error import BadRequest, TelegramError
 from telegram.ext import Application, ContextTypes, filters
 
 from bot.catalogue import Catalogue
+from bot.command_menus import CommandMenu, menu_change_for, menu_given
 from bot.core import Core
 from bot.screens import Keyboard, Reply, Screen, split_text
-from bot.services import Sender
+from bot.services import Sender, Services
 
 log = logging.getLogger(__name__)
 CORE_KEY = "core"
@@ -125,3 +129,29 @@ async def deliver(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Rep
         except TelegramError as error:
             # Someone who blocked the bot must not undo what the sender did.
             log.warning("could not notify %s: %s", chat_id, error)
+    # A notice may tell someone of a role given or taken: their command menu follows at once.
+    await refresh_command_menus(context, [chat_id for chat_id, _ in reply.notices if chat_id > 0])
+
+
+async def give_command_menu(bot: Bot, services: Services, change: CommandMenu) -> None:
+    scope = BotCommandScopeChat(change.user_id)
+    try:
+        if change.commands is None:
+            await bot.delete_my_commands(scope=scope)
+        else:
+            await bot.set_my_commands([BotCommand(c, d) for c, d in change.commands],
+                                      scope=scope)
+    except TelegramError as error:
+        log.warning("could not set the command menu of %s: %s", change.user_id, error)
+        return
+    await menu_given(services, change)
+
+
+async def refresh_command_menus(context: ContextTypes.DEFAULT_TYPE, user_ids: list[int]) -> None:
+    """Sends the people's "/" command menus where their roles or language changed them."""
+    services = core_of(context).services
+    for user_id in user_ids:
+        async with services.db.transaction() as tx:
+            change = await menu_change_for(tx, services, user_id)
+        if change is not None:
+            await give_command_menu(context.bot, services, change)

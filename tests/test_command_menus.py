@@ -54,6 +54,19 @@ async def test_a_leader_gets_the_leaders_menu_and_loses_it_with_the_role(bot: Ha
     await bot.fake.wait_for(lambda f: chat_menu(f, SON) is None)
 
 
+async def test_a_role_given_by_a_leader_reaches_the_menu_at_once(bot: Harness) -> None:
+    tree = await bot.tree()
+    await bot.appoint(SON, tree.cell, Role.LEADER, "Sơn")
+    await bot.join(MAI, tree.cell, "Mai")
+    async with bot.db.transaction() as tx:
+        row = await tx.one("SELECT id FROM memberships WHERE role = 'member'")
+    await bot.say(SON, "/members")
+    await bot.press_data(SON, bot.fake.last_message(SON)["message_id"], f"mb:rt:{row['id']}:0",
+                         check_button=False)
+    await bot.fake.wait_for(lambda f: chat_menu(f, MAI) is not None)
+    assert "review" in (chat_menu(bot.fake, MAI) or [])
+
+
 async def test_an_observer_sees_only_what_they_can_read(bot: Harness) -> None:
     tree = await bot.tree()
     await bot.appoint(LAN, tree.province, Role.OBSERVER, "Lan")
