@@ -55,6 +55,7 @@ class Action(StrEnum):
     COMMIT = "commit"
     COMMIT_OVERVIEW = "commit_overview"
     COMMIT_REMIND = "commit_remind"
+    OWN_REPORT = "own_report"  # open, correct or withdraw one's own report (📋)
     STATS_OWN = "stats_own"
     STATS_UNIT = "stats_unit"
 
@@ -109,6 +110,7 @@ RULES: dict[Action, Rule] = {
     Action.COMMIT: Rule(member=OWN, leader=OWN, admin=False),
     Action.COMMIT_OVERVIEW: Rule(leader=BELOW, observer=BELOW),
     Action.COMMIT_REMIND: Rule(leader=BELOW),
+    Action.OWN_REPORT: Rule(member=OWN, leader=OWN, admin=False),
     Action.STATS_OWN: Rule(member=OWN, leader=OWN, admin=False),
     Action.STATS_UNIT: Rule(leader=BELOW, observer=BELOW),
 }

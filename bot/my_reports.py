@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import logging
-
 from bot import formatting
+from bot.access import Action, actor_for, check
 from bot.catalogue import Texts
 from bot.conversation import Conversations, Refusal, texts_for
 from bot.forms.engine import start_at_summary
@@ -23,7 +22,6 @@ PREFIX = "my"
 LINE_PREVIEW = 60
 BUTTON_PREVIEW = 28
 
-log = logging.getLogger(__name__)
 
 
 def _data(verb: str, arg: int) -> str:
@@ -83,15 +81,17 @@ class MyReports:
             body.append(t("form.draft_kept"))
         return Reply((Screen("\n".join(body), tuple(keyboard)),), replace=True)
 
-    async def _own_report(self, tx: Tx, sender: Sender, report_id: int) -> Report | None:
-        """The report if it is the sender's own. Button data comes from the client, so a
-        report id is checked against its owner every time."""
-        who = await reporter_for(tx, sender.user_id)
+    async def _own_report(self, tx: Tx, sender: Sender, report_id: int) -> Report | Reply:
+        """The report if it is the sender's own, else the refusal (logged). Button data comes
+        from the client, so a report id is checked against its owner every time."""
         report = await reports.get_report(tx, report_id)
-        if report is None or report.person_id != who.person.id:
-            log.warning("user %s asked for report %s, not theirs", sender.user_id, report_id)
-            return None
-        return report
+        if report is None:
+            t = await texts_for(tx, self.services, sender.user_id)
+            return Reply(toast=t.plain("my.not_found"))
+        actor = await actor_for(tx, self.services, sender.user_id)
+        refusal = await check(tx, self.services, actor, Action.OWN_REPORT, report.unit_id,
+                              report.person_id, pressed=True)
+        return refusal or report
 
     async def _details(self, tx: Tx, sender: Sender, report: Report, t: Texts,
                        photos: bool = True) -> Screen:
@@ -124,12 +124,11 @@ class MyReports:
             return await self.listing(sender, parsed[1])
         async with self.services.db.transaction() as tx:
             t = await texts_for(tx, self.services, sender.user_id)
-            try:
-                report = parsed and await self._own_report(tx, sender, parsed[1])
-            except Refusal as refusal:
-                return Reply((Screen(t(refusal.key)),), toast=t.plain(refusal.key))
-            if not parsed or not report:
+            if not parsed:
                 return Reply(toast=t.plain("my.not_found"))
+            report = await self._own_report(tx, sender, parsed[1])
+            if isinstance(report, Reply):
+                return report
             verb = parsed[0]
             if verb == "open":
                 return Reply((await self._details(tx, sender, report, t),))

@@ -437,6 +437,13 @@ async def _report_on_behalf(world: World) -> bool:
     return "Báo cáo thay đồng chí" in seen.text
 
 
+@probe(Action.OWN_REPORT)
+async def _own_report(world: World) -> bool:
+    report = await report_by(world)
+    seen = await forge(world, f"my:open:{report.id}")
+    return "Báo cáo ngày 27/11/2026" in seen.text
+
+
 # --- the matrix --------------------------------------------------------------------------------
 
 
