@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from storage import reports
+from storage import audit, reports
 from storage.entities import ReportState
 from tests.harness import Harness
 
@@ -142,11 +142,13 @@ async def test_another_members_report_cannot_be_opened_with_forged_data(bot: Har
     message_id, _ = bot.button(MAI, "1. 26/11")
     for verb in ("open", "keep", "edit", "withdraw", "withdraw_yes"):
         seen = await bot.press_data(MAI, message_id, f"my:{verb}:1", check_button=False)
-        assert seen.toast == "Không tìm thấy báo cáo này trong các báo cáo của đồng chí."
+        assert seen.toast and "không thực hiện được" in seen.toast
         assert "Giúp hộ nghèo" not in seen.text
     async with bot.db.transaction() as tx:
         report = await reports.get_report(tx, 1)
+        refused = await audit.entries(tx, "refused")
     assert report is not None and report.state is ReportState.PENDING
+    assert [e["subject"] for e in refused] == ["own_report"] * 5
 
 
 async def test_many_reports_are_paged(bot: Harness) -> None:
