@@ -14,13 +14,13 @@ from typing import Any
 
 from bot import formatting
 from bot.access import Action, Actor, actor_for, check, units_in_reach
+from bot.callback_data import pack, verb_and_number
 from bot.catalogue import Texts
 from bot.conversation import Conversations, Refusal, texts_for
 from bot.forms.commitment import ACTION_MIN, ASSESSMENT_FORM, COMMITMENT_FORM, MAX_ACTIONS
 from bot.forms.engine import Choice, DraftState, FormContext, Problem, start_at_summary
 from bot.forms.render import FormView
 from bot.menu import menu_for
-from bot.parsing.numbers import plain_number
 from bot.reporting import Reporter, ReportKind, reporter_for
 from bot.screens import Button, Reply, Screen
 from bot.services import Sender, Services
@@ -47,13 +47,11 @@ log = logging.getLogger(__name__)
 
 
 def _data(verb: str, arg: int = 0) -> str:
-    return f"{PREFIX}:{verb}:{arg}"
+    return pack(PREFIX, verb, arg)
 
 
 def parse(data: str) -> tuple[str, int] | None:
-    parts = data.split(":")
-    number = plain_number(parts[2]) if len(parts) == 3 and parts[0] == PREFIX else None
-    return None if number is None else (parts[1], number)
+    return verb_and_number(data, PREFIX)
 
 
 def action_lines(text: str) -> list[str]:

@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 
 from bot.access import Action, Actor, actor_for, check, units_in_reach
+from bot.callback_data import pack, verb_and_number
 from bot.catalogue import Texts
 from bot.conversation import Conversations, texts_for
-from bot.parsing.numbers import plain_number
 from bot.reporting import ReportKind
 from bot.screens import Button, Keyboard, Reply, Screen
 from bot.services import Sender, Services
@@ -29,15 +29,11 @@ log = logging.getLogger(__name__)
 
 
 def _data(verb: str, arg: int) -> str:
-    return f"{PREFIX}:{verb}:{arg}"
+    return pack(PREFIX, verb, arg)
 
 
 def parse(data: str) -> tuple[str, int] | None:
-    parts = data.split(":")
-    if len(parts) != 3 or parts[0] != PREFIX or parts[1] not in (PICK, PAGE, CANCEL):
-        return None
-    number = plain_number(parts[2])
-    return None if number is None else (parts[1], number)
+    return verb_and_number(data, PREFIX, (PICK, PAGE, CANCEL))
 
 
 def _who(actor: Actor) -> str:

@@ -14,13 +14,13 @@ from __future__ import annotations
 
 import logging
 
-from bot import formatting
+from bot import callback_data, formatting
 from bot.access import Action, Actor, actor_for, check, permits, units_in_reach
+from bot.callback_data import pack
 from bot.catalogue import Texts
 from bot.conversation import Conversations, texts_for
 from bot.invitations import bot_username, create_invite, invite_link, waiting_key
 from bot.joining import ROLE_KEYS, JoinRequests, request_notice, unit_title
-from bot.joining import id_in_data as _id
 from bot.reporting import ReportKind
 from bot.screens import Button, Keyboard, Reply, Screen, rows
 from bot.services import Sender, Services
@@ -42,8 +42,8 @@ ACTION_FOR = {Role.MEMBER: Action.INVITE_MEMBER, Role.LEADER: Action.INVITE_LEAD
 log = logging.getLogger(__name__)
 
 
-def _data(*parts: object) -> str:
-    return ":".join([PREFIX, *map(str, parts)])
+def _data(verb: str, *args: object) -> str:
+    return pack(PREFIX, verb, *args)
 
 
 def parse(data: str) -> tuple[str, int, str | None, str | None] | None:
@@ -55,7 +55,7 @@ def parse(data: str) -> tuple[str, int, str | None, str | None] | None:
     shapes = {"home": 0, "units": 1, "unit": 1, "kind": 2, "make": 3, "rv": 1, "rvy": 1}
     if shapes.get(verb) != len(rest):
         return None
-    number = _id(rest[0]) if rest else 0
+    number = callback_data.number(rest[0]) if rest else 0
     role = rest[1] if len(rest) > 1 else None
     uses = rest[2] if len(rest) > 2 else None
     if number is None or (role is not None and role not in ROLES) or (

@@ -8,13 +8,13 @@ import logging
 from dataclasses import dataclass
 
 from bot.access import Action, actor_for, check
+from bot.callback_data import pack, verb_and_number
 from bot.catalogue import Texts
 from bot.conversation import Conversations, texts_for
 from bot.forms.engine import DraftState, FormContext
 from bot.forms.join import JOIN_FORM
 from bot.invitations import needs_approval
 from bot.menu import menu_for
-from bot.parsing.numbers import plain_number
 from bot.screens import Button, Menu, Reply, Screen
 from bot.services import Sender, Services
 from storage import audit, drafts, invites, people, units
@@ -189,21 +189,11 @@ async def approvers(tx: Tx, services: Services, unit_id: int) -> list[tuple[int,
 
 
 def _data(verb: str, membership_id: int) -> str:
-    return f"{PREFIX}:{verb}:{membership_id}"
-
-
-def id_in_data(text: str) -> int | None:
-    """A row id carried in button data: ASCII digits that SQLite can hold, else None."""
-    number = plain_number(text)
-    return number if number is not None and number < 2**63 else None
+    return pack(PREFIX, verb, membership_id)
 
 
 def parse(data: str) -> tuple[str, int] | None:
-    parts = data.split(":")
-    if len(parts) != 3 or parts[0] != PREFIX or parts[1] not in (APPROVE, REJECT):
-        return None
-    number = id_in_data(parts[2])
-    return None if number is None else (parts[1], number)
+    return verb_and_number(data, PREFIX, (APPROVE, REJECT))
 
 
 async def request_notice(tx: Tx, request: Request, t: Texts) -> Screen:

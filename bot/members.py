@@ -12,14 +12,14 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot import access
+from bot import access, callback_data
 from bot.access import Action, Actor
+from bot.callback_data import pack
 from bot.catalogue import Markup, Texts
 from bot.conversation import Conversations
 from bot.counting import Basis, participants
 from bot.formatting import day_month
 from bot.menu import menu_for
-from bot.parsing.numbers import plain_number
 from bot.periods import Period, week_of
 from bot.reporting import ReportKind
 from bot.screens import Button, Keyboard, Reply, Screen, rows
@@ -33,7 +33,6 @@ from storage.members import MembershipRow, UnitPerson
 PREFIX = "mb"
 PAGE_SIZE = 10
 UNITS_PAGE = 8
-MAX_DIGITS = 12
 ON_BEHALF = "ob:for:{person_id}"
 
 # Leader titles are stored as these codes; a title written some other way is shown as it is.
@@ -95,14 +94,14 @@ def parse(data: str) -> Press | None:
     parts = data.split(":")
     if len(parts) < 3 or parts[0] != PREFIX or len(parts) > 4:
         return None
-    numbers = [plain_number(p) if len(p) <= MAX_DIGITS else None for p in parts[2:]]
+    numbers = [callback_data.number(p) for p in parts[2:]]
     if any(n is None for n in numbers):
         return None
     return Press(parts[1], tuple(n for n in numbers if n is not None))
 
 
 def _data(verb: str, *args: int) -> str:
-    return ":".join((PREFIX, verb, *(str(a) for a in args)))
+    return pack(PREFIX, verb, *args)
 
 
 # What each verb on a person's card does, for the permission check.

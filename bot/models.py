@@ -11,8 +11,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from bot import counting
+from bot import callback_data, counting
 from bot.access import RULES, Action, Actor, Relation, actor_for, check, permits, units_in_reach
+from bot.callback_data import pack
 from bot.catalogue import Markup, Texts
 from bot.config import Settings
 from bot.conversation import Conversations, Refusal, texts_for
@@ -20,7 +21,6 @@ from bot.forms.engine import Choice, DraftState, FormContext
 from bot.forms.model import FIRST_YEAR, MODEL_FORM
 from bot.forms.render import FormView
 from bot.forms.spec import Form
-from bot.parsing.numbers import plain_number
 from bot.periods import year_of
 from bot.reporting import ReportKind, field_key
 from bot.screens import Button, Reply, Screen, rows
@@ -62,7 +62,7 @@ MARK_TEXTS = {ModelMark.EXEMPLARY: "model.mark.exemplary",
 
 
 def _data(verb: str, *args: object) -> str:
-    return ":".join((PREFIX, verb, *(str(a) for a in args)))
+    return pack(PREFIX, verb, *args)
 
 
 @dataclass(frozen=True)
@@ -85,7 +85,7 @@ def parse(data: str) -> Press | None:
     args = parts[2:]
     if len(args) != count + int(coded):
         return None
-    numbers = tuple(plain_number(a) for a in args[:count])
+    numbers = tuple(callback_data.number(a) for a in args[:count])
     if any(n is None for n in numbers):
         return None
     code = args[-1] if coded else None

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from bot import formatting
 from bot.access import Action, actor_for, check
+from bot.callback_data import pack, verb_and_number
 from bot.catalogue import Texts
 from bot.conversation import Conversations, Refusal, texts_for
 from bot.forms.engine import start_at_summary
 from bot.forms.render import answer_lines
 from bot.menu import menu_for
-from bot.parsing.numbers import plain_number
 from bot.reporting import ReportKind, answers_from_content, reporter_for
 from bot.screens import Button, Reply, Screen
 from bot.services import Sender, Services
@@ -25,13 +25,11 @@ BUTTON_PREVIEW = 28
 
 
 def _data(verb: str, arg: int) -> str:
-    return f"{PREFIX}:{verb}:{arg}"
+    return pack(PREFIX, verb, arg)
 
 
 def parse(data: str) -> tuple[str, int] | None:
-    parts = data.split(":")
-    number = plain_number(parts[2]) if len(parts) == 3 and parts[0] == PREFIX else None
-    return None if number is None else (parts[1], number)
+    return verb_and_number(data, PREFIX)
 
 
 def _preview(text: str, limit: int) -> str:

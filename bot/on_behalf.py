@@ -17,11 +17,11 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.access import Action, Actor, actor_for, check, permits, units_in_reach
+from bot.callback_data import pack, verb_and_number
 from bot.catalogue import DEFAULT_LANGUAGE, Texts
 from bot.conversation import Conversations, Refusal, texts_for
 from bot.forms.engine import DraftState, FormContext
 from bot.forms.spec import Field, FieldType, Form
-from bot.parsing.numbers import plain_number
 from bot.reporting import FOR_PERSON, ReportKind, home_of
 from bot.screens import Button, Keyboard, Reply, Screen
 from bot.services import Sender, Services
@@ -45,13 +45,11 @@ BeginReport = Callable[[Tx, Sender, int, int, Texts], Awaitable[Reply]]
 
 
 def data(verb: str, arg: int = 0) -> str:
-    return f"{PREFIX}:{verb}:{arg}"
+    return pack(PREFIX, verb, arg)
 
 
 def parse(raw: str) -> tuple[str, int] | None:
-    parts = raw.split(":")
-    number = plain_number(parts[2]) if len(parts) == 3 and parts[0] == PREFIX else None
-    return None if number is None else (parts[1], number)
+    return verb_and_number(raw, PREFIX)
 
 
 @dataclass(frozen=True)

@@ -19,8 +19,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from bot import formatting, my_reports
+from bot import callback_data, formatting, my_reports
 from bot.access import Action, Actor, actor_for, check, permits, units_in_reach
+from bot.callback_data import pack
 from bot.catalogue import Markup, Texts
 from bot.config import Settings
 from bot.conversation import Conversations, Refusal
@@ -28,7 +29,6 @@ from bot.forms.engine import DraftState, FormContext
 from bot.forms.render import answer_lines
 from bot.forms.review_note import ASK_MORE_FORM, REOPEN_FORM
 from bot.forms.spec import Form
-from bot.parsing.numbers import plain_number
 from bot.reporting import ReportKind, answers_from_content
 from bot.screens import Button, Reply, Screen
 from bot.services import Sender, Services
@@ -55,7 +55,7 @@ def fingerprint(report: Report) -> str:
 
 
 def _data(verb: str, number: int, version: str = "") -> str:
-    return f"{PREFIX}:{verb}:{number}" + (f":{version}" if version else "")
+    return pack(PREFIX, verb, number, *((version,) if version else ()))
 
 
 @dataclass(frozen=True)
@@ -70,11 +70,11 @@ def parse(data: str) -> Press | None:
     parts = data.split(":")
     if len(parts) not in (3, 4) or parts[0] != PREFIX or parts[1] not in VERBS:
         return None
-    number = plain_number(parts[2])
+    report_or_pass = callback_data.number(parts[2])
     version = parts[3] if len(parts) == 4 else ""
-    if number is None or (version and not _VERSION.fullmatch(version)):
+    if report_or_pass is None or (version and not _VERSION.fullmatch(version)):
         return None
-    return Press(parts[1], number, version)
+    return Press(parts[1], report_or_pass, version)
 
 
 def _preview(text: str, limit: int) -> str:

@@ -19,10 +19,10 @@ from babel.numbers import format_percent
 
 from bot import counting, formatting
 from bot.access import Action, Actor, actor_for, check, permits, units_in_reach
+from bot.callback_data import number, pack
 from bot.catalogue import Markup, Texts
 from bot.conversation import Conversations, Refusal
 from bot.counting import Basis, ModelsTable, Participation, UnitFigures
-from bot.parsing.numbers import plain_number
 from bot.periods import Period, PeriodKind, period
 from bot.reporting import ReportKind, reporter_for
 from bot.screens import Button, Keyboard, Reply, Screen, rows
@@ -47,7 +47,6 @@ PERIODS: dict[str, tuple[PeriodKind, str]] = {
 DEFAULT_PERIOD = "m"
 BASIS = Basis.DONE  # PRODUCT.md: /stats counts by the day the deed happened
 MAX_CHILD_BUTTONS = 30
-LARGEST_ID = 2**63 - 1  # SQLite's
 _PERCENT = {"vi": "vi_VN", "en": "en_US"}
 
 
@@ -65,14 +64,14 @@ def parse(data: str) -> Press | None:
         return None
     if parts[1] in ("me", "pick") and len(parts) == 3:
         return Press(parts[1], parts[2])
-    unit_id = plain_number(parts[3]) if parts[1] == "u" and len(parts) == 4 else None
-    if unit_id is None or unit_id > LARGEST_ID:
+    unit_id = number(parts[3]) if parts[1] == "u" and len(parts) == 4 else None
+    if unit_id is None:
         return None
     return Press("u", parts[2], unit_id)
 
 
 def _data(view: str, code: str, unit_id: int | None = None) -> str:
-    return f"{PREFIX}:{view}:{code}" + (f":{unit_id}" if unit_id is not None else "")
+    return pack(PREFIX, view, code, *(() if unit_id is None else (unit_id,)))
 
 
 def percent(share: float, t: Texts) -> str:

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.callback_data import number
 from bot.forms.engine import SUMMARY, ButtonInput
 from bot.forms.spec import Form
-from bot.parsing.numbers import plain_number
 
 PREFIX = "f"
 
@@ -28,7 +28,7 @@ def encode(form: Form, draft_id: int, step: str, verb: str, arg: str = "") -> st
 
 def decode(data: str) -> FormPress | None:
     parts = data.split(":")
-    draft_id = plain_number(parts[1]) if len(parts) == 5 and parts[0] == PREFIX else None
+    draft_id = number(parts[1]) if len(parts) == 5 and parts[0] == PREFIX else None
     if draft_id is None:
         return None
     return FormPress(draft_id, parts[2], parts[3], parts[4])
@@ -37,7 +37,7 @@ def decode(data: str) -> FormPress | None:
 def to_input(form: Form, press: FormPress) -> ButtonInput | None:
     if press.step == "s":
         return ButtonInput(SUMMARY, press.verb, press.arg)
-    position = plain_number(press.step)
+    position = number(press.step)
     if position is None or position >= len(form.fields):
         return None
     return ButtonInput(form.fields[position].name, press.verb, press.arg)

@@ -1,0 +1,42 @@
+"""Button data read back defensively: ids the database cannot hold are not ids."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.callback_data import LARGEST_ID, number, pack, verb_and_number
+from tests.harness import Harness
+
+HUGE = str(LARGEST_ID + 1)
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("0", 0), ("42", 42), (str(LARGEST_ID), LARGEST_ID), (HUGE, None), ("-1", None),
+    ("", None), ("²", None), ("١٢", None), ("4 2", None), ("0x1f", None),
+])
+def test_number(text: str, value: int | None) -> None:
+    assert number(text) == value
+
+
+def test_pack_and_read_back() -> None:
+    assert pack("my", "open", 7) == "my:open:7"
+    assert verb_and_number("my:open:7", "my") == ("open", 7)
+    assert verb_and_number("my:open:7", "rv") is None
+    assert verb_and_number("my:open:7:8", "my") is None
+    assert verb_and_number("gl:z:1", "gl", ("u", "p")) is None
+
+
+@pytest.mark.parametrize("data", [
+    f"my:open:{HUGE}", f"rv:ack:{HUGE}:00000000", f"mb:o:{HUGE}", f"md:open:{HUGE}",
+    f"cm:edit:{HUGE}", f"ob:for:{HUGE}", f"st:u:m:{HUGE}", f"iv:rvy:{HUGE}", f"jr:ok:{HUGE}",
+    f"f:{HUGE}:0:done:", f"lang:{HUGE}",
+])
+async def test_an_id_too_large_for_the_database_gets_a_polite_answer(bot: Harness,
+                                                                      data: str) -> None:
+    tree = await bot.tree()
+    await bot.join(1001, tree.cell, "Mai")
+    message_id = bot.fake.last_message(1001)["message_id"]
+    seen = await bot.press_data(1001, message_id, data, check_button=False)
+    assert seen.toast, "a forged press is answered"
+    trouble = bot.core.services.texts("vi").plain("error.generic")
+    assert trouble not in seen.text, "the press broke something"
