@@ -227,12 +227,6 @@ class OnBehalf:
                 return Reply((Screen(t(refusal)),))
             return Reply((await self._picker(tx, actor, t, 0),))
 
-    async def private_only(self, sender: Sender) -> Reply:
-        """A press on one of these buttons anywhere but the private chat."""
-        async with self.services.db.transaction() as tx:
-            t = await texts_for(tx, self.services, sender.user_id)
-        return Reply(toast=t.plain("behalf.private_only"))
-
     async def act(self, sender: Sender, update_id: int, raw: str) -> Reply:
         """Any press on a button of the picker (or a /members card's "📝 Báo cáo thay")."""
         parsed = parse(raw)

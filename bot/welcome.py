@@ -63,6 +63,13 @@ class Welcome:
             t = await texts_for(tx, self.services, sender.user_id)
         return t.plain("form.ended")
 
+    async def private_only(self, sender: Sender) -> Reply:
+        """A press on a private flow's button in a group (data can be forged anywhere): its
+        answer could show someone's records to the whole group."""
+        async with self.services.db.transaction() as tx:
+            t = await texts_for(tx, self.services, sender.user_id)
+        return Reply(toast=t.plain("fallback.private_only"))
+
     async def edited_message(self, sender: Sender) -> Reply:
         """Telegram lets people edit a sent message; a form takes each answer once, so say how
         to change it instead."""

@@ -2,37 +2,17 @@
 
 from __future__ import annotations
 
-from telegram import Update
-from telegram.ext import (
-    BaseHandler,
-    CallbackQueryHandler,
-    CommandHandler,
-    ContextTypes,
-    MessageHandler,
-)
+from telegram.ext import BaseHandler
 
 from bot import commitments
 from bot.catalogue import Catalogue
-from handlers.common import PRIVATE, core_of, deliver, menu_filter, sender_of
-
-
-async def show(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    reply = await core_of(context).commitments.show(sender_of(update), update.update_id)
-    await deliver(update, context, reply)
-
-
-async def press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    query = update.callback_query
-    if query is None or query.data is None:
-        return
-    reply = await core_of(context).commitments.act(sender_of(update), update.update_id,
-                                                   query.data)
-    await deliver(update, context, reply)
+from handlers.common import private_flow
 
 
 def handlers(catalogue: Catalogue) -> list[BaseHandler]:
-    return [
-        CommandHandler("commit", show, filters=PRIVATE),
-        MessageHandler(menu_filter(catalogue, "commit"), show),
-        CallbackQueryHandler(press, pattern=f"^{commitments.PREFIX}:"),
-    ]
+    return private_flow(
+        catalogue, "commit",
+        opens=lambda core, sender, update_id: core.commitments.show(sender, update_id),
+        prefix=commitments.PREFIX,
+        presses=lambda core, sender, update_id, data: core.commitments.act(sender, update_id, data),
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 
 from telegram import (
     Bot,
@@ -18,9 +19,17 @@ from telegram import (
     ReplyKeyboardMarkup,
     Update,
 )
-from telegram.constants import ParseMode
+from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
-from telegram.ext import Application, ContextTypes, filters
+from telegram.ext import (
+    Application,
+    BaseHandler,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
 
 from bot.catalogue import Catalogue
 from bot.command_menus import CommandMenu, menu_change_for, menu_given
@@ -59,6 +68,41 @@ def sender_of(update: Update) -> Sender:
 def menu_filter(catalogue: Catalogue, action: str) -> filters.BaseFilter:
     """The text of one main-menu button, in any language."""
     return PRIVATE & filters.Text(sorted(catalogue.all_values(f"menu.{action}")))
+
+
+Opens = Callable[[Core, Sender, int], Awaitable[Reply]]
+Presses = Callable[[Core, Sender, int, str], Awaitable[Reply]]
+
+
+def presses_of(prefix: str, presses: Presses) -> CallbackQueryHandler:
+    """A private flow's buttons (`<prefix>:…`). Pressed in a group, where the data could have
+    been forged, they answer nothing but a note: their screens are someone's records."""
+    async def press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query, chat = update.callback_query, update.effective_chat
+        if query is None or query.data is None:
+            return
+        core, sender = core_of(context), sender_of(update)
+        if chat is None or chat.type != ChatType.PRIVATE:
+            reply = await core.welcome.private_only(sender)
+        else:
+            reply = await presses(core, sender, update.update_id, query.data)
+        await deliver(update, context, reply)
+
+    return CallbackQueryHandler(press, pattern=f"^{prefix}:")
+
+
+def private_flow(catalogue: Catalogue, command: str, opens: Opens, prefix: str,
+                 presses: Presses, menu: bool = True) -> list[BaseHandler]:
+    """A flow of the private chat: `/command` (and its main-menu button) opens it, its buttons
+    carry `<prefix>:…`."""
+    async def open_flow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        reply = await opens(core_of(context), sender_of(update), update.update_id)
+        await deliver(update, context, reply)
+
+    found: list[BaseHandler] = [CommandHandler(command, open_flow, filters=PRIVATE)]
+    if menu:
+        found.append(MessageHandler(menu_filter(catalogue, command), open_flow))
+    return [*found, presses_of(prefix, presses)]
 
 
 def _markup(screen: Screen) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:

@@ -2,37 +2,17 @@
 
 from __future__ import annotations
 
-from telegram import Update
-from telegram.ext import (
-    BaseHandler,
-    CallbackQueryHandler,
-    CommandHandler,
-    ContextTypes,
-    MessageHandler,
-)
+from telegram.ext import BaseHandler
 
 from bot import my_reports
 from bot.catalogue import Catalogue
-from handlers.common import PRIVATE, core_of, deliver, menu_filter, sender_of
-
-
-async def list_reports(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    reply = await core_of(context).my_reports.listing(sender_of(update))
-    await deliver(update, context, reply)
-
-
-async def press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    query = update.callback_query
-    if query is None or query.data is None:
-        return
-    reply = await core_of(context).my_reports.act(sender_of(update), update.update_id,
-                                                  query.data)
-    await deliver(update, context, reply)
+from handlers.common import private_flow
 
 
 def handlers(catalogue: Catalogue) -> list[BaseHandler]:
-    return [
-        CommandHandler("my", list_reports, filters=PRIVATE),
-        MessageHandler(menu_filter(catalogue, "my"), list_reports),
-        CallbackQueryHandler(press, pattern=f"^{my_reports.PREFIX}:"),
-    ]
+    return private_flow(
+        catalogue, "my",
+        opens=lambda core, sender, update_id: core.my_reports.listing(sender),
+        prefix=my_reports.PREFIX,
+        presses=lambda core, sender, update_id, data: core.my_reports.act(sender, update_id, data),
+    )

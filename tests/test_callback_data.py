@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.callback_data import LARGEST_ID, number, pack, verb_and_number
+from storage.entities import Role
 from tests.harness import Harness
 
 HUGE = str(LARGEST_ID + 1)
@@ -40,3 +41,23 @@ async def test_an_id_too_large_for_the_database_gets_a_polite_answer(bot: Harnes
     assert seen.toast, "a forged press is answered"
     trouble = bot.core.services.texts("vi").plain("error.generic")
     assert trouble not in seen.text, "the press broke something"
+
+
+@pytest.mark.parametrize("prefix", ["rv:open:1", "my:open:1", "mb:l:1:0", "iv:home", "jr:ok:1",
+                                    "md:open:1", "st:u:m:1", "cm:form:0", "ob:for:1"])
+async def test_a_private_button_pressed_in_a_group_shows_nothing_there(bot: Harness,
+                                                                      prefix: str) -> None:
+    tree = await bot.tree()
+    await bot.appoint(1002, tree.cell, Role.LEADER, "Sơn")
+    group = -1001
+    bot.fake.add_group(group, "Chi bộ Thôn Bản Chặng")
+    mark = len(bot.fake.calls)
+    await bot.after(bot.fake.add_bot_to_group(group, 1002), mark)
+    hello = bot.fake.last_message(group)
+    assert hello is not None
+    before = len(bot.fake.messages(group))
+    mark = len(bot.fake.calls)
+    pressed = bot.fake.press(1002, hello["message_id"], prefix, chat_id=group, check_button=False)
+    seen = await bot.after(pressed, mark)
+    assert seen.toast == "Nút này chỉ dùng trong tin nhắn riêng với Lan Tỏa."
+    assert len(bot.fake.messages(group)) == before
