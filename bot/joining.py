@@ -220,8 +220,9 @@ class JoinRequests:
                 log.warning("user %s pressed unknown join request data %r", sender.user_id, data)
                 return Reply(toast=t.plain("invite.request.not_found"))
             actor = await actor_for(tx, self.services, sender.user_id)
+            # With the requester named: nobody approves their own join.
             refusal = await check(tx, self.services, actor, Action.APPROVE_JOIN,
-                                  request.unit_id, pressed=True)
+                                  request.unit_id, request.person_id, pressed=True)
             if refusal is not None:
                 return refusal
             title = await unit_title(tx, request.unit_id)
@@ -246,19 +247,20 @@ class JoinRequests:
                        t: Texts) -> Reply:
         theirs = self.services.texts(request.lang)
         role = t(ROLE_KEYS[request.role])
+        user_id = request.telegram_user_id
         if decision is Decision.APPROVED:
-            menu = await menu_for(tx, self.services, request.telegram_user_id, theirs)
+            menu = await menu_for(tx, self.services, user_id, theirs)
             welcome = theirs(DONE_KEYS[request.role], name=request.full_name, unit=title)
             told = Screen(f"{theirs('invite.request.approved_you')}\n{welcome}", menu=menu)
             shown = t("invite.request.approved", name=request.full_name, unit=title, role=role)
             toast = t.plain("invite.request.approved_toast")
         else:
-            menu = await _menu_if_any(tx, self.services, request.telegram_user_id, theirs)
+            menu = await _menu_if_any(tx, self.services, user_id, theirs)
             told = Screen(theirs("invite.request.rejected_you", unit=title), menu=menu)
             shown = t("invite.request.rejected", name=request.full_name, unit=title, role=role)
             toast = t.plain("invite.request.rejected_toast")
         return Reply((Screen(shown),), toast=toast, replace=True,
-                     notices=((request.telegram_user_id, told),))
+                     notices=((user_id, told),) if user_id is not None else ())
 
     async def _settled(self, tx: Tx, request: Request, title: str, t: Texts) -> Reply:
         """Pressed again, or after another leader: who decided, and nothing changes."""

@@ -541,7 +541,7 @@ class Members:
                       **params: str) -> tuple[tuple[int, Screen], ...]:
         """A word to the person a leader changed something for, under their new menu."""
         person = target.person
-        if target.self_:
+        if target.self_ or person.telegram_user_id is None:
             return ()
         theirs = self._person_texts(person)
         menu = await menu_for(tx, self.services, person.telegram_user_id, theirs)

@@ -86,7 +86,7 @@ class Request(Entity):
 
     membership_id: int
     person_id: int
-    telegram_user_id: int
+    telegram_user_id: int | None
     full_name: str
     lang: str
     unit_id: int
@@ -165,6 +165,7 @@ async def leaders_of(tx: Tx, unit_id: int) -> list[Person]:
         """SELECT DISTINCT p.id, p.telegram_user_id, p.full_name, p.lang
            FROM memberships m JOIN people p ON p.id = m.person_id
            WHERE m.unit_id = ? AND m.role = 'leader' AND m.status = 'active'
+             AND p.telegram_user_id IS NOT NULL
            ORDER BY p.id""",
         (unit_id,),
     )

@@ -33,7 +33,7 @@ class UnitPerson(Entity):
 
     membership_id: int
     person_id: int
-    telegram_user_id: int
+    telegram_user_id: int | None  # None: a member without Telegram
     full_name: str
     lang: str
     member: bool

@@ -456,3 +456,23 @@ async def test_someone_waiting_is_told_so_when_they_write(bot: Harness) -> None:
         seen = await bot.say(MAI, text)
         assert "đang chờ cấp ủy duyệt" in seen.text, text
         assert "dành cho đảng viên các chi bộ đã đăng ký" not in seen.text
+
+
+async def test_nobody_approves_their_own_join(bot: Harness) -> None:
+    tree = await bot.tree()
+    await bot.appoint(SON, tree.cell, Role.LEADER, "Sơn")
+    await bot.appoint(TUAN, tree.commune, Role.LEADER, "Tuấn")
+    # Sơn leads the cell and asks to join its tổ as a leader too, through a shared link.
+    await bot.join_with(SON, await bot.invite(tree.group, Role.LEADER, uses=5), "Sơn")
+    async with bot.db.transaction() as tx:
+        row = await tx.one("SELECT id FROM memberships WHERE status = 'pending'")
+    own = await bot.press_data(SON, bot.fake.last_message(SON)["message_id"],
+                               f"jr:ok:{row['id']}", check_button=False)
+    assert own.toast and "không thực hiện được" in own.toast
+    approved = await bot.press_data(TUAN, bot.fake.last_message(TUAN)["message_id"],
+                                    f"jr:ok:{row['id']}", check_button=False)
+    assert approved.toast and "Đã duyệt" in approved.toast
+    async with bot.db.transaction() as tx:
+        [refused] = await audit.entries(tx, "refused")
+        status = await tx.one("SELECT status FROM memberships WHERE id = ?", (row["id"],))
+    assert refused["subject"] == "approve_join" and status["status"] == "active"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from storage import audit
+from storage import audit, people
 from storage.entities import Role
 from tests.harness import Harness, Tree, started
 
@@ -364,3 +364,28 @@ async def test_an_admin_opens_any_unit(tmp_path: Path) -> None:
         assert excused.toast == "Đã ghi miễn sinh hoạt cho đồng chí Lý Thị Hạnh."
         [entry] = await _audit(bot, "members.excuse")
         assert entry["actor"] == f"tg:{ADMIN}" and entry["detail"] == f"unit:{tree.cell}"
+
+
+async def test_a_member_without_telegram_is_listed_excused_and_removed(bot: Harness) -> None:
+    tree = await _cell(bot)
+    async with bot.db.transaction() as tx:
+        tu = await people.add_person(tx, None, "Nông Văn Tư", "vi", bot.clock.now())
+        membership = await people.add_membership(tx, tu.id, tree.cell, Role.MEMBER, None,
+                                                 bot.clock.now())
+    listing = await bot.say(SON, "👥 Đảng viên")
+    assert HEADER.format(count=5, reported=0) in listing.text and "Nông Văn Tư" in listing.text
+    card = await bot.tap(SON, "5. Nông Văn Tư")
+    assert "Nông Văn Tư" in card.text
+    excused = await bot.tap(SON, "🌙 Miễn sinh hoạt")
+    assert excused.toast and "miễn sinh hoạt" in excused.toast
+    await bot.tap(SON, "🗑 Xóa khỏi đơn vị")
+    removed = await bot.tap(SON, "✅ Xóa khỏi đơn vị")
+    assert removed.toast and "Đã xóa đồng chí Nông Văn Tư" in removed.toast
+    async with bot.db.transaction() as tx:
+        row = await tx.one("SELECT status, excused FROM memberships WHERE id = ?",
+                           (membership.id,))
+    assert (row["status"], row["excused"]) == ("removed", 1)
+    # Approving "his join" with forged data changes nothing and breaks nothing.
+    forged = await bot.press_data(SON, bot.fake.last_message(SON)["message_id"],
+                                  f"jr:ok:{membership.id}", check_button=False)
+    assert forged.toast and "Lan Tỏa gặp trục trặc" not in forged.text
