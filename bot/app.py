@@ -15,6 +15,7 @@ from telegram import (
     BotCommandScopeAllChatAdministrators,
     BotCommandScopeAllPrivateChats,
 )
+from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest, HTTPXRequest
 
@@ -140,8 +141,27 @@ async def running(application: Application) -> AsyncIterator[InboxPoller]:
                 await application.stop()
 
 
+class ServeFailure(Exception):
+    """Telegram would not have the bot: a catalogue key for the one line the CLI prints."""
+
+    def __init__(self, key: str, **params: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+
 async def serve(settings: Settings, token: str, db: Database) -> None:
     """`lantoa run`: until SIGINT or SIGTERM, or until Telegram refuses the token."""
+    try:
+        await _serve(settings, token, db)
+    except InvalidToken:
+        raise ServeFailure("cli.token_rejected") from None
+    except NetworkError as error:
+        reason = str(error).replace(token, "***")
+        raise ServeFailure("cli.api_unreachable", url=settings.api_root, error=reason) from None
+
+
+async def _serve(settings: Settings, token: str, db: Database) -> None:
     core = Core.build(Services(settings, db, Catalogue.load(), SystemClock()))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -11,9 +11,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import NoReturn
 
-from telegram.error import InvalidToken, NetworkError
-
-from bot.app import serve
+from bot.app import ServeFailure, serve
 from bot.catalogue import Catalogue, Texts
 from bot.clock import SystemClock
 from bot.config import ConfigError, Settings, load_settings
@@ -147,12 +145,8 @@ async def _run(args: argparse.Namespace, settings: Settings, t: Texts) -> None:
     db = await _open_database(settings, t)
     try:
         await serve(settings, token, db)
-    except InvalidToken:
-        raise CliError(t.plain("cli.token_rejected")) from None
-    except NetworkError as error:
-        reason = str(error).replace(token, "***")
-        raise CliError(t.plain("cli.api_unreachable", url=settings.api_root,
-                               error=reason)) from None
+    except ServeFailure as failure:
+        raise CliError(t.plain(failure.key, **failure.params)) from None
     finally:
         await db.close()
 
