@@ -132,6 +132,11 @@ class Actor:
     def known(self) -> bool:
         return self.admin or bool(self.memberships)
 
+    @property
+    def label(self) -> str:
+        """Who acted, for the audit log (an admin may have no person)."""
+        return f"person:{self.person.id}" if self.person else f"tg:{self.user_id}"
+
 
 async def actor_for(tx: Tx, services: Services, user_id: int) -> Actor:
     person = await people.person_by_telegram_id(tx, user_id)

@@ -38,3 +38,9 @@ def relative_day_label(value: dt.date, today: dt.date, t: Texts) -> str:
         offset, weekday_name(value, t)
     )
     return f"{name} {day_month(value)}"
+
+
+def preview(text: str, limit: int) -> str:
+    """The text on one line, cut to `limit` characters with "…"."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"

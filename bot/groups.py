@@ -36,10 +36,6 @@ def parse(data: str) -> tuple[str, int] | None:
     return verb_and_number(data, PREFIX, (PICK, PAGE, CANCEL))
 
 
-def _who(actor: Actor) -> str:
-    return f"person:{actor.person.id}" if actor.person else f"tg:{actor.user_id}"
-
-
 def in_tree_order(found: list[Unit]) -> list[Unit]:
     """Each unit followed by the units below it, siblings by name: a picker reads like the tree."""
     ids = {u.id for u in found}
@@ -116,7 +112,7 @@ class Groups:
                     replace: bool = False) -> Reply:
         before = await groups.link(tx, unit.id, chat_id)
         detail = f"chat:{chat_id}" + (f" moved_from:{before}" if before is not None else "")
-        await audit.record(tx, self.services.now(), _who(actor), "group_linked",
+        await audit.record(tx, self.services.now(), actor.label, "group_linked",
                            f"unit:{unit.id}", detail)
         t = self._group_texts
         if before is None:
@@ -152,7 +148,7 @@ class Groups:
             if await check(tx, self.services, actor, Action.LINK_GROUP, linked.id) is not None:
                 return self._say("groups.unlink_denied", unit=linked.name)
             await groups.unlink(tx, chat_id)
-            await audit.record(tx, self.services.now(), _who(actor), "group_unlinked",
+            await audit.record(tx, self.services.now(), actor.label, "group_unlinked",
                                f"unit:{linked.id}", f"chat:{chat_id}")
         return self._say("groups.unlinked", unit=linked.name)
 

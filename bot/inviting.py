@@ -252,7 +252,7 @@ class Inviting:
         me = actor.person
         invite = await create_invite(tx, unit.id, role, MULTI_USES if many else 1, days, now,
                                      created_by=me.id if me else None)
-        who = f"person:{me.id}" if me else f"tg:{actor.user_id}"
+        who = actor.label
         await audit.record(tx, now, who, "create_invite", f"unit:{unit.id}",
                            f"invite:{invite.id} role:{role} uses:{invite.max_uses}")
         username = await bot_username(tx, self.services.settings)
@@ -292,9 +292,8 @@ class Inviting:
             return Reply((Screen(t("invite.revoke_confirm", **params), buttons),),
                          replace=True)
         await invites.revoke_invite(tx, invite.id)
-        me = actor.person
         await audit.record(tx, self.services.now(),
-                           f"person:{me.id}" if me else f"tg:{actor.user_id}",
+                           actor.label,
                            "revoke_invite", f"invite:{invite.id}", f"unit:{invite.unit_id}")
         return Reply((Screen(t("invite.revoked", **params), back),),
                      toast=t.plain("invite.revoked_toast"), replace=True)

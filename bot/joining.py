@@ -235,7 +235,7 @@ class JoinRequests:
                                         me.id if me else None,
                                         me.full_name if me else sender.display_name, now):
                 return await self._settled(tx, request, title, t)
-            who = f"person:{me.id}" if me else f"tg:{sender.user_id}"
+            who = actor.label
             await audit.record(tx, now, who,
                                "approve_join" if decision is Decision.APPROVED
                                else "reject_join",

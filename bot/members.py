@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot import access, callback_data
+from bot import access, callback_data, on_behalf
 from bot.access import Action, Actor
 from bot.callback_data import pack
 from bot.catalogue import Markup, Texts
@@ -33,7 +33,6 @@ from storage.members import MembershipRow, UnitPerson
 PREFIX = "mb"
 PAGE_SIZE = 10
 UNITS_PAGE = 8
-ON_BEHALF = "ob:for:{person_id}"
 
 # Leader titles are stored as these codes; a title written some other way is shown as it is.
 TITLES = {
@@ -353,7 +352,7 @@ class Members:
             keyboard.append((Button(t.plain(label), _data("rm", row.id)),))
         if not target.self_ and await may(Action.REPORT_ON_BEHALF):
             keyboard.append((Button(t.plain("members.on_behalf"),
-                                    ON_BEHALF.format(person_id=person.person_id)),))
+                                    on_behalf.data("for", person.person_id)),))
         place = next((i for i, p in enumerate(people) if p.person_id == person.person_id), 0)
         keyboard.append((Button(t.plain("members.back_to_list"),
                                 _data("l", unit.id, place // PAGE_SIZE)),))

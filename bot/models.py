@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from bot import callback_data, counting
+from bot import callback_data, counting, formatting
 from bot.access import RULES, Action, Actor, Relation, actor_for, check, permits, units_in_reach
 from bot.callback_data import pack
 from bot.catalogue import Markup, Texts
@@ -103,16 +103,8 @@ def mass_org_label(value: str | None, t: Texts) -> str | None:
     return t.plain(key) if key else value
 
 
-def _short(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _same_name(a: str, b: str) -> bool:
     return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
-
-
-def _who(actor: Actor) -> str:
-    return f"person:{actor.person.id}" if actor.person else f"tg:{actor.user_id}"
 
 
 async def visible_unit_ids(tx: Tx, actor: Actor) -> list[int]:
@@ -192,7 +184,7 @@ class ModelKind:
             name=answers["name"], field=answers["field"], owner_unit_id=owner.id,
             start_year=year, mass_org=answers.get("mass_org"),
             description=answers.get("description")), services.now(), status)
-        await audit.record(tx, services.now(), _who(actor), "model_add", f"model:{model.id}",
+        await audit.record(tx, services.now(), actor.label, "model_add", f"model:{model.id}",
                            f"unit:{owner.id} {model.name}")
         buttons = ((Button(t.plain("model.open_new"), _data("open", model.id)),
                     Button(t.plain("model.to_list"), _data("page", 0))),)
@@ -277,7 +269,7 @@ class Models:
                            standing=self._standing(t, model, standing, year),
                            reports=t("model.reports", count=counts[model.id], year=year,
                                      total=totals[model.id])))
-            keyboard.append((Button(_short(f"{number}. {model.name}", BUTTON_CHARS),
+            keyboard.append((Button(formatting.preview(f"{number}. {model.name}", BUTTON_CHARS),
                                     _data("open", model.id)),))
         turns = []
         if page > 0:
@@ -387,7 +379,7 @@ class Models:
         own = next((y for y in history if y.year == year), None)
         if own is None or own.status is not status:
             await store.set_status(tx, model.id, year, status)
-            await audit.record(tx, self.services.now(), _who(actor), "model_status",
+            await audit.record(tx, self.services.now(), actor.label, "model_status",
                                f"model:{model.id}", f"{year} {status.value}")
         toast = t.plain("model.status_set", year=year, status=t.plain(STATUS_TEXTS[status]))
         return Reply((await self._card(tx, actor, model, year, t),), toast=toast, replace=True)
@@ -401,7 +393,7 @@ class Models:
             return Reply(toast=t.plain("model.year_closed"))
         if standing.mark is not mark:
             await store.set_mark(tx, model.id, year, standing.status, mark)
-            await audit.record(tx, self.services.now(), _who(actor), "model_mark",
+            await audit.record(tx, self.services.now(), actor.label, "model_mark",
                                f"model:{model.id}", f"{year} {mark.value if mark else 'none'}")
         toast = (t.plain("model.marked", year=year, mark=t.plain(MARK_TEXTS[mark])) if mark
                  else t.plain("model.unmarked", year=year))

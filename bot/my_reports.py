@@ -32,11 +32,6 @@ def parse(data: str) -> tuple[str, int] | None:
     return verb_and_number(data, PREFIX)
 
 
-def _preview(text: str, limit: int) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
 class MyReports:
     def __init__(self, services: Services, conversations: Conversations,
                  kind: ReportKind) -> None:
@@ -64,8 +59,8 @@ class MyReports:
         for number, line in enumerate(lines, start=first):
             body.append(t("my.line", number=number, date=formatting.day(line.deed_date),
                           field=line.field, state=t(f"report.state.{line.state.value}"),
-                          preview=_preview(line.description, LINE_PREVIEW)))
-            label = f"{number}. {formatting.day_month(line.deed_date)} · " + _preview(
+                          preview=formatting.preview(line.description, LINE_PREVIEW)))
+            label = f"{number}. {formatting.day_month(line.deed_date)} · " + formatting.preview(
                 line.description, BUTTON_PREVIEW)
             keyboard.append((Button(label, _data("open", line.id)),))
         paging = []

@@ -77,11 +77,6 @@ def parse(data: str) -> Press | None:
     return Press(parts[1], report_or_pass, version)
 
 
-def _preview(text: str, limit: int) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
-
-
 @dataclass(frozen=True)
 class Desk:
     """A leader at the queue: who they are, the units whose reports they review, their words."""
@@ -268,7 +263,8 @@ class QueueView:
             return Screen(t("review.recent_empty", days=RECENT_DAYS), (back,))
         buttons = [
             (Button(f"{formatting.day_month(line.deed_date)} · {line.person_name} · "
-                    + _preview(line.description, BUTTON_PREVIEW), _data("open", line.id)),)
+                    + formatting.preview(line.description, BUTTON_PREVIEW),
+                    _data("open", line.id)),)
             for line in found
         ]
         return Screen(t("review.recent_title", days=RECENT_DAYS), (*buttons, back))

@@ -8,7 +8,7 @@ from enum import StrEnum
 
 from storage.clock import from_db, to_db
 from storage.counting import EXPECTED
-from storage.db import Tx
+from storage.db import Tx, placeholders
 from storage.entities import Entity
 
 
@@ -109,7 +109,7 @@ async def assess(tx: Tx, commitment_id: int, rating: Rating, text: str,
 
 def _expected_members(unit_ids: list[int]) -> tuple[str, tuple[int, ...]]:
     """The people counted in x/y, as every figure counts them (storage/counting.py)."""
-    marks = ", ".join("?" for _ in unit_ids)
+    marks = placeholders(unit_ids)
     sql = f"""SELECT DISTINCT e.person_id, e.unit_id FROM ({EXPECTED}) e
               WHERE e.unit_id IN ({marks})"""
     return sql, tuple(unit_ids)

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pydantic import BaseModel, ConfigDict
 
 from storage.clock import to_db
-from storage.db import Tx
+from storage.db import Tx, placeholders
 
 # A report is in a period either by when it was received (digests, reminders) or by the day
 # the deed happened (/stats, exports): the two ways to bound it.
@@ -71,15 +71,11 @@ def bounds_done(first: dt.date, last: dt.date) -> Within:
     return DONE_WITHIN, (first.isoformat(), last.isoformat())
 
 
-def _marks(values: Sequence[object]) -> str:
-    return ", ".join("?" for _ in values)
-
-
 def _tree(roots: Sequence[int]) -> str:
     """`tree(id, root)`: each root's subtree, every unit paired with its root. Roots may be
     nested (a unit and its children): a unit then appears once under each of them."""
     return f"""tree(id, root) AS (
-                   SELECT id, id FROM units WHERE id IN ({_marks(roots)})
+                   SELECT id, id FROM units WHERE id IN ({placeholders(roots)})
                    UNION ALL
                    SELECT u.id, tree.root FROM units u JOIN tree ON u.parent_id = tree.id
                )"""
@@ -90,7 +86,7 @@ async def participants(tx: Tx, unit_ids: list[int], within: Within) -> set[int]:
     if not unit_ids:
         return set()
     condition, params = within
-    marks = _marks(unit_ids)
+    marks = placeholders(unit_ids)
     rows = await tx.all(
         f"""SELECT r.person_id AS person_id FROM reports r
             WHERE r.unit_id IN ({marks}) AND {COUNTED} AND {condition}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Iterable, Sized
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -90,3 +90,8 @@ class Database:
 
     async def close(self) -> None:
         await self._conn.close()
+
+
+def placeholders(values: Sized) -> str:
+    """"?, ?, ?" for an IN (...) list of these values."""
+    return ", ".join("?" * len(values))

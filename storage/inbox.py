@@ -5,14 +5,14 @@ from __future__ import annotations
 import datetime as dt
 
 from storage.clock import to_db
-from storage.db import Tx
+from storage.db import Tx, placeholders
 
 
 async def keep_new(tx: Tx, updates: list[tuple[int, str]], now: dt.datetime) -> set[int]:
     """Stores the updates not seen before; returns their ids."""
     if not updates:
         return set()
-    marks = ", ".join("?" for _ in updates)
+    marks = placeholders(updates)
     seen = {int(r["update_id"]) for r in await tx.all(
         f"SELECT update_id FROM inbox WHERE update_id IN ({marks})",
         tuple(update_id for update_id, _ in updates))}

@@ -6,7 +6,7 @@ import datetime as dt
 from enum import StrEnum
 
 from storage.clock import from_db, to_db
-from storage.db import Tx
+from storage.db import Tx, placeholders
 from storage.entities import Entity, Invite, NewInvite, Person, Role
 
 _INVITE = "id, code, unit_id, role, max_uses, uses, expires_at, revoked"
@@ -43,7 +43,7 @@ async def live_invites(tx: Tx, unit_ids: list[int], now: dt.datetime) -> list[In
     """The invites of these units that can still be used, newest first."""
     if not unit_ids:
         return []
-    marks = ", ".join("?" * len(unit_ids))
+    marks = placeholders(unit_ids)
     rows = await tx.all(
         f"SELECT {_INVITE} FROM invites WHERE unit_id IN ({marks})"
         " AND revoked = 0 AND expires_at > ? AND uses < max_uses ORDER BY id DESC",
@@ -176,7 +176,7 @@ async def pending_requests(tx: Tx, unit_ids: list[int]) -> list[Request]:
     """Joins into these units waiting for approval, oldest first."""
     if not unit_ids:
         return []
-    marks = ", ".join("?" * len(unit_ids))
+    marks = placeholders(unit_ids)
     rows = await tx.all(f"{_REQUEST} WHERE m.unit_id IN ({marks}) AND m.status = 'pending'"
                         " ORDER BY m.id", tuple(unit_ids))
     return [Request(**dict(r)) for r in rows]

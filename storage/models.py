@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from enum import StrEnum
 
 from storage.clock import to_db
-from storage.db import Tx
+from storage.db import Tx, placeholders
 from storage.entities import Entity, Model, NewModel
 
 
@@ -101,7 +101,7 @@ async def models_open_to(tx: Tx, unit_ids: list[int], year: int) -> list[Model]:
     in that year's own row or carried from the latest earlier one — or completed that year."""
     if not unit_ids:
         return []
-    marks = ", ".join("?" for _ in unit_ids)
+    marks = placeholders(unit_ids)
     rows = await tx.all(
         f"""SELECT m.id, m.name, m.field, m.owner_unit_id, m.start_year FROM models m
             WHERE m.owner_unit_id IN ({marks}) AND m.start_year <= ?
@@ -145,7 +145,7 @@ async def models_of_units(tx: Tx, unit_ids: Sequence[int]) -> list[ModelInfo]:
     """The units' models, unit by unit in the order given, by name within a unit."""
     if not unit_ids:
         return []
-    marks = ", ".join("?" for _ in unit_ids)
+    marks = placeholders(unit_ids)
     rows = await tx.all(f"{_INFO} WHERE m.owner_unit_id IN ({marks}) ORDER BY m.name, m.id",
                         tuple(unit_ids))
     order = {unit_id: i for i, unit_id in enumerate(unit_ids)}
@@ -158,7 +158,7 @@ async def years_of(tx: Tx, model_ids: Sequence[int]) -> dict[int, list[ModelYear
     found: dict[int, list[ModelYear]] = {model_id: [] for model_id in model_ids}
     if not model_ids:
         return found
-    marks = ", ".join("?" for _ in model_ids)
+    marks = placeholders(model_ids)
     rows = await tx.all(
         f"SELECT model_id, year, status, mark FROM model_years WHERE model_id IN ({marks})"
         " ORDER BY year",
@@ -196,7 +196,7 @@ async def report_counts(tx: Tx, model_ids: Sequence[int],
     all; withdrawn reports never count."""
     if not model_ids:
         return {}
-    marks = ", ".join("?" for _ in model_ids)
+    marks = placeholders(model_ids)
     condition, params = within if within is not None else ("1 = 1", ())
     rows = await tx.all(
         f"""SELECT r.model_id AS model_id, count(*) AS n FROM reports r

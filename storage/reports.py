@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from storage.clock import from_db, to_db
-from storage.db import Tx
+from storage.db import Tx, placeholders
 from storage.entities import Photo, Report, ReportContent, ReportLine, ReportState
 
 _CONTENT_COLUMNS = (
@@ -47,7 +47,7 @@ async def insert_report(
     now: dt.datetime,
 ) -> int:
     columns = ", ".join(_CONTENT_COLUMNS)
-    marks = ", ".join("?" for _ in _CONTENT_COLUMNS)
+    marks = placeholders(_CONTENT_COLUMNS)
     report_id = await tx.run(
         f"INSERT INTO reports (person_id, unit_id, entered_by, source_draft_id, received_at,"
         f" updated_at, {columns}) VALUES (?, ?, ?, ?, ?, ?, {marks})",

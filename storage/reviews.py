@@ -7,7 +7,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from storage.clock import from_db, to_db
-from storage.db import Tx
+from storage.db import Tx, placeholders
 from storage.entities import Entity, ReportState
 
 # Review rows' actions. A report's "⭐ Nêu gương" is on while its latest highlight row says so.
@@ -56,7 +56,7 @@ class AcknowledgedLine(Entity):
 
 
 def _marks(values: Sequence[object]) -> str:
-    return ", ".join("?" for _ in values) or "NULL"
+    return placeholders(values) or "NULL"
 
 
 async def pending_queue(tx: Tx, unit_ids: Sequence[int],
