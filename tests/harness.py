@@ -203,6 +203,23 @@ class Harness:
         seen = await self.tap(user_id, field)
         return await self.say(user_id, description) if description else seen
 
+    async def report(self, user_id: int, text: str, field: str = "Xã hội",
+                     photos: int = 0) -> None:
+        """A whole public report of yesterday's deed: the optional steps skipped, `photos`
+        sent as an album."""
+        await self.begin_report(user_id, field, text, day="Hôm qua")
+        while "Gửi ảnh minh họa" not in self.screen(user_id):
+            await self.tap(user_id, "Bỏ qua")
+        for _ in range(photos):
+            self.fake.send_photo(user_id, media_group_id=f"album-{text}")
+        if photos:
+            await self.photos_acknowledged(user_id, photos)
+            await self.tap(user_id, "Xong")
+        else:
+            await self.tap(user_id, "Bỏ qua")
+        await self.tap(user_id, "🌐 Có, công khai")
+        await self.tap(user_id, "✅ Gửi")
+
     async def join_with(self, user_id: int, code: str, first_name: str,
                         last_name: str | None = None) -> None:
         self.person(user_id, first_name, last_name)

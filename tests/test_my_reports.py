@@ -9,23 +9,6 @@ from tests.harness import Harness
 MAI, BINH = 1001, 1002
 
 
-async def _report(bot: Harness, user_id: int, text: str, photos: int = 0) -> None:
-    await bot.say(user_id, "/report")
-    await bot.tap(user_id, "Hôm qua")
-    await bot.tap(user_id, "Xã hội")
-    await bot.say(user_id, text)
-    while "Gửi ảnh minh họa" not in bot.screen(user_id):
-        await bot.tap(user_id, "Bỏ qua")
-    for _ in range(photos):
-        bot.fake.send_photo(user_id, media_group_id=f"album-{text}")
-    if photos:
-        await bot.photos_acknowledged(user_id, photos)
-        await bot.tap(user_id, "Xong")
-    else:
-        await bot.tap(user_id, "Bỏ qua")
-    await bot.tap(user_id, "🌐 Có, công khai")
-    await bot.tap(user_id, "✅ Gửi")
-
 
 async def _cell(bot: Harness) -> None:
     cell = await bot.unit("Chi bộ Thôn Bản Chặng")
@@ -48,8 +31,8 @@ async def test_the_list_shows_date_field_and_state(bot: Harness) -> None:
     await _cell(bot)
     empty = await bot.say(MAI, "📋 Việc đã báo cáo")
     assert "chưa có báo cáo nào" in empty.text
-    await _report(bot, MAI, "Thăm hỏi gia đình chính sách thôn Bản Chặng")
-    await _report(bot, MAI, "Vận động bà con hiến đất làm đường liên thôn")
+    await bot.report(MAI, "Thăm hỏi gia đình chính sách thôn Bản Chặng")
+    await bot.report(MAI, "Vận động bà con hiến đất làm đường liên thôn")
     await _set_state(bot, ReportState.ACKNOWLEDGED)
     listing = await bot.say(MAI, "/my")
     assert "(1–2 trên tổng số 2)" in listing.text
@@ -60,7 +43,7 @@ async def test_the_list_shows_date_field_and_state(bot: Harness) -> None:
 
 async def test_opening_a_report_shows_it_whole_with_photos(bot: Harness) -> None:
     await _cell(bot)
-    await _report(bot, MAI, "Tặng quà học sinh nghèo vượt khó thôn Bản Chặng", photos=2)
+    await bot.report(MAI, "Tặng quà học sinh nghèo vượt khó thôn Bản Chặng", photos=2)
     await bot.say(MAI, "/my")
     opened = await bot.tap(MAI, "1. 26/11")
     assert opened.methods() == ["sendMediaGroup", "sendMessage"]
@@ -71,7 +54,7 @@ async def test_opening_a_report_shows_it_whole_with_photos(bot: Harness) -> None
 
 async def test_correcting_a_report_reuses_the_form_prefilled(bot: Harness) -> None:
     await _cell(bot)
-    await _report(bot, MAI, "Dọn vệ sinh đường làng cùng đoàn viên thanh niên")
+    await bot.report(MAI, "Dọn vệ sinh đường làng cùng đoàn viên thanh niên")
     await bot.say(MAI, "/my")
     await bot.tap(MAI, "1. 26/11")
     summary = await bot.tap(MAI, "✏ Sửa")
@@ -87,7 +70,7 @@ async def test_correcting_a_report_reuses_the_form_prefilled(bot: Harness) -> No
 
 async def test_a_report_needing_more_shows_the_note_and_returns_to_pending(bot: Harness) -> None:
     await _cell(bot)
-    await _report(bot, MAI, "Sửa mái nhà dột cho hộ bà Lăng Thị Hoa")
+    await bot.report(MAI, "Sửa mái nhà dột cho hộ bà Lăng Thị Hoa")
     await _set_state(bot, ReportState.NEEDS_MORE, "Ghi rõ số ngày công.")
     await bot.say(MAI, "/my")
     opened = await bot.tap(MAI, "1. 26/11")
@@ -103,7 +86,7 @@ async def test_a_report_needing_more_shows_the_note_and_returns_to_pending(bot: 
 
 async def test_withdrawing_asks_first_then_the_report_stops_counting(bot: Harness) -> None:
     await _cell(bot)
-    await _report(bot, MAI, "Hỗ trợ ngày công làm nhà văn hóa thôn")
+    await bot.report(MAI, "Hỗ trợ ngày công làm nhà văn hóa thôn")
     await bot.say(MAI, "/my")
     await bot.tap(MAI, "1. 26/11")
     asked = await bot.tap(MAI, "↩ Rút lại")
@@ -122,7 +105,7 @@ async def test_withdrawing_asks_first_then_the_report_stops_counting(bot: Harnes
 
 async def test_an_acknowledged_report_can_no_longer_be_changed(bot: Harness) -> None:
     await _cell(bot)
-    await _report(bot, MAI, "Tham gia hiến máu tình nguyện tại xã")
+    await bot.report(MAI, "Tham gia hiến máu tình nguyện tại xã")
     await bot.say(MAI, "/my")
     await bot.tap(MAI, "1. 26/11")
     message_id, edit = bot.button(MAI, "✏ Sửa")
@@ -136,8 +119,8 @@ async def test_an_acknowledged_report_can_no_longer_be_changed(bot: Harness) -> 
 
 async def test_another_members_report_cannot_be_opened_with_forged_data(bot: Harness) -> None:
     await _cell(bot)
-    await _report(bot, BINH, "Giúp hộ nghèo thu hoạch lúa mùa")
-    await _report(bot, MAI, "Tuyên truyền phòng chống cháy rừng")
+    await bot.report(BINH, "Giúp hộ nghèo thu hoạch lúa mùa")
+    await bot.report(MAI, "Tuyên truyền phòng chống cháy rừng")
     await bot.say(MAI, "/my")
     message_id, _ = bot.button(MAI, "1. 26/11")
     for verb in ("open", "keep", "edit", "withdraw", "withdraw_yes"):
@@ -154,7 +137,7 @@ async def test_another_members_report_cannot_be_opened_with_forged_data(bot: Har
 async def test_many_reports_are_paged(bot: Harness) -> None:
     await _cell(bot)
     for n in range(10):
-        await _report(bot, MAI, f"Việc làm tốt số {n + 1} của đồng chí Mai")
+        await bot.report(MAI, f"Việc làm tốt số {n + 1} của đồng chí Mai")
     await bot.say(MAI, "/my")
     assert "(1–8 trên tổng số 10)" in bot.screen(MAI)
     older = await bot.tap(MAI, "Cũ hơn ▶")
@@ -166,7 +149,7 @@ async def test_many_reports_are_paged(bot: Harness) -> None:
 
 async def test_correcting_never_throws_away_a_report_in_progress(bot: Harness) -> None:
     await _cell(bot)
-    await _report(bot, MAI, "Vận động bà con hiến đất làm đường liên thôn")
+    await bot.report(MAI, "Vận động bà con hiến đất làm đường liên thôn")
     await bot.say(MAI, "/my")
     await bot.tap(MAI, "1. 26/11")
     await bot.begin_report(MAI, "Văn hóa")
@@ -179,7 +162,7 @@ async def test_correcting_never_throws_away_a_report_in_progress(bot: Harness) -
 
 async def test_cancelling_a_correction_says_the_report_is_unchanged(bot: Harness) -> None:
     await _cell(bot)
-    await _report(bot, MAI, "Vận động bà con hiến đất làm đường liên thôn")
+    await bot.report(MAI, "Vận động bà con hiến đất làm đường liên thôn")
     await bot.say(MAI, "/my")
     await bot.tap(MAI, "1. 26/11")
     await bot.tap(MAI, "✏ Sửa")

@@ -19,21 +19,6 @@ DENIED = ("Việc này thuộc quyền của cấp ủy đơn vị khác, đồn
           "Nếu cần, đồng chí liên hệ bí thư chi bộ.")
 
 
-async def _report(bot: Harness, user_id: int, text: str, field: str = "Xã hội",
-                  photos: int = 0) -> None:
-    await bot.begin_report(user_id, field, text, day="Hôm qua")
-    while "Gửi ảnh minh họa" not in bot.screen(user_id):
-        await bot.tap(user_id, "Bỏ qua")
-    for _ in range(photos):
-        bot.fake.send_photo(user_id, media_group_id=f"album-{text}")
-    if photos:
-        await bot.photos_acknowledged(user_id, photos)
-        await bot.tap(user_id, "Xong")
-    else:
-        await bot.tap(user_id, "Bỏ qua")
-    await bot.tap(user_id, "🌐 Có, công khai")
-    await bot.tap(user_id, "✅ Gửi")
-
 
 async def _cell(bot: Harness) -> Tree:
     """Chi bộ Thôn Bản Chặng: members Hoàng Thị Mai and Nông Văn Bình, bí thư Hoàng Văn Sơn."""
@@ -80,10 +65,10 @@ def _toasts(bot: Harness, mark: int) -> list[str]:
 
 async def test_the_queue_shows_one_report_at_a_time_oldest_first(bot: Harness) -> None:
     await _cell(bot)
-    await _report(bot, MAI, ROOF, field=SOCIAL)
-    await _report(bot, BINH, "Giúp hộ nghèo thu hoạch lúa mùa ở thôn Bản Chặng")
-    await _report(bot, MAI, "Tuyên truyền phòng chống cháy rừng cho bà con")
-    await _report(bot, BINH, "Vận động bà con hiến đất làm đường liên thôn")
+    await bot.report(MAI, ROOF, field=SOCIAL)
+    await bot.report(BINH, "Giúp hộ nghèo thu hoạch lúa mùa ở thôn Bản Chặng")
+    await bot.report(MAI, "Tuyên truyền phòng chống cháy rừng cho bà con")
+    await bot.report(BINH, "Vận động bà con hiến đất làm đường liên thôn")
     first = await bot.say(SON, "/review")
     assert ("Báo cáo chờ ghi nhận (1/4) — Hoàng Thị Mai, 26/11/2026, "
             "An sinh xã hội, giảm nghèo") in first.text
@@ -112,8 +97,8 @@ async def test_the_end_of_the_queue_and_the_empty_queue(bot: Harness) -> None:
     await _cell(bot)
     empty = await bot.say(SON, "/review")
     assert "Không có báo cáo nào chờ ghi nhận" in empty.text
-    await _report(bot, MAI, ROOF)
-    await _report(bot, BINH, "Giúp hộ nghèo thu hoạch lúa mùa ở thôn Bản Chặng")
+    await bot.report(MAI, ROOF)
+    await bot.report(BINH, "Giúp hộ nghèo thu hoạch lúa mùa ở thôn Bản Chặng")
     await bot.say(SON, "/review")
     await bot.tap(SON, "Tiếp ▶")
     end = await bot.tap(SON, "Tiếp ▶")
@@ -125,7 +110,7 @@ async def test_the_end_of_the_queue_and_the_empty_queue(bot: Harness) -> None:
 
 async def test_photos_are_shown_with_the_report(bot: Harness) -> None:
     await _cell(bot)
-    await _report(bot, MAI, "Tặng quà học sinh nghèo vượt khó thôn Bản Chặng", photos=2)
+    await bot.report(MAI, "Tặng quà học sinh nghèo vượt khó thôn Bản Chặng", photos=2)
     shown = await bot.say(SON, "/review")
     assert shown.methods() == ["sendMediaGroup", "sendMessage"]
     assert "📷 Ảnh: 2 ảnh" in shown.text
@@ -133,7 +118,7 @@ async def test_photos_are_shown_with_the_report(bot: Harness) -> None:
 
 async def test_asking_for_more_then_correcting_then_acknowledging(bot: Harness) -> None:
     await _cell(bot)
-    await _report(bot, MAI, ROOF, field=SOCIAL)
+    await bot.report(MAI, ROOF, field=SOCIAL)
     await bot.say(SON, "/review")
     asked = await bot.tap(SON, "↩ Đề nghị bổ sung")
     assert "Đề nghị đồng chí Hoàng Thị Mai bổ sung báo cáo ngày 26/11/2026." in asked.text
@@ -189,16 +174,16 @@ async def test_asking_for_more_then_correcting_then_acknowledging(bot: Harness) 
 
 async def test_acknowledging_all_just_seen_takes_only_those(bot: Harness) -> None:
     await _cell(bot)
-    await _report(bot, MAI, ROOF)
-    await _report(bot, BINH, "Giúp hộ nghèo thu hoạch lúa mùa ở thôn Bản Chặng")
-    await _report(bot, MAI, "Tuyên truyền phòng chống cháy rừng cho bà con")
-    await _report(bot, BINH, "Vận động bà con hiến đất làm đường liên thôn")
+    await bot.report(MAI, ROOF)
+    await bot.report(BINH, "Giúp hộ nghèo thu hoạch lúa mùa ở thôn Bản Chặng")
+    await bot.report(MAI, "Tuyên truyền phòng chống cháy rừng cho bà con")
+    await bot.report(BINH, "Vận động bà con hiến đất làm đường liên thôn")
     await bot.say(SON, "/review")
     assert "✅ Ghi nhận tất cả" not in " ".join(bot.buttons(SON)), "one seen is not several"
     await bot.tap(SON, "Tiếp ▶")
     await bot.tap(SON, "Tiếp ▶")
     # Meanwhile a new report arrives: not seen, so not acknowledged with the others.
-    await _report(bot, MAI, "Dọn vệ sinh đường làng cùng đoàn viên thanh niên")
+    await bot.report(MAI, "Dọn vệ sinh đường làng cùng đoàn viên thanh niên")
     message_id, data = bot.button(SON, "✅ Ghi nhận tất cả 3 báo cáo vừa xem")
     done = await bot.press_data(SON, message_id, data)
     assert done.toast == "✅ Đã ghi nhận 3 báo cáo."
@@ -217,9 +202,9 @@ async def test_acknowledging_all_just_seen_takes_only_those(bot: Harness) -> Non
 async def test_what_was_seen_survives_a_restart(tmp_path: Path) -> None:
     async with started(tmp_path) as before:
         await _cell(before)
-        await _report(before, MAI, ROOF)
-        await _report(before, BINH, "Giúp hộ nghèo thu hoạch lúa mùa ở thôn Bản Chặng")
-        await _report(before, BINH, "Vận động bà con hiến đất làm đường liên thôn")
+        await before.report(MAI, ROOF)
+        await before.report(BINH, "Giúp hộ nghèo thu hoạch lúa mùa ở thôn Bản Chặng")
+        await before.report(BINH, "Vận động bà con hiến đất làm đường liên thôn")
         await before.say(SON, "/review")
         await before.tap(SON, "Tiếp ▶")
         fake = before.fake
@@ -233,7 +218,7 @@ async def test_what_was_seen_survives_a_restart(tmp_path: Path) -> None:
 async def test_two_leaders_acknowledging_at_once_one_wins(bot: Harness) -> None:
     tree = await _cell(bot)
     await bot.appoint(HANH, tree.cell, Role.LEADER, "Lý Thị", "Hạnh")
-    await _report(bot, MAI, ROOF)
+    await bot.report(MAI, ROOF)
     await bot.say(SON, "/review")
     await bot.say(HANH, "/review")
     son_message, son_data = bot.button(SON, "✅ Ghi nhận")
@@ -261,7 +246,7 @@ async def test_two_leaders_acknowledging_at_once_one_wins(bot: Harness) -> None:
 async def test_a_leaders_own_report_goes_to_another_leader_of_the_cell(bot: Harness) -> None:
     tree = await _cell(bot)
     await bot.appoint(HANH, tree.cell, Role.LEADER, "Lý Thị", "Hạnh")
-    await _report(bot, SON, "Chủ trì họp chi bộ bàn việc làm đường liên thôn")
+    await bot.report(SON, "Chủ trì họp chi bộ bàn việc làm đường liên thôn")
     own = await bot.say(SON, "/review")
     assert "Không có báo cáo nào chờ ghi nhận" in own.text
     message_id, _ = bot.button(SON, "📋 Báo cáo đã ghi nhận gần đây")
@@ -282,7 +267,7 @@ async def test_a_leaders_own_report_goes_to_another_leader_of_the_cell(bot: Harn
 async def test_a_lone_leaders_report_goes_to_the_commune(bot: Harness) -> None:
     tree = await _cell(bot)
     await bot.appoint(TUAN, tree.commune, Role.LEADER, "Vi Văn", "Tuấn")
-    await _report(bot, SON, "Chủ trì họp chi bộ bàn việc làm đường liên thôn")
+    await bot.report(SON, "Chủ trì họp chi bộ bàn việc làm đường liên thôn")
     seen = await bot.say(TUAN, "/review")
     assert "(1/1) — Hoàng Văn Sơn" in seen.text
     assert "🏠 Chi bộ Thôn Bản Chặng" in seen.text, "a commune leader sees which cell"
@@ -294,7 +279,7 @@ async def test_a_lone_leaders_report_goes_to_the_commune(bot: Harness) -> None:
 async def test_a_sibling_cells_leader_is_refused_and_the_attempt_logged(bot: Harness) -> None:
     tree = await _cell(bot)
     await bot.appoint(LAN, tree.sibling_cell, Role.LEADER, "Đinh Thị", "Lan")
-    await _report(bot, MAI, ROOF)
+    await bot.report(MAI, ROOF)
     nothing = await bot.say(LAN, "/review")
     assert "Không có báo cáo nào chờ ghi nhận" in nothing.text
     message_id, _ = bot.button(LAN, "📋 Báo cáo đã ghi nhận gần đây")
@@ -316,7 +301,7 @@ async def test_a_sibling_cells_leader_is_refused_and_the_attempt_logged(bot: Har
 async def test_observers_members_and_strangers_get_a_polite_refusal(bot: Harness) -> None:
     tree = await _cell(bot)
     await bot.appoint(OBSERVER, tree.commune, Role.OBSERVER, "Hà Thị", "Thu")
-    await _report(bot, MAI, ROOF)
+    await bot.report(MAI, ROOF)
     for user_id in (OBSERVER, BINH):
         seen = await bot.say(user_id, "/review")
         assert seen.text == DENIED
@@ -347,7 +332,7 @@ async def test_garbled_button_data_gets_a_polite_toast(bot: Harness) -> None:
 
 async def test_a_report_withdrawn_meanwhile_is_left_alone(bot: Harness) -> None:
     await _cell(bot)
-    await _report(bot, MAI, ROOF)
+    await bot.report(MAI, ROOF)
     await bot.say(SON, "/review")
     await _withdraw(bot, MAI)
     pressed = [bot.button(SON, label) for label in ("✅ Ghi nhận", "↩ Đề nghị bổ sung")]
@@ -360,7 +345,7 @@ async def test_a_report_withdrawn_meanwhile_is_left_alone(bot: Harness) -> None:
 
 async def test_a_report_withdrawn_while_the_note_is_written(bot: Harness) -> None:
     await _cell(bot)
-    await _report(bot, MAI, ROOF)
+    await bot.report(MAI, ROOF)
     await bot.say(SON, "/review")
     await bot.tap(SON, "↩ Đề nghị bổ sung")
     await _withdraw(bot, MAI)
@@ -373,7 +358,7 @@ async def test_a_report_withdrawn_while_the_note_is_written(bot: Harness) -> Non
 
 async def test_a_report_corrected_meanwhile_is_shown_again_first(bot: Harness) -> None:
     await _cell(bot)
-    await _report(bot, MAI, ROOF)
+    await bot.report(MAI, ROOF)
     await bot.say(SON, "/review")
     old_message, old_data = bot.button(SON, "✅ Ghi nhận")
     await bot.say(MAI, "/my")
@@ -392,7 +377,7 @@ async def test_a_report_corrected_meanwhile_is_shown_again_first(bot: Harness) -
 
 async def test_highlighting_toggles_and_feeds_the_digest(bot: Harness) -> None:
     tree = await _cell(bot)
-    await _report(bot, MAI, ROOF)
+    await bot.report(MAI, ROOF)
     await bot.say(SON, "/review")
     on = await bot.tap(SON, "⭐ Nêu gương")
     assert on.toast == "⭐ Đã nêu gương báo cáo này."
@@ -411,7 +396,7 @@ async def test_highlighting_toggles_and_feeds_the_digest(bot: Harness) -> None:
 
 async def test_reopening_an_acknowledged_report_with_a_reason(bot: Harness) -> None:
     await _cell(bot)
-    await _report(bot, MAI, ROOF)
+    await bot.report(MAI, ROOF)
     await bot.say(SON, "/review")
     await bot.tap(SON, "✅ Ghi nhận")
     listing = await bot.tap(SON, "📋 Báo cáo đã ghi nhận gần đây")
@@ -439,7 +424,7 @@ async def test_reopening_an_acknowledged_report_with_a_reason(bot: Harness) -> N
 async def test_the_note_form_survives_a_restart(tmp_path: Path) -> None:
     async with started(tmp_path) as before:
         await _cell(before)
-        await _report(before, MAI, ROOF)
+        await before.report(MAI, ROOF)
         await before.say(SON, "/review")
         await before.tap(SON, "↩ Đề nghị bổ sung")
         fake = before.fake
@@ -451,7 +436,7 @@ async def test_the_note_form_survives_a_restart(tmp_path: Path) -> None:
 
 async def test_cancelling_the_note_keeps_the_report_waiting(bot: Harness) -> None:
     await _cell(bot)
-    await _report(bot, MAI, ROOF)
+    await bot.report(MAI, ROOF)
     await bot.say(SON, "/review")
     await bot.tap(SON, "↩ Đề nghị bổ sung")
     cancelled = await bot.tap(SON, "✖ Hủy")
@@ -463,7 +448,7 @@ async def test_an_admin_outside_the_tree_is_told_to_join_first(tmp_path: Path) -
     admin = 4242
     async with started(tmp_path, admins=[admin]) as bot:
         await _cell(bot)
-        await _report(bot, MAI, ROOF)
+        await bot.report(MAI, ROOF)
         bot.person(admin, "Quản trị")
         seen = await bot.say(admin, "/review")
         assert "đồng chí quản trị tham gia một đơn vị" in seen.text
