@@ -277,6 +277,12 @@ def _reachable(person: reviews.Someone | None) -> int | None:
     return person.telegram_user_id
 
 
+async def _unit_name(tx: Tx, unit_id: int) -> str:
+    """Who speaks to the member: the unit their report belongs to, named in full."""
+    unit = await units.get_unit(tx, unit_id)
+    return unit.name if unit else ""
+
+
 async def thanks(tx: Tx, services: Services, done: Sequence[Report]) -> Notices:
     """One short thank-you per member whose reports were just acknowledged."""
     by_person: dict[int, list[Report]] = {}
@@ -289,11 +295,12 @@ async def thanks(tx: Tx, services: Services, done: Sequence[Report]) -> Notices:
         if chat is None or member is None:
             continue
         t = services.texts(member.lang)
+        unit = await _unit_name(tx, theirs[0].unit_id)
         if len(theirs) == 1:
-            text = t("review.notice_acknowledged",
+            text = t("review.notice_acknowledged", unit=unit,
                      date=formatting.day(theirs[0].content.deed_date))
         else:
-            text = t("review.notice_acknowledged_many", count=len(theirs))
+            text = t("review.notice_acknowledged_many", unit=unit, count=len(theirs))
         notices.append((chat, Screen(text)))
     return tuple(notices)
 
@@ -533,7 +540,7 @@ class ReviewNoteKind:
         await audit.record(tx, now, f"person:{desk.person.id}", self.review_action,
                            f"report:{report.id}", note)
         member = await reviews.someone(tx, report.person_id)
-        notices = self._notice(services, report, member, note)
+        notices = await self._notice(tx, services, report, member, note)
         name = member.full_name if member else "?"
         done = t(self.done_key if notices else "review.noted_unreachable", name=name)
         view = QueueView(services, self.report_kind)
@@ -544,14 +551,15 @@ class ReviewNoteKind:
                                     Button(t.plain("review.back_to_queue"), _data("first", 0))),))
         return Reply((screen,), notices=notices)
 
-    def _notice(self, services: Services, report: Report, member: reviews.Someone | None,
-                note: str) -> Notices:
+    async def _notice(self, tx: Tx, services: Services, report: Report,
+                      member: reviews.Someone | None, note: str) -> Notices:
         """The member's message, in their language, with the button that opens the report
         for correction (bot/my_reports.py)."""
         chat = _reachable(member)
         if chat is None or member is None:
             return ()
         t = services.texts(member.lang)
-        text = t(self.notice_key, date=formatting.day(report.content.deed_date), note=note)
-        fix = Button(t.plain("review.fix_now"), f"{my_reports.PREFIX}:edit:{report.id}")
+        text = t(self.notice_key, unit=await _unit_name(tx, report.unit_id),
+                 date=formatting.day(report.content.deed_date), note=note)
+        fix = Button(t.plain("review.fix_now"), pack(my_reports.PREFIX, "edit", report.id))
         return ((chat, Screen(text, ((fix,),))),)

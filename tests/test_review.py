@@ -83,8 +83,8 @@ async def test_the_queue_shows_one_report_at_a_time_oldest_first(bot: Harness) -
     acknowledged = await bot.tap(SON, "✅ Ghi nhận")
     assert acknowledged.toast == "✅ Đã ghi nhận báo cáo của đồng chí Nông Văn Bình."
     assert "(2/3) — Hoàng Thị Mai" in acknowledged.text and "cháy rừng" in acknowledged.text
-    assert bot.screen(BINH) == ("✅ Chi bộ đã ghi nhận báo cáo ngày 26/11/2026 của đồng chí. "
-                                "Cảm ơn đồng chí!")
+    assert bot.screen(BINH) == ("✅ Chi bộ Thôn Bản Chặng đã ghi nhận báo cáo ngày 26/11/2026"
+                                " của đồng chí. Cảm ơn đồng chí!")
     assert await _state(bot, 2) is ReportState.ACKNOWLEDGED
     again = await bot.say(SON, "✅ Ghi nhận báo cáo")
     assert "(1/3) — Hoàng Thị Mai" in again.text
@@ -135,8 +135,8 @@ async def test_asking_for_more_then_correcting_then_acknowledging(bot: Harness) 
     assert "Đã gửi đề nghị bổ sung tới đồng chí Hoàng Thị Mai." in sent.text
     assert "Không có báo cáo nào chờ ghi nhận" in sent.text
     notice = bot.fake.last_message(MAI) or {}
-    assert notice["text"] == ("Chi bộ đề nghị đồng chí bổ sung báo cáo ngày 26/11/2026: "
-                              "“<b>Ghi rõ</b> số ngày công & số hộ được giúp”"), "escaped"
+    assert notice["text"] == ("Chi bộ Thôn Bản Chặng đề nghị đồng chí bổ sung báo cáo ngày"
+                              " 26/11/2026: “<b>Ghi rõ</b> số ngày công & số hộ được giúp”"), "escaped"
     assert bot.buttons(MAI) == ["✏ Bổ sung ngay"]
     assert await _state(bot, 1) is ReportState.NEEDS_MORE
     [row] = await _reviews(bot)
@@ -190,7 +190,8 @@ async def test_acknowledging_all_just_seen_takes_only_those(bot: Harness) -> Non
     assert "(1/2) — Nông Văn Bình" in done.text and "hiến đất" in done.text
     states = [await _state(bot, n) for n in range(1, 6)]
     assert states == [ReportState.ACKNOWLEDGED] * 3 + [ReportState.PENDING] * 2
-    assert bot.screen(MAI) == "✅ Chi bộ đã ghi nhận 2 báo cáo của đồng chí. Cảm ơn đồng chí!"
+    assert bot.screen(MAI) == ("✅ Chi bộ Thôn Bản Chặng đã ghi nhận 2 báo cáo của đồng chí."
+                               " Cảm ơn đồng chí!")
     assert "báo cáo ngày 26/11/2026" in bot.screen(BINH)
     # The old button names a pass that is over once /review starts a new one.
     await bot.say(SON, "/review")
@@ -235,7 +236,7 @@ async def test_two_leaders_acknowledging_at_once_one_wins(bot: Harness) -> None:
     assert any(t.startswith("Báo cáo này đã được đồng chí") and t.endswith("ghi nhận rồi.")
                for t in toasts)
     assert [r[2] for r in await _reviews(bot)] == ["acknowledged"]
-    thanks = [m for m in bot.fake.messages(MAI) if "Chi bộ đã ghi nhận" in m["text"]]
+    thanks = [m for m in bot.fake.messages(MAI) if "Chi bộ Thôn Bản Chặng đã ghi nhận" in m["text"]]
     assert len(thanks) == 1
     # Pressing again later says who did it.
     again = await bot.press_data(SON, son_message, son_data, check_button=False)
@@ -353,7 +354,7 @@ async def test_a_report_withdrawn_while_the_note_is_written(bot: Harness) -> Non
     assert "Đồng chí đảng viên đã rút báo cáo này" in told.text
     assert await _state(bot, 1) is ReportState.WITHDRAWN
     assert await _reviews(bot) == []
-    assert "Chi bộ đề nghị" not in bot.screen(MAI)
+    assert "Chi bộ Thôn Bản Chặng đề nghị" not in bot.screen(MAI)
 
 
 async def test_a_report_corrected_meanwhile_is_shown_again_first(bot: Harness) -> None:
@@ -408,8 +409,8 @@ async def test_reopening_an_acknowledged_report_with_a_reason(bot: Harness) -> N
     assert "Mở lại báo cáo ngày 26/11/2026 của đồng chí Hoàng Thị Mai." in asked.text
     done = await bot.say(SON, "Bổ sung ảnh minh họa và số hộ được giúp")
     assert "Đã mở lại báo cáo và gửi lý do tới đồng chí Hoàng Thị Mai." in done.text
-    assert bot.screen(MAI) == ("Chi bộ mở lại báo cáo ngày 26/11/2026 của đồng chí để bổ sung: "
-                               "“Bổ sung ảnh minh họa và số hộ được giúp”")
+    assert bot.screen(MAI) == ("Chi bộ Thôn Bản Chặng mở lại báo cáo ngày 26/11/2026 của đồng chí"
+                               " để bổ sung: “Bổ sung ảnh minh họa và số hộ được giúp”")
     assert await _state(bot, 1) is ReportState.NEEDS_MORE
     assert (await _reviews(bot))[-1][2:] == ("reopen", "Bổ sung ảnh minh họa và số hộ được giúp")
     again = await bot.press_data(SON, message_id, reopen)
