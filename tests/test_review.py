@@ -135,8 +135,9 @@ async def test_asking_for_more_then_correcting_then_acknowledging(bot: Harness) 
     assert "Đã gửi đề nghị bổ sung tới đồng chí Hoàng Thị Mai." in sent.text
     assert "Không có báo cáo nào chờ ghi nhận" in sent.text
     notice = bot.fake.last_message(MAI) or {}
-    assert notice["text"] == ("Chi bộ Thôn Bản Chặng đề nghị đồng chí bổ sung báo cáo ngày"
-                              " 26/11/2026: “<b>Ghi rõ</b> số ngày công & số hộ được giúp”"), "escaped"
+    escaped = ("Chi bộ Thôn Bản Chặng đề nghị đồng chí bổ sung báo cáo ngày 26/11/2026:"
+               " “<b>Ghi rõ</b> số ngày công & số hộ được giúp”")
+    assert notice["text"] == escaped
     assert bot.buttons(MAI) == ["✏ Bổ sung ngay"]
     assert await _state(bot, 1) is ReportState.NEEDS_MORE
     [row] = await _reviews(bot)
