@@ -57,6 +57,12 @@ def titles_for(unit: Unit) -> tuple[str, ...]:
     return ("bi_thu", "pho_bi_thu", "dang_uy_vien")
 
 
+def leader_title(title: str | None, unit: Unit) -> str | None:
+    """A leader's title, or what a leader of such a unit is when none was given (appointed by
+    an invite): a tổ đảng's leader is its tổ trưởng."""
+    return title or (titles_for(unit)[0] if unit.kind.casefold().startswith("tổ") else None)
+
+
 def title_label(title: str | None, t: Texts) -> str:
     if title in TITLES:
         return t.plain(TITLES[title])
@@ -246,7 +252,8 @@ class Members:
                 "members.mark_waiting"
             notes = []
             if person.leader:
-                notes.append(t("members.note_title", title=title_label(person.title, t)))
+                title = leader_title(person.title, unit)
+                notes.append(t("members.note_title", title=title_label(title, t)))
             if person.excused:
                 notes.append(t("members.note_excused"))
             lines.append(t("members.line", number=number, mark=t(mark), name=person.full_name,
@@ -323,7 +330,7 @@ class Members:
         people, took_part, week = await self._people(tx, unit)
         roles = [t.plain("members.role_member")] if person.member else []
         if person.leader:
-            roles.append(title_label(person.title, t))
+            roles.append(title_label(leader_title(person.title, unit), t))
         key = "members.card_reported" if person.person_id in took_part else \
             "members.card_waiting"
         lines = [t("members.card_title", name=person.full_name),

@@ -389,3 +389,14 @@ async def test_a_member_without_telegram_is_listed_excused_and_removed(bot: Harn
     forged = await bot.press_data(SON, bot.fake.last_message(SON)["message_id"],
                                   f"jr:ok:{membership.id}", check_button=False)
     assert forged.toast and "Lan Tỏa gặp trục trặc" not in forged.text
+
+
+async def test_a_to_dang_leader_appointed_by_invite_is_its_to_truong(bot: Harness) -> None:
+    tree = await _cell(bot)
+    await bot.appoint(CHI, tree.group, Role.LEADER, "Đàm Thị Chi")
+    await bot.say(SON, "👥 Đảng viên")
+    await bot.tap(SON, "🏢 Đơn vị trực thuộc")
+    listing = await bot.tap(SON, "Tổ đảng số 1")
+    assert "Đàm Thị Chi — tổ trưởng" in listing.text
+    cell = await bot.say(SON, "/members")
+    assert "Hoàng Văn Sơn — cấp ủy viên" in cell.text
