@@ -235,7 +235,7 @@ async def test_an_observer_sees_the_commune_without_the_button(bot: Harness) -> 
     message_id = bot.fake.last_message(LAN)["message_id"]
     forged = await bot.press_data(LAN, message_id, f"cm:remind_yes:{tree.cell}",
                                   check_button=False)
-    assert forged.toast and "không thực hiện được" in forged.toast
+    assert forged.toast and "thực hiện được" in forged.toast
     assert "Kính gửi" not in bot.screen(MAI)
     [refused] = await _log(bot, "refused")
     assert refused["subject"] == "commit_remind" and refused["actor"] == f"tg:{LAN}"
@@ -248,22 +248,22 @@ async def test_forged_presses_are_refused_and_logged(bot: Harness) -> None:
     await bot.say(BINH, "/commit")
     message_id = bot.fake.last_message(BINH)["message_id"]
     theirs = await bot.press_data(BINH, message_id, f"cm:edit:{mine}", check_button=False)
-    assert theirs.toast and "không thực hiện được" in theirs.toast
+    assert theirs.toast and "thực hiện được" in theirs.toast
     await bot.say(SON, "/commit")
     leader_message = bot.fake.last_message(SON)["message_id"]
     elsewhere = await bot.press_data(SON, leader_message, f"cm:remind:{tree.sibling_cell}",
                                      check_button=False)
-    assert elsewhere.toast and "không thực hiện được" in elsewhere.toast
+    assert elsewhere.toast and "thực hiện được" in elsewhere.toast
     assessed = await bot.press_data(SON, leader_message, f"cm:assess:{mine}",
                                     check_button=False)
-    assert assessed.toast and "không thực hiện được" in assessed.toast
+    assert assessed.toast and "thực hiện được" in assessed.toast
     refused = await _log(bot, "refused")
     assert [r["subject"] for r in refused] == ["commit", "commit_remind", "commit"]
     for garbled in ("cm:edit:abc", "cm:zzz:1", "cm:edit:99999", "cm:", "cm:remind:-1"):
         seen = await bot.press_data(MAI, message_id, garbled, check_button=False)
         assert seen.toast in ("Không tìm thấy bản cam kết này.",
-                              "Việc này thuộc quyền của cấp ủy đơn vị khác, đồng chí không thực "
-                              "hiện được. Nếu cần, đồng chí liên hệ bí thư chi bộ."), garbled
+                              "Việc này không thuộc phạm vi phụ trách của đồng chí nên chưa thực "
+                              "hiện được. Nếu cần, đồng chí liên hệ bí thư chi bộ nhé."), garbled
     stranger = await bot.say(bot.person(9999, "Khách"), "/commit")
     assert "xin đường link mời" in stranger.text
     assert await _rows(bot) == [(2026, MAI, tree.cell, PLEDGE, STORED_ACTIONS, None)]
@@ -279,6 +279,6 @@ async def test_a_new_year_asks_for_a_new_commitment(bot: Harness) -> None:
     assert "Đồng chí chưa có bản cam kết năm 2027" in opened.text
     await bot.say(MAI, "/cancel")
     stale = await bot.press_data(MAI, old_message, old_edit)
-    assert stale.toast == "Bản cam kết năm 2026 đã khép lại, không sửa được nữa."
+    assert stale.toast == "Bản cam kết năm 2026 đã hết thời hạn chỉnh sửa."
     await _register(bot, MAI, pledge="Năm 2027 tiếp tục rèn luyện, gương mẫu trong công tác.")
     assert [row[0] for row in await _rows(bot)] == [2026, 2027]

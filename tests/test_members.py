@@ -103,7 +103,7 @@ async def test_excusing_takes_a_member_out_of_the_participation_count(bot: Harne
     await _cell(bot)
     await _card(bot, SON, "3. Lý Thị Hạnh")
     excused = await bot.tap(SON, "🌙 Miễn sinh hoạt")
-    assert excused.toast == "Đã ghi miễn sinh hoạt cho đồng chí Lý Thị Hạnh."
+    assert excused.toast == "Đã cập nhật: đồng chí Lý Thị Hạnh được miễn sinh hoạt."
     assert "🌙 Đang miễn sinh hoạt" in excused.text and "Bỏ miễn sinh hoạt" in bot.buttons(SON)
     assert (await _rows(bot, HANH))[0][4] == 1
     listing = await bot.tap(SON, "📋 Danh sách")
@@ -283,7 +283,7 @@ async def test_a_sibling_cells_leader_forging_data_is_refused_and_logged(bot: Ha
     own = await bot.say(LAN, "/members")
     assert "Chi bộ Thôn Nà Pá — 1 đồng chí" in own.text
     message_id = bot.fake.last_message(LAN)["message_id"]
-    refused = "Việc này thuộc quyền của cấp ủy đơn vị khác"
+    refused = "Việc này không thuộc phạm vi phụ trách của đồng chí"
     for forged in (f"mb:o:{row_id}", f"mb:x:{row_id}", f"mb:mv:{row_id}:0",
                    f"mb:mt:{row_id}:{tree.sibling_cell}", f"mb:r:{row_id}", f"mb:rt:{row_id}:0",
                    f"mb:rm:{row_id}", f"mb:ry:{row_id}", f"mb:l:{tree.cell}:0",
@@ -317,7 +317,7 @@ async def test_members_and_observers_have_no_list(bot: Harness) -> None:
     _, data = bot.button(SON, "🌙 Miễn sinh hoạt")
     message_id = bot.fake.last_message(MAI)["message_id"]
     seen = await bot.press_data(MAI, message_id, data, check_button=False)
-    assert seen.toast and "cấp ủy đơn vị khác" in seen.toast
+    assert seen.toast and "không thuộc phạm vi phụ trách" in seen.toast
     assert (await _rows(bot, BINH))[0][4] == 0
 
 
@@ -361,7 +361,7 @@ async def test_an_admin_opens_any_unit(tmp_path: Path) -> None:
         await bot.tap(ADMIN, "Chi bộ Thôn Bản Chặng")
         await bot.tap(ADMIN, "3. Lý Thị Hạnh")
         excused = await bot.tap(ADMIN, "🌙 Miễn sinh hoạt")
-        assert excused.toast == "Đã ghi miễn sinh hoạt cho đồng chí Lý Thị Hạnh."
+        assert excused.toast == "Đã cập nhật: đồng chí Lý Thị Hạnh được miễn sinh hoạt."
         [entry] = await _audit(bot, "members.excuse")
         assert entry["actor"] == f"tg:{ADMIN}" and entry["detail"] == f"unit:{tree.cell}"
 

@@ -14,7 +14,7 @@ from storage.models import ModelMark, ModelStatus, ModelYear, offered_in, status
 from tests.harness import Harness, Tree, started
 
 SON, MAI, BINH, TUAN, HANH, LAN = 3001, 3002, 3003, 3004, 3005, 3006
-DENIED = "Việc này thuộc quyền của cấp ủy đơn vị khác"
+DENIED = "Việc này không thuộc phạm vi phụ trách của đồng chí"
 
 
 async def _cell_with_people(bot: Harness) -> Tree:
@@ -46,7 +46,7 @@ async def _report(bot: Harness, user_id: int, model: str | None, day: str = "Hô
     await bot.tap(user_id, "Bỏ qua")
     await bot.tap(user_id, "🌐 Có, công khai")
     sent = await bot.tap(user_id, "✅ Gửi")
-    assert "Đã ghi nhận báo cáo" in sent.text
+    assert "Đã nhận báo cáo" in sent.text
 
 
 async def _models_offered(bot: Harness, user_id: int) -> list[str]:

@@ -10,7 +10,7 @@ from storage.entities import Role
 from tests.harness import Harness, Tree, started
 
 SON, MAI, BINH, LAN, HANH, STRANGER, ADMIN = 3001, 3002, 3003, 3004, 3005, 3006, 3007
-NEW = "➕ Đồng chí chưa dùng Telegram"
+NEW = "➕ Thêm đồng chí chưa dùng Telegram"
 
 
 async def _cell(bot: Harness) -> Tree:
@@ -80,7 +80,7 @@ async def test_a_leader_reports_for_a_member_who_is_told(bot: Harness) -> None:
     await bot.tap(SON, "🌐 Có, công khai")
     sent = await bot.tap(SON, "✅ Gửi")
 
-    assert "Đã ghi nhận báo cáo thay đồng chí Mai" in sent.text
+    assert "Đã nhận báo cáo nhập thay cho đồng chí Mai" in sent.text
     mai, son, binh = [await _person_id(bot, u) for u in (MAI, SON, BINH)]
     assert await _reports(bot) == [{
         "person_id": mai, "unit_id": tree.cell, "entered_by": son,
@@ -130,7 +130,7 @@ async def test_a_member_without_a_phone_is_added_and_reported_for(bot: Harness) 
     assert "Việc làm diễn ra ngày nào?" in added.text
     await _fill_report(bot, SON, "Phát quang đường vào thôn cùng bà con")
     sent = await bot.tap(SON, "✅ Gửi")
-    assert "Đã ghi nhận báo cáo thay đồng chí Nông Văn Tư" in sent.text
+    assert "Đã nhận báo cáo nhập thay cho đồng chí Nông Văn Tư" in sent.text
     # Nobody else was written to: Tư has no Telegram.
     assert {c.params["chat_id"] for c in sent.calls} == {SON}
 
@@ -156,7 +156,7 @@ async def test_a_member_without_a_phone_is_added_and_reported_for(bot: Harness) 
     await _fill_report(bot, MAI, "Vận động bà con hiến đất làm đường liên thôn")
     summary = bot.screen(MAI)
     assert "Nông Văn Tư" not in summary
-    assert "Đã ghi nhận báo cáo của đồng chí" in (await bot.tap(MAI, "✅ Gửi")).text
+    assert "Đã nhận báo cáo của đồng chí" in (await bot.tap(MAI, "✅ Gửi")).text
 
 
 async def test_two_members_without_telegram_in_a_cell_with_no_tổ(bot: Harness) -> None:
@@ -201,16 +201,16 @@ async def test_members_observers_and_strangers_cannot_report_for_others(bot: Har
     bot.person(STRANGER, "Khách")
     for user_id in (MAI, HANH):
         refused = await bot.say(user_id, "/behalf")
-        assert "do cấp ủy chi bộ, tổ đảng làm; đồng chí không thực hiện được" in refused.text
+        assert "tổ trưởng tổ đảng làm, nên đồng chí chưa thực hiện được" in refused.text
     assert "Lan Tỏa dành cho đảng viên" in (await bot.say(STRANGER, "/behalf")).text
     # A member forging the button of a /members card gets nowhere either.
     binh = await _person_id(bot, BINH)
     forged = await bot.press_data(MAI, _last_message_id(bot, MAI), f"ob:for:{binh}",
                                   check_button=False)
-    assert forged.toast is not None and "không thực hiện được" in forged.toast
+    assert forged.toast is not None and "thực hiện được" in forged.toast
     forged_unit = await bot.press_data(HANH, _last_message_id(bot, HANH),
                                        f"ob:unit:{tree.cell}", check_button=False)
-    assert forged_unit.toast is not None and "không thực hiện được" in forged_unit.toast
+    assert forged_unit.toast is not None and "thực hiện được" in forged_unit.toast
     async with bot.db.transaction() as tx:
         refused_log = await audit.entries(tx, "refused")
         assert await tx.one("SELECT id FROM drafts WHERE form = 'report'") is None
@@ -225,10 +225,10 @@ async def test_forged_buttons_for_another_cell_are_refused_and_logged(bot: Harne
     message = _last_message_id(bot, SON)
     lan = await _person_id(bot, LAN)
     forged = await bot.press_data(SON, message, f"ob:for:{lan}", check_button=False)
-    assert forged.toast is not None and "thuộc quyền của cấp ủy đơn vị khác" in forged.toast
+    assert forged.toast is not None and "không thuộc phạm vi phụ trách của đồng chí" in forged.toast
     forged_unit = await bot.press_data(SON, message, f"ob:unit:{tree.sibling_cell}",
                                        check_button=False)
-    assert forged_unit.toast is not None and "cấp ủy đơn vị khác" in forged_unit.toast
+    assert forged_unit.toast is not None and "không thuộc phạm vi phụ trách" in forged_unit.toast
     async with bot.db.transaction() as tx:
         logged = await audit.entries(tx, "refused")
         assert await tx.one("SELECT id FROM drafts") is None
@@ -241,7 +241,7 @@ async def test_forged_buttons_for_another_cell_are_refused_and_logged(bot: Harne
         assert seen.toast, data
         assert seen.calls == [], data
     own = await bot.press_data(SON, message, f"ob:for:{son}", check_button=False)
-    assert own.toast is not None and "không thực hiện được cho chính mình" in own.toast
+    assert own.toast is not None and "thực hiện được cho chính mình" in own.toast
     async with bot.db.transaction() as tx:
         logged = await audit.entries(tx, "refused")
     assert logged[-1]["detail"] == f"unit:{tree.cell} person:{son}"

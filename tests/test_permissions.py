@@ -48,7 +48,7 @@ ROLE_OF = {Who.MEMBER: Role.MEMBER, Who.LEADER: Role.LEADER,
 ACTOR, OTHER, ADMIN_ID, NEWCOMER, SECOND_LEADER = 5001, 5002, 5003, 5004, 5005
 ACTOR_NAME, OTHER_NAME = "Hoàng Văn Sơn", "Lăng Thị Hoa"
 GROUP_CHAT = -100777
-REFUSALS = ("không thực hiện được", "xin đường link mời", "vai trò theo dõi")
+REFUSALS = ("thực hiện được", "xin đường link mời", "vai trò theo dõi")
 DEED = "Sửa mái nhà dột cho hộ bà Lăng Thị Hoa"
 
 

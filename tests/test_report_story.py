@@ -82,7 +82,7 @@ async def test_a_full_report_from_menu_to_confirmation(bot: Harness) -> None:
     assert "✏ Sửa nội dung" in bot.buttons(MAI)
 
     done = await bot.tap(MAI, "✅ Gửi")
-    assert "Đã ghi nhận báo cáo của đồng chí" in done.text
+    assert "Đã nhận báo cáo của đồng chí" in done.text
     assert bot.fake.reply_keyboard(MAI) == MENU
 
     [stored] = await _reports_of(bot, MAI)

@@ -15,8 +15,8 @@ MAI, BINH, SON, HANH, TUAN, LAN, OBSERVER, STRANGER = (
     1001, 1002, 2001, 2002, 2003, 2004, 2005, 9999)
 SOCIAL = "An sinh xã hội, giảm nghèo"
 ROOF = "Cùng 3 đồng chí trong tổ sửa mái nhà dột cho hộ bà Lăng Thị Hoa, hộ nghèo thôn Bản Chặng"
-DENIED = ("Việc này thuộc quyền của cấp ủy đơn vị khác, đồng chí không thực hiện được. "
-          "Nếu cần, đồng chí liên hệ bí thư chi bộ.")
+DENIED = ("Việc này không thuộc phạm vi phụ trách của đồng chí nên chưa thực hiện được. "
+          "Nếu cần, đồng chí liên hệ bí thư chi bộ nhé.")
 
 
 
@@ -136,7 +136,7 @@ async def test_asking_for_more_then_correcting_then_acknowledging(bot: Harness) 
     assert "Không có báo cáo nào chờ ghi nhận" in sent.text
     notice = bot.fake.last_message(MAI) or {}
     escaped = ("Chi bộ Thôn Bản Chặng đề nghị đồng chí bổ sung báo cáo ngày 26/11/2026:"
-               " “<b>Ghi rõ</b> số ngày công & số hộ được giúp”")
+               " “<b>Ghi rõ</b> số ngày công & số hộ được giúp” Cảm ơn đồng chí!")
     assert notice["text"] == escaped
     assert bot.buttons(MAI) == ["✏ Bổ sung ngay"]
     assert await _state(bot, 1) is ReportState.NEEDS_MORE
@@ -254,8 +254,8 @@ async def test_a_leaders_own_report_goes_to_another_leader_of_the_cell(bot: Harn
     message_id, _ = bot.button(SON, "📋 Báo cáo đã ghi nhận gần đây")
     forged = await bot.press_data(SON, message_id, f"rv:ack:1:{await _version(bot, 1)}",
                                   check_button=False)
-    assert forged.toast == ("Với báo cáo của chính mình, đồng chí không thực hiện được việc "
-                            "này: đồng chí khác trong cấp ủy hoặc cấp ủy cấp trên sẽ ghi nhận.")
+    assert forged.toast == ("Báo cáo của chính đồng chí sẽ do đồng chí khác trong cấp ủy hoặc"
+                            " cấp ủy cấp trên ghi nhận, nên đồng chí chưa thực hiện được việc này.")
     async with bot.db.transaction() as tx:
         [refused] = await audit.entries(tx, "refused")
     assert refused["subject"] == "acknowledge"
@@ -410,8 +410,9 @@ async def test_reopening_an_acknowledged_report_with_a_reason(bot: Harness) -> N
     assert "Mở lại báo cáo ngày 26/11/2026 của đồng chí Hoàng Thị Mai." in asked.text
     done = await bot.say(SON, "Bổ sung ảnh minh họa và số hộ được giúp")
     assert "Đã mở lại báo cáo và gửi lý do tới đồng chí Hoàng Thị Mai." in done.text
-    assert bot.screen(MAI) == ("Chi bộ Thôn Bản Chặng mở lại báo cáo ngày 26/11/2026 của đồng chí"
-                               " để bổ sung: “Bổ sung ảnh minh họa và số hộ được giúp”")
+    assert bot.screen(MAI) == ("Chi bộ Thôn Bản Chặng đề nghị đồng chí bổ sung thêm cho báo cáo"
+                               " ngày 26/11/2026: “Bổ sung ảnh minh họa và số hộ được giúp”"
+                               " Cảm ơn đồng chí!")
     assert await _state(bot, 1) is ReportState.NEEDS_MORE
     assert (await _reviews(bot))[-1][2:] == ("reopen", "Bổ sung ảnh minh họa và số hộ được giúp")
     again = await bot.press_data(SON, message_id, reopen)

@@ -126,12 +126,12 @@ async def test_a_cell_leader_sees_the_cells_figures_and_its_tổ(bot: Harness) -
     assert "Chi bộ Thôn Bản Chặng: 1 mô hình năm 2026" in seen.text
     assert "Mô hình mới đăng ký: 1" in seen.text
     labels = bot.buttons(SON)
-    assert "▸ Tổ đảng số 1" in labels and "👤 Của tôi" in labels
+    assert "▸ Tổ đảng số 1" in labels and "👤 Cá nhân" in labels
     assert not any(label.startswith("⬆") for label in labels), "the commune is not his"
     group = await bot.tap(SON, "▸ Tổ đảng số 1")
     assert "Tổ đảng số 1" in group.text and "1 việc làm theo Bác của 1/1 đồng chí" in group.text
     assert "⬆ Chi bộ Thôn Bản Chặng" in bot.buttons(SON)
-    mine = await bot.tap(SON, "👤 Của tôi")
+    mine = await bot.tap(SON, "👤 Cá nhân")
     assert "Việc làm theo Bác của đồng chí Sơn" in mine.text
     assert "1 việc làm theo Bác (đồng chí báo cáo 0, cùng tham gia 1)" in mine.text
     back = await bot.tap(SON, "🏛 Số liệu đơn vị")
@@ -176,7 +176,7 @@ async def test_a_commune_leader_sees_each_cell_and_the_models_table(bot: Harness
     cell = await bot.tap(TUNG, "▸ Chi bộ Thôn Bản Chặng")
     assert "Năm trước: 01/01/2025–31/12/2025" in cell.text, "the period is kept"
     assert "⬆ Đảng bộ xã Tràng Định" in bot.buttons(TUNG)
-    assert "👤 Của tôi" in bot.buttons(TUNG)
+    assert "👤 Cá nhân" in bot.buttons(TUNG)
 
 
 async def test_an_observer_reads_the_subtree_and_switches_to_her_own(bot: Harness) -> None:
@@ -184,10 +184,10 @@ async def test_an_observer_reads_the_subtree_and_switches_to_her_own(bot: Harnes
     await bot.appoint(HANH, tree.commune, Role.OBSERVER, "Hạnh")
     seen = await bot.say(HANH, "/stats")
     assert "Đảng bộ xã Tràng Định" in seen.text and "Chi bộ Thôn Bản Chặng" in seen.text
-    assert "👤 Của tôi" not in bot.buttons(HANH), "an observer alone reports nothing"
+    assert "👤 Cá nhân" not in bot.buttons(HANH), "an observer alone reports nothing"
     await bot.join(HANH, tree.sibling_cell, "Hạnh")
     await bot.say(HANH, "/stats")
-    mine = await bot.tap(HANH, "👤 Của tôi")
+    mine = await bot.tap(HANH, "👤 Cá nhân")
     assert "Việc làm theo Bác của đồng chí Hạnh" in mine.text
     units = await bot.tap(HANH, "🏛 Số liệu đơn vị")
     assert "Đảng bộ xã Tràng Định" in units.text
@@ -219,7 +219,7 @@ async def test_a_forged_press_for_a_sibling_or_parent_unit_is_refused_and_logged
     message_id, _ = bot.button(SON, "Tuần này")
     for target in (tree.sibling_cell, tree.commune, tree.other_commune):
         refused = await bot.press_data(SON, message_id, f"st:u:m:{target}", check_button=False)
-        assert "thuộc quyền của cấp ủy đơn vị khác" in (refused.toast or "")
+        assert "không thuộc phạm vi phụ trách của đồng chí" in (refused.toast or "")
         assert refused.methods() == [], "nothing of the other unit is shown"
     logged = await _refusals(bot)
     assert [(e["subject"], e["detail"]) for e in logged] == [
@@ -234,7 +234,7 @@ async def test_a_member_cannot_forge_a_units_figures(bot: Harness) -> None:
     await bot.say(MAI, "/stats")
     message_id, _ = bot.button(MAI, "Tuần này")
     refused = await bot.press_data(MAI, message_id, f"st:u:m:{tree.cell}", check_button=False)
-    assert "thuộc quyền của cấp ủy đơn vị khác" in (refused.toast or "")
+    assert "không thuộc phạm vi phụ trách của đồng chí" in (refused.toast or "")
     picker = await bot.press_data(MAI, message_id, "st:pick:m", check_button=False)
     assert picker.toast and picker.methods() == []
     assert len(await _refusals(bot)) == 2
