@@ -45,6 +45,22 @@ def month_of(day: dt.date) -> Period:
     return Period(first, following - dt.timedelta(days=1))
 
 
+def _shifted(month: Period, cutoff: int) -> Period:
+    """The month that ends on its `cutoff` day and starts the day after the previous one's."""
+    previous = month_of(month.first - dt.timedelta(days=1))
+    return Period(previous.first.replace(day=cutoff) + dt.timedelta(days=1),
+                  month.first.replace(day=cutoff))
+
+
+def reporting_month_of(day: dt.date, cutoff: int | None = None) -> Period:
+    """The reporting month holding `day`: the calendar month, or with a cut-off day (e.g. 15)
+    the days after the previous month's cut-off up to this month's (16/10–15/11 is tháng 11)."""
+    if cutoff is None:
+        return month_of(day)
+    month = month_of(day if day.day <= cutoff else month_of(day).last + dt.timedelta(days=1))
+    return _shifted(month, cutoff)
+
+
 def quarter_of(day: dt.date) -> Period:
     first_month = 3 * ((day.month - 1) // 3) + 1
     first = dt.date(day.year, first_month, 1)
@@ -55,14 +71,14 @@ def year_of(year: int) -> Period:
     return Period(dt.date(year, 1, 1), dt.date(year, 12, 31))
 
 
-def period(kind: PeriodKind, today: dt.date) -> Period:
+def period(kind: PeriodKind, today: dt.date, month_cutoff: int | None = None) -> Period:
     match kind:
         case PeriodKind.THIS_WEEK:
             return week_of(today)
         case PeriodKind.LAST_WEEK:
             return week_of(today - dt.timedelta(days=7))
         case PeriodKind.THIS_MONTH:
-            return month_of(today)
+            return reporting_month_of(today, month_cutoff)
         case PeriodKind.THIS_QUARTER:
             return quarter_of(today)
         case PeriodKind.THIS_YEAR:

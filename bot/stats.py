@@ -238,7 +238,8 @@ class Stats:
     # --- lines --------------------------------------------------------------------------------
 
     def _period(self, code: str) -> Period:
-        return period(PERIODS[code][0], self.services.today())
+        return period(PERIODS[code][0], self.services.today(),
+                      self.services.settings.month_cutoff_day)
 
     @staticmethod
     def _period_line(t: Texts, code: str, when: Period) -> Markup:

@@ -37,3 +37,20 @@ def test_moments_are_local_midnights() -> None:
     assert start.astimezone(dt.UTC) == dt.datetime(2026, 11, 22, 17, 0, tzinfo=dt.UTC)
     assert end.astimezone(dt.UTC) == dt.datetime(2026, 11, 29, 17, 0, tzinfo=dt.UTC)
     assert D(2026, 11, 29) in Period(D(2026, 11, 23), D(2026, 11, 29))
+
+
+@pytest.mark.parametrize(("today", "cutoff", "first", "last"), [
+    (D(2026, 11, 15), 15, D(2026, 10, 16), D(2026, 11, 15)),
+    (D(2026, 11, 16), 15, D(2026, 11, 16), D(2026, 12, 15)),
+    (D(2026, 12, 20), 15, D(2026, 12, 16), D(2027, 1, 15)),
+    (D(2027, 1, 1), 15, D(2026, 12, 16), D(2027, 1, 15)),
+    (D(2028, 3, 1), 28, D(2028, 2, 29), D(2028, 3, 28)),
+    (D(2028, 2, 29), 28, D(2028, 2, 29), D(2028, 3, 28)),
+    (D(2026, 11, 27), None, D(2026, 11, 1), D(2026, 11, 30)),
+])
+def test_a_cut_off_day_shifts_the_month(today: dt.date, cutoff: int | None, first: dt.date,
+                                        last: dt.date) -> None:
+    assert period(PeriodKind.THIS_MONTH, today, cutoff) == Period(first, last)
+    # Every day belongs to exactly one reporting month: consecutive months meet.
+    following = period(PeriodKind.THIS_MONTH, last + dt.timedelta(days=1), cutoff)
+    assert following.first == last + dt.timedelta(days=1)

@@ -299,3 +299,12 @@ def test_period_codes_and_percentages() -> None:
     assert percent(0.265, t) == "26,5%" and percent(1, t) == "100%"
     assert percent(9 / 34, Catalogue.load().texts("en")) == "26.5%"
     assert Period(D(2026, 1, 1), D(2026, 1, 1))
+
+
+async def test_a_cut_off_day_shifts_the_month_counted(tmp_path: Path) -> None:
+    async with started(tmp_path, month_cutoff_day=15) as bot:
+        await _cell_with_reports(bot)
+        seen = await bot.say(MAI, "📊 Thống kê")
+    assert "Tháng này: 16/11/2026–15/12/2026" in seen.text
+    # The 25/11 deed is in; Bình's of 03/11 (with her) belongs to the month before.
+    assert "1 việc làm theo Bác (đồng chí báo cáo 1, cùng tham gia 0)" in seen.text
