@@ -165,7 +165,7 @@ async def test_a_leader_of_the_unit_above_may_unlink_too(bot: Harness) -> None:
 
 
 @pytest.mark.parametrize(("who", "expected"), [
-    (MEMBER, "Chỉ đồng chí bí thư, phó bí thư hoặc cấp ủy viên"),
+    (MEMBER, "Chỉ đồng chí bí thư, phó bí thư, chi ủy viên hoặc tổ trưởng"),
     (OBSERVER, "vai trò theo dõi"),
     (STRANGER, "dành cho các chi bộ đã đăng ký"),
 ])
@@ -299,7 +299,7 @@ async def test_the_bot_added_to_an_unlinked_group_says_once_how_to_link_it(
     await bot.join(MEMBER, tree.cell, "Mai")
     mark = len(bot.fake.calls)
     seen = await happens(bot, bot.fake.add_bot_to_group(GROUP, MEMBER), mark)
-    assert "đồng chí bí thư hoặc cấp ủy viên của chi bộ gửi /link" in said(seen)
+    assert "chi ủy viên hoặc tổ trưởng của đơn vị gửi /link" in said(seen)
     mark = len(bot.fake.calls)
     promoted = bot.fake.add_bot_to_group(GROUP, MEMBER, status="administrator")
     assert (await happens(bot, promoted, mark)).calls == []
