@@ -7,7 +7,7 @@ from pathlib import Path
 
 from storage import audit, people
 from storage.entities import Role
-from tests.harness import Harness, Tree, started
+from tests.harness import Harness, Seen, Tree, started
 
 SON, MAI, BINH, HANH, LAN, TUAN, OBS, CHI = 3001, 3002, 3003, 3004, 3005, 3006, 3007, 3008
 ADMIN = 3999
@@ -54,6 +54,13 @@ async def _audit(bot: Harness, action: str) -> list[dict]:
 async def _card(bot: Harness, leader: int, name: str) -> str:
     await bot.say(leader, "👥 Đảng viên")
     return (await bot.tap(leader, name)).text
+
+
+async def _to_dang(bot: Harness, leader: int) -> Seen:
+    """👥 Đảng viên, then the list of the cell's Tổ đảng số 1."""
+    await bot.say(leader, "👥 Đảng viên")
+    await bot.tap(leader, "🏢 Đơn vị trực thuộc")
+    return await bot.tap(leader, "Tổ đảng số 1")
 
 
 async def test_the_list_marks_who_reported_this_week_including_co_participants(
@@ -185,9 +192,7 @@ async def test_giving_and_taking_the_leader_role(bot: Harness) -> None:
 async def test_a_to_dang_gets_a_to_truong(bot: Harness) -> None:
     tree = await _cell(bot)
     await bot.join(CHI, tree.group, "Vi Thị Chi")
-    await bot.say(SON, "/members")
-    await bot.tap(SON, "🏢 Đơn vị trực thuộc")
-    await bot.tap(SON, "Tổ đảng số 1")
+    await _to_dang(bot, SON)
     await bot.tap(SON, "1. Vi Thị Chi")
     await bot.tap(SON, "⭐ Giao vai trò cấp ủy")
     assert bot.buttons(SON) == ["Tổ trưởng", "Tổ phó", "◀ Quay lại"]
@@ -394,9 +399,7 @@ async def test_a_member_without_telegram_is_listed_excused_and_removed(bot: Harn
 async def test_a_to_dang_leader_appointed_by_invite_is_its_to_truong(bot: Harness) -> None:
     tree = await _cell(bot)
     await bot.appoint(CHI, tree.group, Role.LEADER, "Đàm Thị Chi")
-    await bot.say(SON, "👥 Đảng viên")
-    await bot.tap(SON, "🏢 Đơn vị trực thuộc")
-    listing = await bot.tap(SON, "Tổ đảng số 1")
+    listing = await _to_dang(bot, SON)
     assert "Đàm Thị Chi — tổ trưởng" in listing.text
     cell = await bot.say(SON, "/members")
     assert "Hoàng Văn Sơn — cấp ủy viên" in cell.text

@@ -11,7 +11,8 @@ from storage import audit
 from storage import models as store
 from storage.entities import Role
 from storage.models import ModelMark, ModelStatus, ModelYear, offered_in, status_in
-from tests.harness import Harness, Tree, started
+from tests.harness import Harness, Seen, Tree, started
+from tests.test_my_reports import _withdraw
 
 SON, MAI, BINH, TUAN, HANH, LAN = 3001, 3002, 3003, 3004, 3005, 3006
 DENIED = "Việc này không thuộc phạm vi phụ trách của đồng chí"
@@ -25,6 +26,29 @@ async def _cell_with_people(bot: Harness) -> Tree:
     await bot.join(BINH, tree.cell, "Bình")
     await bot.appoint(TUAN, tree.commune, Role.LEADER, "Tuấn")
     return tree
+
+
+async def _register(bot: Harness, user_id: int, name: str, field: str, unit: str | None = None,
+                    org: str | None = None, year: str = "Năm 2026") -> Seen:
+    """From the 🏅 Mô hình list: ➕ Đăng ký mô hình, the form filled in (the unit picked if
+    given, no organisation unless given, no description), a year button or a typed year.
+    Returns the summary; the caller presses ✅ Gửi."""
+    await bot.tap(user_id, "➕ Đăng ký mô hình")
+    await bot.say(user_id, name)
+    await bot.tap(user_id, field)
+    if unit is not None:
+        await bot.tap(user_id, unit)
+    await bot.tap(user_id, org or "Bỏ qua")
+    await bot.tap(user_id, "Bỏ qua")
+    if year in bot.buttons(user_id):
+        return await bot.tap(user_id, year)
+    return await bot.say(user_id, year)
+
+
+async def _card(bot: Harness, user_id: int, label: str) -> Seen:
+    """/model, then one model's card."""
+    await bot.say(user_id, "/model")
+    return await bot.tap(user_id, label)
 
 
 async def _report(bot: Harness, user_id: int, model: str | None, day: str = "Hôm qua") -> None:
@@ -141,13 +165,8 @@ async def test_the_same_name_twice_in_a_unit_asks_for_another_name(bot: Harness)
     tree = await _cell_with_people(bot)
     await bot.model(tree.cell, "Tiết kiệm theo gương Bác")
     await bot.say(SON, "/model")
-    await bot.tap(SON, "➕ Đăng ký mô hình")
-    await bot.say(SON, "tiết kiệm  theo gương BÁC")
-    await bot.tap(SON, "Kinh tế")
-    await bot.tap(SON, "Chi bộ Thôn Bản Chặng")
-    await bot.tap(SON, "Bỏ qua")
-    await bot.tap(SON, "Bỏ qua")
-    summary = await bot.tap(SON, "Năm 2026")
+    summary = await _register(bot, SON, "tiết kiệm  theo gương BÁC", "Kinh tế",
+                              unit="Chi bộ Thôn Bản Chặng")
     assert "📄 Mô tả" not in summary.text and "🤝" not in summary.text
     refused = await bot.tap(SON, "✅ Gửi")
     assert "Chi bộ Thôn Bản Chặng đã có mô hình mang tên này" in refused.text
@@ -159,13 +178,7 @@ async def test_the_same_name_twice_in_a_unit_asks_for_another_name(bot: Harness)
     assert "Đã đăng ký mô hình" in done.text
     # The same name in another unit is another model.
     await bot.say(SON, "/model")
-    await bot.tap(SON, "➕ Đăng ký mô hình")
-    await bot.say(SON, "Tiết kiệm theo gương Bác")
-    await bot.tap(SON, "Kinh tế")
-    await bot.tap(SON, "Tổ đảng số 1")
-    await bot.tap(SON, "Bỏ qua")
-    await bot.tap(SON, "Bỏ qua")
-    await bot.tap(SON, "Năm 2026")
+    await _register(bot, SON, "Tiết kiệm theo gương Bác", "Kinh tế", unit="Tổ đảng số 1")
     assert "Đã đăng ký mô hình" in (await bot.tap(SON, "✅ Gửi")).text
     async with bot.db.transaction() as tx:
         rows = await tx.all("SELECT name, owner_unit_id FROM models ORDER BY id")
@@ -232,10 +245,7 @@ async def test_the_list_counts_reports_this_year_and_in_all(bot: Harness) -> Non
     await _report(bot, MAI, "Dân vận khéo xây dựng nông thôn mới", day="20/12/2025")
     await _report(bot, BINH, None)
     # Bình withdraws his report under the model: it no longer counts.
-    await bot.say(BINH, "/my")
-    await bot.tap(BINH, "2. 26/11")
-    await bot.tap(BINH, "↩ Rút lại")
-    await bot.tap(BINH, "↩ Rút lại")
+    await _withdraw(bot, BINH, "2. 26/11")
     listing = await bot.say(MAI, "🏅 Mô hình")
     assert "(1–2 trên tổng số 2)" in listing.text
     assert ("1. Dân vận khéo xây dựng nông thôn mới\n    Chi bộ Thôn Bản Chặng · Kinh tế\n"
@@ -319,8 +329,7 @@ async def test_the_status_carries_over_the_years_and_decides_what_members_may_pi
     tree = await _cell_with_people(bot)
     await bot.model(tree.cell, "Dân vận khéo xây dựng nông thôn mới", year=2024)
     assert await _models_offered(bot, MAI) == ["Dân vận khéo xây dựng nông thôn mới"]
-    await bot.say(SON, "/model")
-    card = await bot.tap(SON, "1. Dân vận")
+    card = await _card(bot, SON, "1. Dân vận")
     assert "Năm 2026: 🔄 đang thực hiện" in card.text and "Năm 2025: 🔄 đang thực hiện" in card.text
     assert "Cập nhật cho năm 2026:" in card.text
     assert bot.buttons(SON)[:4] == ["📝 đăng ký", "• 🔄 đang thực hiện", "✅ hoàn thành", "⏹ dừng"]
@@ -433,8 +442,7 @@ async def test_a_commune_leader_marks_a_cells_model_exemplary(bot: Harness) -> N
     # The mark shows in the cell's list too; a status change later keeps it.
     seen = await bot.say(MAI, "/model")
     assert "Năm 2026: 🔄 đang thực hiện · ⭐ tiêu biểu" in seen.text
-    await bot.say(SON, "/model")
-    await bot.tap(SON, "1. Dân vận")
+    await _card(bot, SON, "1. Dân vận")
     await bot.tap(SON, "✅ hoàn thành")
     assert (await _years(bot, model_id))[-1] == ModelYear(
         year=2026, status=ModelStatus.COMPLETED, mark=ModelMark.EXEMPLARY)
@@ -456,8 +464,7 @@ async def test_a_commune_leader_marks_a_cells_model_exemplary(bot: Harness) -> N
 async def test_a_cell_leader_cannot_mark_its_own_model(bot: Harness) -> None:
     tree = await _cell_with_people(bot)
     await bot.model(tree.cell, "Tiết kiệm theo gương Bác")
-    await bot.say(SON, "/model")
-    await bot.tap(SON, "1. Tiết kiệm")
+    await _card(bot, SON, "1. Tiết kiệm")
     assert "⭐ Tiêu biểu" not in bot.buttons(SON)
     model_id = await _model_id(bot, "Tiết kiệm theo gương Bác")
     toast = await _forge(bot, SON, f"md:mk:{model_id}:2026:e")
@@ -510,13 +517,8 @@ async def test_an_admin_registers_a_model_for_any_unit(tmp_path: Path) -> None:
         await bot.model(tree.other_commune, "Ngày Chủ nhật xanh")
         listing = await bot.say(LAN, "/model")
         assert "Đảng bộ phường Hoàng Văn Thụ" in listing.text
-        await bot.tap(LAN, "➕ Đăng ký mô hình")
-        await bot.say(LAN, "Lũy tre biên giới Việt Nam")
-        await bot.tap(LAN, "Quốc phòng – an ninh")
-        await bot.tap(LAN, "Đảng bộ tỉnh Lạng Sơn")
-        await bot.tap(LAN, "Hội Cựu chiến binh")
-        await bot.tap(LAN, "Bỏ qua")
-        await bot.say(LAN, "2022")
+        await _register(bot, LAN, "Lũy tre biên giới Việt Nam", "Quốc phòng – an ninh",
+                        unit="Đảng bộ tỉnh Lạng Sơn", org="Hội Cựu chiến binh", year="2022")
         done = await bot.tap(LAN, "✅ Gửi")
         assert "của Đảng bộ tỉnh Lạng Sơn, bắt đầu từ năm 2022" in done.text
         async with bot.db.transaction() as tx:

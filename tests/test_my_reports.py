@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from storage import audit, reports
 from storage.entities import ReportState
-from tests.harness import Harness
+from tests.harness import Harness, Seen
 
 MAI, BINH = 1001, 1002
 
@@ -14,6 +14,34 @@ async def _cell(bot: Harness) -> None:
     cell = await bot.unit("Chi bộ Thôn Bản Chặng")
     await bot.join(MAI, cell, "Mai")
     await bot.join(BINH, cell, "Bình")
+
+
+async def _open(bot: Harness, user_id: int, label: str = "1. 26/11") -> Seen:
+    """The member opens one of their reports from 📋 Việc đã báo cáo (/my)."""
+    await bot.say(user_id, "/my")
+    return await bot.tap(user_id, label)
+
+
+async def _mai_opens_her_report(bot: Harness, deed: str, photos: int = 0) -> Seen:
+    """Mai, of Chi bộ Thôn Bản Chặng, reports `deed` and opens it from 📋 Việc đã báo cáo."""
+    await _cell(bot)
+    await bot.report(MAI, deed, photos=photos)
+    return await _open(bot, MAI)
+
+
+async def _withdraw(bot: Harness, user_id: int, label: str = "1. 26/11") -> None:
+    """The member withdraws a report from 📋 Việc đã báo cáo, confirming when asked."""
+    await _open(bot, user_id, label)
+    await bot.tap(user_id, "↩ Rút lại")
+    await bot.tap(user_id, "↩ Rút lại")
+
+
+async def _correct_content(bot: Harness, user_id: int, description: str) -> Seen:
+    """On an opened report: ✏ Sửa, new content, ✅ Gửi."""
+    await bot.tap(user_id, "✏ Sửa")
+    await bot.tap(user_id, "✏ Sửa nội dung")
+    await bot.say(user_id, description)
+    return await bot.tap(user_id, "✅ Gửi")
 
 
 async def _set_state(bot: Harness, state: ReportState, note: str | None = None) -> int:
@@ -42,10 +70,8 @@ async def test_the_list_shows_date_field_and_state(bot: Harness) -> None:
 
 
 async def test_opening_a_report_shows_it_whole_with_photos(bot: Harness) -> None:
-    await _cell(bot)
-    await bot.report(MAI, "Tặng quà học sinh nghèo vượt khó thôn Bản Chặng", photos=2)
-    await bot.say(MAI, "/my")
-    opened = await bot.tap(MAI, "1. 26/11")
+    opened = await _mai_opens_her_report(bot, "Tặng quà học sinh nghèo vượt khó thôn Bản Chặng",
+                                         photos=2)
     assert opened.methods() == ["sendMediaGroup", "sendMessage"]
     assert "Báo cáo ngày 26/11/2026 — ⏳ chờ ghi nhận" in opened.text
     assert "📷 Ảnh: 2 ảnh" in opened.text
@@ -53,10 +79,7 @@ async def test_opening_a_report_shows_it_whole_with_photos(bot: Harness) -> None
 
 
 async def test_correcting_a_report_reuses_the_form_prefilled(bot: Harness) -> None:
-    await _cell(bot)
-    await bot.report(MAI, "Dọn vệ sinh đường làng cùng đoàn viên thanh niên")
-    await bot.say(MAI, "/my")
-    await bot.tap(MAI, "1. 26/11")
+    await _mai_opens_her_report(bot, "Dọn vệ sinh đường làng cùng đoàn viên thanh niên")
     summary = await bot.tap(MAI, "✏ Sửa")
     assert "Dọn vệ sinh đường làng" in summary.text and "✅ Gửi" in bot.buttons(MAI)
     await bot.tap(MAI, "✏ Sửa giá trị")
@@ -72,23 +95,16 @@ async def test_a_report_needing_more_shows_the_note_and_returns_to_pending(bot: 
     await _cell(bot)
     await bot.report(MAI, "Sửa mái nhà dột cho hộ bà Lăng Thị Hoa")
     await _set_state(bot, ReportState.NEEDS_MORE, "Ghi rõ số ngày công.")
-    await bot.say(MAI, "/my")
-    opened = await bot.tap(MAI, "1. 26/11")
+    opened = await _open(bot, MAI)
     assert "✏ cần bổ sung" in opened.text and "Ghi rõ số ngày công." in opened.text
-    await bot.tap(MAI, "✏ Sửa")
-    await bot.tap(MAI, "✏ Sửa nội dung")
-    await bot.say(MAI, "Sửa mái nhà dột cho hộ bà Lăng Thị Hoa, 3 ngày công")
-    await bot.tap(MAI, "✅ Gửi")
+    await _correct_content(bot, MAI, "Sửa mái nhà dột cho hộ bà Lăng Thị Hoa, 3 ngày công")
     async with bot.db.transaction() as tx:
         report = await reports.get_report(tx, 1)
     assert report is not None and report.state is ReportState.PENDING
 
 
 async def test_withdrawing_asks_first_then_the_report_stops_counting(bot: Harness) -> None:
-    await _cell(bot)
-    await bot.report(MAI, "Hỗ trợ ngày công làm nhà văn hóa thôn")
-    await bot.say(MAI, "/my")
-    await bot.tap(MAI, "1. 26/11")
+    await _mai_opens_her_report(bot, "Hỗ trợ ngày công làm nhà văn hóa thôn")
     asked = await bot.tap(MAI, "↩ Rút lại")
     assert "chắc chắn muốn rút" in asked.text
     kept = await bot.tap(MAI, "Không")
@@ -104,10 +120,7 @@ async def test_withdrawing_asks_first_then_the_report_stops_counting(bot: Harnes
 
 
 async def test_an_acknowledged_report_can_no_longer_be_changed(bot: Harness) -> None:
-    await _cell(bot)
-    await bot.report(MAI, "Tham gia hiến máu tình nguyện tại xã")
-    await bot.say(MAI, "/my")
-    await bot.tap(MAI, "1. 26/11")
+    await _mai_opens_her_report(bot, "Tham gia hiến máu tình nguyện tại xã")
     message_id, edit = bot.button(MAI, "✏ Sửa")
     await _set_state(bot, ReportState.ACKNOWLEDGED)
     seen = await bot.press_data(MAI, message_id, edit)
@@ -148,10 +161,7 @@ async def test_many_reports_are_paged(bot: Harness) -> None:
 
 
 async def test_correcting_never_throws_away_a_report_in_progress(bot: Harness) -> None:
-    await _cell(bot)
-    await bot.report(MAI, "Vận động bà con hiến đất làm đường liên thôn")
-    await bot.say(MAI, "/my")
-    await bot.tap(MAI, "1. 26/11")
+    await _mai_opens_her_report(bot, "Vận động bà con hiến đất làm đường liên thôn")
     await bot.begin_report(MAI, "Văn hóa")
     busy = await bot.tap(MAI, "✏ Sửa")
     assert "Đồng chí đang làm dở một báo cáo; đồng chí gửi hoặc bấm ✖ Hủy" in busy.text
@@ -161,10 +171,7 @@ async def test_correcting_never_throws_away_a_report_in_progress(bot: Harness) -
 
 
 async def test_cancelling_a_correction_says_the_report_is_unchanged(bot: Harness) -> None:
-    await _cell(bot)
-    await bot.report(MAI, "Vận động bà con hiến đất làm đường liên thôn")
-    await bot.say(MAI, "/my")
-    await bot.tap(MAI, "1. 26/11")
+    await _mai_opens_her_report(bot, "Vận động bà con hiến đất làm đường liên thôn")
     await bot.tap(MAI, "✏ Sửa")
     await bot.tap(MAI, "✏ Sửa giá trị")
     again = await bot.say(MAI, "/report")

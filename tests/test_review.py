@@ -10,6 +10,7 @@ from bot.review import fingerprint
 from storage import audit, reports, reviews
 from storage.entities import ReportState, Role
 from tests.harness import Harness, Tree, started
+from tests.test_my_reports import _correct_content, _open, _withdraw
 
 MAI, BINH, SON, HANH, TUAN, LAN, OBSERVER, STRANGER = (
     1001, 1002, 2001, 2002, 2003, 2004, 2005, 9999)
@@ -17,7 +18,6 @@ SOCIAL = "An sinh xã hội, giảm nghèo"
 ROOF = "Cùng 3 đồng chí trong tổ sửa mái nhà dột cho hộ bà Lăng Thị Hoa, hộ nghèo thôn Bản Chặng"
 DENIED = ("Việc này không thuộc phạm vi phụ trách của đồng chí nên chưa thực hiện được. "
           "Nếu cần, đồng chí liên hệ bí thư chi bộ nhé.")
-
 
 
 async def _cell(bot: Harness) -> Tree:
@@ -29,12 +29,20 @@ async def _cell(bot: Harness) -> Tree:
     return tree
 
 
-async def _withdraw(bot: Harness, user_id: int) -> None:
-    """The member withdraws their newest report from 📋 Việc đã báo cáo."""
-    await bot.say(user_id, "/my")
-    await bot.tap(user_id, "1. 26/11")
-    await bot.tap(user_id, "↩ Rút lại")
-    await bot.tap(user_id, "↩ Rút lại")
+async def _four_waiting(bot: Harness) -> None:
+    """Mai and Bình report two deeds each, in turn; Mai's roof (An sinh xã hội) is first."""
+    await bot.report(MAI, ROOF, field=SOCIAL)
+    await bot.report(BINH, "Giúp hộ nghèo thu hoạch lúa mùa ở thôn Bản Chặng")
+    await bot.report(MAI, "Tuyên truyền phòng chống cháy rừng cho bà con")
+    await bot.report(BINH, "Vận động bà con hiến đất làm đường liên thôn")
+
+
+async def _son_reviews_mais_report(bot: Harness) -> Tree:
+    """Mai reports the roof she mended; Sơn opens ✅ Ghi nhận báo cáo on it."""
+    tree = await _cell(bot)
+    await bot.report(MAI, ROOF)
+    await bot.say(SON, "/review")
+    return tree
 
 
 async def _state(bot: Harness, report_id: int) -> ReportState:
@@ -65,10 +73,7 @@ def _toasts(bot: Harness, mark: int) -> list[str]:
 
 async def test_the_queue_shows_one_report_at_a_time_oldest_first(bot: Harness) -> None:
     await _cell(bot)
-    await bot.report(MAI, ROOF, field=SOCIAL)
-    await bot.report(BINH, "Giúp hộ nghèo thu hoạch lúa mùa ở thôn Bản Chặng")
-    await bot.report(MAI, "Tuyên truyền phòng chống cháy rừng cho bà con")
-    await bot.report(BINH, "Vận động bà con hiến đất làm đường liên thôn")
+    await _four_waiting(bot)
     first = await bot.say(SON, "/review")
     assert ("Báo cáo chờ ghi nhận (1/4) — Hoàng Thị Mai, 26/11/2026, "
             "An sinh xã hội, giảm nghèo") in first.text
@@ -162,8 +167,7 @@ async def test_asking_for_more_then_correcting_then_acknowledging(bot: Harness) 
     assert await _state(bot, 1) is ReportState.ACKNOWLEDGED
 
     # Acknowledged: the author can no longer change it, from /my or from the old notice.
-    await bot.say(MAI, "/my")
-    opened = await bot.tap(MAI, "1. 26/11")
+    opened = await _open(bot, MAI)
     assert "✅ đã ghi nhận" in opened.text and "✏ Sửa" not in bot.buttons(MAI)
     message_id, data = next((m["message_id"], d) for m in bot.fake.messages(MAI)
                             for label, d in bot.fake.inline_buttons(m)
@@ -175,10 +179,7 @@ async def test_asking_for_more_then_correcting_then_acknowledging(bot: Harness) 
 
 async def test_acknowledging_all_just_seen_takes_only_those(bot: Harness) -> None:
     await _cell(bot)
-    await bot.report(MAI, ROOF)
-    await bot.report(BINH, "Giúp hộ nghèo thu hoạch lúa mùa ở thôn Bản Chặng")
-    await bot.report(MAI, "Tuyên truyền phòng chống cháy rừng cho bà con")
-    await bot.report(BINH, "Vận động bà con hiến đất làm đường liên thôn")
+    await _four_waiting(bot)
     await bot.say(SON, "/review")
     assert "✅ Ghi nhận tất cả" not in " ".join(bot.buttons(SON)), "one seen is not several"
     await bot.tap(SON, "Tiếp ▶")
@@ -333,9 +334,7 @@ async def test_garbled_button_data_gets_a_polite_toast(bot: Harness) -> None:
 
 
 async def test_a_report_withdrawn_meanwhile_is_left_alone(bot: Harness) -> None:
-    await _cell(bot)
-    await bot.report(MAI, ROOF)
-    await bot.say(SON, "/review")
+    await _son_reviews_mais_report(bot)
     await _withdraw(bot, MAI)
     pressed = [bot.button(SON, label) for label in ("✅ Ghi nhận", "↩ Đề nghị bổ sung")]
     for message_id, data in pressed:
@@ -346,9 +345,7 @@ async def test_a_report_withdrawn_meanwhile_is_left_alone(bot: Harness) -> None:
 
 
 async def test_a_report_withdrawn_while_the_note_is_written(bot: Harness) -> None:
-    await _cell(bot)
-    await bot.report(MAI, ROOF)
-    await bot.say(SON, "/review")
+    await _son_reviews_mais_report(bot)
     await bot.tap(SON, "↩ Đề nghị bổ sung")
     await _withdraw(bot, MAI)
     told = await bot.say(SON, "Ghi rõ số ngày công của các đồng chí")
@@ -359,16 +356,10 @@ async def test_a_report_withdrawn_while_the_note_is_written(bot: Harness) -> Non
 
 
 async def test_a_report_corrected_meanwhile_is_shown_again_first(bot: Harness) -> None:
-    await _cell(bot)
-    await bot.report(MAI, ROOF)
-    await bot.say(SON, "/review")
+    await _son_reviews_mais_report(bot)
     old_message, old_data = bot.button(SON, "✅ Ghi nhận")
-    await bot.say(MAI, "/my")
-    await bot.tap(MAI, "1. 26/11")
-    await bot.tap(MAI, "✏ Sửa")
-    await bot.tap(MAI, "✏ Sửa nội dung")
-    await bot.say(MAI, "Sửa mái nhà dột cho hộ bà Lăng Thị Hoa, 3 ngày công")
-    await bot.tap(MAI, "✅ Gửi")
+    await _open(bot, MAI)
+    await _correct_content(bot, MAI, "Sửa mái nhà dột cho hộ bà Lăng Thị Hoa, 3 ngày công")
     seen = await bot.press_data(SON, old_message, old_data)
     assert seen.toast == "Báo cáo vừa được sửa lại; đồng chí xem bản mới bên dưới rồi ghi nhận nhé."
     assert "3 ngày công" in seen.text
@@ -378,9 +369,7 @@ async def test_a_report_corrected_meanwhile_is_shown_again_first(bot: Harness) -
 
 
 async def test_highlighting_toggles_and_feeds_the_digest(bot: Harness) -> None:
-    tree = await _cell(bot)
-    await bot.report(MAI, ROOF)
-    await bot.say(SON, "/review")
+    tree = await _son_reviews_mais_report(bot)
     on = await bot.tap(SON, "⭐ Nêu gương")
     assert on.toast == "⭐ Đã nêu gương báo cáo này."
     assert "⭐ Đã nêu gương" in on.text and "☆ Bỏ nêu gương" in bot.buttons(SON)
@@ -397,9 +386,7 @@ async def test_highlighting_toggles_and_feeds_the_digest(bot: Harness) -> None:
 
 
 async def test_reopening_an_acknowledged_report_with_a_reason(bot: Harness) -> None:
-    await _cell(bot)
-    await bot.report(MAI, ROOF)
-    await bot.say(SON, "/review")
+    await _son_reviews_mais_report(bot)
     await bot.tap(SON, "✅ Ghi nhận")
     listing = await bot.tap(SON, "📋 Báo cáo đã ghi nhận gần đây")
     assert "Báo cáo đã ghi nhận gần đây" in listing.text
@@ -426,9 +413,7 @@ async def test_reopening_an_acknowledged_report_with_a_reason(bot: Harness) -> N
 
 async def test_the_note_form_survives_a_restart(tmp_path: Path) -> None:
     async with started(tmp_path) as before:
-        await _cell(before)
-        await before.report(MAI, ROOF)
-        await before.say(SON, "/review")
+        await _son_reviews_mais_report(before)
         await before.tap(SON, "↩ Đề nghị bổ sung")
         fake = before.fake
     async with started(tmp_path, fake) as after:
@@ -438,9 +423,7 @@ async def test_the_note_form_survives_a_restart(tmp_path: Path) -> None:
 
 
 async def test_cancelling_the_note_keeps_the_report_waiting(bot: Harness) -> None:
-    await _cell(bot)
-    await bot.report(MAI, ROOF)
-    await bot.say(SON, "/review")
+    await _son_reviews_mais_report(bot)
     await bot.tap(SON, "↩ Đề nghị bổ sung")
     cancelled = await bot.tap(SON, "✖ Hủy")
     assert "Đã hủy; báo cáo vẫn chờ ghi nhận." in cancelled.text
