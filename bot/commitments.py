@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
 from typing import Any
 
 from bot import formatting
@@ -17,9 +16,8 @@ from bot.access import Action, Actor, actor_for, check, units_in_reach
 from bot.callback_data import pack, verb_and_number
 from bot.catalogue import Texts
 from bot.conversation import Conversations, Refusal, texts_for
-from bot.forms.commitment import ACTION_MIN, ASSESSMENT_FORM, COMMITMENT_FORM, MAX_ACTIONS
-from bot.forms.engine import Choice, DraftState, FormContext, Problem, start_at_summary
-from bot.forms.render import FormView
+from bot.forms.commitment import ASSESSMENT_FORM, COMMITMENT_FORM
+from bot.forms.engine import Choice, DraftState, FormContext, list_items, start_at_summary
 from bot.menu import menu_for
 from bot.reporting import Reporter, ReportKind, reporter_for
 from bot.screens import Button, Reply, Screen
@@ -40,9 +38,6 @@ RATING_KEYS = {
     Rating.DONE: "commitments.rating.done",
     Rating.NOT_DONE: "commitments.rating.not_done",
 }
-# "1.", "2)", "-", "•" in front of an action: the list is numbered when shown anyway.
-_BULLET = re.compile(r"^(?:\d{1,2}[.)](?!\d)|[-–—•*+·●◦▪])\s*")
-
 log = logging.getLogger(__name__)
 
 
@@ -52,26 +47,6 @@ def _data(verb: str, arg: int = 0) -> str:
 
 def parse(data: str) -> tuple[str, int] | None:
     return verb_and_number(data, PREFIX)
-
-
-def action_lines(text: str) -> list[str]:
-    """The registered actions, one a line: blank lines and the writer's own numbering go."""
-    lines = (_BULLET.sub("", raw.strip()).strip() for raw in text.splitlines())
-    return [line for line in lines if line]
-
-
-def actions_problem(text: str) -> Problem | None:
-    """What is wrong with the list of actions, if anything."""
-    lines = action_lines(text)
-    if len(lines) > MAX_ACTIONS:
-        return Problem("form.commitment.actions.too_many", {"count": len(lines),
-                                                            "max": MAX_ACTIONS})
-    for number, line in enumerate(lines, start=1):
-        if len(line) < ACTION_MIN or not any(ch.isalnum() for ch in line):
-            return Problem("form.commitment.actions.line_too_short", {"number": number})
-    if not lines:
-        return Problem("form.problem.no_letters")
-    return None
 
 
 def assessment_opens(year: int) -> dt.date:
@@ -121,12 +96,10 @@ class CommitmentKind:
     async def submit(self, tx: Tx, services: Services, draft: Draft, state: DraftState,
                      t: Texts) -> Reply:
         who = await reporter_for(tx, draft.telegram_user_id)
-        problem = actions_problem(state.answers["actions"])
-        if problem is not None:
-            return await self._back_to_actions(tx, services, draft, state, problem, t)
         await drafts.delete_draft(tx, draft.id)
         pledge = state.answers["pledge"]
-        actions = "\n".join(action_lines(state.answers["actions"]))
+        # One action a line; a correction sent unchanged still carries the numbers it was shown.
+        actions = "\n".join(list_items(state.answers["actions"]))
         now = services.now()
         menu = await menu_for(tx, services, draft.telegram_user_id, t)
         year = services.today().year
@@ -146,16 +119,6 @@ class CommitmentKind:
                            f"year:{existing.year}")
         return Reply((Screen(t("commitments.corrected", year=existing.year), menu=menu),))
 
-    async def _back_to_actions(self, tx: Tx, services: Services, draft: Draft,
-                               state: DraftState, problem: Problem, t: Texts) -> Reply:
-        """The list of actions breaks a rule the form engine cannot state (at most ten, one a
-        line): the draft goes back to that step, with every answer kept."""
-        back = state.model_copy(update={"step": "actions", "from_summary": True, "page": 0})
-        last = draft.recent_updates[-1] if draft.recent_updates else 0
-        await drafts.save_draft(tx, draft, back.model_dump(), last, services.now())
-        view = FormView(self.form, back, FormContext(today=services.today()), t, draft.id)
-        step = view.current()
-        return Reply((Screen(f"{view.problem(problem).text}\n\n{step.text}", step.buttons),))
 
 
 class AssessmentKind:
@@ -196,7 +159,7 @@ class AssessmentKind:
 def _answers(commitment: Commitment) -> dict[str, Any]:
     """The commitment as a pre-filled form; the actions numbered as everywhere else (the
     numbers go again when it is saved)."""
-    numbered = [f"{n}. {action}" for n, action in enumerate(action_lines(commitment.actions), 1)]
+    numbered = [f"{n}. {action}" for n, action in enumerate(list_items(commitment.actions), 1)]
     return {"pledge": commitment.pledge, "actions": "\n".join(numbered)}
 
 
@@ -263,7 +226,7 @@ class Commitments:
                                                          text=commitment.pledge),
                   "", t("commitments.actions_heading")]
         lines += [t("commitments.action_line", number=number, text=action)
-                  for number, action in enumerate(action_lines(commitment.actions), start=1)]
+                  for number, action in enumerate(list_items(commitment.actions), start=1)]
         buttons: list[Button] = []
         if _editable(services, commitment):
             buttons.append(Button(t.plain("commitments.edit"), _data("edit", commitment.id)))

@@ -190,3 +190,25 @@ def test_back_from_a_step_no_longer_asked_goes_to_the_one_before_it() -> None:
     alone = FormContext(today=TODAY, choices={**CTX.choices, "members": ()})
     outcome = apply(SURVEY, _at("helpers"), alone, ButtonInput("helpers", "back"))
     assert outcome.state.step == "topics"
+
+
+LIST = Form("plan", (Field("steps", FieldType.LONG_TEXT, min=5, max=200, items=(1, 3)),))
+
+
+@pytest.mark.parametrize(("typed", "key", "stored"), [
+    ("1. Trồng cây xanh\n\n- Dọn đường làng\n• Thăm hộ nghèo", None,
+     "Trồng cây xanh\nDọn đường làng\nThăm hộ nghèo"),
+    ("Trồng cây\nDọn đường\nThăm hộ nghèo\nHọp tổ", "form.problem.too_many_items", None),
+    ("Trồng cây xanh\nOK", "form.problem.item_too_short", None),
+    ("1.\n2.\n-", "form.problem.no_letters", None),
+    ("x" * 201, "form.problem.too_long", None),
+    ("1.5 triệu đồng cho quỹ", None, "1.5 triệu đồng cho quỹ"),
+])
+def test_a_list_is_typed_one_item_a_line(typed: str, key: str | None, stored: str | None) -> None:
+    ctx = FormContext(today=TODAY)
+    outcome = apply(LIST, start(LIST, ctx), ctx, TextInput(typed))
+    if key is None:
+        assert outcome.problem is None and outcome.state.answers["steps"] == stored
+    else:
+        assert outcome.problem is not None and outcome.problem.key == key
+        assert "steps" not in outcome.state.answers

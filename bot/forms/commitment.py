@@ -12,7 +12,7 @@ COMMITMENT_FORM = Form("commitment", (
     # Bản cam kết tu dưỡng, rèn luyện, phấn đấu
     Field("pledge", FieldType.LONG_TEXT, min=PLEDGE_MIN, max=3000),
     # Đăng ký nội dung học tập và làm theo Bác: one concrete action a line
-    Field("actions", FieldType.LONG_TEXT, min=ACTION_MIN, max=3000),
+    Field("actions", FieldType.LONG_TEXT, min=ACTION_MIN, max=3000, items=(1, MAX_ACTIONS)),
 ))
 
 ASSESSMENT_FORM = Form("self_assessment", (

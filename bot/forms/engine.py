@@ -7,6 +7,7 @@ choices on offer) and persists the returned state.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -415,7 +416,35 @@ def _parse_typed(spec: Field, text: str) -> Any:
     return _check_text(spec, text)
 
 
+_BULLET = re.compile(r"^(?:\d{1,2}[.)](?!\d)|[-–—•*+·●◦▪])\s*")
+
+
+def list_items(text: str) -> list[str]:
+    """A list typed one item a line: blank lines and the writer's own numbering go."""
+    lines = (_BULLET.sub("", raw.strip()).strip() for raw in text.splitlines())
+    return [line for line in lines if line]
+
+
+def _check_items(spec: Field, items: tuple[int, int], text: str) -> str:
+    found = list_items(normalize_multiline(text))
+    if not any(ch.isalnum() for ch in "".join(found)):
+        raise Rejected("form.problem.no_letters")
+    fewest, most = items
+    if len(found) > most:
+        raise Rejected("form.problem.too_many_items", count=len(found), max=most)
+    if len(found) < fewest:
+        raise Rejected("form.problem.too_few_items", count=len(found), min=fewest)
+    for number, item in enumerate(found, start=1):
+        if len(item) < (spec.min or 1) or not any(ch.isalnum() for ch in item):
+            raise Rejected("form.problem.item_too_short", number=number, min=spec.min or 1)
+    if spec.max is not None and len(text) > spec.max:
+        raise Rejected("form.problem.too_long", max=spec.max, length=len(text))
+    return "\n".join(found)
+
+
 def _check_text(spec: Field, text: str) -> str:
+    if spec.items is not None:
+        return _check_items(spec, spec.items, text)
     clean = normalize_multiline(text) if spec.type is FieldType.LONG_TEXT else normalize(text)
     if not any(ch.isalnum() for ch in clean):
         raise Rejected("form.problem.no_letters")

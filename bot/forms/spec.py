@@ -37,7 +37,9 @@ class Field:
     member pickers); a choice-like field whose source is empty is skipped, e.g. the model step
     for a unit that has no models yet. `min`/`max` bound a text's length, a number's value or
     the count of photos. `has_default` makes the step offer the context's default value with a
-    "✅ Đúng" button, as when a new member confirms the name Telegram gave.
+    "✅ Đúng" button, as when a new member confirms the name Telegram gave. `items` makes a long
+    text a list typed one item a line (numbering and bullets dropped): between items[0] and
+    items[1] items, each at least `min` characters.
     """
 
     name: str
@@ -47,6 +49,7 @@ class Field:
     max: int | None = None
     source: str | None = None
     has_default: bool = False
+    items: tuple[int, int] | None = None
 
 
 @dataclass(frozen=True)
