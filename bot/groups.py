@@ -14,6 +14,7 @@ from bot.access import Action, Actor, actor_for, check, units_in_reach
 from bot.callback_data import pack, verb_and_number
 from bot.catalogue import Texts
 from bot.conversation import Conversations, texts_for
+from bot.paging import page_of, turns
 from bot.reporting import ReportKind
 from bot.screens import Button, Keyboard, Reply, Screen
 from bot.services import Sender, Services
@@ -124,17 +125,10 @@ class Groups:
 
     def _picker(self, reach: list[Unit], page: int) -> Reply:
         t = self._group_texts
-        pages = max(1, -(-len(reach) // PAGE_SIZE))
-        page = min(max(page, 0), pages - 1)
-        shown = reach[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
-        keyboard: list[tuple[Button, ...]] = [(Button(u.name, _data(PICK, u.id)),) for u in shown]
-        paging = []
-        if page > 0:
-            paging.append(Button(t.plain("button.previous_page"), _data(PAGE, page - 1)))
-        if page < pages - 1:
-            paging.append(Button(t.plain("button.next_page"), _data(PAGE, page + 1)))
-        if paging:
-            keyboard.append(tuple(paging))
+        shown = page_of(reach, page, PAGE_SIZE)
+        keyboard: list[tuple[Button, ...]] = [(Button(u.name, _data(PICK, u.id)),)
+                                              for u in shown.items]
+        keyboard += turns(t, shown, lambda number: _data(PAGE, number))
         keyboard.append((Button(t.plain("button.cancel"), _data(CANCEL, 0)),))
         buttons: Keyboard = tuple(keyboard)
         return Reply((Screen(t("groups.pick", count=len(reach)), buttons),), replace=True)

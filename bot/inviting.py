@@ -21,6 +21,7 @@ from bot.catalogue import Texts
 from bot.conversation import Conversations, texts_for
 from bot.invitations import bot_username, create_invite, invite_link, waiting_key
 from bot.joining import ROLE_KEYS, JoinRequests, request_notice, unit_title
+from bot.paging import page_of, turns
 from bot.reporting import ReportKind
 from bot.screens import Button, Keyboard, Reply, Screen, rows
 from bot.services import Sender, Services
@@ -166,20 +167,13 @@ class Inviting:
         if len(reach) == 1:
             return await self._kind_picker(tx, actor, reach[0].id, t, alone=True)
         ids = {u.id for u in reach}
-        page = min(page, (len(reach) - 1) // UNIT_PAGE)
-        shown = reach[page * UNIT_PAGE:(page + 1) * UNIT_PAGE]
+        shown = page_of(reach, page, UNIT_PAGE)
         keyboard: list[tuple[Button, ...]] = []
-        for unit in shown:
+        for unit in shown.items:
             below = unit.parent_id in ids
             label = t.plain("invite.unit_below" if below else "invite.unit_top", unit=unit.name)
             keyboard.append((Button(label, _data("unit", unit.id)),))
-        paging = []
-        if page > 0:
-            paging.append(Button(t.plain("button.previous_page"), _data("units", page - 1)))
-        if (page + 1) * UNIT_PAGE < len(reach):
-            paging.append(Button(t.plain("button.next_page"), _data("units", page + 1)))
-        if paging:
-            keyboard.append(tuple(paging))
+        keyboard += turns(t, shown, lambda number: _data("units", number))
         return Screen(t("invite.pick_unit"), tuple(keyboard))
 
     async def _kind_picker(self, tx: Tx, actor: Actor, unit_id: int, t: Texts,

@@ -20,9 +20,10 @@ from bot.conversation import Conversations
 from bot.counting import Basis, participants
 from bot.formatting import day_month
 from bot.menu import menu_for
+from bot.paging import page_of, turns
 from bot.periods import Period, week_of
 from bot.reporting import ReportKind
-from bot.screens import Button, Keyboard, Reply, Screen, rows
+from bot.screens import Button, Reply, Screen, rows
 from bot.services import Sender, Services
 from storage import audit, units
 from storage import members as store
@@ -203,22 +204,12 @@ class Members:
     def _unit_picker(self, t: Texts, title: str, choices: list[Unit], page: int,
                      pick: Callable[[Unit], str], turn: Callable[[int], str],
                      extra: tuple[Button, ...]) -> Screen:
-        pages = max(1, -(-len(choices) // UNITS_PAGE))
-        page = min(max(page, 0), pages - 1)
-        shown = choices[page * UNITS_PAGE:(page + 1) * UNITS_PAGE]
-        keyboard = [(Button(u.name, pick(u)),) for u in shown]
-        keyboard += self._turns(t, page, pages, turn)
+        shown = page_of(choices, page, UNITS_PAGE)
+        keyboard = [(Button(u.name, pick(u)),) for u in shown.items]
+        keyboard += turns(t, shown, turn)
         if extra:
             keyboard.append(extra)
         return Screen(title, tuple(keyboard))
-
-    def _turns(self, t: Texts, page: int, pages: int, turn: Callable[[int], str]) -> Keyboard:
-        buttons = []
-        if page > 0:
-            buttons.append(Button(t.plain("button.previous_page"), turn(page - 1)))
-        if page < pages - 1:
-            buttons.append(Button(t.plain("button.next_page"), turn(page + 1)))
-        return (tuple(buttons),) if buttons else ()
 
     async def _people(self, tx: Tx, unit: Unit) -> tuple[list[UnitPerson], set[int], Period]:
         """The unit's people by name, who of them took part this week, and the week."""
@@ -237,17 +228,14 @@ class Members:
             lines.append(t("members.participation",
                            done=sum(1 for p in reported if not p.excused),
                            total=len(people) - len(excused), excused=len(excused)))
-        pages = max(1, -(-len(people) // PAGE_SIZE))
-        page = min(max(page, 0), pages - 1)
-        first = page * PAGE_SIZE
-        shown = people[first:first + PAGE_SIZE]
+        shown = page_of(people, page, PAGE_SIZE)
         if not people:
             lines.append(t("members.empty"))
-        elif pages > 1:
-            lines.append(t("members.page", page=page + 1, pages=pages))
+        elif shown.count > 1:
+            lines.append(t("members.page", page=shown.number + 1, pages=shown.count))
         lines.append("")
         buttons = []
-        for number, person in enumerate(shown, start=first + 1):
+        for number, person in enumerate(shown.items, start=shown.first + 1):
             mark = "members.mark_reported" if person.person_id in took_part else \
                 "members.mark_waiting"
             notes = []
@@ -264,7 +252,7 @@ class Members:
         if people:
             lines += ["", t("members.legend")]
         keyboard = list(rows(buttons, 2))
-        keyboard += self._turns(t, page, pages, lambda p: _data("l", unit.id, p))
+        keyboard += turns(t, shown, lambda number: _data("l", unit.id, number))
         navigation = []
         parent = await units.get_unit(tx, unit.parent_id) if unit.parent_id else None
         if parent is not None and await access.permits(tx, actor, Action.MEMBERS, parent.id):

@@ -21,6 +21,7 @@ from bot.forms.engine import Choice, DraftState, FormContext
 from bot.forms.model import FIRST_YEAR, MODEL_FORM
 from bot.forms.render import FormView
 from bot.forms.spec import Form
+from bot.paging import page_of, turns
 from bot.periods import year_of
 from bot.reporting import ReportKind, field_key
 from bot.screens import Button, Reply, Screen, rows
@@ -248,9 +249,8 @@ class Models:
             everything = await store.models_of_units(tx, visible)
             can_add = bool(await units_in_reach(tx, actor, Action.MODEL_ADD))
             draft = await self.conversations.has_draft(tx, sender.user_id)
-            pages = max(1, -(-len(everything) // PAGE_SIZE))
-            page = min(page, pages - 1)
-            shown = everything[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
+            paged = page_of(everything, page, PAGE_SIZE)
+            shown = paged.items
             year = self.services.today().year
             years, counts, totals = await self._figures(tx, shown, year)
         add = (Button(t.plain("model.add"), _data("add")),)
@@ -258,7 +258,7 @@ class Models:
         if not everything:
             body = "\n".join([t("model.empty_leader" if can_add else "model.empty"), *kept])
             return Reply((Screen(body, (add,) if can_add else ()),), replace=True)
-        first = page * PAGE_SIZE + 1
+        first = paged.first + 1
         lines = [t("model.title", first=first, last=first + len(shown) - 1,
                    total=len(everything))]
         keyboard: list[tuple[Button, ...]] = []
@@ -271,13 +271,8 @@ class Models:
                                      total=totals[model.id])))
             keyboard.append((Button(formatting.preview(f"{number}. {model.name}", BUTTON_CHARS),
                                     _data("open", model.id)),))
-        turns = []
-        if page > 0:
-            turns.append(Button(t.plain("model.previous"), _data("page", page - 1)))
-        if page < pages - 1:
-            turns.append(Button(t.plain("model.next"), _data("page", page + 1)))
-        if turns:
-            keyboard.append(tuple(turns))
+        keyboard += turns(t, paged, lambda number: _data("page", number),
+                          ("model.previous", "model.next"))
         if can_add:
             keyboard.append(add)
         lines += kept

@@ -22,6 +22,7 @@ from bot.catalogue import DEFAULT_LANGUAGE, Texts
 from bot.conversation import Conversations, Refusal, texts_for
 from bot.forms.engine import DraftState, FormContext
 from bot.forms.spec import Field, FieldType, Form
+from bot.paging import page_of, turns
 from bot.reporting import FOR_PERSON, ReportKind, home_of
 from bot.screens import Button, Keyboard, Reply, Screen
 from bot.services import Sender, Services
@@ -148,18 +149,11 @@ class OnBehalf:
     @staticmethod
     def _paged(items: list[Button], page: int, verb: str, t: Texts) -> tuple[Keyboard, str]:
         """One page of buttons, one a row, with ◀ ▶; and "Trang 2/3" when there are pages."""
-        pages = max(1, -(-len(items) // PAGE_SIZE))
-        page = min(max(page, 0), pages - 1)
-        keyboard: list[tuple[Button, ...]] = [
-            (b,) for b in items[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]]
-        turns = []
-        if page > 0:
-            turns.append(Button(t.plain("button.previous_page"), data(verb, page - 1)))
-        if page < pages - 1:
-            turns.append(Button(t.plain("button.next_page"), data(verb, page + 1)))
-        if turns:
-            keyboard.append(tuple(turns))
-        where = t.plain("button.page", page=page + 1, pages=pages) if pages > 1 else ""
+        shown = page_of(items, page, PAGE_SIZE)
+        keyboard: list[tuple[Button, ...]] = [(b,) for b in shown.items]
+        keyboard += turns(t, shown, lambda number: data(verb, number))
+        where = (t.plain("button.page", page=shown.number + 1, pages=shown.count)
+                 if shown.count > 1 else "")
         return tuple(keyboard), where
 
     async def _picker(self, tx: Tx, actor: Actor, t: Texts, page: int) -> Screen:
