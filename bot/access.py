@@ -58,6 +58,9 @@ class Action(StrEnum):
     OWN_REPORT = "own_report"  # open, correct or withdraw one's own report (📋)
     STATS_OWN = "stats_own"
     STATS_UNIT = "stats_unit"
+    SCHEDULE = "schedule"  # see and change a unit's digest, reminder and custom reminders
+    DIGEST = "digest"  # a unit's digest of the current period, on demand
+    ANNOUNCE = "announce"  # a message to a unit's members and group
 
 
 OWN = frozenset({Relation.OWN})
@@ -113,6 +116,9 @@ RULES: dict[Action, Rule] = {
     Action.OWN_REPORT: Rule(member=OWN, leader=OWN, admin=False),
     Action.STATS_OWN: Rule(member=OWN, leader=OWN, admin=False),
     Action.STATS_UNIT: Rule(leader=BELOW, observer=BELOW),
+    Action.SCHEDULE: Rule(leader=BELOW),
+    Action.DIGEST: Rule(leader=BELOW, observer=BELOW),
+    Action.ANNOUNCE: Rule(leader=BELOW),
 }
 
 

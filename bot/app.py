@@ -29,7 +29,9 @@ from bot.services import Services
 from bot.update_order import PerChatUpdateProcessor
 from handlers import command_menus as personal_menus
 from handlers import (
+    announce,
     commitments,
+    digest,
     forms,
     groups,
     invite,
@@ -38,8 +40,12 @@ from handlers import (
     models,
     my_reports,
     on_behalf,
+    outbox,
     report,
     review,
+    schedule,
+    schedule_jobs,
+    settings,
     start,
     stats,
 )
@@ -86,6 +92,10 @@ def build_application(
         models.handlers(catalogue),
         commitments.handlers(catalogue),
         stats.handlers(catalogue),
+        digest.handlers(catalogue),
+        schedule.handlers(catalogue),
+        announce.handlers(catalogue),
+        settings.handlers(catalogue),
         help_flow.handlers(catalogue),
         language.handlers(),
         forms.handlers(),
@@ -132,11 +142,14 @@ async def running(application: Application) -> AsyncIterator[InboxPoller]:
         await _introduce(application)
         await application.start()
         try:
+            await outbox.start(application)
+            await schedule_jobs.install(application)
             await poller.start()
             yield poller
         finally:
             try:
                 await poller.stop()
+                await outbox.stop(application)
             finally:
                 await application.stop()
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -57,6 +59,27 @@ class ReportSettings(BaseModel):
         return names
 
 
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+
+
+class ScheduleSettings(BaseModel):
+    """Every unit's schedule starts from these (PRODUCT.md, "Schedules"); its leaders change
+    it with /schedule, and the change is kept in the database."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    digest_every: Literal["week", "month"] = "week"
+    digest_weekday: Weekday = "monday"
+    digest_month_day: int = Field(1, ge=1, le=28)
+    digest_time: dt.time = dt.time(7, 30)
+    reminder_weekday: Weekday = "friday"
+    reminder_time: dt.time = dt.time(16, 0)
+    # A digest or reminder missed while the bot was down still goes out this long after its
+    # time; later, it is recorded as missed.
+    grace_hours: float = Field(24, ge=0, le=24 * 7)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="LANTOA_", extra="forbid")
 
@@ -77,6 +100,7 @@ class Settings(BaseSettings):
     # Telegram user ids of the people who run the bot: they may do anything a leader may, anywhere.
     admins: list[int] = Field(default_factory=list)
     report: ReportSettings = Field(default_factory=ReportSettings)
+    schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
 
     @field_validator("timezone")
     @classmethod

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.announcements import Announcements
 from bot.commitments import AssessmentKind, CommitmentKind, Commitments
 from bot.config import Settings
 from bot.conversation import Conversations, FormKind
+from bot.digests import Digests
 from bot.groups import Groups
 from bot.inviting import Inviting
 from bot.joining import JoinKind
@@ -14,9 +16,12 @@ from bot.language import Language
 from bot.members import Members
 from bot.models import ModelKind, Models
 from bot.my_reports import MyReports
+from bot.nudge_settings import NudgeSettings
 from bot.on_behalf import NEW_MEMBER, NewMemberKind, OnBehalf
 from bot.reporting import ReportKind
 from bot.review import Review, ReviewNoteKind
+from bot.schedules import Schedules
+from bot.scheduling import Scheduling
 from bot.services import Services
 from bot.stats import Stats
 from bot.welcome import Welcome
@@ -52,6 +57,11 @@ class Core:
     models: Models
     commitments: Commitments
     stats: Stats
+    digests: Digests
+    schedules: Schedules
+    scheduling: Scheduling
+    nudge_settings: NudgeSettings
+    announcements: Announcements
 
     @classmethod
     def build(cls, services: Services) -> Core:
@@ -75,4 +85,9 @@ class Core:
             models=Models(*parts),
             commitments=Commitments(*parts),
             stats=Stats(*parts),
+            digests=Digests(*parts),
+            schedules=Schedules(*parts),
+            scheduling=Scheduling(*parts),
+            nudge_settings=NudgeSettings(*parts),
+            announcements=Announcements(*parts),
         )

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.catalogue import Catalogue, Texts
 from bot.clock import Clock, local_today
 from bot.config import Settings
+from bot.deliveries import OutboxSignal
 from storage.db import Database
 
 
@@ -25,6 +26,8 @@ class Services:
     db: Database
     catalogue: Catalogue
     clock: Clock
+    # Rung after a transaction that queued deliveries has committed.
+    outbox: OutboxSignal = field(default_factory=OutboxSignal)
 
     def now(self) -> dt.datetime:
         return self.clock.now()

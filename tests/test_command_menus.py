@@ -26,7 +26,7 @@ def default_menu(fake: FakeTelegram, scope: str, lang: str = "") -> list[dict[st
 async def test_members_have_the_default_menu_in_vietnamese_and_english(bot: Harness) -> None:
     private = default_menu(bot.fake, "all_private_chats")
     assert [c["command"] for c in private] == [
-        "report", "my", "model", "stats", "commit", "help", "lang", "cancel"]
+        "report", "my", "model", "stats", "commit", "settings", "help", "lang", "cancel"]
     assert {"command": "report", "description": "Báo cáo việc làm theo Bác"} in private
     english = default_menu(bot.fake, "all_private_chats", "en")
     assert english[0]["description"].startswith("Report")
@@ -72,7 +72,7 @@ async def test_an_observer_sees_only_what_they_can_read(bot: Harness) -> None:
     await bot.appoint(LAN, tree.province, Role.OBSERVER, "Lan")
     await bot.say(LAN, "/help")
     await bot.fake.wait_for(lambda f: chat_menu(f, LAN) is not None)
-    assert chat_menu(bot.fake, LAN) == ["stats", "model", "commit", "help", "lang"]
+    assert chat_menu(bot.fake, LAN) == ["stats", "digest", "model", "commit", "help", "lang"]
 
 
 async def test_english_speakers_get_their_menu_in_english(bot: Harness) -> None:

@@ -1,0 +1,153 @@
+"""The deliveries ledger (migration 0007): one row per (kind, unit, chat, period), holding what
+to send. Rows are inserted in the transaction that decides to send; the paced sender moves
+them queued → sending → sent / unreachable / failed."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from enum import StrEnum
+
+from storage.clock import to_db
+from storage.db import Tx
+from storage.entities import Entity
+
+ButtonRows = tuple[tuple[tuple[str, str], ...], ...]  # ((label, data), …) per row
+
+
+class Status(StrEnum):
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    UNREACHABLE = "unreachable"  # the person blocked the bot, or the chat is gone
+    FAILED = "failed"  # Telegram kept refusing, or kept failing past the retries
+    MISSED = "missed"  # its time passed (beyond the grace window) while the bot was down
+    UNCERTAIN = "uncertain"  # the bot died mid-send: never sent again, so never twice
+
+    @property
+    def settled(self) -> bool:
+        return self not in (Status.QUEUED, Status.SENDING)
+
+
+class NewDelivery(Entity):
+    kind: str
+    unit_id: int
+    chat_id: int
+    period: str
+    person_id: int | None = None
+    text: str = ""
+    buttons: ButtonRows = ()
+    photo_id: str | None = None
+    photo: bytes | None = None
+    status: Status = Status.QUEUED
+
+
+class Delivery(NewDelivery):
+    id: int
+    attempts: int = 0
+
+
+_COLUMNS = ("kind", "unit_id", "chat_id", "period", "person_id", "status", "text", "buttons",
+            "photo_id", "photo")
+
+
+def _delivery(row) -> Delivery:
+    values = dict(row)
+    values["buttons"] = tuple(tuple(tuple(b) for b in r) for r in json.loads(values["buttons"]))
+    return Delivery(**{k: values[k] for k in (*_COLUMNS, "id", "attempts")})
+
+
+async def queue(tx: Tx, items: Sequence[NewDelivery], now: dt.datetime) -> list[int]:
+    """Records the decisions; one already in the ledger for the same (kind, unit, chat, period)
+    is left as it was. Returns the ids of the rows added."""
+    added: list[int] = []
+    for item in items:
+        row = await tx.one(
+            f"""INSERT INTO deliveries ({", ".join(_COLUMNS)}, decided_at, settled_at)
+                VALUES ({", ".join("?" * (len(_COLUMNS) + 2))})
+                ON CONFLICT DO NOTHING RETURNING id""",
+            (item.kind, item.unit_id, item.chat_id, item.period, item.person_id,
+             item.status.value, item.text, json.dumps(item.buttons, ensure_ascii=False),
+             item.photo_id, item.photo, to_db(now),
+             to_db(now) if item.status.settled else None),
+        )
+        if row is not None:
+            added.append(int(row["id"]))
+    return added
+
+
+async def decided_chats(tx: Tx, kind: str, unit_id: int, period: str) -> set[int]:
+    """The chats a (kind, unit, period) is already decided for, whatever became of it."""
+    rows = await tx.all(
+        "SELECT chat_id FROM deliveries WHERE kind = ? AND unit_id = ? AND period = ?",
+        (kind, unit_id, period))
+    return {int(r["chat_id"]) for r in rows}
+
+
+async def waiting(tx: Tx, limit: int, after_id: int = 0) -> list[Delivery]:
+    """Queued rows, oldest first."""
+    rows = await tx.all(
+        "SELECT * FROM deliveries WHERE status = 'queued' AND id > ? ORDER BY id LIMIT ?",
+        (after_id, limit))
+    return [_delivery(r) for r in rows]
+
+
+async def get(tx: Tx, delivery_id: int) -> Delivery | None:
+    row = await tx.one("SELECT * FROM deliveries WHERE id = ?", (delivery_id,))
+    return _delivery(row) if row is not None else None
+
+
+async def start_sending(tx: Tx, delivery_id: int) -> bool:
+    """queued → sending; False if someone else took it or it is no longer queued."""
+    return await tx.run("UPDATE deliveries SET status = 'sending', attempts = attempts + 1 "
+                        "WHERE id = ? AND status = 'queued'", (delivery_id,)) == 1
+
+
+async def settle(tx: Tx, delivery_id: int, status: Status, now: dt.datetime,
+                 detail: str | None = None) -> None:
+    """The final word on a row; a chart made for it is dropped (sent once, not kept)."""
+    await tx.run("UPDATE deliveries SET status = ?, settled_at = ?, detail = ?, photo = NULL "
+                 "WHERE id = ?", (status.value, to_db(now), detail, delivery_id))
+
+
+async def requeue(tx: Tx, delivery_id: int, chat_id: int | None = None) -> None:
+    """Back to queued (nothing of it reached Telegram), optionally for a group's new id."""
+    if chat_id is None:
+        await tx.run("UPDATE deliveries SET status = 'queued' WHERE id = ?", (delivery_id,))
+    else:
+        await tx.run("UPDATE deliveries SET status = 'queued', chat_id = ? WHERE id = ?",
+                     (chat_id, delivery_id))
+
+
+async def abandon_in_flight(tx: Tx, now: dt.datetime) -> int:
+    """At start-up: rows caught mid-send by a crash may have reached Telegram; never twice."""
+    return await _settle_where(tx, "status = 'sending'", (), Status.UNCERTAIN, now)
+
+
+async def _settle_where(tx: Tx, condition: str, params: tuple, status: Status,
+                        now: dt.datetime) -> int:
+    return await tx.run(f"UPDATE deliveries SET status = ?, settled_at = ?, photo = NULL "
+                        f"WHERE {condition}", (status.value, to_db(now), *params))
+
+
+async def drop_chat(tx: Tx, chat_id: int, now: dt.datetime) -> int:
+    """A chat that blocked the bot: everything still queued for it will not arrive."""
+    return await _settle_where(tx, "chat_id = ? AND status = 'queued'", (chat_id,),
+                               Status.UNREACHABLE, now)
+
+
+async def counts(tx: Tx, kind: str, unit_id: int, period: str) -> dict[Status, int]:
+    rows = await tx.all(
+        "SELECT status, COUNT(*) AS n FROM deliveries WHERE kind = ? AND unit_id = ? "
+        "AND period = ? GROUP BY status", (kind, unit_id, period))
+    return {Status(r["status"]): int(r["n"]) for r in rows}
+
+
+async def in_ledger(tx: Tx, kind: str | None = None) -> list[Delivery]:
+    """Every row (of a kind), in order: for tests and the CLI."""
+    if kind is None:
+        rows = await tx.all("SELECT * FROM deliveries ORDER BY id")
+    else:
+        rows = await tx.all("SELECT * FROM deliveries WHERE kind = ? ORDER BY id", (kind,))
+    return [_delivery(r) for r in rows]
