@@ -27,7 +27,6 @@ from bot.core import Core
 from bot.polling import InboxPoller
 from bot.services import Services
 from bot.update_order import PerChatUpdateProcessor
-from handlers import command_menus as personal_menus
 from handlers import (
     announce,
     commitments,
@@ -49,6 +48,7 @@ from handlers import (
     start,
     stats,
 )
+from handlers import command_menus as personal_menus
 from handlers import help as help_flow
 from handlers.common import core_of_application, install_core
 from handlers.errors import on_error
