@@ -24,6 +24,7 @@ from bot.catalogue import LANGUAGES, Catalogue
 from bot.clock import SystemClock
 from bot.config import Settings
 from bot.core import Core
+from bot.pacing import Pacer, PacingTime
 from bot.polling import InboxPoller
 from bot.services import Services
 from bot.update_order import PerChatUpdateProcessor
@@ -52,6 +53,7 @@ from handlers import command_menus as personal_menus
 from handlers import help as help_flow
 from handlers.common import core_of_application, install_core
 from handlers.errors import on_error
+from handlers.rate_limit import PacedRateLimiter
 from storage import meta
 from storage.db import Database
 
@@ -64,7 +66,9 @@ def build_application(
     token: str,
     request: BaseRequest | None = None,
     updates_request: BaseRequest | None = None,
+    pacing_time: PacingTime | None = None,
 ) -> Application:
+    """`pacing_time`: the clock Telegram's limits are kept by (tests pass a VirtualTime)."""
     root = core.services.settings.api_root
     builder = (
         ApplicationBuilder()
@@ -77,8 +81,10 @@ def build_application(
     )
     builder = builder.request(request or HTTPXRequest(connection_pool_size=64))
     builder = builder.get_updates_request(updates_request or HTTPXRequest())
+    builder = builder.rate_limiter(PacedRateLimiter(Pacer(pacing_time)))
     application = builder.build()
     install_core(application, core)
+    outbox.install(application)
     catalogue = core.services.catalogue
     for group in (
         start.handlers(),

@@ -151,3 +151,56 @@ async def in_ledger(tx: Tx, kind: str | None = None) -> list[Delivery]:
     else:
         rows = await tx.all("SELECT * FROM deliveries WHERE kind = ? ORDER BY id", (kind,))
     return [_delivery(r) for r in rows]
+
+
+async def waiting_chats(tx: Tx, limit: int, busy: Sequence[int] = ()) -> list[int]:
+    """Chats with queued rows, the one waiting longest first, leaving out `busy` ones."""
+    skip = f"AND chat_id NOT IN ({', '.join('?' * len(busy))})" if busy else ""
+    rows = await tx.all(
+        f"SELECT chat_id, MIN(id) AS first FROM deliveries WHERE status = 'queued' {skip} "
+        "GROUP BY chat_id ORDER BY first LIMIT ?", (*busy, limit))
+    return [int(r["chat_id"]) for r in rows]
+
+
+async def next_of_chat(tx: Tx, chat_id: int) -> Delivery | None:
+    """The chat's oldest queued row: one chat's rows go strictly in order."""
+    row = await tx.one("SELECT * FROM deliveries WHERE status = 'queued' AND chat_id = ? "
+                       "ORDER BY id LIMIT 1", (chat_id,))
+    return _delivery(row) if row is not None else None
+
+
+async def unsettled(tx: Tx) -> int:
+    """How many rows are queued or being sent."""
+    row = await tx.one("SELECT COUNT(*) AS n FROM deliveries "
+                       "WHERE status IN ('queued', 'sending')")
+    return int(row["n"]) if row is not None else 0
+
+
+async def move_chat(tx: Tx, old_chat_id: int, new_chat_id: int, delivery_id: int,
+                    now: dt.datetime) -> bool:
+    """A group got a new id: the row being sent and the chat's queued rows follow it. A row the
+    new id already holds the same decision for is settled unreachable (it is there already).
+    Returns whether the row being sent moved."""
+    moved = await tx.run("UPDATE OR IGNORE deliveries SET chat_id = ? WHERE id = ?",
+                         (new_chat_id, delivery_id)) == 1
+    await tx.run("UPDATE OR IGNORE deliveries SET chat_id = ? "
+                 "WHERE chat_id = ? AND status = 'queued'", (new_chat_id, old_chat_id))
+    await _settle_where(tx, "chat_id = ? AND status = 'queued'", (old_chat_id,),
+                        Status.UNREACHABLE, now)
+    return moved
+
+
+async def keys_of(tx: Tx, status: Status, chat_id: int | None = None,
+                  kind: str | None = None) -> set[tuple[str, int, str]]:
+    """The (kind, unit, period) of the rows in this state (in this chat, of this kind)."""
+    rows = await tx.all(
+        "SELECT DISTINCT kind, unit_id, period FROM deliveries WHERE status = ? "
+        "AND (? IS NULL OR chat_id = ?) AND (? IS NULL OR kind = ?)",
+        (status.value, chat_id, chat_id, kind, kind))
+    return {(str(r["kind"]), int(r["unit_id"]), str(r["period"])) for r in rows}
+
+
+async def detail_of(tx: Tx, delivery_id: int) -> str | None:
+    """Why a row was settled as it was (Telegram's words for a failure), if said."""
+    row = await tx.one("SELECT detail FROM deliveries WHERE id = ?", (delivery_id,))
+    return None if row is None or row["detail"] is None else str(row["detail"])

@@ -74,3 +74,28 @@ async def reporting_members(tx: Tx, unit_id: int) -> list[Person]:
         (unit_id,),
     )
     return [Person(**dict(r)) for r in rows]
+
+
+async def mark_unreachable(tx: Tx, telegram_user_id: int) -> int:
+    """The person blocked the bot: nothing unasked is sent to them until they write again."""
+    return await tx.run("UPDATE people SET unreachable = 1 WHERE telegram_user_id = ?",
+                        (telegram_user_id,))
+
+
+async def mark_reachable(tx: Tx, telegram_user_id: int) -> int:
+    """The person wrote to the bot again. Returns 1 if they had been unreachable."""
+    return await tx.run("UPDATE people SET unreachable = 0 "
+                        "WHERE telegram_user_id = ? AND unreachable = 1", (telegram_user_id,))
+
+
+async def is_unreachable(tx: Tx, telegram_user_id: int) -> bool:
+    row = await tx.one("SELECT unreachable FROM people WHERE telegram_user_id = ?",
+                       (telegram_user_id,))
+    return row is not None and bool(row["unreachable"])
+
+
+async def unreachable_users(tx: Tx) -> set[int]:
+    """Telegram ids of everyone who blocked the bot."""
+    rows = await tx.all("SELECT telegram_user_id FROM people "
+                        "WHERE unreachable = 1 AND telegram_user_id IS NOT NULL")
+    return {int(r["telegram_user_id"]) for r in rows}

@@ -8,7 +8,7 @@ import html
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -21,8 +21,10 @@ from bot.clock import FixedClock
 from bot.config import Settings
 from bot.core import Core
 from bot.invitations import create_invite
+from bot.pacing import VirtualTime
 from bot.polling import InboxPoller
 from bot.services import Services
+from handlers import outbox
 from storage import models, units
 from storage.db import Database
 from storage.entities import NewModel, NewUnit, Role
@@ -33,6 +35,18 @@ HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 # Friday 27/11/2026, 09:00 in Hà Nội.
 FRIDAY_MORNING = dt.datetime(2026, 11, 27, 9, 0, tzinfo=HANOI)
 SHOWN = ("sendMessage", "editMessageText", "sendPhoto", "sendMediaGroup")
+
+
+def most_in_window(moments: list[float], window: float) -> int:
+    """The most moments in any half-open window of this length (sliding): Telegram's limits are
+    checked with it on the fake's `Call.at` stamps."""
+    moments = sorted(moments)
+    most, first = 0, 0
+    for last, moment in enumerate(moments):
+        while moment - moments[first] >= window:
+            first += 1
+        most = max(most, last - first + 1)
+    return most
 
 
 @dataclass
@@ -78,6 +92,13 @@ class Harness:
     clock: FixedClock
     db: Database
     poller: InboxPoller
+    # Telegram's limits are kept on this clock: pacing never makes a test wait.
+    pacing: VirtualTime = field(default_factory=VirtualTime)
+
+    async def deliveries_settled(self, timeout: float = 10.0) -> None:
+        """Waits until the paced sender has sent (or given up on) everything in the
+        deliveries ledger: no row queued or being sent, and the sender idle."""
+        await outbox.settled(self.app, timeout)
 
     def person(self, user_id: int, first_name: str, last_name: str | None = None) -> int:
         self.fake.add_user(user_id, first_name, last_name)
@@ -236,10 +257,15 @@ async def started(tmp_path: Path, fake: FakeTelegram | None = None,
     db = await Database.open(config.database)
     clock = FixedClock(FRIDAY_MORNING)
     core = Core.build(Services(config, db, Catalogue.load(), clock))
+    pacing = VirtualTime()
+    fake.time_source = pacing.stamp
     app = build_application(core, TOKEN, request=FakeRequest(fake),
-                            updates_request=FakeRequest(fake))
+                            updates_request=FakeRequest(fake), pacing_time=pacing)
     try:
         async with running(app) as poller:
-            yield Harness(fake, app, core, clock, db, poller)
+            try:
+                yield Harness(fake, app, core, clock, db, poller, pacing)
+            finally:
+                pacing.release()  # a test that held the pacing clock must not hang the stop
     finally:
         await db.close()

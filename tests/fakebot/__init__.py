@@ -5,8 +5,9 @@
 - ``FakeBotServer``: the same fake over real HTTP on 127.0.0.1.
 """
 
-from .core import ApiError, Call, FakeTelegram, StoredFile
+from .core import ApiError, Call, FakeTelegram, SimulatedTimeout, StoredFile
 from .http import FakeBotServer
 from .inprocess import FakeRequest
 
-__all__ = ["ApiError", "Call", "FakeBotServer", "FakeRequest", "FakeTelegram", "StoredFile"]
+__all__ = ["ApiError", "Call", "FakeBotServer", "FakeRequest", "FakeTelegram", "SimulatedTimeout",
+           "StoredFile"]

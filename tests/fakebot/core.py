@@ -11,6 +11,7 @@ Everything runs on one asyncio loop; waiting is event driven (no sleeps, no poll
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import copy
 import hashlib
 import itertools
@@ -25,7 +26,7 @@ from typing import Any
 
 from .markup import HtmlError, parse_html, strip_text, utf16_len
 
-__all__ = ["ApiError", "Call", "FakeTelegram", "StoredFile"]
+__all__ = ["ApiError", "Call", "FakeTelegram", "SimulatedTimeout", "StoredFile"]
 
 MAX_TEXT_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
@@ -141,6 +142,16 @@ class ApiError(Exception):
         return body
 
 
+class SimulatedTimeout(Exception):
+    """The bot gets no answer in time (``time_out_next``); transports turn it into their own
+    time-out: ``FakeRequest`` raises ``telegram.error.TimedOut``, the HTTP server answers late.
+    ``delivered``: Telegram did execute the call, only the answer was lost."""
+
+    def __init__(self, delivered: bool) -> None:
+        super().__init__("timed out")
+        self.delivered = delivered
+
+
 @dataclass
 class Call:
     """One Bot API request the bot made (getUpdates is kept separately)."""
@@ -150,6 +161,12 @@ class Call:
     files: dict[str, bytes] = field(default_factory=dict)
     # Description of the error the fake answered with, None on success.
     error: str | None = None
+    # When the bot made it, on ``FakeTelegram.time_source`` (the bot's pacing clock in tests).
+    at: float | None = None
+
+    @property
+    def chat_id(self) -> int | None:
+        return _as_int(self.params.get("chat_id"))
 
 
 @dataclass
@@ -190,8 +207,13 @@ class _Queued:
 
 @dataclass
 class _Fault:
-    error: ApiError
+    error: ApiError | SimulatedTimeout
     remaining: int
+    chat_id: int | None = None  # only calls into this chat
+    skip: int = 0  # matching calls let through first
+
+    def matches(self, params: Mapping[str, Any]) -> bool:
+        return self.chat_id is None or _as_int(params.get("chat_id")) == self.chat_id
 
 
 @dataclass
@@ -271,6 +293,8 @@ class FakeTelegram:
         self.bot_texts: dict[tuple[str, str], str] = {}
         self.webhook_url = ""
         self.last_offset = 0
+        # Stamps each Call's ``at``; tests set it to the bot's (virtual) pacing clock.
+        self.time_source: Callable[[], float] | None = None
 
         self._messages: dict[int, dict[int, dict[str, Any]]] = {}
         self._next_message_id: dict[int, int] = {}
@@ -695,25 +719,50 @@ class FakeTelegram:
         retry_after: int | None = None,
         migrate_to_chat_id: int | None = None,
         times: int = 1,
+        chat_id: int | None = None,
+        skip: int = 0,
     ) -> None:
         """Answer the next ``times`` calls of ``method`` with this error, without
-        executing them."""
+        executing them. ``chat_id``: only calls into that chat count; ``skip``: that many
+        matching calls succeed first (``skip=2``: the third message fails). A status of 500
+        and above is Telegram's own trouble (the bot sees a NetworkError)."""
         parameters: dict[str, Any] = {}
         if retry_after is not None:
             parameters["retry_after"] = retry_after
         if migrate_to_chat_id is not None:
             parameters["migrate_to_chat_id"] = migrate_to_chat_id
         error = ApiError(status, description, parameters or None)
-        self._faults.setdefault(method.lower(), []).append(_Fault(error, times))
+        self._faults.setdefault(method.lower(), []).append(_Fault(error, times, chat_id, skip))
 
-    def _take_fault(self, key: str) -> ApiError | None:
+    def time_out_next(
+        self,
+        method: str,
+        *,
+        times: int = 1,
+        chat_id: int | None = None,
+        skip: int = 0,
+        delivered: bool = False,
+    ) -> None:
+        """The next ``times`` calls of ``method`` (into ``chat_id``, after ``skip``) get no
+        answer in time: in-process the bot sees ``TimedOut`` at once. ``delivered``: the
+        call took effect all the same (the message is in the chat), only the answer was
+        lost."""
+        fault = _Fault(SimulatedTimeout(delivered), times, chat_id, skip)
+        self._faults.setdefault(method.lower(), []).append(fault)
+
+    def _take_fault(
+        self, key: str, params: Mapping[str, Any]
+    ) -> ApiError | SimulatedTimeout | None:
         faults = self._faults.get(key)
-        if not faults:
+        fault = next((f for f in faults or () if f.matches(params)), None)
+        if fault is None or faults is None:
             return None
-        fault = faults[0]
+        if fault.skip > 0:
+            fault.skip -= 1
+            return None
         fault.remaining -= 1
         if fault.remaining <= 0:
-            faults.pop(0)
+            faults.remove(fault)
         return fault.error
 
     # ------------------------------------------------------------------ transport entry
@@ -734,11 +783,18 @@ class FakeTelegram:
         uploads = {
             name: _Upload(data, (filenames or {}).get(name)) for name, data in (files or {}).items()
         }
-        call = Call(method, decoded, dict(files or {}))
+        at = self.time_source() if self.time_source is not None else None
+        call = Call(method, decoded, dict(files or {}), at=at)
         key = method.lower()
         (self.get_updates_calls if key == "getupdates" else self.calls).append(call)
         try:
-            fault = self._take_fault(key)
+            fault = self._take_fault(key, decoded)
+            if isinstance(fault, SimulatedTimeout):
+                call.error = "timed out"
+                if fault.delivered and (handler := self._methods.get(key)) is not None:
+                    with contextlib.suppress(ApiError):
+                        handler(decoded, uploads)
+                raise fault
             if fault is not None:
                 raise fault
             if key == "getupdates":

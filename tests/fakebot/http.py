@@ -18,7 +18,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from .core import NOT_FOUND, FakeTelegram
+from .core import NOT_FOUND, FakeTelegram, SimulatedTimeout
 
 __all__ = ["FakeBotServer"]
 
@@ -88,8 +88,12 @@ class _Connection:
 
 
 class FakeBotServer:
-    def __init__(self, fake: FakeTelegram, token: str, host: str = "127.0.0.1") -> None:
+    def __init__(self, fake: FakeTelegram, token: str, host: str = "127.0.0.1",
+                 timeout_delay: float = 10.0) -> None:
         self.fake = fake
+        # How late a call answers whose time-out was asked for (``time_out_next``): longer
+        # than the client waits.
+        self.timeout_delay = timeout_delay
         self.token = token
         self.host = host
         self.requests: list[tuple[str, str]] = []  # (HTTP method, path) for debugging
@@ -325,9 +329,14 @@ class FakeBotServer:
             )
         params: dict[str, Any] = dict(parse_qsl(split.query, keep_blank_values=True))
         params.update(payload.fields)
-        status, body = await self.fake.call_api(
-            api_match["method"], params, payload.files, payload.filenames
-        )
+        try:
+            status, body = await self.fake.call_api(
+                api_match["method"], params, payload.files, payload.filenames
+            )
+        except SimulatedTimeout:
+            await asyncio.sleep(self.timeout_delay)
+            timeout = {"ok": False, "error_code": 504, "description": "Gateway Timeout"}
+            return 504, timeout, json_type
         return status, body, json_type
 
     @staticmethod

@@ -13,7 +13,7 @@ from telegram._utils.types import ODVInput
 from telegram.error import TimedOut
 from telegram.request import BaseRequest, RequestData
 
-from .core import NOT_FOUND, FakeTelegram
+from .core import NOT_FOUND, FakeTelegram, SimulatedTimeout
 
 __all__ = ["FakeRequest"]
 
@@ -94,7 +94,7 @@ class FakeRequest(BaseRequest):
         try:
             async with asyncio.timeout(timeout):
                 status, body = await self.fake.call_api(m["method"], params, files, filenames)
-        except TimeoutError:
+        except (TimeoutError, SimulatedTimeout):
             raise TimedOut from None
         return status, json.dumps(body, ensure_ascii=False).encode("utf-8")
 

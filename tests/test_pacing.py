@@ -1,0 +1,162 @@
+"""The pacer books every send so that Telegram's limits hold in every sliding window, and a reply
+to someone using the bot never waits behind a broadcast."""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import random
+from collections import defaultdict
+
+from bot.pacing import Pacer, VirtualTime, sending_at
+from tests.harness import most_in_window
+
+LATENCY = 0.15  # seconds one call to Telegram takes
+LANES = 32  # chats the sender serves at once
+
+
+class Simulation:
+    """A broadcast sender with LANES lanes, one call in flight per lane, and people writing to
+    the bot now and then: each reservation is made at the moment its sender is ready."""
+
+    def __init__(self, seed: int = 7) -> None:
+        self.pacer = Pacer(VirtualTime())
+        self.random = random.Random(seed)
+        self.sent: list[tuple[float, int, bool]] = []  # (moment, chat, bulk)
+        self.reply_waits: list[float] = []
+
+    def run(self, backlog: list[int], replies: list[tuple[float, int]]) -> None:
+        work = list(reversed(backlog))
+        ready = [(0.0, lane) for lane in range(LANES)]
+        events = [(at, 1, chat) for at, chat in replies]
+        heapq.heapify(ready)
+        heapq.heapify(events)
+        while work or events:
+            lane_at = ready[0][0] if work else float("inf")
+            if events and events[0][0] <= lane_at:
+                at, _, chat = heapq.heappop(events)
+                moment = self.pacer.reserve(chat, False, at)
+                self.reply_waits.append(moment - at)
+                self.sent.append((moment, chat, False))
+                continue
+            at, lane = heapq.heappop(ready)
+            chat = work.pop()
+            moment = self.pacer.reserve(chat, True, at)
+            assert moment >= at
+            self.sent.append((moment, chat, True))
+            heapq.heappush(ready, (moment + LATENCY, lane))
+
+    def check_limits(self) -> None:
+        everything = [m for m, _, _ in self.sent]
+        assert most_in_window(everything, 1.0) <= 30
+        assert most_in_window([m for m, _, bulk in self.sent if bulk], 1.0) <= 25
+        by_chat: dict[int, list[tuple[float, bool]]] = defaultdict(list)
+        for moment, chat, bulk in self.sent:
+            by_chat[chat].append((moment, bulk))
+        for chat, sends in by_chat.items():
+            moments = [m for m, _ in sends]
+            if chat < 0:
+                assert most_in_window(moments, 60.0) <= 20, chat
+                assert most_in_window(moments, 1.0) <= 1, chat
+            else:
+                assert most_in_window(moments, 1.0) <= 3, chat
+                broadcast = [m for m, bulk in sends if bulk]
+                assert most_in_window(broadcast, 1.0) <= 1, chat
+
+
+def test_thousands_of_sends_keep_every_window() -> None:
+    simulation = Simulation()
+    rng = simulation.random
+    people = list(range(1000, 1800))
+    groups = list(range(-100, -110, -1))
+    backlog = [rng.choice(people) for _ in range(3000)] + [rng.choice(groups)
+                                                         for _ in range(300)]
+    rng.shuffle(backlog)
+    replies = sorted((rng.uniform(0, 150), rng.choice(people + groups)) for _ in range(600))
+    simulation.run(backlog, replies)
+    simulation.check_limits()
+    assert len(simulation.sent) == 3900
+
+
+def test_a_broadcast_alone_goes_at_25_a_second() -> None:
+    simulation = Simulation()
+    simulation.run(list(range(1000, 3500)), [])
+    simulation.check_limits()
+    last = max(m for m, _, _ in simulation.sent)
+    assert 99 <= last <= 101  # 2,500 messages at 25 a second
+
+
+def test_replies_are_not_kept_waiting_behind_a_long_broadcast() -> None:
+    simulation = Simulation()
+    broadcast = list(range(1000, 6000))  # 200 seconds of sending
+    people = list(range(9000, 9100))
+    replies = [(0.5 + i * 1.7, people[i % len(people)]) for i in range(100)]
+    simulation.run(broadcast, replies)
+    simulation.check_limits()
+    assert max(simulation.reply_waits) == 0
+    replied = [m for m, chat, bulk in simulation.sent if not bulk]
+    assert max(replied) < 175  # long before the broadcast ends
+
+
+def test_a_reply_in_a_group_finds_room_beside_its_digest() -> None:
+    pacer = Pacer(VirtualTime())
+    for now in range(0, 60, 3):  # the group's share of a long broadcast
+        pacer.reserve(-100, True, float(now))
+    assert pacer.reserve(-100, False, 31.5) == 31.5
+    assert pacer.reserve(-100, True, 32.5) >= 60  # while the next digest message waits
+
+
+def test_a_pause_slows_only_its_chat() -> None:
+    pacer = Pacer(VirtualTime())
+    assert pacer.reserve(1, True, 0.0) == 0.0
+    pacer.pause(1, 30, 0.5)
+    assert pacer.reserve(1, True, 1.0) == 30.5
+    assert pacer.reserve(1, False, 2.0) == 30.5  # replies too: Telegram said so
+    assert pacer.reserve(2, True, 2.0) == 2.0
+    assert pacer.reserve(-100, False, 2.0) == 2.0
+
+
+def test_a_pause_of_everything_holds_every_chat() -> None:
+    pacer = Pacer(VirtualTime())
+    pacer.pause(None, 5, 0.0)
+    assert pacer.reserve(1, False, 1.0) == 5.0
+    assert pacer.reserve(-100, True, 1.0) == 5.0
+
+
+def test_an_album_counts_its_photos() -> None:
+    pacer = Pacer(VirtualTime())
+    for _ in range(2):
+        pacer.reserve(-100, False, 0.0, count=10)
+    # 20 in the last minute: the group's next message waits for the first album to age.
+    assert pacer.reserve(-100, False, 2.0) == 60.0
+
+
+def test_one_chat_gets_one_broadcast_message_a_second() -> None:
+    pacer = Pacer(VirtualTime())
+    moments = [pacer.reserve(7, True, 0.0) for _ in range(5)]
+    assert moments == [0.0, 1.0, 2.0, 3.0, 4.0]
+    # A reply may come in a short burst even so.
+    replies = [pacer.reserve(8, False, 0.0) for _ in range(4)]
+    assert replies == [0.0, 0.0, 0.0, 1.0]
+
+
+async def test_virtual_time_waits_without_waiting() -> None:
+    clock = VirtualTime()
+    await clock.sleep_until(3600.0)
+    assert clock.now() == 3600.0
+    with sending_at(1.5):
+        assert clock.stamp() == 1.5
+    assert clock.stamp() == 3600.0
+
+
+async def test_virtual_time_can_be_held_and_moved_by_hand() -> None:
+    clock = VirtualTime()
+    clock.hold()
+    sleeper = asyncio.create_task(clock.sleep_until(2.0))
+    await asyncio.sleep(0)
+    clock.advance(1.0)
+    await asyncio.sleep(0)
+    assert not sleeper.done()
+    clock.advance(1.0)
+    await sleeper
+    assert clock.now() == 2.0
