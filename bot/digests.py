@@ -1,14 +1,373 @@
-"""STUB (issue 4, being written): replaced by its owner."""
+"""Digests: a unit's week or month in a few warm lines and a chart (PRODUCT.md, "Schedules").
+
+The scheduler (bot/scheduling.py) asks `digest_outgoing` for the messages of a past period: one
+to the unit's linked group, and one to each of its leaders privately. `/digest` shows a leader
+or an observer the current period's digest on demand, as the leaders read it.
+
+What goes where:
+- Everything counts the reports *received* in the period (`Basis.RECEIVED`), so a report told
+  late is in the next digest rather than in none.
+- The group reads the totals, the change against the period before, the fields, how many were
+  helped and the value, the new models, one line per child unit that has reports, and a few
+  examples: the reports a leader marked "⭐ Nêu gương" in the period, else the newest public
+  reports with photos (never ranked by money). A group never sees a report marked "không công
+  khai", and never a report's own words (they may name the people helped): an example is who
+  did it, the field, the model and the day.
+- The leaders read the same, with the examples' words, plus who has not reported, how many of
+  the period's reports wait for acknowledgment (with a button into the review queue), and the
+  child units with nothing.
+
+Callback data (never trusted, re-authorised on every press):
+  dg:u:<unit>     that unit's digest of the current period
+  dg:pick:0       choose among the units in reach
+The button into the review queue carries the review flow's own data (`rv:first:0`).
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+from dataclasses import dataclass
+
+from bot import charts, counting, formatting, review
+from bot.access import Action, Actor, actor_for, check, permits, units_in_reach
+from bot.callback_data import pack, verb_and_number
+from bot.catalogue import Markup, Texts
 from bot.conversation import Conversations
+from bot.counting import Basis, UnitFigures
 from bot.deliveries import Outgoing
-from bot.periods import Period
+from bot.periods import Period, month_of, week_of
 from bot.reporting import ReportKind
-from bot.services import Services
+from bot.screens import Button, Reply, Screen, rows
+from bot.services import Sender, Services
+from bot.stats import percent
+from storage import digests as queries
+from storage import groups, schedules, units
 from storage.db import Tx
-from storage.schedules import Every
+from storage.digests import Example
+from storage.entities import Unit
+from storage.schedules import Every, ScheduleKind
+
+log = logging.getLogger(__name__)
+
+PREFIX = "dg"
+VERBS = frozenset({"u", "pick"})
+BASIS = Basis.RECEIVED  # PRODUCT.md: digests count the reports received in the period
+CHART_PERIODS = 8
+EXAMPLES = 3  # examples in a digest
+EXAMPLES_FETCHED = 10  # marked ones looked at, some of which may be private
+NAMES = 40  # people named as not having reported, then "and N more"
+MODELS = 5  # new models named, then "and N more"
+PREVIEW = 120  # characters of a report's words in the leaders' digest
+REVIEW_QUEUE = pack(review.PREFIX, "first", 0)
+
+
+@dataclass(frozen=True)
+class Digest:
+    """A unit's period, everything its digest says, in no language yet."""
+
+    unit: Unit
+    period: Period
+    every: Every
+    figures: UnitFigures
+    children: tuple[UnitFigures, ...]
+    periods: tuple[Period, ...]  # the chart's, oldest first, ending with `period`
+    series: tuple[int, ...]  # reports received in each of `periods`
+    new_models: tuple[str, ...]
+    highlights: tuple[Example, ...]  # marked ⭐ in the period, private ones included
+    with_photos: tuple[Example, ...]  # the newest public reports with photos
+    not_reported: tuple[str, ...]  # names
+    as_of: dt.datetime | None = None  # the period is not over: figures so far
+
+    @property
+    def total(self) -> int:
+        return self.figures.reports.total
+
+    @property
+    def previous_total(self) -> int:
+        return self.series[-2] if len(self.series) > 1 else 0
+
+    @property
+    def own_total(self) -> int:
+        """Reports of the unit itself, in none of its child units."""
+        return self.total - sum(c.reports.total for c in self.children)
+
+    @property
+    def quiet_children(self) -> list[Unit]:
+        return [c.unit for c in self.children if c.empty]
+
+    def examples(self, public: bool) -> tuple[tuple[Example, ...], bool]:
+        """The examples to show and whether they are highlights (else reports with photos)."""
+        marked = tuple(e for e in self.highlights if not (public and e.private))
+        if marked:
+            return marked[:EXAMPLES], True
+        return self.with_photos[:EXAMPLES], False
+
+
+def earlier(period: Period, every: Every) -> Period:
+    """The period just before: the week or the calendar month."""
+    day = period.first - dt.timedelta(days=1)
+    return month_of(day) if every is Every.MONTH else week_of(day)
+
+
+def chart_periods(period: Period, every: Every, count: int = CHART_PERIODS) -> list[Period]:
+    """`count` periods ending with `period`, oldest first."""
+    found = [period]
+    while len(found) < count:
+        found.append(earlier(found[-1], every))
+    return found[::-1]
+
+
+def current_period(today: dt.date, every: Every) -> Period:
+    return month_of(today) if every is Every.MONTH else week_of(today)
+
+
+async def digest_every(tx: Tx, services: Services, unit_id: int) -> Every:
+    """Weekly or monthly, as the unit's digest schedule says (config.toml's default else)."""
+    for row in await schedules.of_unit(tx, unit_id):
+        if row.kind is ScheduleKind.DIGEST:
+            return row.every
+    return Every(services.settings.schedule.digest_every)
+
+
+async def gather(tx: Tx, services: Services, unit_id: int, period: Period, every: Every,
+                 as_of: dt.datetime | None = None) -> Digest:
+    """Everything the digest of `unit_id`'s `period` says; a LookupError for no such unit."""
+    figures, children = await counting.roll_up(tx, services, unit_id, period, BASIS)
+    zone = services.settings.zone
+    periods = chart_periods(period, every)
+    series = await queries.totals_per_window(tx, unit_id, [p.moments(zone) for p in periods])
+    start, end = period.moments(zone)
+    missing = await counting.not_reported(tx, services, unit_id, period, BASIS)
+    return Digest(
+        unit=figures.unit, period=period, every=every, figures=figures,
+        children=tuple(children), periods=tuple(periods), series=tuple(series),
+        new_models=tuple(await queries.new_model_names(tx, unit_id, start, end)),
+        highlights=tuple(await queries.highlighted(tx, unit_id, start, end, EXAMPLES_FETCHED)),
+        with_photos=tuple(await queries.recent_public_with_photos(tx, unit_id, start, end,
+                                                                  EXAMPLES)),
+        not_reported=tuple(await queries.names(tx, sorted(missing))),
+        as_of=as_of,
+    )
+
+
+# --- words ------------------------------------------------------------------------------------
+
+
+class Writer:
+    """A digest in one reader's language: the group's text, the leaders' text, the chart."""
+
+    def __init__(self, services: Services, t: Texts) -> None:
+        self.services = services
+        self.t = t
+
+    def _n(self, value: int) -> str:
+        return formatting.number(value, self.t)
+
+    def title(self, d: Digest) -> Markup:
+        t = self.t
+        if d.every is Every.MONTH:
+            return t("digest.title_month", month=d.period.first.strftime("%m/%Y"),
+                     unit=d.unit.name)
+        return t("digest.title_week", week=d.period.first.isocalendar().week,
+                 dates=formatting.day_range(d.period.first, d.period.last), unit=d.unit.name)
+
+    def _change(self, d: Digest) -> Markup:
+        t = self.t
+        previous = (t.plain("digest.previous_month") if d.every is Every.MONTH
+                    else t.plain("digest.previous_week"))
+        change = d.total - d.previous_total
+        if change > 0:
+            return t("digest.up", count=self._n(change), previous=previous)
+        if change < 0:
+            return t("digest.down", count=self._n(-change), previous=previous)
+        return t("digest.same", previous=previous)
+
+    def _total(self, d: Digest) -> list[Markup]:
+        t = self.t
+        if d.total == 0:
+            empty = (t("digest.empty_month") if d.every is Every.MONTH
+                     else t("digest.empty_week"))
+            return [empty, t("digest.encourage")]
+        share = d.figures.participation
+        if share.expected:
+            line = t("digest.total", total=self._n(d.total), reported=self._n(share.reported),
+                     expected=self._n(share.expected), percent=percent(share.share or 0, t),
+                     change=self._change(d))
+        else:
+            line = t("digest.total_plain", total=self._n(d.total), change=self._change(d))
+        return [line]
+
+    def _fields(self, d: Digest) -> list[Markup]:
+        t = self.t
+        items = [t.plain("digest.field_item", field=name, count=self._n(n))
+                 for name, n in counting.ordered_fields(self.services, d.figures.reports.by_field)]
+        return [t("digest.fields", fields=t.plain("digest.joiner").join(items))] if items else []
+
+    def _helped(self, d: Digest) -> list[Markup]:
+        t, tally = self.t, d.figures.reports
+        whom = [*([t.plain("digest.households", count=self._n(tally.households_helped))]
+                  if tally.households_helped else []),
+                *([t.plain("digest.people", count=self._n(tally.people_helped))]
+                  if tally.people_helped else [])]
+        parts = [t.plain("digest.helped", whom=", ".join(whom))] if whom else []
+        if tally.value_vnd:
+            value = formatting.money(tally.value_vnd, t)
+            parts.append(t.plain("digest.value", value=value) if whom
+                         else t.plain("digest.value_alone", value=value))
+        return [t("digest.line", text="; ".join(parts))] if parts else []
+
+    def _models(self, d: Digest) -> list[Markup]:
+        t = self.t
+        if not d.new_models:
+            return []
+        names = ", ".join(t.plain("digest.model_name", name=n) for n in d.new_models[:MODELS])
+        more = len(d.new_models) - MODELS
+        if more > 0:
+            names += t.plain("digest.more_models", count=self._n(more))
+        return [t("digest.new_models", names=names)]
+
+    def _children(self, d: Digest) -> list[Markup]:
+        t = self.t
+        lines = [self._child(c) for c in d.children if not c.empty]
+        if d.children and d.own_total:
+            lines.append(t("digest.own", unit=d.unit.name, total=self._n(d.own_total)))
+        return [Markup(""), t("digest.children_title"), *lines] if lines else []
+
+    def _child(self, child: UnitFigures) -> Markup:
+        t, share = self.t, child.participation
+        if share.expected:
+            return t("digest.child", unit=child.unit.name, total=self._n(child.reports.total),
+                     reported=self._n(share.reported), expected=self._n(share.expected))
+        return t("digest.child_plain", unit=child.unit.name, total=self._n(child.reports.total))
+
+    def _examples(self, d: Digest, public: bool) -> list[Markup]:
+        t = self.t
+        shown, marked = d.examples(public)
+        if not shown:
+            return []
+        lines = [Markup(""), t("digest.highlights_title") if marked
+                 else t("digest.photos_title")]
+        for e in shown:
+            lines.append(t(
+                "digest.example", name=e.author, field=e.field,
+                together=t("digest.together", count=self._n(e.partners)) if e.partners else "",
+                model=t("digest.model_of", model=e.model) if e.model else "",
+                date=formatting.day(e.deed_date)))
+            if not public:
+                lines.append(t("digest.words", text=formatting.preview(e.description, PREVIEW),
+                               private=t("digest.private_mark") if e.private else ""))
+        return lines
+
+    def _body(self, d: Digest, public: bool) -> list[Markup]:
+        head = [self.title(d)]
+        if d.as_of is not None:
+            moment = d.as_of.astimezone(self.services.settings.zone)
+            head.append(self.t("digest.as_of", time=moment.strftime("%H:%M"),
+                               day=formatting.day(moment.date())))
+        return [*head, *self._total(d), *self._fields(d), *self._helped(d), *self._models(d),
+                *self._children(d), *self._examples(d, public)]
+
+    def group_text(self, d: Digest) -> str:
+        return "\n".join(self._body(d, public=True))
+
+    def private_text(self, d: Digest) -> str:
+        t = self.t
+        lines = [*self._body(d, public=False), Markup(""), t("digest.private_title")]
+        waiting = d.figures.reports.waiting
+        if waiting:
+            lines.append(t("digest.waiting", count=self._n(waiting)))
+        elif d.total:
+            lines.append(t("digest.none_waiting"))
+        share = d.figures.participation
+        if d.not_reported:
+            names = ", ".join(d.not_reported[:NAMES])
+            more = len(d.not_reported) - NAMES
+            if more > 0:
+                names += t.plain("digest.more_people", count=self._n(more))
+            lines.append(t("digest.not_reported", count=self._n(len(d.not_reported)),
+                           names=names))
+        elif share.expected:
+            lines.append(t("digest.all_reported", count=self._n(share.expected)))
+        quiet = d.quiet_children
+        if quiet:
+            lines.append(t("digest.quiet_units", units=", ".join(u.name for u in quiet)))
+        return "\n".join(lines)
+
+    def chart_labels(self, d: Digest) -> list[str]:
+        t = self.t
+        if d.every is Every.MONTH:
+            return [t.plain("digest.chart_month", month=p.first.strftime("%m/%Y"))
+                    for p in d.periods]
+        return [t.plain("digest.chart_week", week=p.first.isocalendar().week,
+                        dates=formatting.day_range(p.first, p.last, year=False))
+                for p in d.periods]
+
+    async def chart(self, d: Digest) -> bytes:
+        return await charts.bar_chart_png(self.t.plain("digest.chart_title", unit=d.unit.name),
+                                          self.chart_labels(d), list(d.series))
+
+    def review_row(self) -> tuple[Button, ...]:
+        return (Button(self.t.plain("digest.button_review"), REVIEW_QUEUE),)
+
+
+# --- the scheduled digest ---------------------------------------------------------------------
+
+
+async def digest_outgoing(tx: Tx, services: Services, unit_id: int, period: Period,
+                          every: Every) -> list[Outgoing]:
+    """The unit's digest of `period` (a past ISO week or month): to its linked group, and to
+    each of its leaders privately. Queued by bot/scheduling.py with kind "digest"."""
+    group = await groups.group_of_unit(tx, unit_id)
+    leaders = await queries.leaders(tx, unit_id)
+    if group is None and not leaders:
+        return []
+    try:
+        digest = await gather(tx, services, unit_id, period, every)
+    except LookupError:
+        log.warning("no digest for unit %s: it does not exist", unit_id)
+        return []
+    charts_by_lang: dict[str, bytes] = {}
+
+    async def chart(writer: Writer) -> bytes:
+        if writer.t.lang not in charts_by_lang:
+            charts_by_lang[writer.t.lang] = await writer.chart(digest)
+        return charts_by_lang[writer.t.lang]
+
+    found: list[Outgoing] = []
+    if group is not None:
+        writer = Writer(services, services.texts(None))
+        found.append(Outgoing(group, Screen(writer.group_text(digest)),
+                              image=await chart(writer)))
+    for leader in leaders:
+        writer = Writer(services, services.texts(leader.lang))
+        screen = Screen(writer.private_text(digest), (writer.review_row(),))
+        found.append(Outgoing(leader.telegram_user_id, screen, person_id=leader.person_id,
+                              image=await chart(writer)))
+    return found
+
+
+# --- /digest ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What /digest answers: the reply, and the chart to show just before it."""
+
+    reply: Reply
+    image: bytes | None = None
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    reply: Reply
+    digest: Digest | None = None
+    writer: Writer | None = None
+
+
+def parse(data: str) -> tuple[str, int] | None:
+    """`dg:u:<unit>` or `dg:pick:0`; None for anything else."""
+    return verb_and_number(data, PREFIX, VERBS)
 
 
 class Digests:
@@ -18,9 +377,81 @@ class Digests:
         self.conversations = conversations
         self.report_kind = report_kind
 
+    async def open(self, sender: Sender) -> Shown:
+        """/digest: the current period's digest of the unit in reach, or a choice of units."""
+        async with self.services.db.transaction() as tx:
+            actor, t, tops = await self._viewer(tx, sender.user_id)
+            if len(tops) == 1:
+                prepared = await self._prepare(tx, actor, t, tops, tops[0].id, pressed=False)
+            elif tops:
+                prepared = _Prepared(self._picker(tops, t, pressed=False))
+            else:
+                home = actor.memberships[0].unit_id if actor.memberships else 0
+                refusal = await check(tx, self.services, actor, Action.DIGEST, home)
+                prepared = _Prepared(refusal or Reply((Screen(t("digest.no_units")),)))
+        return await self._finish(prepared)
 
-async def digest_outgoing(tx: Tx, services: Services, unit_id: int, period: Period,
-                          every: Every) -> list[Outgoing]:
-    """The unit's digest of `period` (a past ISO week or month): to its linked group, and to each
-    of its leaders privately. Queued by bot/scheduling.py with kind "digest"."""
-    return []
+    async def act(self, sender: Sender, data: str) -> Shown:
+        press = parse(data)
+        async with self.services.db.transaction() as tx:
+            actor, t, tops = await self._viewer(tx, sender.user_id)
+            if press is None:
+                log.warning("user %s sent unreadable digest data %r", sender.user_id, data)
+                prepared = _Prepared(Reply(toast=t.plain("digest.stale")))
+            elif press[0] == "u":
+                prepared = await self._prepare(tx, actor, t, tops, press[1], pressed=True)
+            elif tops:
+                prepared = _Prepared(self._picker(tops, t, pressed=True))
+            else:
+                home = actor.memberships[0].unit_id if actor.memberships else 0
+                refusal = await check(tx, self.services, actor, Action.DIGEST, home,
+                                      pressed=True)
+                prepared = _Prepared(refusal or Reply(toast=t.plain("digest.stale")))
+        return await self._finish(prepared)
+
+    async def _viewer(self, tx: Tx, user_id: int) -> tuple[Actor, Texts, list[Unit]]:
+        """Who asks, in their language, and the highest units whose digest they may read."""
+        actor = await actor_for(tx, self.services, user_id)
+        t = self.services.texts(actor.person.lang if actor.person else None)
+        reach = await units_in_reach(tx, actor, Action.DIGEST)
+        ids = {u.id for u in reach}
+        return actor, t, [u for u in reach if u.parent_id not in ids]
+
+    def _picker(self, tops: list[Unit], t: Texts, pressed: bool) -> Reply:
+        choices = [Button(u.name, pack(PREFIX, "u", u.id)) for u in tops]
+        return Reply((Screen(t("digest.pick"), rows(choices, 1)),), replace=pressed)
+
+    async def _prepare(self, tx: Tx, actor: Actor, t: Texts, tops: list[Unit], unit_id: int,
+                       pressed: bool) -> _Prepared:
+        unit = await units.get_unit(tx, unit_id)
+        if unit is None:
+            log.warning("user %s asked for the digest of unit %s, which does not exist",
+                        actor.user_id, unit_id)
+            return _Prepared(Reply(toast=t.plain("digest.not_found")) if pressed
+                             else Reply((Screen(t("digest.not_found")),)))
+        refusal = await check(tx, self.services, actor, Action.DIGEST, unit.id, pressed=pressed)
+        if refusal is not None:
+            return _Prepared(refusal)
+        every = await digest_every(tx, self.services, unit.id)
+        now = self.services.now()
+        digest = await gather(tx, self.services, unit.id, current_period(self.services.today(),
+                                                                         every), every, as_of=now)
+        writer = Writer(self.services, t)
+        keyboard: list[tuple[Button, ...]] = []
+        if await permits(tx, actor, Action.REVIEW, unit.id):
+            keyboard.append(writer.review_row())
+        # Each unit below has its own digest, one press away.
+        below = [Button(f"🏢 {c.name}", pack(PREFIX, "u", c.id))
+                 for c in await units.children(tx, unit.id)]
+        keyboard += rows(below, 2)
+        if len(tops) > 1:
+            keyboard.append((Button(t.plain("digest.button_other"), pack(PREFIX, "pick", 0)),))
+        screen = Screen(writer.private_text(digest), tuple(keyboard))
+        return _Prepared(Reply((screen,)), digest, writer)
+
+    @staticmethod
+    async def _finish(prepared: _Prepared) -> Shown:
+        """The chart is drawn once the transaction is over."""
+        if prepared.digest is None or prepared.writer is None:
+            return Shown(prepared.reply)
+        return Shown(prepared.reply, await prepared.writer.chart(prepared.digest))

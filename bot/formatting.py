@@ -44,3 +44,12 @@ def preview(text: str, limit: int) -> str:
     """The text on one line, cut to `limit` characters with "…"."""
     flat = " ".join(text.split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def day_range(first: dt.date, last: dt.date, year: bool = True) -> str:
+    """"23–29/11/2026", "30/11–06/12/2026", "29/12/2025–04/01/2026"; without the year,
+    "23–29/11" and "30/11–06/12"."""
+    if year and first.year != last.year:
+        return f"{day(first)}–{day(last)}"
+    head = first.strftime("%d") if first.month == last.month else day_month(first)
+    return f"{head}–{day(last) if year else day_month(last)}"
