@@ -1,10 +1,127 @@
-"""STUB (issue 4, being written): replaced by its owner."""
+"""The scheduler's core: what a schedule row decides when its time comes, with no Telegram.
+
+`Scheduling.run(schedule_id)` is the one function behind a schedule's job and the catch-up at
+start-up. It takes the row's latest occurrence at or before now and, in one transaction:
+- an occurrence earlier than the row's last change is neither sent nor recorded (a leader who
+  moves Friday 16:00 to 08:00 at 09:00 does not trigger a send);
+- within the grace window (settings.schedule.grace_hours) it decides to send: the digest of the
+  previous ISO week or calendar month; the reminder to the group plus a private nudge to each
+  member who has not reported this week; a custom reminder's words to the group;
+- later than that it records the group's (or the digest's) messages as missed, once.
+Everything goes through the deliveries ledger, so running twice sends once.
+
+Vietnam's public holidays skip reminders, custom reminders and nudges (nothing is recorded:
+the day simply has none); the digest still goes. Nudges are never decided between 21:00 and
+07:00: a reminder decided then sends its group message, and the daily run when the quiet hours
+end (`catch_up(REMINDERS)`) decides the week's nudges if the reminder is still within grace and
+the week is the same.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import logging
+from collections.abc import Callable, Collection
+from zoneinfo import ZoneInfo
+
+from bot import deliveries, reminders
+from bot.config import WEEKDAYS, Settings
 from bot.conversation import Conversations
+from bot.counting import Basis, not_reported
+from bot.deliveries import Outgoing
+from bot.digests import digest_outgoing
+from bot.periods import Period, key_of, month_of, week_of
 from bot.reporting import ReportKind
 from bot.services import Services
+from storage import deliveries as ledger
+from storage import groups, nudges, schedules, units
+from storage.db import Tx
+from storage.schedules import Every, NewSchedule, Schedule, ScheduleKind
+
+log = logging.getLogger(__name__)
+
+DIGEST, REMINDER, NUDGE, CUSTOM = "digest", "reminder", "nudge", "custom"
+REMINDERS = frozenset({ScheduleKind.REMINDER})
+
+RowsByUnit = dict[int, list[Schedule]]
+
+
+class JobsSignal:
+    """Tells the job adapter that units' schedule rows changed, with the rows as they are now,
+    so that it replaces those units' jobs (the database stays the only record of them)."""
+
+    def __init__(self) -> None:
+        self._listeners: list[Callable[[RowsByUnit], None]] = []
+
+    def listen(self, listener: Callable[[RowsByUnit], None]) -> None:
+        self._listeners.append(listener)
+
+    def changed(self, rows: RowsByUnit) -> None:
+        for listener in self._listeners:
+            listener(rows)
+
+
+# --- the standard rows ------------------------------------------------------------------------
+
+
+def standard_rows(settings: Settings) -> list[NewSchedule]:
+    """The digest and reminder every unit starts with (config.toml's [schedule])."""
+    plan = settings.schedule
+    return [
+        NewSchedule(unit_id=0, kind=ScheduleKind.DIGEST, every=Every(plan.digest_every),
+                    weekday=WEEKDAYS.index(plan.digest_weekday),
+                    month_day=plan.digest_month_day, at=plan.digest_time),
+        NewSchedule(unit_id=0, kind=ScheduleKind.REMINDER, every=Every.WEEK,
+                    weekday=WEEKDAYS.index(plan.reminder_weekday), at=plan.reminder_time),
+    ]
+
+
+async def ensure_standard(tx: Tx, services: Services) -> RowsByUnit:
+    """Gives every unit without them its digest and reminder rows. When some were missing,
+    every unit's rows (their jobs are all rebuilt: it happens once per new unit); else empty."""
+    added = await schedules.add_missing_standard(tx, standard_rows(services.settings),
+                                                 services.now())
+    if not added:
+        return {}
+    found: RowsByUnit = {}
+    for row in await schedules.every_schedule(tx):
+        found.setdefault(row.unit_id, []).append(row)
+    return found
+
+
+# --- when ------------------------------------------------------------------------------------
+
+
+def latest_occurrence(schedule: Schedule, now: dt.datetime, zone: ZoneInfo) -> dt.datetime:
+    """The schedule's last time at or before `now`, in local time."""
+    local = now.astimezone(zone)
+    today = local.date()
+    if schedule.every is Every.MONTH:
+        day = today.replace(day=schedule.month_day or 1)
+        moment = dt.datetime.combine(day, schedule.at, zone)
+        if moment > local:
+            earlier = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=day.day)
+            moment = dt.datetime.combine(earlier, schedule.at, zone)
+        return moment
+    day = today - dt.timedelta(days=(today.weekday() - (schedule.weekday or 0)) % 7)
+    moment = dt.datetime.combine(day, schedule.at, zone)
+    if moment > local:
+        moment = dt.datetime.combine(day - dt.timedelta(days=7), schedule.at, zone)
+    return moment
+
+
+def digest_period(every: Every, day: dt.date) -> Period:
+    """What a digest sent on `day` covers: the previous ISO week, or the previous month."""
+    if every is Every.MONTH:
+        return month_of(day.replace(day=1) - dt.timedelta(days=1))
+    return week_of(day - dt.timedelta(days=7))
+
+
+def custom_period(day: dt.date, schedule_id: int) -> str:
+    return f"{day.isoformat()}#{schedule_id}"
+
+
+# --- the use case ----------------------------------------------------------------------------
 
 
 class Scheduling:
@@ -13,3 +130,116 @@ class Scheduling:
         self.services = services
         self.conversations = conversations
         self.report_kind = report_kind
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return self.services.settings.zone
+
+    async def every_row(self) -> list[Schedule]:
+        """Every schedule row, after giving each unit its standard ones (at start-up)."""
+        async with self.services.db.transaction() as tx:
+            await ensure_standard(tx, self.services)
+            return await schedules.every_schedule(tx)
+
+    async def new_units(self) -> RowsByUnit:
+        """The rows of units that had none (added since start-up, e.g. by the CLI)."""
+        async with self.services.db.transaction() as tx:
+            return await ensure_standard(tx, self.services)
+
+    async def run(self, schedule_id: int) -> int:
+        """Decides what the schedule's latest occurrence sends; how many messages were newly
+        decided or recorded missed. Call `services.outbox.notify()` afterwards."""
+        async with self.services.db.transaction() as tx:
+            return await self._run(tx, schedule_id)
+
+    async def catch_up(self, kinds: Collection[ScheduleKind] | None = None) -> int:
+        """`run` for every enabled schedule (of these kinds): at start-up, what came due while
+        the bot was down; when the quiet hours end, the nudges they held back. One unit's
+        failure does not stop the others."""
+        rows = [s for s in await self.every_row()
+                if s.enabled and (kinds is None or s.kind in kinds)]
+        total = 0
+        for row in rows:
+            try:
+                total += await self.run(row.id)
+            except Exception:
+                log.exception("schedule %s (unit %s) could not run", row.id, row.unit_id)
+        return total
+
+    async def _run(self, tx: Tx, schedule_id: int) -> int:
+        schedule = await schedules.get(tx, schedule_id)
+        if schedule is None or not schedule.enabled:
+            return 0
+        if await units.get_unit(tx, schedule.unit_id) is None:
+            return 0
+        now = self.services.now()
+        occurrence = latest_occurrence(schedule, now, self.zone)
+        changed = await nudges.changed_at(tx, schedule_id)
+        if changed is not None and occurrence < changed:
+            return 0
+        late = now - occurrence > dt.timedelta(hours=self.services.settings.schedule.grace_hours)
+        day = occurrence.date()
+        if schedule.kind is ScheduleKind.DIGEST:
+            return await self._digest(tx, schedule, day, late)
+        if reminders.is_holiday(day):
+            log.info("schedule %s: %s is a public holiday, nothing to remind", schedule.id, day)
+            return 0
+        if schedule.kind is ScheduleKind.REMINDER:
+            return await self._reminder(tx, schedule, day, late)
+        return await self._custom(tx, schedule, day, late)
+
+    async def _decide(self, tx: Tx, kind: str, unit_id: int, period: str,
+                      items: list[Outgoing], late: bool) -> int:
+        if not items:
+            return 0
+        decide = deliveries.record_missed if late else deliveries.queue
+        return await decide(tx, self.services.now(), kind, unit_id, period, items)
+
+    async def _digest(self, tx: Tx, schedule: Schedule, day: dt.date, late: bool) -> int:
+        period = digest_period(schedule.every, day)
+        key = key_of(period)
+        if await ledger.decided_chats(tx, DIGEST, schedule.unit_id, key):
+            return 0
+        items = await digest_outgoing(tx, self.services, schedule.unit_id, period,
+                                      schedule.every)
+        return await self._decide(tx, DIGEST, schedule.unit_id, key, items, late)
+
+    async def _reminder(self, tx: Tx, schedule: Schedule, day: dt.date, late: bool) -> int:
+        week = week_of(day)
+        key = key_of(week)
+        unit_id = schedule.unit_id
+        added = 0
+        group = await groups.group_of_unit(tx, unit_id)
+        if group is not None and group not in await ledger.decided_chats(tx, REMINDER, unit_id,
+                                                                         key):
+            screen = await reminders.group_reminder(tx, self.services, unit_id, week, day)
+            added += await self._decide(tx, REMINDER, unit_id, key, [Outgoing(group, screen)],
+                                        late)
+        today = self.services.today()
+        if late or self.services.quiet_now() or today not in week or reminders.is_holiday(today):
+            return added
+        return added + await self._nudges(tx, unit_id, week, key)
+
+    async def _nudges(self, tx: Tx, unit_id: int, week: Period, key: str) -> int:
+        """One nudge a week to each member of the unit's subtree who has not reported, wants
+        nudges and can be reached, unless another unit's reminder already nudged them."""
+        missing = await not_reported(tx, self.services, unit_id, week, Basis.RECEIVED)
+        nudged = await nudges.nudged_chats(tx, key)
+        items = [
+            Outgoing(person.telegram_user_id, reminders.nudge(self.services, person, week),
+                     person_id=person.person_id)
+            for person in await nudges.recipients(tx, missing)
+            if person.telegram_user_id not in nudged
+        ]
+        return await self._decide(tx, NUDGE, unit_id, key, items, late=False)
+
+    async def _custom(self, tx: Tx, schedule: Schedule, day: dt.date, late: bool) -> int:
+        """A custom reminder goes to the unit's group only: its words are written for the
+        group, and members already get their own nudge. No group, nothing to send."""
+        group = await groups.group_of_unit(tx, schedule.unit_id)
+        if group is None or not schedule.text:
+            return 0
+        screen = reminders.custom(self.services, schedule.text)
+        return await self._decide(tx, CUSTOM, schedule.unit_id,
+                                  custom_period(day, schedule.id),
+                                  [Outgoing(group, screen)], late)

@@ -1,0 +1,57 @@
+"""What reminders and private nudges need beyond storage/schedules.py and storage/people.py:
+who may get a nudge, a person's nudge setting, when a schedule row last changed, and which
+chats were nudged in a week (across units: one nudge a person a week)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection
+
+from storage.clock import from_db
+from storage.db import Tx, placeholders
+from storage.entities import Entity
+
+
+class Recipient(Entity):
+    person_id: int
+    telegram_user_id: int
+    full_name: str
+    lang: str
+
+
+async def recipients(tx: Tx, person_ids: Collection[int]) -> list[Recipient]:
+    """Of these people, those a nudge can reach and who want one: on Telegram, nudges on,
+    not marked unreachable (they blocked the bot). By id."""
+    if not person_ids:
+        return []
+    ids = sorted(person_ids)
+    rows = await tx.all(
+        f"""SELECT id, telegram_user_id, full_name, lang FROM people
+            WHERE id IN ({placeholders(ids)}) AND telegram_user_id IS NOT NULL
+              AND nudges_enabled = 1 AND unreachable = 0 ORDER BY id""", tuple(ids))
+    return [Recipient(person_id=r["id"], telegram_user_id=r["telegram_user_id"],
+                      full_name=r["full_name"], lang=r["lang"]) for r in rows]
+
+
+async def nudges_enabled(tx: Tx, person_id: int) -> bool:
+    row = await tx.one("SELECT nudges_enabled FROM people WHERE id = ?", (person_id,))
+    return bool(row["nudges_enabled"]) if row is not None else False
+
+
+async def set_nudges(tx: Tx, person_id: int, enabled: bool) -> bool:
+    """True when the setting changed."""
+    return await tx.run("UPDATE people SET nudges_enabled = ? WHERE id = ? AND nudges_enabled != ?",
+                        (int(enabled), person_id, int(enabled))) == 1
+
+
+async def changed_at(tx: Tx, schedule_id: int) -> dt.datetime | None:
+    """When the schedule row was added or last changed."""
+    row = await tx.one("SELECT updated_at FROM schedules WHERE id = ?", (schedule_id,))
+    return from_db(row["updated_at"]) if row is not None else None
+
+
+async def nudged_chats(tx: Tx, period: str) -> set[int]:
+    """The private chats already given a nudge for the week, by any unit's reminder."""
+    rows = await tx.all("SELECT chat_id FROM deliveries WHERE kind = 'nudge' AND period = ?",
+                        (period,))
+    return {int(r["chat_id"]) for r in rows}
