@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.announcements import Announcements
+from bot.announcements import AnnouncementKind, Announcements
 from bot.commitments import AssessmentKind, CommitmentKind, Commitments
 from bot.config import Settings
 from bot.conversation import Conversations, FormKind
@@ -20,7 +20,7 @@ from bot.nudge_settings import NudgeSettings
 from bot.on_behalf import NEW_MEMBER, NewMemberKind, OnBehalf
 from bot.reporting import ReportKind
 from bot.review import Review, ReviewNoteKind
-from bot.schedules import Schedules
+from bot.schedules import ScheduleReminderKind, Schedules
 from bot.scheduling import Scheduling
 from bot.services import Services
 from bot.stats import Stats
@@ -38,6 +38,8 @@ def form_kinds(settings: Settings) -> dict[str, FormKind]:
         "self_assessment": AssessmentKind(),
         "review_ask": ReviewNoteKind.ask_more(settings),
         "review_reopen": ReviewNoteKind.reopen(settings),
+        "announcement": AnnouncementKind(),
+        "schedule_reminder": ScheduleReminderKind(),
     }
 
 
