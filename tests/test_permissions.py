@@ -18,6 +18,7 @@ the commands probed here.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -27,10 +28,25 @@ from pathlib import Path
 import pytest
 from telegram.ext import CallbackQueryHandler
 
-from bot.access import RULES, Action, Relation
+from bot.access import RULES, Action, Relation, actor_for, units_in_reach
+from bot.forms.engine import SUMMARY, DraftState
 from bot.review import fingerprint
-from storage import audit, commitments, drafts, groups, invites, people, reports, reviews, units
+from bot.scheduling import ensure_standard
+from storage import (
+    audit,
+    commitments,
+    deliveries,
+    drafts,
+    groups,
+    invites,
+    people,
+    reports,
+    reviews,
+    schedules,
+    units,
+)
 from storage.entities import Draft, Invite, Report, ReportContent, ReportState, Role
+from storage.schedules import Every, NewSchedule, Schedule, ScheduleKind
 from tests.harness import Harness, Seen, Tree, started
 
 
@@ -179,8 +195,9 @@ def test_every_action_has_a_probe() -> None:
     assert {spec.action for spec in TRIGGERS.values()} == set(Action)
 
 
-# Button prefixes that name no target: the steps of one's own draft form, one's own language.
-UNGUARDED_PREFIXES = {"f", "lang"}
+# Button prefixes that name no target: the steps of one's own draft form, one's own language,
+# one's own nudge setting (ns) and the report form a nudge opens (nd, guarded as /report).
+UNGUARDED_PREFIXES = {"f", "lang", "ns", "nd"}
 
 
 async def test_every_button_prefix_has_a_trigger(tmp_path: Path) -> None:
@@ -899,6 +916,151 @@ async def _behalf_units(world: World) -> bool:
 async def _behalf_new_member(world: World) -> bool:
     seen = await forge(world, f"ob:unit:{world.unit}")
     return f"Telegram vào {await unit_name(world, world.unit)}" in seen.text
+
+
+# --- digests --------------------------------------------------------------------------------------
+
+
+def _digest_found(what: str) -> Probe:
+    """The target unit's digest, found from the first screen by opening units."""
+    async def run(world: World) -> bool:
+        title = f"— {await unit_name(world, world.unit)}"
+        seen = await act(world, what)
+        return await browse(world, seen, lambda s: "TỔNG HỢP" in s.text and title in s.text,
+                            ("dg:u:", "dg:pick"))
+    return run
+
+
+add("/digest", Action.DIGEST, _digest_found("/digest"), listing=True, relations=UNITS)
+add("dg:pick", Action.DIGEST, _digest_found("dg:pick:0"), listing=True, relations=UNITS)
+
+
+@trigger("dg:u", Action.DIGEST, relations=UNITS)
+async def _digest_of_unit(world: World) -> bool:
+    seen = await forge(world, f"dg:u:{world.unit}")
+    return "TỔNG HỢP" in seen.text and await unit_name(world, world.unit) in seen.text
+
+
+# --- schedules ------------------------------------------------------------------------------------
+
+
+async def _schedule_rows(world: World) -> dict[str, int]:
+    """The target unit's schedule rows by kind, a custom reminder among them."""
+    bot = world.bot
+    async with bot.db.transaction() as tx:
+        await ensure_standard(tx, bot.core.services)
+        await schedules.add(tx, NewSchedule(unit_id=world.unit, kind=ScheduleKind.CUSTOM,
+                                            weekday=5, at=dt.time(6, 30),
+                                            text="Ngày thứ 7 đi cơ sở"), bot.clock.now())
+        return {r.kind.value: r.id for r in await schedules.of_unit(tx, world.unit)}
+
+
+async def _schedule_row(world: World, row_id: int) -> Schedule | None:
+    async with world.bot.db.transaction() as tx:
+        return await schedules.get(tx, row_id)
+
+
+def _schedule_listed(what: str) -> Probe:
+    async def run(world: World) -> bool:
+        title = f"Lịch gửi tự động — {await unit_name(world, world.unit)}"
+        seen = await act(world, what)
+        return await browse(world, seen, lambda s: title in s.text, ("sc:v:", "sc:pg:"))
+    return run
+
+
+add("/schedule", Action.SCHEDULE, _schedule_listed("/schedule"), listing=True, relations=UNITS)
+add("sc:pg", Action.SCHEDULE, _schedule_listed("sc:pg:0"), listing=True, relations=UNITS)
+
+
+@trigger("sc:v", Action.SCHEDULE, relations=UNITS)
+async def _schedule_of_unit(world: World) -> bool:
+    seen = await forge(world, f"sc:v:{world.unit}")
+    return f"Lịch gửi tự động — {await unit_name(world, world.unit)}" in seen.text
+
+
+@trigger("sc:add", Action.SCHEDULE, relations=UNITS)
+async def _custom_reminder_form(world: World) -> bool:
+    await forge(world, f"sc:add:{world.unit}")
+    draft = await draft_of(world)
+    return draft is not None and draft.form == "schedule_reminder"
+
+
+def _schedule_change(kind: str, data: str, changed: Callable[[Schedule | None], bool],
+                     **before: object) -> Probe:
+    """A press on one of the target unit's rows (`data` with {id}; the row first set as
+    `before`), seen in the database."""
+    async def run(world: World) -> bool:
+        row_id = (await _schedule_rows(world))[kind]
+        if before:
+            async with world.bot.db.transaction() as tx:
+                row = await schedules.get(tx, row_id)
+                assert row is not None
+                await schedules.replace(tx, row_id, NewSchedule(
+                    **(row.model_dump(exclude={"id"}) | before)), world.bot.clock.now())
+        await forge(world, data.format(id=row_id))
+        return changed(await _schedule_row(world, row_id))
+    return run
+
+
+def _schedule_picker(kind: str, verb: str, offers: str) -> Probe:
+    """A press that offers choices for one row: buttons `offers` + the row's id."""
+    async def run(world: World) -> bool:
+        row_id = (await _schedule_rows(world))[kind]
+        seen = await forge(world, f"sc:{verb}:{row_id}")
+        return any(data.startswith(f"sc:{offers}:{row_id}") for _, data in offered(seen))
+    return run
+
+
+add("sc:off", Action.SCHEDULE, _schedule_change(
+    "digest", "sc:off:{id}", lambda r: r is not None and not r.enabled), relations=UNITS)
+add("sc:on", Action.SCHEDULE, _schedule_change(
+    "reminder", "sc:on:{id}", lambda r: r is not None and r.enabled, enabled=False),
+    relations=UNITS)
+add("sc:em", Action.SCHEDULE, _schedule_change(
+    "digest", "sc:em:{id}", lambda r: r is not None and r.every is Every.MONTH), relations=UNITS)
+add("sc:ew", Action.SCHEDULE, _schedule_change(
+    "digest", "sc:ew:{id}", lambda r: r is not None and r.every is Every.WEEK,
+    every=Every.MONTH, weekday=None, month_day=1), relations=UNITS)
+add("sc:d", Action.SCHEDULE, _schedule_change(
+    "reminder", "sc:d:{id}:3", lambda r: r is not None and r.weekday == 3), relations=UNITS)
+add("sc:t", Action.SCHEDULE, _schedule_change(
+    "reminder", "sc:t:{id}:1730", lambda r: r is not None and r.at == dt.time(17, 30)),
+    relations=UNITS)
+add("sc:rmy", Action.SCHEDULE, _schedule_change("custom", "sc:rmy:{id}", lambda r: r is None),
+    relations=UNITS)
+add("sc:dp", Action.SCHEDULE, _schedule_picker("digest", "dp", "d"), relations=UNITS)
+add("sc:tp", Action.SCHEDULE, _schedule_picker("digest", "tp", "t"), relations=UNITS)
+add("sc:rm", Action.SCHEDULE, _schedule_picker("custom", "rm", "rmy"), relations=UNITS)
+
+
+# --- announcements --------------------------------------------------------------------------------
+
+
+@trigger("/announce", Action.ANNOUNCE, listing=True, relations=UNITS)
+async def _announce_form(world: World) -> bool:
+    """/announce opens the form for the units in reach: the target's or one above it."""
+    await world.bot.say(ACTOR, "/announce")
+    draft = await draft_of(world)
+    if draft is None or draft.form != "announcement":
+        return False
+    async with world.bot.db.transaction() as tx:
+        actor = await actor_for(tx, world.bot.core.services, ACTOR)
+        reach = await units_in_reach(tx, actor, Action.ANNOUNCE)
+    return world.unit in {u.id for u in reach}
+
+
+@trigger("an:go", Action.ANNOUNCE, relations=UNITS)
+async def _announce_sent(world: World) -> bool:
+    """✅ Gửi on a finished announcement to the target unit (a draft naming it, as if chosen)."""
+    bot = world.bot
+    state = DraftState(step=SUMMARY, answers={"unit_id": world.unit, "text": "Họp chi bộ.",
+                                              "whole_subtree": False})
+    async with bot.db.transaction() as tx:
+        draft = await drafts.start_draft(tx, ACTOR, "announcement", state.model_dump(), 0,
+                                         bot.clock.now())
+    await forge(world, f"an:go:{draft.id}")
+    async with bot.db.transaction() as tx:
+        return bool(await deliveries.in_ledger(tx, "announcement"))
 
 
 # --- the matrix --------------------------------------------------------------------------------
