@@ -250,12 +250,14 @@ class Harness:
 
 @asynccontextmanager
 async def started(tmp_path: Path, fake: FakeTelegram | None = None,
-                  **settings: Any) -> AsyncIterator[Harness]:
+                  now: dt.datetime = FRIDAY_MORNING, **settings: Any) -> AsyncIterator[Harness]:
+    """The bot running on `tmp_path`'s database; its clock says `now` from the start (what
+    start-up catches up on depends on it)."""
     fake = fake or FakeTelegram()
     config = Settings(database=tmp_path / "lantoa.sqlite3", album_wait_seconds=0.05,
                       poll_timeout=1, **settings)
     db = await Database.open(config.database)
-    clock = FixedClock(FRIDAY_MORNING)
+    clock = FixedClock(now)
     core = Core.build(Services(config, db, Catalogue.load(), clock))
     pacing = VirtualTime()
     fake.time_source = pacing.stamp

@@ -1,0 +1,93 @@
+"""The whole way of a digest, as people see it: on Monday at 07:30 in Hà Nội the cell's job runs,
+the group receives the chart and last week's figures, each leader the private version with a
+button to the review queue; the same job again, or a restart, sends nothing more."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from handlers.schedule_jobs import NEW_UNITS_JOB, job_name
+from storage import groups, schedules
+from storage.entities import Role
+from storage.schedules import ScheduleKind
+from tests.harness import HANOI, Harness, Tree, started
+
+SON, MAI, BINH, LAN = 6001, 6002, 6003, 6004
+GROUP = -1006001
+MONDAY_0730 = dt.datetime(2026, 11, 30, 7, 30, tzinfo=HANOI)
+
+
+async def cell_with_a_week(bot: Harness) -> Tree:
+    """Leader Sơn, members Mai, Bình and Lan; Mai and Bình report during week 48."""
+    tree = await bot.tree()
+    await bot.appoint(SON, tree.cell, Role.LEADER, "Sơn", "Hoàng Văn")
+    for user, name in ((MAI, "Mai"), (BINH, "Bình"), (LAN, "Lan")):
+        await bot.join(user, tree.cell, name)
+    bot.fake.add_group(GROUP, "Chi bộ Thôn Bản Chặng")
+    async with bot.db.transaction() as tx:
+        await groups.link(tx, tree.cell, GROUP)
+    await bot.report(MAI, "Sửa mái nhà dột cho một hộ nghèo trong thôn", photos=1)
+    await bot.report(BINH, "Dọn vệ sinh đường làng cùng đoàn thanh niên", field="Môi trường")
+    await bot.app.job_queue.get_jobs_by_name(NEW_UNITS_JOB)[0].run(bot.app)
+    return tree
+
+
+async def run_digest(bot: Harness, unit_id: int) -> None:
+    async with bot.db.transaction() as tx:
+        row = next(r for r in await schedules.of_unit(tx, unit_id)
+                   if r.kind is ScheduleKind.DIGEST)
+    [job] = bot.app.job_queue.get_jobs_by_name(job_name(row.id))
+    await job.run(bot.app)
+    await bot.deliveries_settled()
+
+
+def group_messages(bot: Harness) -> list[dict]:
+    return [m for m in bot.fake.messages(GROUP) if m.get("from", {}).get("is_bot")]
+
+
+async def test_monday_morning_the_group_and_the_leader_get_last_weeks_digest(
+        bot: Harness) -> None:
+    tree = await cell_with_a_week(bot)
+    bot.clock.moment = MONDAY_0730
+    await run_digest(bot, tree.cell)
+
+    chart, text = group_messages(bot)
+    assert "photo" in chart, "the chart comes first"
+    body = text["text"]
+    assert body.startswith("📊 TỔNG HỢP TUẦN 48 (23–29/11/2026) — Chi bộ Thôn Bản Chặng")
+    assert "2 việc làm theo Bác của 2/4 đồng chí (50%)" in body
+    assert "Lan" not in body and "Chưa" not in body, "the group never hears who is missing"
+
+    private = [m for m in bot.fake.messages(SON) if "TỔNG HỢP TUẦN 48" in (m.get("text") or "")]
+    assert len(private) == 1
+    assert "Lan" in private[0]["text"], "the leader learns who has not reported"
+    assert ("✅ Ghi nhận báo cáo", "rv:first:0") in bot.fake.inline_buttons(private[0])
+    members = [m for user in (MAI, BINH, LAN) for m in bot.fake.messages(user)
+               if "TỔNG HỢP" in (m.get("text") or "")]
+    assert members == [], "members read the digest in the group"
+
+
+async def test_the_digest_goes_out_once_however_often_its_job_runs(tmp_path: Path) -> None:
+    async with started(tmp_path) as bot:
+        tree = await cell_with_a_week(bot)
+        bot.clock.moment = MONDAY_0730
+        await run_digest(bot, tree.cell)
+        await run_digest(bot, tree.cell)
+        sent = len(group_messages(bot))
+    # Restarted five minutes later, the catch-up finds the week's digest already in the ledger.
+    async with started(tmp_path, fake=bot.fake,
+                       now=MONDAY_0730 + dt.timedelta(minutes=5)) as again:
+        await again.deliveries_settled()
+        assert len(group_messages(again)) == sent == 2
+
+
+async def test_a_digest_due_while_the_bot_was_down_goes_out_when_it_starts(
+        tmp_path: Path) -> None:
+    async with started(tmp_path) as bot:
+        await cell_with_a_week(bot)
+    async with started(tmp_path, fake=bot.fake,
+                       now=MONDAY_0730 + dt.timedelta(hours=3)) as late:
+        await late.deliveries_settled()
+        [_, text] = group_messages(late)
+        assert text["text"].startswith("📊 TỔNG HỢP TUẦN 48 (23–29/11/2026)")
