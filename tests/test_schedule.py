@@ -40,12 +40,12 @@ async def test_a_leader_sees_the_default_schedule(bot: Harness) -> None:
     assert seen.text.startswith("🗓 Lịch gửi tự động — Chi bộ Thôn Bản Chặng\n"
                                 "📊 Tổng hợp: hằng tuần, Thứ Hai 07:30\n"
                                 "🔔 Nhắc báo cáo: Thứ Sáu 16:00\n"
-                                "📌 Nhắc riêng: chưa có")
+                                "📌 Lời nhắc của đơn vị: chưa có")
     assert "chưa gắn nhóm" not in seen.text
     assert bot.buttons(SON) == [
         "✓ 📊 Hằng tuần", "📊 Hằng tháng", "📅 Ngày tổng hợp", "🕗 Giờ tổng hợp",
         "⏸ Tắt tổng hợp", "📅 Ngày nhắc", "🕗 Giờ nhắc", "⏸ Tắt nhắc báo cáo",
-        "➕ Thêm nhắc riêng", "🏢 Đơn vị khác"]
+        "➕ Thêm lời nhắc", "🏛 Đơn vị khác"]
 
 
 async def test_the_digest_becomes_monthly_on_the_first_at_eight(bot: Harness) -> None:
@@ -85,12 +85,12 @@ async def test_the_reminder_day_and_hour_and_turning_it_off(bot: Harness) -> Non
 
 async def test_a_custom_reminder_is_added_sent_and_removed(bot: Harness) -> None:
     tree = await cell_with_group(bot)
-    seen = await leader_taps(bot, "➕ Thêm nhắc riêng")
+    seen = await leader_taps(bot, "➕ Thêm lời nhắc")
     assert "nội dung nhắc sẽ gửi vào nhóm" in seen.text
     await bot.say(SON, "Ngày thứ 7 đi cơ sở")
     await bot.tap(SON, "Thứ Bảy")
     seen = await bot.say(SON, "6h30")
-    assert "Đã thêm nhắc riêng: Thứ Bảy hằng tuần lúc 06:30." in seen.text
+    assert "Đã thêm lời nhắc: Thứ Bảy hằng tuần lúc 06:30." in seen.text
     assert "1. Thứ Bảy 06:30: Ngày thứ 7 đi cơ sở" in seen.text
     custom = await row_of(bot, tree.cell, ScheduleKind.CUSTOM)
     assert next_run(bot, custom.id).strftime("%a %H:%M") == "Sat 06:30"
@@ -100,10 +100,10 @@ async def test_a_custom_reminder_is_added_sent_and_removed(bot: Harness) -> None
     await bot.deliveries_settled()
     assert [m["text"] for m in bot.fake.messages(GROUP)] == ["📌 Ngày thứ 7 đi cơ sở"]
     seen = await leader_taps(bot, "🗑 Xóa nhắc 1")
-    assert "Xóa nhắc riêng “Ngày thứ 7 đi cơ sở” (Thứ Bảy 06:30)?" in seen.text
+    assert "Xóa lời nhắc “Ngày thứ 7 đi cơ sở” (Thứ Bảy 06:30)?" in seen.text
     seen = await bot.tap(SON, "🗑 Xóa")
-    assert seen.toast == "Đã xóa nhắc riêng."
-    assert "📌 Nhắc riêng: chưa có" in seen.text
+    assert seen.toast == "Đã xóa lời nhắc."
+    assert "📌 Lời nhắc của đơn vị: chưa có" in seen.text
     assert job_name(custom.id) not in schedule_jobs(bot.app.job_queue)
     async with bot.db.transaction() as tx:
         assert await schedules.get(tx, custom.id) is None
@@ -115,7 +115,7 @@ async def test_a_custom_reminder_is_added_sent_and_removed(bot: Harness) -> None
 
 async def test_bad_answers_in_the_custom_reminder_form(bot: Harness) -> None:
     tree = await cell_with_group(bot)
-    await leader_taps(bot, "➕ Thêm nhắc riêng")
+    await leader_taps(bot, "➕ Thêm lời nhắc")
     seen = await bot.say(SON, "   ")
     assert "Đồng chí chưa nhập gì." in seen.text
     seen = await bot.say(SON, "Họp " * 2500)
@@ -133,7 +133,7 @@ async def test_bad_answers_in_the_custom_reminder_form(bot: Harness) -> None:
         assert "Lan Tỏa chưa đọc được giờ này" in seen.text, bad
     assert await row_of_custom(bot, tree.cell) is None
     seen = await bot.say(SON, "07:30")
-    assert "Đã thêm nhắc riêng: Thứ Bảy hằng tuần lúc 07:30." in seen.text
+    assert "Đã thêm lời nhắc: Thứ Bảy hằng tuần lúc 07:30." in seen.text
     assert "<b>Họp chi bộ</b> & sinh hoạt chuyên đề" in seen.text  # shown as typed…
     assert "&lt;b&gt;Họp chi bộ&lt;/b&gt; &amp; sinh hoạt" in seen.html  # …never as markup
     custom = await row_of_custom(bot, tree.cell)
@@ -175,7 +175,7 @@ async def test_a_commune_leader_sets_a_cells_schedule_from_the_unit_list(bot: Ha
     await bot.appoint(COMMUNE_LEADER, tree.commune, Role.LEADER, "Tuấn")
     seen = await bot.say(COMMUNE_LEADER, "/schedule")
     assert "Đảng bộ xã Tràng Định" in seen.text
-    await bot.tap(COMMUNE_LEADER, "🏢 Đơn vị khác")
+    await bot.tap(COMMUNE_LEADER, "🏛 Đơn vị khác")
     assert bot.buttons(COMMUNE_LEADER)[:3] == [
         "Đảng bộ xã Tràng Định", "Chi bộ Thôn Bản Chặng", "Tổ đảng số 1"]
     seen = await bot.tap(COMMUNE_LEADER, "Chi bộ Thôn Bản Chặng")
