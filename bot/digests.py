@@ -314,6 +314,15 @@ class Writer:
 # --- the scheduled digest ---------------------------------------------------------------------
 
 
+async def digest_recipients(tx: Tx, unit_id: int) -> list[Outgoing]:
+    """Who a digest of the unit would go to, without its content: what a digest missed beyond
+    the grace window is recorded for (drawing its charts would be wasted)."""
+    group = await groups.group_of_unit(tx, unit_id)
+    found = [Outgoing(group, Screen(""))] if group is not None else []
+    return found + [Outgoing(leader.telegram_user_id, Screen(""), person_id=leader.person_id)
+                    for leader in await queries.leaders(tx, unit_id)]
+
+
 async def digest_outgoing(tx: Tx, services: Services, unit_id: int, period: Period,
                           every: Every) -> list[Outgoing]:
     """The unit's digest of `period` (a past ISO week or month): to its linked group, and to

@@ -29,7 +29,7 @@ from bot.config import WEEKDAYS, Settings
 from bot.conversation import Conversations
 from bot.counting import Basis, not_reported
 from bot.deliveries import Outgoing
-from bot.digests import digest_outgoing
+from bot.digests import digest_outgoing, digest_recipients
 from bot.periods import Period, key_of, month_of, week_of
 from bot.reporting import ReportKind
 from bot.services import Services
@@ -200,8 +200,11 @@ class Scheduling:
         key = key_of(period)
         if await ledger.decided_chats(tx, DIGEST, schedule.unit_id, key):
             return 0
-        items = await digest_outgoing(tx, self.services, schedule.unit_id, period,
-                                      schedule.every)
+        if late:
+            items = await digest_recipients(tx, schedule.unit_id)
+        else:
+            items = await digest_outgoing(tx, self.services, schedule.unit_id, period,
+                                          schedule.every)
         return await self._decide(tx, DIGEST, schedule.unit_id, key, items, late)
 
     async def _reminder(self, tx: Tx, schedule: Schedule, day: dt.date, late: bool) -> int:

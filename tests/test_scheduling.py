@@ -241,10 +241,12 @@ async def test_a_digest_missed_beyond_the_grace_window_is_recorded_missed(
     async with started(tmp_path) as bot:
         bot.clock.moment = at(2026, 12, 2, 9)  # Wednesday: Monday's digest is 49 hours old
         await schedule_jobs.catch_up(bot.app)
-        [missed] = await ledger(bot, "digest")
-        assert missed.status is Status.MISSED and missed.period == "2026-W48"
+        missed = await ledger(bot, "digest")
+        assert {m.chat_id for m in missed} == {GROUP, SON}, "the group and the leader"
+        assert all(m.status is Status.MISSED and m.period == "2026-W48" for m in missed)
+        assert digests == [], "a missed digest is recorded, not written"
         await schedule_jobs.catch_up(bot.app)
-        assert len(await ledger(bot, "digest")) == 1
+        assert len(await ledger(bot, "digest")) == 2
 
 
 # --- holidays -----------------------------------------------------------------------------------
