@@ -197,7 +197,7 @@ async def _rows_of(tx: Tx, unit_id: int) -> RowsByUnit:
 
 
 def _new(row: Schedule, **changes: object) -> NewSchedule:
-    values = row.model_dump(exclude={"id"})
+    values = row.model_dump(exclude={"id", "updated_at"})
     values.update(changes)
     return NewSchedule(**values)
 

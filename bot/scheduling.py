@@ -174,8 +174,7 @@ class Scheduling:
             return 0
         now = self.services.now()
         occurrence = latest_occurrence(schedule, now, self.zone)
-        changed = await nudges.changed_at(tx, schedule_id)
-        if changed is not None and occurrence < changed:
+        if occurrence < schedule.updated_at:
             return 0
         late = now - occurrence > dt.timedelta(hours=self.services.settings.schedule.grace_hours)
         day = occurrence.date()

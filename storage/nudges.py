@@ -1,13 +1,11 @@
 """What reminders and private nudges need beyond storage/schedules.py and storage/people.py:
-who may get a nudge, a person's nudge setting, when a schedule row last changed, and which
-chats were nudged in a week (across units: one nudge a person a week)."""
+who may get a nudge, a person's nudge setting, and which chats were nudged in a week (across
+units: one nudge a person a week)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Collection
 
-from storage.clock import from_db
 from storage.db import Tx, placeholders
 from storage.entities import Entity
 
@@ -42,12 +40,6 @@ async def set_nudges(tx: Tx, person_id: int, enabled: bool) -> bool:
     """True when the setting changed."""
     return await tx.run("UPDATE people SET nudges_enabled = ? WHERE id = ? AND nudges_enabled != ?",
                         (int(enabled), person_id, int(enabled))) == 1
-
-
-async def changed_at(tx: Tx, schedule_id: int) -> dt.datetime | None:
-    """When the schedule row was added or last changed."""
-    row = await tx.one("SELECT updated_at FROM schedules WHERE id = ?", (schedule_id,))
-    return from_db(row["updated_at"]) if row is not None else None
 
 
 async def nudged_chats(tx: Tx, period: str) -> set[int]:

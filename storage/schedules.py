@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Sequence
 from enum import StrEnum
 
-from storage.clock import to_db
+from storage.clock import from_db, to_db
 from storage.db import Tx
 from storage.entities import Entity
 
@@ -35,6 +35,7 @@ class NewSchedule(Entity):
 
 class Schedule(NewSchedule):
     id: int
+    updated_at: dt.datetime  # added or last changed: earlier occurrences are not its own
 
 
 _COLUMNS = ("unit_id", "kind", "enabled", "every", "weekday", "month_day", "at", "text")
@@ -43,7 +44,8 @@ _COLUMNS = ("unit_id", "kind", "enabled", "every", "weekday", "month_day", "at",
 def _schedule(row) -> Schedule:
     values = dict(row)
     values["at"] = dt.time.fromisoformat(values["at"])
-    return Schedule(**{k: values[k] for k in ("id", *_COLUMNS)})
+    values["updated_at"] = from_db(values["updated_at"])
+    return Schedule(**{k: values[k] for k in ("id", "updated_at", *_COLUMNS)})
 
 
 def _values(item: NewSchedule) -> tuple:

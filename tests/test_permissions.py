@@ -995,8 +995,9 @@ def _schedule_change(kind: str, data: str, changed: Callable[[Schedule | None], 
             async with world.bot.db.transaction() as tx:
                 row = await schedules.get(tx, row_id)
                 assert row is not None
-                await schedules.replace(tx, row_id, NewSchedule(
-                    **(row.model_dump(exclude={"id"}) | before)), world.bot.clock.now())
+                values = row.model_dump(exclude={"id", "updated_at"}) | before
+                await schedules.replace(tx, row_id, NewSchedule(**values),
+                                        world.bot.clock.now())
         await forge(world, data.format(id=row_id))
         return changed(await _schedule_row(world, row_id))
     return run
