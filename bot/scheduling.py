@@ -117,8 +117,26 @@ def digest_period(every: Every, day: dt.date) -> Period:
     return week_of(day - dt.timedelta(days=7))
 
 
+def too_late(services: Services, kind: str, decided_at: dt.datetime) -> str | None:
+    """Why a queued message must no longer go (the bot was down, or the sender behind): what
+    the scheduler decided, once past the grace window; a private nudge, in the quiet hours.
+    None: send it."""
+    if kind == NUDGE and services.quiet_now():
+        return "quiet hours"
+    grace = dt.timedelta(hours=services.settings.schedule.grace_hours)
+    if kind in (DIGEST, REMINDER, NUDGE, CUSTOM) and services.now() - decided_at > grace:
+        return "past the grace window"
+    return None
+
+
 def custom_period(day: dt.date, schedule_id: int) -> str:
     return f"{day.isoformat()}#{schedule_id}"
+
+
+async def _group_had(tx: Tx, kind: str, unit_id: int, period: str) -> bool:
+    """Whether the unit's group got (or missed) it already, under any chat id: a group that
+    became a supergroup keeps its unit but not its id."""
+    return any(chat < 0 for chat in await ledger.decided_chats(tx, kind, unit_id, period))
 
 
 # --- the use case ----------------------------------------------------------------------------
@@ -212,8 +230,7 @@ class Scheduling:
         unit_id = schedule.unit_id
         added = 0
         group = await groups.group_of_unit(tx, unit_id)
-        if group is not None and group not in await ledger.decided_chats(tx, REMINDER, unit_id,
-                                                                         key):
+        if group is not None and not await _group_had(tx, REMINDER, unit_id, key):
             screen = await reminders.group_reminder(tx, self.services, unit_id, week, day)
             added += await self._decide(tx, REMINDER, unit_id, key, [Outgoing(group, screen)],
                                         late)
@@ -239,9 +256,10 @@ class Scheduling:
         """A custom reminder goes to the unit's group only: its words are written for the
         group, and members already get their own nudge. No group, nothing to send."""
         group = await groups.group_of_unit(tx, schedule.unit_id)
-        if group is None or not schedule.text:
+        period = custom_period(day, schedule.id)
+        if group is None or not schedule.text \
+                or await _group_had(tx, CUSTOM, schedule.unit_id, period):
             return 0
         screen = reminders.custom(self.services, schedule.text)
-        return await self._decide(tx, CUSTOM, schedule.unit_id,
-                                  custom_period(day, schedule.id),
+        return await self._decide(tx, CUSTOM, schedule.unit_id, period,
                                   [Outgoing(group, screen)], late)

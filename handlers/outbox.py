@@ -28,10 +28,11 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, Re
 from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.pacing import Pacer
+from bot.scheduling import too_late
 from bot.screens import split_text
 from bot.services import Services
 from handlers.common import NO_PREVIEW, core_of_application
-from handlers.rate_limit import BULK, PacedRateLimiter, retry_seconds
+from handlers.rate_limit import BULK, Flight, PacedRateLimiter, retry_seconds
 from storage import deliveries, groups, people
 from storage.deliveries import Delivery, Status
 
@@ -191,6 +192,10 @@ class Outbox:
         if row.chat_id in self.unreachable:
             await self._unreachable(row.chat_id, "blocked the bot earlier")
             return row.chat_id
+        stale = too_late(services, row.kind, row.decided_at)
+        if stale is not None:
+            await self._settle(row, Status.MISSED, stale)
+            return row.chat_id
         async with services.db.transaction() as tx:
             blocked = row.chat_id > 0 and await people.is_unreachable(tx, row.chat_id)
             taken = not blocked and await deliveries.start_sending(tx, row.id)
@@ -199,16 +204,22 @@ class Outbox:
             await self._unreachable(row.chat_id, "blocked the bot earlier")
         if not taken:
             return row.chat_id
+        flight = Flight()
         try:
-            return await self._send_row(row)
+            return await self._send_row(row, flight)
         except asyncio.CancelledError:
-            raise  # left 'sending': it may have reached Telegram, so it is never sent again
+            # Stopped while waiting its turn, nothing of it sent: it goes after the restart.
+            # Stopped later, it may have reached Telegram: left 'sending', never sent again.
+            if not flight.active and not flight.parts_sent:
+                async with services.db.transaction() as tx:
+                    await deliveries.requeue(tx, row.id)
+            raise
         except Exception as error:
             log.exception("delivery %s failed unexpectedly", row.id)
             await self._settle(row, Status.FAILED, f"unexpected: {error!r}"[:500])
             return row.chat_id
 
-    async def _send_row(self, row: Delivery) -> int:
+    async def _send_row(self, row: Delivery, flight: Flight) -> int:
         chat_id = row.chat_id
         parts = _parts(row)
         if not parts:
@@ -217,8 +228,9 @@ class Outbox:
         index = floods = faults = 0
         while index < len(parts):
             try:
-                await self._send(chat_id, parts[index])
+                await self._send(chat_id, parts[index], flight)
                 index += 1
+                flight.parts_sent = index
                 faults = floods = 0
                 continue
             except RetryAfter as error:
@@ -252,9 +264,9 @@ class Outbox:
         await self._settle(row, Status.SENT)
         return chat_id
 
-    async def _send(self, chat_id: int, part: _Part) -> None:
+    async def _send(self, chat_id: int, part: _Part, flight: Flight) -> None:
         bot = self.application.bot
-        extra: dict[str, Any] = {"rate_limit_args": BULK}
+        extra: dict[str, Any] = {"rate_limit_args": {**BULK, "flight": flight}}
         if part.text is not None:
             await bot.send_message(chat_id, part.text, parse_mode=ParseMode.HTML,
                                    reply_markup=part.buttons, link_preview_options=NO_PREVIEW,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
 from typing import Any
 
 from telegram.error import RetryAfter
@@ -31,6 +32,15 @@ PACED = frozenset({
 REPLY_RETRIES = 3
 
 Callback = Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]]
+
+
+@dataclass
+class Flight:
+    """Whether a broadcast's call is with Telegram at this moment: stopped then, nobody can
+    know whether the message arrived."""
+
+    active: bool = False
+    parts_sent: int = 0  # of the message's parts, those Telegram took
 
 
 def retry_seconds(error: RetryAfter) -> float:
@@ -82,12 +92,23 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
         for attempt in range(REPLY_RETRIES + 1):
             moment = pacer.reserve(chat_id, bulk, pacer.time.now(), count, edit)
             await pacer.time.sleep_until(moment)
+            flight = rate_limit_args.get("flight") if rate_limit_args else None
+            if not isinstance(flight, Flight):
+                flight = Flight()
+            flight.active = True
             try:
                 with sending_at(moment):
-                    return await callback(*args, **kwargs)
+                    result = await callback(*args, **kwargs)
             except RetryAfter as error:
+                flight.active = False
                 pacer.pause(chat_id, retry_seconds(error), pacer.time.now())
                 if bulk or attempt == REPLY_RETRIES:
                     raise
                 log.warning("%s into %s: %s; trying again", endpoint, chat_id, error)
+            except Exception:
+                flight.active = False  # answered (an error), or given up on
+                raise
+            else:
+                flight.active = False
+                return result
         raise AssertionError("unreachable")  # pragma: no cover

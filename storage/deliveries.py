@@ -9,7 +9,7 @@ import json
 from collections.abc import Sequence
 from enum import StrEnum
 
-from storage.clock import to_db
+from storage.clock import from_db, to_db
 from storage.db import Tx
 from storage.entities import Entity
 
@@ -46,6 +46,7 @@ class NewDelivery(Entity):
 class Delivery(NewDelivery):
     id: int
     attempts: int = 0
+    decided_at: dt.datetime
 
 
 _COLUMNS = ("kind", "unit_id", "chat_id", "period", "person_id", "status", "text", "buttons",
@@ -55,7 +56,8 @@ _COLUMNS = ("kind", "unit_id", "chat_id", "period", "person_id", "status", "text
 def _delivery(row) -> Delivery:
     values = dict(row)
     values["buttons"] = tuple(tuple(tuple(b) for b in r) for r in json.loads(values["buttons"]))
-    return Delivery(**{k: values[k] for k in (*_COLUMNS, "id", "attempts")})
+    values["decided_at"] = from_db(values["decided_at"])
+    return Delivery(**{k: values[k] for k in (*_COLUMNS, "id", "attempts", "decided_at")})
 
 
 async def queue(tx: Tx, items: Sequence[NewDelivery], now: dt.datetime) -> list[int]:
