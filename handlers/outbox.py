@@ -306,8 +306,13 @@ class Outbox:
         services = self.services
         async with services.db.transaction() as tx:
             unit_id = await groups.move_group(tx, old_chat_id, new_chat_id)
+            # Queued rows the new id already had are settled: an announcement may be complete.
+            queued = await deliveries.keys_of(tx, Status.QUEUED, chat_id=old_chat_id)
             moved = await deliveries.move_chat(tx, old_chat_id, new_chat_id, row.id,
                                                services.now())
+            more = await self._announcements_settled(tx, queued)
+        if more:
+            services.outbox.notify()
         log.info("group %s is now %s (unit %s)", old_chat_id, new_chat_id, unit_id)
         if not moved:
             await self._settle(row, Status.UNREACHABLE, f"moved to {new_chat_id}, already there")
