@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot import charts, counting, formatting, review
 from bot.access import Action, Actor, actor_for, check, permits, units_in_reach
@@ -323,37 +323,55 @@ async def digest_recipients(tx: Tx, unit_id: int) -> list[Outgoing]:
                     for leader in await queries.leaders(tx, unit_id)]
 
 
-async def digest_outgoing(tx: Tx, services: Services, unit_id: int, period: Period,
-                          every: Every) -> list[Outgoing]:
+@dataclass(frozen=True)
+class WrittenDigest:
+    """A digest's messages, written in the transaction that read its figures; their charts are
+    drawn afterwards (`drawn`), so nobody waits on the database while they are."""
+
+    digest: Digest
+    messages: tuple[tuple[Outgoing, Writer], ...]
+
+    async def drawn(self) -> list[Outgoing]:
+        """Each message with the chart in its reader's language, drawn once per language."""
+        charts_by_lang: dict[str, bytes] = {}
+        found: list[Outgoing] = []
+        for outgoing, writer in self.messages:
+            if writer.t.lang not in charts_by_lang:
+                charts_by_lang[writer.t.lang] = await writer.chart(self.digest)
+            found.append(replace(outgoing, image=charts_by_lang[writer.t.lang]))
+        return found
+
+
+async def written_digest(tx: Tx, services: Services, unit_id: int, period: Period,
+                         every: Every) -> WrittenDigest | None:
     """The unit's digest of `period` (a past ISO week or month): to its linked group, and to
-    each of its leaders privately. Queued by bot/scheduling.py with kind "digest"."""
+    each of its leaders privately; None when it has nobody to go to."""
     group = await groups.group_of_unit(tx, unit_id)
     leaders = await queries.leaders(tx, unit_id)
     if group is None and not leaders:
-        return []
+        return None
     try:
         digest = await gather(tx, services, unit_id, period, every)
     except LookupError:
         log.warning("no digest for unit %s: it does not exist", unit_id)
-        return []
-    charts_by_lang: dict[str, bytes] = {}
-
-    async def chart(writer: Writer) -> bytes:
-        if writer.t.lang not in charts_by_lang:
-            charts_by_lang[writer.t.lang] = await writer.chart(digest)
-        return charts_by_lang[writer.t.lang]
-
-    found: list[Outgoing] = []
+        return None
+    messages: list[tuple[Outgoing, Writer]] = []
     if group is not None:
         writer = Writer(services, services.texts(None))
-        found.append(Outgoing(group, Screen(writer.group_text(digest)),
-                              image=await chart(writer)))
+        messages.append((Outgoing(group, Screen(writer.group_text(digest))), writer))
     for leader in leaders:
         writer = Writer(services, services.texts(leader.lang))
         screen = Screen(writer.private_text(digest), (writer.review_row(),))
-        found.append(Outgoing(leader.telegram_user_id, screen, person_id=leader.person_id,
-                              image=await chart(writer)))
-    return found
+        messages.append((Outgoing(leader.telegram_user_id, screen, person_id=leader.person_id),
+                         writer))
+    return WrittenDigest(digest, tuple(messages))
+
+
+async def digest_outgoing(tx: Tx, services: Services, unit_id: int, period: Period,
+                          every: Every) -> list[Outgoing]:
+    """`written_digest` with its charts drawn: every message, ready to queue."""
+    written = await written_digest(tx, services, unit_id, period, every)
+    return await written.drawn() if written is not None else []
 
 
 # --- /digest ----------------------------------------------------------------------------------

@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from bot import deliveries, reminders
@@ -29,7 +30,7 @@ from bot.config import WEEKDAYS, Settings
 from bot.conversation import Conversations
 from bot.counting import Basis, not_reported
 from bot.deliveries import Outgoing
-from bot.digests import digest_outgoing, digest_recipients
+from bot.digests import WrittenDigest, digest_recipients, written_digest
 from bot.periods import Period, key_of, month_of, week_of
 from bot.reporting import ReportKind
 from bot.services import Services
@@ -139,6 +140,15 @@ async def _group_had(tx: Tx, kind: str, unit_id: int, period: str) -> bool:
     return any(chat < 0 for chat in await ledger.decided_chats(tx, kind, unit_id, period))
 
 
+@dataclass(frozen=True)
+class _DigestToDraw:
+    """A digest written in the deciding transaction, its charts still to draw."""
+
+    unit_id: int
+    key: str
+    written: WrittenDigest
+
+
 # --- the use case ----------------------------------------------------------------------------
 
 
@@ -168,7 +178,17 @@ class Scheduling:
         """Decides what the schedule's latest occurrence sends; how many messages were newly
         decided or recorded missed. Call `services.outbox.notify()` afterwards."""
         async with self.services.db.transaction() as tx:
-            return await self._run(tx, schedule_id)
+            decided = await self._run(tx, schedule_id)
+        if isinstance(decided, int):
+            return decided
+        # A digest's charts are drawn between two transactions, so that nobody's reply waits
+        # for them; the second decides, unless another run decided the period meanwhile.
+        items = await decided.written.drawn()
+        async with self.services.db.transaction() as tx:
+            if await ledger.decided_chats(tx, DIGEST, decided.unit_id, decided.key):
+                return 0
+            return await self._decide(tx, DIGEST, decided.unit_id, decided.key, items,
+                                      late=False)
 
     async def catch_up(self, kinds: Collection[ScheduleKind] | None = None) -> int:
         """`run` for every enabled schedule (of these kinds): at start-up, what came due while
@@ -184,7 +204,7 @@ class Scheduling:
                 log.exception("schedule %s (unit %s) could not run", row.id, row.unit_id)
         return total
 
-    async def _run(self, tx: Tx, schedule_id: int) -> int:
+    async def _run(self, tx: Tx, schedule_id: int) -> int | _DigestToDraw:
         schedule = await schedules.get(tx, schedule_id)
         if schedule is None or not schedule.enabled:
             return 0
@@ -212,17 +232,18 @@ class Scheduling:
         decide = deliveries.record_missed if late else deliveries.queue
         return await decide(tx, self.services.now(), kind, unit_id, period, items)
 
-    async def _digest(self, tx: Tx, schedule: Schedule, day: dt.date, late: bool) -> int:
+    async def _digest(self, tx: Tx, schedule: Schedule, day: dt.date,
+                      late: bool) -> int | _DigestToDraw:
         period = digest_period(schedule.every, day)
         key = key_of(period)
         if await ledger.decided_chats(tx, DIGEST, schedule.unit_id, key):
             return 0
         if late:
             items = await digest_recipients(tx, schedule.unit_id)
-        else:
-            items = await digest_outgoing(tx, self.services, schedule.unit_id, period,
-                                          schedule.every)
-        return await self._decide(tx, DIGEST, schedule.unit_id, key, items, late)
+            return await self._decide(tx, DIGEST, schedule.unit_id, key, items, late)
+        written = await written_digest(tx, self.services, schedule.unit_id, period,
+                                       schedule.every)
+        return _DigestToDraw(schedule.unit_id, key, written) if written is not None else 0
 
     async def _reminder(self, tx: Tx, schedule: Schedule, day: dt.date, late: bool) -> int:
         week = week_of(day)

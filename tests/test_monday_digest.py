@@ -1,12 +1,17 @@
 """The whole way of a digest, as people see it: on Monday at 07:30 in Hà Nội the cell's job runs,
 the group receives the chart and last week's figures, each leader the private version with a
-button to the review queue; the same job again, or a restart, sends nothing more."""
+button to the review queue; the same job again, or a restart, sends nothing more; and a
+member using the bot meanwhile is answered while the chart is drawn."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from pathlib import Path
 
+import pytest
+
+from bot import charts
 from handlers.schedule_jobs import NEW_UNITS_JOB, job_name
 from storage import groups, schedules
 from storage.entities import Role
@@ -91,3 +96,21 @@ async def test_a_digest_due_while_the_bot_was_down_goes_out_when_it_starts(
         await late.deliveries_settled()
         [_, text] = group_messages(late)
         assert text["text"].startswith("📊 TỔNG HỢP TUẦN 48 (23–29/11/2026)")
+
+
+async def test_a_member_is_answered_while_the_digest_chart_is_drawn(
+        bot: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    tree = await cell_with_a_week(bot)
+    bot.clock.moment = MONDAY_0730
+    answers: list[str] = []
+    draw = charts.bar_chart_png
+
+    async def drawing_slowly(title: str, labels: list[str], values: list[int]) -> bytes:
+        # Mai asks for help just as the chart is being drawn: her answer needs the database.
+        answers.append((await asyncio.wait_for(bot.say(MAI, "/help"), timeout=5)).text)
+        return await draw(title, labels, values)
+
+    monkeypatch.setattr(charts, "bar_chart_png", drawing_slowly)
+    await run_digest(bot, tree.cell)
+    assert answers and all("Hướng dẫn" in a for a in answers)
+    assert len(group_messages(bot)) == 2

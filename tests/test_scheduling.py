@@ -7,6 +7,7 @@ the digest."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -82,18 +83,28 @@ async def only_in_group(bot: Harness, kind: str) -> list[Delivery]:
     return [d for d in await ledger(bot, kind) if d.chat_id == GROUP]
 
 
+@dataclass
+class Written:
+    """A digest as the scheduler is handed it, its messages ready."""
+
+    messages: list[Outgoing]
+
+    async def drawn(self) -> list[Outgoing]:
+        return self.messages
+
+
 @pytest.fixture
 def digests(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, Period, Every]]:
     """The digest's own content is another module's; here, what period it was asked for."""
     asked: list[tuple[int, Period, Every]] = []
 
-    async def digest_outgoing(tx, services, unit_id, period, every):
+    async def written_digest(tx, services, unit_id, period, every):
         asked.append((unit_id, period, every))
         text = f"digest {period.first:%d/%m}–{period.last:%d/%m}"
         group = await groups.group_of_unit(tx, unit_id)
-        return [Outgoing(group, Screen(text))] if group is not None else []
+        return None if group is None else Written([Outgoing(group, Screen(text))])
 
-    monkeypatch.setattr(scheduling, "digest_outgoing", digest_outgoing)
+    monkeypatch.setattr(scheduling, "written_digest", written_digest)
     return asked
 
 
