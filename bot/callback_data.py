@@ -3,7 +3,8 @@ so reading it trusts nothing: anything unexpected reads as None, never as an err
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
+from typing import NamedTuple
 
 from bot.parsing.numbers import plain_number
 
@@ -28,3 +29,20 @@ def verb_and_number(data: str, prefix: str,
         return None
     value = number(parts[2])
     return None if value is None else (parts[1], value)
+
+
+class Press(NamedTuple):
+    verb: str
+    args: tuple[int, ...]
+
+
+def verb_and_numbers(data: str, prefix: str, arity: Mapping[str, int]) -> Press | None:
+    """`<prefix>:<verb>:<number>:…`, the verb known to `arity` with as many numbers as it
+    says."""
+    parts = data.split(":")
+    if parts[0] != prefix or len(parts) < 2 or arity.get(parts[1]) != len(parts) - 2:
+        return None
+    numbers = tuple(number(p) for p in parts[2:])
+    if any(n is None for n in numbers):
+        return None
+    return Press(parts[1], tuple(n for n in numbers if n is not None))

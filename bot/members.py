@@ -12,9 +12,9 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot import access, callback_data, on_behalf
+from bot import access, on_behalf
 from bot.access import Action, Actor
-from bot.callback_data import pack
+from bot.callback_data import Press, pack, verb_and_numbers
 from bot.catalogue import Markup, Texts
 from bot.conversation import Conversations
 from bot.counting import Basis, participants
@@ -90,22 +90,6 @@ def name_order(person: UnitPerson) -> tuple:
     return (_letters(person.full_name), person.full_name, person.person_id)
 
 
-@dataclass(frozen=True)
-class Press:
-    verb: str
-    args: tuple[int, ...]
-
-
-def parse(data: str) -> Press | None:
-    parts = data.split(":")
-    if len(parts) < 3 or parts[0] != PREFIX or len(parts) > 4:
-        return None
-    numbers = [callback_data.number(p) for p in parts[2:]]
-    if any(n is None for n in numbers):
-        return None
-    return Press(parts[1], tuple(n for n in numbers if n is not None))
-
-
 def _data(verb: str, *args: int) -> str:
     return pack(PREFIX, verb, *args)
 
@@ -158,8 +142,8 @@ class Members:
         async with self.services.db.transaction() as tx:
             actor = await access.actor_for(tx, self.services, sender.user_id)
             t = self._texts(actor)
-            press = parse(data)
-            if press is None or ARITY.get(press.verb) != len(press.args):
+            press = verb_and_numbers(data, PREFIX, ARITY)
+            if press is None:
                 log.warning("user %s sent members data %r", sender.user_id, data)
                 return Reply(toast=t.plain("members.not_found"))
             if press.verb in ("t", "l", "c"):

@@ -20,11 +20,10 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Callable
-from typing import NamedTuple
 
-from bot import callback_data, formatting
+from bot import formatting
 from bot.access import Action, Actor, actor_for, check, permits, units_in_reach
-from bot.callback_data import pack
+from bot.callback_data import Press, pack, verb_and_numbers
 from bot.catalogue import Markup, Texts
 from bot.conversation import Conversations, Refusal, texts_for
 from bot.forms.engine import Choice, DraftState, FormContext, Problem
@@ -79,19 +78,9 @@ ARITY = {"pg": 1, "v": 1, "on": 1, "off": 1, "ew": 1, "em": 1, "dp": 1, "d": 2, 
          "t": 2, "add": 1, "rm": 1, "rmy": 1}
 
 
-class Press(NamedTuple):
-    verb: str
-    args: tuple[int, ...]
-
-
 def parse(data: str) -> Press | None:
     """The press, or None for anything garbled or unknown."""
-    prefix, _, rest = data.partition(":")
-    verb, *args = rest.split(":")
-    if prefix != PREFIX or ARITY.get(verb) != len(args):
-        return None
-    numbers = tuple(callback_data.number(arg) for arg in args)
-    return Press(verb, numbers) if None not in numbers else None
+    return verb_and_numbers(data, PREFIX, ARITY)
 
 
 def _data(verb: str, *args: int) -> str:

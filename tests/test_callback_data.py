@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.callback_data import LARGEST_ID, number, pack, verb_and_number
+from bot.callback_data import LARGEST_ID, Press, number, pack, verb_and_number, verb_and_numbers
 from storage.entities import Role
 from tests.harness import Harness
 
@@ -25,6 +25,23 @@ def test_pack_and_read_back() -> None:
     assert verb_and_number("my:open:7", "rv") is None
     assert verb_and_number("my:open:7:8", "my") is None
     assert verb_and_number("gl:z:1", "gl", ("u", "p")) is None
+
+
+ARITY = {"v": 1, "d": 2}
+
+
+@pytest.mark.parametrize(("data", "press"), [
+    ("sc:v:7", Press("v", (7,))),
+    ("sc:d:7:3", Press("d", (7, 3))),
+    ("sc:d:7", None),  # a number short
+    ("sc:v:7:3", None),  # one too many
+    ("sc:x:7", None),  # an unknown verb
+    ("mb:v:7", None),  # another flow's prefix
+    ("sc:v:-1", None), ("sc:v:1e3", None), ("sc:v:", None), ("sc", None), ("", None),
+    (f"sc:v:{LARGEST_ID + 1}", None),
+])
+def test_verb_and_numbers(data: str, press: Press | None) -> None:
+    assert verb_and_numbers(data, "sc", ARITY) == press
 
 
 @pytest.mark.parametrize("data", [
