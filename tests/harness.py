@@ -25,9 +25,9 @@ from bot.pacing import VirtualTime
 from bot.polling import InboxPoller
 from bot.services import Services
 from handlers import outbox
-from storage import models, units
+from storage import models, people, reports, units
 from storage.db import Database
-from storage.entities import NewModel, NewUnit, Role
+from storage.entities import NewModel, NewUnit, Photo, ReportContent, Role
 from tests.fakebot import Call, FakeRequest, FakeTelegram
 
 TOKEN = "123456:TEST-token"
@@ -174,6 +174,40 @@ class Harness:
             unit = await units.add_unit(tx, NewUnit(name=name, kind=kind, parent_id=parent,
                                                     no_locations=no_locations), self.clock.now())
         return unit.id
+
+    async def person_id(self, user_id: int) -> int:
+        """The person the bot knows behind a Telegram user."""
+        async with self.db.transaction() as tx:
+            person = await people.person_by_telegram_id(tx, user_id)
+        assert person is not None, f"no person for Telegram user {user_id}"
+        return person.id
+
+    async def stored_report(self, user_id: int, unit_id: int, *,
+                            received: dt.datetime | None = None, deed: dt.date | None = None,
+                            field: str = "Xã hội", words: str = "Việc làm tốt",
+                            state: str = "pending", together: tuple[int, ...] = (),
+                            households: int | None = None, helped: int | None = None,
+                            value: int | None = None, model: int | None = None,
+                            private: bool = False, photos: int = 0) -> int:
+        """A report as the report form stores it (the form itself is tested elsewhere), received
+        at `received` (now by default), its deed on `deed` (that day by default)."""
+        received = received or self.clock.now()
+        author = await self.person_id(user_id)
+        partners = tuple([await self.person_id(u) for u in together])
+        content = ReportContent(
+            deed_date=deed or received.date(), field=field, description=words,
+            participant_ids=partners, households_helped=households, people_helped=helped,
+            value_vnd=value, model_id=model, private=private,
+            photos=tuple(Photo(file_id=f"photo-{n}", file_unique_id=f"u-{n}-{received}")
+                         for n in range(photos)))
+        async with self.db.transaction() as tx:
+            drafts = await tx.one("SELECT COUNT(*) AS n FROM reports")
+            assert drafts is not None
+            report_id = await reports.insert_report(
+                tx, person_id=author, unit_id=unit_id, entered_by=author, content=content,
+                source_draft_id=50_000 + int(drafts["n"]), now=received)
+            await tx.run("UPDATE reports SET state = ? WHERE id = ?", (state, report_id))
+        return report_id
 
     async def model(self, unit_id: int, name: str, field: str = "Kinh tế",
                     year: int = 2025) -> int:

@@ -19,9 +19,9 @@ from bot import charts, deliveries
 from bot.deliveries import Outgoing
 from bot.digests import REVIEW_QUEUE, Writer, digest_outgoing, gather, parse
 from bot.periods import Period, key_of, month_of, week_of
-from storage import audit, groups, people, reports, reviews, schedules
+from storage import audit, groups, reviews, schedules
 from storage import deliveries as ledger
-from storage.entities import Photo, ReportContent, Role
+from storage.entities import Role
 from storage.schedules import Every, NewSchedule, ScheduleKind
 from tests.harness import HANOI, Harness, Tree, started
 
@@ -30,46 +30,15 @@ GROUP = -100_500
 D = dt.date
 WEEK_48 = week_of(D(2026, 11, 23))  # 23–29/11/2026: the harness's Friday 27/11 is in it
 WEEK_47 = week_of(D(2026, 11, 16))
-_drafts = iter(range(70_000, 80_000))
 
 
 def at(day: dt.date, hour: int = 10) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(hour), HANOI)
 
 
-async def person_id(bot: Harness, user_id: int) -> int:
-    async with bot.db.transaction() as tx:
-        person = await people.person_by_telegram_id(tx, user_id)
-    assert person is not None
-    return person.id
-
-
-async def report(bot: Harness, user_id: int, unit_id: int, received: dt.datetime, *,
-                 deed: dt.date | None = None, field: str = "Xã hội",
-                 words: str = "Dọn vệ sinh đường thôn", state: str = "pending",
-                 together: tuple[int, ...] = (), households: int | None = None,
-                 helped: int | None = None, value: int | None = None, private: bool = False,
-                 photos: int = 0) -> int:
-    """A report as the report form stores it, received at `received`."""
-    author = await person_id(bot, user_id)
-    partners = tuple([await person_id(bot, u) for u in together])
-    content = ReportContent(
-        deed_date=deed or received.date(), field=field, description=words,
-        participant_ids=partners, households_helped=households, people_helped=helped,
-        value_vnd=value, private=private,
-        photos=tuple(Photo(file_id=f"photo-{n}", file_unique_id=f"u-{n}-{received}")
-                     for n in range(photos)))
-    async with bot.db.transaction() as tx:
-        report_id = await reports.insert_report(
-            tx, person_id=author, unit_id=unit_id, entered_by=author, content=content,
-            source_draft_id=next(_drafts), now=received)
-        await tx.run("UPDATE reports SET state = ? WHERE id = ?", (state, report_id))
-    return report_id
-
-
 async def highlight(bot: Harness, report_id: int, leader: int, when: dt.datetime) -> None:
     """A leader pressed ⭐ Nêu gương on the report at `when`."""
-    leader_id = await person_id(bot, leader)
+    leader_id = await bot.person_id(leader)
     async with bot.db.transaction() as tx:
         await reviews.add_review(tx, report_id, leader_id, reviews.HIGHLIGHT, None, when)
 
@@ -110,16 +79,17 @@ async def cell_week(bot: Harness) -> Tree:
     await bot.join(HOA, tree.group, "Lý Thị Hoa")
     await bot.appoint(SON, tree.cell, Role.LEADER, "Hoàng Văn Sơn")
     await link_group(bot, tree.cell)
-    await report(bot, MAI, tree.cell, at(D(2026, 11, 24)), field="An sinh xã hội, giảm nghèo",
-                 together=(BINH,), households=1, helped=4, value=2_000_000, state="acknowledged")
-    await report(bot, BINH, tree.cell, at(D(2026, 11, 26)), field="Môi trường", households=2,
-                 helped=5, value=500_000)
-    await report(bot, HOA, tree.group, at(D(2026, 11, 29), 23), field="Môi trường",
-                 state="needs_more")
-    await report(bot, MAI, tree.cell, at(D(2026, 11, 18)), field="Kinh tế")
+    await bot.stored_report(MAI, tree.cell, received=at(D(2026, 11, 24)),
+                            field="An sinh xã hội, giảm nghèo", together=(BINH,), households=1,
+                            helped=4, value=2_000_000, state="acknowledged")
+    await bot.stored_report(BINH, tree.cell, received=at(D(2026, 11, 26)), field="Môi trường",
+                            households=2, helped=5, value=500_000)
+    await bot.stored_report(HOA, tree.group, received=at(D(2026, 11, 29), 23), field="Môi trường",
+                            state="needs_more")
+    await bot.stored_report(MAI, tree.cell, received=at(D(2026, 11, 18)), field="Kinh tế")
     # Withdrawn, and received the week after: neither is in week 48.
-    await report(bot, BINH, tree.cell, at(D(2026, 11, 25)), state="withdrawn")
-    await report(bot, MAI, tree.cell, at(D(2026, 11, 30), 0), deed=D(2026, 11, 28))
+    await bot.stored_report(BINH, tree.cell, received=at(D(2026, 11, 25)), state="withdrawn")
+    await bot.stored_report(MAI, tree.cell, received=at(D(2026, 11, 30), 0), deed=D(2026, 11, 28))
     return tree
 
 
@@ -149,8 +119,8 @@ async def test_the_change_against_the_week_before(bot: Harness) -> None:
     fewer = plain(to_group(await outgoing(bot, tree.cell, week_of(D(2026, 11, 30)))))
     # Week 49 so far holds the one received on Monday 30/11 at 00:00.
     assert "• 1 việc làm theo Bác của 1/4 đồng chí (25%), giảm 2 so với tuần trước" in fewer
-    await report(bot, BINH, tree.cell, at(D(2026, 11, 17)))
-    await report(bot, HOA, tree.group, at(D(2026, 11, 19)))
+    await bot.stored_report(BINH, tree.cell, received=at(D(2026, 11, 17)))
+    await bot.stored_report(HOA, tree.group, received=at(D(2026, 11, 19)))
     same = plain(to_group(await outgoing(bot, tree.cell)))
     assert "3 việc làm theo Bác của 3/4 đồng chí (75%), bằng tuần trước" in same
     monthly = plain(to_group(await outgoing(bot, tree.cell, month_of(D(2026, 11, 1)),
@@ -194,7 +164,7 @@ async def test_each_leader_reads_the_private_part_with_a_button_to_review(bot: H
     items = await outgoing(bot, tree.cell)
     assert sorted(i.chat_id for i in items) == sorted([GROUP, SON]), "Lan blocked the bot"
     mine = to_person(items, SON)
-    assert mine.person_id == await person_id(bot, SON)
+    assert mine.person_id == await bot.person_id(SON)
     text = plain(mine)
     assert text.startswith("📊 TỔNG HỢP TUẦN 48 (23–29/11/2026) — Chi bộ Thôn Bản Chặng")
     # Lan still reports in the cell she leads, and has not yet: 3 of 5.
@@ -238,12 +208,14 @@ async def test_the_leaders_button_opens_the_review_queue(bot: Harness) -> None:
 async def test_highlights_come_first_and_private_ones_stay_out_of_the_group(
         bot: Harness) -> None:
     tree = await cell_week(bot)
-    marked = await report(bot, BINH, tree.cell, at(D(2026, 11, 25)), words="Sửa mái nhà dột "
-                          "cho hộ bà Lăng Thị Hoa", field="An sinh xã hội, giảm nghèo",
-                          together=(MAI,))
-    secret = await report(bot, MAI, tree.cell, at(D(2026, 11, 25)),
-                          words="Giúp ông Hoàng Văn Tư chữa bệnh", private=True, photos=2)
-    await report(bot, HOA, tree.group, at(D(2026, 11, 27)), photos=1, value=90_000_000)
+    marked = await bot.stored_report(BINH, tree.cell, received=at(D(2026, 11, 25)),
+                                     words="Sửa mái nhà dột cho hộ bà Lăng Thị Hoa",
+                                     field="An sinh xã hội, giảm nghèo", together=(MAI,))
+    secret = await bot.stored_report(MAI, tree.cell, received=at(D(2026, 11, 25)),
+                                     words="Giúp ông Hoàng Văn Tư chữa bệnh", private=True,
+                                     photos=2)
+    await bot.stored_report(HOA, tree.group, received=at(D(2026, 11, 27)), photos=1,
+                            value=90_000_000)
     await highlight(bot, marked, SON, at(D(2026, 11, 26)))
     await highlight(bot, secret, SON, at(D(2026, 11, 26), 11))
     items = await outgoing(bot, tree.cell)
@@ -260,11 +232,11 @@ async def test_highlights_come_first_and_private_ones_stay_out_of_the_group(
 
 async def test_an_unmarked_or_earlier_highlight_does_not_count(bot: Harness) -> None:
     tree = await cell_week(bot)
-    old = await report(bot, BINH, tree.cell, at(D(2026, 11, 10)))
+    old = await bot.stored_report(BINH, tree.cell, received=at(D(2026, 11, 10)))
     await highlight(bot, old, SON, at(D(2026, 11, 12)))
-    undone = await report(bot, MAI, tree.cell, at(D(2026, 11, 25)))
+    undone = await bot.stored_report(MAI, tree.cell, received=at(D(2026, 11, 25)))
     await highlight(bot, undone, SON, at(D(2026, 11, 25), 11))
-    son = await person_id(bot, SON)
+    son = await bot.person_id(SON)
     async with bot.db.transaction() as tx:
         await reviews.add_review(tx, undone, son, reviews.UNHIGHLIGHT, None,
                                  at(D(2026, 11, 25), 12))
@@ -274,12 +246,14 @@ async def test_an_unmarked_or_earlier_highlight_does_not_count(bot: Harness) -> 
 
 async def test_without_highlights_the_newest_public_reports_with_photos(bot: Harness) -> None:
     tree = await cell_week(bot)
-    await report(bot, MAI, tree.cell, at(D(2026, 11, 23)), photos=1, field="Văn hóa")
-    await report(bot, BINH, tree.cell, at(D(2026, 11, 27)), photos=3, field="Kinh tế",
-                 value=50_000_000)
-    await report(bot, HOA, tree.group, at(D(2026, 11, 28)), photos=2, private=True)
-    await report(bot, HOA, tree.group, at(D(2026, 11, 28), 11), photos=2, state="withdrawn")
-    await report(bot, MAI, tree.cell, at(D(2026, 11, 28), 12), field="Quốc phòng – an ninh")
+    await bot.stored_report(MAI, tree.cell, received=at(D(2026, 11, 23)), photos=1, field="Văn hóa")
+    await bot.stored_report(BINH, tree.cell, received=at(D(2026, 11, 27)), photos=3,
+                            field="Kinh tế", value=50_000_000)
+    await bot.stored_report(HOA, tree.group, received=at(D(2026, 11, 28)), photos=2, private=True)
+    await bot.stored_report(HOA, tree.group, received=at(D(2026, 11, 28), 11), photos=2,
+                            state="withdrawn")
+    await bot.stored_report(MAI, tree.cell, received=at(D(2026, 11, 28), 12),
+                            field="Quốc phòng – an ninh")
     group = plain(to_group(await outgoing(bot, tree.cell)))
     assert "📷 Việc làm tiêu biểu\n• Đồng chí Nông Văn Bình — Kinh tế (27/11/2026)\n" \
         "• Đồng chí Hoàng Thị Mai — Văn hóa (23/11/2026)" in group, "newest first"

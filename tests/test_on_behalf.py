@@ -25,13 +25,6 @@ async def _cell(bot: Harness) -> Tree:
     return tree
 
 
-async def _person_id(bot: Harness, user_id: int) -> int:
-    async with bot.db.transaction() as tx:
-        person = await people.person_by_telegram_id(tx, user_id)
-    assert person is not None
-    return person.id
-
-
 async def _reports(bot: Harness) -> list[dict]:
     async with bot.db.transaction() as tx:
         rows = await tx.all("SELECT person_id, unit_id, entered_by, description FROM reports"
@@ -81,7 +74,7 @@ async def test_a_leader_reports_for_a_member_who_is_told(bot: Harness) -> None:
     sent = await bot.tap(SON, "✅ Gửi")
 
     assert "Đã nhận báo cáo nhập thay cho đồng chí Mai" in sent.text
-    mai, son, binh = [await _person_id(bot, u) for u in (MAI, SON, BINH)]
+    mai, son, binh = [await bot.person_id(u) for u in (MAI, SON, BINH)]
     assert await _reports(bot) == [{
         "person_id": mai, "unit_id": tree.cell, "entered_by": son,
         "description": "Thăm hỏi, tặng quà gia đình chính sách thôn Bản Chặng"}]
@@ -134,7 +127,7 @@ async def test_a_member_without_a_phone_is_added_and_reported_for(bot: Harness) 
     # Nobody else was written to: Tư has no Telegram.
     assert {c.params["chat_id"] for c in sent.calls} == {SON}
 
-    son = await _person_id(bot, SON)
+    son = await bot.person_id(SON)
     async with bot.db.transaction() as tx:
         tu = await tx.one("SELECT id, telegram_user_id FROM people WHERE full_name = ?",
                           ("Nông Văn Tư",))
@@ -204,7 +197,7 @@ async def test_members_observers_and_strangers_cannot_report_for_others(bot: Har
         assert "tổ trưởng tổ đảng làm, nên đồng chí chưa thực hiện được" in refused.text
     assert "Lan Tỏa dành cho đảng viên" in (await bot.say(STRANGER, "/behalf")).text
     # A member forging the button of a /members card gets nowhere either.
-    binh = await _person_id(bot, BINH)
+    binh = await bot.person_id(BINH)
     forged = await bot.press_data(MAI, _last_message_id(bot, MAI), f"ob:for:{binh}",
                                   check_button=False)
     assert forged.toast is not None and "thực hiện được" in forged.toast
@@ -223,7 +216,7 @@ async def test_forged_buttons_for_another_cell_are_refused_and_logged(bot: Harne
     tree = await _cell(bot)
     await bot.say(SON, "/behalf")
     message = _last_message_id(bot, SON)
-    lan = await _person_id(bot, LAN)
+    lan = await bot.person_id(LAN)
     forged = await bot.press_data(SON, message, f"ob:for:{lan}", check_button=False)
     assert forged.toast is not None and "không thuộc phạm vi phụ trách của đồng chí" in forged.toast
     forged_unit = await bot.press_data(SON, message, f"ob:unit:{tree.sibling_cell}",
@@ -234,7 +227,7 @@ async def test_forged_buttons_for_another_cell_are_refused_and_logged(bot: Harne
         assert await tx.one("SELECT id FROM drafts") is None
     assert [e["detail"] for e in logged] == [f"unit:{tree.sibling_cell} person:{lan}",
                                              f"unit:{tree.sibling_cell}"]
-    son = await _person_id(bot, SON)
+    son = await bot.person_id(SON)
     for data in ("ob:for:abc", "ob:for", "ob:fly:1", "ob:for:99999", "ob:unit:99999",
                  f"ob:for:{son}", "ob:for:-1"):
         seen = await bot.press_data(SON, message, data, check_button=False)
@@ -276,7 +269,7 @@ async def test_a_leader_whose_role_is_taken_away_cannot_send(bot: Harness) -> No
     await bot.say(SON, "/behalf")
     await bot.tap(SON, "Mai")
     await _fill_report(bot, SON, "Hướng dẫn bà con trồng rừng theo mô hình mới")
-    son = await _person_id(bot, SON)
+    son = await bot.person_id(SON)
     async with bot.db.transaction() as tx:
         await tx.run("UPDATE memberships SET status = 'removed' WHERE person_id = ?", (son,))
     sent = await bot.tap(SON, "✅ Gửi")
@@ -292,7 +285,7 @@ async def test_a_member_who_left_mid_form_is_not_reported_for(bot: Harness) -> N
     await bot.say(SON, "/behalf")
     await bot.tap(SON, "Bình")
     await bot.tap(SON, "Hôm qua")
-    binh = await _person_id(bot, BINH)
+    binh = await bot.person_id(BINH)
     async with bot.db.transaction() as tx:
         await tx.run("UPDATE memberships SET status = 'removed' WHERE person_id = ?", (binh,))
     gone = await bot.tap(SON, "Xã hội")

@@ -10,8 +10,8 @@ from pathlib import Path
 from bot.catalogue import Catalogue
 from bot.periods import Period
 from bot.stats import PERIODS, parse, percent
-from storage import audit, people, reports
-from storage.entities import ReportContent, Role
+from storage import audit
+from storage.entities import Role
 from tests.harness import HANOI, Harness, Tree, started
 
 MAI, BINH, HOA, SON, TUNG, HANH, STRANGER, ADMIN = 1001, 1002, 1003, 2001, 2002, 2003, 9999, 3001
@@ -20,44 +20,19 @@ D = dt.date
 THIS_WEEK, LAST_WEEK = D(2026, 11, 25), D(2026, 11, 18)
 
 
-async def _person(bot: Harness, user_id: int) -> int:
-    async with bot.db.transaction() as tx:
-        person = await people.person_by_telegram_id(tx, user_id)
-    assert person is not None
-    return person.id
-
-
-async def _report(bot: Harness, user_id: int, unit_id: int, deed: dt.date, *,
-                  field: str = "Xã hội", state: str = "pending", together: tuple[int, ...] = (),
-                  value: int | None = None, households: int | None = None,
-                  helped: int | None = None, model: int | None = None) -> int:
-    """A report as the report form stores it (the form itself is tested elsewhere)."""
-    author = await _person(bot, user_id)
-    partners = tuple([await _person(bot, u) for u in together])
-    async with bot.db.transaction() as tx:
-        row = await tx.one("SELECT COUNT(*) AS n FROM reports")
-        report_id = await reports.insert_report(
-            tx, person_id=author, unit_id=unit_id, entered_by=author,
-            content=ReportContent(deed_date=deed, field=field, description="Việc làm tốt",
-                                  participant_ids=partners, value_vnd=value,
-                                  households_helped=households, people_helped=helped,
-                                  model_id=model),
-            source_draft_id=50_000 + int(row["n"]), now=bot.clock.now())
-        await tx.run("UPDATE reports SET state = ? WHERE id = ?", (state, report_id))
-    return report_id
-
-
 async def _cell_with_reports(bot: Harness) -> Tree:
     """Mai, Bình and Hoa in Chi bộ Thôn Bản Chặng (Hoa in its Tổ đảng số 1), a few reports."""
     tree = await bot.tree()
     await bot.join(MAI, tree.cell, "Mai")
     await bot.join(BINH, tree.cell, "Bình")
     await bot.join(HOA, tree.group, "Hoa")
-    await _report(bot, MAI, tree.cell, THIS_WEEK, state="acknowledged", value=2_000_000,
-                  households=2, helped=5)
-    await _report(bot, BINH, tree.cell, D(2026, 11, 3), field="Môi trường", together=(MAI,))
-    await _report(bot, MAI, tree.cell, D(2026, 11, 20), state="withdrawn")
-    await _report(bot, MAI, tree.cell, D(2026, 10, 12), state="needs_more", field="Kinh tế")
+    await bot.stored_report(MAI, tree.cell, deed=THIS_WEEK, state="acknowledged", value=2_000_000,
+                            households=2, helped=5)
+    await bot.stored_report(BINH, tree.cell, deed=D(2026, 11, 3), field="Môi trường",
+                            together=(MAI,))
+    await bot.stored_report(MAI, tree.cell, deed=D(2026, 11, 20), state="withdrawn")
+    await bot.stored_report(MAI, tree.cell, deed=D(2026, 10, 12), state="needs_more",
+                            field="Kinh tế")
     return tree
 
 
@@ -103,7 +78,7 @@ async def test_a_week_across_the_new_year_shows_both_years(bot: Harness) -> None
     tree = await bot.tree()
     await bot.join(MAI, tree.cell, "Mai")
     bot.clock.moment = dt.datetime(2027, 1, 1, 0, 30, tzinfo=HANOI)
-    await _report(bot, MAI, tree.cell, D(2026, 12, 29))
+    await bot.stored_report(MAI, tree.cell, deed=D(2026, 12, 29))
     await bot.say(MAI, "/stats")
     week = await bot.tap(MAI, "Tuần này")
     assert "Tuần này: 28/12/2026–03/01/2027" in week.text
@@ -115,7 +90,7 @@ async def test_a_week_across_the_new_year_shows_both_years(bot: Harness) -> None
 async def test_a_cell_leader_sees_the_cells_figures_and_its_tổ(bot: Harness) -> None:
     tree = await _cell_with_reports(bot)
     await bot.appoint(SON, tree.cell, Role.LEADER, "Sơn")
-    await _report(bot, HOA, tree.group, THIS_WEEK, field="Kinh tế", together=(SON,))
+    await bot.stored_report(HOA, tree.group, deed=THIS_WEEK, field="Kinh tế", together=(SON,))
     await bot.model(tree.cell, "Tiết kiệm theo gương Bác", field="Kinh tế", year=2026)
     seen = await bot.say(SON, "/stats")
     assert "Chi bộ Thôn Bản Chặng" in seen.text
@@ -141,7 +116,7 @@ async def test_a_cell_leader_sees_the_cells_figures_and_its_tổ(bot: Harness) -
 async def test_excused_members_are_out_of_the_count(bot: Harness) -> None:
     tree = await _cell_with_reports(bot)
     await bot.appoint(SON, tree.cell, Role.LEADER, "Sơn")
-    hoa = await _person(bot, HOA)
+    hoa = await bot.person_id(HOA)
     async with bot.db.transaction() as tx:
         await tx.run("UPDATE memberships SET excused = 1 WHERE person_id = ?", (hoa,))
     seen = await bot.say(SON, "/stats")
@@ -152,7 +127,7 @@ async def test_a_commune_leader_sees_each_cell_and_the_models_table(bot: Harness
     tree = await _cell_with_reports(bot)
     await bot.appoint(TUNG, tree.commune, Role.LEADER, "Tùng")
     await bot.join(HANH, tree.sibling_cell, "Hạnh")
-    await _report(bot, HANH, tree.sibling_cell, THIS_WEEK, field="Văn hóa", value=500_000)
+    await bot.stored_report(HANH, tree.sibling_cell, deed=THIS_WEEK, field="Văn hóa", value=500_000)
     await bot.model(tree.cell, "Dân vận khéo xây dựng nông thôn mới", field="Xã hội", year=2025)
     await bot.model(tree.group, "Ngày Chủ nhật xanh", field="Môi trường", year=2026)
     await bot.model(tree.sibling_cell, "Tiết kiệm theo gương Bác", field="Kinh tế", year=2026)
@@ -270,7 +245,7 @@ async def test_garbled_or_stale_data_gets_a_polite_note(bot: Harness) -> None:
 async def test_a_removed_member_no_longer_sees_figures(bot: Harness) -> None:
     tree = await _cell_with_reports(bot)
     await bot.say(MAI, "/stats")
-    mai = await _person(bot, MAI)
+    mai = await bot.person_id(MAI)
     async with bot.db.transaction() as tx:
         await tx.run("UPDATE memberships SET status = 'removed' WHERE person_id = ?", (mai,))
     refused = await bot.tap(MAI, "Năm nay")
