@@ -468,7 +468,7 @@ class Digests:
         if await permits(tx, actor, Action.REVIEW, unit.id):
             keyboard.append(writer.review_row())
         # Each unit below has its own digest, one press away.
-        below = [Button(f"🏢 {c.name}", pack(PREFIX, "u", c.id))
+        below = [Button(t.plain("digest.button_unit", unit=c.name), pack(PREFIX, "u", c.id))
                  for c in await units.children(tx, unit.id)]
         keyboard += rows(below, 2)
         if len(tops) > 1:
