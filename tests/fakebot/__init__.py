@@ -3,11 +3,13 @@
 - ``FakeTelegram``: the state and Bot API semantics (transport independent).
 - ``FakeRequest``: PTB request backend answering in-process.
 - ``FakeBotServer``: the same fake over real HTTP on 127.0.0.1.
+- ``TelegramLimits``: Telegram's flood limits, answered with 429 (a gate on the fake).
 """
 
 from .core import ApiError, Call, FakeTelegram, SimulatedTimeout, StoredFile
 from .http import FakeBotServer
 from .inprocess import FakeRequest
+from .limits import TelegramLimits
 
 __all__ = ["ApiError", "Call", "FakeBotServer", "FakeRequest", "FakeTelegram", "SimulatedTimeout",
-           "StoredFile"]
+           "StoredFile", "TelegramLimits"]

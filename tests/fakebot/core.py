@@ -295,6 +295,12 @@ class FakeTelegram:
         self.last_offset = 0
         # Stamps each Call's ``at``; tests set it to the bot's (virtual) pacing clock.
         self.time_source: Callable[[], float] | None = None
+        # Seconds every call takes on the way to Telegram and back again (half each way).
+        self.latency = 0.0
+        # Asked in turn before every call but getUpdates is executed; the first to answer an
+        # error or a time-out has it answered instead (Telegram's limits, random faults:
+        # tests/fakebot/limits.py). Gates are synchronous: they see calls in arrival order.
+        self.gates: list[Callable[[Call], ApiError | SimulatedTimeout | None]] = []
 
         self._messages: dict[int, dict[int, dict[str, Any]]] = {}
         self._next_message_id: dict[int, int] = {}
@@ -787,8 +793,12 @@ class FakeTelegram:
         call = Call(method, decoded, dict(files or {}), at=at)
         key = method.lower()
         (self.get_updates_calls if key == "getupdates" else self.calls).append(call)
+        if self.latency:
+            await asyncio.sleep(self.latency / 2)
         try:
             fault = self._take_fault(key, decoded)
+            if fault is None and key != "getupdates":
+                fault = next((v for gate in self.gates if (v := gate(call)) is not None), None)
             if isinstance(fault, SimulatedTimeout):
                 call.error = "timed out"
                 if fault.delivered and (handler := self._methods.get(key)) is not None:
@@ -807,10 +817,16 @@ class FakeTelegram:
                 result = handler(decoded, uploads)
         except ApiError as exc:
             call.error = exc.description
+            await self._answer_latency()
             return exc.code, exc.response()
         finally:
             self._changed()
+        await self._answer_latency()
         return 200, {"ok": True, "result": result}
+
+    async def _answer_latency(self) -> None:
+        if self.latency:
+            await asyncio.sleep(self.latency / 2)
 
     def download(self, file_path: str) -> bytes | None:
         stored = self._files_by_path.get(file_path)
