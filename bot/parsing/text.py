@@ -28,13 +28,15 @@ def fold(text: str) -> str:
     """Matching key: lower case and without diacritics, so "Hôm QUA" and "hom qua" agree.
 
     Lower-casing happens before the marks are dropped because some upper-case letters lower to
-    a base letter plus a combining mark, which then gets removed with the rest.
+    a base letter plus a combining mark, which then gets removed with the rest. Whitespace is
+    collapsed again at the end: a stray mark typed after a space ("hôm qua ́", a Telex slip)
+    is a word of its own until it is dropped, and would leave a trailing space behind.
     """
     lowered = normalize(text).lower().translate(_D_LIKE)
     bare = "".join(
         ch for ch in unicodedata.normalize("NFD", lowered) if not unicodedata.combining(ch)
     )
-    return unicodedata.normalize("NFC", bare)
+    return " ".join(unicodedata.normalize("NFC", bare).split())
 
 
 def normalize_multiline(text: str) -> str:
