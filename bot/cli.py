@@ -20,6 +20,7 @@ from bot.invitations import InviteError, create_invite, invite_link
 from bot.logging_setup import configure_logging
 from bot.unit_tree import UnitError, add_unit, import_units, read_csv, tree_lines
 from storage import meta, units
+from storage.backup import BackupCheckFailed, backup_database
 from storage.db import Database
 from storage.entities import NewUnit, Role
 
@@ -58,6 +59,8 @@ def build_parser(t: Texts) -> Parser:
     invite.add_argument("--role", choices=[r.value for r in Role], default=Role.MEMBER.value)
     invite.add_argument("--uses", type=int, default=1)
     invite.add_argument("--days", type=int)
+    backup = commands.add_parser("backup", help=t.plain("cli.help.backup"))
+    backup.add_argument("file", type=Path, help=t.plain("cli.help.backup_file"))
     return parser
 
 
@@ -137,6 +140,21 @@ async def _demo(args: argparse.Namespace, settings: Settings, t: Texts) -> None:
     await _with_db(settings, t, work)
 
 
+async def _backup(args: argparse.Namespace, settings: Settings, t: Texts) -> None:
+    """A checked copy of the database, safe to take while `lantoa run` is writing."""
+    source, target = Path(settings.database), Path(args.file)
+    if target.resolve() == source.resolve():
+        raise CliError(t.plain("cli.backup_same_file", path=target))
+    try:
+        result = await backup_database(source, target)
+    except FileNotFoundError:
+        raise CliError(t.plain("cli.backup_no_database", path=source)) from None
+    except BackupCheckFailed as failure:
+        raise CliError(t.plain("cli.backup_damaged", path=source, error=failure)) from None
+    print(t.plain("cli.backup_done", path=result.path, reports=result.reports,
+                  version=result.schema_version, size=result.size_bytes // 1024))
+
+
 async def _run(args: argparse.Namespace, settings: Settings, t: Texts) -> None:
     if settings.bot_token is None or not settings.bot_token.get_secret_value().strip():
         raise CliError(t.plain("cli.token_missing"))
@@ -151,7 +169,8 @@ async def _run(args: argparse.Namespace, settings: Settings, t: Texts) -> None:
         await db.close()
 
 
-COMMANDS = {"init": _init, "unit": _unit, "invite": _invite, "demo-data": _demo, "run": _run}
+COMMANDS = {"init": _init, "unit": _unit, "invite": _invite, "demo-data": _demo, "run": _run,
+            "backup": _backup}
 
 
 def main(argv: list[str] | None = None) -> int:
