@@ -10,6 +10,7 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
+from storage.db import Database
 from storage.migrate import (
     FOREIGN_KEYS_OFF,
     MigrationError,
@@ -43,12 +44,11 @@ async def _schema(conn: aiosqlite.Connection) -> list[tuple]:
     return [(kind, name, table, _normalised(sql)) for kind, name, table, sql in rows]
 
 
-async def _version_one_with_data(path: Path) -> aiosqlite.Connection:
-    """A database as the first release left it, with a cell, two members and a report."""
-    conn = await _connect(path)
-    assert await apply_migrations(conn, [s for s in migration_scripts() if s[0] <= 1]) == 1
-    await conn.executescript(f"""
-        BEGIN;
+# Rows each version brought, inserted right after its migration, so that a database "created
+# at version k" holds what the bot could have written up to k. A version without an entry (an
+# index-only migration, say) adds no rows.
+ROWS_OF_VERSION: dict[int, str] = {
+    1: f"""
         INSERT INTO units (id, name, kind, created_at) VALUES (1, 'Chi bộ Thôn Bản Chặng',
             'chi bộ', '{NOW}');
         INSERT INTO people (id, telegram_user_id, full_name, created_at)
@@ -64,9 +64,96 @@ async def _version_one_with_data(path: Path) -> aiosqlite.Connection:
         INSERT INTO report_participants (report_id, person_id) VALUES (5, 9);
         INSERT INTO report_reviews (report_id, person_id, action, at)
             VALUES (5, 9, 'acknowledged', '{NOW}');
-        COMMIT;
-    """)
+    """,
+    2: f"""
+        INSERT INTO commitments (id, person_id, unit_id, year, pledge, actions, created_at,
+            updated_at) VALUES (1, 7, 1, 2026, 'Tu dưỡng, rèn luyện theo gương Bác',
+            'Giúp hộ nghèo', '{NOW}', '{NOW}');
+    """,
+    3: f"""
+        INSERT INTO review_passes (id, person_id, started_at) VALUES (1, 9, '{NOW}');
+        INSERT INTO review_seen (pass_id, report_id, content_hash, seen_at)
+            VALUES (1, 5, 'c0ffee', '{NOW}');
+    """,
+    4: f"""
+        INSERT INTO people (id, telegram_user_id, full_name, created_at)
+            VALUES (11, NULL, 'Nông Văn Tư', '{NOW}');
+    """,
+    5: f"""
+        INSERT INTO memberships (id, person_id, unit_id, role, status, joined_at)
+            VALUES (30, 11, 1, 'member', 'active', '{NOW}');
+        INSERT INTO join_decisions (membership_id, decision, decided_by, decider_name,
+            decided_at) VALUES (30, 'approved', 9, 'Nông Văn Bình', '{NOW}');
+    """,
+    6: "INSERT INTO command_menus (telegram_user_id, signature) VALUES (1002, 'leader:vi');",
+    7: f"""
+        INSERT INTO schedules (id, unit_id, kind, weekday, at, updated_at)
+            VALUES (1, 1, 'digest', 0, '07:30', '{NOW}');
+        INSERT INTO announcements (id, unit_id, author_id, text, created_at)
+            VALUES (1, 1, 9, 'Họp chi bộ tối thứ 6', '{NOW}');
+        INSERT INTO deliveries (kind, unit_id, chat_id, period, person_id, status, text,
+            photo, decided_at) VALUES ('announcement', 1, 1001, 'a1', 7, 'sent',
+            'Họp chi bộ tối thứ 6', x'89504e47', '{NOW}');
+    """,
+}
+
+
+async def _database_at(path: Path, version: int) -> aiosqlite.Connection:
+    """A database that lived through versions 1..`version`, with the rows of each."""
+    conn = await _connect(path)
+    for number, script in migration_scripts():
+        if number > version:
+            break
+        assert await apply_migrations(conn, [(number, script)]) == number
+        if number in ROWS_OF_VERSION:
+            await conn.executescript(f"BEGIN;\n{ROWS_OF_VERSION[number]}\nCOMMIT;")
     return conn
+
+
+async def _version_one_with_data(path: Path) -> aiosqlite.Connection:
+    """A database as the first release left it, with a cell, two members and a report."""
+    return await _database_at(path, 1)
+
+
+async def _all_rows(conn: aiosqlite.Connection) -> dict[str, list[tuple]]:
+    tables = await _rows(conn, "SELECT name FROM sqlite_master WHERE type = 'table'"
+                               " AND name NOT LIKE 'sqlite_%' ORDER BY name")
+    return {name: await _rows(conn, f"SELECT * FROM {name} ORDER BY rowid")
+            for (name,) in tables}
+
+
+EARLIER_VERSIONS = [number for number, _ in migration_scripts()][:-1]
+
+
+@pytest.mark.parametrize("version", EARLIER_VERSIONS)
+async def test_a_database_from_any_earlier_version_opens_as_a_fresh_one(
+    tmp_path: Path, version: int
+) -> None:
+    """The bot's normal opening path (Database.open) brings a database created at `version`
+    to the same schema as a new database's, keeping every row (columns added later may only
+    follow the old ones)."""
+    old = await _database_at(tmp_path / "old.sqlite3", version)
+    try:
+        before = await _all_rows(old)
+    finally:
+        await old.close()
+    assert any(before.values()), "no rows to carry over"
+    for path in (tmp_path / "old.sqlite3", tmp_path / "new.sqlite3"):
+        await (await Database.open(path)).close()
+    migrated = await _connect(tmp_path / "old.sqlite3")
+    fresh = await _connect(tmp_path / "new.sqlite3")
+    try:
+        assert await _schema(migrated) == await _schema(fresh)
+        assert await schema_version(migrated) == migration_scripts()[-1][0]
+        after = await _all_rows(migrated)
+        for table, rows in before.items():
+            width = len(rows[0]) if rows else 0
+            assert [row[:width] for row in after[table]] == rows, table
+        assert await _rows(migrated, "PRAGMA integrity_check") == [("ok",)]
+        assert await _rows(migrated, "PRAGMA foreign_key_check") == []
+    finally:
+        await migrated.close()
+        await fresh.close()
 
 
 async def test_an_old_database_keeps_its_rows_and_gets_the_new_schema(tmp_path: Path) -> None:
