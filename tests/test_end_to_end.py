@@ -22,7 +22,7 @@ MAI = 1001
 LANTOA = Path(sys.executable).parent / "lantoa"
 
 
-def _environment(tmp_path: Path, api_url: str) -> dict[str, str]:
+def bot_environment(tmp_path: Path, api_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LANTOA_")}
     env.update(
         LANTOA_BOT_TOKEN=TOKEN,
@@ -45,7 +45,7 @@ async def _admin(env: dict[str, str], *args: str) -> str:
 
 
 @asynccontextmanager
-async def _bot_process(env: dict[str, str], log: Path) -> AsyncIterator[asyncio.subprocess.Process]:
+async def bot_process(env: dict[str, str], log: Path) -> AsyncIterator[asyncio.subprocess.Process]:
     with log.open("ab") as sink:
         process = await asyncio.create_subprocess_exec(str(LANTOA), "run", env=env,
                                                        stdout=sink, stderr=sink)
@@ -83,14 +83,14 @@ async def test_join_report_kill_restart_finish(tmp_path: Path) -> None:
     fake = FakeTelegram()
     fake.add_user(MAI, "Mai", "Hoàng Thị")
     async with FakeBotServer(fake, TOKEN) as server:
-        env = _environment(tmp_path, server.url)
+        env = bot_environment(tmp_path, server.url)
         await _admin(env, "init")
         await _admin(env, "unit", "add", "--name", "Chi bộ Thôn Bản Chặng", "--kind", "chi bộ")
         printed = await _admin(env, "invite", "--unit", "1")
         code = re.search(r"Mã mời: (\S+)", printed).group(1)  # type: ignore[union-attr]
         log = tmp_path / "bot.log"
 
-        async with _bot_process(env, log) as first:
+        async with bot_process(env, log) as first:
             await _step(fake, lambda: fake.send_text(MAI, f"/start {code}"), "Họ và tên")
             await _step(fake, lambda: _tap(fake, "✅ Đúng"), "Đã ghi nhận")
             await _report_with_photo(fake)
@@ -105,7 +105,7 @@ async def test_join_report_kill_restart_finish(tmp_path: Path) -> None:
 
         # While the bot is down the member answers; Telegram keeps the update for it.
         fake.send_text(MAI, "Trồng 30 cây keo trên đồi thôn Bản Chặng")
-        async with _bot_process(env, log) as second:
+        async with bot_process(env, log) as second:
             await _expect(fake, "bao nhiêu người")
             for answer, needle in (("20", "bao nhiêu hộ"), ("5", "Kinh phí"),
                                    ("1tr5", "ở đâu"), ("đồi Khau Slưa", "Gửi ảnh")):

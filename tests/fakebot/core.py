@@ -632,6 +632,10 @@ class FakeTelegram:
 
     # ------------------------------------------------------------------ inspection
 
+    def update(self, update_id: int) -> dict[str, Any]:
+        """An update as it was sent to the bot."""
+        return self._history[update_id]
+
     def calls_to(self, method: str) -> list[Call]:
         key = method.lower()
         source = self.get_updates_calls if key == "getupdates" else self.calls
