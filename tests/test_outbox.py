@@ -3,11 +3,13 @@ in order, within Telegram's limits, whatever Telegram answers."""
 
 from __future__ import annotations
 
+from itertools import pairwise
 from pathlib import Path
 
 from bot import deliveries
 from bot.deliveries import Outgoing
 from bot.screens import Button, Screen
+from handlers.outbox import NETWORK_RETRIES
 from storage import deliveries as ledger
 from storage import groups, people
 from storage.db import Database
@@ -152,12 +154,28 @@ async def test_telegram_failing_on_and_on_fails_the_row_after_a_few_tries(
     await _queue(bot, cell, BINH, "Cho người khác", kind="nudge")
     bot.fake.add_user(BINH, "Bình")
     await bot.deliveries_settled()
-    assert len(_sends(bot, MAI, "Nhắc báo cáo")) == 5  # the first try and four more
+    tries = _sends(bot, MAI, "Nhắc báo cáo")
+    assert len(tries) == 1 + NETWORK_RETRIES
+    waits = [b.at - a.at for a, b in pairwise(tries)
+             if a.at is not None and b.at is not None]
+    assert waits[0] >= 2 and max(waits) < 61, "waits double from 2 s, at most a minute"
     rows = {r.chat_id: r for r in await _ledger(bot)}
     assert rows[MAI].status == Status.FAILED
     assert "Internal Server Error" in await _detail(bot, rows[MAI])
     assert rows[BINH].status == Status.SENT
     assert "Nhắc báo cáo" not in _texts(bot, MAI)
+
+
+async def test_flood_control_however_often_repeated_never_loses_the_message(
+        bot: Harness) -> None:
+    cell = await _cell(bot)
+    bot.fake.fail_next("sendMessage", status=429, retry_after=2, chat_id=MAI, times=12,
+                       description="Too Many Requests: retry after 2")
+    await _queue(bot, cell, MAI, "Nhắc báo cáo")
+    await bot.deliveries_settled()
+    assert len(_sends(bot, MAI, "Nhắc báo cáo")) == 13
+    assert _texts(bot, MAI).count("Nhắc báo cáo") == 1
+    assert [r.status for r in await _ledger(bot)] == [Status.SENT]
 
 
 async def test_telegram_refusing_the_message_fails_it_with_the_reason(bot: Harness) -> None:
