@@ -1,13 +1,16 @@
 """Telegram's flood limits as a booking calendar: every send into a chat first books the
 earliest moment at which it keeps every limit (PRODUCT.md, "Telegram's limits"):
 
-- about 30 messages a second in all; broadcasts (bulk) at most 25 of them, so that a reply to
-  someone who is using the bot always finds room, however long the broadcast's backlog;
-- about one message a second into one chat (a reply may come in a short burst of three);
+- about 30 messages a second in all. Broadcasts (bulk) take only what replies leave: a broadcast
+  books a moment at most `BULK_HORIZON` ahead, never further, so a reply to someone who is using
+  the bot waits behind no more than that much of a broadcast, however long its backlog; when
+  nobody writes, broadcasts have the whole rate;
+- into one chat, a burst of three, then one a second (a token bucket, as Telegram counts; edits
+  count too); broadcasts one a second;
 - 20 messages a minute into one group (bulk: 18, leaving room for replies there too).
 
 A booking is made just before the send, so bookings never pile up far ahead; any set of them
-keeps every sliding window. Pure: no Telegram types. Time is injected (`RealTime`,
+keeps every limit. Pure: no Telegram types. Time is injected (`RealTime`,
 `VirtualTime` for tests, where waiting advances a virtual clock at once)."""
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import time
 from bisect import bisect_left, bisect_right, insort
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -30,12 +34,29 @@ class Limit:
     window: float
 
 
-OVERALL = Limit(30, 1.0)
-BULK = Limit(25, 1.0)
+@dataclass(frozen=True)
+class Bucket:
+    """A burst of `burst`, then `rate` a second (Telegram's limit of one chat)."""
+
+    burst: int
+    rate: float
+
+
+# Telegram counts a send when it arrives, and arrivals jitter by some tens of milliseconds
+# against the moments booked here (the event loop wakes late, the HTTP client is busy): 30 in
+# any 1.07 s arrive as at most 30 in any second.
+OVERALL = Limit(30, 1.07)
+# A broadcast leaves one send in every window to replies, so that someone writing to the bot
+# while it goes out is answered at once.
+BULK = Limit(OVERALL.count - 1, OVERALL.window)
 PER_CHAT = Limit(1, 1.0)
-BURST = Limit(3, 1.0)  # a reply in a private chat
+CHAT_BUCKET = Bucket(3, 1.0)  # a reply in a private chat
 PER_GROUP = Limit(20, 60.0)
 BULK_PER_GROUP = Limit(18, 60.0)
+BULK_HORIZON = 0.25  # seconds: how far ahead a broadcast may book the overall rate
+# Moments computed by adding to a booking go this much later, so that whoever subtracts again
+# (Telegram) finds the whole window or second between them, whatever the rounding.
+_EPSILON = 2.0 ** -20  # a power of two: moments stay exact sums in tests
 _KEEP = 61.0  # bookings older than this (seconds before now) no longer matter
 
 
@@ -128,21 +149,55 @@ class _Calendar:
         if cut:
             del self.times[:cut]
 
-    def fits(self, moment: float, count: int, limit: Limit) -> bool:
-        """Whether `count` more at `moment` keep every window of `limit` that holds it. The
-        fullest such window starts at a booking in (moment - window, moment] or at moment."""
+    def not_before(self, moment: float, count: int, limit: Limit | Bucket) -> float:
+        """`moment` if `count` more fit there; else a later moment before which they cannot."""
+        if isinstance(limit, Bucket):
+            return self._bucket_not_before(moment, count, limit)
         times, window = self.times, limit.window
         first = bisect_right(times, moment - window)
         last = bisect_right(times, moment)
-        for start in (*times[first:last], moment):
+        # The fullest window holding the moment starts at a booking in (moment - window,
+        # moment] or at the moment. Every moment until the end of a full one is taken too:
+        # the latest such start tells how far to skip.
+        for start in (moment, *reversed(times[first:last])):
+            if start + window <= moment:
+                continue  # rounding let in a window that ends before the moment
             held = bisect_left(times, start + window) - bisect_left(times, start)
             if held + count > limit.count:
+                return start + window + _EPSILON
+        return moment
+
+    def _bucket_not_before(self, moment: float, count: int, bucket: Bucket) -> float:
+        if self._fits_bucket(moment, count, bucket):
+            return moment
+        n = len(self.times)
+        refills = [t + (n - i + count - bucket.burst) / bucket.rate + _EPSILON
+                   for i, t in enumerate(self.times)]
+        later = [t for t in (*refills, *self.times) if t > moment]
+        return min(later) if later else max(refills)
+
+    def _fits_bucket(self, moment: float, count: int, bucket: Bucket) -> bool:
+        """Whether `count` more at `moment` keep the bucket: any i-th to j-th booking (in time
+        order) are at most `burst` + `rate` x (their distance in time) sends."""
+        times = list(self.times)
+        for _ in range(count):
+            insort(times, moment)
+        lowest = float("inf")
+        for index, t in enumerate(times):
+            level = index - bucket.rate * t
+            if level - lowest > bucket.burst - 1 + _EPSILON:
                 return False
+            lowest = min(lowest, level)
         return True
 
-    def frees(self, after: float, window: float) -> list[float]:
-        """Moments after `after` at which a booking leaves the windows: where room appears."""
-        return [t + window for t in self.times[bisect_right(self.times, after - window):]]
+
+@dataclass(frozen=True)
+class Booking:
+    """Where a send may go: `booked` False means none was made (a broadcast would have had to
+    book further ahead than `BULK_HORIZON`); ask again at `moment - BULK_HORIZON`."""
+
+    moment: float
+    booked: bool = True
 
 
 class Pacer:
@@ -151,38 +206,81 @@ class Pacer:
     def __init__(self, clock: PacingTime | None = None) -> None:
         self.time: PacingTime = clock or RealTime()
         self._all = _Calendar()
-        self._bulk = _Calendar()
         self._chats: dict[int, _Calendar] = {}
         self._paused: dict[int | None, float] = {}
         self._forgotten_at = float("-inf")
+        self._sent: deque[float] = deque()  # when sends really went, latest last
 
     def reserve(self, chat_id: int, bulk: bool, now: float | None = None,
-                count: int = 1, edit: bool = False) -> float:
+                count: int = 1) -> float:
         """Books `count` sends (an album counts its items) into the chat and returns the
-        earliest moment they may go. A reply (`bulk` False) never waits behind broadcasts. An
-        `edit` of a message in a private chat adds nothing there and counts only in all."""
+        earliest moment they may go; a broadcast's (`bulk`) books no further ahead than the
+        horizon allows and is tried again until it is booked (for tests and simulations that
+        call this directly: each try moves `now` to when the try would be made)."""
+        now = self.time.now() if now is None else now
+        while True:
+            booking = self.book(chat_id, bulk, now, count)
+            if booking.booked:
+                return booking.moment
+            now = booking.moment - BULK_HORIZON
+
+    def book(self, chat_id: int, bulk: bool, now: float | None = None,
+             count: int = 1) -> Booking:
+        """A reply is always booked, at the earliest moment that keeps every limit. A
+        broadcast is booked only if that moment is at most `BULK_HORIZON` after `now`, or is
+        as late as it is because of its own chat (so it takes no room a reply may want)."""
         now = self.time.now() if now is None else now
         self._forget(now)
         chat = self._chats.setdefault(chat_id, _Calendar())
-        checks: list[tuple[_Calendar, int, Limit]] = [(self._all, count, OVERALL)]
-        if not (edit and chat_id > 0):
-            checks.append((chat, 1, PER_CHAT if bulk or chat_id < 0 else BURST))
-        if bulk:
-            checks.append((self._bulk, count, BULK))
-        if chat_id < 0:
-            checks.append((chat, count, BULK_PER_GROUP if bulk else PER_GROUP))
-        checks = [(c, min(n, limit.count), limit) for c, n, limit in checks]
         start = max(now, self._paused.get(None, now), self._paused.get(chat_id, now))
-        moments = sorted({start, *(t for calendar, _, limit in checks
-                                   for t in calendar.frees(start, limit.window) if t > start)})
-        moment = next(m for m in moments
-                      if all(c.fits(m, n, limit) for c, n, limit in checks))
-        self._all.book(moment, count)
+        in_chat = self._earliest(self._chat_checks(chat, chat_id, bulk, count), start)
+        overall = [(self._all, min(count, OVERALL.count), OVERALL)]
         if bulk:
-            self._bulk.book(moment, count)
-        if not (edit and chat_id > 0):
-            chat.book(moment, 1 if chat_id > 0 else count)
-        return moment
+            overall.append((self._all, min(count, BULK.count), BULK))
+        moment = self._earliest([*overall, *self._chat_checks(chat, chat_id, bulk, count)],
+                                in_chat)
+        if bulk and moment > max(in_chat, now + BULK_HORIZON):
+            return Booking(moment, booked=False)
+        self._all.book(moment, count)
+        chat.book(moment, 1 if chat_id > 0 else count)
+        return Booking(moment)
+
+    @staticmethod
+    def _chat_checks(chat: _Calendar, chat_id: int, bulk: bool,
+                     count: int) -> list[tuple[_Calendar, int, Limit | Bucket]]:
+        checks: list[tuple[_Calendar, int, Limit | Bucket]] = [
+            (chat, 1, CHAT_BUCKET if chat_id > 0 and not bulk else PER_CHAT)]
+        if chat_id < 0:
+            group = BULK_PER_GROUP if bulk else PER_GROUP
+            checks.append((chat, min(count, group.count), group))
+        return checks
+
+    @staticmethod
+    def _earliest(checks: list[tuple[_Calendar, int, Limit | Bucket]], start: float) -> float:
+        """The first moment from `start` that every check lets through: each says how far
+        the moment must move at least, until none moves it."""
+        moment = start
+        while True:
+            later = max(calendar.not_before(moment, count, limit)
+                        for calendar, count, limit in checks)
+            if later <= moment:
+                return moment
+            moment = later
+
+    def held_back(self, now: float) -> float:
+        """How much longer a send due now waits because the sends before it went later than
+        booked (the process was busy, or collecting garbage) and would now arrive closer
+        together than booked: 0 when there is room among the sends really made."""
+        sent, window = self._sent, OVERALL.window
+        while sent and sent[0] <= now - window:
+            sent.popleft()
+        if len(sent) < OVERALL.count:
+            return 0.0
+        return sent[-OVERALL.count] + window + _EPSILON - now
+
+    def sending(self, now: float, count: int = 1) -> None:
+        """A send (of `count` messages) goes now, after its booked moment and `held_back`."""
+        self._sent.extend([now] * count)
 
     def pause(self, chat_id: int | None, seconds: float, now: float | None = None) -> None:
         """Telegram said "retry after": nothing more into that chat (None: anywhere) until
@@ -198,7 +296,7 @@ class Pacer:
             return
         self._forgotten_at = now
         horizon = now - _KEEP
-        for calendar in (self._all, self._bulk, *self._chats.values()):
+        for calendar in (self._all, *self._chats.values()):
             calendar.forget_before(horizon)
         self._chats = {k: c for k, c in self._chats.items() if c.times}
         self._paused = {k: t for k, t in self._paused.items() if t > now}

@@ -1,8 +1,9 @@
 """Every Bot API call that puts something into a chat waits for its booked moment in the one
-`Pacer` (bot/pacing.py). Broadcasts pass `rate_limit_args=BULK`; everything else is a reply to
-someone using the bot and goes ahead of them. A reply that Telegram still refuses with "retry
-after" waits that long and is tried again (a few times); a broadcast's is the sender's to handle
-(handlers/outbox.py), so the limiter only slows that chat and passes it on."""
+`Pacer` (bot/pacing.py). Broadcasts pass `rate_limit_args=BULK` and take only the room replies
+leave; everything else is a reply to someone using the bot and goes ahead of them. A reply that
+Telegram still refuses with "retry after" waits that long and is tried again (a few times); a
+broadcast's is the sender's to handle (handlers/outbox.py), so the limiter only slows that chat
+and passes it on."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from typing import Any
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
-from bot.pacing import Pacer, sending_at
+from bot.pacing import BULK_HORIZON, Pacer, sending_at
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,15 @@ def _chat_of(data: dict[str, Any]) -> int | None:
     return None
 
 
+async def _booked(pacer: Pacer, chat_id: int, bulk: bool, count: int) -> float:
+    """The moment booked for the send; a broadcast waits until there is room near enough."""
+    while True:
+        booking = pacer.book(chat_id, bulk, pacer.time.now(), count)
+        if booking.booked:
+            return booking.moment
+        await pacer.time.sleep_until(booking.moment - BULK_HORIZON)
+
+
 class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
     def __init__(self, pacer: Pacer) -> None:
         self.pacer = pacer
@@ -87,11 +97,13 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
         bulk = bool(rate_limit_args and rate_limit_args.get("bulk"))
         media = data.get("media")
         count = len(media) if endpoint == "sendMediaGroup" and isinstance(media, list) else 1
-        edit = endpoint.startswith("edit")
         pacer = self.pacer
         for attempt in range(REPLY_RETRIES + 1):
-            moment = pacer.reserve(chat_id, bulk, pacer.time.now(), count, edit)
+            moment = await _booked(pacer, chat_id, bulk, count)
             await pacer.time.sleep_until(moment)
+            while (late := pacer.held_back(pacer.time.now())) > 0:
+                await pacer.time.sleep_until(pacer.time.now() + late)
+            pacer.sending(pacer.time.now(), count)
             flight = rate_limit_args.get("flight") if rate_limit_args else None
             if not isinstance(flight, Flight):
                 flight = Flight()
