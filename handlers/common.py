@@ -20,7 +20,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import (
     Application,
     BaseHandler,
@@ -36,6 +36,7 @@ from bot.command_menus import CommandMenu, menu_change_for, menu_given
 from bot.core import Core
 from bot.screens import Keyboard, Reply, Screen, split_text
 from bot.services import Sender, Services
+from handlers.rate_limit import BULK
 
 log = logging.getLogger(__name__)
 CORE_KEY = "core"
@@ -148,6 +149,18 @@ async def _replace(message: Message, screen: Screen) -> bool:
     return True
 
 
+async def _close(context: ContextTypes.DEFAULT_TYPE, message: Message) -> None:
+    """Takes the buttons off the message just answered: after the answer, and only with room
+    no reply wants (a broadcast's priority), since every press is checked again anyway."""
+    try:
+        await context.bot.edit_message_reply_markup(message.chat_id, message.message_id,
+                                                    reply_markup=None, rate_limit_args=BULK)
+    except BadRequest:
+        pass  # already without buttons, or too old to edit
+    except RetryAfter as error:
+        log.info("buttons left on message %s: %s", message.message_id, error)
+
+
 async def deliver(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply) -> None:
     chat = update.effective_chat
     query = update.callback_query
@@ -158,15 +171,15 @@ async def deliver(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Rep
             await query.answer(reply.toast)
     screens = list(reply.screens)
     message = query.message if query is not None else None
-    if isinstance(message, Message):
-        if reply.close:
-            with contextlib.suppress(BadRequest):
-                await message.edit_reply_markup(None)
-        if screens and reply.replace and await _replace(message, screens[0]):
-            screens = screens[1:]
+    replaced = False
+    if isinstance(message, Message) and screens and reply.replace:
+        replaced = await _replace(message, screens[0])
+        screens = screens[1:] if replaced else screens
     for screen in screens:
         if chat is not None:
             await send_screen(context, chat.id, screen)
+    if isinstance(message, Message) and reply.close and not replaced:
+        await _close(context, message)
     for chat_id, screen in reply.notices:
         try:
             await send_screen(context, chat_id, screen)
