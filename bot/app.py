@@ -67,15 +67,18 @@ def build_application(
     request: BaseRequest | None = None,
     updates_request: BaseRequest | None = None,
     pacing_time: PacingTime | None = None,
+    sequential: bool = False,
 ) -> Application:
-    """`pacing_time`: the clock Telegram's limits are kept by (tests pass a VirtualTime)."""
+    """`pacing_time`: the clock Telegram's limits are kept by (tests pass a VirtualTime).
+    `sequential`: one update at a time, as PTB does by default (bench/interactive.py compares
+    against it)."""
     root = core.services.settings.api_root
     builder = (
         ApplicationBuilder()
         .token(token)
         .base_url(f"{root}/bot")
         .base_file_url(f"{root}/file/bot")
-        .concurrent_updates(PerChatUpdateProcessor())
+        .concurrent_updates(PerChatUpdateProcessor(1 if sequential else 256))
         .defaults(Defaults(tzinfo=core.services.settings.zone))
         .updater(None)  # polling is InboxPoller's, which loses nothing on a crash
     )
@@ -186,7 +189,8 @@ async def _serve(settings: Settings, token: str, db: Database) -> None:
     loop = asyncio.get_running_loop()
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signal_number, stop.set)
-    async with running(build_application(core, token)) as poller:
+    application = build_application(core, token, sequential=settings.sequential_updates)
+    async with running(application) as poller:
         log.info("Lan Tỏa is running")
         waits = [asyncio.create_task(stop.wait()), asyncio.create_task(poller.failed.wait())]
         await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)

@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     album_wait_seconds: float = Field(1.0, ge=0, le=10)
     invite_days: int = Field(7, ge=1)
     poll_timeout: int = Field(30, ge=0, le=50)
+    # One update at a time, as PTB does by default: only bench/interactive.py's baseline uses it.
+    sequential_updates: bool = False
     quiet_hours_start: int = Field(21, ge=0, le=23)
     quiet_hours_end: int = Field(7, ge=0, le=23)
     bot_username: str | None = None

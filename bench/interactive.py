@@ -1,0 +1,268 @@
+"""Benchmarks 1 and 2 of issue 5: interactive throughput under real latency, and the CPU cost
+of one form step against a bare PTB echo bot.
+
+The fake Bot API serves over local HTTP (each call takes 150 ms, Telegram's caps answer 429);
+the bot runs as a subprocess (`lantoa run`), so its CPU time is its own; the members are
+simulated in this process, every one filling the whole report form at once and waiting for
+each answer before the next step.
+
+    .venv/bin/python -m bench.interactive [--members 200] [--quick]
+
+Runs: (a) the bot as built; (b) the same bot processing one update at a time, as PTB does by
+default (cut off after --baseline-seconds); (c) a bare PTB echo bot with default settings under
+the same load (cut off likewise): the CPU baseline; (d) no latency and no caps: CPU per update of
+the bot against the echo bot, for the same number of updates."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import gc
+import os
+import sys
+import tempfile
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.members import (
+    AnswerLog,
+    Figures,
+    MemberResult,
+    Step,
+    add_members,
+    crowd,
+    figures,
+)
+from storage import people, units
+from storage.db import Database
+from storage.entities import NewUnit, Role
+from tests.fakebot import FakeBotServer, FakeTelegram
+from tests.fakebot.limits import TelegramLimits
+
+TOKEN = "123456:BENCH-token"
+REPO = Path(__file__).resolve().parent.parent
+LANTOA = Path(sys.executable).parent / "lantoa"
+LATENCY = 0.15
+SENDS_PER_SECOND = 30
+STEP_TIMEOUT = 120.0
+
+# The whole report form: typed answers where the form takes them, buttons where it must.
+REPORT = (
+    Step("ngày nào", text="/report"),
+    Step("lĩnh vực", text="hom qua"),
+    Step("đã làm gì", text="moi truong"),
+    Step("cùng tham gia", text="Trồng 30 cây keo trên đồi thôn Bản Chặng"),
+    Step("bao nhiêu người", button="Bỏ qua"),
+    Step("bao nhiêu hộ", text="20"),
+    Step("Kinh phí", text="5"),
+    Step("ở đâu", text="1tr5"),
+    Step("Gửi ảnh", text="đồi Khau Slưa"),
+    Step("giới thiệu trong nhóm", button="Bỏ qua"),
+    Step("kiểm tra lại", text="co"),
+    Step("Đã nhận báo cáo", button="✅ Gửi"),
+)
+ECHO = tuple(Step(f"tin nhắn {n}", text=f"tin nhắn {n}") for n in range(1, len(REPORT) + 1))
+
+
+@dataclass
+class Run:
+    label: str
+    figures: Figures
+    cpu: float  # seconds of the bot process while the members played
+    refused: int  # 429s the fake answered
+    members: list[MemberResult]
+
+    @property
+    def cpu_per_step(self) -> float:
+        return self.cpu / self.figures.answered if self.figures.answered else float("nan")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a running process, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def prepare_database(path: Path, user_ids: Sequence[int]) -> None:
+    """One cell with every member already joined."""
+    now = dt.datetime.now(dt.UTC)
+    db = await Database.open(path)
+    try:
+        async with db.transaction() as tx:
+            unit = await units.add_unit(tx, NewUnit(name="Chi bộ Thôn Bản Chặng",
+                                                    kind="chi bộ"), now)
+            for n, user_id in enumerate(user_ids):
+                person = await people.add_person(tx, user_id, f"Nguyễn Thành viên {n}", "vi",
+                                                 now)
+                await people.add_membership(tx, person.id, unit.id, Role.MEMBER, None, now)
+    finally:
+        await db.close()
+
+
+def environment(database: Path, api_url: str, sequential: bool) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LANTOA_")}
+    env.update(LANTOA_BOT_TOKEN=TOKEN, LANTOA_DATABASE=str(database),
+               LANTOA_BOT_API_URL=api_url, LANTOA_CONFIG=str(REPO / "config.toml"))
+    if sequential:
+        env["LANTOA_SEQUENTIAL_UPDATES"] = "true"
+    return env
+
+
+@asynccontextmanager
+async def bot_process(fake: FakeTelegram, command: Sequence[str], env: dict[str, str],
+                      log: Path) -> AsyncIterator[int]:
+    """The bot as a subprocess, once it polls and its start-up calls are over; its pid."""
+    with log.open("ab") as sink:
+        process = await asyncio.create_subprocess_exec(*command, env=env, cwd=REPO,
+                                                       stdout=sink, stderr=sink)
+    try:
+        await fake.wait_for(lambda f: f.polling or process.returncode is not None, timeout=60)
+        if process.returncode is not None:
+            raise RuntimeError(f"the bot stopped at start-up; see {log}")
+        await _until_quiet(fake)
+        yield process.pid
+    finally:
+        if process.returncode is None:
+            process.terminate()
+            try:
+                await asyncio.wait_for(process.wait(), timeout=20)
+            except TimeoutError:
+                process.kill()
+                await process.wait()
+
+
+async def _until_quiet(fake: FakeTelegram, quiet: float = 1.0) -> None:
+    """Start-up jobs (command menus, drafts sweep) are done when no call came for a while."""
+    count = len(fake.calls)
+    while True:
+        await asyncio.sleep(quiet)
+        if len(fake.calls) == count:
+            return
+        count = len(fake.calls)
+
+
+async def measure(label: str, command: Sequence[str], members: int, steps: Sequence[Step],
+                  *, latency: float, caps: bool, workdir: Path, sequential: bool = False,
+                  seconds: float | None = None) -> Run:
+    fake = FakeTelegram()
+    user_ids = add_members(fake, members)
+    limits = TelegramLimits()
+    fake.latency = latency
+    if caps:
+        fake.gates.append(limits)
+    log = AnswerLog(user_ids)
+    fake.gates.append(log)
+    database = workdir / f"{label}.sqlite3"
+    await prepare_database(database, user_ids)
+    async with FakeBotServer(fake, TOKEN) as server:
+        env = environment(database, server.url, sequential)
+        run_command = [arg.replace("{url}", server.url) for arg in command]
+        async with bot_process(fake, run_command, env, workdir / f"{label}.log") as pid:
+            before = cpu_seconds(pid)
+            results, elapsed = await crowd(fake, log, user_ids, steps, STEP_TIMEOUT, seconds)
+            cpu = cpu_seconds(pid) - before
+    return Run(label, figures(results, len(steps), elapsed), cpu, len(limits.refused), results)
+
+
+def ours() -> list[str]:
+    return [str(LANTOA), "run"]
+
+
+def echo() -> list[str]:
+    return [sys.executable, "-m", "bench.echo_bot", "--url", "{url}", "--token", TOKEN]
+
+
+def print_runs(runs: Sequence[Run]) -> None:
+    print(f"{'run':<34}{'answered':>9}{'lost':>6}{'secs':>7}{'rep/s':>7}{'p50 s':>7}"
+          f"{'p95 s':>7}{'order':>7}{'429s':>6}{'cpu ms/step':>12}")
+    for run in runs:
+        f = run.figures
+        print(f"{run.label:<34}{f.answered:>9}{f.lost:>6}{f.seconds:>7.1f}{f.per_second:>7.1f}"
+              f"{f.p50:>7.2f}{f.p95:>7.2f}{'kept' if f.in_order else 'BROKEN':>7}"
+              f"{run.refused:>6}{run.cpu_per_step * 1000:>12.2f}")
+
+
+def print_targets(members: int, a: Run, b: Run, c: Run, d_ours: Run, d_echo: Run) -> None:
+    floor = members / SENDS_PER_SECOND
+    speedup = _ratio(a.figures.per_second, b.figures.per_second)
+    cpu_quiet = _ratio(d_ours.cpu_per_step, d_echo.cpu_per_step)
+    cpu_loaded = _ratio(a.cpu_per_step, c.cpu_per_step)
+    rows = [
+        ("replies/s (a)", f"{a.figures.per_second:.1f}", ">= 27",
+         a.figures.per_second >= 27),
+        ("replies lost (a)", str(a.figures.lost), "0", a.figures.lost == 0),
+        ("per-member order (a)", "kept" if a.figures.in_order else "broken", "kept",
+         a.figures.in_order),
+        ("429s received (a)", str(a.refused), "0", a.refused == 0),
+        (f"p95 / floor {floor:.1f} s (a)", f"{a.figures.p95 / floor:.2f}", "<= 1.2",
+         a.figures.p95 <= 1.2 * floor),
+        ("(a) / sequential (b) replies/s", f"{speedup:.1f}", ">= 4", speedup >= 4),
+        ("cpu/update (d) ours / echo", f"{cpu_quiet:.2f}", "<= 1.5", cpu_quiet <= 1.5),
+        ("cpu/update (a) / echo (c)", f"{cpu_loaded:.2f}", "<= 1.5", cpu_loaded <= 1.5),
+    ]
+    print(f"\n{'target':<36}{'measured':>10}{'wanted':>9}  ok")
+    for name, value, wanted, ok in rows:
+        print(f"{name:<36}{value:>10}{wanted:>9}  {'yes' if ok else 'NO'}")
+
+
+def _ratio(a: float, b: float) -> float:
+    return a / b if b else float("nan")
+
+
+async def main_async(args: argparse.Namespace) -> None:
+    n = args.members
+    with tempfile.TemporaryDirectory(prefix="lantoa-bench-") as tmp:
+        work = Path(tmp)
+        print(f"{n} members x {len(REPORT)} steps; latency {LATENCY * 1000:.0f} ms; "
+              f"load {os.getloadavg()[0]:.2f}; {os.cpu_count()} cores", flush=True)
+        runs = []
+        capped = {"latency": LATENCY, "caps": True, "workdir": work}
+        cut = {"seconds": args.baseline_seconds}
+        free = {"latency": 0.0, "caps": False, "workdir": work}
+        plan = [
+            ("(a) ours, 150 ms, caps", ours(), REPORT, capped, {}),
+            ("(b) ours sequential, 150 ms, caps", ours(), REPORT, capped,
+             {"sequential": True, **cut}),
+            ("(c) echo, 150 ms, caps", echo(), ECHO, capped, cut),
+            ("(d) ours, no latency, no caps", ours(), REPORT, free, {}),
+            ("(d) echo, no latency, no caps", echo(), ECHO, free, {}),
+        ]
+        for number, (label, command, steps, where, extra) in enumerate(plan):
+            if args.only and not any(label.startswith(f"({x})") for x in args.only):
+                continue
+            started = time.monotonic()
+            run = await measure(f"run{number}", command, n, steps, **where, **extra)
+            run.label = label
+            runs.append(run)
+            print(f"  {label}: {time.monotonic() - started:.0f} s", flush=True)
+        print(f"load after: {os.getloadavg()[0]:.2f}\n")
+        print_runs(runs)
+        if len(runs) == len(plan):
+            print_targets(n, *runs)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--members", type=int, default=200)
+    parser.add_argument("--baseline-seconds", type=float, default=60.0,
+                        help="how long the sequential and echo runs under latency go on")
+    parser.add_argument("--quick", action="store_true", help="40 members, 15 s baselines")
+    parser.add_argument("--only", nargs="*", help="runs to do, e.g. --only a d")
+    args = parser.parse_args()
+    if args.quick:
+        args.members, args.baseline_seconds = 40, 15.0
+    # The fake Telegram lives in this process: a garbage collection of its many objects would
+    # stall it for tens of milliseconds, and the sends it then takes in at once would look to
+    # it like more than 30 in a second. Telegram does not stall for our garbage.
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 1_000)
+    asyncio.run(main_async(args))
+
+
+if __name__ == "__main__":
+    main()
