@@ -20,6 +20,7 @@ EVERY_COMMAND = (*LEADER, "start", *GROUP)
 # Everyone's private chat shows the members' menu (most people are members) unless given their
 # own: leaders, observers, admins, and anyone who chose a language other than Vietnamese.
 DEFAULT = "default"
+LOOK_BATCH = 200  # people whose menu is looked at in one transaction at start-up
 
 
 def commands_for(actor: Actor) -> tuple[str, ...]:
@@ -63,8 +64,14 @@ async def menu_given(services: Services, change: CommandMenu) -> None:
 
 async def menu_changes(services: Services) -> list[CommandMenu]:
     """Every chat whose menu changed while the bot was not looking (e.g. roles set from the
-    command line), for the start-up pass."""
+    command line), for the start-up pass. A province has thousands of leaders: they are looked
+    at a few hundred per transaction, so that the updates coming in meanwhile wait for one
+    batch at most, not for all."""
     async with services.db.transaction() as tx:
-        changes = [await menu_change_for(tx, services, user_id)
-                   for user_id in await command_menus.people_needing_a_look(tx)]
+        people = await command_menus.people_needing_a_look(tx)
+    changes: list[CommandMenu | None] = []
+    for start in range(0, len(people), LOOK_BATCH):
+        async with services.db.transaction() as tx:
+            changes += [await menu_change_for(tx, services, user_id)
+                        for user_id in people[start:start + LOOK_BATCH]]
     return [change for change in changes if change is not None]
