@@ -21,6 +21,11 @@
 
 from __future__ import annotations
 
+import gc
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict
@@ -28,6 +33,7 @@ from pydantic import BaseModel, ConfigDict
 from bot.periods import Period
 from bot.services import Services
 from storage import counting, units
+from storage import digests as digest_queries
 from storage.counting import Tally
 from storage.db import Tx
 from storage.entities import Unit
@@ -42,7 +48,8 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
 
-class Participation(_Frozen):
+@dataclass(frozen=True, slots=True)
+class Participation:
     """x/y: `reported` of the `expected` people took part in a report of the period."""
 
     reported: int = 0
@@ -54,8 +61,9 @@ class Participation(_Frozen):
         return self.reported / self.expected if self.expected else None
 
 
-class UnitFigures(_Frozen):
-    """A unit's period, its whole subtree included."""
+@dataclass(frozen=True, slots=True)
+class UnitFigures:
+    """A unit's period, its whole subtree included. Plain values (a province has 5,000)."""
 
     unit: Unit
     period: Period
@@ -213,6 +221,172 @@ async def models_table(tx: Tx, unit_id: int, year: int) -> ModelsTable:
             own[name] -= n
     return ModelsTable(unit=unit, year=year, total=sum(whole.values()),
                        own={k: v for k, v in own.items() if v}, rows=rows)
+
+
+def _tally(sums: list[int], by_field: dict[str, int], models: int) -> Tally:
+    """A Tally of sums in storage.counting.OWN_SUMS order."""
+    total, acknowledged, pending, needs_more, people, households, value, model_reports = sums
+    return Tally(total=total, acknowledged=acknowledged, pending=pending, needs_more=needs_more,
+                 by_field=by_field, people_helped=people, households_helped=households,
+                 value_vnd=value, model_reports=model_reports, models_with_reports=models)
+
+
+@contextmanager
+def collections_paused() -> Iterator[None]:
+    """Python's cycle collector paused while a province's figures are counted: the tens of
+    thousands of rows and sets they make would otherwise set off full collections, each
+    walking every object of the bot (measured: a third of the time). The figures make no
+    reference cycles; whatever others make meanwhile is collected once it resumes."""
+    paused = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if paused:
+            gc.enable()
+
+
+class TreeFigures:
+    """Every unit of a subtree (or of the whole tree) for one period, from a handful of queries
+    that read the period's rows once, grouped by the unit they belong to: the figures are those
+    of `unit_figures` for each unit, whatever their number.
+
+    Sums are rolled up the tree once, deepest units first, each unit's into its parent's. People
+    cannot be (x/y counts each person once per subtree): each person's own units are looked up
+    instead, with the units above them (`chains`, computed once)."""
+
+    def __init__(self, scope: list[Unit]) -> None:
+        self.units = {u.id: u for u in scope}
+        self.chains = {u.id: self._chain(u) for u in scope}
+        self.children: dict[int, list[Unit]] = defaultdict(list)
+        for unit in sorted(scope, key=lambda u: (u.name, u.id)):
+            if unit.parent_id in self.units:
+                self.children[unit.parent_id].append(unit)
+        # Deepest first: a unit's figures are whole before they are added to its parent's.
+        self.upward = sorted(self.units, key=lambda u: -len(self.chains[u]))
+        self.figures: dict[int, UnitFigures] = {}
+        self.new_models: dict[int, list[str]] = defaultdict(list)  # names, oldest first
+        self._expected_own: dict[int, list[int]] = defaultdict(list)  # unit → its own y
+        self._took_part_in: dict[int, set[int]] = defaultdict(set)  # person → units, and above
+
+    def _chain(self, unit: Unit) -> tuple[int, ...]:
+        """The unit and the units above it that are in scope, nearest first."""
+        found = [unit.id]
+        parent = unit.parent_id
+        while parent in self.units and parent not in found:
+            found.append(parent)
+            parent = self.units[parent].parent_id
+        return tuple(found)
+
+    def above(self, unit_id: int) -> tuple[int, ...]:
+        """Where a row of `unit_id` counts: the unit and each unit above it in scope."""
+        return self.chains.get(unit_id, ())
+
+    def subtree(self, unit_id: int) -> list[int]:
+        found, i = [unit_id], 0
+        while i < len(found):
+            found += [c.id for c in self.children[found[i]]]
+            i += 1
+        return found
+
+    def rolled_up(self, own: dict[int, list[int]]) -> dict[int, list[int]]:
+        """Per unit, the element-wise sum of `own`'s vectors over its subtree (units with
+        nothing left out)."""
+        found = {unit_id: list(values) for unit_id, values in own.items()
+                 if unit_id in self.units}
+        for unit_id in self.upward:
+            parent = self.units[unit_id].parent_id
+            if unit_id not in found or parent not in self.units:
+                continue
+            if parent in found:
+                found[parent] = [a + b for a, b in zip(found[parent], found[unit_id],
+                                                       strict=True)]
+            else:
+                found[parent] = list(found[unit_id])
+        return found
+
+    def not_reported(self, unit_id: int) -> set[int]:
+        """The people counted in the unit's y who took part in none of its subtree's reports."""
+        return {person for member_of in self.subtree(unit_id)
+                for person in self._expected_own.get(member_of, ())
+                if unit_id not in self._took_part_in.get(person, ())}
+
+    async def count(self, tx: Tx, services: Services, root: int | None, period: Period,
+                    basis: Basis) -> None:
+        bounds = within(services, period, basis)
+        own = await counting.sums_by_unit(tx, root, bounds)
+        sums = self.rolled_up({u: s.sums for u, s in own.items()})
+        fields, models = self._roll_up_fields_and_models(own)
+        participation = self._participation(
+            await counting.participants_by_unit(tx, root, bounds),
+            await counting.expected_by_unit(tx, root))
+        for unit_id, name in await counting.new_models_by_unit(
+                tx, root, *period.moments(services.settings.zone)):
+            for target in self.above(unit_id):
+                self.new_models[target].append(name)
+        nothing = Tally()  # shared by the units with no reports in their subtree
+        for unit_id, unit in self.units.items():
+            reported, expected = participation.get(unit_id, (0, 0))
+            self.figures[unit_id] = UnitFigures(
+                unit=unit, period=period, basis=basis,
+                reports=(_tally(found, fields[unit_id], len(models[unit_id]))
+                         if (found := sums.get(unit_id)) else nothing),
+                participation=Participation(reported=reported, expected=expected),
+                new_models=len(self.new_models.get(unit_id, ())))
+
+    def _roll_up_fields_and_models(self, own: dict[int, counting.UnitSums]
+                                   ) -> tuple[dict[int, dict[str, int]], dict[int, set[int]]]:
+        fields = {u: dict(s.by_field) for u, s in own.items() if u in self.units}
+        models = {u: set(s.models) for u, s in own.items() if u in self.units}
+        for unit_id in self.upward:
+            parent = self.units[unit_id].parent_id
+            if unit_id not in fields or parent not in self.units:
+                continue
+            into = fields.setdefault(parent, {})
+            for name, n in fields[unit_id].items():
+                into[name] = into.get(name, 0) + n
+            models.setdefault(parent, set()).update(models[unit_id])
+        return fields, models
+
+    def _participation(self, took_part: list[tuple[int, int]],
+                       expected: list[tuple[int, int]]) -> dict[int, tuple[int, int]]:
+        """Per unit: (x, y), each person once however many of the subtree's units they
+        report in (`expected`: unit, person) or took part in (`took_part`: unit, person)."""
+        for unit_id, person in took_part:
+            if unit_id in self.units:
+                self._took_part_in[person].update(self.chains[unit_id])
+        home: dict[int, int] = {}  # person → the (first) unit they count in
+        also: dict[int, list[int]] = defaultdict(list)  # … and any other (rare)
+        for unit_id, person in expected:
+            if unit_id in self.units:
+                self._expected_own[unit_id].append(person)
+                if person in home:
+                    also[person].append(unit_id)
+                else:
+                    home[person] = unit_id
+        expected = {u: y for u, [y] in self.rolled_up(
+            {u: [len(people)] for u, people in self._expected_own.items()}).items()}
+        for person, others in also.items():  # counted once per unit of theirs below: once
+            units_in = [home[person], *others]
+            for target in {a for u in units_in for a in self.chains[u]}:
+                expected[target] -= sum(target in self.chains[u] for u in units_in) - 1
+        reported: dict[int, int] = defaultdict(int)
+        for person, took_part in self._took_part_in.items():
+            if person in home:
+                counted_in = {a for u in [home[person], *also.get(person, ())]
+                              for a in self.chains[u]}
+                for target in counted_in & took_part:
+                    reported[target] += 1
+        return {u: (reported.get(u, 0), y) for u, y in expected.items()}
+
+
+async def tree_figures(tx: Tx, services: Services, root: int | None, period: Period,
+                       basis: Basis) -> TreeFigures:
+    """TreeFigures of `root`'s subtree, or of every unit (None)."""
+    with collections_paused():
+        found = TreeFigures(await digest_queries.units_in_scope(tx, root))
+        await found.count(tx, services, root, period, basis)
+    return found
 
 
 def ordered_fields(services: Services, by_field: dict[str, int]) -> list[tuple[str, int]]:

@@ -11,8 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
-
-from pydantic import BaseModel, ConfigDict
+from dataclasses import dataclass, field
 
 from storage.clock import to_db
 from storage.db import Tx, placeholders
@@ -41,16 +40,16 @@ _SUMS = ("total", "acknowledged", "pending", "needs_more", "people_helped", "hou
          "value_vnd", "model_reports", "models_with_reports")
 
 
-class Tally(BaseModel):
-    """What a set of reports adds up to; each report once, however many took part in it."""
-
-    model_config = ConfigDict(frozen=True)
+@dataclass(frozen=True, slots=True)
+class Tally:
+    """What a set of reports adds up to; each report once, however many took part in it.
+    Plain values, not a validated model: a province's Monday makes one per unit."""
 
     total: int = 0
     acknowledged: int = 0
     pending: int = 0
     needs_more: int = 0
-    by_field: dict[str, int] = {}
+    by_field: dict[str, int] = field(default_factory=dict)
     people_helped: int = 0
     households_helped: int = 0
     value_vnd: int = 0
@@ -61,6 +60,14 @@ class Tally(BaseModel):
     def waiting(self) -> int:
         """Not yet acknowledged: chờ ghi nhận and cần bổ sung."""
         return self.pending + self.needs_more
+
+
+# What a Tally adds up, as SQL over reports `r` (all but the distinct models).
+_SUMMED = """COUNT(*) AS total, SUM(r.state = 'acknowledged') AS acknowledged,
+    SUM(r.state = 'pending') AS pending, SUM(r.state = 'needs_more') AS needs_more,
+    COALESCE(SUM(r.people_helped), 0) AS people_helped,
+    COALESCE(SUM(r.households_helped), 0) AS households_helped,
+    COALESCE(SUM(r.value_vnd), 0) AS value_vnd, COUNT(r.model_id) AS model_reports"""
 
 
 def bounds_received(start: dt.datetime, end: dt.datetime) -> Within:
@@ -104,14 +111,7 @@ async def _tallies(tx: Tx, scope: str, scope_params: tuple, within: Within) -> d
     condition, params = within
     rows = await tx.all(
         f"""{scope}
-            SELECT s.grp AS grp, COUNT(*) AS total,
-                   SUM(r.state = 'acknowledged') AS acknowledged,
-                   SUM(r.state = 'pending') AS pending,
-                   SUM(r.state = 'needs_more') AS needs_more,
-                   COALESCE(SUM(r.people_helped), 0) AS people_helped,
-                   COALESCE(SUM(r.households_helped), 0) AS households_helped,
-                   COALESCE(SUM(r.value_vnd), 0) AS value_vnd,
-                   COUNT(r.model_id) AS model_reports,
+            SELECT s.grp AS grp, {_SUMMED},
                    COUNT(DISTINCT r.model_id) AS models_with_reports
             FROM scope s JOIN reports r ON r.id = s.rid
             WHERE {COUNTED} AND {condition}
@@ -239,3 +239,106 @@ async def models_of_year_by_root(tx: Tx, roots: list[int], year: int
     for row in rows:
         found[int(row["grp"])][str(row["field"])] = int(row["n"])
     return dict(found)
+
+
+# --- every unit at once ---------------------------------------------------------------------
+# The digests of a whole province (thousands of units) are written together on Monday: these
+# queries read the period's rows once, grouped by the unit they belong to, and bot/counting.py
+# adds each unit's rows into every unit above it. `root` limits them to one unit's subtree;
+# None reads every unit (the index on received_at then finds the period's rows).
+
+
+def scope_of(root: int | None) -> tuple[str, str, tuple]:
+    """(WITH clause, condition on `unit`, params) for the units in scope."""
+    if root is None:
+        return "", "1", ()
+    return ("""WITH RECURSIVE sub(id) AS (SELECT ? UNION ALL
+                                    SELECT u.id FROM units u JOIN sub ON u.parent_id = sub.id)""",
+            "IN (SELECT id FROM sub)", (root,))
+
+
+def in_scope(column: str, condition: str) -> str:
+    return "1" if condition == "1" else f"{column} {condition}"
+
+
+@dataclass(slots=True)
+class UnitSums:
+    """One unit's own reports in a period (no units below it): what a Tally adds up (`sums`,
+    in OWN_SUMS order), with the models named, so that distinct models can be counted over a
+    subtree. Plain values, not a validated model: a province has thousands of these."""
+
+    sums: list[int]
+    by_field: dict[str, int] = field(default_factory=dict)
+    models: set[int] = field(default_factory=set)
+
+
+OWN_SUMS = tuple(k for k in _SUMS if k != "models_with_reports")
+
+
+async def sums_by_unit(tx: Tx, root: int | None, within: Within) -> dict[int, UnitSums]:
+    """Each unit's own counted reports within the bounds; units without any left out."""
+    condition, params = within
+    scope, units_in, scope_params = scope_of(root)
+    where = f"{COUNTED} AND {condition} AND {in_scope('r.unit_id', units_in)}"
+    rows = await tx.all(
+        f"""{scope}
+            SELECT r.unit_id AS unit, {_SUMMED}
+            FROM reports r WHERE {where} GROUP BY r.unit_id""",
+        (*scope_params, *params))
+    found = {row[0]: UnitSums(sums=list(row[1:])) for row in rows}
+    for unit, name, n in await tx.all(
+            f"""{scope}
+                SELECT r.unit_id AS unit, r.field AS field, COUNT(*) AS n
+                FROM reports r WHERE {where} GROUP BY r.unit_id, r.field""",
+            (*scope_params, *params)):
+        found[unit].by_field[name] = n
+    for unit, model in await tx.all(
+            f"""{scope}
+                SELECT DISTINCT r.unit_id AS unit, r.model_id AS model
+                FROM reports r WHERE {where} AND r.model_id IS NOT NULL""",
+            (*scope_params, *params)):
+        found[unit].models.add(model)
+    return found
+
+
+async def participants_by_unit(tx: Tx, root: int | None, within: Within
+                               ) -> list[tuple[int, int]]:
+    """(unit, person): who wrote one of the unit's own reports, or was named as a
+    co-participant in one; each pair once."""
+    condition, params = within
+    scope, units_in, scope_params = scope_of(root)
+    where = f"{COUNTED} AND {condition} AND {in_scope('r.unit_id', units_in)}"
+    rows = await tx.all(
+        f"""{scope}
+            SELECT r.unit_id AS unit, r.person_id AS person_id FROM reports r WHERE {where}
+            UNION
+            SELECT r.unit_id, p.person_id FROM reports r
+            JOIN report_participants p ON p.report_id = r.id WHERE {where}""",
+        (*scope_params, *params, *params))
+    return [(row[0], row[1]) for row in rows]
+
+
+async def expected_by_unit(tx: Tx, root: int | None) -> list[tuple[int, int]]:
+    """(unit, person): the people counted in each unit's own y (not its subtree's); each pair
+    once (memberships_live: one membership per person, unit and role)."""
+    scope, units_in, scope_params = scope_of(root)
+    rows = await tx.all(
+        f"""{scope}
+            SELECT e.unit_id AS unit, e.person_id AS person_id FROM ({EXPECTED}) e
+            WHERE {in_scope('e.unit_id', units_in)}""",
+        scope_params)
+    return [(row[0], row[1]) for row in rows]
+
+
+async def new_models_by_unit(tx: Tx, root: int | None, start: dt.datetime,
+                             end: dt.datetime) -> list[tuple[int, str]]:
+    """(owner unit, name) of the models registered in [start, end), oldest first."""
+    scope, units_in, scope_params = scope_of(root)
+    rows = await tx.all(
+        f"""{scope}
+            SELECT m.owner_unit_id AS unit, m.name AS name FROM models m
+            WHERE m.created_at >= ? AND m.created_at < ?
+              AND {in_scope('m.owner_unit_id', units_in)}
+            ORDER BY m.created_at, m.id""",
+        (*scope_params, to_db(start), to_db(end)))
+    return [(int(r["unit"]), str(r["name"])) for r in rows]
