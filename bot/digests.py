@@ -1,8 +1,9 @@
 """Digests: a unit's week or month in a few warm lines and a chart (PRODUCT.md, "Schedules").
 
-The scheduler (bot/scheduling.py) asks `digest_outgoing` for the messages of a past period: one
-to the unit's linked group, and one to each of its leaders privately. `/digest` shows a leader
-or an observer the current period's digest on demand, as the leaders read it.
+The scheduler (bot/scheduling.py) asks `written_digests` for the messages of a past period of
+every unit due (a province's on Monday morning, read in one pass): one to each unit's linked
+group, and one to each of its leaders privately; `digest_outgoing` gives one unit's. `/digest`
+shows a leader or an observer the current period's digest on demand, as the leaders read it.
 
 What goes where:
 - Everything counts the reports *received* in the period (`Basis.RECEIVED`), so a report told
@@ -27,6 +28,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, replace
 
 from bot import charts, counting, formatting, review
@@ -133,22 +136,78 @@ async def digest_every(tx: Tx, services: Services, unit_id: int) -> Every:
 async def gather(tx: Tx, services: Services, unit_id: int, period: Period, every: Every,
                  as_of: dt.datetime | None = None) -> Digest:
     """Everything the digest of `unit_id`'s `period` says; a LookupError for no such unit."""
-    figures, children = await counting.roll_up(tx, services, unit_id, period, BASIS)
-    zone = services.settings.zone
+    found = await gather_all(tx, services, unit_id, period, every, as_of, wanted={unit_id})
+    if unit_id not in found:
+        raise LookupError(f"no unit {unit_id}")
+    return found[unit_id]
+
+
+def _capped(rows: list[tuple[int, Example]], tree: counting.TreeFigures,
+            cap: int) -> dict[int, list[Example]]:
+    """Each unit's first `cap` of the rows (in their order) from its whole subtree."""
+    found: dict[int, list[Example]] = defaultdict(list)
+    for unit_id, example in rows:
+        for target in tree.above(unit_id):
+            if len(found[target]) < cap:
+                found[target].append(example)
+    return found
+
+
+@dataclass(frozen=True)
+class DigestFigures:
+    """Every unit's counts in a digest: the tree's figures (totals, x/y, fields, helped, value,
+    new models, roll-ups included) and each unit's chart series."""
+
+    tree: counting.TreeFigures
+    periods: tuple[Period, ...]  # the chart's, oldest first
+    series: dict[int, list[int]]  # reports received in each of `periods`; none: left out
+
+    def series_of(self, unit_id: int) -> tuple[int, ...]:
+        return tuple(self.series.get(unit_id) or [0] * len(self.periods))
+
+
+async def digest_figures(tx: Tx, services: Services, root: int | None, period: Period,
+                         every: Every) -> DigestFigures:
+    """The counts of the digests of `period` of every unit in `root`'s subtree (None: of every
+    unit): the period's rows read once, the chart's periods once."""
     periods = chart_periods(period, every)
-    series = await queries.totals_per_window(tx, unit_id, [p.moments(zone) for p in periods])
-    start, end = period.moments(zone)
-    missing = await counting.not_reported(tx, services, unit_id, period, BASIS)
-    return Digest(
-        unit=figures.unit, period=period, every=every, figures=figures,
-        children=tuple(children), periods=tuple(periods), series=tuple(series),
-        new_models=tuple(await queries.new_model_names(tx, unit_id, start, end)),
-        highlights=tuple(await queries.highlighted(tx, unit_id, start, end, EXAMPLES_FETCHED)),
-        with_photos=tuple(await queries.recent_public_with_photos(tx, unit_id, start, end,
-                                                                  EXAMPLES)),
-        not_reported=tuple(await queries.names(tx, sorted(missing))),
-        as_of=as_of,
-    )
+    zone = services.settings.zone
+    bounds = [p.moments(zone)[0] for p in periods] + [period.moments(zone)[1]]
+    with counting.collections_paused():
+        tree = await counting.tree_figures(tx, services, root, period, BASIS)
+        own = await queries.totals_per_window_by_unit(tx, root, bounds)
+        return DigestFigures(tree, tuple(periods), tree.rolled_up(own))
+
+
+async def gather_all(tx: Tx, services: Services, root: int | None, period: Period,
+                     every: Every, as_of: dt.datetime | None = None,
+                     wanted: Collection[int] | None = None) -> dict[int, Digest]:
+    """The digests of `period` of every unit in `root`'s subtree (None: of every unit), or of
+    the `wanted` ones, read in one pass: the period's rows once, the chart's periods once, and
+    each unit's rows added into every unit above it (Monday's digests of a whole province)."""
+    batch = await digest_batch(tx, services, root, period, every, as_of, wanted)
+    await batch.read(tx, batch.unit_ids)
+    return {unit_id: batch.digest(unit_id) for unit_id in batch.unit_ids}
+
+
+async def digest_batch(tx: Tx, services: Services, root: int | None, period: Period,
+                       every: Every, as_of: dt.datetime | None = None,
+                       wanted: Collection[int] | None = None,
+                       group_of: dict[int, int] | None = None,
+                       leaders_of: dict[int, list[queries.Recipient]] | None = None
+                       ) -> DigestBatch:
+    """`gather_all`'s figures and examples, the names of who has not reported left to be read
+    a chunk of units at a time (`DigestBatch.read`)."""
+    with counting.collections_paused():
+        figures = await digest_figures(tx, services, root, period, every)
+        start, end = period.moments(services.settings.zone)
+        highlights = _capped(await queries.highlighted_by_unit(tx, root, start, end),
+                             figures.tree, EXAMPLES_FETCHED)
+        with_photos = _capped(await queries.public_with_photos_by_unit(tx, root, start, end),
+                              figures.tree, EXAMPLES)
+    chosen = sorted(u for u in figures.tree.figures if wanted is None or u in wanted)
+    return DigestBatch(services, figures, period, every, as_of, chosen,
+                       (highlights, with_photos), group_of or {}, leaders_of or {})
 
 
 # --- words ------------------------------------------------------------------------------------
@@ -160,9 +219,13 @@ class Writer:
     def __init__(self, services: Services, t: Texts) -> None:
         self.services = services
         self.t = t
+        # Numbers written so far: a province's digests write the same small ones ~100,000 times.
+        self._numbers: dict[int, str] = {}
 
     def _n(self, value: int) -> str:
-        return formatting.number(value, self.t)
+        if value not in self._numbers:
+            self._numbers[value] = formatting.number(value, self.t)
+        return self._numbers[value]
 
     def title(self, d: Digest) -> Markup:
         t = self.t
@@ -314,13 +377,20 @@ class Writer:
 # --- the scheduled digest ---------------------------------------------------------------------
 
 
-async def digest_recipients(tx: Tx, unit_id: int) -> list[Outgoing]:
-    """Who a digest of the unit would go to, without its content: what a digest missed beyond
-    the grace window is recorded for (drawing its charts would be wasted)."""
-    group = await groups.group_of_unit(tx, unit_id)
-    found = [Outgoing(group, Screen(""))] if group is not None else []
-    return found + [Outgoing(leader.telegram_user_id, Screen(""), person_id=leader.person_id)
-                    for leader in await queries.leaders(tx, unit_id)]
+async def digest_recipients_by_unit(tx: Tx, unit_ids: Collection[int]
+                                    ) -> dict[int, list[Outgoing]]:
+    """Who each unit's digest would go to, without its content (units with nobody left out):
+    what a digest missed beyond the grace window is recorded for."""
+    group_of = await queries.groups_by_unit(tx)
+    leaders_of = await queries.leaders_by_unit(tx)
+    found: dict[int, list[Outgoing]] = {}
+    for unit_id in unit_ids:
+        items = [Outgoing(group_of[unit_id], Screen(""))] if unit_id in group_of else []
+        items += [Outgoing(leader.telegram_user_id, Screen(""), person_id=leader.person_id)
+                  for leader in leaders_of.get(unit_id, [])]
+        if items:
+            found[unit_id] = items
+    return found
 
 
 @dataclass(frozen=True)
@@ -355,16 +425,86 @@ async def written_digest(tx: Tx, services: Services, unit_id: int, period: Perio
     except LookupError:
         log.warning("no digest for unit %s: it does not exist", unit_id)
         return None
+    return _written(services, digest, group, leaders, {})
+
+
+def _written(services: Services, digest: Digest, group: int | None,
+             leaders: list[queries.Recipient], writers: dict[str | None, Writer]
+             ) -> WrittenDigest:
+    """The digest's message to its group and to each leader, in their languages."""
+    def writer(lang: str | None) -> Writer:
+        if lang not in writers:
+            writers[lang] = Writer(services, services.texts(lang))
+        return writers[lang]
+
     messages: list[tuple[Outgoing, Writer]] = []
     if group is not None:
-        writer = Writer(services, services.texts(None))
-        messages.append((Outgoing(group, Screen(writer.group_text(digest))), writer))
+        messages.append((Outgoing(group, Screen(writer(None).group_text(digest))), writer(None)))
     for leader in leaders:
-        writer = Writer(services, services.texts(leader.lang))
-        screen = Screen(writer.private_text(digest), (writer.review_row(),))
+        own = writer(leader.lang)
+        screen = Screen(own.private_text(digest), (own.review_row(),))
         messages.append((Outgoing(leader.telegram_user_id, screen, person_id=leader.person_id),
-                         writer))
+                         own))
     return WrittenDigest(digest, tuple(messages))
+
+
+class DigestBatch:
+    """The digests of many units, read in one pass. Who has not reported is read a chunk of
+    units at a time (`read`), and each unit's messages are written only when asked for
+    (`written`), so that a province's names and 7,000 texts are never all held at once."""
+
+    def __init__(self, services: Services, figures: DigestFigures, period: Period, every: Every,
+                 as_of: dt.datetime | None, unit_ids: list[int],
+                 examples: tuple[dict[int, list[Example]], dict[int, list[Example]]],
+                 group_of: dict[int, int], leaders_of: dict[int, list[queries.Recipient]]
+                 ) -> None:
+        self.services = services
+        self.figures = figures
+        self.period, self.every, self.as_of = period, every, as_of
+        self.unit_ids = unit_ids  # by id; for the scheduler, those with somebody to send to
+        self.highlights, self.with_photos = examples
+        self.group_of = group_of
+        self.leaders_of = leaders_of
+        self.writers: dict[str | None, Writer] = {}
+        self._not_reported: dict[int, tuple[str, ...]] = {}
+
+    async def read(self, tx: Tx, unit_ids: Collection[int]) -> None:
+        """Reads who has not reported in these units (the previous ones are forgotten)."""
+        tree = self.figures.tree
+        missing = {unit_id: tree.not_reported(unit_id) for unit_id in unit_ids}
+        names = await queries.names_by_id(tx, set().union(*missing.values()))
+        self._not_reported = {unit_id: tuple(sorted(names[p] for p in people))
+                              for unit_id, people in missing.items()}
+
+    def digest(self, unit_id: int) -> Digest:
+        """The unit's digest; `read` must have read its unit."""
+        tree = self.figures.tree
+        return Digest(
+            unit=tree.units[unit_id], period=self.period, every=self.every,
+            figures=tree.figures[unit_id],
+            children=tuple(tree.figures[c.id] for c in tree.children[unit_id]),
+            periods=self.figures.periods, series=self.figures.series_of(unit_id),
+            new_models=tuple(tree.new_models.get(unit_id, ())),
+            highlights=tuple(self.highlights.get(unit_id, ())),
+            with_photos=tuple(self.with_photos.get(unit_id, ())),
+            not_reported=self._not_reported[unit_id], as_of=self.as_of)
+
+    def written(self, unit_id: int) -> WrittenDigest:
+        """The unit's digest to its group and leaders; `read` must have read its unit."""
+        return _written(self.services, self.digest(unit_id), self.group_of.get(unit_id),
+                        self.leaders_of.get(unit_id, []), self.writers)
+
+
+async def written_digests(tx: Tx, services: Services, unit_ids: Collection[int],
+                          period: Period, every: Every) -> DigestBatch:
+    """`written_digest` of many units at once (Monday morning's, every unit of a province),
+    from one pass over the period's rows; units with nobody to send to are left out. Read who
+    has not reported before writing a unit's (`DigestBatch.read`)."""
+    group_of = await queries.groups_by_unit(tx)
+    leaders_of = await queries.leaders_by_unit(tx)
+    wanted = {u for u in unit_ids if u in group_of or leaders_of.get(u)}
+    return await digest_batch(tx, services, None, period, every, wanted=wanted,
+                              group_of=group_of, leaders_of=leaders_of)
 
 
 async def digest_outgoing(tx: Tx, services: Services, unit_id: int, period: Period,

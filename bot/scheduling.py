@@ -10,6 +10,16 @@ start-up. It takes the row's latest occurrence at or before now and, in one tran
 - later than that it records the group's (or the digest's) messages as missed, once.
 Everything goes through the deliveries ledger, so running twice sends once.
 
+Digests are decided for many units at once: on Monday morning a province's 5,000 digest jobs
+fire together, and the first of them decides every unit whose digest falls due at that same
+moment, from one pass over the week's reports (bot/digests.py `written_digests`); the other
+jobs of that moment find themselves covered and return. The figures are read in one
+transaction; then, a chunk of units at a time, who has not reported is read (a short
+transaction), their texts are written and their charts drawn outside any transaction (nobody's
+reply waits for them), and the chunk is decided in one short transaction that skips the units
+another run decided meanwhile. A chunk's messages go out while the next is drawn, and no more
+than a chunk's names, texts and charts are held at once.
+
 Vietnam's public holidays skip reminders, custom reminders and nudges (nothing is recorded:
 the day simply has none); the digest still goes. Nudges are never decided between 21:00 and
 07:00: a reminder decided then sends its group message, and the daily run when the quiet hours
@@ -19,9 +29,10 @@ the week is the same.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -30,11 +41,12 @@ from bot.config import WEEKDAYS, Settings
 from bot.conversation import Conversations
 from bot.counting import Basis, not_reported
 from bot.deliveries import Outgoing
-from bot.digests import WrittenDigest, digest_recipients, written_digest
+from bot.digests import DigestBatch, digest_recipients_by_unit, written_digests
 from bot.periods import Period, key_of, month_of, week_of
 from bot.reporting import ReportKind
 from bot.services import Services
 from storage import deliveries as ledger
+from storage import digests as digest_queries
 from storage import groups, nudges, schedules, units
 from storage.db import Tx
 from storage.schedules import Every, NewSchedule, Schedule, ScheduleKind
@@ -43,6 +55,7 @@ log = logging.getLogger(__name__)
 
 DIGEST, REMINDER, NUDGE, CUSTOM = "digest", "reminder", "nudge", "custom"
 REMINDERS = frozenset({ScheduleKind.REMINDER})
+DIGEST_CHUNK = 25  # units whose digests are written, drawn and decided together
 
 RowsByUnit = dict[int, list[Schedule]]
 
@@ -141,12 +154,22 @@ async def _group_had(tx: Tx, kind: str, unit_id: int, period: str) -> bool:
 
 
 @dataclass(frozen=True)
-class _DigestToDraw:
-    """A digest written in the deciding transaction, its charts still to draw."""
+class _DigestsDue:
+    """A digest row's occurrence has come: it is decided with every row due at that moment."""
 
-    unit_id: int
-    key: str
-    written: WrittenDigest
+    schedule: Schedule
+    occurrence: dt.datetime
+    late: bool
+
+    @property
+    def moment(self) -> tuple[Every, dt.datetime]:
+        """The rows due together: same kind of period, same occurrence (hence same period)."""
+        return self.schedule.every, self.occurrence
+
+
+def chunks(items: Sequence[int], size: int) -> Iterator[Sequence[int]]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
 
 
 # --- the use case ----------------------------------------------------------------------------
@@ -158,6 +181,9 @@ class Scheduling:
         self.services = services
         self.conversations = conversations
         self.report_kind = report_kind
+        # The digest rows each run of a moment decided (or is deciding), by moment: the other
+        # jobs of that moment wait for it and return.
+        self._digest_runs: dict[tuple[Every, dt.datetime], asyncio.Future[frozenset[int]]] = {}
 
     @property
     def zone(self) -> ZoneInfo:
@@ -181,14 +207,7 @@ class Scheduling:
             decided = await self._run(tx, schedule_id)
         if isinstance(decided, int):
             return decided
-        # A digest's charts are drawn between two transactions, so that nobody's reply waits
-        # for them; the second decides, unless another run decided the period meanwhile.
-        items = await decided.written.drawn()
-        async with self.services.db.transaction() as tx:
-            if await ledger.decided_chats(tx, DIGEST, decided.unit_id, decided.key):
-                return 0
-            return await self._decide(tx, DIGEST, decided.unit_id, decided.key, items,
-                                      late=False)
+        return await self._digests(decided)
 
     async def catch_up(self, kinds: Collection[ScheduleKind] | None = None) -> int:
         """`run` for every enabled schedule (of these kinds): at start-up, what came due while
@@ -204,7 +223,7 @@ class Scheduling:
                 log.exception("schedule %s (unit %s) could not run", row.id, row.unit_id)
         return total
 
-    async def _run(self, tx: Tx, schedule_id: int) -> int | _DigestToDraw:
+    async def _run(self, tx: Tx, schedule_id: int) -> int | _DigestsDue:
         schedule = await schedules.get(tx, schedule_id)
         if schedule is None or not schedule.enabled:
             return 0
@@ -217,7 +236,7 @@ class Scheduling:
         late = now - occurrence > dt.timedelta(hours=self.services.settings.schedule.grace_hours)
         day = occurrence.date()
         if schedule.kind is ScheduleKind.DIGEST:
-            return await self._digest(tx, schedule, day, late)
+            return _DigestsDue(schedule, occurrence, late)
         if reminders.is_holiday(day):
             log.info("schedule %s: %s is a public holiday, nothing to remind", schedule.id, day)
             return 0
@@ -232,18 +251,87 @@ class Scheduling:
         decide = deliveries.record_missed if late else deliveries.queue
         return await decide(tx, self.services.now(), kind, unit_id, period, items)
 
-    async def _digest(self, tx: Tx, schedule: Schedule, day: dt.date,
-                      late: bool) -> int | _DigestToDraw:
-        period = digest_period(schedule.every, day)
-        key = key_of(period)
-        if await ledger.decided_chats(tx, DIGEST, schedule.unit_id, key):
+    # --- digests, every unit due at one moment together --------------------------------------
+
+    async def _digests(self, due: _DigestsDue) -> int:
+        """Decides the digests of every row due at `due`'s moment, unless a run of that moment
+        (this row's or another's) covers this row already. The rows a run covers are known
+        once its first transaction has found them: the other jobs of the moment return then,
+        rather than wait for every chart to be drawn."""
+        running = self._digest_runs.get(due.moment)
+        if running is not None and due.schedule.id in await asyncio.shield(running):
             return 0
-        if late:
-            items = await digest_recipients(tx, schedule.unit_id)
-            return await self._decide(tx, DIGEST, schedule.unit_id, key, items, late)
-        written = await written_digest(tx, self.services, schedule.unit_id, period,
-                                       schedule.every)
-        return _DigestToDraw(schedule.unit_id, key, written) if written is not None else 0
+        covered: set[int] = {due.schedule.id}
+        found = asyncio.get_running_loop().create_future()
+        # Only the latest moments are kept: an older one no job will run again.
+        self._digest_runs = {m: f for m, f in self._digest_runs.items()
+                             if m[1] > due.occurrence - dt.timedelta(days=2)}
+        self._digest_runs[due.moment] = found
+        try:
+            return await self._decide_digests(due, covered, found)
+        finally:
+            # Set even when the run failed: the other jobs of the moment would fail the same
+            # way; the next start-up's catch-up tries again.
+            if not found.done():
+                found.set_result(frozenset(covered))
+
+    async def _decide_digests(self, due: _DigestsDue, covered: set[int],
+                              found: asyncio.Future[frozenset[int]]) -> int:
+        period = digest_period(due.schedule.every, due.occurrence.date())
+        key = key_of(period)
+        async with self.services.db.transaction() as tx:
+            unit_ids = await self._due_units(tx, due, covered)
+            found.set_result(frozenset(covered))
+            unit_ids -= await digest_queries.decided_units(tx, DIGEST, key)
+            if not unit_ids:
+                return 0
+            if due.late:
+                return await self._missed_digests(tx, key, unit_ids)
+            batch = await written_digests(tx, self.services, unit_ids, period,
+                                          due.schedule.every)
+        added = 0
+        for chunk in chunks(batch.unit_ids, DIGEST_CHUNK):
+            async with self.services.db.transaction() as tx:
+                await batch.read(tx, chunk)  # who has not reported, for the leaders' texts
+            drawn = {unit_id: items for unit_id in chunk
+                     if (items := await self._drawn(batch, unit_id)) is not None}
+            async with self.services.db.transaction() as tx:
+                taken = await digest_queries.decided_units(tx, DIGEST, key, chunk)
+                for unit_id, items in drawn.items():
+                    if unit_id not in taken:
+                        added += await self._decide(tx, DIGEST, unit_id, key, items, late=False)
+            self.services.outbox.notify()  # this chunk goes out while the next is drawn
+        return added
+
+    @staticmethod
+    async def _drawn(batch: DigestBatch, unit_id: int) -> list[Outgoing] | None:
+        """The unit's messages with their charts; None, logged, if they cannot be made: one
+        unit's failure must not cost the rest of the province its digests."""
+        try:
+            return await batch.written(unit_id).drawn()
+        except Exception:
+            log.exception("the digest of unit %s could not be written", unit_id)
+            return None
+
+    async def _due_units(self, tx: Tx, due: _DigestsDue, covered: set[int]) -> set[int]:
+        """The units of the enabled digest rows whose latest occurrence is `due`'s (their ids
+        added to `covered`); a row changed after it is not due (see `_run`)."""
+        now, first = self.services.now(), due.schedule
+        found: set[int] = set()
+        for row in await schedules.every_schedule(tx):
+            if (row.kind is ScheduleKind.DIGEST and row.enabled and row.every is first.every
+                    and row.at == first.at and row.updated_at <= due.occurrence
+                    and latest_occurrence(row, now, self.zone) == due.occurrence):
+                covered.add(row.id)
+                found.add(row.unit_id)
+        return found
+
+    async def _missed_digests(self, tx: Tx, key: str, unit_ids: set[int]) -> int:
+        """Past the grace window: who each digest would have gone to, recorded missed (its
+        figures and charts would be wasted)."""
+        recipients = await digest_recipients_by_unit(tx, unit_ids)
+        return sum([await self._decide(tx, DIGEST, unit_id, key, items, late=True)
+                    for unit_id, items in sorted(recipients.items())])
 
     async def _reminder(self, tx: Tx, schedule: Schedule, day: dt.date, late: bool) -> int:
         week = week_of(day)

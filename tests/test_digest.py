@@ -397,6 +397,19 @@ def test_the_chart_is_a_small_png_with_every_vietnamese_letter() -> None:
     assert len(data) < 100_000
 
 
+def test_a_chart_owes_nothing_to_the_charts_drawn_before_it() -> None:
+    """Charts reuse one figure per number of bars: what one drew must not show in the next."""
+    weeks = [f"T{week}" for week in range(41, 49)]
+    first = charts.bar_chart("Chi bộ Thôn Bản Chặng — việc làm theo Bác", weeks,
+                             [3, 7, 0, 12, 9, 5, 12, 15])
+    charts.bar_chart("Đảng bộ tỉnh Lạng Sơn — một tên rất dài, đủ dài để xuống dòng khi vẽ"
+                     " biểu đồ của cả tỉnh", [w + "\n01–07/11" for w in weeks], [5049] * 8)
+    charts.bar_chart("Chi bộ Thôn Nà Pá", ["10/2026", "11/2026"], [0, 4])
+    again = charts.bar_chart("Chi bộ Thôn Bản Chặng — việc làm theo Bác", weeks,
+                             [3, 7, 0, 12, 9, 5, 12, 15])
+    assert again == first
+
+
 def test_a_missing_glyph_would_be_caught() -> None:
     """The check above means something: a letter the font lacks is a warning, made an error."""
     with warnings.catch_warnings():

@@ -93,18 +93,40 @@ class Written:
         return self.messages
 
 
+@dataclass
+class Batch:
+    """The digests of the units due at one moment, as the scheduler is handed them."""
+
+    found: dict[int, Written]
+
+    @property
+    def unit_ids(self) -> list[int]:
+        return sorted(self.found)
+
+    async def read(self, tx, unit_ids) -> None:
+        pass
+
+    def written(self, unit_id: int) -> Written:
+        return self.found[unit_id]
+
+
 @pytest.fixture
 def digests(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, Period, Every]]:
-    """The digest's own content is another module's; here, what period it was asked for."""
+    """The digest's own content is another module's; here, what period it was asked for, for
+    the units with a group (the others have nobody to send to here)."""
     asked: list[tuple[int, Period, Every]] = []
 
-    async def written_digest(tx, services, unit_id, period, every):
-        asked.append((unit_id, period, every))
+    async def written_digests(tx, services, unit_ids, period, every):
+        found: dict[int, Written] = {}
         text = f"digest {period.first:%d/%m}–{period.last:%d/%m}"
-        group = await groups.group_of_unit(tx, unit_id)
-        return None if group is None else Written([Outgoing(group, Screen(text))])
+        for unit_id in sorted(unit_ids):
+            group = await groups.group_of_unit(tx, unit_id)
+            if group is not None:
+                asked.append((unit_id, period, every))
+                found[unit_id] = Written([Outgoing(group, Screen(text))])
+        return Batch(found)
 
-    monkeypatch.setattr(scheduling, "written_digest", written_digest)
+    monkeypatch.setattr(scheduling, "written_digests", written_digests)
     return asked
 
 
@@ -129,6 +151,7 @@ async def test_jobs_are_rebuilt_from_the_database_after_a_restart(tmp_path: Path
         tree = await cell_with_group(bot)
         await leader_taps(bot, "⏸ Tắt tổng hợp", "🕗 Giờ nhắc", "10:30")
     async with started(tmp_path) as bot:
+        await schedule_jobs.installed(bot.app)  # built once polling has started
         digest = await row_of(bot, tree.cell, ScheduleKind.DIGEST)
         reminder = await row_of(bot, tree.cell, ScheduleKind.REMINDER)
         jobs = schedule_jobs.schedule_jobs(bot.app.job_queue)
