@@ -1,0 +1,337 @@
+"""Benchmark 3 of issue 5: a province's Monday digests, against the floor of one bare
+`SELECT unit_id, COUNT(*) … GROUP BY unit_id` over the same week's rows, in the same run.
+
+The week is the latest full week whose digests the ledger does not hold yet (the generator
+leaves the last two decided, as a running bot would), so that the whole decision can run.
+Phases, each timed apart:
+  (a) figures: every unit's counts with roll-ups (totals, x/y, fields, helped, value, new
+      models, the change against the week before and the chart's eight weeks) — what the issue
+      calls "computing every unit's weekly digest including roll-ups"; against the floor, and
+      against the bare GROUP BYs the same figures read (what a comparable floor would include);
+  (b) texts: the group's and the leaders' messages of every digest (after the examples and
+      the names of who has not reported are read);
+  (c) the whole decision as Monday's first digest job makes it (bot/scheduling.py): figures,
+      texts, charts and the ledger's rows, chunk by chunk; then the same job again (as after a
+      restart) finding every row decided. Charts are a copy of one real chart here (they are
+      (d)), unless --charts; on a copy of the file, in a child process of its own whose peak
+      RSS is the run's;
+  (d) charts: one chart's drawing time × the charts a province's Monday draws.
+Then cProfile's top entries of (a), and EXPLAIN QUERY PLAN of every query (a full SCAN of a
+big table flagged). Targets: (a) ≤ 3× the floor, peak RSS ≤ 150 MB.
+
+    .venv/bin/python -m bench.gen_province --out /tmp/province.sqlite3
+    .venv/bin/python -m bench.digests --db /tmp/province.sqlite3 [--runs 3] [--quick] [--charts]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import datetime as dt
+import io
+import os
+import pstats
+import re
+import resource
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot import charts, scheduling
+from bot.catalogue import Catalogue
+from bot.clock import FixedClock
+from bot.config import load_settings
+from bot.digests import DigestBatch, Writer, digest_figures, written_digests
+from bot.periods import Period, key_of, week_of
+from bot.scheduling import DIGEST, Scheduling
+from bot.services import Services
+from storage.db import Database
+from storage.migrate import apply_migrations
+from storage.schedules import Every
+
+WEEK = "received_at >= ? AND received_at < ?"
+FLOOR = f"SELECT unit_id, COUNT(*) FROM reports WHERE {WEEK} GROUP BY unit_id"
+# What the figures read, each as bare as SQL can ask it: the floor and these together are what
+# a floor comparable with (a) would include.
+COMPARABLE = {
+    "units and their parents": ("SELECT id, parent_id FROM units", False),
+    "distinct authors per unit": (
+        f"SELECT unit_id, COUNT(DISTINCT person_id) FROM reports WHERE {WEEK} GROUP BY unit_id",
+        True),
+    "co-participants and their units": (
+        f"""SELECT r.unit_id, p.person_id FROM reports r
+            JOIN report_participants p ON p.report_id = r.id WHERE r.{WEEK}""", True),
+    "members per unit (y)": (
+        "SELECT unit_id, COUNT(*) FROM memberships WHERE status = 'active' GROUP BY unit_id",
+        False),
+    "fields per unit": (
+        f"SELECT unit_id, field, COUNT(*) FROM reports WHERE {WEEK} GROUP BY unit_id, field",
+        True),
+    "the chart's 8 weeks per unit": (FLOOR, "chart"),
+}
+BIG_TABLES = ("reports", "report_participants", "report_photos", "report_reviews",
+              "memberships", "people", "deliveries")
+PROFILE_LINES = 14
+ALIAS = re.compile(r"\b(?:FROM|JOIN)\s+(\w+)\s+(?:AS\s+)?(\w+)", re.IGNORECASE)
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+async def _open(path: Path, statements: list[str] | None = None) -> Database:
+    """The bot's Database on the file; every statement it runs written down (with its values,
+    for EXPLAIN QUERY PLAN) when asked."""
+    conn = await aiosqlite.connect(str(path), isolation_level=None)
+    conn.row_factory = aiosqlite.Row
+    await conn.execute("PRAGMA busy_timeout = 5000")
+    await apply_migrations(conn)
+    if statements is not None:
+        await conn.set_trace_callback(statements.append)
+    return Database(conn)
+
+
+async def _timed(work: Callable[[], Awaitable[Any]], runs: int) -> tuple[list[float], Any]:
+    times, result = [], None
+    for _ in range(runs):
+        began = time.perf_counter()
+        result = await work()
+        times.append(time.perf_counter() - began)
+    return times, result
+
+
+def _week_undecided(path: Path) -> Period:
+    """The latest full week before today with no digest in the ledger."""
+    raw = sqlite3.connect(path)
+    week = week_of(dt.date.today() - dt.timedelta(days=7))
+    while raw.execute("SELECT 1 FROM deliveries WHERE kind = ? AND period = ? LIMIT 1",
+                      (DIGEST, key_of(week))).fetchone():
+        week = week_of(week.first - dt.timedelta(days=1))
+    raw.close()
+    return week
+
+
+def _services(db: Database, week: Period) -> Services:
+    """Services whose clock says it is the Monday after `week`, just past the digests' time."""
+    settings = load_settings()
+    monday = dt.datetime.combine(week.last + dt.timedelta(days=1), settings.schedule.digest_time,
+                                 settings.zone) + dt.timedelta(minutes=1)
+    return Services(settings, db, Catalogue.load(), FixedClock(monday))
+
+
+def _row(label: str, seconds: float, note: str = "") -> None:
+    print(f"  {label:<44} {seconds * 1000:9.1f} ms  {note}")
+
+
+# --- (a), (b), (d) ---------------------------------------------------------------------------
+
+
+async def figures_and_texts(path: Path, week: Period, runs: int) -> None:
+    statements: list[str] = []
+    db = await _open(path, statements)
+    services = _services(db, week)
+    start, end = (m.astimezone(dt.UTC).isoformat(timespec="seconds")
+                  for m in week.moments(services.settings.zone))
+    eight = (week.first - dt.timedelta(weeks=7), week.last)
+    chart_start = dt.datetime.combine(eight[0], dt.time(), services.settings.zone)
+    chart_span = (chart_start.astimezone(dt.UTC).isoformat(timespec="seconds"), end)
+    async with db.transaction() as tx:
+        unit_ids = [int(r["id"]) for r in await tx.all("SELECT id FROM units")]
+
+    async def bare(sql: str, params: tuple = ()) -> float:
+        async def once() -> int:
+            async with db.transaction() as tx:
+                return len(await tx.all(sql, params))
+        return min((await _timed(once, runs * 3))[0])
+
+    floor = await bare(FLOOR, (start, end))
+    comparable = {name: await bare(sql, chart_span if week_bound == "chart"
+                                   else (start, end) if week_bound else ())
+                  for name, (sql, week_bound) in COMPARABLE.items()}
+
+    async def figures() -> object:
+        async with db.transaction() as tx:
+            return await digest_figures(tx, services, None, week, Every.WEEK)
+
+    async def gathered() -> DigestBatch:
+        async with db.transaction() as tx:
+            found = await written_digests(tx, services, unit_ids, week, Every.WEEK)
+            await found.read(tx, found.unit_ids)  # at once here; in chunks on Monday
+            return found
+
+    statements.clear()
+    figure_times, _ = await _timed(figures, runs)
+    gather_times, batch = await _timed(gathered, runs)
+    traced = list(dict.fromkeys(s for s in statements if s.lstrip().upper().startswith(
+        ("SELECT", "WITH"))))
+
+    def texts() -> tuple[int, int]:
+        messages = groups = 0
+        for unit_id in batch.unit_ids:
+            for outgoing, _ in batch.written(unit_id).messages:
+                messages += 1
+                groups += outgoing.chat_id < 0
+        return messages, groups
+
+    text_times = []
+    for _ in range(runs):
+        batch.writers.clear()  # each run writes its numbers afresh
+        began = time.perf_counter()
+        messages, groups = texts()
+        text_times.append(time.perf_counter() - began)
+    sample = next(d for d in map(batch.digest, batch.unit_ids) if d.total)
+    writer = Writer(services, services.texts(None))
+    await writer.chart(sample)  # the first one imports matplotlib
+    chart_times, _ = await _timed(lambda: writer.chart(sample), max(3, runs))
+    chart = min(chart_times)
+
+    best_a = min(figure_times)
+    bare_sum = floor + sum(comparable.values())
+    print(f"week {key_of(week)}: {len(unit_ids):,} units, {len(batch.unit_ids):,} digests"
+          f" (units with a group or a leader), {messages:,} messages, {groups:,} to groups")
+    _row("floor: bare GROUP BY unit_id over the week", floor)
+    _row("(a) figures, every unit, roll-ups included", best_a,
+         f"min of {runs}, median {statistics.median(figure_times) * 1000:.0f} ms;"
+         f" {best_a / floor:.1f}× the floor (target ≤ 3×)")
+    print("  a comparable floor would also read, as bare as SQL asks it:")
+    for name, seconds in comparable.items():
+        _row(f"  + {name}", seconds)
+    _row("  = comparable floor", bare_sum, f"(a) is {best_a / bare_sum:.1f}× it")
+    _row("figures + examples + names (written_digests)", min(gather_times))
+    _row("(b) texts of every digest", min(text_times), f"{messages:,} messages")
+    _row("(d) charts: one chart", chart,
+         f"× {len(batch.unit_ids):,} digests = {chart * len(batch.unit_ids):.0f} s"
+         " (worker thread, outside transactions)")
+    print(f"  {'peak RSS of this process (a, b, d)':<44} {rss_mb():9.1f} MB  (every name read"
+          " at once, to time (b) alone: not Monday's path, which is (c))")
+    await _profile(db, services, week)
+    await db.close()
+    _plans(path, [FLOOR.replace("?", f"'{start}'", 1).replace("?", f"'{end}'", 1), *traced])
+
+
+async def _profile(db: Database, services: Services, week: Period) -> None:
+    profile = cProfile.Profile()
+    async with db.transaction() as tx:
+        profile.enable()
+        await digest_figures(tx, services, None, week, Every.WEEK)
+        profile.disable()
+    out = io.StringIO()
+    pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(PROFILE_LINES)
+    lines = [line for line in out.getvalue().splitlines() if line.strip()]
+    print("(a) under cProfile, by own time ('poll' is waiting for SQLite's thread):")
+    for line in lines[lines.index(next(x for x in lines if "ncalls" in x)):]:
+        print("  " + line.replace(str(Path.cwd()) + "/", "")[:150])
+
+
+# --- (c) --------------------------------------------------------------------------------------
+
+
+async def decision(path: Path, week: Period, real_charts: bool) -> None:
+    """Monday's first digest job, as bot/scheduling.py runs it, then the same job again; on a
+    copy of the file, so that the province stays as generated (its charts would grow it)."""
+    copy = path.with_name(f"{path.stem}.decision{path.suffix}")
+    shutil.copyfile(path, copy)
+    try:
+        await _decide(copy, week, real_charts)
+    finally:
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{copy}{suffix}").unlink(missing_ok=True)
+
+
+async def _decide(path: Path, week: Period, real_charts: bool) -> None:
+    db = await _open(path)
+    services = _services(db, week)
+    # Only `services` serves a digest: the other two parts are for reminders' nudges.
+    job = Scheduling(services, None, None)  # type: ignore[arg-type]
+    async with db.transaction() as tx:
+        row = await tx.one("SELECT id FROM schedules WHERE kind = 'digest' AND every = 'week'"
+                           " AND enabled = 1 ORDER BY id LIMIT 1")
+    assert row is not None, "no weekly digest row"
+    # matplotlib is loaded and a chart drawn, as in a bot on Monday morning.
+    png = await charts.bar_chart_png("Tổng hợp", ["T1", "T2"], [3, 5])
+    if not real_charts:
+        async def copied(title: str, labels: list[str], values: list[int]) -> bytes:
+            return bytes(png)
+        charts.bar_chart_png = copied  # type: ignore[assignment]
+    before = rss_mb()
+    try:
+        began = time.perf_counter()
+        decided = await job.run(int(row["id"]))
+        took = time.perf_counter() - began
+        peak = rss_mb()
+        began = time.perf_counter()
+        # A new Scheduling, as after a restart: it finds the rows in the ledger.
+        again = await Scheduling(services, None, None).run(  # type: ignore[arg-type]
+            int(row["id"]))
+        second = time.perf_counter() - began
+    finally:
+        await db.close()
+    _row("(c) the whole decision, ledger rows written", took,
+         f"{decided:,} rows in chunks of {scheduling.DIGEST_CHUNK} units,"
+         f" charts {'drawn' if real_charts else 'copied'}")
+    _row("    the same job again (a restart): decided", second, f"{again} rows")
+    print(f"  {'peak RSS of the decision':<44} {peak:9.1f} MB  (target ≤ 150 MB;"
+          f" {before:.0f} MB before it, matplotlib loaded)")
+
+
+# --- query plans ------------------------------------------------------------------------------
+
+
+def _plans(path: Path, statements: list[str]) -> None:
+    """EXPLAIN QUERY PLAN of each statement; a full SCAN of a big table (by name or alias) is
+    flagged: the every-unit queries read every active membership by design (y is everyone)."""
+    raw = sqlite3.connect(path)
+    print("query plans (!! a full scan of a big table):")
+    for sql in statements:
+        aliases = {alias: table for table, alias in ALIAS.findall(sql)}
+        print("  " + " ".join(sql.split())[:150] + " …")
+        for row in raw.execute(f"EXPLAIN QUERY PLAN {sql}"):
+            detail = str(row[3])
+            scanned = detail.split(" USING")[0].split(" AS ")[0].removeprefix("SCAN ")
+            scan = detail.startswith("SCAN") and aliases.get(scanned, scanned) in BIG_TABLES
+            print(f"      {'!! ' if scan else ''}{detail}")
+    raw.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", type=Path, default=Path("/tmp/province.sqlite3"))
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--quick", action="store_true", help="one run of each")
+    parser.add_argument("--charts", action="store_true",
+                        help="draw every chart in (c) (minutes) instead of copying one")
+    parser.add_argument("--phase", choices=("figures", "decision"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if not args.db.exists():
+        parser.error(f"{args.db} does not exist: make it with `python -m bench.gen_province`")
+    runs = 1 if args.quick else args.runs
+    if args.phase is not None:
+        week = _week_undecided(args.db)
+        asyncio.run(figures_and_texts(args.db, week, runs) if args.phase == "figures"
+                    else decision(args.db, week, args.charts))
+        return
+    # Migrations first (a new index on a million rows), so that the children only read.
+    asyncio.run(_migrate(args.db))
+    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    for phase in ("figures", "decision"):
+        # Each phase in a process of its own: its peak RSS is the phase's alone.
+        subprocess.run([sys.executable, "-m", "bench.digests", "--db", str(args.db),
+                        "--runs", str(runs), "--phase", phase,
+                        *(["--charts"] if args.charts else [])], check=True)
+
+
+async def _migrate(path: Path) -> None:
+    await (await Database.open(path)).close()
+
+
+if __name__ == "__main__":
+    main()
