@@ -46,7 +46,6 @@ from bot.periods import Period, key_of, month_of, week_of
 from bot.reporting import ReportKind
 from bot.services import Services
 from storage import deliveries as ledger
-from storage import digests as digest_queries
 from storage import groups, nudges, schedules, units
 from storage.db import Tx
 from storage.schedules import Every, NewSchedule, Schedule, ScheduleKind
@@ -282,7 +281,7 @@ class Scheduling:
         async with self.services.db.transaction() as tx:
             unit_ids = await self._due_units(tx, due, covered)
             found.set_result(frozenset(covered))
-            unit_ids -= await digest_queries.decided_units(tx, DIGEST, key)
+            unit_ids -= await ledger.decided_units(tx, DIGEST, key)
             if not unit_ids:
                 return 0
             if due.late:
@@ -296,7 +295,7 @@ class Scheduling:
             drawn = {unit_id: items for unit_id in chunk
                      if (items := await self._drawn(batch, unit_id)) is not None}
             async with self.services.db.transaction() as tx:
-                taken = await digest_queries.decided_units(tx, DIGEST, key, chunk)
+                taken = await ledger.decided_units(tx, DIGEST, key, chunk)
                 for unit_id, items in drawn.items():
                     if unit_id not in taken:
                         added += await self._decide(tx, DIGEST, unit_id, key, items, late=False)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from enum import StrEnum
 
 from storage.clock import from_db, to_db
-from storage.db import Tx
+from storage.db import Tx, placeholders
 from storage.entities import Entity
 
 ButtonRows = tuple[tuple[tuple[str, str], ...], ...]  # ((label, data), …) per row
@@ -77,6 +77,17 @@ async def queue(tx: Tx, items: Sequence[NewDelivery], now: dt.datetime) -> list[
         if row is not None:
             added.append(int(row["id"]))
     return added
+
+
+async def decided_units(tx: Tx, kind: str, period: str,
+                        unit_ids: Sequence[int] | None = None) -> set[int]:
+    """The units (of these) whose `kind` of `period` is in the deliveries ledger already,
+    whatever became of it: a digest is decided once per unit and period."""
+    among = f"AND unit_id IN ({placeholders(unit_ids)})" if unit_ids is not None else ""
+    rows = await tx.all(
+        f"SELECT DISTINCT unit_id FROM deliveries WHERE kind = ? AND period = ? {among}",
+        (kind, period, *(unit_ids or ())))
+    return {int(r["unit_id"]) for r in rows}
 
 
 async def decided_chats(tx: Tx, kind: str, unit_id: int, period: str) -> set[int]:

@@ -177,14 +177,3 @@ async def groups_by_unit(tx: Tx) -> dict[int, int]:
     """The linked group of every unit that has one."""
     rows = await tx.all("SELECT id, group_chat_id FROM units WHERE group_chat_id IS NOT NULL")
     return {int(r["id"]): int(r["group_chat_id"]) for r in rows}
-
-
-async def decided_units(tx: Tx, kind: str, period: str,
-                        unit_ids: Sequence[int] | None = None) -> set[int]:
-    """The units (of these) whose `kind` of `period` is in the deliveries ledger already,
-    whatever became of it: a digest is decided once per unit and period."""
-    among = f"AND unit_id IN ({placeholders(unit_ids)})" if unit_ids is not None else ""
-    rows = await tx.all(
-        f"SELECT DISTINCT unit_id FROM deliveries WHERE kind = ? AND period = ? {among}",
-        (kind, period, *(unit_ids or ())))
-    return {int(r["unit_id"]) for r in rows}
