@@ -35,7 +35,7 @@ MORNING_JOB = "schedule-morning"
 NEW_UNITS_JOB = "schedule-new-units"
 NEW_UNITS_EVERY = dt.timedelta(hours=1)
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-INSTALL_CHUNK = 300  # units whose jobs are built between two looks at the event loop
+INSTALL_CHUNK = 50  # units whose jobs are built between two looks at the event loop
 _INSTALLING = "lantoa:schedule-install"  # bot_data: the task building the jobs at start-up
 
 
