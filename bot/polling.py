@@ -22,6 +22,7 @@ from telegram.ext import Application
 from telegram.warnings import PTBUserWarning
 
 from bot.clock import Clock
+from bot.update_order import PerChatUpdateProcessor
 from storage import inbox
 from storage.db import Database
 
@@ -33,8 +34,10 @@ warnings.filterwarnings("ignore", message=r".*do_api_request\(\"getUpdates\"",
 BACKOFF_SECONDS = (1, 2, 5, 10, 30)
 # Only what some handler answers: fewer kinds of update, fewer surprises.
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
-# An update whose handling killed the process this many times is set aside, not replayed.
-MAX_ATTEMPTS = 3
+# An update whose replay was started this many times and never finished (it killed the process
+# each time) is set aside, not replayed again. Only starts count: an update waiting behind
+# another through quick restarts is never set aside for them.
+MAX_REPLAYS = 3
 REMEMBER_HANDLED = dt.timedelta(days=2)
 PRUNE_EVERY = dt.timedelta(hours=1)
 EXTRA_READ_SECONDS = 10
@@ -54,6 +57,18 @@ class InboxPoller:
         self._interruptible = False
         self._offset = 0
         self._pruned_at: dt.datetime | None = None
+        # Replayed updates not started yet; fresh ones are not counted (no extra transaction).
+        self._replaying: set[int] = set()
+        processor = application.update_processor
+        if isinstance(processor, PerChatUpdateProcessor):
+            processor.on_start, processor.on_done = self.starting, self.handled
+
+    async def starting(self, update: object) -> None:
+        """Called by the update processor as an update's handlers start."""
+        if isinstance(update, Update) and update.update_id in self._replaying:
+            self._replaying.discard(update.update_id)
+            async with self.db.transaction() as tx:
+                await inbox.count_replay(tx, update.update_id)
 
     async def handled(self, update: object) -> None:
         """Called by the update processor when an update's handlers are done."""
@@ -64,9 +79,10 @@ class InboxPoller:
     async def start(self) -> None:
         await self.application.bot.delete_webhook()  # getUpdates is refused while one is set
         async with self.db.transaction() as tx:
-            left = await inbox.take_unhandled(tx, MAX_ATTEMPTS, self.clock.now())
+            left = await inbox.take_unhandled(tx, MAX_REPLAYS, self.clock.now())
         if left:
             log.info("replaying %d update(s) not handled before the last stop", len(left))
+        self._replaying = {update_id for update_id, _ in left}
         for update_id, body in left:
             await self._dispatch(update_id, json.loads(body))
         self._task = asyncio.create_task(self._poll(), name="lantoa-polling")

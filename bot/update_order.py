@@ -7,7 +7,7 @@ gives no ordering at all, which would let a member's second answer overtake the 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from telegram import Update
@@ -30,7 +30,9 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         super().__init__(max_concurrent_updates)
         self._locks: dict[tuple[int, int], asyncio.Lock] = {}
         self._waiting: dict[tuple[int, int], int] = {}
-        # Told when an update's handlers are done (the inbox then forgets it).
+        # Told when an update's handlers start (the inbox counts replays that start) and when
+        # they are done (the inbox then forgets it).
+        self.on_start: Callable[[object], Awaitable[None]] | None = None
         self.on_done: Callable[[object], Awaitable[None]] | None = None
 
     async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
@@ -54,6 +56,8 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         # PTB's handlers report their own errors; an update whose processing was cancelled is
         # not done, and stays to be handled again.
+        if self.on_start is not None:
+            await _before(self.on_start(update), coroutine)
         await coroutine
         if self.on_done is not None:
             await self.on_done(update)
@@ -63,3 +67,14 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
 
     async def shutdown(self) -> None:
         """Nothing to release."""
+
+
+async def _before(hook: Awaitable[None], coroutine: Awaitable[Any]) -> None:
+    """Awaits `hook`; if it fails, the handlers' coroutine will not run and is closed, not
+    left for the garbage collector to warn about."""
+    try:
+        await hook
+    except BaseException:
+        if isinstance(coroutine, Coroutine):
+            coroutine.close()
+        raise

@@ -28,19 +28,25 @@ async def mark_handled(tx: Tx, update_id: int, now: dt.datetime) -> None:
     await tx.run("UPDATE inbox SET handled_at = ? WHERE update_id = ?", (to_db(now), update_id))
 
 
-async def take_unhandled(tx: Tx, max_attempts: int, now: dt.datetime) -> list[tuple[int, str]]:
-    """The updates to replay, oldest first, each counted as one more attempt; one that was
-    already tried `max_attempts` times is set aside (marked handled) and not returned."""
-    await tx.run("UPDATE inbox SET attempts = attempts + 1 WHERE handled_at IS NULL")
+async def take_unhandled(tx: Tx, max_replays: int, now: dt.datetime) -> list[tuple[int, str]]:
+    """The updates to replay, oldest first. One whose replay was started `max_replays` times
+    without finishing (see `count_replay`) is taken for the cause of those crashes: it is set
+    aside (marked handled) and not returned. Waiting costs no attempt: an update that never
+    started, however many restarts it waited through, is replayed."""
     await tx.run(
-        "UPDATE inbox SET handled_at = ? WHERE handled_at IS NULL AND attempts > ?",
-        (to_db(now), max_attempts),
+        "UPDATE inbox SET handled_at = ? WHERE handled_at IS NULL AND attempts >= ?",
+        (to_db(now), max_replays),
     )
     rows = await tx.all(
         "SELECT update_id, body FROM inbox WHERE handled_at IS NULL"
         " ORDER BY received_at, update_id"
     )
     return [(int(r["update_id"]), str(r["body"])) for r in rows]
+
+
+async def count_replay(tx: Tx, update_id: int) -> None:
+    """A replayed update's handlers are starting (the `attempts` column counts these)."""
+    await tx.run("UPDATE inbox SET attempts = attempts + 1 WHERE update_id = ?", (update_id,))
 
 
 async def forget_handled_before(tx: Tx, moment: dt.datetime) -> None:

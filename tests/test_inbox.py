@@ -8,6 +8,7 @@ from pathlib import Path
 
 from telegram.error import InvalidToken
 
+from bot.polling import MAX_REPLAYS
 from storage import inbox
 from tests.fakebot import FakeTelegram
 from tests.harness import FRIDAY_MORNING, Harness, started
@@ -49,6 +50,7 @@ async def test_an_answer_fetched_before_a_crash_is_taken_after_the_restart(
                              before.clock.now())
     fresh = FakeTelegram()
     fresh.add_user(MAI, "Mai")
+    fresh.continue_update_ids_from(6000)
     async with started(tmp_path, fresh) as after:
         await after.fake.wait_for(
             lambda f: "bao nhiêu người" in (f.last_message(MAI) or {}).get("text", ""))
@@ -58,6 +60,34 @@ async def test_an_answer_fetched_before_a_crash_is_taken_after_the_restart(
             row = await tx.one("SELECT state FROM drafts")
         assert json.loads(row["state"])["answers"]["description"] == (
             "Sửa đường liên thôn cùng bà con")
+        fresh_id = (await after.say(MAI, "5")).update_id
+        tries = await _attempts(after)
+        assert (tries[5000], tries[fresh_id]) == (1, 0), (
+            "a replay is counted as it starts; a fresh update costs no extra write")
+
+
+async def _attempts(bot: Harness) -> dict[int, int]:
+    async with bot.db.transaction() as tx:
+        rows = await tx.all("SELECT update_id, attempts FROM inbox")
+    return {int(r["update_id"]): int(r["attempts"]) for r in rows}
+
+
+async def test_only_replays_that_start_count_towards_setting_an_update_aside(
+    tmp_path: Path
+) -> None:
+    async with started(tmp_path) as bot:
+        now = bot.clock.now()
+        async with bot.db.transaction() as tx:
+            await inbox.keep_new(tx, [(5000, _message(5000, "/help"))], now)
+        for _ in range(MAX_REPLAYS + 2):  # quick restarts: the update waits, never starts
+            async with bot.db.transaction() as tx:
+                assert await inbox.take_unhandled(tx, MAX_REPLAYS, now) != []
+        for started_replays in range(1, MAX_REPLAYS + 1):  # it starts and kills the bot
+            async with bot.db.transaction() as tx:
+                await inbox.count_replay(tx, 5000)
+                left = await inbox.take_unhandled(tx, MAX_REPLAYS, now)
+            assert bool(left) == (started_replays < MAX_REPLAYS)
+        assert await _left(bot) == [], "set aside"
 
 
 async def test_polling_goes_on_after_telegram_fails_to_answer(bot: Harness) -> None:

@@ -45,6 +45,23 @@ async def test_one_person_waits_for_their_previous_update_others_do_not() -> Non
     assert processor._locks == {}, "no lock is kept for people who are not waiting"
 
 
+async def test_the_start_and_the_end_of_each_update_are_told() -> None:
+    processor = PerChatUpdateProcessor(max_concurrent_updates=8)
+    told: list[str] = []
+
+    async def hook(name: str, update: object) -> None:
+        assert isinstance(update, Update)
+        told.append(f"{name} {update.update_id}")
+
+    async def work() -> None:
+        told.append("handlers")
+
+    processor.on_start = lambda update: hook("start", update)
+    processor.on_done = lambda update: hook("done", update)
+    await processor.process_update(_update(7, 1), work())
+    assert told == ["start 7", "handlers", "done 7"]
+
+
 def test_updates_are_keyed_by_chat_and_user() -> None:
     assert order_key(_update(1, 5)) == (5, 5)
     assert order_key(object()) is None
