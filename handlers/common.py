@@ -3,7 +3,7 @@ core `Reply` with Telegram's messages, buttons and keyboards."""
 
 from __future__ import annotations
 
-import contextlib
+import html
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -11,6 +11,7 @@ from telegram import (
     Bot,
     BotCommand,
     BotCommandScopeChat,
+    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputMediaPhoto,
@@ -161,15 +162,28 @@ async def _close(context: ContextTypes.DEFAULT_TYPE, message: Message) -> None:
         log.info("buttons left on message %s: %s", message.message_id, error)
 
 
+async def _answer(query: CallbackQuery, toast: str | None) -> bool:
+    """Answers the press (stops the client's spinner, shows the note); False when Telegram
+    refuses: the press was answered already (by a process that died before showing what it
+    led to) or is too old (the bot was down)."""
+    try:
+        await query.answer(toast)
+    except BadRequest as error:
+        log.info("press %s not answered: %s", query.id, error)
+        return False
+    return True
+
+
 async def deliver(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply) -> None:
     chat = update.effective_chat
     query = update.callback_query
-    if query is not None:
-        # A press answered too late (the bot was down) cannot be answered any more; the
-        # screens below still are what the person needs.
-        with contextlib.suppress(BadRequest):
-            await query.answer(reply.toast)
     screens = list(reply.screens)
+    if query is not None and not await _answer(query, reply.toast) and reply.toast and (
+            not screens):
+        # The note was all there was to show: without it the press would seem to do nothing
+        # (e.g. ✅ Gửi replayed after a crash that came between answering the press and showing
+        # the report received), so it comes as a message.
+        screens = [Screen(html.escape(reply.toast))]
     message = query.message if query is not None else None
     replaced = False
     if isinstance(message, Message) and screens and reply.replace:
