@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gc
 import logging
 import signal
 from collections.abc import AsyncIterator
@@ -112,11 +113,18 @@ def build_application(
         application.add_handlers(group)
     application.add_handlers(personal_menus.handlers(), group=personal_menus.GROUP)
     application.add_error_handler(on_error)
-    if application.job_queue is not None:
-        application.job_queue.run_repeating(forms.sweep_stale_drafts,
-                                            interval=DRAFT_SWEEP_EVERY, first=0,
-                                            name="sweep-drafts")
     return application
+
+
+def _start_draft_jobs(application: Application) -> None:
+    """Once polling runs (a job added before the queue starts would first run an hour late):
+    the hourly sweep of stale drafts, and the photos a stop left unacknowledged."""
+    queue = application.job_queue
+    if queue is None:
+        return
+    queue.run_repeating(forms.sweep_stale_drafts, interval=DRAFT_SWEEP_EVERY, first=0,
+                        name="sweep-drafts")
+    queue.run_once(forms.acknowledge_owed_photos, when=0, name="owed-photos")
 
 
 async def _introduce(application: Application) -> None:
@@ -144,9 +152,6 @@ async def running(application: Application) -> AsyncIterator[InboxPoller]:
     services = core_of_application(application).services
     poller = InboxPoller(application, services.db, services.clock,
                          services.settings.poll_timeout)
-    processor = application.update_processor
-    if isinstance(processor, PerChatUpdateProcessor):
-        processor.on_done = poller.handled
     async with application:
         await _introduce(application)
         await application.start()
@@ -154,6 +159,7 @@ async def running(application: Application) -> AsyncIterator[InboxPoller]:
             await outbox.start(application)
             await schedule_jobs.install(application)
             await poller.start()
+            _start_draft_jobs(application)
             yield poller
         finally:
             try:
@@ -191,6 +197,10 @@ async def _serve(settings: Settings, token: str, db: Database) -> None:
         loop.add_signal_handler(signal_number, stop.set)
     application = build_application(core, token, sequential=settings.sequential_updates)
     async with running(application) as poller:
+        # What start-up built (modules, handlers, the catalogue, settings) lives as long as
+        # the process: out of the collector's sight, the full collections that every few
+        # thousand updates' garbage triggers no longer walk it all again.
+        gc.freeze()
         log.info("Lan Tỏa is running")
         waits = [asyncio.create_task(stop.wait()), asyncio.create_task(poller.failed.wait())]
         await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)

@@ -9,7 +9,16 @@ from typing import Any, Protocol
 
 from bot.catalogue import Texts
 from bot.forms import buttons, engine
-from bot.forms.engine import ButtonInput, DraftState, Event, FormContext, Input, Outcome, Problem
+from bot.forms.engine import (
+    ButtonInput,
+    DraftState,
+    Event,
+    FormContext,
+    Input,
+    Outcome,
+    PhotoInput,
+    Problem,
+)
 from bot.forms.render import FormView
 from bot.forms.spec import FieldType, Form
 from bot.screens import Reply, Screen
@@ -150,7 +159,9 @@ class Conversations:
             return reply or Reply(toast=t.plain("form.ended"))
 
     async def album_received(self, sender: Sender) -> Reply | None:
-        """Acknowledges photos once an album has arrived in full."""
+        """Acknowledges photos once an album has arrived in full (or, after a restart, photos
+        taken before it and never acknowledged); None once the member has moved on. The
+        caller says when the acknowledgement is shown (`photos_acknowledged`)."""
         async with self.services.db.transaction() as tx:
             draft = await drafts.draft_of(tx, sender.user_id)
             if draft is None:
@@ -161,6 +172,35 @@ class Conversations:
             if view.form.field(view.state.step).type is not FieldType.PHOTOS:
                 return None
             return Reply((view.photos_received(),))
+
+    async def photos_acknowledged(self, sender: Sender) -> None:
+        """The photos' acknowledgement was shown (or is no longer wanted): nothing is owed.
+        Only after it was shown: a process that dies before still owes it at the next start."""
+        async with self.services.db.transaction() as tx:
+            draft = await drafts.draft_of(tx, sender.user_id)
+            if draft is None:
+                return
+            state = DraftState.model_validate(draft.state)
+            if state.photos_unacknowledged:
+                seen = state.model_copy(update={"photos_unacknowledged": False})
+                await self._save_quietly(tx, draft, seen)
+
+    async def photos_owed(self) -> list[int]:
+        """The people whose photos were taken but not acknowledged (the process stopped
+        before the album's quiet time was over)."""
+        # Every draft: none was touched after tomorrow. Drafts are few (one per member with a
+        # form under way) and this runs hourly.
+        tomorrow = self.services.now() + dt.timedelta(days=1)
+        async with self.services.db.transaction() as tx:
+            every = await drafts.drafts_untouched_since(tx, tomorrow)
+        return [d.telegram_user_id for d in every if d.state.get("photos_unacknowledged")]
+
+    async def _save_quietly(self, tx: Tx, draft: Draft, state: DraftState) -> None:
+        """Saves a change no update of the member's made: the updates remembered stay as
+        they are (save_draft records one more: here the last one, once)."""
+        *before, last = draft.recent_updates
+        unchanged = draft.model_copy(update={"recent_updates": tuple(before)})
+        await drafts.save_draft(tx, unchanged, state.model_dump(), last, self.services.now())
 
     async def expire_stale(self) -> list[tuple[int, Screen]]:
         """Drops drafts untouched for longer than the time to live; the notices to send."""
@@ -198,6 +238,9 @@ class Conversations:
             await drafts.delete_draft(tx, draft.id)
             return Reply((Screen(t(refusal.key, **refusal.params)),))
         if given is None or update_id is None or update_id in draft.recent_updates:
+            if isinstance(given, PhotoInput) and view.state.photos_unacknowledged:
+                # A photo taken before a restart, its acknowledgement never sent: send it now.
+                return Reply(album=True)
             # Asked to show where they are, or Telegram delivered this update again after a
             # restart: the answer was already taken, so show the step it led to.
             return Reply((view.current(),))

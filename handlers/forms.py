@@ -93,9 +93,11 @@ async def _album_done(context: CallbackContext) -> None:
     job = context.job
     if job is None or job.chat_id is None or not isinstance(job.data, Sender):
         return
-    reply = await core_of(context).conversations.album_received(job.data)
+    conversations = core_of(context).conversations
+    reply = await conversations.album_received(job.data)
     for screen in reply.screens if reply else ():
         await send_screen(context, job.chat_id, screen)
+    await conversations.photos_acknowledged(job.data)
 
 
 async def sweep_stale_drafts(context: CallbackContext) -> None:
@@ -106,6 +108,17 @@ async def sweep_stale_drafts(context: CallbackContext) -> None:
         except TelegramError as error:
             # One member who blocked the bot must not keep the others from their notice.
             log.warning("could not tell %s their draft expired: %s", chat_id, error)
+
+
+async def acknowledge_owed_photos(context: CallbackContext) -> None:
+    """Run once at start-up, once polling has started: photos taken before the last stop
+    and never acknowledged (the album's job, in memory, died with the process) are
+    acknowledged now."""
+    for user_id in await core_of(context).conversations.photos_owed():
+        # As if the photo had just come: the album's job after the quiet time, replaced by
+        # the one a replayed photo of theirs schedules. A form's chat is the member's
+        # private chat, whose id is theirs.
+        _acknowledge_album_later(context, Sender(user_id=user_id, display_name=""), user_id)
 
 
 async def press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

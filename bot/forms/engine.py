@@ -40,6 +40,9 @@ class DraftState(BaseModel):
     page: int = 0
     target: int | None = None
     extra: dict[str, Any] = ModelField(default_factory=dict)
+    # Photos taken but not acknowledged yet: the acknowledgement waits for the rest of the album
+    # in memory, and a restart in between must not lose it (see Conversations.album_received).
+    photos_unacknowledged: bool = False
 
 
 @dataclass(frozen=True)
@@ -360,14 +363,15 @@ def _add_photo(spec: Field, state: DraftState, photo: PhotoInput) -> Outcome:
     if spec.type is not FieldType.PHOTOS:
         raise Rejected("form.problem.unexpected")
     photos = list(state.answers.get(spec.name) or [])
-    if any(p["file_unique_id"] == photo.file_unique_id for p in photos):
-        return Outcome(state, Event.PHOTO_ADDED)
-    limit = spec.max or 10
-    if len(photos) >= limit:
-        raise Rejected("form.problem.too_many_photos", max=limit)
-    photos.append({"file_id": photo.file_id, "file_unique_id": photo.file_unique_id})
+    if not any(p["file_unique_id"] == photo.file_unique_id for p in photos):
+        limit = spec.max or 10
+        if len(photos) >= limit:
+            raise Rejected("form.problem.too_many_photos", max=limit)
+        photos.append({"file_id": photo.file_id, "file_unique_id": photo.file_unique_id})
+    # A photo sent again is acknowledged again: its sender did not see the first answer.
     answers = {**state.answers, spec.name: photos}
-    return Outcome(state.model_copy(update={"answers": answers}), Event.PHOTO_ADDED)
+    return Outcome(state.model_copy(update={"answers": answers, "photos_unacknowledged": True}),
+                   Event.PHOTO_ADDED)
 
 
 def _answer_typed(
