@@ -37,14 +37,15 @@ FORM = report_form(ReportSettings())
 STEP_OF_TOKEN = {"s": SUMMARY, **{str(i): f.name for i, f in enumerate(FORM.fields)}}
 # How long a member waits for the bot's answer: longer than a restart and the queue behind it.
 PATIENCE = 30.0
-# A photo is acknowledged after a quiet time by a job in memory, which a kill loses: after this
-# long without the acknowledgement a member sends the photo again, as people do.
+# A photo is acknowledged after a quiet time (the rest of an album may follow); one a kill left
+# unacknowledged is acknowledged after the restart. After this long without the
+# acknowledgement a member sends the photo again, as people do.
 PHOTO_PATIENCE = 8.0
 PHOTO_RESENDS = 6
-# A press whose whole answer is a note (the report was sent, the form has ended) gets none when
-# the process died after answering the press but before showing its result: the replay's note
-# is refused by Telegram, the press being answered already (test_silent_press_after_a_crash).
-# After this long a member presses again.
+# A press whose whole answer is a note (the report was sent, the form has ended) may get it as a
+# message: the replay's answer to the press is refused by Telegram when the process died after
+# answering it (test_a_press_is_answered_after_a_crash). After this long with no answer at all
+# a member presses again.
 SILENCE = 10.0
 PRESSES_AFTER_SILENCE = 2
 # What `tap` answers when the button to press again has gone from the screen.
