@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import re
+from collections import Counter
 from collections.abc import AsyncIterator, Iterable, Sized
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,6 +15,10 @@ import aiosqlite
 from storage.migrate import apply_migrations, schema_version
 
 Params = tuple[Any, ...] | dict[str, Any]
+# The table a write statement changes (INSERT, REPLACE, UPDATE, DELETE, with or without OR ...).
+_WRITTEN_TABLE = re.compile(
+    r"\s*(?:(?:INSERT|REPLACE)(?:\s+OR\s+\w+)?\s+INTO|UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM)"
+    r"\s+[\"`\[]?(\w+)", re.IGNORECASE)
 
 
 class Tx:
@@ -20,23 +26,39 @@ class Tx:
 
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
+        self.written: set[str] = set()  # tables this transaction changed (see Database.version)
+
+    def _wrote(self, sql: str) -> None:
+        match = _WRITTEN_TABLE.match(sql)
+        if match:
+            self.written.add(match.group(1).lower())
+
+    # Each call below is one trip to aiosqlite's thread and back (a cursor opened, read and
+    # closed from here would be three): a form step makes a few dozen of them.
 
     async def one(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
-        async with self._conn.execute(sql, params) as cursor:
-            return await cursor.fetchone()
+        rows = await self.all(sql, params)
+        return rows[0] if rows else None
 
     async def all(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
-        async with self._conn.execute(sql, params) as cursor:
-            return list(await cursor.fetchall())
+        """Rows of a query (or of a write with RETURNING)."""
+        if "RETURNING" in sql.upper():
+            self._wrote(sql)
+        return list(await self._conn.execute_fetchall(sql, params))
 
     async def run(self, sql: str, params: Params = ()) -> int:
         """Executes a write; returns the new row id for an INSERT, else the rows changed."""
+        if sql.lstrip()[:6].upper() == "INSERT":
+            self._wrote(sql)
+            row = await self._conn.execute_insert(sql, params)
+            return (row[0] if row else 0) or 0
         async with self._conn.execute(sql, params) as cursor:
-            if sql.lstrip().upper().startswith("INSERT"):
-                return cursor.lastrowid or 0
+            if cursor.rowcount > 0:
+                self._wrote(sql)
             return cursor.rowcount
 
     async def run_many(self, sql: str, rows: Iterable[Params]) -> None:
+        self._wrote(sql)
         await self._conn.executemany(sql, rows)
 
 
@@ -47,6 +69,7 @@ class Database:
     def __init__(self, conn: aiosqlite.Connection) -> None:
         self._conn = conn
         self._lock = asyncio.Lock()
+        self._versions: Counter[str] = Counter()
 
     @classmethod
     async def open(cls, path: Path | str) -> Database:
@@ -78,11 +101,19 @@ class Database:
         async with self._lock:
             await self._conn.execute("BEGIN IMMEDIATE")
             try:
-                yield Tx(self._conn)
+                tx = Tx(self._conn)
+                yield tx
             except BaseException:
                 await self._conn.execute("ROLLBACK")
                 raise
             await self._conn.execute("COMMIT")
+            self._versions.update(tx.written)
+
+    def version(self, *tables: str) -> int:
+        """Grows whenever a transaction of this process that changed one of `tables` commits
+        (writes from other processes are not seen): something derived from those tables and
+        remembered at one version is still right while the version stays the same."""
+        return sum(self._versions[table] for table in tables)
 
     async def schema_version(self) -> int:
         async with self._lock:
