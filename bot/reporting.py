@@ -27,6 +27,8 @@ from storage.entities import Draft, Person, Photo, ReportContent, Role, Unit
 # state.extra["for_person"]: the member a leader enters this report for (bot/on_behalf.py).
 FOR_PERSON = "for_person"
 NOTICE_PREVIEW = 80
+# What the list of a unit's reporting members is read from.
+MEMBER_SOURCES = ("people", "memberships")
 
 
 def field_key(name: str) -> str:
@@ -143,6 +145,10 @@ class ReportKind:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.form: Form = report_form(settings.report)
+        # unit id -> (Database.version of MEMBER_SOURCES, its reporting members as choices):
+        # every step of a report form offers them (or needs to know there are some), and
+        # reading a whole cell from the database on each would cost more than the step.
+        self._members: dict[int, tuple[int, tuple[Choice, ...]]] = {}
 
     async def context(self, tx: Tx, services: Services, user_id: int,
                       state: DraftState) -> FormContext:
@@ -156,18 +162,34 @@ class ReportKind:
         today = services.today()
         above = [u.id for u in await units.ancestors(tx, unit.id)]
         open_models = await models.models_open_to(tx, [unit.id, *above], today.year)
-        others = [p for p in await people.reporting_members(tx, unit.id) if p.id != person_id]
+        others = tuple(c for c in await self._members_of(tx, services, unit.id)
+                       if c.value != person_id)
         fields = self.settings.report.fields
         return FormContext(
             today=today,
             choices={
                 "fields": tuple(Choice(field_key(name), name, name) for name in fields),
                 "models": tuple(Choice(str(m.id), m.id, m.name) for m in open_models),
-                "members": tuple(Choice(str(p.id), p.id, p.full_name) for p in others),
+                "members": others,
             },
             allow_location=not unit.no_locations,
             max_age_days=self.settings.report.max_age_days,
         )
+
+    async def _members_of(self, tx: Tx, services: Services, unit_id: int) -> tuple[Choice, ...]:
+        """Everyone who reports in the unit, as choices; read again once a person or a role
+        changed (in this process: another one's changes show after a restart)."""
+        version = services.db.version(*MEMBER_SOURCES)
+        # This very transaction changing them (a join) is not in the version until it commits.
+        cached = not tx.written.intersection(MEMBER_SOURCES)
+        known = self._members.get(unit_id)
+        if cached and known is not None and known[0] == version:
+            return known[1]
+        members = tuple(Choice(str(p.id), p.id, p.full_name)
+                        for p in await people.reporting_members(tx, unit_id))
+        if cached and services.db.version(*MEMBER_SOURCES) == version:
+            self._members[unit_id] = (version, members)
+        return members
 
     async def submit(self, tx: Tx, services: Services, draft: Draft, state: DraftState,
                      t: Texts) -> Reply:
