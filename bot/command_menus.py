@@ -21,6 +21,8 @@ EVERY_COMMAND = (*LEADER, "start", *GROUP)
 # own: leaders, observers, admins, and anyone who chose a language other than Vietnamese.
 DEFAULT = "default"
 LOOK_BATCH = 200  # people whose menu is looked at in one transaction at start-up
+# The tables a person's menu follows from: roles, language, and the menu last given.
+SOURCES = ("people", "memberships", "command_menus")
 
 
 def commands_for(actor: Actor) -> tuple[str, ...]:
@@ -54,6 +56,30 @@ async def menu_change_for(tx: Tx, services: Services, user_id: int) -> CommandMe
         return CommandMenu(user_id, None, signature)
     t = services.texts(lang)
     return CommandMenu(user_id, tuple((c, t.plain(f"command.{c}")) for c in wanted), signature)
+
+
+class MenuChecks:
+    """Who was last found with the right menu: their next updates need no look (a
+    transaction on nearly every update otherwise) until one of the SOURCES changes in this
+    process — a role given, a language chosen, a menu given —, after which everyone is looked
+    at again once. Roles changed by another process show at its next start-up."""
+
+    def __init__(self) -> None:
+        self._version = -1
+        self._current: set[int] = set()
+
+    async def change_for(self, services: Services, user_id: int) -> CommandMenu | None:
+        """The chat's menu if it differs from the one last given, else None."""
+        version = services.db.version(*SOURCES)
+        if version != self._version:
+            self._version, self._current = version, set()
+        if user_id in self._current:
+            return None
+        async with services.db.transaction() as tx:
+            change = await menu_change_for(tx, services, user_id)
+        if change is None and services.db.version(*SOURCES) == version:
+            self._current.add(user_id)
+        return change
 
 
 async def menu_given(services: Services, change: CommandMenu) -> None:

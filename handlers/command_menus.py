@@ -7,17 +7,23 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackContext, ContextTypes, TypeHandler
 
-from bot.command_menus import menu_changes
-from handlers.common import core_of, give_command_menu, refresh_command_menus
+from bot.command_menus import MenuChecks, menu_changes
+from handlers.common import core_of, give_command_menu
 
 # After the flows' own handlers (group 0), so that a role just taken is already in the database.
 GROUP = 1
+CHECKS = "command_menu_checks"  # the application's MenuChecks, in bot_data
 
 
 async def refresh(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     user, chat = update.effective_user, update.effective_chat
-    if user is not None and chat is not None and chat.type == chat.PRIVATE:
-        await refresh_command_menus(context, [user.id])
+    if user is None or chat is None or chat.type != chat.PRIVATE:
+        return
+    checks = context.bot_data.setdefault(CHECKS, MenuChecks())
+    services = core_of(context).services
+    change = await checks.change_for(services, user.id)
+    if change is not None:
+        await give_command_menu(context.bot, services, change)
 
 
 async def refresh_everyone(context: CallbackContext) -> None:
