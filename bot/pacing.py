@@ -153,6 +153,19 @@ class _Calendar:
         """`moment` if `count` more fit there; else a later moment before which they cannot."""
         if isinstance(limit, Bucket):
             return self._bucket_not_before(moment, count, limit)
+        if count == 1 and (not self.times or moment >= self.times[-1]):
+            return self._after_all(moment, limit)
+        return self._scan(moment, count, limit)
+
+    def _after_all(self, moment: float, limit: Limit) -> float:
+        """`not_before` for one send after every booking (most replies): the fullest window
+        then starts `limit.count` bookings back, no need to look at every start."""
+        if len(self.times) < limit.count:
+            return moment
+        end = self.times[-limit.count] + limit.window
+        return end + _EPSILON if end > moment else moment
+
+    def _scan(self, moment: float, count: int, limit: Limit) -> float:
         times, window = self.times, limit.window
         first = bisect_right(times, moment - window)
         last = bisect_right(times, moment)

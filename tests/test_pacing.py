@@ -10,8 +10,19 @@ import random
 from collections import defaultdict
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from bot.pacing import BULK, BULK_HORIZON, OVERALL, Pacer, VirtualTime, sending_at
+from bot.pacing import (
+    BULK,
+    BULK_HORIZON,
+    OVERALL,
+    PER_GROUP,
+    Pacer,
+    VirtualTime,
+    _Calendar,
+    sending_at,
+)
 from tests.fakebot import Call
 from tests.fakebot.limits import TelegramLimits
 from tests.harness import most_in_window
@@ -211,3 +222,16 @@ async def test_virtual_time_can_be_held_and_moved_by_hand() -> None:
     clock.advance(1.0)
     await sleeper
     assert clock.now() == 2.0
+
+
+@given(gaps=st.lists(st.floats(0, 0.2), max_size=80), after=st.floats(0, 2),
+       limit=st.sampled_from([OVERALL, PER_GROUP]))
+def test_a_booking_after_all_others_takes_the_short_way_to_the_same_moment(
+        gaps: list[float], after: float, limit: object) -> None:
+    calendar = _Calendar()
+    moment = 0.0
+    for gap in gaps:
+        moment += gap
+        calendar.book(moment, 1)
+    asked = moment + after
+    assert calendar._after_all(asked, limit) == calendar._scan(asked, 1, limit)  # type: ignore[arg-type]
