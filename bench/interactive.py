@@ -6,7 +6,8 @@ the bot runs as a subprocess (`lantoa run`), so its CPU time is its own; the mem
 simulated in this process, every one filling the whole report form at once and waiting for
 each answer before the next step.
 
-    .venv/bin/python -m bench.interactive [--members 200] [--quick]
+    .venv/bin/python -m bench.interactive [--members 200] [--quick] [--only a d]
+        [--profile DIR]   # our bot under cProfile: DIR/a.prof, DIR/d.prof
 
 Runs: (a) the bot as built; (b) the same bot processing one update at a time, as PTB does by
 default (cut off after --baseline-seconds); (c) a bare PTB echo bot with default settings under
@@ -73,17 +74,31 @@ class Run:
     label: str
     figures: Figures
     cpu: float  # seconds of the bot process while the members played
+    main_cpu: float  # of which its main thread (the event loop), the rest aiosqlite's and such
+    calls: int  # Bot API calls the bot made meanwhile, getUpdates aside
     refused: int  # 429s the fake answered
     members: list[MemberResult]
 
     @property
     def cpu_per_step(self) -> float:
-        return self.cpu / self.figures.answered if self.figures.answered else float("nan")
+        return self._per_step(self.cpu)
+
+    @property
+    def main_cpu_per_step(self) -> float:
+        return self._per_step(self.main_cpu)
+
+    @property
+    def calls_per_step(self) -> float:
+        return self._per_step(self.calls)
+
+    def _per_step(self, amount: float) -> float:
+        return amount / self.figures.answered if self.figures.answered else float("nan")
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a running process, from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+def cpu_seconds(pid: int, thread: int | None = None) -> float:
+    """User + system CPU time of a running process, or of one of its threads, from /proc."""
+    stat = f"/proc/{pid}/stat" if thread is None else f"/proc/{pid}/task/{thread}/stat"
+    fields = Path(stat).read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
@@ -162,14 +177,21 @@ async def measure(label: str, command: Sequence[str], members: int, steps: Seque
         env = environment(database, server.url, sequential)
         run_command = [arg.replace("{url}", server.url) for arg in command]
         async with bot_process(fake, run_command, env, workdir / f"{label}.log") as pid:
-            before = cpu_seconds(pid)
+            before, main_before, calls_before = cpu_seconds(pid), cpu_seconds(pid, pid), \
+                len(fake.calls)
             results, elapsed = await crowd(fake, log, user_ids, steps, STEP_TIMEOUT, seconds)
-            cpu = cpu_seconds(pid) - before
-    return Run(label, figures(results, len(steps), elapsed), cpu, len(limits.refused), results)
+            cpu, main_cpu = cpu_seconds(pid) - before, cpu_seconds(pid, pid) - main_before
+            calls = sum(c.method != "getUpdates" for c in fake.calls[calls_before:])
+    return Run(label, figures(results, len(steps), elapsed), cpu, main_cpu, calls,
+               len(limits.refused), results)
 
 
-def ours() -> list[str]:
-    return [str(LANTOA), "run"]
+def ours(profile: Path | None = None) -> list[str]:
+    """`lantoa run`; with `profile`, under cProfile (main thread only), the stats written
+    there when the bot stops."""
+    if profile is None:
+        return [str(LANTOA), "run"]
+    return [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "bot.cli", "run"]
 
 
 def echo() -> list[str]:
@@ -178,12 +200,15 @@ def echo() -> list[str]:
 
 def print_runs(runs: Sequence[Run]) -> None:
     print(f"{'run':<34}{'answered':>9}{'lost':>6}{'secs':>7}{'rep/s':>7}{'p50 s':>7}"
-          f"{'p95 s':>7}{'order':>7}{'429s':>6}{'cpu ms/step':>12}")
+          f"{'p95 s':>7}{'order':>7}{'429s':>6}{'cpu ms/step':>12}{'main':>6}{'calls':>6}")
     for run in runs:
         f = run.figures
         print(f"{run.label:<34}{f.answered:>9}{f.lost:>6}{f.seconds:>7.1f}{f.per_second:>7.1f}"
               f"{f.p50:>7.2f}{f.p95:>7.2f}{'kept' if f.in_order else 'BROKEN':>7}"
-              f"{run.refused:>6}{run.cpu_per_step * 1000:>12.2f}")
+              f"{run.refused:>6}{run.cpu_per_step * 1000:>12.2f}"
+              f"{run.main_cpu_per_step * 1000:>6.2f}{run.calls_per_step:>6.2f}")
+    print("cpu ms/step: the bot process's CPU per answered step; main: of which its main "
+          "thread; calls: Bot API calls per step (getUpdates aside)")
 
 
 def print_targets(members: int, a: Run, b: Run, c: Run, d_ours: Run, d_echo: Run) -> None:
@@ -223,12 +248,14 @@ async def main_async(args: argparse.Namespace) -> None:
         capped = {"latency": LATENCY, "caps": True, "workdir": work}
         cut = {"seconds": args.baseline_seconds}
         free = {"latency": 0.0, "caps": False, "workdir": work}
+        profile = args.profile
         plan = [
-            ("(a) ours, 150 ms, caps", ours(), REPORT, capped, {}),
+            ("(a) ours, 150 ms, caps", ours(profile and profile / "a.prof"), REPORT, capped, {}),
             ("(b) ours sequential, 150 ms, caps", ours(), REPORT, capped,
              {"sequential": True, **cut}),
             ("(c) echo, 150 ms, caps", echo(), ECHO, capped, cut),
-            ("(d) ours, no latency, no caps", ours(), REPORT, free, {}),
+            ("(d) ours, no latency, no caps", ours(profile and profile / "d.prof"), REPORT,
+             free, {}),
             ("(d) echo, no latency, no caps", echo(), ECHO, free, {}),
         ]
         for number, (label, command, steps, where, extra) in enumerate(plan):
@@ -253,6 +280,9 @@ def main() -> None:
                         help="how long the sequential and echo runs under latency go on")
     parser.add_argument("--quick", action="store_true", help="40 members, 15 s baselines")
     parser.add_argument("--only", nargs="*", help="runs to do, e.g. --only a d")
+    parser.add_argument("--profile", type=Path, metavar="DIR",
+                        help="run our bot under cProfile, writing a.prof and d.prof in DIR "
+                             "(read with python -m pstats); its CPU figures are then inflated")
     args = parser.parse_args()
     if args.quick:
         args.members, args.baseline_seconds = 40, 15.0
