@@ -76,6 +76,7 @@ class Run:
     cpu: float  # seconds of the bot process while the members played
     main_cpu: float  # of which its main thread (the event loop), the rest aiosqlite's and such
     calls: int  # Bot API calls the bot made meanwhile, getUpdates aside
+    polls: int  # getUpdates calls meanwhile: each brings a batch, stored in one transaction
     refused: int  # 429s the fake answered
     members: list[MemberResult]
 
@@ -90,6 +91,10 @@ class Run:
     @property
     def calls_per_step(self) -> float:
         return self._per_step(self.calls)
+
+    @property
+    def polls_per_step(self) -> float:
+        return self._per_step(self.polls)
 
     def _per_step(self, amount: float) -> float:
         return amount / self.figures.answered if self.figures.answered else float("nan")
@@ -179,10 +184,12 @@ async def measure(label: str, command: Sequence[str], members: int, steps: Seque
         async with bot_process(fake, run_command, env, workdir / f"{label}.log") as pid:
             before, main_before, calls_before = cpu_seconds(pid), cpu_seconds(pid, pid), \
                 len(fake.calls)
+            polls_before = len(fake.get_updates_calls)
             results, elapsed = await crowd(fake, log, user_ids, steps, STEP_TIMEOUT, seconds)
             cpu, main_cpu = cpu_seconds(pid) - before, cpu_seconds(pid, pid) - main_before
             calls = sum(c.method != "getUpdates" for c in fake.calls[calls_before:])
-    return Run(label, figures(results, len(steps), elapsed), cpu, main_cpu, calls,
+            polls = len(fake.get_updates_calls) - polls_before
+    return Run(label, figures(results, len(steps), elapsed), cpu, main_cpu, calls, polls,
                len(limits.refused), results)
 
 
@@ -200,15 +207,17 @@ def echo() -> list[str]:
 
 def print_runs(runs: Sequence[Run]) -> None:
     print(f"{'run':<34}{'answered':>9}{'lost':>6}{'secs':>7}{'rep/s':>7}{'p50 s':>7}"
-          f"{'p95 s':>7}{'order':>7}{'429s':>6}{'cpu ms/step':>12}{'main':>6}{'calls':>6}")
+          f"{'p95 s':>7}{'order':>7}{'429s':>6}{'cpu ms/step':>12}{'main':>6}{'calls':>6}"
+          f"{'polls':>6}")
     for run in runs:
         f = run.figures
         print(f"{run.label:<34}{f.answered:>9}{f.lost:>6}{f.seconds:>7.1f}{f.per_second:>7.1f}"
               f"{f.p50:>7.2f}{f.p95:>7.2f}{'kept' if f.in_order else 'BROKEN':>7}"
               f"{run.refused:>6}{run.cpu_per_step * 1000:>12.2f}"
-              f"{run.main_cpu_per_step * 1000:>6.2f}{run.calls_per_step:>6.2f}")
+              f"{run.main_cpu_per_step * 1000:>6.2f}{run.calls_per_step:>6.2f}"
+              f"{run.polls_per_step:>6.2f}")
     print("cpu ms/step: the bot process's CPU per answered step; main: of which its main "
-          "thread; calls: Bot API calls per step (getUpdates aside)")
+          "thread; calls: Bot API calls per step (getUpdates aside); polls: getUpdates per step")
 
 
 def print_targets(members: int, a: Run, b: Run, c: Run, d_ours: Run, d_echo: Run) -> None:
