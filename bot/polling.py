@@ -34,10 +34,12 @@ warnings.filterwarnings("ignore", message=r".*do_api_request\(\"getUpdates\"",
 BACKOFF_SECONDS = (1, 2, 5, 10, 30)
 # Only what some handler answers: fewer kinds of update, fewer surprises.
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
-# An update whose replay was started this many times and never finished (it killed the process
-# each time) is set aside, not replayed again. Only starts count: an update waiting behind
-# another through quick restarts is never set aside for them.
+# An update whose replay was started this many times and never finished is a suspect: a crash
+# with many updates in flight points at none of them, so it is replayed once more alone, before
+# any other, and set aside (not replayed again) only if the process dies then too. Only starts
+# count: an update waiting behind another through quick restarts is never suspected for them.
 MAX_REPLAYS = 3
+SOLO_REPLAY_WAIT = 30.0  # seconds a suspect may run alone before the others go on anyway
 REMEMBER_HANDLED = dt.timedelta(days=2)
 PRUNE_EVERY = dt.timedelta(hours=1)
 EXTRA_READ_SECONDS = 10
@@ -59,6 +61,7 @@ class InboxPoller:
         self._pruned_at: dt.datetime | None = None
         # Replayed updates not started yet; fresh ones are not counted (no extra transaction).
         self._replaying: set[int] = set()
+        self._finished: dict[int, asyncio.Event] = {}  # suspects replayed alone
         processor = application.update_processor
         if isinstance(processor, PerChatUpdateProcessor):
             processor.on_start, processor.on_done = self.starting, self.handled
@@ -75,17 +78,42 @@ class InboxPoller:
         if isinstance(update, Update):
             async with self.db.transaction() as tx:
                 await inbox.mark_handled(tx, update.update_id, self.clock.now())
+            if (finished := self._finished.pop(update.update_id, None)) is not None:
+                finished.set()
 
     async def start(self) -> None:
         await self.application.bot.delete_webhook()  # getUpdates is refused while one is set
         async with self.db.transaction() as tx:
+            dropped = await inbox.set_aside(tx, MAX_REPLAYS, self.clock.now())
             left = await inbox.take_unhandled(tx, MAX_REPLAYS, self.clock.now())
+        if dropped:
+            log.warning("set aside, not replayed again: update(s) %s, each started %d times "
+                        "and never finished, the last time alone", dropped, MAX_REPLAYS + 1)
         if left:
             log.info("replaying %d update(s) not handled before the last stop", len(left))
-        self._replaying = {update_id for update_id, _ in left}
-        for update_id, body in left:
-            await self._dispatch(update_id, json.loads(body))
+        self._replaying = {update_id for update_id, _, _ in left}
+        for update_id, body, attempts in left:
+            if attempts >= MAX_REPLAYS:
+                await self._replay_alone(update_id, json.loads(body))
+        for update_id, body, attempts in left:
+            if attempts < MAX_REPLAYS:
+                await self._dispatch(update_id, json.loads(body))
         self._task = asyncio.create_task(self._poll(), name="lantoa-polling")
+
+    async def _replay_alone(self, update_id: int, body: dict[str, Any]) -> None:
+        """A suspect runs with nothing else in flight, so that a crash now is its own."""
+        log.warning("replaying update %s alone: it was started %d times and never finished",
+                    update_id, MAX_REPLAYS)
+        finished = self._finished[update_id] = asyncio.Event()
+        if not await self._dispatch(update_id, body):
+            self._finished.pop(update_id, None)
+            return
+        try:
+            await asyncio.wait_for(finished.wait(), SOLO_REPLAY_WAIT)
+        except TimeoutError:
+            self._finished.pop(update_id, None)
+            log.warning("update %s still running after %ss; the others go on", update_id,
+                        SOLO_REPLAY_WAIT)
 
     async def stop(self) -> None:
         """Stops between batches (never inside a database write), then confirms to Telegram
@@ -160,7 +188,8 @@ class InboxPoller:
             if int(item["update_id"]) in fresh:
                 await self._dispatch(int(item["update_id"]), item)
 
-    async def _dispatch(self, update_id: int, body: dict[str, Any]) -> None:
+    async def _dispatch(self, update_id: int, body: dict[str, Any]) -> bool:
+        """Hands the update to PTB; False if it could not be read (then it is marked handled)."""
         try:
             update = Update.de_json(body, self.application.bot)
         except Exception:
@@ -168,8 +197,9 @@ class InboxPoller:
             log.exception("skipping update %s that could not be read", update_id)
             async with self.db.transaction() as tx:
                 await inbox.mark_handled(tx, update_id, self.clock.now())
-            return
+            return False
         await self.application.update_queue.put(update)
+        return True
 
 
 def _seconds(value: object) -> float:

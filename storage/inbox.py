@@ -28,20 +28,29 @@ async def mark_handled(tx: Tx, update_id: int, now: dt.datetime) -> None:
     await tx.run("UPDATE inbox SET handled_at = ? WHERE update_id = ?", (to_db(now), update_id))
 
 
-async def take_unhandled(tx: Tx, max_replays: int, now: dt.datetime) -> list[tuple[int, str]]:
-    """The updates to replay, oldest first. One whose replay was started `max_replays` times
-    without finishing (see `count_replay`) is taken for the cause of those crashes: it is set
-    aside (marked handled) and not returned. Waiting costs no attempt: an update that never
-    started, however many restarts it waited through, is replayed."""
-    await tx.run(
-        "UPDATE inbox SET handled_at = ? WHERE handled_at IS NULL AND attempts >= ?",
+async def set_aside(tx: Tx, max_replays: int, now: dt.datetime) -> list[int]:
+    """Marks handled, without running them, the updates whose replay was started more than
+    `max_replays` times without finishing (see `count_replay`), the last time alone: taken
+    for the cause of those crashes. Their ids."""
+    rows = await tx.all(
+        "UPDATE inbox SET handled_at = ? WHERE handled_at IS NULL AND attempts > ?"
+        " RETURNING update_id",
         (to_db(now), max_replays),
     )
+    return sorted(int(r["update_id"]) for r in rows)
+
+
+async def take_unhandled(tx: Tx, max_replays: int,
+                         now: dt.datetime) -> list[tuple[int, str, int]]:
+    """The updates to replay, oldest first, with their attempts so far, once those that failed
+    too often are set aside (`set_aside`). Waiting costs no attempt: an update that never
+    started, however many restarts it waited through, is replayed."""
+    await set_aside(tx, max_replays, now)
     rows = await tx.all(
-        "SELECT update_id, body FROM inbox WHERE handled_at IS NULL"
+        "SELECT update_id, body, attempts FROM inbox WHERE handled_at IS NULL"
         " ORDER BY received_at, update_id"
     )
-    return [(int(r["update_id"]), str(r["body"])) for r in rows]
+    return [(int(r["update_id"]), str(r["body"]), int(r["attempts"])) for r in rows]
 
 
 async def count_replay(tx: Tx, update_id: int) -> None:

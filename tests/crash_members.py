@@ -30,7 +30,7 @@ from bot.forms.report import report_form
 from storage import people, units
 from storage.db import Database
 from storage.entities import NewUnit, Role
-from tests.fakebot import FakeTelegram
+from tests.fakebot import Call, FakeTelegram
 
 T = Catalogue.load().texts("vi")
 FORM = report_form(ReportSettings())
@@ -129,6 +129,8 @@ class Board:
         self.fake = fake
         self.screens: dict[int, Screen] = {}
         self.toasts: dict[str, str] = {}
+        # Per chat, what the bot showed, in order: told on a failure.
+        self.history: dict[int, list[str]] = {}
         self._read = 0
 
     def refresh(self) -> None:
@@ -140,13 +142,21 @@ class Board:
                 continue
             if call.method in self.SHOWING and call.chat_id is not None:
                 self.screens[call.chat_id] = _screen(call.params)
+                self._remember(call)
             elif call.method == "editMessageReplyMarkup" and call.chat_id in self.screens:
                 # Taking the buttons off the screen just answered (✅ Gửi closes the summary).
                 text = self.screens[call.chat_id].text
                 self.screens[call.chat_id] = _screen({**call.params, "text": text})
+                self._remember(call)
             elif call.method == "answerCallbackQuery":
                 self.toasts[str(call.params.get("callback_query_id"))] = str(
                     call.params.get("text") or "")
+
+    def _remember(self, call: Call) -> None:
+        assert call.chat_id is not None
+        screen, seen = self.screens[call.chat_id], self.history.setdefault(call.chat_id, [])
+        seen.append(f"#{len(seen)} {call.method}(message {call.params.get('message_id')}) "
+                    f"step={screen.step} {screen.text[:60]!r}")
 
     def screen(self, chat_id: int) -> Screen:
         self.refresh()
@@ -219,6 +229,7 @@ class Member:
         self.photo_resends = 0
         self.presses_again = 0
         self.stopped_at: Screen | None = None  # the last screen seen, when left mid-form
+        self.did: list[str] = []  # what the member sent, in order: told on a failure
 
     # --- seeing and doing -------------------------------------------------------------------
 
@@ -234,12 +245,17 @@ class Member:
         return True
 
     def _fail(self, what: str, wanted: str) -> Unanswered:
+        self.board.refresh()
+        shown = "\n  ".join(self.board.history.get(self.user_id, [])[-12:])
         return Unanswered(f"member {self.user_id}: after {what} waited {PATIENCE:.0f}s for "
                           f"{wanted}; the screen shows {self.screen.text[:300]!r} "
-                          f"buttons {[b for b, _ in self.screen.buttons]}")
+                          f"buttons {[b for b, _ in self.screen.buttons]}\n"
+                          f"the member sent (last 12): {self.did[-12:]}\n"
+                          f"the bot showed (last 12):\n  {shown}")
 
     async def type(self, text: str, expect: Expect, wanted: str) -> None:
-        self.fake.send_text(self.user_id, text)
+        update_id = self.fake.send_text(self.user_id, text)
+        self.did.append(f"{update_id} typed {text[:30]!r}")
         if not await self._until(lambda: expect(self.screen), PATIENCE):
             raise self._fail(f"typing {text!r}", wanted)
 
@@ -279,13 +295,15 @@ class Member:
                         if data in {d for _, d in self.fake.inline_buttons(m)}), None)
         assert message is not None, f"member {self.user_id}: no message with button {data}"
         update_id = self.fake.press(self.user_id, message["message_id"], data)
+        self.did.append(f"{update_id} pressed {data} on message {message['message_id']}")
         # The fake has no accessor for a queued update; the query id names the press's answer.
         return update_id, str(self.fake.update(update_id)["callback_query"]["id"])
 
     async def photo(self, file_id: str, count: int) -> None:
         needle = shown("form.photos_received", count=count, max=FORM.field("photos").max or 0)
         for _ in range(PHOTO_RESENDS):
-            self.fake.send_photo(self.user_id, file_id=file_id)
+            update_id = self.fake.send_photo(self.user_id, file_id=file_id)
+            self.did.append(f"{update_id} photo {file_id}")
             if await self._until(lambda: needle in self.screen.text, PHOTO_PATIENCE):
                 return
             self.photo_resends += 1
