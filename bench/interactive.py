@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime as dt
 import gc
 import os
 import sys
@@ -38,9 +37,7 @@ from bench.members import (
     crowd,
     figures,
 )
-from storage import people, units
-from storage.db import Database
-from storage.entities import NewUnit, Role
+from tests.crash_members import prepare_database
 from tests.fakebot import FakeBotServer, FakeTelegram
 from tests.fakebot.limits import TelegramLimits
 
@@ -107,22 +104,6 @@ def cpu_seconds(pid: int, thread: int | None = None) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def prepare_database(path: Path, user_ids: Sequence[int]) -> None:
-    """One cell with every member already joined."""
-    now = dt.datetime.now(dt.UTC)
-    db = await Database.open(path)
-    try:
-        async with db.transaction() as tx:
-            unit = await units.add_unit(tx, NewUnit(name="Chi bộ Thôn Bản Chặng",
-                                                    kind="chi bộ"), now)
-            for n, user_id in enumerate(user_ids):
-                person = await people.add_person(tx, user_id, f"Nguyễn Thành viên {n}", "vi",
-                                                 now)
-                await people.add_membership(tx, person.id, unit.id, Role.MEMBER, None, now)
-    finally:
-        await db.close()
-
-
 def environment(database: Path, api_url: str, sequential: bool) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LANTOA_")}
     env.update(LANTOA_BOT_TOKEN=TOKEN, LANTOA_DATABASE=str(database),
@@ -169,15 +150,14 @@ async def measure(label: str, command: Sequence[str], members: int, steps: Seque
                   *, latency: float, caps: bool, workdir: Path, sequential: bool = False,
                   seconds: float | None = None) -> Run:
     fake = FakeTelegram()
-    user_ids = add_members(fake, members)
+    database = workdir / f"{label}.sqlite3"
+    user_ids = add_members(fake, await prepare_database(database, members, cells=1))
     limits = TelegramLimits()
     fake.latency = latency
     if caps:
         fake.gates.append(limits)
     log = AnswerLog(user_ids)
     fake.gates.append(log)
-    database = workdir / f"{label}.sqlite3"
-    await prepare_database(database, user_ids)
     async with FakeBotServer(fake, TOKEN) as server:
         env = environment(database, server.url, sequential)
         run_command = [arg.replace("{url}", server.url) for arg in command]

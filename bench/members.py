@@ -14,11 +14,11 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from tests.crash_members import Person
 from tests.fakebot import Call, FakeTelegram
 
 # Bot API calls a member sees as an answer.
 SHOWN = frozenset({"sendmessage", "editmessagetext", "sendphoto", "sendmediagroup"})
-FIRST_USER_ID = 100_000
 
 
 @dataclass(frozen=True)
@@ -107,11 +107,12 @@ async def play(fake: FakeTelegram, log: AnswerLog, result: MemberResult, steps: 
             result.in_order = False
 
 
-def add_members(fake: FakeTelegram, count: int) -> list[int]:
-    ids = [FIRST_USER_ID + n for n in range(count)]
-    for n, user_id in enumerate(ids):
-        fake.add_user(user_id, f"Thành viên {n}", "Nguyễn")
-    return ids
+def add_members(fake: FakeTelegram, joined: Sequence[Person]) -> list[int]:
+    """The members already in the database become Telegram users of the fake."""
+    for person in joined:
+        family, given = person.name.split(" ", 1)
+        fake.add_user(person.user_id, given, family)
+    return [person.user_id for person in joined]
 
 
 @dataclass
