@@ -183,24 +183,13 @@ class Conversations:
             state = DraftState.model_validate(draft.state)
             if state.photos_unacknowledged:
                 seen = state.model_copy(update={"photos_unacknowledged": False})
-                await self._save_quietly(tx, draft, seen)
+                await drafts.save_state(tx, draft.id, seen.model_dump(), self.services.now())
 
     async def photos_owed(self) -> list[int]:
         """The people whose photos were taken but not acknowledged (the process stopped
         before the album's quiet time was over)."""
-        # Every draft: none was touched after tomorrow. Drafts are few (one per member with a
-        # form under way) and this runs hourly.
-        tomorrow = self.services.now() + dt.timedelta(days=1)
         async with self.services.db.transaction() as tx:
-            every = await drafts.drafts_untouched_since(tx, tomorrow)
-        return [d.telegram_user_id for d in every if d.state.get("photos_unacknowledged")]
-
-    async def _save_quietly(self, tx: Tx, draft: Draft, state: DraftState) -> None:
-        """Saves a change no update of the member's made: the updates remembered stay as
-        they are (save_draft records one more: here the last one, once)."""
-        *before, last = draft.recent_updates
-        unchanged = draft.model_copy(update={"recent_updates": tuple(before)})
-        await drafts.save_draft(tx, unchanged, state.model_dump(), last, self.services.now())
+            return await drafts.owing_photo_acknowledgement(tx)
 
     async def expire_stale(self) -> list[tuple[int, Screen]]:
         """Drops drafts untouched for longer than the time to live; the notices to send."""

@@ -54,6 +54,20 @@ async def save_draft(
     )
 
 
+async def save_state(tx: Tx, draft_id: int, state: dict, now: dt.datetime) -> None:
+    """A change no update of the member's made (the updates remembered stay as they are)."""
+    await tx.run("UPDATE drafts SET state = ?, updated_at = ? WHERE id = ?",
+                 (json.dumps(state, ensure_ascii=False), to_db(now), draft_id))
+
+
+async def owing_photo_acknowledgement(tx: Tx) -> list[int]:
+    """Telegram ids of the people whose draft took photos not acknowledged yet."""
+    rows = await tx.all(
+        "SELECT telegram_user_id FROM drafts"
+        " WHERE json_extract(state, '$.photos_unacknowledged') = 1 ORDER BY id")
+    return [int(r["telegram_user_id"]) for r in rows]
+
+
 async def delete_draft(tx: Tx, draft_id: int) -> None:
     await tx.run("DELETE FROM drafts WHERE id = ?", (draft_id,))
 
