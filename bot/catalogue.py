@@ -9,6 +9,7 @@ from __future__ import annotations
 import html
 import tomllib
 from collections.abc import Mapping
+from functools import cache
 from importlib import resources
 from typing import Any
 
@@ -36,9 +37,11 @@ def _escape(value: Any) -> str:
     return html.escape(str(value), quote=False)
 
 
+@cache
 def _load_language(lang: str) -> dict[str, str]:
     """One language's catalogue: `texts/<lang>/*.toml`, a file per part of the product so that
-    a feature's words are found beside its name. A key defined twice is a mistake."""
+    a feature's words are found beside its name. A key defined twice is a mistake. Read once
+    per process: the files do not change while it runs, and nothing changes the tables."""
     folder = resources.files("bot") / "texts" / lang
     merged: dict[str, str] = {}
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):

@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import html
 import re
+import shutil
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -282,6 +284,24 @@ class Harness:
         await self.tap(user_id, "✅ Đúng")
 
 
+_TEMPLATE: list[Path] = []
+
+
+async def migrated_database(path: Path) -> Database:
+    """A migrated database at `path`, as `lantoa run` would open it, but copied from one
+    migrated once per test process (migrating is most of a fresh start) and without the
+    fsync of each commit that a real bot needs and a test does not. An existing file at
+    `path` (a test's own earlier bot) is opened as it is."""
+    if not _TEMPLATE:
+        template = Path(tempfile.mkdtemp(prefix="lantoa-template-")) / "migrated.sqlite3"
+        await (await Database.open(template)).close()
+        _TEMPLATE.append(template)
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(_TEMPLATE[0], path)
+    return await Database.open(path, durable=False)
+
+
 @asynccontextmanager
 async def started(tmp_path: Path, fake: FakeTelegram | None = None,
                   now: dt.datetime = FRIDAY_MORNING, **settings: Any) -> AsyncIterator[Harness]:
@@ -290,7 +310,7 @@ async def started(tmp_path: Path, fake: FakeTelegram | None = None,
     fake = fake or FakeTelegram()
     config = Settings(database=tmp_path / "lantoa.sqlite3", album_wait_seconds=0.05,
                       poll_timeout=1, **settings)
-    db = await Database.open(config.database)
+    db = await migrated_database(config.database)
     clock = FixedClock(now)
     core = Core.build(Services(config, db, Catalogue.load(), clock))
     pacing = VirtualTime()

@@ -28,7 +28,7 @@ from bot.services import Services
 from storage import models, people, reports, units
 from storage.db import Database
 from storage.entities import NewModel, NewUnit, ReportContent, Role
-from tests.harness import HANOI
+from tests.harness import HANOI, migrated_database
 
 D = dt.date
 FIRST_DAY, LAST_DAY = D(2026, 12, 7), D(2027, 1, 17)
@@ -223,7 +223,7 @@ async def _build(db: Database, services: Services) -> World:
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[World]:
     settings = Settings(database=tmp_path / "count.sqlite3")
-    db = await Database.open(settings.database)
+    db = await migrated_database(settings.database)
     services = Services(settings, db, Catalogue.load(),
                         FixedClock(dt.datetime(2027, 1, 20, 9, tzinfo=HANOI)))
     try:

@@ -14,10 +14,9 @@ from bot.screens import Screen
 from handlers import outbox
 from handlers.schedule_jobs import MORNING_JOB
 from storage import deliveries as ledger
-from storage.db import Database
 from storage.deliveries import NewDelivery, Status
 from storage.schedules import ScheduleKind
-from tests.harness import started
+from tests.harness import migrated_database, started
 from tests.test_outbox import MAI, _cell
 from tests.test_scheduling import FRIDAY_16, GROUP, at, cell_with_group, row_of, run_job
 from tests.test_scheduling import MAI as CELL_MEMBER
@@ -43,7 +42,7 @@ async def test_an_upgraded_group_hears_the_weeks_reminder_once(tmp_path: Path) -
 
 
 async def _queue_nudge(tmp_path: Path, unit_id: int, decided: object) -> None:
-    db = await Database.open(tmp_path / "lantoa.sqlite3")
+    db = await migrated_database(tmp_path / "lantoa.sqlite3")
     try:
         async with db.transaction() as tx:
             await ledger.queue(tx, [NewDelivery(kind="nudge", unit_id=unit_id,

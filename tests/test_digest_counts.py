@@ -28,10 +28,9 @@ from bot.periods import Period, month_of, week_of
 from bot.services import Services
 from bot.stats import percent
 from storage import groups, models, people, reports, reviews, units
-from storage.db import Database
 from storage.entities import NewModel, NewUnit, ReportContent, Role
 from storage.schedules import Every
-from tests.harness import HANOI
+from tests.harness import HANOI, migrated_database
 
 D = dt.date
 FIRST_WEEK = week_of(D(2025, 11, 17))
@@ -259,7 +258,7 @@ async def _build(services: Services) -> World:
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[World]:
     settings = Settings(database=tmp_path / "digests.sqlite3")
-    db = await Database.open(settings.database)
+    db = await migrated_database(settings.database)
     services = Services(settings, db, Catalogue.load(),
                         FixedClock(dt.datetime(2026, 2, 2, 7, 30, tzinfo=HANOI)))
     try:

@@ -12,10 +12,9 @@ from bot.screens import Button, Screen
 from handlers.outbox import NETWORK_RETRIES
 from storage import deliveries as ledger
 from storage import groups, people
-from storage.db import Database
 from storage.deliveries import Delivery, NewDelivery, Status
 from tests.fakebot import Call, FakeTelegram
-from tests.harness import FRIDAY_MORNING, Harness, most_in_window, started
+from tests.harness import FRIDAY_MORNING, Harness, migrated_database, most_in_window, started
 
 MAI, BINH = 1001, 1002
 GROUP = -100200300
@@ -87,7 +86,7 @@ async def test_a_restart_never_sends_twice_what_may_have_gone(tmp_path: Path) ->
     fake = FakeTelegram()
     async with started(tmp_path, fake) as bot:
         cell = await _cell(bot)
-    db = await Database.open(tmp_path / "lantoa.sqlite3")
+    db = await migrated_database(tmp_path / "lantoa.sqlite3")
     try:
         async with db.transaction() as tx:
             await ledger.queue(tx, [
