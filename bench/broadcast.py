@@ -4,7 +4,7 @@ group linked, and a private nudge to each of `--nudges` members, none of whom ha
 The bot runs in-process (`build_application` + `running`, as tests/harness.py) on the real
 clock (`RealTime`) against the in-process fake Bot API, which enforces Telegram's caps
 (`TelegramLimits`: 429 beyond them). At 16:00 every unit's reminder job runs (the real
-scheduling code), the deliveries ledger fills and handlers/outbox.py drains it.
+scheduling code), the deliveries ledger fills and handlers/deliveries.py drains it.
 
 "Allowed" is the fastest any sender may go within Telegram's caps: every message keeps 30/s
 overall, and a group receiving n messages needs (ceil(n/20) − 1) minutes for them at 20/min, so
@@ -32,16 +32,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from bot import pacing
-from bot.app import build_application, running
-from bot.catalogue import Catalogue
-from bot.clock import FixedClock
-from bot.config import Settings
-from bot.core import Core
-from bot.pacing import RealTime
-from bot.services import Services
-from handlers import outbox
-from handlers.schedule_jobs import job_name
+from bot.runtime import pacing
+from bot.runtime.app import build_application, running
+from bot.runtime.clock import FixedClock
+from bot.runtime.config import Settings
+from bot.runtime.core import Core
+from bot.runtime.pacing import RealTime
+from bot.runtime.services import Services
+from bot.ui.catalogue import Catalogue
+from handlers import deliveries as outbox
+from handlers.schedules import job_name
 from storage import deliveries, groups, people, schedules, units
 from storage.db import Database
 from storage.deliveries import Status
@@ -194,7 +194,7 @@ def print_run(run: Run, nudges: int, group_count: int) -> None:
         ("rate within the send window", f"{in_window:.1f} /s (first to last send)"),
         ("allowed rate (rows / floor)", f"{allowed:.1f} /s"),
         ("achieved / allowed", f"{achieved / allowed:.1%}  (target >= 90 %)" if allowed else "-"),
-        ("pacer's cap on broadcasts (bot/pacing.py)",
+        ("pacer's cap on broadcasts (bot/runtime/pacing.py)",
          f"{bulk:.1f} /s -> achieved is {achieved / bulk:.1%} of it"),
         ("CPU of this process", f"{run.cpu_seconds:.1f} s, "
                                 f"{1000 * run.cpu_seconds / max(run.messages, 1):.2f} ms/message"),

@@ -10,7 +10,7 @@ Phases, each timed apart:
       against the bare GROUP BYs the same figures read (what a comparable floor would include);
   (b) texts: the group's and the leaders' messages of every digest (after the examples and
       the names of who has not reported are read);
-  (c) the whole decision as Monday's first digest job makes it (bot/scheduling.py): figures,
+  (c) the whole decision as Monday's first digest job makes it (bot/rules/schedules.py): figures,
       texts, charts and the ledger's rows, chunk by chunk; then the same job again (as after a
       restart) finding every row decided. Charts are a copy of one real chart here (they are
       (d)), unless --charts; on a copy of the file, in a child process of its own whose peak
@@ -46,15 +46,22 @@ from typing import Any
 
 import aiosqlite
 
-from bot import charts, scheduling
-from bot.catalogue import Catalogue
-from bot.clock import FixedClock
-from bot.config import load_settings
-from bot.digests import DigestBatch, Writer, digest_figures, written_digests
-from bot.periods import Period, key_of, week_of
-from bot.scheduling import DIGEST, Scheduling
-from bot.services import Services
-from storage.db import Database
+from bot.flows import digests as digest_flow
+from bot.flows.digests import (
+    DigestBatch,
+    ScheduledDigests,
+    Writer,
+    digest_figures,
+    written_digests,
+)
+from bot.rules.periods import Period, key_of, week_of
+from bot.rules.schedules import DIGEST, Deciders, Due, Scheduler
+from bot.runtime.clock import FixedClock
+from bot.runtime.config import load_settings
+from bot.runtime.services import Services
+from bot.ui import charts
+from bot.ui.catalogue import Catalogue
+from storage.db import Database, Tx
 from storage.migrate import apply_migrations
 from storage.schedules import Every
 
@@ -236,7 +243,7 @@ async def _profile(db: Database, services: Services, week: Period) -> None:
 
 
 async def decision(path: Path, week: Period, real_charts: bool) -> None:
-    """Monday's first digest job, as bot/scheduling.py runs it, then the same job again; on a
+    """Monday's first digest job, as bot/rules/schedules.py runs it, then the same job again; on a
     copy of the file, so that the province stays as generated (its charts would grow it)."""
     copy = path.with_name(f"{path.stem}.decision{path.suffix}")
     shutil.copyfile(path, copy)
@@ -247,11 +254,19 @@ async def decision(path: Path, week: Period, real_charts: bool) -> None:
             Path(f"{copy}{suffix}").unlink(missing_ok=True)
 
 
+def _digest_scheduler(services: Services) -> Scheduler:
+    """The scheduler as the bot builds it; only digest rows are run here."""
+    async def no_reminders(tx: Tx, due: Due) -> int:
+        raise AssertionError("only digests are decided here")
+
+    return Scheduler(services, Deciders(reminder=no_reminders, custom=no_reminders,
+                                        digests=ScheduledDigests(services).decide))
+
+
 async def _decide(path: Path, week: Period, real_charts: bool) -> None:
     db = await _open(path)
     services = _services(db, week)
-    # Only `services` serves a digest: the other two parts are for reminders' nudges.
-    job = Scheduling(services, None, None)  # type: ignore[arg-type]
+    job = _digest_scheduler(services)
     async with db.transaction() as tx:
         row = await tx.one("SELECT id FROM schedules WHERE kind = 'digest' AND every = 'week'"
                            " AND enabled = 1 ORDER BY id LIMIT 1")
@@ -269,14 +284,13 @@ async def _decide(path: Path, week: Period, real_charts: bool) -> None:
         took = time.perf_counter() - began
         peak = rss_mb()
         began = time.perf_counter()
-        # A new Scheduling, as after a restart: it finds the rows in the ledger.
-        again = await Scheduling(services, None, None).run(  # type: ignore[arg-type]
-            int(row["id"]))
+        # A new scheduler, as after a restart: it finds the rows in the ledger.
+        again = await _digest_scheduler(services).run(int(row["id"]))
         second = time.perf_counter() - began
     finally:
         await db.close()
     _row("(c) the whole decision, ledger rows written", took,
-         f"{decided:,} rows in chunks of {scheduling.DIGEST_CHUNK} units,"
+         f"{decided:,} rows in chunks of {digest_flow.DIGEST_CHUNK} units,"
          f" charts {'drawn' if real_charts else 'copied'}")
     _row("    the same job again (a restart): decided", second, f"{again} rows")
     print(f"  {'peak RSS of the decision':<44} {peak:9.1f} MB  (target ≤ 150 MB;"

@@ -24,10 +24,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot import command_menus as menus
-from bot.config import load_settings
-from bot.periods import key_of, week_of
-from bot.scheduling import standard_rows
+from bot.flows import command_menus as menus
+from bot.rules.periods import key_of, week_of
+from bot.rules.schedules import standard_rows
+from bot.runtime.config import load_settings
 from storage import schedules
 from storage.db import Database
 
@@ -364,7 +364,7 @@ class Generator:
         self.db.commit()
 
     def command_menus(self) -> None:
-        """The "/" menus a running bot gave leaders and observers (bot/command_menus.py), so
+        """The "/" menus a running bot gave leaders and observers (bot/flows/command_menus.py), so
         that start-up finds them given, as after any earlier run."""
         roles: dict[int, set[str]] = {}
         for pid, role in self.db.execute("SELECT person_id, role FROM memberships"

@@ -178,7 +178,7 @@ def ours(profile: Path | None = None) -> list[str]:
     there when the bot stops."""
     if profile is None:
         return [str(LANTOA), "run"]
-    return [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "bot.cli", "run"]
+    return [sys.executable, "-m", "cProfile", "-o", str(profile), "-m", "bot.runtime.cli", "run"]
 
 
 def echo() -> list[str]:

@@ -7,7 +7,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackContext, ContextTypes, TypeHandler
 
-from bot.command_menus import MenuChecks, menu_changes
+from bot.flows.command_menus import MenuChecks, menu_changes
 from handlers.common import core_of, give_command_menu
 
 # After the flows' own handlers (group 0), so that a role just taken is already in the database.

@@ -32,12 +32,12 @@ from telegram.ext import (
     filters,
 )
 
-from bot.catalogue import Catalogue
-from bot.command_menus import CommandMenu, menu_change_for, menu_given
-from bot.core import Core
-from bot.screens import Keyboard, Reply, Screen, split_text
-from bot.services import Sender, Services
-from handlers.rate_limit import BULK
+from bot.flows.command_menus import CommandMenu, menu_change_for, menu_given
+from bot.runtime.core import Core
+from bot.runtime.services import Sender, Services
+from bot.ui.catalogue import Catalogue
+from bot.ui.screens import Keyboard, Reply, Screen, split_text
+from handlers.pacing import BULK
 
 log = logging.getLogger(__name__)
 CORE_KEY = "core"

@@ -19,8 +19,8 @@ from telegram.ext import (
 
 from bot.forms import buttons
 from bot.forms.engine import Input, LocationInput, OtherInput, PhotoInput, TextInput
-from bot.screens import Reply
-from bot.services import Sender
+from bot.runtime.services import Sender
+from bot.ui.screens import Reply
 from handlers.common import PRIVATE, PRIVATE_EDIT, core_of, deliver, send_screen, sender_of
 
 _KINDS = ("sticker", "voice", "video", "video_note", "audio", "animation", "document",

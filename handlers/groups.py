@@ -1,4 +1,4 @@
-"""Telegram side of bot/groups.py: /link and /unlink in groups (and the explanation in a
+"""Telegram side of bot/flows/groups.py: /link and /unlink in groups (and the explanation in a
 private chat), the picker's `gl:` buttons, the bot added to or removed from a group, and a group
 upgraded to a supergroup. Nothing else said in a group reaches any handler: the bot stays quiet
 there."""
@@ -20,8 +20,8 @@ from telegram.ext import (
     filters,
 )
 
-from bot import groups
-from bot.catalogue import Catalogue
+from bot.flows import groups
+from bot.ui.catalogue import Catalogue
 from handlers.common import PRIVATE, core_of, deliver, sender_of
 
 log = logging.getLogger(__name__)

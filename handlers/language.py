@@ -5,7 +5,7 @@ from __future__ import annotations
 from telegram import Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot import language
+from bot.flows import language
 from handlers.common import PRIVATE, core_of, deliver, sender_of
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from telegram.ext import BaseHandler
 
-from bot import members
-from bot.catalogue import Catalogue
+from bot.flows import members
+from bot.ui.catalogue import Catalogue
 from handlers.common import private_flow
 
 

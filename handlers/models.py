@@ -1,11 +1,11 @@
-"""🏅 Mô hình (/model): the Telegram side of bot/models.py."""
+"""🏅 Mô hình (/model): the Telegram side of bot/flows/models.py."""
 
 from __future__ import annotations
 
 from telegram.ext import BaseHandler
 
-from bot import models
-from bot.catalogue import Catalogue
+from bot.flows import models
+from bot.ui.catalogue import Catalogue
 from handlers.common import private_flow
 
 

@@ -1,12 +1,12 @@
 """/settings (🔔 private nudges on or off) and the buttons under a nudge: the Telegram side of
-bot/nudge_settings.py."""
+bot/flows/settings.py."""
 
 from __future__ import annotations
 
 from telegram.ext import BaseHandler
 
-from bot import nudge_settings
-from bot.catalogue import Catalogue
+from bot.flows import settings as nudge_settings
+from bot.ui.catalogue import Catalogue
 from handlers.common import presses_of, private_flow
 
 

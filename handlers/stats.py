@@ -1,11 +1,11 @@
-"""📊 Thống kê (/stats): the Telegram side of bot/stats.py."""
+"""📊 Thống kê (/stats): the Telegram side of bot/flows/stats.py."""
 
 from __future__ import annotations
 
 from telegram.ext import BaseHandler
 
-from bot import stats
-from bot.catalogue import Catalogue
+from bot.flows import stats
+from bot.ui.catalogue import Catalogue
 from handlers.common import private_flow
 
 

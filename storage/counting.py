@@ -1,5 +1,5 @@
-"""The queries behind every figure. bot/counting.py says which to use when (the counting rules);
-this module only knows how to ask. Withdrawn reports never count.
+"""The queries behind every figure. bot/rules/counting.py says which to use when (the counting
+rules); this module only knows how to ask. Withdrawn reports never count.
 
 Figures of several units are asked at once: `tree(id, root)` pairs every unit of each root's
 subtree with that root, and each query groups by root, so a unit and all its children cost the
@@ -22,7 +22,7 @@ RECEIVED_WITHIN = "r.received_at >= ? AND r.received_at < ?"
 DONE_WITHIN = "r.deed_date >= ? AND r.deed_date <= ?"
 COUNTED = "r.state != 'withdrawn'"
 # The people counted in y, with the unit they count in: those who report there and are not
-# excused. Someone reports where bot/reporting.py's reporter_for says: in the unit of their
+# excused. Someone reports where bot/flows/reports.py's reporter_for says: in the unit of their
 # member role, or, for a leader who holds none, in the first unit they lead.
 EXPECTED = """SELECT m.person_id AS person_id, m.unit_id AS unit_id FROM memberships m
     WHERE m.status = 'active' AND m.excused = 0
@@ -243,7 +243,7 @@ async def models_of_year_by_root(tx: Tx, roots: list[int], year: int
 
 # --- every unit at once ---------------------------------------------------------------------
 # The digests of a whole province (thousands of units) are written together on Monday: these
-# queries read the period's rows once, grouped by the unit they belong to, and bot/counting.py
+# queries read the period's rows once, grouped by the unit they belong to, and bot/rules/counting.py
 # adds each unit's rows into every unit above it. `root` limits them to one unit's subtree;
 # None reads every unit (the index on received_at then finds the period's rows).
 

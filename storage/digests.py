@@ -1,6 +1,6 @@
 """The queries only a digest needs: its recipients, reports per period for its chart, the models
 new in the period, and the reports it holds up as examples. Counts themselves come from
-storage/counting.py (through bot/counting.py); this module adds what those do not give.
+storage/counting.py (through bot/rules/counting.py); this module adds what those do not give.
 Withdrawn reports never appear."""
 
 from __future__ import annotations

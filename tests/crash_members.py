@@ -23,10 +23,10 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from bot.catalogue import Catalogue
-from bot.config import ReportSettings
+from bot.flows.reports import report_form
 from bot.forms.engine import SUMMARY
-from bot.forms.report import report_form
+from bot.runtime.config import ReportSettings
+from bot.ui.catalogue import Catalogue
 from storage import people, units
 from storage.db import Database
 from storage.entities import NewUnit, Role

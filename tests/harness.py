@@ -17,16 +17,16 @@ from zoneinfo import ZoneInfo
 
 from telegram.ext import Application
 
-from bot.app import build_application, running
-from bot.catalogue import Catalogue
-from bot.clock import FixedClock
-from bot.config import Settings
-from bot.core import Core
-from bot.invitations import create_invite
-from bot.pacing import VirtualTime
-from bot.polling import InboxPoller
-from bot.services import Services
-from handlers import outbox
+from bot.flows.invites import create_invite
+from bot.runtime.app import build_application, running
+from bot.runtime.clock import FixedClock
+from bot.runtime.config import Settings
+from bot.runtime.core import Core
+from bot.runtime.pacing import VirtualTime
+from bot.runtime.polling import InboxPoller
+from bot.runtime.services import Services
+from bot.ui.catalogue import Catalogue
+from handlers import deliveries as outbox
 from storage import models, people, reports, units
 from storage.db import Database
 from storage.entities import NewModel, NewUnit, Photo, ReportContent, Role

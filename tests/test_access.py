@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.access import Action, Relation, actor_for, check, permits, relation, units_in_reach
+from bot.rules.access import Action, Relation, actor_for, check, permits, relation, units_in_reach
 from storage import audit
 from storage.entities import Role
 from tests.harness import Harness, started

@@ -11,13 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.catalogue import Catalogue, Markup
-from bot.command_menus import EVERY_COMMAND
-from bot.config import Settings
-from bot.core import form_kinds
+from bot.flows.command_menus import EVERY_COMMAND
+from bot.flows.menu import ACTIONS
 from bot.forms.spec import FieldType, Form
-from bot.menu import ACTIONS
 from bot.parsing.dates import DateProblem
+from bot.runtime.config import Settings
+from bot.runtime.core import form_kinds
+from bot.ui.catalogue import Catalogue, Markup
 from storage.entities import ReportState, Role
 
 ROOT = Path(__file__).resolve().parent.parent

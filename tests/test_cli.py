@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.catalogue import Catalogue
-from bot.cli import main
-from bot.demo_data import BORDER_UNITS, DEMO_MODELS, DEMO_UNITS
+from bot.runtime.cli import main
+from bot.runtime.demo_data import BORDER_UNITS, DEMO_MODELS, DEMO_UNITS
+from bot.ui.catalogue import Catalogue
 from storage.migrate import migration_scripts
 from tests.fakebot import FakeBotServer, FakeTelegram
 

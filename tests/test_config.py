@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from bot.catalogue import Catalogue
-from bot.cli import main
-from bot.config import DEFAULT_FIELDS, ConfigError, load_settings
+from bot.runtime.cli import main
+from bot.runtime.config import DEFAULT_FIELDS, ConfigError, load_settings
+from bot.ui.catalogue import Catalogue
 
 REPO_CONFIG = Path(__file__).resolve().parent.parent / "config.toml"
 TOKEN = "123456:TEST-token"

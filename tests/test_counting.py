@@ -1,5 +1,5 @@
-"""The counting rules against a generated tree of reports: every figure bot/counting.py gives is
-compared with a count written here, in plain Python, from the rows the test inserted.
+"""The counting rules against a generated tree of reports: every figure bot/rules/counting.py
+gives is compared with a count written here, in plain Python, from the rows the test inserted.
 
 The data: a province with two communes, cells and a tổ; members, leaders (one who is also a
 member of his cell, one who only leads the commune), an observer, excused, removed and pending
@@ -18,13 +18,13 @@ from pathlib import Path
 
 import pytest
 
-from bot import counting
-from bot.catalogue import Catalogue
-from bot.clock import FixedClock
-from bot.config import DEFAULT_FIELDS, Settings
-from bot.counting import Basis
-from bot.periods import Period, PeriodKind, month_of, period, week_of, year_of
-from bot.services import Services
+from bot.rules import counting
+from bot.rules.counting import Basis
+from bot.rules.periods import Period, PeriodKind, month_of, period, week_of, year_of
+from bot.runtime.clock import FixedClock
+from bot.runtime.config import DEFAULT_FIELDS, Settings
+from bot.runtime.services import Services
+from bot.ui.catalogue import Catalogue
 from storage import models, people, reports, units
 from storage.db import Database
 from storage.entities import NewModel, NewUnit, ReportContent, Role

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from bot.forms.engine import SUMMARY, DraftState
-from bot.polling import MAX_REPLAYS
+from bot.runtime.polling import MAX_REPLAYS
 from storage import drafts
 from storage.db import Database
 from tests.crash_members import (

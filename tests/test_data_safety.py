@@ -10,7 +10,7 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from bot.cli import main
+from bot.runtime.cli import main
 from storage.backup import backup_database
 from tests.harness import Harness, started
 

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.screens import split_text
-from handlers.schedule_jobs import NEW_UNITS_JOB, job_name
+from bot.ui.screens import split_text
+from handlers.schedules import NEW_UNITS_JOB, job_name
 from storage import deliveries, groups, people, schedules
 from storage.deliveries import Delivery, Status
 from storage.entities import Role
@@ -27,7 +27,7 @@ from tests.fakebot import FakeTelegram
 from tests.fakebot.faults import RandomFaults
 from tests.fakebot.limits import TelegramLimits
 from tests.harness import HANOI, Harness, Tree, started
-from tests.test_announce import _write
+from tests.test_announcements import _write
 
 SEEDS = (7, 8, 9)
 HEAVY_SEEDS = tuple(range(100, 110))

@@ -32,23 +32,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import (
+from bot.flows import (
+    behalf,
     commitments,
     digests,
     groups,
-    inviting,
-    joining,
+    invites,
+    joins,
     models,
     my_reports,
-    on_behalf,
-    review,
+    reviews,
     schedules,
     stats,
 )
-from bot.callback_data import LARGEST_ID, number, verb_and_number, verb_and_numbers
-from bot.catalogue import Catalogue
-from bot.config import Settings
-from bot.core import form_kinds
 from bot.forms import buttons, engine
 from bot.forms.engine import (
     MAX_MONEY,
@@ -71,6 +67,10 @@ from bot.parsing.dates import DateProblem, ParsedDate, parse_date
 from bot.parsing.money import MAX_AMOUNT, parse_money
 from bot.parsing.numbers import parse_whole_number, plain_number
 from bot.parsing.text import fold, normalize, normalize_multiline
+from bot.runtime.config import Settings
+from bot.runtime.core import form_kinds
+from bot.ui.buttons import LARGEST_ID, number, verb_and_number, verb_and_numbers
+from bot.ui.catalogue import Catalogue
 
 CI_EXAMPLES = 40
 HEAVY_EXAMPLES = 1000
@@ -244,8 +244,8 @@ def test_text_views_are_stable(profile: settings) -> None:
 # --- button data ------------------------------------------------------------------------------
 
 READERS: list[Callable[[str], object]] = [
-    my_reports.parse, digests.parse, stats.parse, review.parse, groups.parse, joining.parse,
-    inviting.parse, models.parse, on_behalf.parse, schedules.parse, commitments.parse,
+    my_reports.parse, digests.parse, stats.parse, reviews.parse, groups.parse, joins.parse,
+    invites.parse, models.parse, behalf.parse, schedules.parse, commitments.parse,
     buttons.decode, plain_number, number,
     lambda data: verb_and_number(data, "my", ("open", "page")),
     lambda data: verb_and_numbers(data, "sc", {"v": 1, "d": 2}),

@@ -38,9 +38,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from bot.catalogue import Catalogue
-from bot.conversation import Refusal
+from bot.forms.conversations import Refusal
 from bot.forms.engine import DraftState
+from bot.ui.catalogue import Catalogue
 from storage import drafts
 from storage.entities import Role
 from tests.harness import SHOWN, Harness, started

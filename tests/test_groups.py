@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from telegram import Update
 
-from bot.groups import in_tree_order
+from bot.flows.groups import in_tree_order
 from handlers.groups import GroupMembershipHandler
 from storage import audit, groups, units
 from storage.entities import Role

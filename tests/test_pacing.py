@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from bot.pacing import (
+from bot.runtime.pacing import (
     BULK,
     BULK_HORIZON,
     OVERALL,

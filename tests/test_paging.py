@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.catalogue import Catalogue
-from bot.paging import page_of, turns
+from bot.ui.catalogue import Catalogue
+from bot.ui.paging import page_of, turns
 
 T = Catalogue.load().texts("vi")
 

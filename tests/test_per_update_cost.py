@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot import command_menus
-from bot.command_menus import LEADER, MenuChecks
+from bot.flows import command_menus
+from bot.flows.command_menus import LEADER, MenuChecks
 from storage.db import Database
 from tests.harness import Harness
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from bot.periods import Period, PeriodKind, period
+from bot.rules.periods import Period, PeriodKind, period
 from tests.harness import HANOI
 
 D = dt.date

@@ -28,10 +28,10 @@ from pathlib import Path
 import pytest
 from telegram.ext import CallbackQueryHandler
 
-from bot.access import RULES, Action, Relation, actor_for, units_in_reach
+from bot.flows.reviews import fingerprint
 from bot.forms.engine import SUMMARY, DraftState
-from bot.review import fingerprint
-from bot.scheduling import ensure_standard
+from bot.rules.access import RULES, Action, Relation, actor_for, units_in_reach
+from bot.rules.schedules import ensure_standard
 from storage import (
     audit,
     commitments,

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.periods import Period
-from bot.reminders import is_holiday, week_span
-from handlers import schedule_jobs
-from storage import audit, nudges
+from bot.flows.reminders import is_holiday, week_span
+from bot.rules.periods import Period
+from handlers import schedules as schedule_jobs
+from storage import audit, settings
 from storage.schedules import ScheduleKind
 from tests.harness import Harness
-from tests.test_scheduling import (
+from tests.test_schedules_due import (
     BINH,
     FRIDAY_16,
     GROUP,
@@ -107,7 +107,7 @@ async def test_the_nudge_can_turn_nudges_off(bot: Harness) -> None:
     assert "🔔 Nhắc nhở riêng: đang tắt" in seen.text
     async with bot.db.transaction() as tx:
         person = await tx.one("SELECT id FROM people WHERE telegram_user_id = ?", (MAI,))
-        assert not await nudges.nudges_enabled(tx, person["id"])
+        assert not await settings.nudges_enabled(tx, person["id"])
     # Next Friday Mai is left in peace; the others are nudged again.
     bot.clock.moment = at(2026, 12, 4, 16)
     await run_job(bot, (await row_of(bot, tree.cell, ScheduleKind.REMINDER)).id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.screens import split_text
+from bot.ui.screens import split_text
 
 
 @pytest.mark.parametrize(("text", "limit", "expected"), [

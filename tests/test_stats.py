@@ -7,9 +7,9 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from bot.catalogue import Catalogue
-from bot.periods import Period
-from bot.stats import PERIODS, parse, percent
+from bot.flows.stats import PERIODS, parse, percent
+from bot.rules.periods import Period
+from bot.ui.catalogue import Catalogue
 from storage import audit
 from storage.entities import Role
 from tests.harness import HANOI, Harness, Tree, started

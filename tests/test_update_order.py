@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from telegram import Chat, Message, Update, User
 
-from bot.update_order import PerChatUpdateProcessor, order_key
+from bot.runtime.update_order import PerChatUpdateProcessor, order_key
 from storage import drafts
 from tests.fakebot import Call, FakeTelegram
 from tests.harness import Harness

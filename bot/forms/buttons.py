@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.callback_data import number
 from bot.forms.engine import SUMMARY, ButtonInput
 from bot.forms.spec import Form
+from bot.ui.buttons import number
 
 PREFIX = "f"
 

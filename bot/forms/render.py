@@ -6,8 +6,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from bot import formatting
-from bot.catalogue import Markup, Texts
 from bot.forms import buttons
 from bot.forms.engine import (
     CHOICES_PER_PAGE,
@@ -22,7 +20,9 @@ from bot.forms.engine import (
     usable_default,
 )
 from bot.forms.spec import Field, FieldType, Form
-from bot.screens import Button, Keyboard, Screen, rows
+from bot.ui import formatting
+from bot.ui.catalogue import Markup, Texts
+from bot.ui.screens import Button, Keyboard, Screen, rows
 
 DATE_BUTTONS = 7
 # Even escaped (& → &amp;), a preview this long leaves the summary under Telegram's 4,096.

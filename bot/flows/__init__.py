@@ -1,0 +1,1 @@
+"""What people do with the bot: one module per feature, named as in every layer."""

@@ -1,0 +1,261 @@
+"""Reporting a deed (việc làm theo Bác): who may, what they can pick, and recording it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import textwrap
+from dataclasses import dataclass
+from typing import Any
+
+from bot.flows.joins import waiting_key
+from bot.flows.menu import menu_for
+from bot.forms.conversations import Conversations, Refusal, texts_for
+from bot.forms.engine import Choice, DraftState, FormContext
+from bot.forms.spec import Field, FieldType, Form
+from bot.rules.access import Action, actor_for, check
+from bot.runtime.config import ReportSettings, Settings
+from bot.runtime.services import Sender, Services
+from bot.ui import formatting
+from bot.ui.catalogue import Texts
+from bot.ui.screens import Reply, Screen
+from storage import audit, drafts, models, people, reports, units
+from storage.db import Tx
+from storage.entities import Draft, Person, Photo, ReportContent, Role, Unit
+
+# state.extra["for_person"]: the member a leader enters this report for (bot/flows/behalf.py).
+FOR_PERSON = "for_person"
+NOTICE_PREVIEW = 80
+# What the list of a unit's reporting members is read from.
+MEMBER_SOURCES = ("people", "memberships")
+
+def report_form(settings: ReportSettings) -> Form:
+    return Form("report", (
+        Field("deed_date", FieldType.DATE),
+        Field("field", FieldType.CHOICE, source="fields"),
+        Field("description", FieldType.LONG_TEXT,
+              min=settings.description_min, max=settings.description_max),
+        Field("model_id", FieldType.REFERENCE, required=False, source="models"),
+        Field("participant_ids", FieldType.MEMBERS, required=False, source="members"),
+        Field("people_helped", FieldType.INTEGER, required=False, min=0, max=100_000),
+        Field("households_helped", FieldType.INTEGER, required=False, min=0, max=10_000),
+        Field("value_vnd", FieldType.MONEY, required=False),
+        Field("place", FieldType.PLACE, required=False, min=2, max=200),
+        Field("photos", FieldType.PHOTOS, required=False, max=settings.max_photos),
+        Field("public", FieldType.YES_NO),
+    ))
+
+
+
+def field_key(name: str) -> str:
+    """A field's button key: stable when config.toml reorders or extends the list, so a button
+    still on a member's screen means the field it showed."""
+    return hashlib.blake2s(name.encode(), digest_size=4).hexdigest()
+
+
+@dataclass(frozen=True)
+class Reporter:
+    """Whose report it is and the unit it counts in; `entered_by` is the leader who enters it
+    for them (None when they report themselves)."""
+
+    person: Person
+    unit: Unit
+    entered_by: Person | None = None
+
+
+async def reporter_for(tx: Tx, user_id: int) -> Reporter:
+    """The person and the unit they report in; a Refusal for anyone else."""
+    person = await people.person_by_telegram_id(tx, user_id)
+    if person is None:
+        raise Refusal("access.not_member")
+    return await home_of(tx, person)
+
+
+async def home_of(tx: Tx, person: Person) -> Reporter:
+    """The unit `person` reports in: where they are a member, else where they lead."""
+    memberships = await people.active_memberships(tx, person.id)
+    home = next((m for m in memberships if m.role is Role.MEMBER), None) or next(
+        (m for m in memberships if m.role is Role.LEADER), None
+    )
+    if home is None and memberships:
+        raise Refusal("access.observer_only")
+    if home is None:
+        raise Refusal(await waiting_key(tx, person.id) or "access.not_member")
+    unit = await units.get_unit(tx, home.unit_id)
+    if unit is None:
+        raise Refusal("access.not_member")
+    return Reporter(person, unit)
+
+
+async def on_behalf_reporter(tx: Tx, services: Services, user_id: int,
+                             person_id: Any) -> Reporter:
+    """The member a leader (`user_id`) enters a report for, in the member's home unit; a
+    Refusal when the member has left or the leader may no longer report for them."""
+    person = await people.get_person(tx, person_id) if isinstance(person_id, int) else None
+    if person is None:
+        raise Refusal("behalf.not_found")
+    actor = await actor_for(tx, services, user_id)
+    if actor.person is None:
+        raise Refusal("behalf.needs_person")
+    try:
+        member = await home_of(tx, person)
+    except Refusal:
+        raise Refusal("behalf.member_gone", name=person.full_name) from None
+    if person.id == actor.person.id or await check(
+        tx, services, actor, Action.REPORT_ON_BEHALF, member.unit.id, person.id
+    ) is not None:
+        raise Refusal("behalf.no_longer_allowed", name=person.full_name)
+    return Reporter(person, member.unit, entered_by=actor.person)
+
+
+async def author_of(tx: Tx, services: Services, user_id: int, state: DraftState) -> Reporter:
+    """Whose report a draft is: its owner's, or the member's a leader reports for."""
+    if FOR_PERSON in state.extra:
+        return await on_behalf_reporter(tx, services, user_id, state.extra[FOR_PERSON])
+    return await reporter_for(tx, user_id)
+
+
+def content_from_answers(answers: dict[str, Any]) -> ReportContent:
+    place = answers.get("place") or {}
+    return ReportContent(
+        deed_date=dt.date.fromisoformat(answers["deed_date"]),
+        field=answers["field"],
+        description=answers["description"],
+        model_id=answers.get("model_id"),
+        participant_ids=tuple(answers.get("participant_ids") or ()),
+        people_helped=answers.get("people_helped"),
+        households_helped=answers.get("households_helped"),
+        value_vnd=answers.get("value_vnd"),
+        place=place.get("text"),
+        latitude=place.get("latitude"),
+        longitude=place.get("longitude"),
+        photos=tuple(Photo(**p) for p in answers.get("photos") or ()),
+        private=not answers.get("public", True),
+    )
+
+
+def answers_from_content(content: ReportContent) -> dict[str, Any]:
+    """The inverse of content_from_answers: a stored report as a pre-filled form."""
+    place: dict[str, Any] | None = None
+    if content.place:
+        place = {"text": content.place}
+    elif content.latitude is not None and content.longitude is not None:
+        place = {"latitude": content.latitude, "longitude": content.longitude}
+    answers = {
+        "deed_date": content.deed_date.isoformat(),
+        "field": content.field,
+        "description": content.description,
+        "model_id": content.model_id,
+        "participant_ids": list(content.participant_ids),
+        "people_helped": content.people_helped,
+        "households_helped": content.households_helped,
+        "value_vnd": content.value_vnd,
+        "place": place,
+        "photos": [p.model_dump() for p in content.photos],
+        "public": not content.private,
+    }
+    return {k: v for k, v in answers.items() if v not in (None, [])}
+
+
+class ReportKind:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.form: Form = report_form(settings.report)
+        # unit id -> (Database.version of MEMBER_SOURCES, its reporting members as choices):
+        # every step of a report form offers them (or needs to know there are some), and
+        # reading a whole cell from the database on each would cost more than the step.
+        self._members: dict[int, tuple[int, tuple[Choice, ...]]] = {}
+
+    async def context(self, tx: Tx, services: Services, user_id: int,
+                      state: DraftState) -> FormContext:
+        who = await author_of(tx, services, user_id, state)
+        return await self.context_in(tx, services, who.unit, who.person.id)
+
+    async def context_in(self, tx: Tx, services: Services, unit: Unit,
+                         person_id: int) -> FormContext:
+        """What a report of `person_id` in `unit` can refer to: the choices a form offers,
+        and the names a stored report is shown with, whoever looks at it."""
+        today = services.today()
+        above = [u.id for u in await units.ancestors(tx, unit.id)]
+        open_models = await models.models_open_to(tx, [unit.id, *above], today.year)
+        others = tuple(c for c in await self._members_of(tx, services, unit.id)
+                       if c.value != person_id)
+        fields = self.settings.report.fields
+        return FormContext(
+            today=today,
+            choices={
+                "fields": tuple(Choice(field_key(name), name, name) for name in fields),
+                "models": tuple(Choice(str(m.id), m.id, m.name) for m in open_models),
+                "members": others,
+            },
+            allow_location=not unit.no_locations,
+            max_age_days=self.settings.report.max_age_days,
+        )
+
+    async def _members_of(self, tx: Tx, services: Services, unit_id: int) -> tuple[Choice, ...]:
+        """Everyone who reports in the unit, as choices; read again once a person or a role
+        changed (in this process: another one's changes show after a restart)."""
+        version = services.db.version(*MEMBER_SOURCES)
+        # This very transaction changing them (a join) is not in the version until it commits.
+        cached = not tx.written.intersection(MEMBER_SOURCES)
+        known = self._members.get(unit_id)
+        if cached and known is not None and known[0] == version:
+            return known[1]
+        members = tuple(Choice(str(p.id), p.id, p.full_name)
+                        for p in await people.reporting_members(tx, unit_id))
+        if cached and services.db.version(*MEMBER_SOURCES) == version:
+            self._members[unit_id] = (version, members)
+        return members
+
+    async def submit(self, tx: Tx, services: Services, draft: Draft, state: DraftState,
+                     t: Texts) -> Reply:
+        who = await author_of(tx, services, draft.telegram_user_id, state)
+        await drafts.delete_draft(tx, draft.id)
+        content = content_from_answers(state.answers)
+        now = services.now()
+        menu = await menu_for(tx, services, draft.telegram_user_id, t)
+        if state.target is None:
+            enterer = who.entered_by or who.person
+            report_id = await reports.insert_report(
+                tx, person_id=who.person.id, unit_id=who.unit.id, entered_by=enterer.id,
+                content=content, source_draft_id=draft.id, now=now)
+            if who.entered_by is not None:
+                return await _received_on_behalf(tx, services, who, report_id, content,
+                                                 Screen(t("behalf.received",
+                                                          name=who.person.full_name),
+                                                        menu=menu))
+            return Reply((Screen(t("report.received"), menu=menu),))
+        existing = await reports.get_report(tx, state.target)
+        if existing is None or existing.person_id != who.person.id or not (
+            await reports.replace_content(tx, existing.id, content, now)
+        ):
+            return Reply((Screen(t("report.no_longer_editable"), menu=menu),))
+        return Reply((Screen(t("report.corrected"), menu=menu),))
+
+
+async def _received_on_behalf(tx: Tx, services: Services, who: Reporter, report_id: int,
+                              content: ReportContent, receipt: Screen) -> Reply:
+    """The leader's receipt, the audit log, and a word to the member if they use Telegram."""
+    leader = who.entered_by
+    assert leader is not None
+    await audit.record(tx, services.now(), f"person:{leader.id}", "report_on_behalf",
+                       f"report:{report_id}", f"person:{who.person.id} unit:{who.unit.id}")
+    if who.person.telegram_user_id is None:
+        return Reply((receipt,))
+    tm = services.texts(who.person.lang)
+    preview = textwrap.shorten(content.description, NOTICE_PREVIEW, placeholder="…")
+    notice = Screen(tm("behalf.notice", leader=leader.full_name,
+                       date=formatting.day(content.deed_date), preview=preview))
+    return Reply((receipt,), notices=((who.person.telegram_user_id, notice),))
+
+
+async def start_report(
+    services: Services, conversations: Conversations, sender: Sender, update_id: int
+) -> Reply:
+    async with services.db.transaction() as tx:
+        t = await texts_for(tx, services, sender.user_id)
+        try:
+            await reporter_for(tx, sender.user_id)
+        except Refusal as refusal:
+            return Reply((Screen(t(refusal.key)),))
+        return await conversations.begin(tx, sender, update_id, "report", t)

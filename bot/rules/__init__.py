@@ -1,0 +1,1 @@
+"""The rules every figure, permission and schedule follows; they import no flow."""

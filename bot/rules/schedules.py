@@ -1,0 +1,235 @@
+"""What is due when, with no Telegram and no words: the times of a schedule row, the period a
+digest covers, Vietnam's public holidays, the quiet hours, how late is too late; and the
+scheduler, which runs a row when its time comes.
+
+`Scheduler.run(schedule_id)` is the one function behind a schedule's job and the catch-up at
+start-up. It takes the row's latest occurrence at or before now and, in one transaction:
+- an occurrence earlier than the row's last change is neither sent nor recorded (a leader who
+  moves Friday 16:00 to 08:00 at 09:00 does not trigger a send);
+- a reminder or a custom reminder on one of Vietnam's public holidays is skipped (nothing is
+  recorded: the day simply has none); the digest still goes;
+- otherwise the row's flow decides what it sends (bot/flows/reminders.py, bot/flows/digests.py),
+  told whether the occurrence is still within the grace window (settings.schedule.grace_hours)
+  or is to be recorded as missed.
+Everything goes through the deliveries ledger, so running twice sends once. The flows are
+handed in (`Deciders`): rules import no flow.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable, Collection
+from dataclasses import dataclass
+from functools import cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+from bot.rules.periods import Period, month_of, week_of
+from bot.runtime.config import WEEKDAYS, Settings
+from bot.runtime.services import Services
+from storage import schedules, units
+from storage.db import Tx
+from storage.schedules import Every, NewSchedule, Schedule, ScheduleKind
+
+log = logging.getLogger(__name__)
+
+DIGEST, REMINDER, NUDGE, CUSTOM = "digest", "reminder", "nudge", "custom"
+REMINDERS = frozenset({ScheduleKind.REMINDER})
+
+RowsByUnit = dict[int, list[Schedule]]
+
+
+class JobsSignal:
+    """Tells the job adapter that units' schedule rows changed, with the rows as they are now,
+    so that it replaces those units' jobs (the database stays the only record of them)."""
+
+    def __init__(self) -> None:
+        self._listeners: list[Callable[[RowsByUnit], None]] = []
+
+    def listen(self, listener: Callable[[RowsByUnit], None]) -> None:
+        self._listeners.append(listener)
+
+    def changed(self, rows: RowsByUnit) -> None:
+        for listener in self._listeners:
+            listener(rows)
+
+
+# --- the standard rows ------------------------------------------------------------------------
+
+
+def standard_rows(settings: Settings) -> list[NewSchedule]:
+    """The digest and reminder every unit starts with (config.toml's [schedule])."""
+    plan = settings.schedule
+    return [
+        NewSchedule(unit_id=0, kind=ScheduleKind.DIGEST, every=Every(plan.digest_every),
+                    weekday=WEEKDAYS.index(plan.digest_weekday),
+                    month_day=plan.digest_month_day, at=plan.digest_time),
+        NewSchedule(unit_id=0, kind=ScheduleKind.REMINDER, every=Every.WEEK,
+                    weekday=WEEKDAYS.index(plan.reminder_weekday), at=plan.reminder_time),
+    ]
+
+
+async def ensure_standard(tx: Tx, services: Services) -> RowsByUnit:
+    """Gives every unit without them its digest and reminder rows. When some were missing,
+    every unit's rows (their jobs are all rebuilt: it happens once per new unit); else empty."""
+    added = await schedules.add_missing_standard(tx, standard_rows(services.settings),
+                                                 services.now())
+    if not added:
+        return {}
+    found: RowsByUnit = {}
+    for row in await schedules.every_schedule(tx):
+        found.setdefault(row.unit_id, []).append(row)
+    return found
+
+
+# --- when ------------------------------------------------------------------------------------
+
+
+def latest_occurrence(schedule: Schedule, now: dt.datetime, zone: ZoneInfo) -> dt.datetime:
+    """The schedule's last time at or before `now`, in local time."""
+    local = now.astimezone(zone)
+    today = local.date()
+    if schedule.every is Every.MONTH:
+        day = today.replace(day=schedule.month_day or 1)
+        moment = dt.datetime.combine(day, schedule.at, zone)
+        if moment > local:
+            earlier = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=day.day)
+            moment = dt.datetime.combine(earlier, schedule.at, zone)
+        return moment
+    day = today - dt.timedelta(days=(today.weekday() - (schedule.weekday or 0)) % 7)
+    moment = dt.datetime.combine(day, schedule.at, zone)
+    if moment > local:
+        moment = dt.datetime.combine(day - dt.timedelta(days=7), schedule.at, zone)
+    return moment
+
+
+def digest_period(every: Every, day: dt.date) -> Period:
+    """What a digest sent on `day` covers: the previous ISO week, or the previous month."""
+    if every is Every.MONTH:
+        return month_of(day.replace(day=1) - dt.timedelta(days=1))
+    return week_of(day - dt.timedelta(days=7))
+
+
+def too_late(services: Services, kind: str, decided_at: dt.datetime) -> str | None:
+    """Why a queued message must no longer go (the bot was down, or the sender behind): what
+    the scheduler decided, once past the grace window; a private nudge, in the quiet hours.
+    None: send it."""
+    if kind == NUDGE and services.quiet_now():
+        return "quiet hours"
+    grace = dt.timedelta(hours=services.settings.schedule.grace_hours)
+    if kind in (DIGEST, REMINDER, NUDGE, CUSTOM) and services.now() - decided_at > grace:
+        return "past the grace window"
+    return None
+
+
+def custom_period(day: dt.date, schedule_id: int) -> str:
+    return f"{day.isoformat()}#{schedule_id}"
+
+
+@cache
+def _vietnam() -> holidays.HolidayBase:
+    return holidays.country_holidays("VN")
+
+
+def is_holiday(day: dt.date) -> bool:
+    """Tết, Quốc khánh and Vietnam's other public holidays (the `holidays` package)."""
+    return day in _vietnam()
+
+
+# --- running a row ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Due:
+    """A schedule row whose occurrence has come: `late` once past the grace window (what it
+    sends is recorded as missed, never sent)."""
+
+    schedule: Schedule
+    occurrence: dt.datetime
+    late: bool
+
+    @property
+    def day(self) -> dt.date:
+        return self.occurrence.date()
+
+    @property
+    def moment(self) -> tuple[Every, dt.datetime]:
+        """The digest rows due together: same kind of period, same occurrence."""
+        return self.schedule.every, self.occurrence
+
+
+@dataclass(frozen=True)
+class Deciders:
+    """What each kind of row sends, decided by its flow: reminders in the transaction that read
+    the row; digests in their own, since a province's are decided together in chunks."""
+
+    reminder: Callable[[Tx, Due], Awaitable[int]]
+    custom: Callable[[Tx, Due], Awaitable[int]]
+    digests: Callable[[Due], Awaitable[int]]
+
+
+class Scheduler:
+    def __init__(self, services: Services, deciders: Deciders) -> None:
+        self.services = services
+        self.deciders = deciders
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return self.services.settings.zone
+
+    async def every_row(self) -> list[Schedule]:
+        """Every schedule row, after giving each unit its standard ones (at start-up)."""
+        async with self.services.db.transaction() as tx:
+            await ensure_standard(tx, self.services)
+            return await schedules.every_schedule(tx)
+
+    async def new_units(self) -> RowsByUnit:
+        """The rows of units that had none (added since start-up, e.g. by the CLI)."""
+        async with self.services.db.transaction() as tx:
+            return await ensure_standard(tx, self.services)
+
+    async def run(self, schedule_id: int) -> int:
+        """Decides what the schedule's latest occurrence sends; how many messages were newly
+        decided or recorded missed. Call `services.outbox.notify()` afterwards."""
+        async with self.services.db.transaction() as tx:
+            due = await self._due(tx, schedule_id)
+            if due is None:
+                return 0
+            if due.schedule.kind is ScheduleKind.REMINDER:
+                return await self.deciders.reminder(tx, due)
+            if due.schedule.kind is ScheduleKind.CUSTOM:
+                return await self.deciders.custom(tx, due)
+        return await self.deciders.digests(due)
+
+    async def catch_up(self, kinds: Collection[ScheduleKind] | None = None) -> int:
+        """`run` for every enabled schedule (of these kinds): at start-up, what came due while
+        the bot was down; when the quiet hours end, the nudges they held back. One unit's
+        failure does not stop the others."""
+        rows = [s for s in await self.every_row()
+                if s.enabled and (kinds is None or s.kind in kinds)]
+        total = 0
+        for row in rows:
+            try:
+                total += await self.run(row.id)
+            except Exception:
+                log.exception("schedule %s (unit %s) could not run", row.id, row.unit_id)
+        return total
+
+    async def _due(self, tx: Tx, schedule_id: int) -> Due | None:
+        schedule = await schedules.get(tx, schedule_id)
+        if schedule is None or not schedule.enabled:
+            return None
+        if await units.get_unit(tx, schedule.unit_id) is None:
+            return None
+        now = self.services.now()
+        occurrence = latest_occurrence(schedule, now, self.zone)
+        if occurrence < schedule.updated_at:
+            return None
+        late = now - occurrence > dt.timedelta(hours=self.services.settings.schedule.grace_hours)
+        if schedule.kind is not ScheduleKind.DIGEST and is_holiday(occurrence.date()):
+            log.info("schedule %s: %s is a public holiday, nothing to remind", schedule.id,
+                     occurrence.date())
+            return None
+        return Due(schedule, occurrence, late)

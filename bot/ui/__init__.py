@@ -1,0 +1,1 @@
+"""What the bot shows, in no messenger's terms: screens, buttons, texts, formats."""

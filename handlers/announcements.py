@@ -1,0 +1,20 @@
+"""/announce (leaders): a message to a unit's members and its group, after a preview and a
+confirmation; the form itself runs through handlers/forms.py, its confirmation here."""
+
+from __future__ import annotations
+
+from telegram.ext import BaseHandler
+
+from bot.flows import announcements
+from bot.ui.catalogue import Catalogue
+from handlers.common import private_flow
+
+
+def handlers(catalogue: Catalogue) -> list[BaseHandler]:
+    return private_flow(
+        catalogue, "announce",
+        opens=lambda core, sender, update_id: core.announcements.start(sender, update_id),
+        prefix=announcements.PREFIX,
+        presses=lambda core, sender, update_id, data: core.announcements.act(sender, data),
+        menu=False,
+    )

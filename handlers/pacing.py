@@ -1,0 +1,126 @@
+"""Every Bot API call that puts something into a chat waits for its booked moment in the one
+`Pacer` (bot/runtime/pacing.py). Broadcasts pass `rate_limit_args=BULK` and take only the room
+replies leave; everything else is a reply to someone using the bot and goes ahead of them. A
+reply that Telegram still refuses with "retry after" waits that long and is tried again (a few
+times); a broadcast's is the sender's to handle (handlers/deliveries.py), so the limiter only
+slows that chat and passes it on."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass
+from typing import Any
+
+from telegram.error import RetryAfter
+from telegram.ext import BaseRateLimiter
+
+from bot.runtime.pacing import BULK_HORIZON, Pacer, sending_at
+
+log = logging.getLogger(__name__)
+
+# rate_limit_args of a broadcast send (digests, reminders, nudges, announcements).
+BULK: dict[str, Any] = {"bulk": True}
+# Calls that show something in a chat: each counts towards Telegram's limits.
+PACED = frozenset({
+    "sendMessage", "sendPhoto", "sendMediaGroup", "sendDocument", "sendVideo", "sendAudio",
+    "sendAnimation", "sendVoice", "sendVideoNote", "sendSticker", "sendLocation", "sendVenue",
+    "sendContact", "sendPoll", "sendDice", "copyMessage", "copyMessages", "forwardMessage",
+    "forwardMessages", "editMessageText", "editMessageCaption", "editMessageMedia",
+    "editMessageReplyMarkup",
+})
+REPLY_RETRIES = 3
+
+Callback = Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]]
+
+
+@dataclass
+class Flight:
+    """Whether a broadcast's call is with Telegram at this moment: stopped then, nobody can
+    know whether the message arrived."""
+
+    active: bool = False
+    parts_sent: int = 0  # of the message's parts, those Telegram took
+
+
+def retry_seconds(error: RetryAfter) -> float:
+    value = error._retry_after  # the int form of `retry_after` is deprecated
+    return value.total_seconds() if isinstance(value, dt.timedelta) else float(value)
+
+
+def _chat_of(data: dict[str, Any]) -> int | None:
+    chat_id = data.get("chat_id")
+    if isinstance(chat_id, bool):
+        return None
+    if isinstance(chat_id, int):
+        return chat_id
+    if isinstance(chat_id, str):
+        try:
+            return int(chat_id)
+        except ValueError:
+            return -1  # @channelusername: a channel, paced like a group
+    return None
+
+
+async def _booked(pacer: Pacer, chat_id: int, bulk: bool, count: int) -> float:
+    """The moment booked for the send; a broadcast waits until there is room near enough."""
+    while True:
+        booking = pacer.book(chat_id, bulk, pacer.time.now(), count)
+        if booking.booked:
+            return booking.moment
+        await pacer.time.sleep_until(booking.moment - BULK_HORIZON)
+
+
+class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
+    def __init__(self, pacer: Pacer) -> None:
+        self.pacer = pacer
+
+    async def initialize(self) -> None:
+        pass
+
+    async def shutdown(self) -> None:
+        pass
+
+    async def process_request(
+        self,
+        callback: Callback,
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: dict[str, Any] | None,
+    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        chat_id = _chat_of(data) if endpoint in PACED else None
+        if chat_id is None:
+            return await callback(*args, **kwargs)
+        bulk = bool(rate_limit_args and rate_limit_args.get("bulk"))
+        media = data.get("media")
+        count = len(media) if endpoint == "sendMediaGroup" and isinstance(media, list) else 1
+        pacer = self.pacer
+        for attempt in range(REPLY_RETRIES + 1):
+            moment = await _booked(pacer, chat_id, bulk, count)
+            await pacer.time.sleep_until(moment)
+            while (late := pacer.held_back(pacer.time.now())) > 0:
+                await pacer.time.sleep_until(pacer.time.now() + late)
+            pacer.sending(pacer.time.now(), count)
+            flight = rate_limit_args.get("flight") if rate_limit_args else None
+            if not isinstance(flight, Flight):
+                flight = Flight()
+            flight.active = True
+            try:
+                with sending_at(moment):
+                    result = await callback(*args, **kwargs)
+            except RetryAfter as error:
+                flight.active = False
+                pacer.pause(chat_id, retry_seconds(error), pacer.time.now())
+                if bulk or attempt == REPLY_RETRIES:
+                    raise
+                log.warning("%s into %s: %s; trying again", endpoint, chat_id, error)
+            except Exception:
+                flight.active = False  # answered (an error), or given up on
+                raise
+            else:
+                flight.active = False
+                return result
+        raise AssertionError("unreachable")  # pragma: no cover

@@ -1,0 +1,373 @@
+"""/announce: a leader writes to the unit's members and group, sees the announcement exactly as
+they will, confirms with the real number of recipients, and hears at the end how many got it.
+Everything goes through the deliveries ledger; the audit log keeps who announced what."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.flows.announcements import period_of
+from storage import announcements, audit, deliveries, groups
+from storage.deliveries import Delivery, Status
+from storage.entities import Role
+from tests.fakebot import FakeTelegram
+from tests.harness import Harness, Seen, Tree, started
+
+SON, MAI, BINH, HANH, LAN, TUAN, VY, NAM, STRANGER = (
+    4001, 4002, 4003, 4004, 4005, 4006, 4007, 4008, 4009)
+GROUP = -1004001
+TEXT = "Họp chi bộ lúc 19:30 thứ Hai tại nhà văn hóa thôn. Đề nghị các đồng chí dự đầy đủ."
+DENIED = "Việc này không thuộc phạm vi phụ trách của đồng chí"
+GONE = "Thông báo này đã được gửi hoặc đã hủy."
+
+
+async def _cell(bot: Harness) -> Tree:
+    """Sơn leads Chi bộ Thôn Bản Chặng (Mai, Bình, Hạnh are its members, its group is linked);
+    Lan is a member of its Tổ đảng số 1; Tuấn leads the commune; Vy observes it."""
+    tree = await bot.tree()
+    await bot.appoint(SON, tree.cell, Role.LEADER, "Sơn")
+    for user, name in ((MAI, "Mai"), (BINH, "Bình"), (HANH, "Hạnh")):
+        await bot.join(user, tree.cell, name)
+    await bot.join(LAN, tree.group, "Lan")
+    await bot.appoint(TUAN, tree.commune, Role.LEADER, "Tuấn")
+    await bot.appoint(VY, tree.commune, Role.OBSERVER, "Vy")
+    bot.fake.add_group(GROUP, "Chi bộ Thôn Bản Chặng")
+    async with bot.db.transaction() as tx:
+        await groups.link(tx, tree.cell, GROUP)
+    return tree
+
+
+async def _ledger(bot: Harness, kind: str = "announcement") -> list[Delivery]:
+    async with bot.db.transaction() as tx:
+        return await deliveries.in_ledger(tx, kind)
+
+
+async def _entries(bot: Harness, action: str) -> list[dict]:
+    async with bot.db.transaction() as tx:
+        return await audit.entries(tx, action)
+
+
+async def _write(bot: Harness, user: int, text: str = TEXT, audience: str | None = None,
+                 unit: str | None = None) -> Seen:
+    """/announce, the unit if asked, the text, no photo, the audience if asked: the preview."""
+    await bot.say(user, "/announce")
+    if unit is not None:
+        await bot.tap(user, unit)
+    await bot.say(user, text)
+    seen = await bot.tap(user, "Bỏ qua")
+    if audience is not None:
+        seen = await bot.tap(user, audience)
+    return seen
+
+
+async def test_a_leader_previews_confirms_and_the_members_and_group_are_queued(
+        bot: Harness) -> None:
+    tree = await _cell(bot)
+    started_form = await bot.say(SON, "/announce")
+    assert "nội dung thông báo" in started_form.text
+    await bot.say(SON, TEXT)
+    audience = await bot.tap(SON, "Bỏ qua")
+    assert "Gửi thông báo tới ai?" in audience.text
+    assert bot.buttons(SON)[:2] == ["Chỉ đảng viên của Chi bộ Thôn Bản Chặng",
+                                    "Toàn bộ các đơn vị trực thuộc"]
+    preview = await bot.tap(SON, "Chỉ đảng viên của Chi bộ Thôn Bản Chặng")
+    assert f"📢 Thông báo của Chi bộ Thôn Bản Chặng\n\n{TEXT}" in preview.text
+    # Mai, Bình, Hạnh (Sơn, the author, is left out; Lan is in the tổ) and the cell's group.
+    assert "Gửi tới 3 đồng chí và 1 nhóm?" in preview.text
+    assert bot.buttons(SON) == ["✅ Gửi", "✖ Hủy", "✏ Sửa lại"]
+    assert await _ledger(bot) == []
+
+    sending = await bot.tap(SON, "✅ Gửi")
+    assert "Đang gửi tới 3 đồng chí và 1 nhóm" in sending.text
+    rows = await _ledger(bot)
+    assert {r.chat_id for r in rows} == {MAI, BINH, HANH, GROUP}
+    assert {r.period for r in rows} == {"a1"} and {r.unit_id for r in rows} == {tree.cell}
+    assert [r.person_id is None for r in rows].count(True) == 1
+    assert all(TEXT in r.text and "Chi bộ Thôn Bản Chặng" in r.text for r in rows)
+    [entry] = await _entries(bot, "announce")
+    assert entry["subject"] == "announcement:1"
+    assert entry["detail"] == f"unit:{tree.cell} audience:unit people:3 groups:1"
+    assert entry["actor"].startswith("person:")
+    async with bot.db.transaction() as tx:
+        stored = await announcements.get(tx, 1)
+    assert stored is not None and stored.text == TEXT and not stored.whole_subtree
+    await bot.deliveries_settled()
+    for chat in (MAI, BINH, HANH, GROUP):
+        shown = bot.screen(chat)
+        assert shown.startswith("📢 Thông báo của Chi bộ Thôn Bản Chặng") and TEXT in shown
+    assert "Thông báo ngày 27/11/2026 đã tới 3/3 đồng chí và 1/1 nhóm." in bot.screen(SON)
+    assert "chưa nhận được" not in bot.screen(SON)
+
+
+async def test_pressing_send_twice_sends_once(bot: Harness) -> None:
+    await _cell(bot)
+    await _write(bot, SON, audience="Chỉ đảng viên của Chi bộ Thôn Bản Chặng")
+    message_id, data = bot.button(SON, "✅ Gửi")
+    await bot.press_data(SON, message_id, data)
+    again = await bot.press_data(SON, message_id, data, check_button=False)
+    assert again.toast == GONE
+    assert len(await _ledger(bot)) == 4
+    assert len(await _entries(bot, "announce")) == 1
+
+
+async def test_the_whole_subtree_reaches_the_units_below_each_person_once(bot: Harness) -> None:
+    tree = await _cell(bot)
+    # Mai leads the tổ as well as being a member of the cell: she gets it once.
+    await bot.appoint(MAI, tree.group, Role.LEADER, "Mai")
+    preview = await _write(bot, SON, audience="Toàn bộ các đơn vị trực thuộc")
+    assert "và toàn bộ các đơn vị trực thuộc" in preview.text
+    assert "Gửi tới 4 đồng chí và 1 nhóm?" in preview.text
+    await bot.tap(SON, "✅ Gửi")
+    rows = await _ledger(bot)
+    assert sorted(r.chat_id for r in rows) == sorted([MAI, BINH, HANH, LAN, GROUP])
+    [entry] = await _entries(bot, "announce")
+    assert "audience:subtree people:4 groups:1" in entry["detail"]
+
+
+async def test_who_is_left_out(bot: Harness) -> None:
+    """Observers, someone who blocked the bot, a member without Telegram, removed members."""
+    tree = await _cell(bot)
+    await bot.appoint(NAM, tree.cell, Role.OBSERVER, "Nam")
+    async with bot.db.transaction() as tx:
+        await tx.run("UPDATE people SET unreachable = 1 WHERE telegram_user_id = ?", (BINH,))
+        await tx.run("UPDATE memberships SET status = 'removed' WHERE person_id = "
+                     "(SELECT id FROM people WHERE telegram_user_id = ?)", (HANH,))
+        await tx.run("INSERT INTO people (telegram_user_id, full_name, created_at) "
+                     "VALUES (NULL, 'Cụ Tư', '2026-01-01T00:00:00+00:00')")
+        await tx.run("INSERT INTO memberships (person_id, unit_id, role, joined_at) VALUES "
+                     "(last_insert_rowid(), ?, 'member', '2026-01-01T00:00:00+00:00')",
+                     (tree.cell,))
+    preview = await _write(bot, SON, audience="Chỉ đảng viên của Chi bộ Thôn Bản Chặng")
+    assert "Gửi tới 1 đồng chí và 1 nhóm?" in preview.text
+    await bot.tap(SON, "✅ Gửi")
+    assert {r.chat_id for r in await _ledger(bot)} == {MAI, GROUP}
+
+
+async def test_what_the_leader_typed_is_shown_as_typed(bot: Harness) -> None:
+    await _cell(bot)
+    typed = "<b>Khẩn</b> & <i>quan trọng</i> 🎉 — họp lúc 19h <script>"
+    preview = await _write(bot, SON, text=typed,
+                           audience="Chỉ đảng viên của Chi bộ Thôn Bản Chặng")
+    assert typed in preview.text
+    assert "&lt;b&gt;Khẩn&lt;/b&gt; &amp;" in preview.html
+    await bot.tap(SON, "✅ Gửi")
+    rows = await _ledger(bot)
+    assert all("&lt;script&gt;" in r.text and "🎉" in r.text for r in rows)
+
+
+async def test_a_photo_goes_with_it_and_a_second_one_is_refused(bot: Harness) -> None:
+    await _cell(bot)
+    await bot.say(SON, "/announce")
+    await bot.say(SON, TEXT)
+    await bot.send(SON, "photo", file_id="poster-1")
+    await bot.photos_acknowledged(SON, 1)
+    second = await bot.send(SON, "photo", file_id="poster-2")
+    assert "Mỗi thông báo kèm tối đa 1 ảnh" in second.text
+    await bot.tap(SON, "Xong")
+    preview = await bot.tap(SON, "Chỉ đảng viên của Chi bộ Thôn Bản Chặng")
+    [photo] = [c for c in preview.calls if c.method == "sendPhoto"]
+    assert photo.params["photo"] == "poster-1"
+    assert preview.methods().index("sendPhoto") < preview.methods().index("sendMessage")
+    await bot.tap(SON, "✅ Gửi")
+    assert {r.photo_id for r in await _ledger(bot)} == {"poster-1"}
+    await bot.deliveries_settled()
+    for chat in (MAI, GROUP):
+        sent = [c for c in bot.fake.calls_to("sendPhoto") if c.params["chat_id"] == chat]
+        assert [c.params["photo"] for c in sent] == ["poster-1"]
+        assert TEXT in bot.screen(chat)
+
+
+async def test_bad_text_gets_a_clear_answer_and_loses_nothing(bot: Harness) -> None:
+    await _cell(bot)
+    await bot.say(SON, "/announce")
+    assert "chưa nhập gì" in (await bot.say(SON, "   ")).text
+    too_long = await bot.say(SON, "Họp chi bộ. " * 834)
+    assert "Thông báo dài quá (10.007 ký tự)" in too_long.text
+    assert "tối đa 3.000 ký tự" in too_long.text
+    assert "cần có chữ hoặc số" in (await bot.say(SON, "🎉🎉🎉")).text
+    sticker = await bot.send(SON, "sticker")
+    assert "Đồng chí đang ở bước “nội dung”" in sticker.text
+    await bot.say(SON, "Họp chi bộ 🎉")
+    voice = await bot.send(SON, "voice")
+    assert "gửi một ảnh, hoặc bấm Bỏ qua" in voice.text
+    await bot.tap(SON, "Bỏ qua")
+    preview = await bot.tap(SON, "Chỉ đảng viên của Chi bộ Thôn Bản Chặng")
+    assert "Họp chi bộ 🎉" in preview.text
+    typed = await bot.say(SON, "gửi đi")
+    assert "nút bên dưới" in typed.text and await _ledger(bot) == []
+
+
+async def test_the_exact_limit_is_accepted(bot: Harness) -> None:
+    await _cell(bot)
+    preview = await _write(bot, SON, text="Họp" + "x" * 2997,
+                           audience="Chỉ đảng viên của Chi bộ Thôn Bản Chặng")
+    assert "Gửi tới 3 đồng chí và 1 nhóm?" in preview.text
+
+
+async def test_members_observers_and_strangers_are_refused_politely(bot: Harness) -> None:
+    await _cell(bot)
+    bot.person(STRANGER, "Khách")
+    assert DENIED in (await bot.say(MAI, "/announce")).text
+    assert DENIED in (await bot.say(VY, "/announce")).text
+    assert "Lan Tỏa dành cho đảng viên" in (await bot.say(STRANGER, "/announce")).text
+    refused = [e["subject"] for e in await _entries(bot, "refused")]
+    assert refused.count("announce") == 3
+
+
+async def test_an_admin_the_bot_knows_no_person_for_cannot_sign_one(tmp_path: Path) -> None:
+    async with started(tmp_path, admins=[STRANGER]) as bot:
+        await _cell(bot)
+        bot.person(STRANGER, "Quản trị")
+        seen = await bot.say(STRANGER, "/announce")
+        assert "Chỉ cấp ủy của đơn vị mới gửi được thông báo" in seen.text
+        assert await _ledger(bot) == []
+
+
+async def test_forged_or_stale_confirmations_touch_nothing(bot: Harness) -> None:
+    await _cell(bot)
+    await _write(bot, SON, audience="Chỉ đảng viên của Chi bộ Thôn Bản Chặng")
+    _, data = bot.button(SON, "✅ Gửi")
+    mine = bot.fake.last_message(MAI)
+    assert mine is not None
+    # Mai presses Sơn's confirmation (his draft's id) from her own chat.
+    forged = await bot.press_data(MAI, mine["message_id"], data, check_button=False)
+    assert forged.toast == GONE
+    for garbled in ("an:go:", "an:go:abc", "an:zz:1", "an:go:99999999999999999999999"):
+        seen = await bot.press_data(SON, bot.button(SON, "✅ Gửi")[0], garbled,
+                                    check_button=False)
+        assert seen.toast == GONE
+    assert await _ledger(bot) == []
+    # Sơn's own confirmation still works.
+    await bot.tap(SON, "✅ Gửi")
+    assert len(await _ledger(bot)) == 4
+
+
+async def test_a_leader_who_lost_the_role_before_confirming_is_refused(bot: Harness) -> None:
+    tree = await _cell(bot)
+    await _write(bot, SON, audience="Chỉ đảng viên của Chi bộ Thôn Bản Chặng")
+    async with bot.db.transaction() as tx:
+        # Sơn steps down to an ordinary member of the cell.
+        await tx.run("UPDATE memberships SET role = 'member' WHERE role = 'leader' AND "
+                     "person_id = (SELECT id FROM people WHERE telegram_user_id = ?)", (SON,))
+    refused = await bot.tap(SON, "✅ Gửi")
+    assert refused.toast is not None and DENIED in refused.toast
+    assert await _ledger(bot) == []
+    assert await _entries(bot, "announce") == []
+    [logged] = [e for e in await _entries(bot, "refused") if e["subject"] == "announce"]
+    assert logged["detail"] == f"unit:{tree.cell}"
+
+
+async def test_a_leader_of_two_units_picks_one_and_a_unit_with_nobody_says_so(
+        bot: Harness) -> None:
+    tree = await _cell(bot)
+    await bot.appoint(TUAN, tree.other_commune, Role.LEADER, "Tuấn")
+    await bot.say(TUAN, "/announce")
+    assert bot.buttons(TUAN)[:2] == ["Đảng bộ xã Tràng Định", "Đảng bộ phường Hoàng Văn Thụ"]
+    # A unit not offered (a cell below: reached through the audience), forged into the
+    # form's own button: refused.
+    message_id, data = bot.button(TUAN, "Đảng bộ phường Hoàng Văn Thụ")
+    forged = data.rsplit(":", 1)[0] + f":{tree.cell}"
+    seen = await bot.press_data(TUAN, message_id, forged, check_button=False)
+    assert seen.toast is not None and "bước trước" in seen.toast
+    await bot.tap(TUAN, "Đảng bộ phường Hoàng Văn Thụ")
+    await bot.say(TUAN, TEXT)
+    nobody = await bot.tap(TUAN, "Bỏ qua")  # no unit below it: no audience step
+    assert "Hiện chưa có ai nhận được thông báo của Đảng bộ phường Hoàng Văn Thụ" in nobody.text
+    assert "✅ Gửi" not in bot.buttons(TUAN)
+    assert await _ledger(bot) == []
+    # Tuấn changes the unit instead: the commune, with every unit below.
+    await bot.tap(TUAN, "✏ Sửa lại")
+    await bot.tap(TUAN, "✏ Sửa đơn vị")
+    asked = await bot.tap(TUAN, "Đảng bộ xã Tràng Định")
+    assert "Gửi thông báo tới ai?" in asked.text
+    preview = await bot.tap(TUAN, "Toàn bộ các đơn vị trực thuộc")
+    assert "Gửi tới 5 đồng chí và 1 nhóm?" in preview.text  # Sơn is a recipient this time
+    await bot.tap(TUAN, "✅ Gửi")
+    rows = await _ledger(bot)
+    assert {r.chat_id for r in rows} == {SON, MAI, BINH, HANH, LAN, GROUP}
+    assert {r.unit_id for r in rows} == {tree.commune}
+
+
+async def test_cancel_sends_nothing(bot: Harness) -> None:
+    await _cell(bot)
+    await _write(bot, SON, audience="Chỉ đảng viên của Chi bộ Thôn Bản Chặng")
+    cancelled = await bot.tap(SON, "✖ Hủy")
+    assert "thông báo chưa được gửi" in cancelled.text
+    assert await _ledger(bot) == []
+    assert (await bot.say(SON, "/announce")).text.count("nội dung thông báo") == 1
+
+
+async def test_the_draft_survives_a_restart(tmp_path: Path) -> None:
+    async with started(tmp_path) as before:
+        await _cell(before)
+        await before.say(SON, "/announce")
+        typed = await before.say(SON, TEXT)
+    fresh = FakeTelegram()
+    fresh.add_user(SON, "Sơn")
+    fresh.continue_update_ids_from(typed.update_id + 1000)
+    async with started(tmp_path, fresh) as after:
+        resumed = await after.say(SON, "/announce")
+        assert "soạn dở một thông báo" in resumed.text
+        await after.tap(SON, "Bỏ qua")
+        preview = await after.tap(SON, "Chỉ đảng viên của Chi bộ Thôn Bản Chặng")
+        assert TEXT in preview.text
+        await after.tap(SON, "✅ Gửi")
+        assert len(await _ledger(after)) == 4
+
+
+async def test_the_author_hears_how_many_got_it(bot: Harness) -> None:
+    await _cell(bot)
+    await _write(bot, SON, audience="Chỉ đảng viên của Chi bộ Thôn Bản Chặng")
+    bot.fake.block(BINH)
+    await bot.tap(SON, "✅ Gửi")
+    await bot.deliveries_settled()
+    for user in (MAI, HANH, GROUP):
+        assert TEXT in bot.screen(user)
+    statuses = {r.chat_id: r.status for r in await _ledger(bot)}
+    assert statuses == {MAI: Status.SENT, BINH: Status.UNREACHABLE, HANH: Status.SENT,
+                        GROUP: Status.SENT}
+    [result] = await _ledger(bot, "announcement_result")
+    assert result.chat_id == SON and result.period == period_of(1)
+    expected = ("Thông báo ngày 27/11/2026 đã tới 2/3 đồng chí và 1/1 nhóm. "
+                "1 đồng chí chưa nhận được (có thể đã chặn Lan Tỏa).")
+    assert expected in bot.screen(SON)
+    async with bot.db.transaction() as tx:
+        stored = await announcements.get(tx, 1)
+        assert stored is not None and stored.reported_at is not None
+        # Told once: a late call changes nothing, nor one for something else.
+        assert await bot.core.announcements.settled(tx, result.unit_id, result.period) == 0
+        assert await bot.core.announcements.settled(tx, result.unit_id, "a99") == 0
+        assert await bot.core.announcements.settled(tx, result.unit_id, "2026-W48") == 0
+    # Bình blocked the bot: the next announcement leaves him out from the start.
+    preview = await _write(bot, SON, audience="Chỉ đảng viên của Chi bộ Thôn Bản Chặng")
+    assert "Gửi tới 2 đồng chí và 1 nhóm?" in preview.text
+
+
+async def test_the_author_is_told_only_once_everything_settled(bot: Harness) -> None:
+    """Asked after each delivery settles: nothing while any is still on its way. (All in one
+    transaction: the paced sender never sees these rows.)"""
+    tree = await _cell(bot)
+    async with bot.db.transaction() as tx:
+        people = {r["telegram_user_id"]: r["id"] for r in await tx.all(
+            "SELECT id, telegram_user_id FROM people")}
+        made = await announcements.add(tx, announcements.NewAnnouncement(
+            unit_id=tree.cell, author_id=people[SON], text=TEXT), bot.clock.now())
+        period = period_of(made.id)
+        await deliveries.queue(tx, [
+            deliveries.NewDelivery(kind="announcement", unit_id=tree.cell, chat_id=chat,
+                                   period=period, person_id=people[chat], status=status)
+            for chat, status in ((MAI, Status.SENT), (BINH, Status.QUEUED))], bot.clock.now())
+        [waiting] = [r for r in await deliveries.in_ledger(tx, "announcement")
+                     if r.status is Status.QUEUED]
+        assert await bot.core.announcements.settled(tx, tree.cell, period) == 0
+        assert await deliveries.start_sending(tx, waiting.id)
+        assert await bot.core.announcements.settled(tx, tree.cell, period) == 0
+        await deliveries.settle(tx, waiting.id, Status.FAILED, bot.clock.now())
+        assert await bot.core.announcements.settled(tx, tree.cell + 1, period) == 0
+        assert await bot.core.announcements.settled(tx, tree.cell, period) == 1
+        assert await bot.core.announcements.settled(tx, tree.cell, period) == 0
+        [result] = await deliveries.in_ledger(tx, "announcement_result")
+        # No group among the recipients: none is mentioned.
+        assert "đã tới 1/2 đồng chí. 1 đồng chí chưa nhận được" in result.text
+        assert "nhóm" not in result.text
+        await tx.run("DELETE FROM deliveries WHERE period = ?", (period,))

@@ -1,0 +1,436 @@
+"""📊 Digests: the group reads a warm summary of the week (or month) with a chart; each leader
+reads the same privately plus who has not reported and what waits, with a button into the
+review queue; a higher unit's digest has a line per child unit; private reports and the words
+of any report stay out of the group; /digest shows the current period to leaders and
+observers, and nobody else."""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import re
+import struct
+import warnings
+from pathlib import Path
+
+import pytest
+
+from bot.flows.digests import REVIEW_QUEUE, Writer, digest_outgoing, gather, parse
+from bot.rules import deliveries
+from bot.rules.deliveries import Outgoing
+from bot.rules.periods import Period, key_of, month_of, week_of
+from bot.ui import charts
+from storage import audit, groups, reviews, schedules
+from storage import deliveries as ledger
+from storage.entities import Role
+from storage.schedules import Every, NewSchedule, ScheduleKind
+from tests.harness import HANOI, Harness, Tree, started
+
+MAI, BINH, HOA, SON, TUNG, LAN, STRANGER, ADMIN = 1001, 1002, 1003, 2001, 2002, 2003, 9999, 3001
+GROUP = -100_500
+D = dt.date
+WEEK_48 = week_of(D(2026, 11, 23))  # 23–29/11/2026: the harness's Friday 27/11 is in it
+WEEK_47 = week_of(D(2026, 11, 16))
+
+
+def at(day: dt.date, hour: int = 10) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(hour), HANOI)
+
+
+async def highlight(bot: Harness, report_id: int, leader: int, when: dt.datetime) -> None:
+    """A leader pressed ⭐ Nêu gương on the report at `when`."""
+    leader_id = await bot.person_id(leader)
+    async with bot.db.transaction() as tx:
+        await reviews.add_review(tx, report_id, leader_id, reviews.HIGHLIGHT, None, when)
+
+
+async def outgoing(bot: Harness, unit_id: int, period: Period = WEEK_48,
+                   every: Every = Every.WEEK) -> list[Outgoing]:
+    async with bot.db.transaction() as tx:
+        return await digest_outgoing(tx, bot.core.services, unit_id, period, every)
+
+
+def plain(item: Outgoing) -> str:
+    """The message as its reader sees it."""
+    return html.unescape(re.sub(r"<[^>]+>", "", item.screen.text))
+
+
+def to_group(items: list[Outgoing]) -> Outgoing:
+    [found] = [i for i in items if i.chat_id == GROUP]
+    return found
+
+
+def to_person(items: list[Outgoing], user_id: int) -> Outgoing:
+    [found] = [i for i in items if i.chat_id == user_id]
+    return found
+
+
+async def link_group(bot: Harness, unit_id: int, chat_id: int = GROUP) -> None:
+    async with bot.db.transaction() as tx:
+        await groups.link(tx, unit_id, chat_id)
+
+
+async def cell_week(bot: Harness) -> Tree:
+    """Chi bộ Thôn Bản Chặng with Mai and Bình, Hoa in its Tổ đảng số 1 and Sơn its secretary;
+    its group linked. Week 48: three reports (one of them Hoa's in the tổ, one by Mai with
+    Bình); week 47: one."""
+    tree = await bot.tree()
+    await bot.join(MAI, tree.cell, "Hoàng Thị Mai")
+    await bot.join(BINH, tree.cell, "Nông Văn Bình")
+    await bot.join(HOA, tree.group, "Lý Thị Hoa")
+    await bot.appoint(SON, tree.cell, Role.LEADER, "Hoàng Văn Sơn")
+    await link_group(bot, tree.cell)
+    await bot.stored_report(MAI, tree.cell, received=at(D(2026, 11, 24)),
+                            field="An sinh xã hội, giảm nghèo", together=(BINH,), households=1,
+                            helped=4, value=2_000_000, state="acknowledged")
+    await bot.stored_report(BINH, tree.cell, received=at(D(2026, 11, 26)), field="Môi trường",
+                            households=2, helped=5, value=500_000)
+    await bot.stored_report(HOA, tree.group, received=at(D(2026, 11, 29), 23), field="Môi trường",
+                            state="needs_more")
+    await bot.stored_report(MAI, tree.cell, received=at(D(2026, 11, 18)), field="Kinh tế")
+    # Withdrawn, and received the week after: neither is in week 48.
+    await bot.stored_report(BINH, tree.cell, received=at(D(2026, 11, 25)), state="withdrawn")
+    await bot.stored_report(MAI, tree.cell, received=at(D(2026, 11, 30), 0), deed=D(2026, 11, 28))
+    return tree
+
+
+# --- the scheduled digest ---------------------------------------------------------------------
+
+
+async def test_the_group_reads_the_week_warmly(bot: Harness) -> None:
+    tree = await cell_week(bot)
+    items = await outgoing(bot, tree.cell)
+    group = to_group(items)
+    text = plain(group)
+    assert text.startswith("📊 TỔNG HỢP TUẦN 48 (23–29/11/2026) — Chi bộ Thôn Bản Chặng")
+    # Mai, Bình and Hoa took part; Sơn (who reports where he leads) did not: 3 of 4.
+    assert "• 3 việc làm theo Bác của 3/4 đồng chí (75%), tăng 2 so với tuần trước" in text
+    assert "• Môi trường 2 · An sinh xã hội, giảm nghèo 1" in text
+    assert "• Hỗ trợ 3 hộ, 9 người; giá trị 2.500.000 đ" in text
+    # The cell has a tổ: a line for it, and one for the cell's own reports.
+    assert "• Tổ đảng số 1: 1 việc, 1/1 đồng chí" in text
+    assert "• Chi bộ Thôn Bản Chặng (trực tiếp): 2 việc" in text
+    assert "Sơn" not in text and "chờ ghi nhận" not in text, "who has not reported is private"
+    assert group.person_id is None and group.screen.buttons == ()
+    assert group.image is not None and group.image.startswith(b"\x89PNG")
+
+
+async def test_the_change_against_the_week_before(bot: Harness) -> None:
+    tree = await cell_week(bot)
+    fewer = plain(to_group(await outgoing(bot, tree.cell, week_of(D(2026, 11, 30)))))
+    # Week 49 so far holds the one received on Monday 30/11 at 00:00.
+    assert "• 1 việc làm theo Bác của 1/4 đồng chí (25%), giảm 2 so với tuần trước" in fewer
+    await bot.stored_report(BINH, tree.cell, received=at(D(2026, 11, 17)))
+    await bot.stored_report(HOA, tree.group, received=at(D(2026, 11, 19)))
+    same = plain(to_group(await outgoing(bot, tree.cell)))
+    assert "3 việc làm theo Bác của 3/4 đồng chí (75%), bằng tuần trước" in same
+    monthly = plain(to_group(await outgoing(bot, tree.cell, month_of(D(2026, 11, 1)),
+                                            Every.MONTH)))
+    assert monthly.startswith("📊 TỔNG HỢP THÁNG 11/2026 — Chi bộ Thôn Bản Chặng")
+    assert "• 7 việc làm theo Bác của 3/4 đồng chí (75%), tăng 7 so với tháng trước" in monthly
+
+
+async def test_a_quiet_week_is_said_kindly(bot: Harness) -> None:
+    tree = await cell_week(bot)
+    text = plain(to_group(await outgoing(bot, tree.cell, week_of(D(2026, 11, 9)))))
+    assert "Trong tuần chưa ghi nhận việc làm nào" in text
+    assert "Mỗi việc làm tốt, dù nhỏ, đều đáng được ghi lại" in text
+    assert " 0 " not in text and "0 việc" not in text
+
+
+async def test_a_commune_rolls_up_its_cells_and_names_the_quiet_ones_only_privately(
+        bot: Harness) -> None:
+    tree = await cell_week(bot)
+    await link_group(bot, tree.commune, GROUP - 1)
+    await bot.appoint(TUNG, tree.commune, Role.LEADER, "Tùng")
+    items = await outgoing(bot, tree.commune)
+    group = plain(next(i for i in items if i.chat_id == GROUP - 1))
+    assert "TỔNG HỢP TUẦN 48 (23–29/11/2026) — Đảng bộ xã Tràng Định" in group
+    assert "• Chi bộ Thôn Bản Chặng: 3 việc, 3/4 đồng chí" in group
+    assert "Nà Pá" not in group, "a unit with nothing is not shown in the group"
+    assert "trực tiếp" not in group, "the commune itself has no report of its own"
+    private = plain(to_person(items, TUNG))
+    assert "• Chi bộ Thôn Bản Chặng: 3 việc, 3/4 đồng chí" in private
+    assert "• Đơn vị chưa có báo cáo: Chi bộ Thôn Nà Pá" in private
+    # Tùng leads the commune without a member role: he reports there, and has not yet.
+    assert "• 3 việc làm theo Bác của 3/5 đồng chí (60%)" in group
+    assert "Chưa có việc làm trong kỳ (2): Hoàng Văn Sơn, Tùng" in private
+
+
+async def test_each_leader_reads_the_private_part_with_a_button_to_review(bot: Harness) -> None:
+    tree = await cell_week(bot)
+    await bot.appoint(LAN, tree.cell, Role.LEADER, "Lan")
+    async with bot.db.transaction() as tx:
+        await tx.run("UPDATE people SET unreachable = 1 WHERE telegram_user_id = ?", (LAN,))
+    items = await outgoing(bot, tree.cell)
+    assert sorted(i.chat_id for i in items) == sorted([GROUP, SON]), "Lan blocked the bot"
+    mine = to_person(items, SON)
+    assert mine.person_id == await bot.person_id(SON)
+    text = plain(mine)
+    assert text.startswith("📊 TỔNG HỢP TUẦN 48 (23–29/11/2026) — Chi bộ Thôn Bản Chặng")
+    # Lan still reports in the cell she leads, and has not yet: 3 of 5.
+    assert "• 3 việc làm theo Bác của 3/5 đồng chí (60%), tăng 2 so với tuần trước" in text
+    assert "🔒 Dành riêng cho cấp ủy" in text
+    assert "• 2 báo cáo trong kỳ đang chờ ghi nhận" in text
+    assert "• Chưa có việc làm trong kỳ (2): Hoàng Văn Sơn, Lan" in text
+    assert [[(b.label, b.data) for b in row] for row in mine.screen.buttons] == [
+        [("✅ Ghi nhận báo cáo", REVIEW_QUEUE)]]
+    assert mine.image == to_group(items).image
+
+
+async def test_a_unit_without_group_or_reachable_leader_gets_nothing(bot: Harness) -> None:
+    tree = await bot.tree()
+    await bot.join(MAI, tree.sibling_cell, "Mai")
+    assert await outgoing(bot, tree.sibling_cell) == []
+
+
+async def test_the_leaders_button_opens_the_review_queue(bot: Harness) -> None:
+    tree = await cell_week(bot)
+    items = await outgoing(bot, tree.cell)
+    async with bot.db.transaction() as tx:
+        assert await deliveries.queue(tx, bot.clock.now(), "digest", tree.cell,
+                                      key_of(WEEK_48), items) == 2
+        assert await deliveries.queue(tx, bot.clock.now(), "digest", tree.cell,
+                                      key_of(WEEK_48), items) == 0, "decided once"
+        rows = await ledger.in_ledger(tx, "digest")
+    assert {r.chat_id for r in rows} == {GROUP, SON}
+    assert all(r.photo and r.photo.startswith(b"\x89PNG") for r in rows)
+    mine = next(r for r in rows if r.chat_id == SON)
+    assert mine.buttons == (((("✅ Ghi nhận báo cáo", REVIEW_QUEUE),),))
+    # The paced sender shows it as a message of the bot; the press lands in the review flow.
+    sent = await bot.app.bot.send_message(SON, mine.text)
+    seen = await bot.press_data(SON, sent.message_id, REVIEW_QUEUE, check_button=False)
+    assert "Báo cáo chờ ghi nhận (1/3)" in seen.text
+
+
+# --- examples: highlights, photos, privacy -----------------------------------------------------
+
+
+async def test_highlights_come_first_and_private_ones_stay_out_of_the_group(
+        bot: Harness) -> None:
+    tree = await cell_week(bot)
+    marked = await bot.stored_report(BINH, tree.cell, received=at(D(2026, 11, 25)),
+                                     words="Sửa mái nhà dột cho hộ bà Lăng Thị Hoa",
+                                     field="An sinh xã hội, giảm nghèo", together=(MAI,))
+    secret = await bot.stored_report(MAI, tree.cell, received=at(D(2026, 11, 25)),
+                                     words="Giúp ông Hoàng Văn Tư chữa bệnh", private=True,
+                                     photos=2)
+    await bot.stored_report(HOA, tree.group, received=at(D(2026, 11, 27)), photos=1,
+                            value=90_000_000)
+    await highlight(bot, marked, SON, at(D(2026, 11, 26)))
+    await highlight(bot, secret, SON, at(D(2026, 11, 26), 11))
+    items = await outgoing(bot, tree.cell)
+    group = plain(to_group(items))
+    assert "⭐ Nêu gương\n• Đồng chí Nông Văn Bình cùng 1 đồng chí — An sinh xã hội, giảm " \
+        "nghèo (25/11/2026)" in group
+    assert "Lăng Thị Hoa" not in group and "mái nhà" not in group, "never the words, the helped"
+    assert "Tư" not in group and group.count("• Đồng chí") == 1, "a private report never"
+    assert "Việc làm tiêu biểu" not in group, "highlights first; photos only without them"
+    private = plain(to_person(items, SON))
+    assert "Sửa mái nhà dột cho hộ bà Lăng Thị Hoa" in private
+    assert "Giúp ông Hoàng Văn Tư chữa bệnh 🔒 không công khai" in private
+
+
+async def test_an_unmarked_or_earlier_highlight_does_not_count(bot: Harness) -> None:
+    tree = await cell_week(bot)
+    old = await bot.stored_report(BINH, tree.cell, received=at(D(2026, 11, 10)))
+    await highlight(bot, old, SON, at(D(2026, 11, 12)))
+    undone = await bot.stored_report(MAI, tree.cell, received=at(D(2026, 11, 25)))
+    await highlight(bot, undone, SON, at(D(2026, 11, 25), 11))
+    son = await bot.person_id(SON)
+    async with bot.db.transaction() as tx:
+        await reviews.add_review(tx, undone, son, reviews.UNHIGHLIGHT, None,
+                                 at(D(2026, 11, 25), 12))
+    group = plain(to_group(await outgoing(bot, tree.cell)))
+    assert "Nêu gương" not in group
+
+
+async def test_without_highlights_the_newest_public_reports_with_photos(bot: Harness) -> None:
+    tree = await cell_week(bot)
+    await bot.stored_report(MAI, tree.cell, received=at(D(2026, 11, 23)), photos=1, field="Văn hóa")
+    await bot.stored_report(BINH, tree.cell, received=at(D(2026, 11, 27)), photos=3,
+                            field="Kinh tế", value=50_000_000)
+    await bot.stored_report(HOA, tree.group, received=at(D(2026, 11, 28)), photos=2, private=True)
+    await bot.stored_report(HOA, tree.group, received=at(D(2026, 11, 28), 11), photos=2,
+                            state="withdrawn")
+    await bot.stored_report(MAI, tree.cell, received=at(D(2026, 11, 28), 12),
+                            field="Quốc phòng – an ninh")
+    group = plain(to_group(await outgoing(bot, tree.cell)))
+    assert "📷 Việc làm tiêu biểu\n• Đồng chí Nông Văn Bình — Kinh tế (27/11/2026)\n" \
+        "• Đồng chí Hoàng Thị Mai — Văn hóa (23/11/2026)" in group, "newest first"
+    assert "Quốc phòng" not in group.split("Việc làm tiêu biểu")[1], "no photo, no example"
+    assert "Lý Thị Hoa" not in group, "private and withdrawn ones never"
+
+
+# --- /digest ----------------------------------------------------------------------------------
+
+
+async def test_a_leader_asks_for_this_weeks_digest(bot: Harness) -> None:
+    await cell_week(bot)
+    seen = await bot.say(SON, "/digest")
+    assert seen.methods() == ["sendPhoto", "sendMessage"], "the chart, then the words"
+    assert "TỔNG HỢP TUẦN 48 (23–29/11/2026) — Chi bộ Thôn Bản Chặng" in seen.text
+    assert "Số liệu tạm tính đến 09:00 ngày 27/11/2026" in seen.text
+    assert "• 3 việc làm theo Bác của 3/4 đồng chí (75%), tăng 2 so với tuần trước" in seen.text
+    assert "Chưa có việc làm trong kỳ (1): Hoàng Văn Sơn" in seen.text
+    assert bot.buttons(SON) == ["✅ Ghi nhận báo cáo", "🏢 Tổ đảng số 1"]
+    queue = await bot.tap(SON, "✅ Ghi nhận báo cáo")
+    assert "Báo cáo chờ ghi nhận (1/3)" in queue.text
+
+
+async def test_an_observer_reads_a_monthly_digest_without_the_review_button(
+        bot: Harness) -> None:
+    tree = await cell_week(bot)
+    await bot.appoint(LAN, tree.commune, Role.OBSERVER, "Lan")
+    async with bot.db.transaction() as tx:
+        await schedules.add(tx, NewSchedule(unit_id=tree.commune, kind=ScheduleKind.DIGEST,
+                                            every=Every.MONTH, month_day=1,
+                                            at=dt.time(7, 30)), bot.clock.now())
+    seen = await bot.say(LAN, "/digest")
+    assert seen.methods() == ["sendPhoto", "sendMessage"]
+    assert "TỔNG HỢP THÁNG 11/2026 — Đảng bộ xã Tràng Định" in seen.text
+    assert "• Chi bộ Thôn Bản Chặng: 5 việc, 3/4 đồng chí" in seen.text
+    assert "Đơn vị chưa có báo cáo: Chi bộ Thôn Nà Pá" in seen.text
+    assert bot.buttons(LAN) == ["🏢 Chi bộ Thôn Bản Chặng", "🏢 Chi bộ Thôn Nà Pá"], "no review"
+
+
+async def test_members_and_strangers_are_refused_politely(bot: Harness) -> None:
+    await cell_week(bot)
+    member = await bot.say(MAI, "/digest")
+    assert member.methods() == ["sendMessage"]
+    assert "không thuộc phạm vi phụ trách của đồng chí" in member.text
+    bot.person(STRANGER, "Khách")
+    stranger = await bot.say(STRANGER, "/digest")
+    assert "Lan Tỏa dành cho đảng viên các chi bộ đã đăng ký" in stranger.text
+    async with bot.db.transaction() as tx:
+        refused = [e for e in await audit.entries(tx, "refused") if e["subject"] == "digest"]
+    assert len(refused) == 2
+
+
+async def test_forged_and_garbled_presses(bot: Harness) -> None:
+    tree = await cell_week(bot)
+    await bot.say(SON, "/digest")
+    message_id, _ = bot.button(SON, "✅ Ghi nhận báo cáo")
+    other = await bot.press_data(SON, message_id, f"dg:u:{tree.other_commune}",
+                                 check_button=False)
+    assert other.toast and "không thuộc phạm vi phụ trách" in other.toast
+    assert other.methods() == []
+    up = await bot.press_data(SON, message_id, f"dg:u:{tree.commune}", check_button=False)
+    assert up.toast and "không thuộc phạm vi phụ trách" in up.toast
+    for garbled in ("dg:u:abc", "dg:u:", "dg:zz:1", "dg:u:1:2", "dg:u:" + "9" * 40):
+        seen = await bot.press_data(SON, message_id, garbled, check_button=False)
+        assert seen.toast == "Nút này đã cũ. Đồng chí gõ /digest để xem lại.", garbled
+    gone = await bot.press_data(SON, message_id, "dg:u:999999", check_button=False)
+    assert gone.toast == "Không tìm thấy đơn vị này. Đồng chí gõ /digest để xem lại."
+    last = bot.fake.last_message(MAI)
+    assert last is not None
+    member = await bot.press_data(MAI, last["message_id"], f"dg:u:{tree.cell}",
+                                  check_button=False)
+    assert member.toast and "không thuộc phạm vi phụ trách" in member.toast
+    own = await bot.press_data(SON, message_id, f"dg:u:{tree.group}", check_button=False)
+    assert "TỔNG HỢP TUẦN 48 (23–29/11/2026) — Tổ đảng số 1" in own.text, "below him: allowed"
+    async with bot.db.transaction() as tx:
+        rows = [e for e in await audit.entries(tx, "refused") if e["subject"] == "digest"]
+    assert {r["detail"] for r in rows} >= {f"unit:{tree.other_commune}", f"unit:{tree.commune}"}
+
+
+async def test_a_press_in_a_group_is_not_answered_there(bot: Harness) -> None:
+    tree = await cell_week(bot)
+    bot.fake.add_group(GROUP, "Chi bộ Thôn Bản Chặng")
+    posted = await bot.app.bot.send_message(GROUP, "📊 TỔNG HỢP TUẦN 48")
+    update_id = bot.fake.press(SON, posted.message_id, f"dg:u:{tree.cell}", GROUP,
+                               check_button=False)
+    mark = len(bot.fake.calls)
+    seen = await bot.after(update_id, mark)
+    assert seen.toast == "Nút này chỉ dùng trong tin nhắn riêng với Lan Tỏa."
+    assert seen.methods() == []
+
+
+async def test_someone_with_two_separate_units_picks_one(bot: Harness) -> None:
+    tree = await cell_week(bot)
+    await bot.appoint(TUNG, tree.cell, Role.LEADER, "Tùng")
+    await bot.appoint(TUNG, tree.other_commune, Role.OBSERVER, "Tùng")
+    seen = await bot.say(TUNG, "/digest")
+    assert "Đồng chí muốn xem bản tổng hợp của đơn vị nào?" in seen.text
+    assert bot.buttons(TUNG) == ["Chi bộ Thôn Bản Chặng", "Đảng bộ phường Hoàng Văn Thụ"]
+    chosen = await bot.tap(TUNG, "Đảng bộ phường Hoàng Văn Thụ")
+    assert chosen.methods() == ["sendPhoto", "sendMessage"]
+    assert "Đảng bộ phường Hoàng Văn Thụ" in chosen.text
+    assert "Trong tuần chưa ghi nhận việc làm nào" in chosen.text
+    assert bot.buttons(TUNG) == ["🏛 Đơn vị khác"], "an observer reviews nothing"
+    again = await bot.tap(TUNG, "🏛 Đơn vị khác")
+    assert "bản tổng hợp của đơn vị nào" in again.text
+
+
+async def test_an_admin_sees_the_top_units(tmp_path: Path) -> None:
+    async with started(tmp_path, admins=[ADMIN]) as bot:
+        await bot.tree()
+        bot.person(ADMIN, "Quản trị")
+        seen = await bot.say(ADMIN, "/digest")
+        assert "TỔNG HỢP TUẦN 48 (23–29/11/2026) — Đảng bộ tỉnh Lạng Sơn" in seen.text
+
+
+def test_callback_data_is_read_defensively() -> None:
+    assert parse("dg:u:12") == ("u", 12)
+    assert parse("dg:pick:0") == ("pick", 0)
+    for bad in ("", "dg", "dg:u", "dg:u:x", "dg:u:-1", "dg:del:1", "rv:u:1", "dg:u:1:1"):
+        assert parse(bad) is None, bad
+    assert len(REVIEW_QUEUE.encode()) <= 64
+
+
+# --- the chart --------------------------------------------------------------------------------
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    assert data.startswith(b"\x89PNG\r\n\x1a\n") and data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+def test_the_chart_is_a_small_png_with_every_vietnamese_letter() -> None:
+    title = ("Chi bộ Thôn Bản Chặng — việc làm theo Bác: ắ ằ ẳ ẵ ặ ấ ầ ẩ ẫ ậ ế ề ể ễ ệ ố ồ ổ ỗ ộ "
+             "ớ ờ ở ỡ ợ ứ ừ ử ữ ự ỳ ỷ ỹ ỵ Đ đ Ơ Ư")
+    labels = [f"T{week}\n{day}–{day + 6}/11" for week, day in zip(range(41, 49), range(1, 24, 3),
+                                                                  strict=True)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        data = charts.bar_chart(title, labels, [3, 7, 0, 12, 9, 5, 12, 15])
+    assert _png_size(data) == (charts.WIDTH_PX, charts.HEIGHT_PX)
+    assert len(data) < 100_000
+
+
+def test_a_chart_owes_nothing_to_the_charts_drawn_before_it() -> None:
+    """Charts reuse one figure per number of bars: what one drew must not show in the next."""
+    weeks = [f"T{week}" for week in range(41, 49)]
+    first = charts.bar_chart("Chi bộ Thôn Bản Chặng — việc làm theo Bác", weeks,
+                             [3, 7, 0, 12, 9, 5, 12, 15])
+    charts.bar_chart("Đảng bộ tỉnh Lạng Sơn — một tên rất dài, đủ dài để xuống dòng khi vẽ"
+                     " biểu đồ của cả tỉnh", [w + "\n01–07/11" for w in weeks], [5049] * 8)
+    charts.bar_chart("Chi bộ Thôn Nà Pá", ["10/2026", "11/2026"], [0, 4])
+    again = charts.bar_chart("Chi bộ Thôn Bản Chặng — việc làm theo Bác", weeks,
+                             [3, 7, 0, 12, 9, 5, 12, 15])
+    assert again == first
+
+
+def test_a_missing_glyph_would_be_caught() -> None:
+    """The check above means something: a letter the font lacks is a warning, made an error."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(UserWarning, match="missing from font"):
+            charts.bar_chart("漢字", ["a"], [1])
+
+
+async def test_the_chart_shows_eight_periods_ending_with_the_digests(bot: Harness) -> None:
+    tree = await cell_week(bot)
+    async with bot.db.transaction() as tx:
+        digest = await gather(tx, bot.core.services, tree.cell, WEEK_48, Every.WEEK)
+        monthly = await gather(tx, bot.core.services, tree.cell, month_of(D(2026, 11, 1)),
+                               Every.MONTH)
+    assert digest.series == (0, 0, 0, 0, 0, 0, 1, 3)
+    writer = Writer(bot.core.services, bot.core.services.texts(None))
+    labels = writer.chart_labels(digest)
+    assert labels[0] == "T41\n05–11/10" and labels[-1] == "T48\n23–29/11"
+    assert writer.chart_labels(monthly)[0] == "04/2026"
+    assert writer.chart_labels(monthly)[-1] == "11/2026" and monthly.series[-1] == 5
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert _png_size(await writer.chart(digest)) == (800, 400)

@@ -1,0 +1,192 @@
+"""The whole way of a digest, as people see it: on Monday at 07:30 in Hà Nội the cell's job runs,
+the group receives the chart and last week's figures, each leader the private version with a
+button to the review queue; the same job again, or a restart, sends nothing more; and a
+member using the bot meanwhile is answered while the chart is drawn."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from bot.flows import digests as digest_flow
+from bot.flows.digests import digest_outgoing
+from bot.rules.periods import Period
+from bot.ui import charts
+from handlers.schedules import NEW_UNITS_JOB, installed, job_name
+from storage import deliveries as ledger
+from storage import groups, schedules
+from storage.entities import Role
+from storage.schedules import Every, ScheduleKind
+from tests.harness import HANOI, Harness, Tree, started
+
+SON, MAI, BINH, LAN = 6001, 6002, 6003, 6004
+GROUP = -1006001
+MONDAY_0730 = dt.datetime(2026, 11, 30, 7, 30, tzinfo=HANOI)
+WEEK_48 = Period(dt.date(2026, 11, 23), dt.date(2026, 11, 29))
+
+
+async def cell_with_a_week(bot: Harness) -> Tree:
+    """Leader Sơn, members Mai, Bình and Lan; Mai and Bình report during week 48."""
+    tree = await bot.tree()
+    await bot.appoint(SON, tree.cell, Role.LEADER, "Sơn", "Hoàng Văn")
+    for user, name in ((MAI, "Mai"), (BINH, "Bình"), (LAN, "Lan")):
+        await bot.join(user, tree.cell, name)
+    bot.fake.add_group(GROUP, "Chi bộ Thôn Bản Chặng")
+    async with bot.db.transaction() as tx:
+        await groups.link(tx, tree.cell, GROUP)
+    await bot.report(MAI, "Sửa mái nhà dột cho một hộ nghèo trong thôn", photos=1)
+    await bot.report(BINH, "Dọn vệ sinh đường làng cùng đoàn thanh niên", field="Môi trường")
+    await bot.app.job_queue.get_jobs_by_name(NEW_UNITS_JOB)[0].run(bot.app)
+    return tree
+
+
+async def run_digest(bot: Harness, unit_id: int) -> None:
+    async with bot.db.transaction() as tx:
+        row = next(r for r in await schedules.of_unit(tx, unit_id)
+                   if r.kind is ScheduleKind.DIGEST)
+    [job] = bot.app.job_queue.get_jobs_by_name(job_name(row.id))
+    await job.run(bot.app)
+    await bot.deliveries_settled()
+
+
+def group_messages(bot: Harness) -> list[dict]:
+    return [m for m in bot.fake.messages(GROUP) if m.get("from", {}).get("is_bot")]
+
+
+async def test_monday_morning_the_group_and_the_leader_get_last_weeks_digest(
+        bot: Harness) -> None:
+    tree = await cell_with_a_week(bot)
+    bot.clock.moment = MONDAY_0730
+    await run_digest(bot, tree.cell)
+
+    chart, text = group_messages(bot)
+    assert "photo" in chart, "the chart comes first"
+    body = text["text"]
+    assert body.startswith("📊 TỔNG HỢP TUẦN 48 (23–29/11/2026) — Chi bộ Thôn Bản Chặng")
+    assert "2 việc làm theo Bác của 2/4 đồng chí (50%)" in body
+    assert "Lan" not in body and "Chưa" not in body, "the group never hears who is missing"
+
+    private = [m for m in bot.fake.messages(SON) if "TỔNG HỢP TUẦN 48" in (m.get("text") or "")]
+    assert len(private) == 1
+    assert "Lan" in private[0]["text"], "the leader learns who has not reported"
+    assert ("✅ Ghi nhận báo cáo", "rv:first:0") in bot.fake.inline_buttons(private[0])
+    members = [m for user in (MAI, BINH, LAN) for m in bot.fake.messages(user)
+               if "TỔNG HỢP" in (m.get("text") or "")]
+    assert members == [], "members read the digest in the group"
+
+
+async def test_the_digest_goes_out_once_however_often_its_job_runs(tmp_path: Path) -> None:
+    async with started(tmp_path) as bot:
+        tree = await cell_with_a_week(bot)
+        bot.clock.moment = MONDAY_0730
+        await run_digest(bot, tree.cell)
+        await run_digest(bot, tree.cell)
+        sent = len(group_messages(bot))
+    # Restarted five minutes later, the catch-up finds the week's digest already in the ledger.
+    async with started(tmp_path, fake=bot.fake,
+                       now=MONDAY_0730 + dt.timedelta(minutes=5)) as again:
+        await installed(again.app)
+        await again.deliveries_settled()
+        assert len(group_messages(again)) == sent == 2
+
+
+async def test_a_digest_due_while_the_bot_was_down_goes_out_when_it_starts(
+        tmp_path: Path) -> None:
+    async with started(tmp_path) as bot:
+        await cell_with_a_week(bot)
+    async with started(tmp_path, fake=bot.fake,
+                       now=MONDAY_0730 + dt.timedelta(hours=3)) as late:
+        await installed(late.app)  # the catch-up runs once polling has started
+        await late.deliveries_settled()
+        [_, text] = group_messages(late)
+        assert text["text"].startswith("📊 TỔNG HỢP TUẦN 48 (23–29/11/2026)")
+
+
+async def test_a_member_is_answered_while_the_digest_chart_is_drawn(
+        bot: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    tree = await cell_with_a_week(bot)
+    bot.clock.moment = MONDAY_0730
+    answers: list[str] = []
+    draw = charts.bar_chart_png
+
+    async def drawing_slowly(title: str, labels: list[str], values: list[int]) -> bytes:
+        # Mai asks for help just as the chart is being drawn: her answer needs the database.
+        answers.append((await asyncio.wait_for(bot.say(MAI, "/help"), timeout=5)).text)
+        return await draw(title, labels, values)
+
+    monkeypatch.setattr(charts, "bar_chart_png", drawing_slowly)
+    await run_digest(bot, tree.cell)
+    assert answers and all("Hướng dẫn" in a for a in answers)
+    assert len(group_messages(bot)) == 2
+
+
+COMMUNE_GROUP, HUNG = -1006002, 6005
+
+
+async def test_one_job_decides_every_digest_due_that_morning_and_the_others_none(
+        bot: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Monday's jobs all fire at 07:30: the first decides every unit's digest in one pass (here
+    in chunks of one unit, as a province's are in chunks), each reads as its own unit's
+    digest, and the other jobs of that moment, run together, decide nothing more."""
+    monkeypatch.setattr(digest_flow, "DIGEST_CHUNK", 1)
+    passes: list[set[int]] = []
+    read = digest_flow.written_digests
+
+    async def reading(tx, services, unit_ids, period, every):
+        passes.append(set(unit_ids))
+        return await read(tx, services, unit_ids, period, every)
+
+    monkeypatch.setattr(digest_flow, "written_digests", reading)
+    tree = await cell_with_a_week(bot)
+    await bot.appoint(HUNG, tree.commune, Role.LEADER, "Hùng")
+    bot.fake.add_group(COMMUNE_GROUP, "Đảng bộ xã Tràng Định")
+    async with bot.db.transaction() as tx:
+        await groups.link(tx, tree.commune, COMMUNE_GROUP)
+        rows = [r for r in await schedules.every_schedule(tx) if r.kind is ScheduleKind.DIGEST]
+    bot.clock.moment = MONDAY_0730
+    jobs = [job for r in rows for job in bot.app.job_queue.get_jobs_by_name(job_name(r.id))]
+    assert len(jobs) == 6
+    await asyncio.gather(*(job.run(bot.app) for job in reversed(jobs)))  # the tổ's first
+    await asyncio.gather(*(job.run(bot.app) for job in jobs))  # again: nothing more
+    await bot.deliveries_settled()
+    assert passes == [{tree.province, tree.commune, tree.other_commune, tree.cell,
+                       tree.sibling_cell, tree.group}], "one pass for all six units"
+
+    async with bot.db.transaction() as tx:
+        decided = await ledger.in_ledger(tx, "digest")
+        alone = {u: await digest_outgoing(tx, bot.core.services, u, WEEK_48, Every.WEEK)
+                 for u in (tree.cell, tree.commune)}
+    assert sorted((d.unit_id, d.chat_id) for d in decided) == sorted(
+        [(tree.cell, GROUP), (tree.cell, SON), (tree.commune, COMMUNE_GROUP),
+         (tree.commune, HUNG)])
+    for d in decided:  # word for word what the unit's digest alone says
+        [same] = [o for o in alone[d.unit_id] if o.chat_id == d.chat_id]
+        assert d.text == same.screen.text
+    commune = [m for m in bot.fake.messages(COMMUNE_GROUP) if m.get("from", {}).get("is_bot")]
+    assert [("photo" in m) for m in commune] == [True, False]
+    assert commune[1]["text"].startswith("📊 TỔNG HỢP TUẦN 48 (23–29/11/2026) — Đảng bộ xã")
+    assert "Chi bộ Thôn Bản Chặng: 2" in commune[1]["text"], "the cell's reports roll up"
+
+
+async def test_a_digest_that_cannot_be_drawn_costs_the_others_nothing(
+        bot: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(digest_flow, "DIGEST_CHUNK", 1)
+    tree = await cell_with_a_week(bot)
+    await bot.appoint(HUNG, tree.commune, Role.LEADER, "Hùng")
+    draw = charts.bar_chart_png
+
+    async def failing_for_the_commune(title: str, labels: list[str], values: list[int]) -> bytes:
+        if "Tràng Định" in title:
+            raise RuntimeError("the commune's chart cannot be drawn")
+        return await draw(title, labels, values)
+
+    monkeypatch.setattr(charts, "bar_chart_png", failing_for_the_commune)
+    bot.clock.moment = MONDAY_0730
+    await run_digest(bot, tree.commune)
+    async with bot.db.transaction() as tx:
+        decided = await ledger.in_ledger(tx, "digest")
+    assert {(d.unit_id, d.chat_id) for d in decided} == {(tree.cell, GROUP), (tree.cell, SON)}
+    assert len(group_messages(bot)) == 2

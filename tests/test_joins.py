@@ -1,0 +1,194 @@
+"""Joining a cell through an invite link, and everyone else who writes /start."""
+
+from __future__ import annotations
+
+from storage import audit, people
+from storage.entities import Role
+from tests.harness import Harness
+
+MAI, BINH, LAN, SON = 1001, 1002, 1003, 1004
+MENU = [["📝 Báo cáo việc làm theo Bác"], ["📋 Việc đã báo cáo", "🏅 Mô hình"],
+        ["📊 Thống kê", "✍ Cam kết", "❓ Hướng dẫn"]]
+
+
+async def _cell(bot: Harness) -> int:
+    commune = await bot.unit("Đảng bộ xã Tràng Định", kind="đảng bộ xã")
+    return await bot.unit("Chi bộ Thôn Bản Chặng", parent=commune)
+
+
+async def _memberships(bot: Harness, user_id: int) -> list[tuple[str, int, str]]:
+    async with bot.db.transaction() as tx:
+        person = await people.person_by_telegram_id(tx, user_id)
+        if person is None:
+            return []
+        return [(person.full_name, m.unit_id, m.role.value)
+                for m in await people.active_memberships(tx, person.id)]
+
+
+async def test_a_member_joins_with_the_name_telegram_gave(bot: Harness) -> None:
+    cell = await _cell(bot)
+    code = await bot.invite(cell)
+    bot.person(MAI, "Mai", "Hoang")
+    welcome = await bot.say(MAI, f"/start {code}")
+    assert ("Chào mừng đồng chí đến với Lan Tỏa — sổ tay báo cáo việc làm theo Bác của "
+            "Chi bộ Thôn Bản Chặng (Đảng bộ xã Tràng Định).") in welcome.text
+    assert "Họ và tên của đồng chí là “Mai Hoang”?" in welcome.text
+    assert bot.buttons(MAI) == ["✅ Đúng", "✏ Nhập lại họ tên", "✖ Hủy"]
+    done = await bot.tap(MAI, "✅ Đúng")
+    assert "Đã ghi nhận: đồng chí Mai Hoang, Chi bộ Thôn Bản Chặng (Đảng bộ xã Tràng Định)." in (
+        done.text)
+    assert bot.fake.reply_keyboard(MAI) == MENU
+    assert await _memberships(bot, MAI) == [("Mai Hoang", cell, "member")]
+    async with bot.db.transaction() as tx:
+        [entry] = await audit.entries(tx, "join")
+    assert entry["subject"] == f"unit:{cell}"
+
+
+async def test_a_member_corrects_their_name_before_joining(bot: Harness) -> None:
+    cell = await _cell(bot)
+    code = await bot.invite(cell)
+    bot.person(MAI, "mai.hoang.88")
+    await bot.say(MAI, f"/start {code}")
+    asked = await bot.tap(MAI, "✏ Nhập lại họ tên")
+    assert "nhập họ và tên đầy đủ" in asked.text
+    short = await bot.say(MAI, "M")
+    assert "Họ tên hơi ngắn" in short.text
+    await bot.say(MAI, "  Hoàng   Thị Mai ")
+    assert await _memberships(bot, MAI) == [("Hoàng Thị Mai", cell, "member")]
+
+
+async def test_a_stranger_without_a_code_is_told_how_to_get_one(bot: Harness) -> None:
+    bot.person(LAN, "Lan")
+    seen = await bot.say(LAN, "/start")
+    assert seen.text == ("Lan Tỏa dành cho đảng viên các chi bộ đã đăng ký. Đồng chí vui lòng "
+                         "xin đường link mời từ bí thư chi bộ của mình.")
+
+
+async def test_unknown_expired_and_used_up_codes_each_say_so(bot: Harness) -> None:
+    cell = await _cell(bot)
+    bot.person(LAN, "Lan")
+    unknown = await bot.say(LAN, "/start khongcoma")
+    assert "Mã mời không đúng" in unknown.text
+    old = await bot.invite(cell, days=1)
+    bot.clock.advance(days=2)
+    expired = await bot.say(LAN, f"/start {old}")
+    assert "đã hết hạn" in expired.text
+    once = await bot.invite(cell)
+    await bot.join_with(MAI, once, "Mai")
+    used = await bot.say(LAN, f"/start {once}")
+    assert "đã dùng hết lượt" in used.text
+    assert await _memberships(bot, LAN) == []
+
+
+async def test_two_people_on_one_single_use_link_only_the_first_joins(bot: Harness) -> None:
+    cell = await _cell(bot)
+    code = await bot.invite(cell)
+    bot.person(MAI, "Mai")
+    bot.person(BINH, "Bình")
+    await bot.say(MAI, f"/start {code}")
+    await bot.say(BINH, f"/start {code}")
+    await bot.tap(MAI, "✅ Đúng")
+    late = await bot.tap(BINH, "✅ Đúng")
+    assert "đã dùng hết lượt" in late.text
+    assert await _memberships(bot, BINH) == []
+
+
+async def test_a_multi_use_invite_lets_several_ask_until_its_uses_run_out(bot: Harness) -> None:
+    cell = await _cell(bot)
+    code = await bot.invite(cell, uses=2)
+    await bot.join_with(MAI, code, "Mai")
+    assert "đang chờ cấp ủy duyệt" in bot.screen(MAI)
+    await bot.join_with(BINH, code, "Bình")
+    bot.person(LAN, "Lan")
+    third = await bot.say(LAN, f"/start {code}")
+    assert "đã dùng hết lượt" in third.text
+    # Shared links admit nobody by themselves: both wait for a leader (tests/test_invites.py).
+    assert await _memberships(bot, BINH) == []
+    async with bot.db.transaction() as tx:
+        waiting = await tx.all("SELECT unit_id FROM memberships WHERE status = 'pending'")
+    assert [r["unit_id"] for r in waiting] == [cell, cell]
+
+
+async def test_opening_the_link_again_or_another_cells_link(bot: Harness) -> None:
+    cell = await _cell(bot)
+    other = await bot.unit("Chi bộ Khối 1")
+    await bot.appoint(SON, cell, Role.LEADER, "Sơn")
+    code = await bot.invite(cell, uses=5)
+    await bot.join_with(MAI, code, "Mai")
+    waiting = await bot.say(MAI, f"/start {code}")
+    assert "Đồng chí đã xin tham gia Chi bộ Thôn Bản Chặng" in waiting.text
+    await bot.tap(SON, "✅ Duyệt")
+    again = await bot.say(MAI, f"/start {code}")
+    assert "Đồng chí đã là thành viên của Chi bộ Thôn Bản Chặng" in again.text
+    elsewhere = await bot.say(MAI, f"/start {await bot.invite(other)}")
+    assert "đang sinh hoạt ở một chi bộ khác" in elsewhere.text
+    observe = await bot.say(MAI, f"/start {await bot.invite(other, role=Role.OBSERVER)}")
+    assert "Họ và tên" in observe.text, "the same person may also observe another unit"
+    await bot.tap(MAI, "✅ Đúng")
+    assert sorted(await _memberships(bot, MAI)) == [("Mai", cell, "member"),
+                                                    ("Mai", other, "observer")]
+
+
+async def test_an_observer_cannot_report(bot: Harness) -> None:
+    province = await bot.unit("Đảng bộ tỉnh Lạng Sơn", kind="đảng bộ tỉnh")
+    code = await bot.invite(province, role=Role.OBSERVER)
+    await bot.join_with(LAN, code, "Lan")
+    seen = await bot.say(LAN, "/report")
+    assert "vai trò theo dõi" in seen.text
+
+
+async def test_a_returning_member_is_greeted_and_the_commands_are_in_vietnamese(
+    bot: Harness
+) -> None:
+    cell = await _cell(bot)
+    await bot.join(MAI, cell, "Mai")
+    hello = await bot.say(MAI, "/start")
+    assert "Chào đồng chí Mai!" in hello.text
+    commands = {c.params.get("language_code"): c.params["commands"]
+                for c in bot.fake.calls_to("setMyCommands")}
+    assert {"command": "report", "description": "Báo cáo việc làm theo Bác"} in commands[None]
+    assert set(commands) == {None, "en"}
+
+
+async def test_english_only_for_whoever_chooses_it(bot: Harness) -> None:
+    cell = await _cell(bot)
+    await bot.join(MAI, cell, "Mai")
+    await bot.join(BINH, cell, "Bình")
+    await bot.say(MAI, "/lang")
+    chosen = await bot.tap(MAI, "🇬🇧 English")
+    assert "English" in chosen.text
+    english = await bot.say(MAI, "/report")
+    assert "On which day did the deed take place?" in english.text
+    assert bot.buttons(MAI)[0] == "Today 27/11"
+    assert bot.fake.reply_keyboard(MAI) == [["📝 Report a good deed"],
+                                            ["📋 My reports", "🏅 Models"],
+                                            ["📊 Statistics", "✍ Commitment", "❓ Help"]]
+    menu_in_english = await bot.say(MAI, "📋 My reports")
+    assert "Việc" not in menu_in_english.text
+    vietnamese = await bot.say(BINH, "/report")
+    assert "Việc làm diễn ra ngày nào?" in vietnamese.text
+
+
+async def test_a_telegram_name_that_is_no_name_is_not_offered(bot: Harness) -> None:
+    cell = await _cell(bot)
+    code = await bot.invite(cell)
+    bot.person(MAI, "🌸")
+    asked = await bot.say(MAI, f"/start {code}")
+    assert "nhập họ và tên đầy đủ" in asked.text
+    assert "✅ Đúng" not in bot.buttons(MAI)
+    await bot.say(MAI, "Hoàng Thị Mai")
+    assert await _memberships(bot, MAI) == [("Hoàng Thị Mai", cell, "member")]
+
+
+async def test_a_draft_its_owner_may_no_longer_finish_does_not_block_a_new_invite(
+    bot: Harness
+) -> None:
+    cell = await _cell(bot)
+    await bot.join(MAI, cell, "Mai")
+    await bot.begin_report(MAI, description="Giúp bà con thu hoạch lúa chạy bão")
+    async with bot.db.transaction() as tx:  # removed from the cell (leaders do this later)
+        await tx.run("UPDATE memberships SET status = 'removed'")
+    other = await bot.unit("Chi bộ Khối 1")
+    seen = await bot.say(MAI, f"/start {await bot.invite(other)}")
+    assert "Họ và tên của đồng chí là" in seen.text
+    assert "đang làm dở" not in seen.text

@@ -1,0 +1,290 @@
+"""A member reports what they did, step by step, the way it happens on a phone."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+from storage import reports
+from storage.entities import ReportState
+from tests.harness import Harness
+from tests.test_joins import MENU
+
+MAI, BINH, SON = 1001, 1002, 1003
+
+
+async def _cell_with_three(bot: Harness) -> int:
+    cell = await bot.unit("Chi bộ Thôn Bản Chặng")
+    await bot.model(cell, "Dân vận khéo xây dựng nông thôn mới")
+    await bot.model(cell, "Tiết kiệm theo gương Bác")
+    await bot.join(MAI, cell, "Mai", "Hoang")
+    await bot.join(BINH, cell, "Bình", "Nông Văn")
+    await bot.join(SON, cell, "Sơn", "Hoàng Văn")
+    return cell
+
+
+async def _reports_of(bot: Harness, user_id: int) -> list:
+    async with bot.db.transaction() as tx:
+        person = await tx.one("SELECT id FROM people WHERE telegram_user_id = ?", (user_id,))
+        lines = await reports.reports_of_person(tx, person["id"], 50, 0)
+        return [await reports.get_report(tx, line.id) for line in lines]
+
+
+async def test_a_full_report_from_menu_to_confirmation(bot: Harness) -> None:
+    await _cell_with_three(bot)
+    first = await bot.say(MAI, "📝 Báo cáo việc làm theo Bác")
+    assert "Việc làm diễn ra ngày nào?" in first.text
+    assert bot.buttons(MAI)[:3] == ["Hôm nay 27/11", "Hôm qua 26/11", "Thứ Tư 25/11"]
+
+    asked = await bot.say(MAI, "thu 7")
+    assert "Thứ Bảy 21/11/2026" in asked.text
+    field = await bot.tap(MAI, "✅ Đúng")
+    assert "Thuộc lĩnh vực nào?" in field.text
+    assert "An sinh xã hội, giảm nghèo" in bot.buttons(MAI)
+
+    await bot.tap(MAI, "An sinh xã hội, giảm nghèo")
+    short = await bot.say(MAI, "sua nha cho ho ba Hoa"[:8])
+    assert "Nội dung hơi ngắn" in short.text
+    model = await bot.say(MAI, "Cùng 2 đồng chí sửa mái nhà dột cho hộ bà Lăng Thị Hoa, hộ nghèo")
+    assert "Việc này thuộc mô hình nào?" in model.text
+    together = await bot.tap(MAI, "Dân vận khéo xây dựng nông thôn mới")
+    assert "Đồng chí nào cùng tham gia?" in together.text
+    assert bot.buttons(MAI)[:2] == ["☐ Bình Nông Văn", "☐ Sơn Hoàng Văn"]
+    await bot.tap(MAI, "☐ Bình Nông Văn")
+    assert "☑ Bình Nông Văn" in bot.buttons(MAI)
+    await bot.say(MAI, "son")  # typing a name without diacritics picks that member
+    assert "☑ Sơn Hoàng Văn" in bot.buttons(MAI)
+    helped = await bot.tap(MAI, "Xong")
+    assert "bao nhiêu người" in helped.text
+    await bot.say(MAI, "4 người")
+    await bot.say(MAI, "1")
+    place = await bot.say(MAI, "2tr")
+    assert "ở đâu" in place.text
+    photos = await bot.say(MAI, "thôn Bản Chặng")
+    assert "Gửi ảnh minh họa" in photos.text
+
+    bot.fake.send_photo(MAI, media_group_id="album-1")
+    bot.fake.send_photo(MAI, media_group_id="album-1")
+    await bot.photos_acknowledged(MAI, 2)
+    acknowledgements = [m for m in bot.fake.messages(MAI) if "Đã nhận" in m.get("text", "")]
+    assert len(acknowledgements) == 1, "an album is acknowledged once"
+
+    public = await bot.tap(MAI, "Xong")
+    assert "giới thiệu trong nhóm chung của chi bộ" in public.text
+    summary = await bot.tap(MAI, "🌐 Có, công khai")
+    for expected in ("📅 Ngày: 21/11/2026", "🏷 Lĩnh vực: An sinh xã hội, giảm nghèo",
+                     "🏅 Mô hình: Dân vận khéo xây dựng nông thôn mới",
+                     "👥 Cùng tham gia: Bình Nông Văn, Sơn Hoàng Văn",
+                     "🙋 Số người được giúp: 4", "🏠 Số hộ được giúp: 1",
+                     "💰 Giá trị: 2.000.000 đ", "📍 Địa điểm: thôn Bản Chặng", "📷 Ảnh: 2 ảnh",
+                     "📢 Giới thiệu trong nhóm: 🌐 Có, công khai"):
+        assert expected in summary.text
+    assert "✏ Sửa nội dung" in bot.buttons(MAI)
+
+    done = await bot.tap(MAI, "✅ Gửi")
+    assert "Đã nhận báo cáo của đồng chí" in done.text
+    assert bot.fake.reply_keyboard(MAI) == MENU
+
+    [stored] = await _reports_of(bot, MAI)
+    content = stored.content
+    assert stored.state is ReportState.PENDING
+    assert content.deed_date == dt.date(2026, 11, 21)
+    assert content.description.startswith("Cùng 2 đồng chí sửa mái nhà dột")
+    assert (content.people_helped, content.households_helped, content.value_vnd) == (
+        4, 1, 2_000_000)
+    assert content.place == "thôn Bản Chặng" and not content.private
+    assert len(content.participant_ids) == 2 and len(content.photos) == 2
+
+
+async def _to_summary(bot: Harness, user_id: int) -> None:
+    """The shortest honest path: date, field, text, then skip every optional step."""
+    await bot.say(user_id, "/report")
+    await bot.tap(user_id, "Hôm qua")
+    await bot.tap(user_id, "Kinh tế")
+    await bot.say(user_id, "Hướng dẫn bà con thôn Bản Chặng trồng hồi đúng kỹ thuật")
+    while "Bỏ qua" in bot.buttons(user_id):
+        await bot.tap(user_id, "Bỏ qua")
+    await bot.tap(user_id, "🔒 Không công khai")
+
+
+async def test_steps_without_choices_are_skipped_for_a_member_alone(bot: Harness) -> None:
+    await bot.member_of_new_cell(MAI)
+    after_text = await bot.begin_report(MAI, description="Dọn vệ sinh đường làng cùng bà con")
+    assert "bao nhiêu người" in after_text.text, "no model step, no co-participant step"
+    assert "Bước 4/9" in after_text.text
+
+
+async def test_pressing_send_twice_or_a_redelivered_update_records_once(bot: Harness) -> None:
+    await _cell_with_three(bot)
+    await _to_summary(bot, MAI)
+    message_id, data = bot.button(MAI, "✅ Gửi")
+    first = await bot.press_data(MAI, message_id, data)
+    again = await bot.press_data(MAI, message_id, data, check_button=False)
+    assert again.toast == "Báo cáo này đã được gửi rồi."
+    await bot.redeliver(first.update_id)
+    assert len(await _reports_of(bot, MAI)) == 1
+
+
+async def test_back_keeps_answers_and_summary_edit_returns_to_summary(bot: Harness) -> None:
+    await _cell_with_three(bot)
+    await bot.say(MAI, "/report")
+    await bot.tap(MAI, "Hôm nay")
+    await bot.tap(MAI, "Văn hóa")
+    back = await bot.tap(MAI, "◀ Quay lại")
+    assert "Thuộc lĩnh vực nào?" in back.text
+    await bot.tap(MAI, "Môi trường")
+    await bot.say(MAI, "Trồng 50 cây xanh ở nhà văn hóa thôn Bản Chặng")
+    while "Bỏ qua" in bot.buttons(MAI):
+        await bot.tap(MAI, "Bỏ qua")
+    await bot.tap(MAI, "🔒 Không công khai")
+    asked = await bot.tap(MAI, "✏ Sửa nội dung")
+    assert "Đồng chí đã làm gì?" in asked.text
+    summary = await bot.say(MAI, "Trồng 60 cây xanh ở nhà văn hóa thôn Bản Chặng")
+    assert "📝 Nội dung: Trồng 60 cây xanh" in summary.text
+    assert "🏷 Lĩnh vực: Môi trường" in summary.text
+    assert "📢 Giới thiệu trong nhóm: 🔒 Không công khai" in summary.text
+    await bot.tap(MAI, "✅ Gửi")
+    [stored] = await _reports_of(bot, MAI)
+    assert stored.content.private and stored.content.field == "Môi trường"
+
+
+async def test_cancel_at_any_step_leaves_nothing(bot: Harness) -> None:
+    await _cell_with_three(bot)
+    await bot.say(MAI, "/report")
+    await bot.tap(MAI, "Hôm nay")
+    cancelled = await bot.tap(MAI, "✖ Hủy")
+    assert "Đã hủy, báo cáo chưa được gửi." in cancelled.text
+    await bot.say(MAI, "/report")
+    await bot.tap(MAI, "Hôm nay")
+    typed = await bot.say(MAI, "/cancel")
+    assert "Đã hủy" in typed.text
+    assert await _reports_of(bot, MAI) == []
+    nothing = await bot.say(MAI, "/cancel")
+    assert "không có biểu mẫu nào" in nothing.text
+
+
+async def _at_place_step(bot: Harness, user_id: int, **unit: object) -> None:
+    await bot.member_of_new_cell(user_id, name=f"Chi bộ {user_id}", **unit)
+    await bot.begin_report(user_id, "Môi trường", "Thu gom rác thải nhựa dọc bờ sông Kỳ Cùng")
+    for _ in range(3):
+        await bot.tap(user_id, "Bỏ qua")
+    assert "ở đâu" in bot.screen(user_id)
+
+
+async def _at_photos_step(bot: Harness, user_id: int) -> None:
+    await _at_place_step(bot, user_id)
+    await bot.tap(user_id, "Bỏ qua")
+    assert "Gửi ảnh minh họa" in bot.screen(user_id)
+
+
+async def test_location_is_taken_unless_the_unit_has_no_locations(bot: Harness) -> None:
+    await _at_place_step(bot, MAI, no_locations=True)
+    assert "📎" not in bot.screen(MAI), "no hint to send a map pin"
+    refused = await bot.send(MAI, "location", latitude=22.8, longitude=106.5)
+    assert "không dùng vị trí bản đồ" in refused.text
+
+    await _at_place_step(bot, BINH)
+    taken = await bot.send(BINH, "location", latitude=21.85, longitude=106.76)
+    assert "Gửi ảnh minh họa" in taken.text
+
+
+async def test_more_photos_than_allowed_are_refused_politely(bot: Harness) -> None:
+    await _at_photos_step(bot, MAI)
+    for _ in range(5):
+        bot.fake.send_photo(MAI, media_group_id="big")
+    sixth = await bot.send(MAI, "photo", media_group_id="big")
+    assert "tối đa 5 ảnh" in sixth.text
+    await bot.photos_acknowledged(MAI, 5)
+
+
+async def test_a_named_place_picked_on_the_map_is_taken_as_the_place(bot: Harness) -> None:
+    await _at_place_step(bot, MAI)
+    taken = await bot.send(MAI, "venue", latitude=21.85, longitude=106.76,
+                           title="Nhà văn hóa thôn Bản Chặng", address="xã Tràng Định")
+    assert "Gửi ảnh minh họa" in taken.text
+    await _at_place_step(bot, BINH, no_locations=True)
+    border = await bot.send(BINH, "venue", latitude=22.8, longitude=106.5,
+                            title="Đồn Biên phòng Tri Phương", address="Tràng Định")
+    assert "Gửi ảnh minh họa" in border.text, "a border unit keeps the name, not the pin"
+    async with bot.db.transaction() as tx:
+        rows = await tx.all("SELECT telegram_user_id, state FROM drafts ORDER BY id")
+    places = [json.loads(r["state"])["answers"]["place"] for r in rows]
+    assert places == [
+        {"text": "Nhà văn hóa thôn Bản Chặng, xã Tràng Định", "latitude": 21.85,
+         "longitude": 106.76},
+        {"text": "Đồn Biên phòng Tri Phương, Tràng Định"},
+    ]
+
+
+async def test_a_moving_live_location_does_not_flood_the_chat(bot: Harness) -> None:
+    await _at_place_step(bot, MAI)
+    shared = await bot.send(MAI, "location", latitude=21.85, longitude=106.76)
+    assert "Gửi ảnh minh họa" in shared.text
+    pin = bot.fake.messages(MAI, include_incoming=True)[-2]["message_id"]
+    for step in range(3):
+        mark = len(bot.fake.calls)
+        update_id = bot.fake.move_live_location(MAI, pin, 21.85 + step / 1000, 106.76)
+        moved = await bot.after(update_id, mark)
+        assert moved.calls == []
+
+
+async def test_an_album_sent_at_the_wrong_step_gets_one_answer(bot: Harness) -> None:
+    await bot.member_of_new_cell(MAI)
+    await bot.begin_report(MAI)
+    mark = len(bot.fake.calls)
+    ids = [bot.fake.send_photo(MAI, media_group_id="early") for _ in range(4)]
+    await bot.fake.wait_update_consumed(ids[-1])
+    await bot.app.update_queue.join()
+    answers = [c for c in bot.fake.calls[mark:] if c.method == "sendMessage"]
+    assert len(answers) == 1
+    assert "Đồng chí đang ở bước “nội dung”" in answers[0].params["text"]
+
+
+async def test_a_large_cell_picks_co_participants_a_page_at_a_time(bot: Harness) -> None:
+    cell = await bot.member_of_new_cell(MAI)
+    for n in range(20):
+        await bot.join(2000 + n, cell, f"Đảng viên {n + 1:02d}")
+    await bot.begin_report(MAI, description="Cả chi bộ ra quân làm đường giao thông nông thôn")
+    first = bot.buttons(MAI)
+    assert first[:2] == ["☐ Đảng viên 01", "☐ Đảng viên 02"]
+    assert "Trang 1/2" in first and "Trang sau ▶" in first and len(first) < 25
+    await bot.tap(MAI, "☐ Đảng viên 03")
+    await bot.tap(MAI, "Trang sau ▶")
+    second = bot.buttons(MAI)
+    assert "☐ Đảng viên 20" in second and "◀ Trang trước" in second
+    await bot.tap(MAI, "☐ Đảng viên 20")
+    await bot.say(MAI, "dang vien 17")  # typing a name finds it on any page
+    await bot.tap(MAI, "Xong")
+    async with bot.db.transaction() as tx:
+        draft = await tx.one("SELECT state FROM drafts WHERE telegram_user_id = ?", (MAI,))
+    chosen = json.loads(draft["state"])["answers"]["participant_ids"]
+    assert len(chosen) == 3
+
+
+async def test_a_day_put_in_last_year_is_confirmed_and_tomorrow_is_refused(
+    bot: Harness
+) -> None:
+    await bot.member_of_new_cell(MAI)
+    await bot.say(MAI, "/report")
+    tomorrow = await bot.say(MAI, "28/11")
+    assert "Ngày này chưa tới" in tomorrow.text
+    asked = await bot.say(MAI, "31/12")
+    assert "Đồng chí muốn chọn Thứ Tư 31/12/2025?" in asked.text
+    assert bot.buttons(MAI) == ["✅ Đúng", "◀ Quay lại", "✖ Hủy"]
+    await bot.tap(MAI, "◀ Quay lại")
+    assert "Việc làm diễn ra ngày nào?" in bot.screen(MAI)
+    await bot.say(MAI, "31/12")
+    field = await bot.tap(MAI, "✅ Đúng")
+    assert "Thuộc lĩnh vực nào?" in field.text
+
+
+async def test_photos_sent_by_mistake_can_be_removed(bot: Harness) -> None:
+    await _at_photos_step(bot, MAI)
+    bot.fake.send_photo(MAI)
+    await bot.photos_acknowledged(MAI, 1)
+    assert bot.buttons(MAI) == ["Xong", "🗑 Xóa ảnh đã gửi", "◀ Quay lại", "✖ Hủy"]
+    await bot.tap(MAI, "🗑 Xóa ảnh đã gửi")
+    assert bot.buttons(MAI) == ["Xong", "◀ Quay lại", "Bỏ qua", "✖ Hủy"]
+    await bot.tap(MAI, "Bỏ qua")
+    await bot.tap(MAI, "🌐 Có, công khai")
+    assert "📷" not in bot.screen(MAI)
