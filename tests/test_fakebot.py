@@ -411,6 +411,45 @@ async def test_fault_injection(transport: Transport) -> None:
     assert len(fake.messages(USER)) == 1  # failed calls changed nothing
 
 
+async def test_calls_record_the_catalogue_keys_of_their_texts(transport: Transport) -> None:
+    fake = transport.fake
+    catalogue = {"greet": "Xin chào", "thanks": "Cảm ơn", "photo.nice": "Ảnh đẹp"}
+    asked: list[str] = []
+
+    def key_source(text: str) -> frozenset[str]:
+        asked.append(text)
+        return frozenset(key for key, shown in catalogue.items() if shown in text)
+
+    async with transport.bot() as bot:
+        await bot.send_message(USER, "không có khóa")  # before key_source is set
+        fake.key_source = key_source
+        kb = InlineKeyboardMarkup([[InlineKeyboardButton("A", callback_data="a")]])
+        sent = await bot.send_message(
+            USER, "<b>Xin chào</b> bạn! Cảm ơn.", parse_mode=ParseMode.HTML, reply_markup=kb
+        )
+        query_id = fake.update(fake.press(USER, sent.message_id, "a"))["callback_query"]["id"]
+        await bot.answer_callback_query(query_id, text="Cảm ơn bạn")
+        with pytest.raises(BadRequest, match=r"(?i)query is too old"):
+            await bot.answer_callback_query(query_id, text="Xin chào lần nữa")
+        await bot.send_media_group(
+            USER,
+            [InputMediaPhoto(b"\xff\xd8 1 \xff\xd9", caption="Ảnh đẹp"),
+             InputMediaPhoto(b"\xff\xd8 2 \xff\xd9", caption="Cảm ơn")],
+        )
+        await bot.send_chat_action(USER, "typing")
+
+    no_source, message = fake.calls_to("sendMessage")
+    assert no_source.keys == frozenset()
+    assert message.keys == {"greet", "thanks"}  # the text as sent, markup included
+    answered, too_old = fake.calls_to("answerCallbackQuery")
+    assert answered.keys == {"thanks"} and answered.error is None
+    assert too_old.keys == {"greet"} and too_old.error is not None  # failed calls too
+    assert fake.calls_to("sendMediaGroup")[0].keys == {"photo.nice", "thanks"}
+    assert fake.calls_to("sendChatAction")[0].keys == frozenset()
+    assert "không có khóa" not in asked  # asked once per text, only while set
+    assert len(asked) == len(set(asked)) == 5
+
+
 async def test_api_semantics(transport: Transport) -> None:
     fake = transport.fake
     async with transport.bot() as bot:

@@ -6,7 +6,8 @@
 - ``TelegramLimits``: Telegram's flood limits, answered with 429 (a gate on the fake).
 """
 
-from .core import ApiError, Call, FakeTelegram, SimulatedTimeout, StoredFile
+from .common import ApiError, Call, SimulatedTimeout, StoredFile
+from .core import FakeTelegram
 from .http import FakeBotServer
 from .inprocess import FakeRequest
 from .limits import TelegramLimits

@@ -27,7 +27,7 @@ from collections import Counter
 from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from .core import ApiError, Call, SimulatedTimeout
+from .common import ApiError, Call, SimulatedTimeout
 from .limits import SENDS
 
 Fault = ApiError | SimulatedTimeout

@@ -18,7 +18,8 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
-from .core import NOT_FOUND, FakeTelegram, SimulatedTimeout
+from .common import NOT_FOUND, SimulatedTimeout
+from .core import FakeTelegram
 
 __all__ = ["FakeBotServer"]
 

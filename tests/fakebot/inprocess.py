@@ -13,7 +13,8 @@ from telegram._utils.types import ODVInput
 from telegram.error import TimedOut
 from telegram.request import BaseRequest, RequestData
 
-from .core import NOT_FOUND, FakeTelegram, SimulatedTimeout
+from .common import NOT_FOUND, SimulatedTimeout
+from .core import FakeTelegram
 
 __all__ = ["FakeRequest"]
 

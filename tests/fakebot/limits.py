@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from .core import ApiError, Call
+from .common import ApiError, Call
 
 # Methods that put a message into a chat (or change one): what Telegram's limits count.
 SENDS = frozenset({
