@@ -47,13 +47,8 @@ from typing import Any
 import aiosqlite
 
 from bot.flows import digests as digest_flow
-from bot.flows.digests import (
-    DigestBatch,
-    ScheduledDigests,
-    Writer,
-    digest_figures,
-    written_digests,
-)
+from bot.flows.digests import ScheduledDigests, Writer, WrittenBatch, written_digests
+from bot.rules.digests import digest_figures
 from bot.rules.periods import Period, key_of, week_of
 from bot.rules.schedules import DIGEST, Deciders, Due, Scheduler
 from bot.runtime.clock import FixedClock
@@ -167,9 +162,9 @@ async def figures_and_texts(path: Path, week: Period, runs: int) -> None:
 
     async def figures() -> object:
         async with db.transaction() as tx:
-            return await digest_figures(tx, services, None, week, Every.WEEK)
+            return await digest_figures(tx, services.settings, None, week, Every.WEEK)
 
-    async def gathered() -> DigestBatch:
+    async def gathered() -> WrittenBatch:
         async with db.transaction() as tx:
             found = await written_digests(tx, services, unit_ids, week, Every.WEEK)
             await found.read(tx, found.unit_ids)  # at once here; in chunks on Monday
@@ -195,8 +190,8 @@ async def figures_and_texts(path: Path, week: Period, runs: int) -> None:
         began = time.perf_counter()
         messages, groups = texts()
         text_times.append(time.perf_counter() - began)
-    sample = next(d for d in map(batch.digest, batch.unit_ids) if d.total)
-    writer = Writer(services, services.texts(None))
+    sample = next(d for d in map(batch.batch.digest, batch.unit_ids) if d.total)
+    writer = Writer(services.settings, services.texts(None))
     await writer.chart(sample)  # the first one imports matplotlib
     chart_times, _ = await _timed(lambda: writer.chart(sample), max(3, runs))
     chart = min(chart_times)
@@ -229,7 +224,7 @@ async def _profile(db: Database, services: Services, week: Period) -> None:
     profile = cProfile.Profile()
     async with db.transaction() as tx:
         profile.enable()
-        await digest_figures(tx, services, None, week, Every.WEEK)
+        await digest_figures(tx, services.settings, None, week, Every.WEEK)
         profile.disable()
     out = io.StringIO()
     pstats.Stats(profile, stream=out).sort_stats("tottime").print_stats(PROFILE_LINES)

@@ -13,8 +13,9 @@ from handlers.common import private_flow
 def handlers(catalogue: Catalogue) -> list[BaseHandler]:
     return private_flow(
         catalogue, "announce",
-        opens=lambda core, sender, update_id: core.announcements.start(sender, update_id),
-        prefix=announcements.PREFIX,
-        presses=lambda core, sender, update_id, data: core.announcements.act(sender, data),
+        opens=lambda core, req: core.announcements.start(req),
+        kinds=announcements.BUTTONS,
+        presses=lambda core, req, press: core.announcements.press(req, press),
+        stale=announcements.STALE,
         menu=False,
     )

@@ -1,20 +1,21 @@
-"""Báo cáo thay (/behalf): Telegram side of bot/flows/behalf.py."""
+"""Báo cáo thay (/behalf): the Telegram side of bot/flows/behalf.py. No menu button: a
+leader reaches it by /behalf or from a member's card in /members."""
 
 from __future__ import annotations
 
 from telegram.ext import BaseHandler
 
-from bot.flows import behalf as on_behalf
+from bot.flows import behalf
 from bot.ui.catalogue import Catalogue
 from handlers.common import private_flow
 
 
 def handlers(catalogue: Catalogue) -> list[BaseHandler]:
-    # No menu button: a leader reaches it by /behalf or from a member's card in /members.
     return private_flow(
         catalogue, "behalf",
-        opens=lambda core, sender, update_id: core.on_behalf.start(sender),
-        prefix=on_behalf.PREFIX,
-        presses=lambda core, sender, update_id, data: core.on_behalf.act(sender, update_id, data),
+        opens=lambda core, req: core.behalf.start(req),
+        kinds=behalf.BUTTONS,
+        presses=lambda core, req, press: core.behalf.press(req, press),
+        stale=behalf.STALE,
         menu=False,
     )

@@ -12,7 +12,8 @@ from handlers.common import private_flow
 def handlers(catalogue: Catalogue) -> list[BaseHandler]:
     return private_flow(
         catalogue, "commit",
-        opens=lambda core, sender, update_id: core.commitments.show(sender, update_id),
-        prefix=commitments.PREFIX,
-        presses=lambda core, sender, update_id, data: core.commitments.act(sender, update_id, data),
+        opens=lambda core, req: core.commitments.show(req),
+        kinds=commitments.BUTTONS,
+        presses=lambda core, req, press: core.commitments.press(req, press),
+        stale=commitments.STALE,
     )

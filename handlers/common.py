@@ -1,23 +1,21 @@
-"""What every flow's handlers share: finding the core, naming the sender, and showing a
-core `Reply` with Telegram's messages, buttons and keyboards."""
+"""What every flow's handlers share: finding the core, answering an update through its request
+(who asks, read once, and one transaction), reading a button's data by its declaration, and
+showing a core `Reply` with Telegram's messages, buttons and keyboards (handlers/screens.py)."""
 
 from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Awaitable, Callable
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 from telegram import (
     Bot,
     BotCommand,
     BotCommandScopeChat,
     CallbackQuery,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    InputMediaPhoto,
-    LinkPreviewOptions,
     Message,
-    ReplyKeyboardMarkup,
     Update,
 )
 from telegram.constants import ChatType, ParseMode
@@ -33,11 +31,15 @@ from telegram.ext import (
 )
 
 from bot.flows.command_menus import CommandMenu, menu_change_for, menu_given
+from bot.rules.access import Request, unreadable
 from bot.runtime.core import Core
 from bot.runtime.services import Sender, Services
+from bot.ui import buttons
+from bot.ui.buttons import ButtonData
 from bot.ui.catalogue import Catalogue
-from bot.ui.screens import Keyboard, Reply, Screen, split_text
+from bot.ui.screens import Reply, Screen, split_text
 from handlers.pacing import BULK
+from handlers.screens import NO_PREVIEW, Part, inline, send_part, send_screen
 
 log = logging.getLogger(__name__)
 CORE_KEY = "core"
@@ -45,11 +47,13 @@ CORE_KEY = "core"
 # and editing an old message into "/cancel" must not cancel anything.
 PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
 PRIVATE_EDIT = filters.ChatType.PRIVATE & filters.UpdateType.EDITED_MESSAGE
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+T = TypeVar("T")
+UseCase = Callable[[Request], Awaitable[Reply]]
 
 
 def core_of_application(application: Application) -> Core:
-    return application.bot_data[CORE_KEY]
+    return application.bot_data[CORE_KEY]  # type: ignore[no-any-return]
 
 
 def core_of(context: ContextTypes.DEFAULT_TYPE) -> Core:
@@ -67,81 +71,85 @@ def sender_of(update: Update) -> Sender:
     return Sender(user_id=user.id, display_name=user.full_name)
 
 
+async def run_request(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                      use_case: Callable[[Request], Awaitable[T]]) -> T:
+    """The use case in the update's request: who asks is read once, everything it does is one
+    transaction, and what waits for the commit runs after it. A service message may come from
+    nobody (a group upgraded to a supergroup): it is asked by no one the bot knows."""
+    user = update.effective_user
+    user_id, name = (user.id, user.full_name) if user is not None else (0, "")
+    async with core_of(context).requests.begin(user_id, name, update.update_id) as req:
+        return await use_case(req)
+
+
+async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE, use_case: UseCase) -> None:
+    """The one way an update is answered: its request run, its reply shown."""
+    await deliver(update, context, await run_request(update, context, use_case))
+
+
 def menu_filter(catalogue: Catalogue, action: str) -> filters.BaseFilter:
     """The text of one main-menu button, in any language."""
     return PRIVATE & filters.Text(sorted(catalogue.all_values(f"menu.{action}")))
 
 
-Opens = Callable[[Core, Sender, int], Awaitable[Reply]]
-Presses = Callable[[Core, Sender, int, str], Awaitable[Reply]]
+Opens = Callable[[Core, Request], Awaitable[Reply]]
+Presses = Callable[[Core, Request, Any], Awaitable[Reply]]
 
 
-def presses_of(prefix: str, presses: Presses) -> CallbackQueryHandler:
-    """A private flow's buttons (`<prefix>:…`). Pressed in a group, where the data could have
-    been forged, they answer nothing but a note: their screens are someone's records."""
+def pattern_of(kinds: Sequence[type[ButtonData]]) -> str:
+    """The data of these kinds of buttons (and anything else under their prefixes, so that
+    garbled data of a flow is refused by it)."""
+    return "^(?:" + "|".join(re.escape(f) for f in buttons.families(kinds)) + "):"
+
+
+def presses_of(kinds: Sequence[type[ButtonData]], presses: Presses, stale: str,
+               private: bool = True) -> CallbackQueryHandler:
+    """A flow's buttons: the data read by its declaration and handed to the flow as a typed
+    press; data no declaration of the flow made is refused with the `stale` note and logged.
+    A private flow's buttons pressed in a group, where the data could have been forged, answer
+    nothing but a note: their screens are someone's records."""
     async def press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query, chat = update.callback_query, update.effective_chat
         if query is None or query.data is None:
             return
-        core, sender = core_of(context), sender_of(update)
-        if chat is None or chat.type != ChatType.PRIVATE:
-            reply = await core.welcome.private_only(sender)
-        else:
-            reply = await presses(core, sender, update.update_id, query.data)
-        await deliver(update, context, reply)
+        data, core = query.data, core_of(context)
+        pressed = buttons.read(data)
 
-    return CallbackQueryHandler(press, pattern=f"^{prefix}:")
+        async def use_case(req: Request) -> Reply:
+            if private and (chat is None or chat.type != ChatType.PRIVATE):
+                return Reply(toast=req.t.plain("fallback.private_only"))
+            if pressed is None or type(pressed) not in kinds:
+                return await unreadable(req, data, stale)
+            return await presses(core, req, pressed)
+
+        await answer(update, context, use_case)
+
+    return CallbackQueryHandler(press, pattern=pattern_of(kinds))
 
 
-def private_flow(catalogue: Catalogue, command: str, opens: Opens, prefix: str,
-                 presses: Presses, menu: bool = True) -> list[BaseHandler]:
+def private_flow(catalogue: Catalogue, command: str, opens: Opens,
+                 kinds: Sequence[type[ButtonData]], presses: Presses, stale: str,
+                 menu: bool = True) -> list[BaseHandler]:
     """A flow of the private chat: `/command` (and its main-menu button) opens it, its buttons
-    carry `<prefix>:…`."""
+    are `kinds`."""
     async def open_flow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        reply = await opens(core_of(context), sender_of(update), update.update_id)
-        await deliver(update, context, reply)
+        core = core_of(context)
+        await answer(update, context, lambda req: opens(core, req))
 
     found: list[BaseHandler] = [CommandHandler(command, open_flow, filters=PRIVATE)]
     if menu:
         found.append(MessageHandler(menu_filter(catalogue, command), open_flow))
-    return [*found, presses_of(prefix, presses)]
-
-
-def _markup(screen: Screen) -> InlineKeyboardMarkup | ReplyKeyboardMarkup | None:
-    if screen.menu is not None:
-        return ReplyKeyboardMarkup(screen.menu, resize_keyboard=True, is_persistent=True)
-    return _inline(screen.buttons)
-
-
-def _inline(buttons: Keyboard) -> InlineKeyboardMarkup | None:
-    if not buttons:
-        return None
-    return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in buttons]
-    )
-
-
-async def send_screen(context: ContextTypes.DEFAULT_TYPE, chat_id: int, screen: Screen) -> None:
-    bot = context.bot
-    if len(screen.photos) == 1:
-        await bot.send_photo(chat_id, screen.photos[0])
-    elif screen.photos:
-        await bot.send_media_group(chat_id, [InputMediaPhoto(p) for p in screen.photos])
-    parts = split_text(screen.text)
-    for i, part in enumerate(parts):
-        last = i == len(parts) - 1
-        await bot.send_message(chat_id, part, parse_mode=ParseMode.HTML,
-                               reply_markup=_markup(screen) if last else None,
-                               link_preview_options=NO_PREVIEW)
+    return [*found, presses_of(kinds, presses, stale)]
 
 
 async def _replace(message: Message, screen: Screen) -> bool:
     """Shows the screen in place of the message whose button was pressed, where it can."""
-    if screen.menu is not None or screen.photos or len(split_text(screen.text)) > 1:
+    if (screen.menu is not None or screen.photos or screen.image is not None
+            or len(split_text(screen.text)) > 1):
         return False
     try:
         await message.edit_text(screen.text, parse_mode=ParseMode.HTML,
-                                reply_markup=_inline(screen.buttons),
+                                reply_markup=inline(screen.buttons),
                                 link_preview_options=NO_PREVIEW)
     except BadRequest as error:
         # Pressing the same toggle twice quickly redraws an identical screen.
@@ -150,12 +158,12 @@ async def _replace(message: Message, screen: Screen) -> bool:
     return True
 
 
-async def _close(context: ContextTypes.DEFAULT_TYPE, message: Message) -> None:
+async def _close(bot: Bot, message: Message) -> None:
     """Takes the buttons off the message just answered: after the answer, and only with room
     no reply wants (a broadcast's priority), since every press is checked again anyway."""
     try:
-        await context.bot.edit_message_reply_markup(message.chat_id, message.message_id,
-                                                    reply_markup=None, rate_limit_args=BULK)
+        await bot.edit_message_reply_markup(message.chat_id, message.message_id,
+                                            reply_markup=None, rate_limit_args=BULK)
     except BadRequest:
         pass  # already without buttons, or too old to edit
     except RetryAfter as error:
@@ -174,6 +182,14 @@ async def _answer(query: CallbackQuery, toast: str | None) -> bool:
     return True
 
 
+async def _show_picture(bot: Bot, chat_id: int, draw: Callable[[], Awaitable[bytes]]) -> None:
+    try:
+        await send_part(bot, chat_id, Part(photo=await draw()))
+    except TelegramError as error:
+        # The figures still matter without their picture.
+        log.warning("could not send a picture to %s: %s", chat_id, error)
+
+
 async def deliver(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply) -> None:
     chat = update.effective_chat
     query = update.callback_query
@@ -185,18 +201,20 @@ async def deliver(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Rep
         # the report received), so it comes as a message.
         screens = [Screen(html.escape(reply.toast))]
     message = query.message if query is not None else None
+    if reply.picture is not None and chat is not None:
+        await _show_picture(context.bot, chat.id, reply.picture)
     replaced = False
     if isinstance(message, Message) and screens and reply.replace:
         replaced = await _replace(message, screens[0])
         screens = screens[1:] if replaced else screens
     for screen in screens:
         if chat is not None:
-            await send_screen(context, chat.id, screen)
+            await send_screen(context.bot, chat.id, screen)
     if isinstance(message, Message) and reply.close and not replaced:
-        await _close(context, message)
+        await _close(context.bot, message)
     for chat_id, screen in reply.notices:
         try:
-            await send_screen(context, chat_id, screen)
+            await send_screen(context.bot, chat_id, screen)
         except TelegramError as error:
             # Someone who blocked the bot must not undo what the sender did.
             log.warning("could not notify %s: %s", chat_id, error)

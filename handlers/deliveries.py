@@ -23,20 +23,19 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
+from telegram import Update
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.rules.schedules import too_late
 from bot.runtime.pacing import Pacer
 from bot.runtime.services import Services
-from bot.ui.screens import split_text
-from handlers.common import NO_PREVIEW, core_of_application
+from bot.ui.screens import Button, Screen
+from handlers.common import core_of_application
 from handlers.pacing import BULK, Flight, PacedRateLimiter, retry_seconds
+from handlers.screens import Part, parts_of, send_part
 from storage import deliveries, groups, people
 from storage.deliveries import Delivery, Status
 
@@ -52,25 +51,12 @@ STOP_WAIT = 5.0  # seconds the rows being sent get to finish when the bot stops
 REACHABLE_GROUP = -100
 
 
-@dataclass(frozen=True)
-class _Part:
-    text: str | None = None  # a text message; else a photo
-    photo: bytes | str | None = None
-    buttons: InlineKeyboardMarkup | None = None
-
-
-def _parts(row: Delivery) -> list[_Part]:
-    markup = InlineKeyboardMarkup(
-        [[InlineKeyboardButton(label, callback_data=data) for label, data in r]
-         for r in row.buttons]) if row.buttons else None
-    parts: list[_Part] = []
-    photo = row.photo if row.photo is not None else row.photo_id
-    texts = split_text(row.text) if row.text.strip() else []
-    if photo is not None:
-        parts.append(_Part(photo=photo, buttons=None if texts else markup))
-    parts += [_Part(text=t, buttons=markup if i == len(texts) - 1 else None)
-              for i, t in enumerate(texts)]
-    return parts
+def screen_of(row: Delivery) -> Screen:
+    """The screen a ledger row holds: its text and buttons, and its picture (a chart made
+    here, or a photo's file id)."""
+    buttons = tuple(tuple(Button(label, data) for label, data in r) for r in row.buttons)
+    photos = (row.photo_id,) if row.photo is None and row.photo_id is not None else ()
+    return Screen(row.text, buttons, photos=photos, image=row.photo)
 
 
 class Outbox:
@@ -196,7 +182,7 @@ class Outbox:
         if row.chat_id in self.unreachable:
             await self._unreachable(row.chat_id, "blocked the bot earlier")
             return row.chat_id
-        stale = too_late(services, row.kind, row.decided_at)
+        stale = too_late(services.settings, services.now(), row.kind, row.decided_at)
         if stale is not None:
             await self._settle(row, Status.MISSED, stale)
             return row.chat_id
@@ -225,7 +211,7 @@ class Outbox:
 
     async def _send_row(self, row: Delivery, flight: Flight) -> int:
         chat_id = row.chat_id
-        parts = _parts(row)
+        parts = parts_of(screen_of(row))
         if not parts:
             await self._settle(row, Status.FAILED, "nothing to send")
             return chat_id
@@ -264,15 +250,9 @@ class Outbox:
         await self._settle(row, Status.SENT)
         return chat_id
 
-    async def _send(self, chat_id: int, part: _Part, flight: Flight) -> None:
-        bot = self.application.bot
-        extra: dict[str, Any] = {"rate_limit_args": {**BULK, "flight": flight}}
-        if part.text is not None:
-            await bot.send_message(chat_id, part.text, parse_mode=ParseMode.HTML,
-                                   reply_markup=part.buttons, link_preview_options=NO_PREVIEW,
-                                   **extra)
-        else:
-            await bot.send_photo(chat_id, part.photo, reply_markup=part.buttons, **extra)
+    async def _send(self, chat_id: int, part: Part, flight: Flight) -> None:
+        await send_part(self.application.bot, chat_id, part,
+                        rate_limit_args={**BULK, "flight": flight})
 
     async def _settle(self, row: Delivery, status: Status, detail: str | None = None) -> None:
         services = self.services

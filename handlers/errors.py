@@ -9,7 +9,7 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
-from handlers.common import core_of, deliver, sender_of
+from handlers.common import answer, core_of
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +21,6 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     if update.effective_chat is None or update.effective_chat.type != ChatType.PRIVATE:
         return
     try:
-        await deliver(update, context, await core_of(context).welcome.trouble(sender_of(update)))
+        await answer(update, context, core_of(context).welcome.trouble)
     except Exception:  # the error handler itself must not raise
         log.warning("could not tell chat %s about the error", update.effective_chat.id)

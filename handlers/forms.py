@@ -17,11 +17,22 @@ from telegram.ext import (
     MessageHandler,
 )
 
-from bot.forms import buttons
+from bot.forms.buttons import FormStep
 from bot.forms.engine import Input, LocationInput, OtherInput, PhotoInput, TextInput
+from bot.rules.access import Request, unreadable
 from bot.runtime.services import Sender
 from bot.ui.screens import Reply
-from handlers.common import PRIVATE, PRIVATE_EDIT, core_of, deliver, send_screen, sender_of
+from handlers.common import (
+    PRIVATE,
+    PRIVATE_EDIT,
+    answer,
+    core_of,
+    deliver,
+    presses_of,
+    run_request,
+    sender_of,
+)
+from handlers.screens import send_screen
 
 _KINDS = ("sticker", "voice", "video", "video_note", "audio", "animation", "document",
           "contact", "poll", "dice", "game")
@@ -47,19 +58,23 @@ def input_of(message: Message) -> Input:
     return OtherInput(kind)
 
 
-async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def answer_form(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.message
     if message is None:
         return
     core = core_of(context)
-    sender = sender_of(update)
     given = input_of(message)
-    reply = await core.conversations.handle(sender, update.update_id, given)
-    if reply is None:
-        command = isinstance(given, OtherInput) and given.kind == "command"
-        reply = await core.welcome.not_understood(sender, command=command)
+
+    async def use_case(req: Request) -> Reply:
+        reply = await core.conversations.handle(req, given)
+        if reply is None:
+            command = isinstance(given, OtherInput) and given.kind == "command"
+            reply = await core.welcome.not_understood(req, command=command)
+        return reply
+
+    reply = await run_request(update, context, use_case)
     if reply.album:
-        _acknowledge_album_later(context, sender, message.chat_id)
+        _acknowledge_album_later(context, sender_of(update), message.chat_id)
     elif message.media_group_id and _album_already_answered(context, message.media_group_id):
         return
     await deliver(update, context, reply)
@@ -93,18 +108,24 @@ async def _album_done(context: CallbackContext) -> None:
     job = context.job
     if job is None or job.chat_id is None or not isinstance(job.data, Sender):
         return
-    conversations = core_of(context).conversations
-    reply = await conversations.album_received(job.data)
+    core = core_of(context)
+    # A job, not an update: the request of the person whose photos they are.
+    async with core.requests.begin(job.data.user_id, job.data.display_name) as req:
+        reply = await core.conversations.album_received(req)
     for screen in reply.screens if reply else ():
-        await send_screen(context, job.chat_id, screen)
-    await conversations.photos_acknowledged(job.data)
+        await send_screen(context.bot, job.chat_id, screen)
+    async with core.requests.begin(job.data.user_id, job.data.display_name) as req:
+        await core.conversations.photos_acknowledged(req)
 
 
 async def sweep_stale_drafts(context: CallbackContext) -> None:
     """The hourly job: drafts left too long are dropped and their owners told."""
-    for chat_id, screen in await core_of(context).conversations.expire_stale():
+    core = core_of(context)
+    async with core.services.db.transaction() as tx:
+        notices = await core.conversations.expire_stale(tx, core.services.now())
+    for chat_id, screen in notices:
         try:
-            await send_screen(context, chat_id, screen)
+            await send_screen(context.bot, chat_id, screen)
         except TelegramError as error:
             # One member who blocked the bot must not keep the others from their notice.
             log.warning("could not tell %s their draft expired: %s", chat_id, error)
@@ -114,46 +135,41 @@ async def acknowledge_owed_photos(context: CallbackContext) -> None:
     """Run once at start-up, once polling has started: photos taken before the last stop
     and never acknowledged (the album's job, in memory, died with the process) are
     acknowledged now."""
-    for user_id in await core_of(context).conversations.photos_owed():
+    core = core_of(context)
+    async with core.services.db.transaction() as tx:
+        owed = await core.conversations.photos_owed(tx)
+    for user_id in owed:
         # As if the photo had just come: the album's job after the quiet time, replaced by
         # the one a replayed photo of theirs schedules. A form's chat is the member's
         # private chat, whose id is theirs.
         _acknowledge_album_later(context, Sender(user_id=user_id, display_name=""), user_id)
 
 
-async def press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    query = update.callback_query
-    if query is None:
-        return
-    reply = await core_of(context).conversations.press(sender_of(update), update.update_id,
-                                                        query.data or "")
-    await deliver(update, context, reply)
-
-
 async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await deliver(update, context, await core_of(context).conversations.cancel(sender_of(update)))
+    await answer(update, context, core_of(context).conversations.cancel)
 
 
 async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A button whose data the bot does not know (never sent, or from an old version)."""
-    await deliver(update, context, Reply(toast=await core_of(context).welcome.unknown_button(
-        sender_of(update))))
+    """A button whose data no flow declared (never sent, or from an old version): refused,
+    and logged."""
+    data = update.callback_query.data if update.callback_query else None
+    await answer(update, context, lambda req: unreadable(req, data or "", "form.ended"))
 
 
 async def edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.edited_message
     if message is not None and message.location is not None:
         return  # a live location moving: nothing was typed
-    reply = await core_of(context).welcome.edited_message(sender_of(update))
-    await deliver(update, context, reply)
+    await answer(update, context, core_of(context).welcome.edited_message)
 
 
 def handlers() -> list[BaseHandler]:
     """Registered after every flow's commands and menu buttons, which take precedence."""
     return [
         CommandHandler("cancel", cancel, filters=PRIVATE),
-        CallbackQueryHandler(press, pattern=f"^{buttons.PREFIX}:"),
-        MessageHandler(PRIVATE, answer),
+        presses_of((FormStep,), lambda core, req, press: core.conversations.press(req, press),
+                   "form.ended", private=False),
+        MessageHandler(PRIVATE, answer_form),
         MessageHandler(PRIVATE_EDIT, edited),
         CallbackQueryHandler(stale_button),
     ]

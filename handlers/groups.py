@@ -1,4 +1,4 @@
-"""Telegram side of bot/flows/groups.py: /link and /unlink in groups (and the explanation in a
+"""The Telegram side of bot/flows/groups.py: /link and /unlink in groups (and the explanation in a
 private chat), the picker's `gl:` buttons, the bot added to or removed from a group, and a group
 upgraded to a supergroup. Nothing else said in a group reaches any handler: the bot stays quiet
 there."""
@@ -21,8 +21,11 @@ from telegram.ext import (
 )
 
 from bot.flows import groups
+from bot.rules.access import Request, unreadable
+from bot.ui import buttons
 from bot.ui.catalogue import Catalogue
-from handlers.common import PRIVATE, core_of, deliver, sender_of
+from bot.ui.screens import Reply
+from handlers.common import PRIVATE, answer, core_of, deliver, pattern_of, run_request
 
 log = logging.getLogger(__name__)
 # New messages in groups and supergroups (an edited "/link" does nothing, as in private chats).
@@ -37,36 +40,44 @@ async def link(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     # An anonymous group admin writes as the group itself: nobody to check.
     anonymous = message.sender_chat is not None
-    reply = await core_of(context).groups.link(sender_of(update), message.chat_id, anonymous)
-    await deliver(update, context, reply)
+    groups_flow = core_of(context).groups
+    await answer(update, context,
+                 lambda req: groups_flow.link(req, message.chat_id, anonymous))
 
 
 async def unlink(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.message
     if message is None:
         return
-    reply = await core_of(context).groups.unlink(sender_of(update), message.chat_id)
-    await deliver(update, context, reply)
+    groups_flow = core_of(context).groups
+    await answer(update, context, lambda req: groups_flow.unlink(req, message.chat_id))
 
 
 async def link_in_private(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await deliver(update, context, await core_of(context).groups.in_private(sender_of(update)))
+    await answer(update, context, core_of(context).groups.in_private)
 
 
 async def unlink_in_private(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    reply = await core_of(context).groups.in_private(sender_of(update), unlink=True)
-    await deliver(update, context, reply)
+    await answer(update, context, lambda req: core_of(context).groups.in_private(req, True))
 
 
 async def press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A button of the /link picker: only in the group it was shown in."""
     query = update.callback_query
     if query is None:
         return
     chat = query.message.chat if query.message is not None else None
     in_group = chat is not None and chat.type in GROUP_TYPES
-    reply = await core_of(context).groups.press(sender_of(update), chat.id if chat else 0,
-                                                in_group, query.data or "")
-    await deliver(update, context, reply)
+    data = query.data or ""
+    pressed = buttons.read(data)
+    groups_flow = core_of(context).groups
+
+    async def use_case(req: Request) -> Reply:
+        if chat is None or not in_group or not isinstance(pressed, groups.BUTTONS):
+            return await unreadable(req, data, groups.STALE)
+        return await groups_flow.press(req, chat.id, pressed)
+
+    await answer(update, context, use_case)
 
 
 class GroupMembershipHandler(ChatMemberHandler):
@@ -94,16 +105,16 @@ async def membership(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     if change is None or change.chat.type not in GROUP_TYPES:
         return
     was, now = _inside(change.old_chat_member), _inside(change.new_chat_member)
-    core = core_of(context)
+    groups_flow, chat_id = core_of(context).groups, change.chat.id
     if now and not was:
-        reply = await core.groups.bot_added(sender_of(update), change.chat.id)
+        reply = await run_request(update, context, lambda req: groups_flow.bot_added(req, chat_id))
         try:
             await deliver(update, context, reply)
         except TelegramError as error:
             # Added without the right to write: the link still works once someone sends /link.
-            log.warning("could not greet group %s: %s", change.chat.id, error)
+            log.warning("could not greet group %s: %s", chat_id, error)
     elif was and not now:
-        await core.groups.bot_removed(sender_of(update), change.chat.id)
+        await run_request(update, context, lambda req: groups_flow.bot_removed(req, chat_id))
 
 
 async def migrated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -118,7 +129,8 @@ async def migrated(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         old, new = message.migrate_from_chat_id, message.chat_id
     else:
         return
-    await core_of(context).groups.migrated(old, new)
+    groups_flow = core_of(context).groups
+    await run_request(update, context, lambda req: groups_flow.migrated(req, old, new))
 
 
 def handlers(catalogue: Catalogue) -> list[BaseHandler]:
@@ -129,5 +141,5 @@ def handlers(catalogue: Catalogue) -> list[BaseHandler]:
         CommandHandler("unlink", unlink_in_private, filters=PRIVATE),
         MessageHandler(filters.StatusUpdate.MIGRATE, migrated),
         GroupMembershipHandler(),
-        CallbackQueryHandler(press, pattern=f"^{groups.PREFIX}:"),
+        CallbackQueryHandler(press, pattern=pattern_of(groups.BUTTONS)),
     ]

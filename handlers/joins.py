@@ -1,24 +1,32 @@
-"""/start: joining through an invite link, or a greeting."""
+"""/start: joining through an invite link (or, without a code, the greeting); and the leaders'
+✅ Duyệt / ✖ Từ chối on joins through multi-use links. See bot/flows/joins.py."""
 
 from __future__ import annotations
 
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes
 
-from bot.flows.joins import start_join
-from handlers.common import PRIVATE, core_of, deliver, sender_of
+from bot.flows import joins
+from bot.rules.access import Request
+from bot.ui.screens import Reply
+from handlers.common import PRIVATE, answer, core_of, presses_of
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     core = core_of(context)
-    sender = sender_of(update)
-    if context.args:
-        reply = await start_join(core.services, core.conversations, sender, update.update_id,
-                                 context.args[0])
-    else:
-        reply = await core.welcome.start(sender)
-    await deliver(update, context, reply)
+    code = context.args[0] if context.args else None
+
+    async def use_case(req: Request) -> Reply:
+        if code is None:
+            return await core.welcome.start(req)
+        return await core.joins.start(req, code)
+
+    await answer(update, context, use_case)
 
 
 def handlers() -> list[BaseHandler]:
-    return [CommandHandler("start", start, filters=PRIVATE)]
+    return [
+        CommandHandler("start", start, filters=PRIVATE),
+        presses_of(joins.BUTTONS, lambda core, req, press: core.joins.decide(req, press),
+                   joins.STALE),
+    ]

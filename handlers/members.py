@@ -12,7 +12,8 @@ from handlers.common import private_flow
 def handlers(catalogue: Catalogue) -> list[BaseHandler]:
     return private_flow(
         catalogue, "members",
-        opens=lambda core, sender, update_id: core.members.start(sender),
-        prefix=members.PREFIX,
-        presses=lambda core, sender, update_id, data: core.members.act(sender, data),
+        opens=lambda core, req: core.members.start(req),
+        kinds=members.BUTTONS,
+        presses=lambda core, req, press: core.members.press(req, press),
+        stale=members.STALE,
     )

@@ -12,7 +12,8 @@ from handlers.common import private_flow
 def handlers(catalogue: Catalogue) -> list[BaseHandler]:
     return private_flow(
         catalogue, "model",
-        opens=lambda core, sender, update_id: core.models.listing(sender),
-        prefix=models.PREFIX,
-        presses=lambda core, sender, update_id, data: core.models.press(sender, update_id, data),
+        opens=lambda core, req: core.models.listing(req),
+        kinds=models.BUTTONS,
+        presses=lambda core, req, press: core.models.press(req, press),
+        stale=models.STALE,
     )

@@ -12,7 +12,8 @@ from handlers.common import private_flow
 def handlers(catalogue: Catalogue) -> list[BaseHandler]:
     return private_flow(
         catalogue, "my",
-        opens=lambda core, sender, update_id: core.my_reports.listing(sender),
-        prefix=my_reports.PREFIX,
-        presses=lambda core, sender, update_id, data: core.my_reports.act(sender, update_id, data),
+        opens=lambda core, req: core.my_reports.listing(req),
+        kinds=my_reports.BUTTONS,
+        presses=lambda core, req, press: core.my_reports.press(req, press),
+        stale=my_reports.STALE,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from telegram.ext import BaseHandler
 
-from bot.flows import reviews as review
+from bot.flows import reviews
 from bot.ui.catalogue import Catalogue
 from handlers.common import private_flow
 
@@ -12,7 +12,8 @@ from handlers.common import private_flow
 def handlers(catalogue: Catalogue) -> list[BaseHandler]:
     return private_flow(
         catalogue, "review",
-        opens=lambda core, sender, update_id: core.review.start(sender),
-        prefix=review.PREFIX,
-        presses=lambda core, sender, update_id, data: core.review.act(sender, update_id, data),
+        opens=lambda core, req: core.reviews.start(req),
+        kinds=reviews.BUTTONS,
+        presses=lambda core, req, press: core.reviews.press(req, press),
+        stale=reviews.STALE,
     )

@@ -171,9 +171,9 @@ async def _install(application: Application) -> None:
 def handlers(catalogue: Catalogue) -> list[BaseHandler]:
     return private_flow(
         catalogue, "schedule",
-        opens=lambda core, sender, update_id: core.schedules.open(sender),
-        prefix=schedules.PREFIX,
-        presses=lambda core, sender, update_id, data: core.schedules.act(sender, update_id,
-                                                                         data),
+        opens=lambda core, req: core.schedules.open(req),
+        kinds=schedules.BUTTONS,
+        presses=lambda core, req, press: core.schedules.press(req, press),
+        stale=schedules.STALE,
         menu=False,
     )

@@ -5,21 +5,17 @@ from __future__ import annotations
 
 from telegram.ext import BaseHandler
 
-from bot.flows import settings as nudge_settings
+from bot.flows import settings
 from bot.ui.catalogue import Catalogue
-from handlers.common import presses_of, private_flow
+from handlers.common import private_flow
 
 
 def handlers(catalogue: Catalogue) -> list[BaseHandler]:
-    return [
-        *private_flow(
-            catalogue, "settings",
-            opens=lambda core, sender, update_id: core.nudge_settings.open(sender),
-            prefix=nudge_settings.PREFIX,
-            presses=lambda core, sender, update_id, data: core.nudge_settings.act(sender, data),
-            menu=False,
-        ),
-        presses_of(nudge_settings.NUDGE_PREFIX,
-                   lambda core, sender, update_id, data: core.nudge_settings.nudge_pressed(
-                       sender, update_id, data)),
-    ]
+    return private_flow(
+        catalogue, "settings",
+        opens=lambda core, req: core.settings.open(req),
+        kinds=settings.BUTTONS,
+        presses=lambda core, req, press: core.settings.press(req, press),
+        stale=settings.STALE,
+        menu=False,
+    )

@@ -12,7 +12,8 @@ from handlers.common import private_flow
 def handlers(catalogue: Catalogue) -> list[BaseHandler]:
     return private_flow(
         catalogue, "stats",
-        opens=lambda core, sender, update_id: core.stats.open(sender),
-        prefix=stats.PREFIX,
-        presses=lambda core, sender, update_id, data: core.stats.act(sender, data),
+        opens=lambda core, req: core.stats.open(req),
+        kinds=stats.BUTTONS,
+        presses=lambda core, req, press: core.stats.press(req, press),
+        stale=stats.STALE,
     )

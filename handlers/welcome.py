@@ -1,4 +1,5 @@
-"""❓ Hướng dẫn (/help)."""
+"""❓ Hướng dẫn (/help) and /start without an invite code (joining with one is
+handlers/joins.py)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,11 @@ from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler, ContextTypes, MessageHandler
 
 from bot.ui.catalogue import Catalogue
-from handlers.common import PRIVATE, core_of, deliver, menu_filter, sender_of
+from handlers.common import PRIVATE, answer, core_of, menu_filter
 
 
 async def show_help(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await deliver(update, context, await core_of(context).welcome.help(sender_of(update)))
+    await answer(update, context, core_of(context).welcome.help)
 
 
 def handlers(catalogue: Catalogue) -> list[BaseHandler]:

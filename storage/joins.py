@@ -22,7 +22,7 @@ class Decision(StrEnum):
     REJECTED = "rejected"
 
 
-class Request(Entity):
+class JoinRequest(Entity):
     """A membership seen as a request to join: who, where, in which role, and how it stands."""
 
     membership_id: int
@@ -57,16 +57,16 @@ async def request_membership(tx: Tx, person_id: int, unit_id: int, role: Role,
     )
 
 
-async def get_request(tx: Tx, membership_id: int) -> Request | None:
+async def get_request(tx: Tx, membership_id: int) -> JoinRequest | None:
     row = await tx.one(f"{_REQUEST} WHERE m.id = ?", (membership_id,))
-    return Request(**dict(row)) if row else None
+    return JoinRequest(**dict(row)) if row else None
 
 
-async def live_memberships(tx: Tx, person_id: int) -> list[Request]:
+async def live_memberships(tx: Tx, person_id: int) -> list[JoinRequest]:
     """The person's memberships, active or waiting for approval."""
     rows = await tx.all(f"{_REQUEST} WHERE m.person_id = ? AND m.status != 'removed'"
                         " ORDER BY m.id", (person_id,))
-    return [Request(**dict(r)) for r in rows]
+    return [JoinRequest(**dict(r)) for r in rows]
 
 
 async def decide(tx: Tx, membership_id: int, decision: Decision, decided_by: int | None,
@@ -113,11 +113,11 @@ async def leaders_of(tx: Tx, unit_id: int) -> list[Person]:
     return [Person(**dict(r)) for r in rows]
 
 
-async def pending_requests(tx: Tx, unit_ids: list[int]) -> list[Request]:
+async def pending_requests(tx: Tx, unit_ids: list[int]) -> list[JoinRequest]:
     """Joins into these units waiting for approval, oldest first."""
     if not unit_ids:
         return []
     marks = placeholders(unit_ids)
     rows = await tx.all(f"{_REQUEST} WHERE m.unit_id IN ({marks}) AND m.status = 'pending'"
                         " ORDER BY m.id", tuple(unit_ids))
-    return [Request(**dict(r)) for r in rows]
+    return [JoinRequest(**dict(r)) for r in rows]

@@ -51,6 +51,23 @@ def most_in_window(moments: list[float], window: float) -> int:
     return most
 
 
+class Said:
+    """Every text the bot wrote in a test, with the catalogue keys it came from: the fake asks
+    it which keys produced what a call carries (`Call.keys`), so that a test can recognise an
+    answer or a refusal by its key rather than by its wording."""
+
+    def __init__(self) -> None:
+        self._keys: dict[str, set[str]] = {}
+
+    def __call__(self, key: str, text: str) -> None:
+        if text.strip():
+            self._keys.setdefault(text, set()).add(key)
+
+    def keys_in(self, sent: str) -> frozenset[str]:
+        return frozenset(key for text, keys in self._keys.items() if text in sent
+                         for key in keys)
+
+
 @dataclass
 class Seen:
     """What the bot did in answer to one user action."""
@@ -58,6 +75,7 @@ class Seen:
     calls: list[Call]
     update_id: int
     toast: str | None = None
+    keys: frozenset[str] = frozenset()  # the catalogue keys of everything it said
 
     @property
     def html(self) -> str:
@@ -115,7 +133,8 @@ class Harness:
         calls = [c for c in self.fake.calls[mark:] if not c.error]
         toast = next((c.params.get("text") for c in calls
                       if c.method == "answerCallbackQuery"), None)
-        return Seen([c for c in calls if c.method in SHOWN], update_id, toast)
+        keys = frozenset().union(*(c.keys for c in calls))
+        return Seen([c for c in calls if c.method in SHOWN], update_id, toast, keys)
 
     async def say(self, user_id: int, text: str) -> Seen:
         mark = len(self.fake.calls)
@@ -308,11 +327,13 @@ async def started(tmp_path: Path, fake: FakeTelegram | None = None,
     """The bot running on `tmp_path`'s database; its clock says `now` from the start (what
     start-up catches up on depends on it)."""
     fake = fake or FakeTelegram()
+    said = Said()
+    fake.key_source = said.keys_in
     config = Settings(database=tmp_path / "lantoa.sqlite3", album_wait_seconds=0.05,
                       poll_timeout=1, **settings)
     db = await migrated_database(config.database)
     clock = FixedClock(now)
-    core = Core.build(Services(config, db, Catalogue.load(), clock))
+    core = Core.build(Services(config, db, Catalogue.load(said), clock))
     pacing = VirtualTime()
     fake.time_source = pacing.stamp
     app = build_application(core, TOKEN, request=FakeRequest(fake),

@@ -1,47 +1,70 @@
-"""Button data read back defensively: ids the database cannot hold are not ids."""
+"""Button data: each kind of button declared once (bot/ui/buttons.py), read back defensively
+(ids the database cannot hold are not ids), and refused when nothing declared it."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.ui.buttons import LARGEST_ID, Press, number, pack, verb_and_number, verb_and_numbers
+from bot.flows.members import GiveRole, OpenCard, UnitList
+from bot.flows.stats import UnitStats
+from bot.forms.buttons import FormStep
+from bot.rules.access import Action
+from bot.runtime import core  # noqa: F401 (every flow's buttons declared)
+from bot.ui import buttons
+from bot.ui.buttons import LARGEST_ID, ButtonData, Id
+from storage import audit
 from storage.entities import Role
 from tests.harness import Harness
 
 HUGE = str(LARGEST_ID + 1)
 
 
-@pytest.mark.parametrize(("text", "value"), [
-    ("0", 0), ("42", 42), (str(LARGEST_ID), LARGEST_ID), (HUGE, None), ("-1", None),
-    ("", None), ("²", None), ("١٢", None), ("4 2", None), ("0x1f", None),
+def test_a_declaration_packs_and_reads_back() -> None:
+    assert OpenCard(membership=7).pack() == "mb:o:7"
+    assert buttons.read("mb:o:7") == OpenCard(7)
+    assert buttons.read("mb:l:3:0") == UnitList(unit=3, page=0)
+    assert buttons.read("st:u:m:5") == UnitStats(period="m", unit=5)
+    assert buttons.read("mb:o:7").action is Action.MEMBERS
+
+
+@pytest.mark.parametrize("data", [
+    "mb:o", "mb:o:7:8",  # a field short, one too many
+    "mb:zz:7", "zz:o:7", "", ":", "mb", "mb:",  # declared by nobody
+    "mb:o:-1", "mb:o:1e3", "mb:o:", "mb:o: 7", "mb:o:007", "mb:o:²", f"mb:o:{HUGE}",
+    "mb:rt:1:10",  # a title beyond the declared bound
+    "st:u:zz:5",  # a period code nobody declared
 ])
-def test_number(text: str, value: int | None) -> None:
-    assert number(text) == value
+def test_data_no_declaration_made_reads_as_nothing(data: str) -> None:
+    assert buttons.read(data) is None
 
 
-def test_pack_and_read_back() -> None:
-    assert pack("my", "open", 7) == "my:open:7"
-    assert verb_and_number("my:open:7", "my") == ("open", 7)
-    assert verb_and_number("my:open:7", "rv") is None
-    assert verb_and_number("my:open:7:8", "my") is None
-    assert verb_and_number("gl:z:1", "gl", ("u", "p")) is None
+def test_every_field_says_its_bounds_and_every_button_its_action() -> None:
+    with pytest.raises(TypeError, match="bounds"):
+        class _NoBounds(ButtonData, prefix="zz:a", action=Action.MEMBERS):
+            count: int
+    with pytest.raises(TypeError, match="Action"):
+        class _NoAction(ButtonData, prefix="zz:b", action="members"):  # type: ignore[arg-type]
+            row: Id
+    with pytest.raises(TypeError, match="prefix"):
+        class _Twice(ButtonData, prefix="mb:o", action=Action.MEMBERS):
+            row: Id
 
 
-ARITY = {"v": 1, "d": 2}
+def test_data_longer_than_telegram_keeps_is_never_made() -> None:
+    with pytest.raises(ValueError, match="64 bytes"):
+        FormStep(draft=LARGEST_ID, step="s", verb="retype", arg="x" * 40).pack()
+    assert GiveRole(LARGEST_ID, 9).pack().count(":") == 3
 
 
-@pytest.mark.parametrize(("data", "press"), [
-    ("sc:v:7", Press("v", (7,))),
-    ("sc:d:7:3", Press("d", (7, 3))),
-    ("sc:d:7", None),  # a number short
-    ("sc:v:7:3", None),  # one too many
-    ("sc:x:7", None),  # an unknown verb
-    ("mb:v:7", None),  # another flow's prefix
-    ("sc:v:-1", None), ("sc:v:1e3", None), ("sc:v:", None), ("sc", None), ("", None),
-    (f"sc:v:{LARGEST_ID + 1}", None),
-])
-def test_verb_and_numbers(data: str, press: Press | None) -> None:
-    assert verb_and_numbers(data, "sc", ARITY) == press
+async def test_unreadable_data_is_refused_and_logged(bot: Harness) -> None:
+    tree = await bot.tree()
+    await bot.appoint(1002, tree.cell, Role.LEADER, "Sơn")
+    message_id = bot.fake.last_message(1002)["message_id"]
+    seen = await bot.press_data(1002, message_id, "mb:o:-1", check_button=False)
+    assert seen.toast == bot.core.services.texts("vi").plain("members.not_found")
+    async with bot.db.transaction() as tx:
+        [entry] = [e for e in await audit.entries(tx, "refused") if e["subject"] == "button"]
+    assert entry["actor"] == "tg:1002" and entry["detail"] == "mb:o:-1"
 
 
 @pytest.mark.parametrize("data", [

@@ -24,7 +24,8 @@ ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = Catalogue.load()
 VI = CATALOGUE.tables["vi"]
 EN = CATALOGUE.tables["en"]
-FORMS: tuple[Form, ...] = tuple(kind.form for kind in form_kinds(Settings()).values())
+FORMS: tuple[Form, ...] = tuple(
+    kind.form for kind in form_kinds(Settings(), CATALOGUE).values())
 
 
 def placeholders(template: str) -> set[str]:

@@ -29,10 +29,11 @@ async def _cell(bot: Harness) -> int:
 
 async def _queue(bot: Harness, unit_id: int, chat_id: int, text: str,
                  kind: str = "reminder", period: str = WEEK, notify: bool = True,
-                 **outgoing: object) -> int:
+                 person_id: int | None = None, image: bytes | None = None) -> int:
     async with bot.db.transaction() as tx:
         added = await deliveries.queue(tx, bot.clock.now(), kind, unit_id, period,
-                                       [Outgoing(chat_id, Screen(text), **outgoing)])
+                                       [Outgoing(chat_id, Screen(text, image=image),
+                                                 person_id=person_id)])
     if notify:
         bot.core.services.outbox.notify()
     return added

@@ -33,7 +33,8 @@ async def test_an_upgraded_group_hears_the_weeks_reminder_once(tmp_path: Path) -
         await run_job(bot, reminder.id)
         await bot.deliveries_settled()
         bot.fake.add_group(SUPERGROUP, "Chi bộ Thôn Bản Chặng")
-        await bot.core.groups.migrated(GROUP, SUPERGROUP)
+        async with bot.core.requests.begin(0) as req:
+            await bot.core.groups.migrated(req, GROUP, SUPERGROUP)
         bot.clock.moment = at(2026, 11, 28, 7)  # the morning job runs the week's reminders again
         await bot.app.job_queue.get_jobs_by_name(MORNING_JOB)[0].run(bot.app)
         await bot.deliveries_settled()

@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.flows.digests import REVIEW_QUEUE, Writer, digest_outgoing, gather, parse
+from bot.flows.digests import REVIEW_QUEUE, PickDigest, UnitDigest, Writer, digest_outgoing
 from bot.rules import deliveries
 from bot.rules.deliveries import Outgoing
+from bot.rules.digests import gather
 from bot.rules.periods import Period, key_of, month_of, week_of
-from bot.ui import charts
+from bot.ui import buttons, charts
 from storage import audit, groups, reviews, schedules
 from storage import deliveries as ledger
 from storage.entities import Role
@@ -112,7 +113,7 @@ async def test_the_group_reads_the_week_warmly(bot: Harness) -> None:
     assert "• Chi bộ Thôn Bản Chặng (trực tiếp): 2 việc" in text
     assert "Sơn" not in text and "chờ ghi nhận" not in text, "who has not reported is private"
     assert group.person_id is None and group.screen.buttons == ()
-    assert group.image is not None and group.image.startswith(b"\x89PNG")
+    assert group.screen.image is not None and group.screen.image.startswith(b"\x89PNG")
 
 
 async def test_the_change_against_the_week_before(bot: Harness) -> None:
@@ -174,8 +175,8 @@ async def test_each_leader_reads_the_private_part_with_a_button_to_review(bot: H
     assert "• 2 báo cáo trong kỳ đang chờ ghi nhận" in text
     assert "• Chưa có việc làm trong kỳ (2): Hoàng Văn Sơn, Lan" in text
     assert [[(b.label, b.data) for b in row] for row in mine.screen.buttons] == [
-        [("✅ Ghi nhận báo cáo", REVIEW_QUEUE)]]
-    assert mine.image == to_group(items).image
+        [("✅ Ghi nhận báo cáo", REVIEW_QUEUE.pack())]]
+    assert mine.screen.image == to_group(items).screen.image
 
 
 async def test_a_unit_without_group_or_reachable_leader_gets_nothing(bot: Harness) -> None:
@@ -196,10 +197,10 @@ async def test_the_leaders_button_opens_the_review_queue(bot: Harness) -> None:
     assert {r.chat_id for r in rows} == {GROUP, SON}
     assert all(r.photo and r.photo.startswith(b"\x89PNG") for r in rows)
     mine = next(r for r in rows if r.chat_id == SON)
-    assert mine.buttons == (((("✅ Ghi nhận báo cáo", REVIEW_QUEUE),),))
+    assert mine.buttons == (((("✅ Ghi nhận báo cáo", REVIEW_QUEUE.pack()),),))
     # The paced sender shows it as a message of the bot; the press lands in the review flow.
     sent = await bot.app.bot.send_message(SON, mine.text)
-    seen = await bot.press_data(SON, sent.message_id, REVIEW_QUEUE, check_button=False)
+    seen = await bot.press_data(SON, sent.message_id, REVIEW_QUEUE.pack(), check_button=False)
     assert "Báo cáo chờ ghi nhận (1/3)" in seen.text
 
 
@@ -371,11 +372,11 @@ async def test_an_admin_sees_the_top_units(tmp_path: Path) -> None:
 
 
 def test_callback_data_is_read_defensively() -> None:
-    assert parse("dg:u:12") == ("u", 12)
-    assert parse("dg:pick:0") == ("pick", 0)
+    assert buttons.read("dg:u:12") == UnitDigest(12)
+    assert buttons.read("dg:pick:0") == PickDigest(0)
     for bad in ("", "dg", "dg:u", "dg:u:x", "dg:u:-1", "dg:del:1", "rv:u:1", "dg:u:1:1"):
-        assert parse(bad) is None, bad
-    assert len(REVIEW_QUEUE.encode()) <= 64
+        assert buttons.read(bad) is None, bad
+    assert REVIEW_QUEUE.pack() == "rv:first:0"
 
 
 # --- the chart --------------------------------------------------------------------------------
@@ -422,11 +423,11 @@ def test_a_missing_glyph_would_be_caught() -> None:
 async def test_the_chart_shows_eight_periods_ending_with_the_digests(bot: Harness) -> None:
     tree = await cell_week(bot)
     async with bot.db.transaction() as tx:
-        digest = await gather(tx, bot.core.services, tree.cell, WEEK_48, Every.WEEK)
-        monthly = await gather(tx, bot.core.services, tree.cell, month_of(D(2026, 11, 1)),
+        digest = await gather(tx, bot.core.services.settings, tree.cell, WEEK_48, Every.WEEK)
+        monthly = await gather(tx, bot.core.services.settings, tree.cell, month_of(D(2026, 11, 1)),
                                Every.MONTH)
     assert digest.series == (0, 0, 0, 0, 0, 0, 1, 3)
-    writer = Writer(bot.core.services, bot.core.services.texts(None))
+    writer = Writer(bot.core.services.settings, bot.core.services.texts(None))
     labels = writer.chart_labels(digest)
     assert labels[0] == "T41\n05–11/10" and labels[-1] == "T48\n23–29/11"
     assert writer.chart_labels(monthly)[0] == "04/2026"

@@ -20,13 +20,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.flows.digests import Digest, Writer, digest_outgoing, gather
-from bot.flows.stats import percent
+from bot.flows.digests import Writer, digest_outgoing
+from bot.rules.digests import Digest, gather
 from bot.rules.periods import Period, month_of, week_of
 from bot.runtime.clock import FixedClock
 from bot.runtime.config import DEFAULT_FIELDS, Settings
 from bot.runtime.services import Services
 from bot.ui.catalogue import Catalogue
+from bot.ui.formatting import percent
 from storage import groups, models, people, reports, reviews, units
 from storage.entities import NewModel, NewUnit, ReportContent, Role
 from storage.schedules import Every
@@ -318,7 +319,7 @@ def _check(world: World, digest: Digest, root: int, when: Period, every: Every) 
     assert [e.id for e in digest.highlights] == world.highlighted(root, when)[:10], where
 
     # And the words say these numbers.
-    writer = Writer(world.services, world.services.texts("vi"))
+    writer = Writer(world.services.settings, world.services.texts("vi"))
     group, private = writer.group_text(digest), writer.private_text(digest)
     change = len(rows) - digest.previous_total
     previous = "tháng trước" if every is Every.MONTH else "tuần trước"
@@ -371,7 +372,7 @@ async def test_every_weekly_and_monthly_digest_matches_the_rows(world: World) ->
         for root in world.parent:
             for every, periods in ((Every.WEEK, WEEKS), (Every.MONTH, MONTHS)):
                 for when in periods:
-                    digest = await gather(tx, services, root, when, every)
+                    digest = await gather(tx, services.settings, root, when, every)
                     _check(world, digest, root, when, every)
                     seen.append(digest)
     # The comparisons covered each case at least once.
@@ -398,7 +399,7 @@ async def test_the_week_across_the_new_year_goes_to_each_group_and_reachable_lea
             group = next(i for i in items if i.chat_id < 0).screen.text
             assert "TUẦN 1 (29/12/2025–04/01/2026)" in group
             rows = world.counted(root, CROSSING)
-            assert all(i.image and i.image.startswith(b"\x89PNG") for i in items)
+            assert all(i.screen.image and i.screen.image.startswith(b"\x89PNG") for i in items)
             if rows:
                 assert f"• {len(rows)} việc làm theo Bác" in group
             else:

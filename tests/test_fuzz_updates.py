@@ -286,8 +286,9 @@ async def _bad_drafts(bot: Harness) -> list[str]:
     async with bot.db.transaction() as tx:
         owners = [row["telegram_user_id"] for row in
                   await tx.all("SELECT telegram_user_id FROM drafts ORDER BY id")]
-        for owner in owners:
-            draft = await drafts.draft_of(tx, owner)
+    for owner in owners:
+        async with bot.core.requests.begin(owner) as req:
+            draft = await drafts.draft_of(req.tx, owner)
             assert draft is not None
             kind = conversations.kinds.get(draft.form)
             if kind is None:
@@ -295,7 +296,7 @@ async def _bad_drafts(bot: Harness) -> list[str]:
                 continue
             state = DraftState.model_validate(draft.state)
             try:
-                ctx = await kind.context(tx, bot.core.services, owner, state)
+                ctx = await kind.context(req, state)
             except Refusal:  # the owner may no longer use it: it is dropped at the next use
                 continue
             problems += [f"{draft.form} draft of {owner}: {error}"

@@ -209,16 +209,16 @@ async def test_a_forged_unit_outside_ones_subtree_is_refused(bot: Harness) -> No
     await bot.say(SON, "/invite")
     message_id, _ = bot.button(SON, "Chi bộ Thôn Bản Chặng")
     before = len(await _audit(bot, "refused"))
-    for data in (f"iv:make:{tree.sibling_cell}:m:1", f"iv:make:{tree.commune}:m:n",
-                 f"iv:make:{tree.cell}:l:1", f"iv:unit:{tree.other_commune}",
-                 f"iv:kind:{tree.province}:o"):
+    for data in (f"iv:mm:{tree.sibling_cell}:1", f"iv:mm:{tree.commune}:n",
+                 f"iv:ml:{tree.cell}:1", f"iv:unit:{tree.other_commune}",
+                 f"iv:ko:{tree.province}"):
         seen = await bot.press_data(SON, message_id, data, check_button=False)
         assert seen.toast is not None and "không thuộc phạm vi phụ trách của đồng chí" in seen.toast
         assert LINK.search(seen.text) is None
     assert len(await _audit(bot, "refused")) == before + 5
-    for data in ("iv:make:x:m:1", "iv:make:1:z:1", "iv:make:1:m:9", "iv:unit", "iv:", "iv:⚡:1",
+    for data in ("iv:mm:x:1", "iv:mz:1:1", "iv:mm:1:9", "iv:unit", "iv:", "iv:⚡:1",
                  "iv:units:-1", "iv:units:²", f"iv:unit:{10**6}",
-                 f"iv:rv:{10**30}", f"iv:make:{2**63}:m:1"):
+                 f"iv:rv:{10**30}", f"iv:mm:{2**63}:1", "iv:make:1:m:1"):
         garbled = await bot.press_data(SON, message_id, data, check_button=False)
         assert garbled.toast == "Nút này không còn dùng được. Đồng chí gõ /invite để xem lại."
     async with bot.db.transaction() as tx:
@@ -445,7 +445,8 @@ async def test_a_forged_approval_of_a_sibling_units_join_is_refused(bot: Harness
         assert garbled.toast == "Không tìm thấy yêu cầu tham gia này."
     assert await _live(bot, MAI) == [(tree.sibling_cell, "member", "pending")]
     refused = await _audit(bot, "refused")
-    assert [e["subject"] for e in refused[-2:]] == ["approve_join", "approve_join"]
+    # Each forged approval under its action; each garbled press as data nothing declared.
+    assert [e["subject"] for e in refused[-6:]] == ["approve_join"] * 2 + ["button"] * 4
 
 
 async def test_someone_waiting_is_told_so_when_they_write(bot: Harness) -> None:

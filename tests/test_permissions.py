@@ -1,37 +1,39 @@
-"""The permissions matrix: every command and every button verb × every role × every relation of
-the target to the actor, run through the real bot. Each trigger names the action of
-bot/access.RULES it is checked as, and the expected answer comes from RULES alone, so the table
-in the code is the spec; each probe does what a person would (a command, or a button press with
-data naming the target, forged where the person was never shown the button) and reads back
-what they saw and what the database holds.
+"""Every command and every kind of button, run end to end through the real bot: once as
+someone allowed to, once as someone refused. Each trigger names the action it is checked as
+(for a button, the action its declaration carries: tests/test_permissions checks they agree),
+and does what a person would (a command, or a press with data naming the target, forged where
+the person was never shown the button), then reads back what they saw and what the database
+holds. Whether a refusal was said is recognised by the catalogue key that said it.
 
-Verbs that only page or open what is in one's own reach are listing probes (the target is in
-the list, or is left out): rv:first, rv:next, rv:done, rv:all, mb:t, iv:home, iv:units, md:page,
-md:add, my:page, ob:page, ob:new, st:pick, gl:p, cm:form and the commands but /unlink.
+Which cases: `CASES` below, written by hand per action (an allowed one, and a refused one that
+is the likeliest mistake: another unit's record, a member or an observer trying a leader's
+action, a leader reaching above); a trigger may name its own. That `permits` follows RULES in
+every case, and RULES the policy, is tests/test_access.py's.
 
-Left out, as they name no target: `gl:x` (cancelling the /link picker says "cancelled" and
-nothing else), the `f:` buttons of one's own draft form and `lang:` (one's own language), and the
-commands that check no action (/start, /help, /report, /cancel, /lang; /link and /unlink in a
-private chat only explain where to send them). The main-menu buttons open the same use cases as
-the commands probed here.
+A `listing` trigger shows what is in one's reach and simply leaves the rest out; a `quiet` one
+acts on one's own record (a draft) found by who presses, so someone else's is just "over".
+Any other refused trigger must say a refusal in words and log it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 
 import pytest
-from telegram.ext import CallbackQueryHandler
+from telegram.ext import CommandHandler
 
 from bot.flows.reviews import fingerprint
 from bot.forms.engine import SUMMARY, DraftState
-from bot.rules.access import RULES, Action, Relation, actor_for, units_in_reach
+from bot.rules.access import Action, Relation, actor_for, units_in_reach
 from bot.rules.schedules import ensure_standard
+from bot.runtime import core as _core  # noqa: F401 (every flow's buttons declared)
+from bot.ui import buttons
+from bot.ui.catalogue import Catalogue
+from bot.ui.formatting import day_range
 from storage import (
     audit,
     commitments,
@@ -43,6 +45,7 @@ from storage import (
     reports,
     reviews,
     schedules,
+    settings,
     units,
 )
 from storage.entities import Draft, Invite, Report, ReportContent, ReportState, Role
@@ -59,22 +62,67 @@ class Who(StrEnum):
     ADMIN = "admin"  # in config.toml, holding no role in any unit
 
 
+Case = tuple[Who, Relation]
 ROLE_OF = {Who.MEMBER: Role.MEMBER, Who.LEADER: Role.LEADER,
            Who.HIGHER_LEADER: Role.LEADER, Who.OBSERVER: Role.OBSERVER}
 ACTOR, OTHER, ADMIN_ID, NEWCOMER, SECOND_LEADER = 5001, 5002, 5003, 5004, 5005
 ACTOR_NAME, OTHER_NAME = "Hoàng Văn Sơn", "Lăng Thị Hoa"
 GROUP_CHAT = -100777
-REFUSALS = ("thực hiện được", "xin đường link mời", "vai trò theo dõi")
 DEED = "Sửa mái nhà dột cho hộ bà Lăng Thị Hoa"
+T = Catalogue.load().texts("vi")  # to write what a key says, whatever its words
+# What a refusal is said with: everything else someone is told is an answer.
+REFUSALS = frozenset({
+    "access.denied", "access.not_member", "access.observer_only", "members.leaders_only",
+    "invite.not_leader", "behalf.leaders_only", "behalf.self", "review.own_report",
+    "groups.stranger", "groups.observer", "groups.not_leader", "groups.pick_denied",
+    "groups.unlink_denied", "groups.linked_elsewhere", "announce.not_allowed",
+})
+
+LEADER, MEMBER, OBSERVER, HIGHER = Who.LEADER, Who.MEMBER, Who.OBSERVER, Who.HIGHER_LEADER
+STRANGER, ADMIN = Who.STRANGER, Who.ADMIN
+OWN, SAME, CHILD, SIBLING, PARENT = (Relation.OWN, Relation.SAME, Relation.CHILD,
+                                     Relation.SIBLING, Relation.PARENT)
+# Per action: who may (allowed) and a likely mistake (refused). Not derived from RULES.
+CASES: dict[Action, tuple[Case, Case]] = {
+    Action.REVIEW: ((LEADER, SAME), (MEMBER, SAME)),
+    Action.ACKNOWLEDGE: ((LEADER, SAME), (LEADER, SIBLING)),
+    Action.ASK_MORE: ((LEADER, CHILD), (OBSERVER, CHILD)),
+    Action.HIGHLIGHT: ((HIGHER, CHILD), (LEADER, PARENT)),
+    Action.REOPEN: ((LEADER, SAME), (MEMBER, SAME)),
+    Action.INVITE_MEMBER: ((LEADER, SAME), (LEADER, SIBLING)),
+    Action.INVITE_LEADER: ((LEADER, CHILD), (LEADER, SAME)),
+    Action.REVOKE_INVITE: ((LEADER, SAME), (STRANGER, SAME)),
+    Action.APPROVE_JOIN: ((LEADER, SAME), (LEADER, SIBLING)),
+    Action.MEMBERS: ((LEADER, SAME), (MEMBER, SAME)),
+    Action.EXCUSE: ((LEADER, SAME), (OBSERVER, CHILD)),
+    Action.REMOVE: ((LEADER, SAME), (LEADER, SIBLING)),
+    Action.MOVE: ((LEADER, CHILD), (LEADER, PARENT)),
+    Action.SET_ROLE: ((LEADER, SAME), (MEMBER, SAME)),
+    Action.REPORT_ON_BEHALF: ((LEADER, SAME), (OBSERVER, CHILD)),
+    Action.LINK_GROUP: ((LEADER, SAME), (STRANGER, SAME)),
+    Action.MODEL_LIST: ((MEMBER, PARENT), (MEMBER, SIBLING)),
+    Action.MODEL_ADD: ((LEADER, SAME), (MEMBER, SAME)),
+    Action.MODEL_STATUS: ((ADMIN, SAME), (OBSERVER, CHILD)),
+    Action.MODEL_MARK: ((HIGHER, CHILD), (LEADER, SAME)),
+    Action.COMMIT: ((MEMBER, OWN), (LEADER, SAME)),
+    Action.COMMIT_OVERVIEW: ((OBSERVER, CHILD), (MEMBER, SAME)),
+    Action.COMMIT_REMIND: ((LEADER, SAME), (OBSERVER, CHILD)),
+    Action.OWN_REPORT: ((MEMBER, OWN), (LEADER, SAME)),
+    Action.STATS_OWN: ((MEMBER, OWN), (OBSERVER, OWN)),
+    Action.STATS_UNIT: ((OBSERVER, CHILD), (MEMBER, SAME)),
+    Action.SCHEDULE: ((LEADER, SAME), (OBSERVER, SAME)),
+    Action.DIGEST: ((OBSERVER, SAME), (LEADER, SIBLING)),
+    Action.ANNOUNCE: ((LEADER, SAME), (MEMBER, SAME)),
+    Action.REPORT: ((MEMBER, OWN), (OBSERVER, OWN)),
+    Action.ANSWER_FORM: ((STRANGER, OWN), (MEMBER, SAME)),
+    Action.CHOOSE_LANGUAGE: ((MEMBER, OWN), (STRANGER, OWN)),
+    Action.NUDGE_SETTINGS: ((LEADER, OWN), (STRANGER, OWN)),
+}
 
 
-def expected(action: Action, who: Who, relation: Relation) -> bool:
-    rule = RULES[action]
-    if who is Who.STRANGER:
-        return False
-    if who is Who.ADMIN:
-        return rule.admin and relation is not Relation.OWN
-    return relation in rule.reach(ROLE_OF[who])
+def shows(seen: Seen, key: str, **params: object) -> bool:
+    """The bot said `key` (written with these values, when given)."""
+    return key in seen.keys and (not params or T(key, **params) in seen.html)
 
 
 def anchor(tree: Tree, who: Who) -> int:
@@ -101,19 +149,15 @@ class World:
     relation: Relation
     unit: int  # where the target is
     owner: int  # the Telegram id of the person the target belongs to
-    owner_person: int  # their person id
+    owner_person: int  # their person id (0: the actor, a stranger, has none)
     owner_name: str
     actor_person: int  # 0 for a stranger
 
-    async def refused(self, mark: int) -> bool:
+    def refused(self, mark: int) -> bool:
         """A refusal reached the actor since call number `mark` (a message, in their chat or
-        the group's, or a toast)."""
-        for call in self.bot.fake.calls[mark:]:
-            said = str(call.params.get("text") or "")
-            if call.params.get("chat_id") in (ACTOR, GROUP_CHAT, None) and any(
-                    r in said for r in REFUSALS):
-                return True
-        return False
+        the group's, or a note on the button)."""
+        return any(call.params.get("chat_id") in (ACTOR, GROUP_CHAT, None)
+                   and call.keys & REFUSALS for call in self.bot.fake.calls[mark:])
 
 
 async def _person(bot: Harness, user_id: int, name: str, unit: int | None,
@@ -143,72 +187,44 @@ async def build_world(bot: Harness, who: Who, relation: Relation) -> World:
 
 
 Probe = Callable[[World], Awaitable[bool]]
-ALL = frozenset(Relation)
-OWN_ONLY = frozenset({Relation.OWN})
-UNITS = ALL - OWN_ONLY  # a unit is nobody's own record
 
 
 @dataclass(frozen=True)
 class Trigger:
-    """A command or a button verb, and the action it is checked as. `run` does it and says
-    whether it took effect (or the target was shown). A `listing` shows what is in reach and
-    simply leaves the rest out; any other trigger must answer a refusal in words and log it.
-    `relations`: those a person can name at all. `own_record`: OWN names a record of one's own,
-    which strangers and admins do not hold (False: the trigger asks for one's own unnamed)."""
+    """A command or a kind of button, and the action it is checked as. `run` does it and says
+    whether it took effect (or the target was shown). `cases`: (allowed, refused), else the
+    action's in CASES."""
 
     action: Action
     run: Probe
     listing: bool = False
-    relations: frozenset[Relation] = ALL
-    own_record: bool = True
+    quiet: bool = False
+    cases: tuple[Case, Case] | None = None
+
+    @property
+    def allowed(self) -> Case:
+        return (self.cases or CASES[self.action])[0]
+
+    @property
+    def refused(self) -> Case:
+        return (self.cases or CASES[self.action])[1]
 
 
 TRIGGERS: dict[str, Trigger] = {}
 
 
-def add(name: str, action: Action, run: Probe, listing: bool = False,
-        relations: frozenset[Relation] = ALL, own_record: bool = True) -> Probe:
+def add(name: str, action: Action, run: Probe, listing: bool = False, quiet: bool = False,
+        cases: tuple[Case, Case] | None = None) -> Probe:
+    """`name`: a button's declared prefix, or a command (with `:something` when one command
+    is probed several ways)."""
     assert name not in TRIGGERS, f"trigger {name} registered twice"
-    TRIGGERS[name] = Trigger(action, run, listing, relations, own_record)
+    TRIGGERS[name] = Trigger(action, run, listing, quiet, cases)
     return run
 
 
-def trigger(name: str, action: Action, listing: bool = False,
-            relations: frozenset[Relation] = ALL,
-            own_record: bool = True) -> Callable[[Probe], Probe]:
-    return lambda run: add(name, action, run, listing, relations, own_record)
-
-
-def cases() -> list[tuple[str, Who, Relation]]:
-    found = []
-    for name, who, relation in itertools.product(TRIGGERS, Who, Relation):
-        spec = TRIGGERS[name]
-        if relation not in spec.relations:
-            continue
-        if relation is Relation.OWN and who in (Who.STRANGER, Who.ADMIN) and spec.own_record:
-            continue  # they hold no record of their own
-        found.append((name, who, relation))
-    return found
-
-
-def test_every_action_has_a_probe() -> None:
-    assert {spec.action for spec in TRIGGERS.values()} == set(Action)
-
-
-# Button prefixes that name no target: the steps of one's own draft form, one's own language,
-# one's own nudge setting (ns) and the report form a nudge opens (nd, guarded as /report).
-UNGUARDED_PREFIXES = {"f", "lang", "ns", "nd"}
-
-
-async def test_every_button_prefix_has_a_trigger(tmp_path: Path) -> None:
-    async with started(tmp_path) as bot:
-        patterns = [handler.pattern for handlers in bot.app.handlers.values()
-                    for handler in handlers
-                    if isinstance(handler, CallbackQueryHandler) and handler.pattern is not None]
-    prefixes = {getattr(p, "pattern", p).removeprefix("^").removesuffix(":") for p in patterns}
-    probed = {name.split(":")[0] for name in TRIGGERS if not name.startswith("/")}
-    assert prefixes >= UNGUARDED_PREFIXES
-    assert prefixes - UNGUARDED_PREFIXES == probed
+def trigger(name: str, action: Action, listing: bool = False, quiet: bool = False,
+            cases: tuple[Case, Case] | None = None) -> Callable[[Probe], Probe]:
+    return lambda run: add(name, action, run, listing, quiet, cases)
 
 
 # --- doing things the way people do ------------------------------------------------------------
@@ -280,37 +296,36 @@ async def draft_of(world: World) -> Draft | None:
 # --- statistics ---------------------------------------------------------------------------------
 
 
-@trigger("st:me", Action.STATS_OWN, relations=OWN_ONLY, own_record=False)
+@trigger("st:me", Action.STATS_OWN)
 async def _stats_own(world: World) -> bool:
-    seen = await forge(world, "st:me:m")
-    return "Việc làm theo Bác của đồng chí" in seen.text
+    return shows(await forge(world, "st:me:m"), "stats.title_own")
 
 
-@trigger("/stats:own", Action.STATS_OWN, listing=True, relations=OWN_ONLY, own_record=False)
+@trigger("/stats:own", Action.STATS_OWN, listing=True)
 async def _stats_own_from_command(world: World) -> bool:
     """/stats opens a unit's figures for those who see one; their own counts are a button."""
     seen = await world.bot.say(ACTOR, "/stats")
-    return await browse(world, seen, lambda s: "Việc làm theo Bác của đồng chí" in s.text,
-                        ("st:me:m",))
+    return await browse(world, seen, lambda s: shows(s, "stats.title_own"), ("st:me:m",))
 
 
-@trigger("st:u", Action.STATS_UNIT, relations=UNITS)
+@trigger("st:u", Action.STATS_UNIT)
 async def _stats_unit(world: World) -> bool:
     seen = await forge(world, f"st:u:m:{world.unit}")
-    return f"📊 {await unit_name(world, world.unit)}" in seen.text
+    return shows(seen, "stats.title_unit", unit=await unit_name(world, world.unit))
 
 
 def _unit_figures(what: str) -> Probe:
     """The target unit's figures, found from the first screen by opening units."""
     async def run(world: World) -> bool:
-        title = f"📊 {await unit_name(world, world.unit)}"
+        name = await unit_name(world, world.unit)
         seen = await act(world, what)
-        return await browse(world, seen, lambda s: title in s.text, ("st:u:m:", "st:pick:m"))
+        return await browse(world, seen, lambda s: shows(s, "stats.title_unit", unit=name),
+                            ("st:u:m:", "st:pick:m"))
     return run
 
 
-add("/stats", Action.STATS_UNIT, _unit_figures("/stats"), listing=True, relations=UNITS)
-add("st:pick", Action.STATS_UNIT, _unit_figures("st:pick:m"), listing=True, relations=UNITS)
+add("/stats", Action.STATS_UNIT, _unit_figures("/stats"), listing=True)
+add("st:pick", Action.STATS_UNIT, _unit_figures("st:pick:m"), listing=True)
 
 
 # --- commitments --------------------------------------------------------------------------------
@@ -329,7 +344,7 @@ async def commitment_of(world: World, year: int = 2026) -> int:
 @trigger("cm:edit", Action.COMMIT)
 async def _commit(world: World) -> bool:
     seen = await forge(world, f"cm:edit:{await commitment_of(world)}")
-    return "kiểm tra lại bản cam kết" in seen.text
+    return shows(seen, "form.commitment.summary_title")
 
 
 @trigger("cm:assess", Action.COMMIT)
@@ -344,8 +359,7 @@ def _own_commitment(what: str) -> Probe:
     """One's own commitment, shown: nobody else's can be asked for here."""
     async def run(world: World) -> bool:
         await commitment_of(world)
-        seen = await act(world, what)
-        return "Cam kết năm 2026 của đồng chí" in seen.text
+        return shows(await act(world, what), "commitments.own_title")
     return run
 
 
@@ -353,31 +367,30 @@ add("/commit:own", Action.COMMIT, _own_commitment("/commit"), listing=True)
 add("cm:form", Action.COMMIT, _own_commitment("cm:form:0"), listing=True)
 
 
-@trigger("/commit", Action.COMMIT_OVERVIEW, listing=True, relations=UNITS)
+@trigger("/commit", Action.COMMIT_OVERVIEW, listing=True)
 async def _commit_overview(world: World) -> bool:
     seen = await world.bot.say(ACTOR, "/commit")
     name = await unit_name(world, world.unit)
-    return any(f"{name}: " in line and "đã đăng ký cam kết" in line
-               for line in seen.text.splitlines())
+    return (shows(seen, "commitments.overview_title")
+            and any(line.lstrip("• ").startswith(f"{name}:") for line in seen.text.splitlines()))
 
 
-@trigger("cm:remind", Action.COMMIT_REMIND, relations=UNITS)
+@trigger("cm:remind", Action.COMMIT_REMIND)
 async def _commit_remind(world: World) -> bool:
     seen = await forge(world, f"cm:remind:{world.unit}")
-    return "Gửi lời nhắc đăng ký cam kết tới" in seen.text or "đều không nhận tin" in seen.text
+    return shows(seen, "commitments.remind_confirm") or shows(seen, "commitments.remind_nobody")
 
 
-@trigger("cm:remind_yes", Action.COMMIT_REMIND, relations=UNITS)
+@trigger("cm:remind_yes", Action.COMMIT_REMIND)
 async def _commit_remind_yes(world: World) -> bool:
     await forge(world, f"cm:remind_yes:{world.unit}")
     async with world.bot.db.transaction() as tx:
         return await commitments.last_reminder(tx, world.unit, 2026) is not None
 
 
-@trigger("cm:remind_no", Action.COMMIT_REMIND, relations=UNITS)
+@trigger("cm:remind_no", Action.COMMIT_REMIND)
 async def _commit_remind_no(world: World) -> bool:
-    seen = await forge(world, f"cm:remind_no:{world.unit}")
-    return "chưa gửi lời nhắc nào" in seen.text
+    return shows(await forge(world, f"cm:remind_no:{world.unit}"), "commitments.remind_cancelled")
 
 
 # --- reports: the review queue and one's own ----------------------------------------------------
@@ -413,7 +426,7 @@ def _queue(what: str) -> Probe:
     async def run(world: World) -> bool:
         await report_by(world)
         seen = await act(world, what)
-        return f"Báo cáo chờ ghi nhận (1/1) — {world.owner_name}" in seen.text
+        return shows(seen, "review.title") and world.owner_name in seen.text
     return run
 
 
@@ -441,14 +454,13 @@ def _press_on_report(template: str,
     return press
 
 
-def _report_shown(template: str, shows: str,
-                  state: ReportState = ReportState.PENDING) -> Probe:
-    """The press answers with `shows` (`{owner}`: the name of the report's author)."""
+def _report_shown(template: str, key: str, state: ReportState = ReportState.PENDING) -> Probe:
+    """The press answers with `key`'s text, about the target's report."""
     press = _press_on_report(template, state)
 
     async def run(world: World) -> bool:
         seen, _ = await press(world)
-        return shows.format(owner=world.owner_name) in seen.text
+        return shows(seen, key) and (world.owner_name in seen.text or key.startswith("my."))
     return run
 
 
@@ -462,16 +474,15 @@ def _report_becomes(template: str, after: ReportState) -> Probe:
 
 
 add("rv:open", Action.REVIEW, _report_shown(
-    "rv:open:{id}", "Báo cáo của đồng chí {owner}", ReportState.ACKNOWLEDGED))
+    "rv:open:{id}", "review.detail_title", ReportState.ACKNOWLEDGED))
 add("rv:ack", Action.ACKNOWLEDGE, _report_becomes("rv:ack:{id}:{version}",
                                                   ReportState.ACKNOWLEDGED))
-add("rv:ask", Action.ASK_MORE, _report_shown("rv:ask:{id}:{version}", "↩ Đề nghị đồng chí"))
-add("rv:reopen", Action.REOPEN, _report_shown("rv:reopen:{id}", "↺ Mở lại báo cáo",
+add("rv:ask", Action.ASK_MORE, _report_shown("rv:ask:{id}:{version}", "review.ask_header"))
+add("rv:reopen", Action.REOPEN, _report_shown("rv:reopen:{id}", "review.reopen_header",
                                               ReportState.ACKNOWLEDGED))
-add("my:open", Action.OWN_REPORT, _report_shown("my:open:{id}", "Báo cáo ngày 27/11/2026"))
-add("my:keep", Action.OWN_REPORT, _report_shown("my:keep:{id}", "Báo cáo ngày 27/11/2026"))
-add("my:withdraw", Action.OWN_REPORT, _report_shown("my:withdraw:{id}",
-                                                    "chắc chắn muốn rút báo cáo này"))
+add("my:open", Action.OWN_REPORT, _report_shown("my:open:{id}", "my.detail_title"))
+add("my:keep", Action.OWN_REPORT, _report_shown("my:keep:{id}", "my.detail_title"))
+add("my:withdraw", Action.OWN_REPORT, _report_shown("my:withdraw:{id}", "my.withdraw_confirm"))
 add("my:withdraw_yes", Action.OWN_REPORT, _report_becomes("my:withdraw_yes:{id}",
                                                           ReportState.WITHDRAWN))
 
@@ -530,43 +541,46 @@ def _invite_units(what: str) -> Probe:
     return run
 
 
-add("/invite", Action.INVITE_MEMBER, _invite_units("/invite"), listing=True, relations=UNITS)
-add("iv:units", Action.INVITE_MEMBER, _invite_units("iv:units:0"), listing=True,
-    relations=UNITS)
+add("/invite", Action.INVITE_MEMBER, _invite_units("/invite"), listing=True)
+add("iv:units", Action.INVITE_MEMBER, _invite_units("iv:units:0"), listing=True)
 
 
-@trigger("iv:unit", Action.INVITE_MEMBER, relations=UNITS)
+@trigger("iv:unit", Action.INVITE_MEMBER)
 async def _invite_kinds(world: World) -> bool:
     seen = await forge(world, f"iv:unit:{world.unit}")
-    return f"mới vào {await unit_name(world, world.unit)}" in seen.text
+    return shows(seen, "invite.pick_kind") and await unit_name(world, world.unit) in seen.text
 
 
-KIND_ACTIONS = {"m": Action.INVITE_MEMBER, "l": Action.INVITE_LEADER, "o": Action.INVITE_LEADER}
-LETTER_ROLES = {"m": Role.MEMBER, "l": Role.LEADER, "o": Role.OBSERVER}
+# The kinds of invite, each its own button: (the uses picker, the invite made, its role).
+INVITE_KINDS = {"iv:km": ("iv:mm", Role.MEMBER, Action.INVITE_MEMBER),
+                "iv:kl": ("iv:ml", Role.LEADER, Action.INVITE_LEADER),
+                "iv:ko": ("iv:mo", Role.OBSERVER, Action.INVITE_LEADER)}
 
 
-def _invite_uses(letter: str) -> Probe:
+def _invite_uses(prefix: str) -> Probe:
     """For one person or many: asked once the kind is allowed."""
     async def run(world: World) -> bool:
-        seen = await forge(world, f"iv:kind:{world.unit}:{letter}")
-        return "dành cho ai" in seen.text and (
-            f"vào {await unit_name(world, world.unit)}" in seen.text)
+        seen = await forge(world, f"{prefix}:{world.unit}")
+        return shows(seen, "invite.pick_uses") and (
+            await unit_name(world, world.unit) in seen.text)
     return run
 
 
-def _invite_made(letter: str) -> Probe:
+def _invite_made(prefix: str, role: Role) -> Probe:
     async def run(world: World) -> bool:
-        await forge(world, f"iv:make:{world.unit}:{letter}:1")
+        await forge(world, f"{prefix}:{world.unit}:1")
         async with world.bot.db.transaction() as tx:
             row = await tx.one("SELECT COUNT(*) AS n FROM invites WHERE unit_id = ?"
-                               " AND role = ?", (world.unit, LETTER_ROLES[letter].value))
+                               " AND role = ?", (world.unit, role.value))
         return row is not None and row["n"] == 1
     return run
 
 
-for _letter, _action in KIND_ACTIONS.items():
-    add(f"iv:kind:{_letter}", _action, _invite_uses(_letter), relations=UNITS)
-    add(f"iv:make:{_letter}", _action, _invite_made(_letter), relations=UNITS)
+LEADERS_BELOW = (Who.LEADER, Relation.CHILD), (Who.LEADER, Relation.SAME)
+for _kind, (_make, _role, _action) in INVITE_KINDS.items():
+    _cases = LEADERS_BELOW if _action is Action.INVITE_LEADER else None
+    add(_kind, _action, _invite_uses(_kind), cases=_cases)
+    add(_make, _action, _invite_made(_make, _role), cases=_cases)
 
 
 async def invite_in(world: World) -> Invite:
@@ -578,20 +592,20 @@ async def invite_in(world: World) -> Invite:
     return invite
 
 
-@trigger("iv:home", Action.REVOKE_INVITE, listing=True, relations=UNITS)
+@trigger("iv:home", Action.REVOKE_INVITE, listing=True)
 async def _live_invites(world: World) -> bool:
     await invite_in(world)
     seen = await forge(world, "iv:home")
-    return f". {await unit_name(world, world.unit)} · " in seen.text
+    return shows(seen, "invite.line") and await unit_name(world, world.unit) in seen.text
 
 
-@trigger("iv:rv", Action.REVOKE_INVITE, relations=UNITS)
+@trigger("iv:rv", Action.REVOKE_INVITE)
 async def _ask_to_revoke(world: World) -> bool:
-    seen = await forge(world, f"iv:rv:{(await invite_in(world)).id}")
-    return "Thu hồi đường link mời" in seen.text
+    return shows(await forge(world, f"iv:rv:{(await invite_in(world)).id}"),
+                 "invite.revoke_confirm")
 
 
-@trigger("iv:rvy", Action.REVOKE_INVITE, relations=UNITS)
+@trigger("iv:rvy", Action.REVOKE_INVITE)
 async def _revoke_invite(world: World) -> bool:
     invite = await invite_in(world)
     await forge(world, f"iv:rvy:{invite.id}")
@@ -618,8 +632,8 @@ def _decide_join(verb: str, status: str) -> Probe:
     return run
 
 
-add("jr:ok", Action.APPROVE_JOIN, _decide_join("ok", "active"), relations=UNITS)
-add("jr:no", Action.APPROVE_JOIN, _decide_join("no", "removed"), relations=UNITS)
+add("jr:ok", Action.APPROVE_JOIN, _decide_join("ok", "active"))
+add("jr:no", Action.APPROVE_JOIN, _decide_join("no", "removed"))
 
 
 # --- members ------------------------------------------------------------------------------------
@@ -649,38 +663,41 @@ async def not_the_last_leader(world: World) -> None:
         await _person(world.bot, SECOND_LEADER, "Lý Thị Hạnh", world.unit, Role.LEADER)
 
 
+def _unit_list(name: str) -> Callable[[Seen], bool]:
+    return lambda seen: shows(seen, "members.header") and name in seen.text
+
+
 def _members_list(what: str) -> Probe:
     """The target unit's list, found from the first screen by opening units."""
     async def run(world: World) -> bool:
-        header = f"{await unit_name(world, world.unit)} — "
+        listed = _unit_list(await unit_name(world, world.unit))
         seen = await act(world, what)
-        return await browse(world, seen, lambda s: header in s.text,
-                            ("mb:l:", "mb:c:", "mb:t:"))
+        return await browse(world, seen, listed, ("mb:l:", "mb:c:", "mb:t:"))
     return run
 
 
-add("/members", Action.MEMBERS, _members_list("/members"), listing=True, relations=UNITS)
-add("mb:t", Action.MEMBERS, _members_list("mb:t:0"), listing=True, relations=UNITS)
+add("/members", Action.MEMBERS, _members_list("/members"), listing=True)
+add("mb:t", Action.MEMBERS, _members_list("mb:t:0"), listing=True)
 
 
-@trigger("mb:l", Action.MEMBERS, relations=UNITS)
+@trigger("mb:l", Action.MEMBERS)
 async def _members(world: World) -> bool:
     seen = await forge(world, f"mb:l:{world.unit}:0")
-    return f"{await unit_name(world, world.unit)} — " in seen.text
+    return _unit_list(await unit_name(world, world.unit))(seen)
 
 
-@trigger("mb:c", Action.MEMBERS, relations=UNITS)
+@trigger("mb:c", Action.MEMBERS)
 async def _units_below(world: World) -> bool:
     seen = await forge(world, f"mb:c:{world.unit}:0")
-    return f"Các đơn vị trực thuộc {await unit_name(world, world.unit)}" in seen.text
+    return shows(seen, "members.units_below_title", unit=await unit_name(world, world.unit))
 
 
-@trigger("mb:o", Action.MEMBERS, relations=UNITS)
+@trigger("mb:o", Action.MEMBERS)
 async def _member_card(world: World) -> bool:
     """A person's card is a line of the unit's list (checked without the person): one's own
     card is SAME, not OWN."""
     seen = await forge(world, f"mb:o:{await membership_of(world)}")
-    return f"Đồng chí {world.owner_name}" in seen.text
+    return shows(seen, "members.card_title", name=world.owner_name)
 
 
 def _excusing(verb: str, excused_before: bool) -> Probe:
@@ -703,7 +720,7 @@ add("mb:ux", Action.EXCUSE, _excusing("ux", True))
 @trigger("mb:mv", Action.MOVE)
 async def _move_where(world: World) -> bool:
     seen = await forge(world, f"mb:mv:{await membership_of(world)}:0")
-    return f"Chuyển đồng chí {world.owner_name} từ" in seen.text
+    return shows(seen, "members.choose_target") and world.owner_name in seen.text
 
 
 @trigger("mb:mt", Action.MOVE)
@@ -718,7 +735,7 @@ async def _move(world: World) -> bool:
 @trigger("mb:r", Action.SET_ROLE)
 async def _which_title(world: World) -> bool:
     seen = await forge(world, f"mb:r:{await membership_of(world)}")
-    return f"cho đồng chí {world.owner_name}:" in seen.text
+    return shows(seen, "members.choose_title") and world.owner_name in seen.text
 
 
 @trigger("mb:rt", Action.SET_ROLE)
@@ -728,29 +745,33 @@ async def _set_role(world: World) -> bool:
     return await live_rows(world, world.unit, Role.LEADER) == before + 1
 
 
-async def _take_role(world: World) -> bool:
-    """"Thôi vai trò cấp ủy" on a leader's card: someone else's (as SET_ROLE), or one's own,
-    stepping down (as REMOVE)."""
-    if world.relation is Relation.OWN:
-        await not_the_last_leader(world)
-    else:
-        async with world.bot.db.transaction() as tx:
-            await people.add_membership(tx, world.owner_person, world.unit, Role.LEADER, None,
-                                        world.bot.clock.now())
-    before = await live_rows(world, world.unit, Role.LEADER)
-    await forge(world, f"mb:re:{await membership_of(world)}")
-    return await live_rows(world, world.unit, Role.LEADER) < before
+def _take_role(prefix: str) -> Probe:
+    """"Thôi vai trò cấp ủy" on a leader's card: someone else's (mb:re, as SET_ROLE), or one's
+    own, stepping down (mb:sd, as REMOVE)."""
+    async def run(world: World) -> bool:
+        if world.relation is Relation.OWN:
+            await not_the_last_leader(world)
+        else:
+            async with world.bot.db.transaction() as tx:
+                await people.add_membership(tx, world.owner_person, world.unit, Role.LEADER,
+                                            None, world.bot.clock.now())
+        before = await live_rows(world, world.unit, Role.LEADER)
+        await forge(world, f"{prefix}:{await membership_of(world)}")
+        return await live_rows(world, world.unit, Role.LEADER) < before
+    return run
 
 
-add("mb:re", Action.SET_ROLE, _take_role, relations=UNITS)
-add("mb:re:own", Action.REMOVE, _take_role, relations=OWN_ONLY)
+add("mb:re", Action.SET_ROLE, _take_role("mb:re"))
+# Stepping down is one's own: on anyone else's card, even in one's own unit, it is refused.
+add("mb:sd", Action.REMOVE, _take_role("mb:sd"),
+    cases=((Who.LEADER, Relation.OWN), (Who.LEADER, Relation.SAME)))
 
 
 @trigger("mb:rm", Action.REMOVE)
 async def _ask_to_remove(world: World) -> bool:
     await not_the_last_leader(world)
     seen = await forge(world, f"mb:rm:{await membership_of(world)}")
-    return "Xóa đồng chí" in seen.text or "muốn rời khỏi" in seen.text
+    return shows(seen, "members.remove_confirm") or shows(seen, "members.leave_confirm")
 
 
 @trigger("mb:ry", Action.REMOVE)
@@ -776,26 +797,26 @@ def _models_listed(what: str) -> Probe:
     return run
 
 
-add("/model", Action.MODEL_LIST, _models_listed("/model"), listing=True, relations=UNITS)
-add("md:page", Action.MODEL_LIST, _models_listed("md:page:0"), listing=True, relations=UNITS)
+add("/model", Action.MODEL_LIST, _models_listed("/model"), listing=True)
+add("md:page", Action.MODEL_LIST, _models_listed("md:page:0"), listing=True)
 
 
 def _model_card(verb: str, year: str = "") -> Probe:
     async def run(world: World) -> bool:
         model = await world.bot.model(world.unit, MODEL)
         seen = await forge(world, f"md:{verb}:{model}{year}")
-        return seen.text.startswith(f"🏅 {MODEL}")
+        return shows(seen, "model.card_title", name=MODEL)
     return run
 
 
-add("md:open", Action.MODEL_LIST, _model_card("open"), relations=UNITS)
-add("md:year", Action.MODEL_LIST, _model_card("year", ":2025"), relations=UNITS)
+add("md:open", Action.MODEL_LIST, _model_card("open"))
+add("md:year", Action.MODEL_LIST, _model_card("year", ":2025"))
 
 
-@trigger("md:add", Action.MODEL_ADD, listing=True, relations=UNITS)
+@trigger("md:add", Action.MODEL_ADD, listing=True)
 async def _model_add(world: World) -> bool:
     seen = await forge(world, "md:add")
-    if "Tên mô hình là gì?" not in seen.text:
+    if not shows(seen, "form.model.name.prompt"):
         return False
     await world.bot.say(ACTOR, "Tiết kiệm theo gương Bác")
     await world.bot.tap(ACTOR, "Kinh tế")
@@ -809,14 +830,14 @@ async def model_year(world: World, model: int) -> dict | None:
     return dict(row) if row else None
 
 
-@trigger("md:st", Action.MODEL_STATUS, relations=UNITS)
+@trigger("md:st", Action.MODEL_STATUS)
 async def _model_status(world: World) -> bool:
     model = await world.bot.model(world.unit, "Ngày Chủ nhật xanh")
     await forge(world, f"md:st:{model}:2026:s")
     return (await model_year(world, model) or {}).get("status") == "stopped"
 
 
-@trigger("md:mk", Action.MODEL_MARK, relations=UNITS)
+@trigger("md:mk", Action.MODEL_MARK)
 async def _model_mark(world: World) -> bool:
     model = await world.bot.model(world.unit, "Ngày Chủ nhật xanh")
     await forge(world, f"md:mk:{model}:2026:e")
@@ -864,18 +885,25 @@ def _link_offered(what: str) -> Probe:
     return run
 
 
-add("/link", Action.LINK_GROUP, _link_offered("/link"), listing=True, relations=UNITS)
-add("gl:p", Action.LINK_GROUP, _link_offered("gl:p:0"), listing=True, relations=UNITS)
+add("/link", Action.LINK_GROUP, _link_offered("/link"), listing=True)
+add("gl:p", Action.LINK_GROUP, _link_offered("gl:p:0"), listing=True)
 
 
-@trigger("gl:u", Action.LINK_GROUP, relations=UNITS)
+@trigger("gl:u", Action.LINK_GROUP)
 async def _link_group(world: World) -> bool:
     await group_with_bot(world)
     await in_group(world, f"gl:u:{world.unit}")
     return await linked_unit(world) == world.unit
 
 
-@trigger("/unlink", Action.LINK_GROUP, relations=UNITS)
+@trigger("gl:x", Action.LINK_GROUP)
+async def _cancel_link(world: World) -> bool:
+    """✖ Hủy under the /link picker: only someone who could link any unit closes it."""
+    await group_with_bot(world)
+    return shows(await in_group(world, "gl:x:0"), "groups.cancelled")
+
+
+@trigger("/unlink", Action.LINK_GROUP)
 async def _unlink_group(world: World) -> bool:
     await group_with_bot(world)
     async with world.bot.db.transaction() as tx:
@@ -901,44 +929,49 @@ add("ob:page", Action.REPORT_ON_BEHALF, _behalf_candidates("ob:page:0"), listing
 @trigger("ob:for", Action.REPORT_ON_BEHALF)
 async def _report_on_behalf(world: World) -> bool:
     seen = await forge(world, f"ob:for:{world.owner_person}")
-    return "Báo cáo thay đồng chí" in seen.text
+    return shows(seen, "behalf.report_header") and world.owner_name in seen.text
 
 
-@trigger("ob:new", Action.REPORT_ON_BEHALF, listing=True, relations=UNITS)
+@trigger("ob:new", Action.REPORT_ON_BEHALF, listing=True)
 async def _behalf_units(world: World) -> bool:
     """➕ a member without Telegram: the units to add them to (or the only one, asked at once)."""
     name = await unit_name(world, world.unit)
     seen = await forge(world, "ob:new:0")
-    return f"Telegram vào {name}" in seen.text or any(label == name for label, _ in offered(seen))
+    return (shows(seen, "behalf.new_member_header", unit=name)
+            or any(label == name for label, _ in offered(seen)))
 
 
-@trigger("ob:unit", Action.REPORT_ON_BEHALF, relations=UNITS)
+@trigger("ob:unit", Action.REPORT_ON_BEHALF)
 async def _behalf_new_member(world: World) -> bool:
     seen = await forge(world, f"ob:unit:{world.unit}")
-    return f"Telegram vào {await unit_name(world, world.unit)}" in seen.text
+    return shows(seen, "behalf.new_member_header", unit=await unit_name(world, world.unit))
 
 
 # --- digests --------------------------------------------------------------------------------------
 
 
+def _digest_of(name: str) -> Callable[[Seen], bool]:
+    """This week's digest of the unit (27/11/2026 is in week 48)."""
+    return lambda seen: shows(seen, "digest.title_week", week=48, unit=name,
+                              dates=day_range(dt.date(2026, 11, 23), dt.date(2026, 11, 29)))
+
+
 def _digest_found(what: str) -> Probe:
     """The target unit's digest, found from the first screen by opening units."""
     async def run(world: World) -> bool:
-        title = f"— {await unit_name(world, world.unit)}"
-        seen = await act(world, what)
-        return await browse(world, seen, lambda s: "TỔNG HỢP" in s.text and title in s.text,
-                            ("dg:u:", "dg:pick"))
+        found = _digest_of(await unit_name(world, world.unit))
+        return await browse(world, await act(world, what), found, ("dg:u:", "dg:pick"))
     return run
 
 
-add("/digest", Action.DIGEST, _digest_found("/digest"), listing=True, relations=UNITS)
-add("dg:pick", Action.DIGEST, _digest_found("dg:pick:0"), listing=True, relations=UNITS)
+add("/digest", Action.DIGEST, _digest_found("/digest"), listing=True)
+add("dg:pick", Action.DIGEST, _digest_found("dg:pick:0"), listing=True)
 
 
-@trigger("dg:u", Action.DIGEST, relations=UNITS)
+@trigger("dg:u", Action.DIGEST)
 async def _digest_of_unit(world: World) -> bool:
     seen = await forge(world, f"dg:u:{world.unit}")
-    return "TỔNG HỢP" in seen.text and await unit_name(world, world.unit) in seen.text
+    return _digest_of(await unit_name(world, world.unit))(seen)
 
 
 # --- schedules ------------------------------------------------------------------------------------
@@ -948,7 +981,7 @@ async def _schedule_rows(world: World) -> dict[str, int]:
     """The target unit's schedule rows by kind, a custom reminder among them."""
     bot = world.bot
     async with bot.db.transaction() as tx:
-        await ensure_standard(tx, bot.core.services)
+        await ensure_standard(tx, bot.core.services.settings, bot.clock.now())
         await schedules.add(tx, NewSchedule(unit_id=world.unit, kind=ScheduleKind.CUSTOM,
                                             weekday=5, at=dt.time(6, 30),
                                             text="Ngày thứ 7 đi cơ sở"), bot.clock.now())
@@ -962,23 +995,24 @@ async def _schedule_row(world: World, row_id: int) -> Schedule | None:
 
 def _schedule_listed(what: str) -> Probe:
     async def run(world: World) -> bool:
-        title = f"Lịch gửi tự động — {await unit_name(world, world.unit)}"
+        name = await unit_name(world, world.unit)
         seen = await act(world, what)
-        return await browse(world, seen, lambda s: title in s.text, ("sc:v:", "sc:pg:"))
+        return await browse(world, seen, lambda s: shows(s, "schedule.title", unit=name),
+                            ("sc:v:", "sc:pg:"))
     return run
 
 
-add("/schedule", Action.SCHEDULE, _schedule_listed("/schedule"), listing=True, relations=UNITS)
-add("sc:pg", Action.SCHEDULE, _schedule_listed("sc:pg:0"), listing=True, relations=UNITS)
+add("/schedule", Action.SCHEDULE, _schedule_listed("/schedule"), listing=True)
+add("sc:pg", Action.SCHEDULE, _schedule_listed("sc:pg:0"), listing=True)
 
 
-@trigger("sc:v", Action.SCHEDULE, relations=UNITS)
+@trigger("sc:v", Action.SCHEDULE)
 async def _schedule_of_unit(world: World) -> bool:
     seen = await forge(world, f"sc:v:{world.unit}")
-    return f"Lịch gửi tự động — {await unit_name(world, world.unit)}" in seen.text
+    return shows(seen, "schedule.title", unit=await unit_name(world, world.unit))
 
 
-@trigger("sc:add", Action.SCHEDULE, relations=UNITS)
+@trigger("sc:add", Action.SCHEDULE)
 async def _custom_reminder_form(world: World) -> bool:
     await forge(world, f"sc:add:{world.unit}")
     draft = await draft_of(world)
@@ -1013,31 +1047,28 @@ def _schedule_picker(kind: str, verb: str, offers: str) -> Probe:
 
 
 add("sc:off", Action.SCHEDULE, _schedule_change(
-    "digest", "sc:off:{id}", lambda r: r is not None and not r.enabled), relations=UNITS)
+    "digest", "sc:off:{id}", lambda r: r is not None and not r.enabled))
 add("sc:on", Action.SCHEDULE, _schedule_change(
-    "reminder", "sc:on:{id}", lambda r: r is not None and r.enabled, enabled=False),
-    relations=UNITS)
+    "reminder", "sc:on:{id}", lambda r: r is not None and r.enabled, enabled=False))
 add("sc:em", Action.SCHEDULE, _schedule_change(
-    "digest", "sc:em:{id}", lambda r: r is not None and r.every is Every.MONTH), relations=UNITS)
+    "digest", "sc:em:{id}", lambda r: r is not None and r.every is Every.MONTH))
 add("sc:ew", Action.SCHEDULE, _schedule_change(
     "digest", "sc:ew:{id}", lambda r: r is not None and r.every is Every.WEEK,
-    every=Every.MONTH, weekday=None, month_day=1), relations=UNITS)
+    every=Every.MONTH, weekday=None, month_day=1))
 add("sc:d", Action.SCHEDULE, _schedule_change(
-    "reminder", "sc:d:{id}:3", lambda r: r is not None and r.weekday == 3), relations=UNITS)
+    "reminder", "sc:d:{id}:3", lambda r: r is not None and r.weekday == 3))
 add("sc:t", Action.SCHEDULE, _schedule_change(
-    "reminder", "sc:t:{id}:1730", lambda r: r is not None and r.at == dt.time(17, 30)),
-    relations=UNITS)
-add("sc:rmy", Action.SCHEDULE, _schedule_change("custom", "sc:rmy:{id}", lambda r: r is None),
-    relations=UNITS)
-add("sc:dp", Action.SCHEDULE, _schedule_picker("digest", "dp", "d"), relations=UNITS)
-add("sc:tp", Action.SCHEDULE, _schedule_picker("digest", "tp", "t"), relations=UNITS)
-add("sc:rm", Action.SCHEDULE, _schedule_picker("custom", "rm", "rmy"), relations=UNITS)
+    "reminder", "sc:t:{id}:1730", lambda r: r is not None and r.at == dt.time(17, 30)))
+add("sc:rmy", Action.SCHEDULE, _schedule_change("custom", "sc:rmy:{id}", lambda r: r is None))
+add("sc:dp", Action.SCHEDULE, _schedule_picker("digest", "dp", "d"))
+add("sc:tp", Action.SCHEDULE, _schedule_picker("digest", "tp", "t"))
+add("sc:rm", Action.SCHEDULE, _schedule_picker("custom", "rm", "rmy"))
 
 
 # --- announcements --------------------------------------------------------------------------------
 
 
-@trigger("/announce", Action.ANNOUNCE, listing=True, relations=UNITS)
+@trigger("/announce", Action.ANNOUNCE, listing=True)
 async def _announce_form(world: World) -> bool:
     """/announce opens the form for the units in reach: the target's or one above it."""
     await world.bot.say(ACTOR, "/announce")
@@ -1045,12 +1076,12 @@ async def _announce_form(world: World) -> bool:
     if draft is None or draft.form != "announcement":
         return False
     async with world.bot.db.transaction() as tx:
-        actor = await actor_for(tx, world.bot.core.services, ACTOR)
+        actor = await actor_for(tx, world.bot.core.services.settings.admins, ACTOR)
         reach = await units_in_reach(tx, actor, Action.ANNOUNCE)
     return world.unit in {u.id for u in reach}
 
 
-@trigger("an:go", Action.ANNOUNCE, relations=UNITS)
+@trigger("an:go", Action.ANNOUNCE)
 async def _announce_sent(world: World) -> bool:
     """✅ Gửi on a finished announcement to the target unit (a draft naming it, as if chosen)."""
     bot = world.bot
@@ -1064,29 +1095,130 @@ async def _announce_sent(world: World) -> bool:
         return bool(await deliveries.in_ledger(tx, "announcement"))
 
 
+# --- one's own: forms, language, settings --------------------------------------------------------
+
+
+async def draft_for(world: World, form: str, state: DraftState) -> Draft:
+    """A form of the target's owner under way (the actor's own, or someone else's)."""
+    async with world.bot.db.transaction() as tx:
+        return await drafts.start_draft(tx, world.owner, form, state.model_dump(), 0,
+                                        world.bot.clock.now())
+
+
+async def draft_gone(world: World, draft: Draft) -> bool:
+    async with world.bot.db.transaction() as tx:
+        return await drafts.draft_of(tx, world.owner) is None
+
+
+@trigger("f", Action.ANSWER_FORM, quiet=True)
+async def _answer_form(world: World) -> bool:
+    """✖ Hủy on a form's step: anyone's own form, even someone's joining ("join" asks
+    nothing of who fills it in); another person's draft is only "over"."""
+    draft = await draft_for(world, "join", DraftState(step="full_name"))
+    await forge(world, f"f:{draft.id}:0:cancel:")
+    return await draft_gone(world, draft)
+
+
+@trigger("an:no", Action.ANSWER_FORM, quiet=True)
+async def _announcement_dropped(world: World) -> bool:
+    """✖ Hủy under an announcement's preview: one's own draft, whatever one leads now."""
+    draft = await draft_for(world, "announcement", DraftState(
+        step=SUMMARY, answers={"unit_id": world.unit, "text": "Họp chi bộ."}))
+    await forge(world, f"an:no:{draft.id}")
+    return await draft_gone(world, draft)
+
+
+@trigger("an:ed", Action.ANNOUNCE)
+async def _announcement_edited(world: World) -> bool:
+    """✏ Sửa under the preview of an announcement to the target unit: its answers again."""
+    state = DraftState(step=SUMMARY, answers={"unit_id": world.unit, "text": "Họp chi bộ.",
+                                              "whole_subtree": False})
+    async with world.bot.db.transaction() as tx:
+        draft = await drafts.start_draft(tx, ACTOR, "announcement", state.model_dump(), 0,
+                                         world.bot.clock.now())
+    return shows(await forge(world, f"an:ed:{draft.id}"), "form.announcement.summary_title")
+
+
+@trigger("lang", Action.CHOOSE_LANGUAGE)
+async def _language(world: World) -> bool:
+    await forge(world, "lang:en")
+    async with world.bot.db.transaction() as tx:
+        person = await people.person_by_telegram_id(tx, ACTOR)
+    return person is not None and person.lang == "en"
+
+
+@trigger("ns", Action.NUDGE_SETTINGS)
+async def _nudges_off(world: World) -> bool:
+    await forge(world, "ns:off")
+    async with world.bot.db.transaction() as tx:
+        person = await people.person_by_telegram_id(tx, ACTOR)
+        return person is not None and not await settings.nudges_enabled(tx, person.id)
+
+
+@trigger("nd:report", Action.REPORT, listing=True)
+async def _report_from_a_nudge(world: World) -> bool:
+    """📝 Báo cáo ngay under a nudge: the report form, for whoever reports somewhere (anyone
+    else is told, as /report tells them, without a refusal logged)."""
+    await forge(world, "nd:report")
+    draft = await draft_of(world)
+    return draft is not None and draft.form == "report"
+
+
 # --- the matrix --------------------------------------------------------------------------------
 
 
-CASES = cases()
+def test_every_action_has_a_probe() -> None:
+    assert {spec.action for spec in TRIGGERS.values()} == set(Action)
 
 
-@pytest.mark.parametrize(("name", "who", "relation"), CASES,
-                         ids=[f"{n}-{w.value}-{r.value}" for n, w, r in CASES])
-async def test_permission(tmp_path: Path, name: str, who: Who, relation: Relation) -> None:
+def test_every_kind_of_button_has_an_action_and_a_trigger_checked_as_it() -> None:
+    for kind in buttons.declared():
+        assert isinstance(kind.action, Action), f"{kind.__name__} needs its Action"
+        assert kind.prefix in TRIGGERS, f"{kind.prefix} ({kind.__name__}) has no trigger"
+        assert TRIGGERS[kind.prefix].action is kind.action, kind.prefix
+    named = {name for name in TRIGGERS if not name.startswith("/")}
+    assert named == {kind.prefix for kind in buttons.declared()}, "a trigger of no button"
+
+
+# Commands that check no action: /start (joining, or a greeting), /help, /report (the form
+# says who may report), /cancel and /lang (one's own), /settings (shown to whoever asks).
+UNCHECKED_COMMANDS = {"start", "help", "report", "cancel", "lang", "settings"}
+
+
+async def test_every_command_has_a_trigger(tmp_path: Path) -> None:
+    async with started(tmp_path) as bot:
+        commands = {command for handlers in bot.app.handlers.values() for handler in handlers
+                    if isinstance(handler, CommandHandler) for command in handler.commands}
+    probed = {name[1:].split(":")[0] for name in TRIGGERS if name.startswith("/")}
+    assert commands - UNCHECKED_COMMANDS == probed
+
+
+def matrix() -> list[tuple[str, bool, Who, Relation]]:
+    return [(name, allowed, *case) for name, spec in TRIGGERS.items()
+            for allowed, case in ((True, spec.allowed), (False, spec.refused))]
+
+
+CASE_LIST = matrix()
+
+
+@pytest.mark.parametrize(("name", "allowed", "who", "relation"), CASE_LIST,
+                         ids=[f"{n}-{'allowed' if a else 'refused'}-{w.value}-{r.value}"
+                              for n, a, w, r in CASE_LIST])
+async def test_permission(tmp_path: Path, name: str, allowed: bool, who: Who,
+                          relation: Relation) -> None:
     spec = TRIGGERS[name]
     async with started(tmp_path, admins=[ADMIN_ID if who is not Who.ADMIN else ACTOR]) as bot:
         world = await build_world(bot, who, relation)
         mark = len(bot.fake.calls)
         took_effect = await spec.run(world)
-        refused = await world.refused(mark)
+        refused = world.refused(mark)
         async with bot.db.transaction() as tx:
             logged = [e for e in await audit.entries(tx, "refused")
                       if e["subject"] == spec.action]
-    allowed = expected(spec.action, who, relation)
     assert took_effect == allowed, f"expected {'allowed' if allowed else 'refused'}"
     if allowed:
         assert not refused, "allowed, yet a refusal was said"
-    elif not spec.listing:
+    elif not (spec.listing or spec.quiet):
         assert refused, "a refusal must be said politely"
         if who is not Who.STRANGER:
             assert logged, "a refused attempt is logged"

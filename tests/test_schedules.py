@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.flows.schedules import parse, parse_time
+from bot.flows.schedules import SetTime, parse_time
+from bot.ui import buttons
 from handlers.schedules import job_name, schedule_jobs
 from storage import audit, schedules
 from storage.entities import Role
@@ -210,6 +211,7 @@ def test_times_are_read_as_people_type_them() -> None:
 
 
 def test_button_data_is_read_defensively() -> None:
-    assert parse("sc:t:12:730") is not None
-    for data in ("sc:t:12", "sc:t:12:7:30", "xx:v:1", "sc:v:-1", "sc:v:1e3", "sc:v:"):
-        assert parse(data) is None, data
+    assert buttons.read("sc:t:12:730") == SetTime(12, 730)
+    for data in ("sc:t:12", "sc:t:12:7:30", "xx:v:1", "sc:v:-1", "sc:v:1e3", "sc:v:",
+                 "sc:t:12:2400", "sc:d:12:29"):
+        assert buttons.read(data) is None, data

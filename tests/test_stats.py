@@ -7,9 +7,12 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from bot.flows.stats import PERIODS, parse, percent
+from bot.flows.stats import PERIODS, OwnStats, UnitStats
 from bot.rules.periods import Period
+from bot.ui import buttons
+from bot.ui.buttons import LARGEST_ID
 from bot.ui.catalogue import Catalogue
+from bot.ui.formatting import percent
 from storage import audit
 from storage.entities import Role
 from tests.harness import HANOI, Harness, Tree, started
@@ -268,8 +271,9 @@ async def test_an_admin_sees_every_top_unit(tmp_path: Path) -> None:
 
 
 def test_period_codes_and_percentages() -> None:
-    assert {parse(f"st:me:{code}").period for code in PERIODS} == set(PERIODS)  # type: ignore[union-attr]
-    assert all(len(f"st:u:{code}:{2**63}") <= 64 for code in PERIODS)
+    assert {buttons.read(f"st:me:{code}") for code in PERIODS} == {
+        OwnStats(code) for code in PERIODS}
+    assert all(len(UnitStats(code, LARGEST_ID).pack()) <= 64 for code in PERIODS)
     t = Catalogue.load().texts("vi")
     assert percent(0.265, t) == "26,5%" and percent(1, t) == "100%"
     assert percent(9 / 34, Catalogue.load().texts("en")) == "26.5%"

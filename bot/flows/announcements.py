@@ -5,11 +5,8 @@ text, an optional photo, and for a unit with units below it the audience (its ow
 the whole subtree). The form ends on a preview, exactly as members will see it, and a
 confirmation naming the real number of recipients. Sending writes the announcement, an audit
 entry and one ledger row per recipient in one transaction; the paced sender delivers them and
-calls `settled`, which tells the author how many got it once the last one settled.
-
-Button data (never trusted: the draft is the sender's own, and the unit is re-authorised):
-  an:go:<draft id>   send          an:no:<draft id>   cancel
-  an:ed:<draft id>   back to the answers, to change one
+calls `settled`, which tells the author how many got it once the last one settled. The
+confirmation's buttons name the leader's own draft, and the unit is authorised again.
 """
 
 from __future__ import annotations
@@ -18,16 +15,16 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from bot.flows.reports import ReportKind
-from bot.forms.conversations import Conversations, Refusal, texts_for
+from bot.forms.conversations import Conversations, Refusal, move_draft
 from bot.forms.engine import SUMMARY, Choice, DraftState, FormContext, missing_required
 from bot.forms.render import FormView
 from bot.forms.spec import Field, FieldType, Form
-from bot.rules.access import Action, Actor, actor_for, check, units_in_reach
+from bot.parsing.numbers import plain_number
+from bot.rules.access import Action, Request, highest
 from bot.rules.deliveries import Outgoing, queue
-from bot.runtime.services import Sender, Services
+from bot.runtime.services import Services
 from bot.ui import formatting
-from bot.ui.buttons import number, verb_and_number
+from bot.ui.buttons import ButtonData, Id
 from bot.ui.catalogue import Markup, Texts
 from bot.ui.screens import Button, Reply, Screen
 from storage import announcements as store
@@ -38,11 +35,10 @@ from storage.entities import Draft, Unit
 
 log = logging.getLogger(__name__)
 
-PREFIX = "an"
 KIND = "announcement"  # the form's name, and the ledger's kind for the members' messages
 RESULT_KIND = "announcement_result"  # the delivery count, to the author
-VERBS = ("go", "no", "ed")
 MAX_TEXT = 3000  # a photo goes as its own message, so the text is not a 1,024-char caption
+STALE = "announce.gone"
 
 ANNOUNCEMENT_FORM = Form("announcement", (
     # Asked only of someone who leads more than one unit (none of them below another).
@@ -54,26 +50,40 @@ ANNOUNCEMENT_FORM = Form("announcement", (
 ), summary=False)
 
 
+class SendAnnouncement(ButtonData, prefix="an:go", action=Action.ANNOUNCE):
+    draft: Id
+
+
+class CancelAnnouncement(ButtonData, prefix="an:no", action=Action.ANSWER_FORM):
+    """One's own draft dropped, whatever one leads now."""
+
+    draft: Id
+
+
+class EditAnnouncement(ButtonData, prefix="an:ed", action=Action.ANNOUNCE):
+    """Back to the answers, to change one."""
+
+    draft: Id
+
+
+Press = SendAnnouncement | CancelAnnouncement | EditAnnouncement
+BUTTONS = (SendAnnouncement, CancelAnnouncement, EditAnnouncement)
+
+
 def period_of(announcement_id: int) -> str:
     """The ledger's period for an announcement's deliveries."""
     return f"a{announcement_id}"
 
 
 def announcement_of(period: str) -> int | None:
-    return number(period[1:]) if period.startswith("a") else None
-
-
-def _tops(reach: list[Unit]) -> list[Unit]:
-    """The highest units of the reach (as /members and /stats offer them): the units below
-    are reached through the audience "Toàn bộ các đơn vị trực thuộc"."""
-    ids = {u.id for u in reach}
-    return [u for u in reach if u.parent_id not in ids]
+    return plain_number(period[1:]) if period.startswith("a") else None
 
 
 def _chosen(reach: list[Unit], state: DraftState) -> Unit | None:
     """The unit the draft announces to: the one named (picked among the highest, or any in
-    reach), or the only highest one there is."""
-    tops = _tops(reach)
+    reach), or the only highest one there is. The units below the highest are reached
+    through the audience "Toàn bộ các đơn vị trực thuộc"."""
+    tops = highest(reach)
     wanted = state.answers.get("unit_id")
     if wanted is None:
         return tops[0] if len(tops) == 1 else None
@@ -91,59 +101,44 @@ class AnnouncementKind:
 
     form: Form = ANNOUNCEMENT_FORM
 
-    async def context(self, tx: Tx, services: Services, user_id: int,
-                      state: DraftState) -> FormContext:
-        actor = await actor_for(tx, services, user_id)
-        reach = await units_in_reach(tx, actor, Action.ANNOUNCE)
-        if actor.person is None or not reach:
+    async def context(self, req: Request, state: DraftState) -> FormContext:
+        reach = await req.reach(Action.ANNOUNCE)
+        if req.actor.person is None or not reach:
             raise Refusal("announce.not_allowed")
-        t = await texts_for(tx, services, user_id)
         # Units in reach include everything below them: a unit has children iff it is a
         # parent of another unit in reach.
         parents = {u.parent_id for u in reach}
-        tops = _tops(reach)
+        tops = highest(reach)
         unit = _chosen(reach, state)
         if unit is None:  # not picked yet: the step counts if any unit could ask it
             unit = next((u for u in tops if u.id in parents), None)
         return FormContext(
-            today=services.today(),
+            today=req.today,
             choices={
                 "units": tuple(Choice(str(u.id), u.id, u.name) for u in tops)
                 if len(tops) > 1 else (),
-                "audiences": _audiences(t, unit) if unit and unit.id in parents else (),
+                "audiences": _audiences(req.t, unit) if unit and unit.id in parents else (),
             },
         )
 
-    async def submit(self, tx: Tx, services: Services, draft: Draft, state: DraftState,
-                     t: Texts) -> Reply:
+    async def submit(self, req: Request, draft: Draft, state: DraftState) -> Reply:
         """The last answer is in: the preview and the confirmation (the draft is kept, at the
         summary, with the unit it is for even when there was nothing to pick)."""
-        ctx = await self.context(tx, services, draft.telegram_user_id, state)
+        t = req.t
+        ctx = await self.context(req, state)
         missing = missing_required(self.form, state, ctx)
         if missing is not None:  # the unit changed to one that asks who hears it
-            moved = await _save(tx, services, draft, state, step=missing.name,
-                                from_summary=True)
+            moved = await move_draft(req, draft, state, step=missing.name, from_summary=True)
             return Reply((FormView(self.form, moved, ctx, t, draft.id).current(),))
-        actor = await actor_for(tx, services, draft.telegram_user_id)
-        plan = await _plan(tx, actor, state)
+        plan = await _plan(req, state)
         answers = {**state.answers, "unit_id": plan.unit.id} if plan else state.answers
-        await _save(tx, services, draft, state, step=SUMMARY, answers=answers)
-        refusal = await check(tx, services, actor, Action.ANNOUNCE,
-                              plan.unit.id if plan else 0)
+        await move_draft(req, draft, state, step=SUMMARY, answers=answers)
+        refusal = await req.check(Action.ANNOUNCE, plan.unit.id if plan else 0)
         if refusal is not None or plan is None:
             return refusal or Reply((Screen(t("announce.not_allowed")),))
         if plan.nobody:
             return Reply((_nobody(t, plan, draft.id),))
         return Reply((plan.message(t), _confirmation(t, plan, draft.id)))
-
-
-async def _save(tx: Tx, services: Services, draft: Draft, state: DraftState,
-                **update: Any) -> DraftState:
-    moved = state.model_copy(update={"from_summary": False, "page": 0, "pending": None,
-                                     "retyping": False, **update})
-    last = draft.recent_updates[-1] if draft.recent_updates else 0
-    await drafts.save_draft(tx, draft, moved.model_dump(), last, services.now())
-    return moved
 
 
 @dataclass(frozen=True)
@@ -168,23 +163,24 @@ class Plan:
                       photos=(self.photo_id,) if self.photo_id else ())
 
 
-async def _plan(tx: Tx, actor: Actor, state: DraftState) -> Plan | None:
+async def _plan(req: Request, state: DraftState) -> Plan | None:
     """The announcement the draft describes, with its recipients as of now; None when its unit
     is out of the author's reach."""
-    reach = await units_in_reach(tx, actor, Action.ANNOUNCE)
+    reach = await req.reach(Action.ANNOUNCE)
     unit = _chosen(reach, state)
-    if unit is None or actor.person is None:
+    author = req.actor.person
+    if unit is None or author is None:
         return None
     below = any(u.parent_id == unit.id for u in reach)
     whole = bool(state.answers.get("whole_subtree")) and below
-    unit_ids = await units.subtree_ids(tx, unit.id) if whole else [unit.id]
+    unit_ids = await units.subtree_ids(req.tx, unit.id) if whole else [unit.id]
     photos: list[dict[str, Any]] = state.answers.get("photo") or []
     return Plan(
-        author_id=actor.person.id, unit=unit, whole_subtree=whole,
+        author_id=author.id, unit=unit, whole_subtree=whole,
         text=state.answers.get("text") or "",
         photo_id=photos[0]["file_id"] if photos else None,
-        people=await store.recipients(tx, unit_ids, actor.person.id),
-        groups=await store.group_chats(tx, unit_ids),
+        people=await store.recipients(req.tx, unit_ids, author.id),
+        groups=await store.group_chats(req.tx, unit_ids),
     )
 
 
@@ -204,10 +200,11 @@ def _count(t: Texts, people: int, groups: int, people_sent: int | None = None,
 
 
 def _buttons(t: Texts, draft_id: int, send: bool) -> tuple[tuple[Button, ...], ...]:
-    cancel = Button(t.plain("button.cancel"), f"{PREFIX}:no:{draft_id}")
-    edit = (Button(t.plain("announce.edit"), f"{PREFIX}:ed:{draft_id}"),)
+    cancel = Button(t.plain("button.cancel"), CancelAnnouncement(draft_id).pack())
+    edit = (Button(t.plain("announce.edit"), EditAnnouncement(draft_id).pack()),)
     if send:
-        return ((Button(t.plain("button.send"), f"{PREFIX}:go:{draft_id}"), cancel), edit)
+        return ((Button(t.plain("button.send"), SendAnnouncement(draft_id).pack()), cancel),
+                edit)
     return ((*edit, cancel),)
 
 
@@ -229,91 +226,76 @@ def _nobody(t: Texts, plan: Plan, draft_id: int) -> Screen:
 
 
 class Announcements:
-    def __init__(self, services: Services, conversations: Conversations,
-                 report_kind: ReportKind) -> None:
-        self.services = services
+    def __init__(self, services: Services, conversations: Conversations) -> None:
+        self.services = services  # the sender to wake, and the words of the outcome, later
         self.conversations = conversations
-        self.report_kind = report_kind
         self.kind = AnnouncementKind()
 
     # --- /announce ----------------------------------------------------------------------------
 
-    async def start(self, sender: Sender, update_id: int) -> Reply:
-        async with self.services.db.transaction() as tx:
-            actor = await actor_for(tx, self.services, sender.user_id)
-            t = await texts_for(tx, self.services, sender.user_id)
-            if not await units_in_reach(tx, actor, Action.ANNOUNCE):
-                somewhere = actor.memberships[0].unit_id if actor.memberships else 0
-                refusal = await check(tx, self.services, actor, Action.ANNOUNCE, somewhere)
-                return refusal or Reply((Screen(t("announce.not_allowed")),))
-            if actor.person is None:  # an admin the bot knows no person for: who would sign?
-                return Reply((Screen(t("announce.not_allowed")),))
-            return await self.conversations.begin(tx, sender, update_id, KIND, t)
+    async def start(self, req: Request) -> Reply:
+        t = req.t
+        if not await req.reach(Action.ANNOUNCE):
+            somewhere = req.actor.memberships[0].unit_id if req.actor.memberships else 0
+            refusal = await req.check(Action.ANNOUNCE, somewhere)
+            return refusal or Reply((Screen(t("announce.not_allowed")),))
+        if req.actor.person is None:  # an admin the bot knows no person for: who would sign?
+            return Reply((Screen(t("announce.not_allowed")),))
+        return await self.conversations.begin(req, KIND)
 
     # --- the confirmation's buttons -----------------------------------------------------------
 
-    async def act(self, sender: Sender, data: str) -> Reply:
-        sent = False
-        async with self.services.db.transaction() as tx:
-            t = await texts_for(tx, self.services, sender.user_id)
-            press = verb_and_number(data, PREFIX, VERBS)
-            draft = await self.conversations.has_draft(tx, sender.user_id)
-            if press is None:
-                log.warning("user %s sent unreadable announce data %r", sender.user_id, data)
-                return Reply(toast=t.plain("announce.gone"))
-            verb, draft_id = press
-            state = DraftState.model_validate(draft.state) if draft else None
-            if draft is None or state is None or draft.id != draft_id or draft.form != KIND \
-                    or state.step != SUMMARY:
-                # Sent already, cancelled, or someone else's draft: nothing of theirs is read.
-                return Reply(toast=t.plain("announce.gone"))
-            if verb == "no":
-                await drafts.delete_draft(tx, draft.id)
-                return Reply((Screen(t("form.announcement.cancelled")),), replace=True)
-            actor = await actor_for(tx, self.services, sender.user_id)
-            try:
-                ctx = await self.kind.context(tx, self.services, sender.user_id, state)
-            except Refusal as refusal:  # no longer leads anywhere: the draft goes
-                await drafts.delete_draft(tx, draft.id)
-                unit_id = state.answers.get("unit_id") or 0
-                denied = await check(tx, self.services, actor, Action.ANNOUNCE, unit_id,
-                                     pressed=True)
-                return denied or Reply((Screen(t(refusal.key)),), replace=True)
-            if verb == "ed":
-                return Reply((FormView(self.kind.form, state, ctx, t, draft.id).summary(),),
-                             replace=True)
-            reply, sent = await self._send(tx, actor, t, draft, state)
-        if sent:
-            self.services.outbox.notify()
-        return reply
+    async def press(self, req: Request, press: Press) -> Reply:
+        t = req.t
+        draft = await self.conversations.has_draft(req)
+        state = DraftState.model_validate(draft.state) if draft else None
+        if draft is None or state is None or draft.id != press.draft or draft.form != KIND \
+                or state.step != SUMMARY:
+            # Sent already, cancelled, or someone else's draft: nothing of theirs is read.
+            return Reply(toast=t.plain(STALE))
+        if isinstance(press, CancelAnnouncement):
+            await drafts.delete_draft(req.tx, draft.id)
+            return Reply((Screen(t("form.announcement.cancelled")),), replace=True)
+        try:
+            ctx = await self.kind.context(req, state)
+        except Refusal as refusal:  # no longer leads anywhere: the draft goes
+            await drafts.delete_draft(req.tx, draft.id)
+            unit_id = state.answers.get("unit_id") or 0
+            denied = await req.check(press.action, unit_id, pressed=True)
+            return denied or Reply((Screen(t(refusal.key)),), replace=True)
+        if isinstance(press, EditAnnouncement):
+            return Reply((FormView(self.kind.form, state, ctx, t, draft.id).summary(),),
+                         replace=True)
+        return await self._send(req, draft, state)
 
-    async def _send(self, tx: Tx, actor: Actor, t: Texts, draft: Draft,
-                    state: DraftState) -> tuple[Reply, bool]:
-        plan = await _plan(tx, actor, state)
-        refusal = await check(tx, self.services, actor, Action.ANNOUNCE,
-                              plan.unit.id if plan else state.answers.get("unit_id") or 0,
-                              pressed=True)
+    async def _send(self, req: Request, draft: Draft, state: DraftState) -> Reply:
+        t, tx = req.t, req.tx
+        plan = await _plan(req, state)
+        refusal = await req.check(Action.ANNOUNCE,
+                                  plan.unit.id if plan else state.answers.get("unit_id") or 0,
+                                  pressed=True)
         if refusal is not None or plan is None:
-            return refusal or Reply(toast=t.plain("announce.gone")), False
+            return refusal or Reply(toast=t.plain(STALE))
         if plan.nobody:
-            return Reply((_nobody(t, plan, draft.id),), replace=True), False
-        now = self.services.now()
+            return Reply((_nobody(t, plan, draft.id),), replace=True)
         announcement = await store.add(tx, NewAnnouncement(
             unit_id=plan.unit.id, author_id=plan.author_id, text=plan.text,
-            photo_id=plan.photo_id, whole_subtree=plan.whole_subtree), now)
+            photo_id=plan.photo_id, whole_subtree=plan.whole_subtree), req.now)
         period = period_of(announcement.id)
         group_texts = self.services.texts(None)
         outgoing = [Outgoing(p.telegram_user_id, plan.message(self.services.texts(p.lang)),
                              person_id=p.person_id) for p in plan.people]
         outgoing += [Outgoing(chat, plan.message(group_texts)) for chat in plan.groups]
-        await queue(tx, now, KIND, plan.unit.id, period, outgoing)
+        await queue(tx, req.now, KIND, plan.unit.id, period, outgoing)
         audience = "subtree" if plan.whole_subtree else "unit"
-        await audit.record(tx, now, actor.label, "announce", f"announcement:{announcement.id}",
+        await audit.record(tx, req.now, req.actor.label, "announce",
+                           f"announcement:{announcement.id}",
                            f"unit:{plan.unit.id} audience:{audience} people:{len(plan.people)} "
                            f"groups:{len(plan.groups)}")
         await drafts.delete_draft(tx, draft.id)
+        req.after_commit(self.services.outbox.notify)
         text = t("announce.sending", recipients=_count(t, len(plan.people), len(plan.groups)))
-        return Reply((Screen(text),), replace=True), True
+        return Reply((Screen(text),), replace=True)
 
     # --- the outcome, once the sender is done -------------------------------------------------
 

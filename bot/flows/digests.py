@@ -1,27 +1,19 @@
-"""Digests: a unit's week or month in a few warm lines and a chart (PRODUCT.md, "Schedules").
+"""Digests: a unit's week or month in a few warm lines and a chart.
 
-The scheduler (bot/rules/schedules.py) asks `written_digests` for the messages of a past period of
-every unit due (a province's on Monday morning, read in one pass): one to each unit's linked
-group, and one to each of its leaders privately; `digest_outgoing` gives one unit's. `/digest`
-shows a leader or an observer the current period's digest on demand, as the leaders read it.
-
-What goes where:
-- Everything counts the reports *received* in the period (`Basis.RECEIVED`), so a report told
-  late is in the next digest rather than in none.
+The scheduler (bot/rules/schedules.py) hands the digests due at one moment to
+`ScheduledDigests`, which asks `written_digests` for the messages of a past period of every unit
+due (a province's on Monday morning, read in one pass): one to each unit's linked group, and
+one to each of its leaders privately; `digest_outgoing` gives one unit's. `/digest` shows a
+leader or an observer the current period's digest on demand, as the leaders read it. What a
+digest counts is bot/rules/digests.py's; here are its words and where they go:
 - The group reads the totals, the change against the period before, the fields, how many were
   helped and the value, the new models, one line per child unit that has reports, and a few
-  examples: the reports a leader marked "⭐ Nêu gương" in the period, else the newest public
-  reports with photos (never ranked by money). A group never sees a report marked "không công
-  khai", and never a report's own words (they may name the people helped): an example is who
-  did it, the field, the model and the day.
+  examples. A group never sees a report marked "không công khai", and never a report's own
+  words (they may name the people helped): an example is who did it, the field, the model and
+  the day.
 - The leaders read the same, with the examples' words, plus who has not reported, how many of
   the period's reports wait for acknowledgment (with a button into the review queue), and the
   child units with nothing.
-
-Callback data (never trusted, re-authorised on every press):
-  dg:u:<unit>     that unit's digest of the current period
-  dg:pick:0       choose among the units in reach
-The button into the review queue carries the review flow's own data (`rv:first:0`).
 """
 
 from __future__ import annotations
@@ -29,192 +21,60 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections import defaultdict
 from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, replace
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from bot.flows import reviews as review
-from bot.flows.reports import ReportKind
-from bot.flows.stats import percent
-from bot.forms.conversations import Conversations
+from bot.flows.reviews import FromStart
 from bot.rules import counting, deliveries
-from bot.rules.access import Action, Actor, actor_for, check, permits, units_in_reach
-from bot.rules.counting import Basis, UnitFigures
+from bot.rules.access import Action, Request
+from bot.rules.counting import UnitFigures
 from bot.rules.deliveries import Outgoing
-from bot.rules.periods import Period, key_of, month_of, week_of
+from bot.rules.digests import (
+    Digest,
+    DigestBatch,
+    current_period,
+    digest_batch,
+    digest_every,
+    gather,
+)
+from bot.rules.periods import Period, key_of
 from bot.rules.schedules import DIGEST, Due, digest_period, latest_occurrence
-from bot.runtime.services import Sender, Services
+from bot.runtime.config import Settings
+from bot.runtime.services import Services
 from bot.ui import charts, formatting
-from bot.ui.buttons import pack, verb_and_number
-from bot.ui.catalogue import Markup, Texts
+from bot.ui.buttons import Between, ButtonData, Id
+from bot.ui.catalogue import Catalogue, Markup, Texts
+from bot.ui.formatting import percent
 from bot.ui.screens import Button, Reply, Screen, rows
 from storage import deliveries as ledger
 from storage import digests as queries
 from storage import groups, schedules, units
 from storage.db import Tx
-from storage.digests import Example
 from storage.entities import Unit
 from storage.schedules import Every, ScheduleKind
 
 log = logging.getLogger(__name__)
 
-PREFIX = "dg"
-VERBS = frozenset({"u", "pick"})
-BASIS = Basis.RECEIVED  # PRODUCT.md: digests count the reports received in the period
-CHART_PERIODS = 8
 DIGEST_CHUNK = 25  # units whose digests are written, drawn and decided together
-EXAMPLES = 3  # examples in a digest
-EXAMPLES_FETCHED = 10  # marked ones looked at, some of which may be private
 NAMES = 40  # people named as not having reported, then "and N more"
 MODELS = 5  # new models named, then "and N more"
 PREVIEW = 120  # characters of a report's words in the leaders' digest
-REVIEW_QUEUE = pack(review.PREFIX, "first", 0)
+REVIEW_QUEUE = FromStart(0)
+STALE = "digest.stale"
 
 
-@dataclass(frozen=True)
-class Digest:
-    """A unit's period, everything its digest says, in no language yet."""
-
-    unit: Unit
-    period: Period
-    every: Every
-    figures: UnitFigures
-    children: tuple[UnitFigures, ...]
-    periods: tuple[Period, ...]  # the chart's, oldest first, ending with `period`
-    series: tuple[int, ...]  # reports received in each of `periods`
-    new_models: tuple[str, ...]
-    highlights: tuple[Example, ...]  # marked ⭐ in the period, private ones included
-    with_photos: tuple[Example, ...]  # the newest public reports with photos
-    not_reported: tuple[str, ...]  # names
-    as_of: dt.datetime | None = None  # the period is not over: figures so far
-
-    @property
-    def total(self) -> int:
-        return self.figures.reports.total
-
-    @property
-    def previous_total(self) -> int:
-        return self.series[-2] if len(self.series) > 1 else 0
-
-    @property
-    def own_total(self) -> int:
-        """Reports of the unit itself, in none of its child units."""
-        return self.total - sum(c.reports.total for c in self.children)
-
-    @property
-    def quiet_children(self) -> list[Unit]:
-        return [c.unit for c in self.children if c.empty]
-
-    def examples(self, public: bool) -> tuple[tuple[Example, ...], bool]:
-        """The examples to show and whether they are highlights (else reports with photos)."""
-        marked = tuple(e for e in self.highlights if not (public and e.private))
-        if marked:
-            return marked[:EXAMPLES], True
-        return self.with_photos[:EXAMPLES], False
+class UnitDigest(ButtonData, prefix="dg:u", action=Action.DIGEST):
+    unit: Id
 
 
-def earlier(period: Period, every: Every) -> Period:
-    """The period just before: the week or the calendar month."""
-    day = period.first - dt.timedelta(days=1)
-    return month_of(day) if every is Every.MONTH else week_of(day)
+class PickDigest(ButtonData, prefix="dg:pick", action=Action.DIGEST):
+    zero: Annotated[int, Between(0, 0)]
 
 
-def chart_periods(period: Period, every: Every, count: int = CHART_PERIODS) -> list[Period]:
-    """`count` periods ending with `period`, oldest first."""
-    found = [period]
-    while len(found) < count:
-        found.append(earlier(found[-1], every))
-    return found[::-1]
-
-
-def current_period(today: dt.date, every: Every) -> Period:
-    return month_of(today) if every is Every.MONTH else week_of(today)
-
-
-async def digest_every(tx: Tx, services: Services, unit_id: int) -> Every:
-    """Weekly or monthly, as the unit's digest schedule says (config.toml's default else)."""
-    for row in await schedules.of_unit(tx, unit_id):
-        if row.kind is ScheduleKind.DIGEST:
-            return row.every
-    return Every(services.settings.schedule.digest_every)
-
-
-async def gather(tx: Tx, services: Services, unit_id: int, period: Period, every: Every,
-                 as_of: dt.datetime | None = None) -> Digest:
-    """Everything the digest of `unit_id`'s `period` says; a LookupError for no such unit."""
-    found = await gather_all(tx, services, unit_id, period, every, as_of, wanted={unit_id})
-    if unit_id not in found:
-        raise LookupError(f"no unit {unit_id}")
-    return found[unit_id]
-
-
-def _capped(rows: list[tuple[int, Example]], tree: counting.TreeFigures,
-            cap: int) -> dict[int, list[Example]]:
-    """Each unit's first `cap` of the rows (in their order) from its whole subtree."""
-    found: dict[int, list[Example]] = defaultdict(list)
-    for unit_id, example in rows:
-        for target in tree.above(unit_id):
-            if len(found[target]) < cap:
-                found[target].append(example)
-    return found
-
-
-@dataclass(frozen=True)
-class DigestFigures:
-    """Every unit's counts in a digest: the tree's figures (totals, x/y, fields, helped, value,
-    new models, roll-ups included) and each unit's chart series."""
-
-    tree: counting.TreeFigures
-    periods: tuple[Period, ...]  # the chart's, oldest first
-    series: dict[int, list[int]]  # reports received in each of `periods`; none: left out
-
-    def series_of(self, unit_id: int) -> tuple[int, ...]:
-        return tuple(self.series.get(unit_id) or [0] * len(self.periods))
-
-
-async def digest_figures(tx: Tx, services: Services, root: int | None, period: Period,
-                         every: Every) -> DigestFigures:
-    """The counts of the digests of `period` of every unit in `root`'s subtree (None: of every
-    unit): the period's rows read once, the chart's periods once."""
-    periods = chart_periods(period, every)
-    zone = services.settings.zone
-    bounds = [p.moments(zone)[0] for p in periods] + [period.moments(zone)[1]]
-    with counting.collections_paused():
-        tree = await counting.tree_figures(tx, services, root, period, BASIS)
-        own = await queries.totals_per_window_by_unit(tx, root, bounds)
-        return DigestFigures(tree, tuple(periods), tree.rolled_up(own))
-
-
-async def gather_all(tx: Tx, services: Services, root: int | None, period: Period,
-                     every: Every, as_of: dt.datetime | None = None,
-                     wanted: Collection[int] | None = None) -> dict[int, Digest]:
-    """The digests of `period` of every unit in `root`'s subtree (None: of every unit), or of
-    the `wanted` ones, read in one pass: the period's rows once, the chart's periods once, and
-    each unit's rows added into every unit above it (Monday's digests of a whole province)."""
-    batch = await digest_batch(tx, services, root, period, every, as_of, wanted)
-    await batch.read(tx, batch.unit_ids)
-    return {unit_id: batch.digest(unit_id) for unit_id in batch.unit_ids}
-
-
-async def digest_batch(tx: Tx, services: Services, root: int | None, period: Period,
-                       every: Every, as_of: dt.datetime | None = None,
-                       wanted: Collection[int] | None = None,
-                       group_of: dict[int, int] | None = None,
-                       leaders_of: dict[int, list[queries.Recipient]] | None = None
-                       ) -> DigestBatch:
-    """`gather_all`'s figures and examples, the names of who has not reported left to be read
-    a chunk of units at a time (`DigestBatch.read`)."""
-    with counting.collections_paused():
-        figures = await digest_figures(tx, services, root, period, every)
-        start, end = period.moments(services.settings.zone)
-        highlights = _capped(await queries.highlighted_by_unit(tx, root, start, end),
-                             figures.tree, EXAMPLES_FETCHED)
-        with_photos = _capped(await queries.public_with_photos_by_unit(tx, root, start, end),
-                              figures.tree, EXAMPLES)
-    chosen = sorted(u for u in figures.tree.figures if wanted is None or u in wanted)
-    return DigestBatch(services, figures, period, every, as_of, chosen,
-                       (highlights, with_photos), group_of or {}, leaders_of or {})
+Press = UnitDigest | PickDigest
+BUTTONS = (UnitDigest, PickDigest)
 
 
 # --- words ------------------------------------------------------------------------------------
@@ -223,8 +83,8 @@ async def digest_batch(tx: Tx, services: Services, root: int | None, period: Per
 class Writer:
     """A digest in one reader's language: the group's text, the leaders' text, the chart."""
 
-    def __init__(self, services: Services, t: Texts) -> None:
-        self.services = services
+    def __init__(self, settings: Settings, t: Texts) -> None:
+        self.settings = settings
         self.t = t
         # Numbers written so far: a province's digests write the same small ones ~100,000 times.
         self._numbers: dict[int, str] = {}
@@ -271,7 +131,8 @@ class Writer:
     def _fields(self, d: Digest) -> list[Markup]:
         t = self.t
         items = [t.plain("digest.field_item", field=name, count=self._n(n))
-                 for name, n in counting.ordered_fields(self.services, d.figures.reports.by_field)]
+                 for name, n in counting.ordered_fields(self.settings,
+                                                          d.figures.reports.by_field)]
         return [t("digest.fields", fields=t.plain("digest.joiner").join(items))] if items else []
 
     def _helped(self, d: Digest) -> list[Markup]:
@@ -332,7 +193,7 @@ class Writer:
     def _body(self, d: Digest, public: bool) -> list[Markup]:
         head = [self.title(d)]
         if d.as_of is not None:
-            moment = d.as_of.astimezone(self.services.settings.zone)
+            moment = d.as_of.astimezone(self.settings.zone)
             head.append(self.t("digest.as_of", time=moment.strftime("%H:%M"),
                                day=formatting.day(moment.date())))
         return [*head, *self._total(d), *self._fields(d), *self._helped(d), *self._models(d),
@@ -378,7 +239,7 @@ class Writer:
                                           self.chart_labels(d), list(d.series))
 
     def review_row(self) -> tuple[Button, ...]:
-        return (Button(self.t.plain("digest.button_review"), REVIEW_QUEUE),)
+        return (Button(self.t.plain("digest.button_review"), REVIEW_QUEUE.pack()),)
 
 
 # --- the scheduled digest ---------------------------------------------------------------------
@@ -415,33 +276,18 @@ class WrittenDigest:
         for outgoing, writer in self.messages:
             if writer.t.lang not in charts_by_lang:
                 charts_by_lang[writer.t.lang] = await writer.chart(self.digest)
-            found.append(replace(outgoing, image=charts_by_lang[writer.t.lang]))
+            chart = charts_by_lang[writer.t.lang]
+            found.append(replace(outgoing, screen=replace(outgoing.screen, image=chart)))
         return found
 
 
-async def written_digest(tx: Tx, services: Services, unit_id: int, period: Period,
-                         every: Every) -> WrittenDigest | None:
-    """The unit's digest of `period` (a past ISO week or month): to its linked group, and to
-    each of its leaders privately; None when it has nobody to go to."""
-    group = await groups.group_of_unit(tx, unit_id)
-    leaders = await queries.leaders(tx, unit_id)
-    if group is None and not leaders:
-        return None
-    try:
-        digest = await gather(tx, services, unit_id, period, every)
-    except LookupError:
-        log.warning("no digest for unit %s: it does not exist", unit_id)
-        return None
-    return _written(services, digest, group, leaders, {})
-
-
-def _written(services: Services, digest: Digest, group: int | None,
+def _written(catalogue: Catalogue, settings: Settings, digest: Digest, group: int | None,
              leaders: list[queries.Recipient], writers: dict[str | None, Writer]
              ) -> WrittenDigest:
     """The digest's message to its group and to each leader, in their languages."""
     def writer(lang: str | None) -> Writer:
         if lang not in writers:
-            writers[lang] = Writer(services, services.texts(lang))
+            writers[lang] = Writer(settings, catalogue.texts(lang))
         return writers[lang]
 
     messages: list[tuple[Outgoing, Writer]] = []
@@ -455,63 +301,59 @@ def _written(services: Services, digest: Digest, group: int | None,
     return WrittenDigest(digest, tuple(messages))
 
 
-class DigestBatch:
-    """The digests of many units, read in one pass. Who has not reported is read a chunk of
-    units at a time (`read`), and each unit's messages are written only when asked for
-    (`written`), so that a province's names and 7,000 texts are never all held at once."""
+async def written_digest(tx: Tx, services: Services, unit_id: int, period: Period,
+                         every: Every) -> WrittenDigest | None:
+    """The unit's digest of `period` (a past ISO week or month): to its linked group, and to
+    each of its leaders privately; None when it has nobody to go to."""
+    group = await groups.group_of_unit(tx, unit_id)
+    leaders = await queries.leaders(tx, unit_id)
+    if group is None and not leaders:
+        return None
+    try:
+        digest = await gather(tx, services.settings, unit_id, period, every)
+    except LookupError:
+        log.warning("no digest for unit %s: it does not exist", unit_id)
+        return None
+    return _written(services.catalogue, services.settings, digest, group, leaders, {})
 
-    def __init__(self, services: Services, figures: DigestFigures, period: Period, every: Every,
-                 as_of: dt.datetime | None, unit_ids: list[int],
-                 examples: tuple[dict[int, list[Example]], dict[int, list[Example]]],
-                 group_of: dict[int, int], leaders_of: dict[int, list[queries.Recipient]]
-                 ) -> None:
+
+class WrittenBatch:
+    """The digests of many units (a `DigestBatch`) with who each goes to: each unit's messages
+    are written only when asked for (`written`), so that a province's 7,000 texts are never all
+    held at once."""
+
+    def __init__(self, services: Services, batch: DigestBatch, group_of: dict[int, int],
+                 leaders_of: dict[int, list[queries.Recipient]]) -> None:
         self.services = services
-        self.figures = figures
-        self.period, self.every, self.as_of = period, every, as_of
-        self.unit_ids = unit_ids  # by id; for the scheduler, those with somebody to send to
-        self.highlights, self.with_photos = examples
+        self.batch = batch
         self.group_of = group_of
         self.leaders_of = leaders_of
         self.writers: dict[str | None, Writer] = {}
-        self._not_reported: dict[int, tuple[str, ...]] = {}
+
+    @property
+    def unit_ids(self) -> list[int]:
+        return self.batch.unit_ids
 
     async def read(self, tx: Tx, unit_ids: Collection[int]) -> None:
-        """Reads who has not reported in these units (the previous ones are forgotten)."""
-        tree = self.figures.tree
-        missing = {unit_id: tree.not_reported(unit_id) for unit_id in unit_ids}
-        names = await queries.names_by_id(tx, set().union(*missing.values()))
-        self._not_reported = {unit_id: tuple(sorted(names[p] for p in people))
-                              for unit_id, people in missing.items()}
-
-    def digest(self, unit_id: int) -> Digest:
-        """The unit's digest; `read` must have read its unit."""
-        tree = self.figures.tree
-        return Digest(
-            unit=tree.units[unit_id], period=self.period, every=self.every,
-            figures=tree.figures[unit_id],
-            children=tuple(tree.figures[c.id] for c in tree.children[unit_id]),
-            periods=self.figures.periods, series=self.figures.series_of(unit_id),
-            new_models=tuple(tree.new_models.get(unit_id, ())),
-            highlights=tuple(self.highlights.get(unit_id, ())),
-            with_photos=tuple(self.with_photos.get(unit_id, ())),
-            not_reported=self._not_reported[unit_id], as_of=self.as_of)
+        await self.batch.read(tx, unit_ids)
 
     def written(self, unit_id: int) -> WrittenDigest:
         """The unit's digest to its group and leaders; `read` must have read its unit."""
-        return _written(self.services, self.digest(unit_id), self.group_of.get(unit_id),
+        return _written(self.services.catalogue, self.services.settings,
+                        self.batch.digest(unit_id), self.group_of.get(unit_id),
                         self.leaders_of.get(unit_id, []), self.writers)
 
 
 async def written_digests(tx: Tx, services: Services, unit_ids: Collection[int],
-                          period: Period, every: Every) -> DigestBatch:
+                          period: Period, every: Every) -> WrittenBatch:
     """`written_digest` of many units at once (Monday morning's, every unit of a province),
     from one pass over the period's rows; units with nobody to send to are left out. Read who
-    has not reported before writing a unit's (`DigestBatch.read`)."""
+    has not reported before writing a unit's (`WrittenBatch.read`)."""
     group_of = await queries.groups_by_unit(tx)
     leaders_of = await queries.leaders_by_unit(tx)
     wanted = {u for u in unit_ids if u in group_of or leaders_of.get(u)}
-    return await digest_batch(tx, services, None, period, every, wanted=wanted,
-                              group_of=group_of, leaders_of=leaders_of)
+    batch = await digest_batch(tx, services.settings, None, period, every, wanted=wanted)
+    return WrittenBatch(services, batch, group_of, leaders_of)
 
 
 async def digest_outgoing(tx: Tx, services: Services, unit_id: int, period: Period,
@@ -603,7 +445,7 @@ class ScheduledDigests:
         return added
 
     @staticmethod
-    async def _drawn(batch: DigestBatch, unit_id: int) -> list[Outgoing] | None:
+    async def _drawn(batch: WrittenBatch, unit_id: int) -> list[Outgoing] | None:
         """The unit's messages with their charts; None, logged, if they cannot be made: one
         unit's failure must not cost the rest of the province its digests."""
         try:
@@ -614,7 +456,7 @@ class ScheduledDigests:
 
     async def _due_units(self, tx: Tx, due: Due, covered: set[int]) -> set[int]:
         """The units of the enabled digest rows whose latest occurrence is `due`'s (their ids
-        added to `covered`); a row changed after it is not due (see `_run`)."""
+        added to `covered`); a row changed after it is not due (see `Scheduler`)."""
         now, first = self.services.now(), due.schedule
         found: set[int] = set()
         for row in await schedules.every_schedule(tx):
@@ -629,116 +471,68 @@ class ScheduledDigests:
         """Past the grace window: who each digest would have gone to, recorded missed (its
         figures and charts would be wasted)."""
         recipients = await digest_recipients_by_unit(tx, unit_ids)
-        return sum([await deliveries.record_missed(tx, self.services.now(), DIGEST, unit_id, key,
-                                                 items)
+        return sum([await deliveries.record_missed(tx, self.services.now(), DIGEST, unit_id,
+                                                   key, items)
                     for unit_id, items in sorted(recipients.items())])
 
 
 # --- /digest ----------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Shown:
-    """What /digest answers: the reply, and the chart to show just before it."""
-
-    reply: Reply
-    image: bytes | None = None
-
-
-@dataclass(frozen=True)
-class _Prepared:
-    reply: Reply
-    digest: Digest | None = None
-    writer: Writer | None = None
-
-
-def parse(data: str) -> tuple[str, int] | None:
-    """`dg:u:<unit>` or `dg:pick:0`; None for anything else."""
-    return verb_and_number(data, PREFIX, VERBS)
-
-
 class Digests:
-    def __init__(self, services: Services, conversations: Conversations,
-                 report_kind: ReportKind) -> None:
-        self.services = services
-        self.conversations = conversations
-        self.report_kind = report_kind
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
 
-    async def open(self, sender: Sender) -> Shown:
+    async def open(self, req: Request) -> Reply:
         """/digest: the current period's digest of the unit in reach, or a choice of units."""
-        async with self.services.db.transaction() as tx:
-            actor, t, tops = await self._viewer(tx, sender.user_id)
-            if len(tops) == 1:
-                prepared = await self._prepare(tx, actor, t, tops, tops[0].id, pressed=False)
-            elif tops:
-                prepared = _Prepared(self._picker(tops, t, pressed=False))
-            else:
-                home = actor.memberships[0].unit_id if actor.memberships else 0
-                refusal = await check(tx, self.services, actor, Action.DIGEST, home)
-                prepared = _Prepared(refusal or Reply((Screen(t("digest.no_units")),)))
-        return await self._finish(prepared)
+        tops = await req.tops(Action.DIGEST)
+        if len(tops) == 1:
+            return await self._digest(req, tops, tops[0].id, pressed=False)
+        if tops:
+            return self._picker(req.t, tops, pressed=False)
+        home = req.actor.memberships[0].unit_id if req.actor.memberships else 0
+        refusal = await req.check(Action.DIGEST, home)
+        return refusal or Reply((Screen(req.t("digest.no_units")),))
 
-    async def act(self, sender: Sender, data: str) -> Shown:
-        press = parse(data)
-        async with self.services.db.transaction() as tx:
-            actor, t, tops = await self._viewer(tx, sender.user_id)
-            if press is None:
-                log.warning("user %s sent unreadable digest data %r", sender.user_id, data)
-                prepared = _Prepared(Reply(toast=t.plain("digest.stale")))
-            elif press[0] == "u":
-                prepared = await self._prepare(tx, actor, t, tops, press[1], pressed=True)
-            elif tops:
-                prepared = _Prepared(self._picker(tops, t, pressed=True))
-            else:
-                home = actor.memberships[0].unit_id if actor.memberships else 0
-                refusal = await check(tx, self.services, actor, Action.DIGEST, home,
-                                      pressed=True)
-                prepared = _Prepared(refusal or Reply(toast=t.plain("digest.stale")))
-        return await self._finish(prepared)
-
-    async def _viewer(self, tx: Tx, user_id: int) -> tuple[Actor, Texts, list[Unit]]:
-        """Who asks, in their language, and the highest units whose digest they may read."""
-        actor = await actor_for(tx, self.services, user_id)
-        t = self.services.texts(actor.person.lang if actor.person else None)
-        reach = await units_in_reach(tx, actor, Action.DIGEST)
-        ids = {u.id for u in reach}
-        return actor, t, [u for u in reach if u.parent_id not in ids]
-
-    def _picker(self, tops: list[Unit], t: Texts, pressed: bool) -> Reply:
-        choices = [Button(u.name, pack(PREFIX, "u", u.id)) for u in tops]
-        return Reply((Screen(t("digest.pick"), rows(choices, 1)),), replace=pressed)
-
-    async def _prepare(self, tx: Tx, actor: Actor, t: Texts, tops: list[Unit], unit_id: int,
-                       pressed: bool) -> _Prepared:
-        unit = await units.get_unit(tx, unit_id)
-        if unit is None:
-            log.warning("user %s asked for the digest of unit %s, which does not exist",
-                        actor.user_id, unit_id)
-            return _Prepared(Reply(toast=t.plain("digest.not_found")) if pressed
-                             else Reply((Screen(t("digest.not_found")),)))
-        refusal = await check(tx, self.services, actor, Action.DIGEST, unit.id, pressed=pressed)
-        if refusal is not None:
-            return _Prepared(refusal)
-        every = await digest_every(tx, self.services, unit.id)
-        now = self.services.now()
-        digest = await gather(tx, self.services, unit.id, current_period(self.services.today(),
-                                                                         every), every, as_of=now)
-        writer = Writer(self.services, t)
-        keyboard: list[tuple[Button, ...]] = []
-        if await permits(tx, actor, Action.REVIEW, unit.id):
-            keyboard.append(writer.review_row())
-        # Each unit below has its own digest, one press away.
-        below = [Button(t.plain("digest.button_unit", unit=c.name), pack(PREFIX, "u", c.id))
-                 for c in await units.children(tx, unit.id)]
-        keyboard += rows(below, 2)
-        if len(tops) > 1:
-            keyboard.append((Button(t.plain("digest.button_other"), pack(PREFIX, "pick", 0)),))
-        screen = Screen(writer.private_text(digest), tuple(keyboard))
-        return _Prepared(Reply((screen,)), digest, writer)
+    async def press(self, req: Request, press: Press) -> Reply:
+        tops = await req.tops(Action.DIGEST)
+        if isinstance(press, UnitDigest):
+            return await self._digest(req, tops, press.unit, pressed=True)
+        if tops:
+            return self._picker(req.t, tops, pressed=True)
+        home = req.actor.memberships[0].unit_id if req.actor.memberships else 0
+        refusal = await req.check(press.action, home, pressed=True)
+        return refusal or Reply(toast=req.t.plain(STALE))
 
     @staticmethod
-    async def _finish(prepared: _Prepared) -> Shown:
-        """The chart is drawn once the transaction is over."""
-        if prepared.digest is None or prepared.writer is None:
-            return Shown(prepared.reply)
-        return Shown(prepared.reply, await prepared.writer.chart(prepared.digest))
+    def _picker(t: Texts, tops: list[Unit], pressed: bool) -> Reply:
+        choices = [Button(u.name, UnitDigest(u.id).pack()) for u in tops]
+        return Reply((Screen(t("digest.pick"), rows(choices, 1)),), replace=pressed)
+
+    async def _digest(self, req: Request, tops: list[Unit], unit_id: int,
+                      pressed: bool) -> Reply:
+        t = req.t
+        unit = await units.get_unit(req.tx, unit_id)
+        if unit is None:
+            log.warning("user %s asked for the digest of unit %s, which does not exist",
+                        req.user_id, unit_id)
+            return (Reply(toast=t.plain("digest.not_found")) if pressed
+                    else Reply((Screen(t("digest.not_found")),)))
+        refusal = await req.check(Action.DIGEST, unit.id, pressed=pressed)
+        if refusal is not None:
+            return refusal
+        every = await digest_every(req.tx, self.settings, unit.id)
+        digest = await gather(req.tx, self.settings, unit.id, current_period(req.today, every),
+                              every, as_of=req.now)
+        writer = Writer(self.settings, t)
+        keyboard: list[tuple[Button, ...]] = []
+        if await req.may(Action.REVIEW, unit.id):
+            keyboard.append(writer.review_row())
+        # Each unit below has its own digest, one press away.
+        below = [Button(t.plain("digest.button_unit", unit=c.name), UnitDigest(c.id).pack())
+                 for c in await units.children(req.tx, unit.id)]
+        keyboard += rows(below, 2)
+        if len(tops) > 1:
+            keyboard.append((Button(t.plain("digest.button_other"), PickDigest(0).pack()),))
+        screen = Screen(writer.private_text(digest), tuple(keyboard))
+        return Reply((screen,), picture=lambda: writer.chart(digest))

@@ -9,72 +9,56 @@ is for the person who pressed, in theirs.
 from __future__ import annotations
 
 import logging
+from typing import Annotated
 
-from bot.flows.reports import ReportKind
-from bot.forms.conversations import Conversations, texts_for
-from bot.rules.access import Action, Actor, actor_for, check, units_in_reach
-from bot.runtime.services import Sender, Services
-from bot.ui.buttons import pack, verb_and_number
-from bot.ui.catalogue import Texts
-from bot.ui.paging import page_of, turns
+from bot.rules.access import Action, Request
+from bot.ui.buttons import Between, ButtonData, Id, Page
+from bot.ui.catalogue import Catalogue, Texts
+from bot.ui.paging import in_tree_order, page_of, turns
 from bot.ui.screens import Button, Keyboard, Reply, Screen
 from storage import audit, groups, units
-from storage.db import Tx
 from storage.entities import Role, Unit
 
-PREFIX = "gl"
 PAGE_SIZE = 8
-PICK, PAGE, CANCEL = "u", "p", "x"
+STALE = "groups.bad_button"
 
 log = logging.getLogger(__name__)
 
 
-def _data(verb: str, arg: int) -> str:
-    return pack(PREFIX, verb, arg)
+class LinkUnit(ButtonData, prefix="gl:u", action=Action.LINK_GROUP):
+    unit: Id
 
 
-def parse(data: str) -> tuple[str, int] | None:
-    return verb_and_number(data, PREFIX, (PICK, PAGE, CANCEL))
+class LinkPage(ButtonData, prefix="gl:p", action=Action.LINK_GROUP):
+    page: Page
 
 
-def in_tree_order(found: list[Unit]) -> list[Unit]:
-    """Each unit followed by the units below it, siblings by name: a picker reads like the tree."""
-    ids = {u.id for u in found}
-    below: dict[int | None, list[Unit]] = {}
-    for unit in found:
-        below.setdefault(unit.parent_id if unit.parent_id in ids else None, []).append(unit)
-    ordered: list[Unit] = []
-    stack = sorted(below.get(None, []), key=lambda u: (u.name, u.id), reverse=True)
-    while stack:
-        unit = stack.pop()
-        ordered.append(unit)
-        stack += sorted(below.get(unit.id, []), key=lambda u: (u.name, u.id), reverse=True)
-    return ordered
+class CancelLink(ButtonData, prefix="gl:x", action=Action.LINK_GROUP):
+    zero: Annotated[int, Between(0, 0)]  # kept: the buttons already out in groups carry it
+
+
+Press = LinkUnit | LinkPage | CancelLink
+BUTTONS = (LinkUnit, LinkPage, CancelLink)
 
 
 class Groups:
-    def __init__(self, services: Services, conversations: Conversations,
-                 report_kind: ReportKind) -> None:
-        self.services = services
-        self.conversations = conversations
-        self.report_kind = report_kind
-
-    @property
-    def _group_texts(self) -> Texts:
-        return self.services.texts(None)
+    def __init__(self, catalogue: Catalogue) -> None:
+        self.group_texts: Texts = catalogue.texts(None)
 
     def _say(self, key: str, **params: object) -> Reply:
-        return Reply((Screen(self._group_texts(key, **params)),))
+        return Reply((Screen(self.group_texts(key, **params)),))
 
-    async def _log_refusal(self, tx: Tx, actor: Actor, chat_id: int) -> None:
-        log.warning("user %s may link no unit, refused in chat %s", actor.user_id, chat_id)
-        await audit.record(tx, self.services.now(), f"tg:{actor.user_id}", "refused",
+    @staticmethod
+    async def _log_refusal(req: Request, chat_id: int) -> None:
+        log.warning("user %s may link no unit, refused in chat %s", req.user_id, chat_id)
+        await audit.record(req.tx, req.now, f"tg:{req.user_id}", "refused",
                            Action.LINK_GROUP.value, f"chat:{chat_id}")
 
-    async def _refuse_without_reach(self, tx: Tx, actor: Actor, chat_id: int,
+    async def _refuse_without_reach(self, req: Request, chat_id: int,
                                     anonymous: bool = False) -> Reply:
         """Someone who leads no unit sent /link: say who can, and log the attempt."""
-        await self._log_refusal(tx, actor, chat_id)
+        await self._log_refusal(req, chat_id)
+        actor = req.actor
         if anonymous:
             return self._say("groups.anonymous")
         if not actor.known:
@@ -85,37 +69,34 @@ class Groups:
 
     # ------------------------------------------------------------------ commands
 
-    async def in_private(self, sender: Sender, unlink: bool = False) -> Reply:
-        async with self.services.db.transaction() as tx:
-            t = await texts_for(tx, self.services, sender.user_id)
-        return Reply((Screen(t("groups.private_unlink" if unlink else "groups.private")),))
+    @staticmethod
+    async def in_private(req: Request, unlink: bool = False) -> Reply:
+        return Reply((Screen(req.t("groups.private_unlink" if unlink else "groups.private")),))
 
-    async def link(self, sender: Sender, chat_id: int, anonymous: bool = False) -> Reply:
+    async def link(self, req: Request, chat_id: int, anonymous: bool = False) -> Reply:
         """/link in a group: the sender's one unit is linked; several give a picker."""
-        async with self.services.db.transaction() as tx:
-            actor = await actor_for(tx, self.services, sender.user_id)
-            reach = [] if anonymous else await units_in_reach(tx, actor, Action.LINK_GROUP)
-            if not reach:
-                return await self._refuse_without_reach(tx, actor, chat_id, anonymous)
-            linked = await groups.unit_of_group(tx, chat_id)
-            if linked is not None:
-                return await self._linked_already(tx, actor, linked)
-            if len(reach) == 1:
-                return await self._link(tx, actor, reach[0], chat_id)
+        reach = [] if anonymous else await req.reach(Action.LINK_GROUP)
+        if not reach:
+            return await self._refuse_without_reach(req, chat_id, anonymous)
+        linked = await groups.unit_of_group(req.tx, chat_id)
+        if linked is not None:
+            return await self._linked_already(req, linked)
+        if len(reach) == 1:
+            return await self._link(req, reach[0], chat_id)
         return self._picker(in_tree_order(reach), 0)
 
-    async def _linked_already(self, tx: Tx, actor: Actor, linked: Unit) -> Reply:
-        if await check(tx, self.services, actor, Action.LINK_GROUP, linked.id) is None:
+    async def _linked_already(self, req: Request, linked: Unit) -> Reply:
+        if await req.check(Action.LINK_GROUP, linked.id) is None:
             return self._say("groups.already_linked", unit=linked.name)
         return self._say("groups.linked_elsewhere", unit=linked.name)
 
-    async def _link(self, tx: Tx, actor: Actor, unit: Unit, chat_id: int,
+    async def _link(self, req: Request, unit: Unit, chat_id: int,
                     replace: bool = False) -> Reply:
-        before = await groups.link(tx, unit.id, chat_id)
+        before = await groups.link(req.tx, unit.id, chat_id)
         detail = f"chat:{chat_id}" + (f" moved_from:{before}" if before is not None else "")
-        await audit.record(tx, self.services.now(), actor.label, "group_linked",
-                           f"unit:{unit.id}", detail)
-        t = self._group_texts
+        await audit.record(req.tx, req.now, req.actor.label, "group_linked", f"unit:{unit.id}",
+                           detail)
+        t = self.group_texts
         if before is None:
             return Reply((Screen(t("groups.linked", unit=unit.name)),), replace=replace)
         # The group the unit had before hears that nothing more comes there.
@@ -124,91 +105,82 @@ class Groups:
                      notices=((before, notice),))
 
     def _picker(self, reach: list[Unit], page: int) -> Reply:
-        t = self._group_texts
+        t = self.group_texts
         shown = page_of(reach, page, PAGE_SIZE)
-        keyboard: list[tuple[Button, ...]] = [(Button(u.name, _data(PICK, u.id)),)
+        keyboard: list[tuple[Button, ...]] = [(Button(u.name, LinkUnit(u.id).pack()),)
                                               for u in shown.items]
-        keyboard += turns(t, shown, lambda number: _data(PAGE, number))
-        keyboard.append((Button(t.plain("button.cancel"), _data(CANCEL, 0)),))
+        keyboard += turns(t, shown, lambda number: LinkPage(number).pack())
+        keyboard.append((Button(t.plain("button.cancel"), CancelLink(0).pack()),))
         buttons: Keyboard = tuple(keyboard)
         return Reply((Screen(t("groups.pick", count=len(reach)), buttons),), replace=True)
 
-    async def unlink(self, sender: Sender, chat_id: int) -> Reply:
-        async with self.services.db.transaction() as tx:
-            linked = await groups.unit_of_group(tx, chat_id)
-            if linked is None:
-                return self._say("groups.not_linked")
-            actor = await actor_for(tx, self.services, sender.user_id)
-            if await check(tx, self.services, actor, Action.LINK_GROUP, linked.id) is not None:
-                return self._say("groups.unlink_denied", unit=linked.name)
-            await groups.unlink(tx, chat_id)
-            await audit.record(tx, self.services.now(), actor.label, "group_unlinked",
-                               f"unit:{linked.id}", f"chat:{chat_id}")
+    async def unlink(self, req: Request, chat_id: int) -> Reply:
+        linked = await groups.unit_of_group(req.tx, chat_id)
+        if linked is None:
+            return self._say("groups.not_linked")
+        if await req.check(Action.LINK_GROUP, linked.id) is not None:
+            return self._say("groups.unlink_denied", unit=linked.name)
+        await groups.unlink(req.tx, chat_id)
+        await audit.record(req.tx, req.now, req.actor.label, "group_unlinked",
+                           f"unit:{linked.id}", f"chat:{chat_id}")
         return self._say("groups.unlinked", unit=linked.name)
 
     # ------------------------------------------------------------------ the picker's buttons
 
-    async def press(self, sender: Sender, chat_id: int, in_group: bool, data: str) -> Reply:
-        """A button of the picker. Its data comes from the client: whoever pressed is asked
-        again whether they may link the unit it names."""
-        parsed = parse(data) if in_group else None
-        async with self.services.db.transaction() as tx:
-            t = await texts_for(tx, self.services, sender.user_id)
-            if parsed is None:
-                log.warning("user %s pressed unknown group data %r", sender.user_id, data)
-                return Reply(toast=t.plain("groups.bad_button"))
-            verb, number = parsed
-            actor = await actor_for(tx, self.services, sender.user_id)
-            if verb == PICK:
-                return await self._pick(tx, actor, chat_id, number, t)
-            reach = await units_in_reach(tx, actor, Action.LINK_GROUP)
-            if not reach:
-                await self._log_refusal(tx, actor, chat_id)
-                return Reply(toast=t.plain("groups.pick_denied"))
-        if verb == CANCEL:
-            return Reply((Screen(self._group_texts("groups.cancelled")),), replace=True)
-        return self._picker(in_tree_order(reach), number)
+    async def press(self, req: Request, chat_id: int, press: Press) -> Reply:
+        """A button of the picker, pressed in the group. Its data comes from the client:
+        whoever pressed is asked again whether they may link the unit it names."""
+        if isinstance(press, LinkUnit):
+            return await self._pick(req, chat_id, press)
+        reach = await req.reach(press.action)
+        if not reach:
+            await self._log_refusal(req, chat_id)
+            return Reply(toast=req.t.plain("groups.pick_denied"))
+        if isinstance(press, CancelLink):
+            return Reply((Screen(self.group_texts("groups.cancelled")),), replace=True)
+        return self._picker(in_tree_order(reach), press.page)
 
-    async def _pick(self, tx: Tx, actor: Actor, chat_id: int, unit_id: int, t: Texts) -> Reply:
-        unit = await units.get_unit(tx, unit_id)
+    async def _pick(self, req: Request, chat_id: int, press: LinkUnit) -> Reply:
+        unit = await units.get_unit(req.tx, press.unit)
         if unit is None:
-            log.warning("user %s picked unit %s, which does not exist", actor.user_id, unit_id)
-            return Reply(toast=t.plain("groups.bad_button"))
-        refusal = await check(tx, self.services, actor, Action.LINK_GROUP, unit.id, pressed=True)
+            log.warning("user %s picked unit %s, which does not exist", req.user_id, press.unit)
+            return Reply(toast=req.t.plain(STALE))
+        refusal = await req.check(press.action, unit.id, pressed=True)
         if refusal is not None:
             return refusal
-        linked = await groups.unit_of_group(tx, chat_id)
+        linked = await groups.unit_of_group(req.tx, chat_id)
         if linked is not None:
             # Linked meanwhile (another /link, or a double press): the picker is over.
-            already = await self._linked_already(tx, actor, linked)
+            already = await self._linked_already(req, linked)
             return Reply(already.screens, replace=True)
-        return await self._link(tx, actor, unit, chat_id, replace=True)
+        return await self._link(req, unit, chat_id, replace=True)
 
     # ------------------------------------------------------------------ the bot's own membership
 
-    async def bot_added(self, sender: Sender, chat_id: int) -> Reply:
+    async def bot_added(self, req: Request, chat_id: int) -> Reply:
         """Said once, when the bot comes into a group nobody linked; nothing else is posted in
         an unlinked group."""
-        async with self.services.db.transaction() as tx:
-            linked = await groups.unit_of_group(tx, chat_id)
-            await audit.record(tx, self.services.now(), f"tg:{sender.user_id}", "bot_added",
-                               f"chat:{chat_id}",
-                               f"unit:{linked.id}" if linked is not None else "")
+        linked = await groups.unit_of_group(req.tx, chat_id)
+        await audit.record(req.tx, req.now, f"tg:{req.user_id}", "bot_added", f"chat:{chat_id}",
+                           f"unit:{linked.id}" if linked is not None else "")
         return Reply() if linked is not None else self._say("groups.hello")
 
-    async def bot_removed(self, sender: Sender, chat_id: int) -> None:
-        """The bot can post nothing there any more: the unit has no group until a new /link."""
-        async with self.services.db.transaction() as tx:
-            unit = await groups.unlink(tx, chat_id)
-            if unit is not None:
-                await audit.record(tx, self.services.now(), f"tg:{sender.user_id}",
-                                   "group_unlinked", f"unit:{unit.id}",
-                                   f"chat:{chat_id} bot removed")
+    @staticmethod
+    async def bot_removed(req: Request, chat_id: int) -> Reply:
+        """The bot can post nothing there any more: the unit has no group until a new
+        /link."""
+        unit = await groups.unlink(req.tx, chat_id)
+        if unit is not None:
+            await audit.record(req.tx, req.now, f"tg:{req.user_id}", "group_unlinked",
+                               f"unit:{unit.id}", f"chat:{chat_id} bot removed")
+        return Reply()
 
-    async def migrated(self, old_chat_id: int, new_chat_id: int) -> None:
-        """The group became a supergroup; either of its two service messages may come first."""
-        async with self.services.db.transaction() as tx:
-            unit_id = await groups.move_group(tx, old_chat_id, new_chat_id)
-            if unit_id is not None:
-                await audit.record(tx, self.services.now(), "telegram", "group_migrated",
-                                   f"unit:{unit_id}", f"chat:{old_chat_id} to chat:{new_chat_id}")
+    @staticmethod
+    async def migrated(req: Request, old_chat_id: int, new_chat_id: int) -> Reply:
+        """The group became a supergroup; either of its two service messages may come
+        first."""
+        unit_id = await groups.move_group(req.tx, old_chat_id, new_chat_id)
+        if unit_id is not None:
+            await audit.record(req.tx, req.now, "telegram", "group_migrated", f"unit:{unit_id}",
+                               f"chat:{old_chat_id} to chat:{new_chat_id}")
+        return Reply()

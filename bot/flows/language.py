@@ -2,37 +2,40 @@
 
 from __future__ import annotations
 
-from bot.flows.menu import menu_for
-from bot.forms.conversations import texts_for
-from bot.runtime.services import Sender, Services
-from bot.ui.catalogue import LANGUAGES
+from typing import Annotated
+
+from bot.flows.menu import menu_now
+from bot.rules.access import Action, Request
+from bot.ui.buttons import ButtonData, codes
+from bot.ui.catalogue import LANGUAGES, Catalogue
 from bot.ui.screens import Button, Reply, Screen
 from storage import people
 
-PREFIX = "lang"
+STALE = "form.problem.old_button"
+
+
+class ChooseLanguage(ButtonData, prefix="lang", action=Action.CHOOSE_LANGUAGE):
+    lang: Annotated[str, codes(*LANGUAGES)]
+
+
+BUTTONS = (ChooseLanguage,)
 
 
 class Language:
-    def __init__(self, services: Services) -> None:
-        self.services = services
+    def __init__(self, catalogue: Catalogue) -> None:
+        self.catalogue = catalogue
 
-    async def choices(self, sender: Sender) -> Reply:
-        async with self.services.db.transaction() as tx:
-            t = await texts_for(tx, self.services, sender.user_id)
-        buttons = tuple(Button(self.services.texts(lang).plain("lang.name"), f"{PREFIX}:{lang}")
-                        for lang in LANGUAGES)
-        return Reply((Screen(t("lang.choose"), (buttons,)),))
+    async def choices(self, req: Request) -> Reply:
+        buttons = tuple(Button(self.catalogue.texts(lang).plain("lang.name"),
+                               ChooseLanguage(lang).pack()) for lang in LANGUAGES)
+        return Reply((Screen(req.t("lang.choose"), (buttons,)),))
 
-    async def choose(self, sender: Sender, data: str) -> Reply:
-        lang = data.removeprefix(f"{PREFIX}:")
-        async with self.services.db.transaction() as tx:
-            person = await people.person_by_telegram_id(tx, sender.user_id)
-            t = self.services.texts(person.lang if person else None)
-            if lang not in LANGUAGES:
-                return Reply(toast=t.plain("form.problem.old_button"))
-            if person is None:
-                return Reply((Screen(t("access.not_member")),))
-            await people.set_language(tx, person.id, lang)
-            t = self.services.texts(lang)
-            menu = await menu_for(tx, self.services, sender.user_id, t)
-        return Reply((Screen(t("lang.set"), menu=menu),), close=True)
+    async def choose(self, req: Request, press: ChooseLanguage) -> Reply:
+        person = req.actor.person
+        # Shown as a message, not a note: someone the bot does not know yet needs the words.
+        refusal = await req.check(press.action, 0, person.id if person else None)
+        if refusal is not None or person is None:
+            return refusal or Reply()
+        await people.set_language(req.tx, person.id, press.lang)
+        t = self.catalogue.texts(press.lang)
+        return Reply((Screen(t("lang.set"), menu=await menu_now(req, t=t)),), close=True)

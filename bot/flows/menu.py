@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from bot.rules.access import Actor, actor_for
-from bot.runtime.services import Services
+from bot.rules.access import Actor, Request
 from bot.ui.catalogue import Texts
 from bot.ui.screens import Menu
-from storage.db import Tx
 from storage.entities import Role
 
 ACTIONS = ("report", "my", "model", "stats", "commit", "help", "review", "members", "invite")
@@ -29,6 +27,7 @@ def main_menu(t: Texts, actor: Actor | None = None) -> Menu:
     return tuple(rows)
 
 
-async def menu_for(tx: Tx, services: Services, user_id: int, t: Texts) -> Menu:
-    return main_menu(t, await actor_for(tx, services, user_id))
-
+async def menu_now(req: Request, user_id: int | None = None, t: Texts | None = None) -> Menu:
+    """The menu of the requester (or of `user_id`, in `t`) as their roles are now, after
+    whatever this request changed."""
+    return main_menu(t or req.t, await req.actor_of(user_id or req.user_id))

@@ -1,38 +1,24 @@
 """/model (🏅 Mô hình): the models a person may see with their report counts, registering a
-model through the form engine, its status per year, and a higher level's marks.
-
-Button data: `md:page:<n>`, `md:add`, `md:open:<model>`, `md:year:<model>:<year>`,
-`md:st:<model>:<year>:<r|p|c|s>` (status), `md:mk:<model>:<year>:<e|s|0>` (mark, 0 = none).
-Every press is authorised again against the model's owner unit read from the database.
+model through the form engine, its status per year, and a higher level's marks. Every press is
+authorised again against the model's owner unit read from the database.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from typing import Annotated
 
-from bot.flows.reports import ReportKind, field_key
-from bot.forms.conversations import Conversations, Refusal, texts_for
+from bot.flows.reports import field_key
+from bot.forms.conversations import Conversations, Refusal, move_draft
 from bot.forms.engine import Choice, DraftState, FormContext
 from bot.forms.render import FormView
 from bot.forms.spec import Field, FieldType, Form
 from bot.rules import counting
-from bot.rules.access import (
-    RULES,
-    Action,
-    Actor,
-    Relation,
-    actor_for,
-    check,
-    permits,
-    units_in_reach,
-)
+from bot.rules.access import RULES, Action, Relation, Request
 from bot.rules.periods import year_of
 from bot.runtime.config import Settings
-from bot.runtime.services import Sender, Services
-from bot.ui import buttons as callback_data
 from bot.ui import formatting
-from bot.ui.buttons import pack
+from bot.ui.buttons import Between, ButtonData, Id, Page, codes
 from bot.ui.catalogue import Markup, Texts
 from bot.ui.paging import page_of, turns
 from bot.ui.screens import Button, Reply, Screen, rows
@@ -44,9 +30,9 @@ from storage.models import ModelInfo, ModelMark, ModelStatus, ModelYear, status_
 
 log = logging.getLogger(__name__)
 
-PREFIX = "md"
 PAGE_SIZE = 8
 BUTTON_CHARS = 40
+STALE = "model.unknown"
 
 # Mass organisations that carry models out: stored by key, named by the catalogue. Values
 # stored as names (demo data, older rows) are shown as they are.
@@ -86,40 +72,41 @@ MODEL_FORM = Form("model", (
 ))
 
 
-
-def _data(verb: str, *args: object) -> str:
-    return pack(PREFIX, verb, *args)
+Year = Annotated[int, Between(FIRST_YEAR, 2100)]
 
 
-@dataclass(frozen=True)
-class Press:
-    verb: str
-    numbers: tuple[int, ...]
-    code: str | None = None
+class ModelsPage(ButtonData, prefix="md:page", action=Action.MODEL_LIST):
+    page: Page
 
 
-_SHAPES = {"page": (1, False), "add": (0, False), "open": (1, False), "year": (2, False),
-           "st": (2, True), "mk": (2, True)}
+class AddModel(ButtonData, prefix="md:add", action=Action.MODEL_ADD):
+    """➕ Đăng ký mô hình: the model form."""
 
 
-def parse(data: str) -> Press | None:
-    """The press, or None for data this flow never made (garbled, forged, from elsewhere)."""
-    parts = data.split(":")
-    if len(parts) < 2 or parts[0] != PREFIX or parts[1] not in _SHAPES:
-        return None
-    count, coded = _SHAPES[parts[1]]
-    args = parts[2:]
-    if len(args) != count + int(coded):
-        return None
-    numbers = tuple(callback_data.number(a) for a in args[:count])
-    if any(n is None for n in numbers):
-        return None
-    code = args[-1] if coded else None
-    if parts[1] == "st" and code not in STATUS_CODES:
-        return None
-    if parts[1] == "mk" and code not in MARK_CODES:
-        return None
-    return Press(parts[1], tuple(n for n in numbers if n is not None), code)
+class OpenModel(ButtonData, prefix="md:open", action=Action.MODEL_LIST):
+    model: Id
+
+
+class ModelInYear(ButtonData, prefix="md:year", action=Action.MODEL_LIST):
+    model: Id
+    year: Year
+
+
+class SetStatus(ButtonData, prefix="md:st", action=Action.MODEL_STATUS):
+    model: Id
+    year: Year
+    status: Annotated[str, codes(*STATUS_CODES)]
+
+
+class SetMark(ButtonData, prefix="md:mk", action=Action.MODEL_MARK):
+    model: Id
+    year: Year
+    mark: Annotated[str, codes(*MARK_CODES)]  # "0": none
+
+
+OnModel = OpenModel | ModelInYear | SetStatus | SetMark
+Press = ModelsPage | AddModel | OnModel
+BUTTONS = (ModelsPage, AddModel, OpenModel, ModelInYear, SetStatus, SetMark)
 
 
 def mass_org_label(value: str | None, t: Texts) -> str | None:
@@ -133,14 +120,14 @@ def _same_name(a: str, b: str) -> bool:
     return " ".join(a.split()).casefold() == " ".join(b.split()).casefold()
 
 
-async def visible_unit_ids(tx: Tx, actor: Actor) -> list[int]:
-    """The units whose models `actor` may see (Action.MODEL_LIST): where they hold a role and
-    below it, as the rule allows, then the units above where it allows that too."""
-    found = [u.id for u in await units_in_reach(tx, actor, Action.MODEL_LIST)]
+async def visible_unit_ids(req: Request) -> list[int]:
+    """The units whose models the requester may see (Action.MODEL_LIST): where they hold a
+    role and below it, as the rule allows, then the units above where it allows that too."""
+    found = [u.id for u in await req.reach(Action.MODEL_LIST)]
     rule = RULES[Action.MODEL_LIST]
-    for membership in actor.memberships:
+    for membership in req.actor.memberships:
         if Relation.PARENT in rule.reach(membership.role):
-            above = await units.ancestors(tx, membership.unit_id)
+            above = await units.ancestors(req.tx, membership.unit_id)
             found += [u.id for u in above if u.id not in found]
     return found
 
@@ -155,21 +142,19 @@ def year_choices(this_year: int, t: Texts) -> tuple[Choice, ...]:
 class ModelKind:
     """The model form: who may fill it in, what it offers, and registering the model."""
 
+    form: Form = MODEL_FORM
+
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self.form: Form = MODEL_FORM
 
-    async def context(self, tx: Tx, services: Services, user_id: int,
-                      state: DraftState) -> FormContext:
-        actor = await actor_for(tx, services, user_id)
-        reach = await units_in_reach(tx, actor, Action.MODEL_ADD)
+    async def context(self, req: Request, state: DraftState) -> FormContext:
+        reach = await req.reach(Action.MODEL_ADD)
         if not reach:
             raise Refusal("model.add_not_allowed")
-        t = await texts_for(tx, services, user_id)
-        today = services.today()
+        t = req.t
         fields = self.settings.report.fields
         return FormContext(
-            today=today,
+            today=req.today,
             choices={
                 "fields": tuple(Choice(field_key(name), name, name) for name in fields),
                 # One unit only: nothing to ask, the model is that unit's.
@@ -177,72 +162,55 @@ class ModelKind:
                 if len(reach) > 1 else (),
                 "mass_orgs": tuple(Choice(key, key, t.plain(label))
                                    for key, label in MASS_ORGS.items()),
-                "years": year_choices(today.year, t),
+                "years": year_choices(req.today.year, t),
             },
         )
 
-    async def submit(self, tx: Tx, services: Services, draft: Draft, state: DraftState,
-                     t: Texts) -> Reply:
-        actor = await actor_for(tx, services, draft.telegram_user_id)
-        reach = await units_in_reach(tx, actor, Action.MODEL_ADD)
+    async def submit(self, req: Request, draft: Draft, state: DraftState) -> Reply:
+        t, tx = req.t, req.tx
+        reach = await req.reach(Action.MODEL_ADD)
         answers = state.answers
         owner_id = answers.get("owner_unit_id") or (reach[0].id if len(reach) == 1 else 0)
         owner = next((u for u in reach if u.id == owner_id), None)
         if owner is None:
             await drafts.delete_draft(tx, draft.id)
-            refusal = await check(tx, services, actor, Action.MODEL_ADD, int(owner_id))
+            refusal = await req.check(Action.MODEL_ADD, int(owner_id))
             return refusal or Reply((Screen(t("model.add_not_allowed")),))
-        ctx = await self.context(tx, services, draft.telegram_user_id, state)
+        ctx = await self.context(req, state)
         for name in ("field", "mass_org", "start_year"):
             value = answers.get(name)
             spec = self.form.field(name)
             if value is not None and value not in {c.value for c in ctx.choices_for(spec)}:
-                return await self._back_to(tx, services, draft, state, ctx, t, name,
-                                           t("model.choice_gone"))
+                return await self._back_to(req, draft, state, ctx, name, t("model.choice_gone"))
         if any(_same_name(answers["name"], n) for n in await store.names_in_unit(tx, owner.id)):
-            return await self._back_to(tx, services, draft, state, ctx, t, "name",
+            return await self._back_to(req, draft, state, ctx, "name",
                                        t("model.duplicate_name", unit=owner.name))
         year = int(answers["start_year"])
-        this_year = services.today().year
-        status = ModelStatus.REGISTERED if year >= this_year else ModelStatus.IN_PROGRESS
+        status = ModelStatus.REGISTERED if year >= req.today.year else ModelStatus.IN_PROGRESS
         await drafts.delete_draft(tx, draft.id)
         model = await store.add_model(tx, NewModel(
             name=answers["name"], field=answers["field"], owner_unit_id=owner.id,
             start_year=year, mass_org=answers.get("mass_org"),
-            description=answers.get("description")), services.now(), status)
-        await audit.record(tx, services.now(), actor.label, "model_add", f"model:{model.id}",
+            description=answers.get("description")), req.now, status)
+        await audit.record(tx, req.now, req.actor.label, "model_add", f"model:{model.id}",
                            f"unit:{owner.id} {model.name}")
-        buttons = ((Button(t.plain("model.open_new"), _data("open", model.id)),
-                    Button(t.plain("model.to_list"), _data("page", 0))),)
+        buttons = ((Button(t.plain("model.open_new"), OpenModel(model.id).pack()),
+                    Button(t.plain("model.to_list"), ModelsPage(0).pack())),)
         return Reply((Screen(t("model.registered", name=model.name, unit=owner.name,
                                year=year), buttons),))
 
-    async def _back_to(self, tx: Tx, services: Services, draft: Draft, state: DraftState,
-                       ctx: FormContext, t: Texts, step: str, note: Markup) -> Reply:
+    async def _back_to(self, req: Request, draft: Draft, state: DraftState, ctx: FormContext,
+                       step: str, note: Markup) -> Reply:
         """Not registered: the draft goes back to the step to correct, answers kept."""
-        moved = state.model_copy(update={"step": step, "from_summary": True, "page": 0,
-                                         "pending": None, "retyping": False})
-        last = draft.recent_updates[-1] if draft.recent_updates else 0
-        await drafts.save_draft(tx, draft, moved.model_dump(), last, services.now())
-        screen = FormView(self.form, moved, ctx, t, draft.id).current()
+        moved = await move_draft(req, draft, state, step=step, from_summary=True)
+        screen = FormView(self.form, moved, ctx, req.t, draft.id).current()
         return Reply((Screen(f"{note}\n\n{screen.text}", screen.buttons),))
 
 
-@dataclass(frozen=True)
-class Figures:
-    """What a list line or a card says about a model in a year."""
-
-    standing: ModelYear | None
-    this_year: int
-    total: int
-
-
 class Models:
-    def __init__(self, services: Services, conversations: Conversations,
-                 report_kind: ReportKind) -> None:
-        self.services = services
+    def __init__(self, settings: Settings, conversations: Conversations) -> None:
+        self.settings = settings
         self.conversations = conversations
-        self.report_kind = report_kind
 
     # --- reading --------------------------------------------------------------------------
 
@@ -250,12 +218,12 @@ class Models:
                        year: int) -> tuple[dict[int, list[ModelYear]], dict[int, int],
                                            dict[int, int]]:
         ids = [m.id for m in models]
-        within = counting.within(self.services, year_of(year), counting.Basis.DONE)
+        within = counting.within(self.settings, year_of(year), counting.Basis.DONE)
         return (await store.years_of(tx, ids), await store.report_counts(tx, ids, within),
                 await store.report_counts(tx, ids))
 
-    def _standing(self, t: Texts, model: ModelInfo, standing: ModelYear | None,
-                  year: int) -> Markup:
+    @staticmethod
+    def _standing(t: Texts, model: ModelInfo, standing: ModelYear | None, year: int) -> Markup:
         if standing is None:
             return t("model.not_started", year=year, start=model.start_year)
         status = t.plain(STATUS_TEXTS[standing.status])
@@ -264,21 +232,18 @@ class Models:
                      mark=t.plain(MARK_TEXTS[standing.mark]))
         return t("model.standing", year=year, status=status)
 
-    async def listing(self, sender: Sender, page: int = 0) -> Reply:
-        async with self.services.db.transaction() as tx:
-            t = await texts_for(tx, self.services, sender.user_id)
-            actor = await actor_for(tx, self.services, sender.user_id)
-            if not actor.known:
-                return Reply((Screen(t("access.not_member")),))
-            visible = await visible_unit_ids(tx, actor)
-            everything = await store.models_of_units(tx, visible)
-            can_add = bool(await units_in_reach(tx, actor, Action.MODEL_ADD))
-            draft = await self.conversations.has_draft(tx, sender.user_id)
-            paged = page_of(everything, page, PAGE_SIZE)
-            shown = paged.items
-            year = self.services.today().year
-            years, counts, totals = await self._figures(tx, shown, year)
-        add = (Button(t.plain("model.add"), _data("add")),)
+    async def listing(self, req: Request, page: int = 0) -> Reply:
+        t = req.t
+        if not req.actor.known:
+            return Reply((Screen(t("access.not_member")),))
+        everything = await store.models_of_units(req.tx, await visible_unit_ids(req))
+        can_add = bool(await req.reach(Action.MODEL_ADD))
+        draft = await self.conversations.has_draft(req)
+        paged = page_of(everything, page, PAGE_SIZE)
+        shown = paged.items
+        year = req.today.year
+        years, counts, totals = await self._figures(req.tx, list(shown), year)
+        add = (Button(t.plain("model.add"), AddModel().pack()),)
         kept = [t("model.draft_kept")] if draft is not None else []
         if not everything:
             body = "\n".join([t("model.empty_leader" if can_add else "model.empty"), *kept])
@@ -295,23 +260,24 @@ class Models:
                            reports=t("model.reports", count=counts[model.id], year=year,
                                      total=totals[model.id])))
             keyboard.append((Button(formatting.preview(f"{number}. {model.name}", BUTTON_CHARS),
-                                    _data("open", model.id)),))
-        keyboard += turns(t, paged, lambda number: _data("page", number),
+                                    OpenModel(model.id).pack()),))
+        keyboard += turns(t, paged, lambda number: ModelsPage(number).pack(),
                           ("model.previous", "model.next"))
         if can_add:
             keyboard.append(add)
         lines += kept
         return Reply((Screen("\n".join(lines), tuple(keyboard)),), replace=True)
 
-    def _action_years(self, model: ModelInfo) -> list[int]:
+    @staticmethod
+    def _action_years(req: Request, model: ModelInfo) -> list[int]:
         """The years whose status and mark can be set: this one and the last, once begun."""
-        this_year = self.services.today().year
+        this_year = req.today.year
         return [y for y in (this_year, this_year - 1) if y >= model.start_year]
 
-    async def _card(self, tx: Tx, actor: Actor, model: ModelInfo, year: int,
-                    t: Texts) -> Screen:
-        this_year = self.services.today().year
-        years, counts, totals = await self._figures(tx, [model], year)
+    async def _card(self, req: Request, model: ModelInfo, year: int) -> Screen:
+        t = req.t
+        this_year = req.today.year
+        years, counts, totals = await self._figures(req.tx, [model], year)
         history = years[model.id]
         lines = [t("model.card_title", name=model.name),
                  t("model.card_unit", unit=model.owner_name),
@@ -322,110 +288,99 @@ class Models:
         lines.append(t("model.card_start", year=model.start_year))
         if model.description:
             lines.append(t("model.card_description", description=model.description))
-        for shown_year in sorted({*self._action_years(model), this_year, year}, reverse=True):
+        action_years = self._action_years(req, model)
+        for shown_year in sorted({*action_years, this_year, year}, reverse=True):
             lines.append(self._standing(t, model, status_in(history, shown_year), shown_year))
         lines.append(t("model.card_reports", count=counts[model.id], year=year,
                        total=totals[model.id]))
         keyboard: list[tuple[Button, ...]] = []
-        action_years = self._action_years(model)
-        may_set = await permits(tx, actor, Action.MODEL_STATUS, model.owner_unit_id)
-        may_mark = await permits(tx, actor, Action.MODEL_MARK, model.owner_unit_id)
+        may_set = await req.may(Action.MODEL_STATUS, model.owner_unit_id)
+        may_mark = await req.may(Action.MODEL_MARK, model.owner_unit_id)
         if year in action_years and (may_set or may_mark):
             lines.append(t("model.card_actions", year=year))
             standing = status_in(history, year)
             if may_set:
                 marks = [Button(("• " if standing and standing.status is status else "")
-                                + t.plain(STATUS_TEXTS[status]), _data("st", model.id, year, code))
+                                + t.plain(STATUS_TEXTS[status]),
+                                SetStatus(model.id, year, code).pack())
                          for code, status in STATUS_CODES.items()]
                 keyboard += rows(marks, 2)
             if may_mark and standing is not None:
                 current = standing.mark
                 keyboard.append(tuple(
                     Button(("✓ " if current is mark else "") + t.plain(label),
-                           _data("mk", model.id, year, "0" if current is mark else code))
+                           SetMark(model.id, year, "0" if current is mark else code).pack())
                     for code, mark, label in (("e", ModelMark.EXEMPLARY, "model.mark_exemplary"),
                                               ("s", ModelMark.TO_SPREAD, "model.mark_to_spread"))
                 ))
             other = [y for y in action_years if y != year]
             if other:
                 keyboard.append((Button(t.plain("model.other_year", year=other[0]),
-                                        _data("year", model.id, other[0])),))
-        keyboard.append((Button(t.plain("model.to_list"), _data("page", 0)),))
+                                        ModelInYear(model.id, other[0]).pack()),))
+        keyboard.append((Button(t.plain("model.to_list"), ModelsPage(0).pack()),))
         return Screen("\n".join(lines), tuple(keyboard))
 
     # --- presses ----------------------------------------------------------------------------
 
-    async def press(self, sender: Sender, update_id: int, data: str) -> Reply:
-        press = parse(data)
-        if press is not None and press.verb == "page":
-            return await self.listing(sender, press.numbers[0])
-        async with self.services.db.transaction() as tx:
-            t = await texts_for(tx, self.services, sender.user_id)
-            if press is None:
-                log.warning("user %s sent unknown model data %r", sender.user_id, data)
-                return Reply(toast=t.plain("model.unknown"))
-            actor = await actor_for(tx, self.services, sender.user_id)
-            if press.verb == "add":
-                return await self._start_form(tx, actor, sender, update_id, t)
-            model = await store.get_model(tx, press.numbers[0])
-            if model is None:
-                return Reply(toast=t.plain("model.unknown"))
-            # The press's own action first, so that a refusal is logged under it; seeing the
-            # card it answers with needs MODEL_LIST as well.
-            action = {"st": Action.MODEL_STATUS, "mk": Action.MODEL_MARK}.get(
-                press.verb, Action.MODEL_LIST)
-            for needed in dict.fromkeys((action, Action.MODEL_LIST)):
-                refusal = await check(tx, self.services, actor, needed, model.owner_unit_id,
-                                      pressed=True)
-                if refusal is not None:
-                    return refusal
-            if press.verb == "open":
-                year = self.services.today().year
-                return Reply((await self._card(tx, actor, model, year, t),), replace=True)
-            year = press.numbers[1]
-            if year not in self._action_years(model):
-                return Reply(toast=t.plain("model.year_closed"))
-            if press.verb == "year":
-                return Reply((await self._card(tx, actor, model, year, t),), replace=True)
-            if press.verb == "st":
-                return await self._set_status(tx, actor, model, year,
-                                              STATUS_CODES[press.code or ""], t)
-            return await self._set_mark(tx, actor, model, year, MARK_CODES[press.code or ""], t)
+    async def press(self, req: Request, press: Press) -> Reply:
+        if isinstance(press, ModelsPage):
+            return await self.listing(req, press.page)
+        if isinstance(press, AddModel):
+            return await self._start_form(req)
+        t = req.t
+        model = await store.get_model(req.tx, press.model)
+        if model is None:
+            return Reply(toast=t.plain(STALE))
+        # The press's own action first, so that a refusal is logged under it; seeing the
+        # card it answers with needs MODEL_LIST as well.
+        for needed in dict.fromkeys((press.action, Action.MODEL_LIST)):
+            refusal = await req.check(needed, model.owner_unit_id, pressed=True)
+            if refusal is not None:
+                return refusal
+        if isinstance(press, OpenModel):
+            return Reply((await self._card(req, model, req.today.year),), replace=True)
+        if press.year not in self._action_years(req, model):
+            return Reply(toast=t.plain("model.year_closed"))
+        if isinstance(press, ModelInYear):
+            return Reply((await self._card(req, model, press.year),), replace=True)
+        if isinstance(press, SetStatus):
+            return await self._set_status(req, model, press.year, STATUS_CODES[press.status])
+        return await self._set_mark(req, model, press.year, MARK_CODES[press.mark])
 
-    async def _set_status(self, tx: Tx, actor: Actor, model: ModelInfo, year: int,
-                          status: ModelStatus, t: Texts) -> Reply:
+    async def _set_status(self, req: Request, model: ModelInfo, year: int,
+                          status: ModelStatus) -> Reply:
         """Already authorised (Action.MODEL_STATUS on the model's owner unit)."""
-        history = (await store.years_of(tx, [model.id]))[model.id]
+        t = req.t
+        history = (await store.years_of(req.tx, [model.id]))[model.id]
         own = next((y for y in history if y.year == year), None)
         if own is None or own.status is not status:
-            await store.set_status(tx, model.id, year, status)
-            await audit.record(tx, self.services.now(), actor.label, "model_status",
+            await store.set_status(req.tx, model.id, year, status)
+            await audit.record(req.tx, req.now, req.actor.label, "model_status",
                                f"model:{model.id}", f"{year} {status.value}")
         toast = t.plain("model.status_set", year=year, status=t.plain(STATUS_TEXTS[status]))
-        return Reply((await self._card(tx, actor, model, year, t),), toast=toast, replace=True)
+        return Reply((await self._card(req, model, year),), toast=toast, replace=True)
 
-    async def _set_mark(self, tx: Tx, actor: Actor, model: ModelInfo, year: int,
-                        mark: ModelMark | None, t: Texts) -> Reply:
+    async def _set_mark(self, req: Request, model: ModelInfo, year: int,
+                        mark: ModelMark | None) -> Reply:
         """Already authorised (Action.MODEL_MARK on the model's owner unit)."""
-        history = (await store.years_of(tx, [model.id]))[model.id]
+        t = req.t
+        history = (await store.years_of(req.tx, [model.id]))[model.id]
         standing = status_in(history, year)
         if standing is None:
             return Reply(toast=t.plain("model.year_closed"))
         if standing.mark is not mark:
-            await store.set_mark(tx, model.id, year, standing.status, mark)
-            await audit.record(tx, self.services.now(), actor.label, "model_mark",
+            await store.set_mark(req.tx, model.id, year, standing.status, mark)
+            await audit.record(req.tx, req.now, req.actor.label, "model_mark",
                                f"model:{model.id}", f"{year} {mark.value if mark else 'none'}")
         toast = (t.plain("model.marked", year=year, mark=t.plain(MARK_TEXTS[mark])) if mark
                  else t.plain("model.unmarked", year=year))
-        return Reply((await self._card(tx, actor, model, year, t),), toast=toast, replace=True)
+        return Reply((await self._card(req, model, year),), toast=toast, replace=True)
 
     # --- registering ------------------------------------------------------------------------
 
-    async def _start_form(self, tx: Tx, actor: Actor, sender: Sender, update_id: int,
-                          t: Texts) -> Reply:
-        if not await units_in_reach(tx, actor, Action.MODEL_ADD):
-            somewhere = actor.memberships[0].unit_id if actor.memberships else 0
-            refusal = await check(tx, self.services, actor, Action.MODEL_ADD, somewhere,
-                                  pressed=True)
-            return refusal or Reply(toast=t.plain("model.add_not_allowed"))
-        return await self.conversations.begin(tx, sender, update_id, "model", t)
+    async def _start_form(self, req: Request) -> Reply:
+        if not await req.reach(Action.MODEL_ADD):
+            somewhere = req.actor.memberships[0].unit_id if req.actor.memberships else 0
+            refusal = await req.check(Action.MODEL_ADD, somewhere, pressed=True)
+            return refusal or Reply(toast=req.t.plain("model.add_not_allowed"))
+        return await self.conversations.begin(req, "model")

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.flows.settings import NUDGE_REPORT, TURN_OFF
+from bot.flows.invites import bot_username
+from bot.flows.settings import TURN_OFF, ReportNow
 from bot.rules import deliveries
 from bot.rules.counting import Basis, not_reported, unit_figures
 from bot.rules.deliveries import Outgoing
@@ -17,7 +18,7 @@ from bot.runtime.services import Services
 from bot.ui import formatting
 from bot.ui.catalogue import Markup, Texts
 from bot.ui.screens import Button, Screen
-from storage import groups, meta, reminders
+from storage import groups, reminders
 from storage.db import Tx
 from storage.reminders import Recipient
 
@@ -34,16 +35,12 @@ def week_span(week: Period) -> str:
     return f"{first.day:02d}–{formatting.day_month(last)}"
 
 
-async def bot_username(tx: Tx, services: Services) -> str | None:
-    return await meta.get(tx, "bot_username") or services.settings.bot_username
-
-
 async def group_reminder(tx: Tx, services: Services, unit_id: int, week: Period,
                          day: dt.date) -> Screen:
     """"📌 Tuần này (23–29/11), Chi bộ … đã có 12 việc làm theo Bác của 9/34 đồng chí. Đề nghị
     …". Positive: a week with nothing yet says so without a zero. Groups read Vietnamese."""
     t = services.texts(None)
-    figures = await unit_figures(tx, services, unit_id, week, Basis.RECEIVED)
+    figures = await unit_figures(tx, services.settings, unit_id, week, Basis.RECEIVED)
     span, name = week_span(week), figures.unit.name
     share = figures.participation
     if figures.reports.total == 0:
@@ -57,7 +54,7 @@ async def group_reminder(tx: Tx, services: Services, unit_id: int, week: Period,
         head = t("reminder.group_reports", week=span, unit=name,
                  reports=formatting.number(figures.reports.total, t))
     ask = t("reminder.ask_today" if day.weekday() == SUNDAY else "reminder.ask")
-    username = await bot_username(tx, services)
+    username = await bot_username(tx, services.settings)
     how = t("reminder.how", bot=username) if username else t("reminder.how_private")
     return Screen(Markup(f"{head} {ask} {how}"))
 
@@ -66,8 +63,8 @@ def nudge(services: Services, person: Recipient, week: Period) -> Screen:
     """One warm line to a member who has not reported this week, in their language, with a
     button that opens the report form and one that turns nudges off."""
     t = services.texts(person.lang)
-    buttons = ((Button(t.plain("reminder.nudge_report"), NUDGE_REPORT),
-                Button(t.plain("reminder.nudge_off"), TURN_OFF)),)
+    buttons = ((Button(t.plain("reminder.nudge_report"), ReportNow().pack()),
+                Button(t.plain("reminder.nudge_off"), TURN_OFF.pack())),)
     return Screen(t("reminder.nudge", name=person.full_name, week=week_span(week)), buttons)
 
 
@@ -109,7 +106,7 @@ class Reminders:
     async def _nudges(self, tx: Tx, unit_id: int, week: Period, key: str) -> int:
         """One nudge a week to each member of the unit's subtree who has not reported, wants
         nudges and can be reached, unless another unit's reminder already nudged them."""
-        missing = await not_reported(tx, self.services, unit_id, week, Basis.RECEIVED)
+        missing = await not_reported(tx, self.services.settings, unit_id, week, Basis.RECEIVED)
         nudged = await reminders.nudged_chats(tx, key)
         items = [
             Outgoing(person.telegram_user_id, nudge(self.services, person, week),

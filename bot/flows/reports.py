@@ -9,18 +9,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.flows.joins import waiting_key
-from bot.flows.menu import menu_for
-from bot.forms.conversations import Conversations, Refusal, texts_for
+from bot.flows.menu import menu_now
+from bot.forms.conversations import Conversations, Refusal
 from bot.forms.engine import Choice, DraftState, FormContext
 from bot.forms.spec import Field, FieldType, Form
-from bot.rules.access import Action, actor_for, check
+from bot.rules.access import Action, Request
 from bot.runtime.config import ReportSettings, Settings
-from bot.runtime.services import Sender, Services
 from bot.ui import formatting
-from bot.ui.catalogue import Texts
+from bot.ui.catalogue import Catalogue
 from bot.ui.screens import Reply, Screen
 from storage import audit, drafts, models, people, reports, units
-from storage.db import Tx
+from storage.db import Database, Tx
 from storage.entities import Draft, Person, Photo, ReportContent, Role, Unit
 
 # state.extra["for_person"]: the member a leader enters this report for (bot/flows/behalf.py).
@@ -46,7 +45,6 @@ def report_form(settings: ReportSettings) -> Form:
     ))
 
 
-
 def field_key(name: str) -> str:
     """A field's button key: stable when config.toml reorders or extends the list, so a button
     still on a member's screen means the field it showed."""
@@ -63,12 +61,12 @@ class Reporter:
     entered_by: Person | None = None
 
 
-async def reporter_for(tx: Tx, user_id: int) -> Reporter:
-    """The person and the unit they report in; a Refusal for anyone else."""
-    person = await people.person_by_telegram_id(tx, user_id)
+async def reporter_of(req: Request) -> Reporter:
+    """The requester and the unit they report in; a Refusal for anyone else."""
+    person = req.actor.person
     if person is None:
         raise Refusal("access.not_member")
-    return await home_of(tx, person)
+    return await home_of(req.tx, person)
 
 
 async def home_of(tx: Tx, person: Person) -> Reporter:
@@ -87,32 +85,30 @@ async def home_of(tx: Tx, person: Person) -> Reporter:
     return Reporter(person, unit)
 
 
-async def on_behalf_reporter(tx: Tx, services: Services, user_id: int,
-                             person_id: Any) -> Reporter:
-    """The member a leader (`user_id`) enters a report for, in the member's home unit; a
+async def on_behalf_reporter(req: Request, person_id: Any) -> Reporter:
+    """The member the requester, a leader, enters a report for, in the member's home unit; a
     Refusal when the member has left or the leader may no longer report for them."""
-    person = await people.get_person(tx, person_id) if isinstance(person_id, int) else None
+    person = await people.get_person(req.tx, person_id) if isinstance(person_id, int) else None
     if person is None:
         raise Refusal("behalf.not_found")
-    actor = await actor_for(tx, services, user_id)
-    if actor.person is None:
+    leader = req.actor.person
+    if leader is None:
         raise Refusal("behalf.needs_person")
     try:
-        member = await home_of(tx, person)
+        member = await home_of(req.tx, person)
     except Refusal:
         raise Refusal("behalf.member_gone", name=person.full_name) from None
-    if person.id == actor.person.id or await check(
-        tx, services, actor, Action.REPORT_ON_BEHALF, member.unit.id, person.id
-    ) is not None:
+    if person.id == leader.id or await req.check(Action.REPORT_ON_BEHALF, member.unit.id,
+                                                 person.id) is not None:
         raise Refusal("behalf.no_longer_allowed", name=person.full_name)
-    return Reporter(person, member.unit, entered_by=actor.person)
+    return Reporter(person, member.unit, entered_by=leader)
 
 
-async def author_of(tx: Tx, services: Services, user_id: int, state: DraftState) -> Reporter:
+async def author_of(req: Request, state: DraftState) -> Reporter:
     """Whose report a draft is: its owner's, or the member's a leader reports for."""
     if FOR_PERSON in state.extra:
-        return await on_behalf_reporter(tx, services, user_id, state.extra[FOR_PERSON])
-    return await reporter_for(tx, user_id)
+        return await on_behalf_reporter(req, state.extra[FOR_PERSON])
+    return await reporter_of(req)
 
 
 def content_from_answers(answers: dict[str, Any]) -> ReportContent:
@@ -158,27 +154,28 @@ def answers_from_content(content: ReportContent) -> dict[str, Any]:
 
 
 class ReportKind:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, catalogue: Catalogue,
+                 db: Database | None = None) -> None:
         self.settings = settings
+        self.catalogue = catalogue
+        self.db = db  # only for its versions (see `_members_of`); none: nothing is kept
         self.form: Form = report_form(settings.report)
         # unit id -> (Database.version of MEMBER_SOURCES, its reporting members as choices):
         # every step of a report form offers them (or needs to know there are some), and
         # reading a whole cell from the database on each would cost more than the step.
         self._members: dict[int, tuple[int, tuple[Choice, ...]]] = {}
 
-    async def context(self, tx: Tx, services: Services, user_id: int,
-                      state: DraftState) -> FormContext:
-        who = await author_of(tx, services, user_id, state)
-        return await self.context_in(tx, services, who.unit, who.person.id)
+    async def context(self, req: Request, state: DraftState) -> FormContext:
+        who = await author_of(req, state)
+        return await self.context_in(req, who.unit, who.person.id)
 
-    async def context_in(self, tx: Tx, services: Services, unit: Unit,
-                         person_id: int) -> FormContext:
+    async def context_in(self, req: Request, unit: Unit, person_id: int) -> FormContext:
         """What a report of `person_id` in `unit` can refer to: the choices a form offers,
         and the names a stored report is shown with, whoever looks at it."""
-        today = services.today()
+        tx, today = req.tx, req.today
         above = [u.id for u in await units.ancestors(tx, unit.id)]
         open_models = await models.models_open_to(tx, [unit.id, *above], today.year)
-        others = tuple(c for c in await self._members_of(tx, services, unit.id)
+        others = tuple(c for c in await self._members_of(tx, unit.id)
                        if c.value != person_id)
         fields = self.settings.report.fields
         return FormContext(
@@ -192,70 +189,70 @@ class ReportKind:
             max_age_days=self.settings.report.max_age_days,
         )
 
-    async def _members_of(self, tx: Tx, services: Services, unit_id: int) -> tuple[Choice, ...]:
+    async def _members_of(self, tx: Tx, unit_id: int) -> tuple[Choice, ...]:
         """Everyone who reports in the unit, as choices; read again once a person or a role
         changed (in this process: another one's changes show after a restart)."""
-        version = services.db.version(*MEMBER_SOURCES)
+        version = self.db.version(*MEMBER_SOURCES) if self.db else -1
         # This very transaction changing them (a join) is not in the version until it commits.
-        cached = not tx.written.intersection(MEMBER_SOURCES)
+        cached = self.db is not None and not tx.written.intersection(MEMBER_SOURCES)
         known = self._members.get(unit_id)
         if cached and known is not None and known[0] == version:
             return known[1]
         members = tuple(Choice(str(p.id), p.id, p.full_name)
                         for p in await people.reporting_members(tx, unit_id))
-        if cached and services.db.version(*MEMBER_SOURCES) == version:
+        if cached and self.db is not None and self.db.version(*MEMBER_SOURCES) == version:
             self._members[unit_id] = (version, members)
         return members
 
-    async def submit(self, tx: Tx, services: Services, draft: Draft, state: DraftState,
-                     t: Texts) -> Reply:
-        who = await author_of(tx, services, draft.telegram_user_id, state)
+    async def submit(self, req: Request, draft: Draft, state: DraftState) -> Reply:
+        t, tx = req.t, req.tx
+        who = await author_of(req, state)
         await drafts.delete_draft(tx, draft.id)
         content = content_from_answers(state.answers)
-        now = services.now()
-        menu = await menu_for(tx, services, draft.telegram_user_id, t)
+        menu = await menu_now(req)
         if state.target is None:
             enterer = who.entered_by or who.person
             report_id = await reports.insert_report(
                 tx, person_id=who.person.id, unit_id=who.unit.id, entered_by=enterer.id,
-                content=content, source_draft_id=draft.id, now=now)
+                content=content, source_draft_id=draft.id, now=req.now)
             if who.entered_by is not None:
-                return await _received_on_behalf(tx, services, who, report_id, content,
-                                                 Screen(t("behalf.received",
-                                                          name=who.person.full_name),
-                                                        menu=menu))
+                receipt = Screen(t("behalf.received", name=who.person.full_name), menu=menu)
+                return await self._received_on_behalf(req, who, report_id, content, receipt)
             return Reply((Screen(t("report.received"), menu=menu),))
         existing = await reports.get_report(tx, state.target)
         if existing is None or existing.person_id != who.person.id or not (
-            await reports.replace_content(tx, existing.id, content, now)
+            await reports.replace_content(tx, existing.id, content, req.now)
         ):
             return Reply((Screen(t("report.no_longer_editable"), menu=menu),))
         return Reply((Screen(t("report.corrected"), menu=menu),))
 
+    async def _received_on_behalf(self, req: Request, who: Reporter, report_id: int,
+                                  content: ReportContent, receipt: Screen) -> Reply:
+        """The leader's receipt, the audit log, and a word to the member if they use
+        Telegram."""
+        leader = who.entered_by
+        assert leader is not None
+        await audit.record(req.tx, req.now, f"person:{leader.id}", "report_on_behalf",
+                           f"report:{report_id}", f"person:{who.person.id} unit:{who.unit.id}")
+        if who.person.telegram_user_id is None:
+            return Reply((receipt,))
+        tm = self.catalogue.texts(who.person.lang)
+        preview = textwrap.shorten(content.description, NOTICE_PREVIEW, placeholder="…")
+        notice = Screen(tm("behalf.notice", leader=leader.full_name,
+                           date=formatting.day(content.deed_date), preview=preview))
+        return Reply((receipt,), notices=((who.person.telegram_user_id, notice),))
 
-async def _received_on_behalf(tx: Tx, services: Services, who: Reporter, report_id: int,
-                              content: ReportContent, receipt: Screen) -> Reply:
-    """The leader's receipt, the audit log, and a word to the member if they use Telegram."""
-    leader = who.entered_by
-    assert leader is not None
-    await audit.record(tx, services.now(), f"person:{leader.id}", "report_on_behalf",
-                       f"report:{report_id}", f"person:{who.person.id} unit:{who.unit.id}")
-    if who.person.telegram_user_id is None:
-        return Reply((receipt,))
-    tm = services.texts(who.person.lang)
-    preview = textwrap.shorten(content.description, NOTICE_PREVIEW, placeholder="…")
-    notice = Screen(tm("behalf.notice", leader=leader.full_name,
-                       date=formatting.day(content.deed_date), preview=preview))
-    return Reply((receipt,), notices=((who.person.telegram_user_id, notice),))
 
+class Reports:
+    """/report and 📝 Báo cáo việc làm theo Bác: the report form, for whoever reports
+    somewhere."""
 
-async def start_report(
-    services: Services, conversations: Conversations, sender: Sender, update_id: int
-) -> Reply:
-    async with services.db.transaction() as tx:
-        t = await texts_for(tx, services, sender.user_id)
+    def __init__(self, conversations: Conversations) -> None:
+        self.conversations = conversations
+
+    async def start(self, req: Request) -> Reply:
         try:
-            await reporter_for(tx, sender.user_id)
+            await reporter_of(req)
         except Refusal as refusal:
-            return Reply((Screen(t(refusal.key)),))
-        return await conversations.begin(tx, sender, update_id, "report", t)
+            return Reply((Screen(req.t(refusal.key)),))
+        return await self.conversations.begin(req, "report")

@@ -18,35 +18,29 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Annotated
 
-from bot.flows import my_reports
+from bot.flows.my_reports import CorrectReport
 from bot.flows.reports import ReportKind, answers_from_content
 from bot.forms.conversations import Conversations, Refusal
 from bot.forms.engine import DraftState, FormContext
 from bot.forms.render import answer_lines
 from bot.forms.spec import Field, FieldType, Form
-from bot.rules.access import Action, Actor, actor_for, check, permits, units_in_reach
+from bot.rules.access import Action, Request
 from bot.runtime.config import Settings
-from bot.runtime.services import Sender, Services
-from bot.ui import buttons as callback_data
 from bot.ui import formatting
-from bot.ui.buttons import pack
-from bot.ui.catalogue import Markup, Texts
+from bot.ui.buttons import Between, ButtonData, Id, Token
+from bot.ui.catalogue import Catalogue, Markup, Texts
 from bot.ui.screens import Button, Reply, Screen
 from storage import audit, drafts, reports, reviews, units
 from storage.db import Tx
 from storage.entities import Draft, Person, Report, ReportState
 
-PREFIX = "rv"
-# The presses on one report, and what each asks to do to it.
-REPORT_VERBS = {"ack": Action.ACKNOWLEDGE, "ask": Action.ASK_MORE, "star": Action.HIGHLIGHT,
-                "open": Action.REVIEW, "reopen": Action.REOPEN}
-VERBS = frozenset({*REPORT_VERBS, "next", "first", "all", "done"})
 ACK_ALL_FROM = 2  # "Ghi nhận tất cả" once the leader has seen this many waiting reports
 RECENT_DAYS = 30
 RECENT_LIMIT = 10
 BUTTON_PREVIEW = 24
-_VERSION = re.compile(r"[0-9a-f]{8}")
+STALE = "review.unknown_button"
 Notices = tuple[tuple[int, Screen], ...]
 
 NOTE_MAX = 1000
@@ -55,6 +49,60 @@ ASK_MORE_FORM = Form("review_ask", (Field("note", FieldType.LONG_TEXT, min=3, ma
 REOPEN_FORM = Form("review_reopen", (Field("note", FieldType.LONG_TEXT, min=3, max=NOTE_MAX),),
                    summary=False)
 
+Version = Annotated[str, Token(8, re.compile(r"[0-9a-f]{8}"))]  # see `fingerprint`
+Zero = Annotated[int, Between(0, 0)]
+
+
+class Acknowledge(ButtonData, prefix="rv:ack", action=Action.ACKNOWLEDGE):
+    report: Id
+    version: Version
+
+
+class AskMore(ButtonData, prefix="rv:ask", action=Action.ASK_MORE):
+    report: Id
+    version: Version
+
+
+class Highlight(ButtonData, prefix="rv:star", action=Action.HIGHLIGHT):
+    report: Id
+
+
+class OpenDecided(ButtonData, prefix="rv:open", action=Action.REVIEW):
+    """A recently acknowledged report, in full."""
+
+    report: Id
+
+
+class Reopen(ButtonData, prefix="rv:reopen", action=Action.REOPEN):
+    report: Id
+
+
+class NextReport(ButtonData, prefix="rv:next", action=Action.REVIEW):
+    """The waiting report after this one."""
+
+    report: Id
+
+
+class FromStart(ButtonData, prefix="rv:first", action=Action.REVIEW):
+    zero: Zero
+
+
+class Recent(ButtonData, prefix="rv:done", action=Action.REVIEW):
+    """The reports acknowledged lately."""
+
+    zero: Zero
+
+
+class AcknowledgeSeen(ButtonData, prefix="rv:all", action=Action.ACKNOWLEDGE):
+    """"Ghi nhận tất cả … vừa xem": those shown in this pass (kept by the bot, not here)."""
+
+    pass_id: Id
+
+
+OnReport = Acknowledge | AskMore | Highlight | OpenDecided | Reopen
+Press = OnReport | NextReport | FromStart | Recent | AcknowledgeSeen
+BUTTONS = (Acknowledge, AskMore, Highlight, OpenDecided, Reopen, NextReport, FromStart, Recent,
+           AcknowledgeSeen)
 
 
 def fingerprint(report: Report) -> str:
@@ -62,60 +110,44 @@ def fingerprint(report: Report) -> str:
     return hashlib.blake2s(report.content.model_dump_json().encode(), digest_size=4).hexdigest()
 
 
-def _data(verb: str, number: int, version: str = "") -> str:
-    return pack(PREFIX, verb, number, *((version,) if version else ()))
-
-
-@dataclass(frozen=True)
-class Press:
-    verb: str
-    number: int  # a report id, a pass id, or 0
-    version: str = ""  # the fingerprint of the content the leader saw
-
-
-def parse(data: str) -> Press | None:
-    """Button data as the client sent it: anything unexpected is None, never an error."""
-    parts = data.split(":")
-    if len(parts) not in (3, 4) or parts[0] != PREFIX or parts[1] not in VERBS:
-        return None
-    report_or_pass = callback_data.number(parts[2])
-    version = parts[3] if len(parts) == 4 else ""
-    if report_or_pass is None or (version and not _VERSION.fullmatch(version)):
-        return None
-    return Press(parts[1], report_or_pass, version)
+def _back_row(t: Texts) -> tuple[Button, ...]:
+    return (Button(t.plain("review.back_to_recent"), Recent(0).pack()),
+            Button(t.plain("review.back_to_queue"), FromStart(0).pack()))
 
 
 @dataclass(frozen=True)
 class Desk:
-    """A leader at the queue: who they are, the units whose reports they review, their words."""
+    """A leader at the queue: their request, their person, the units whose reports they
+    review."""
 
-    actor: Actor
+    req: Request
     person: Person
     unit_ids: tuple[int, ...]
-    t: Texts
+
+    @property
+    def t(self) -> Texts:
+        return self.req.t
 
 
-async def desk_for(tx: Tx, services: Services, user_id: int, pressed: bool = False,
+async def desk_for(req: Request, pressed: bool = False,
                    target: tuple[Action, Report] | None = None) -> Desk | Reply:
     """The leader's desk, or the polite refusal for anyone who reviews nothing, logged against
     the report the press names (`target`) or else against the person's own unit."""
-    actor = await actor_for(tx, services, user_id)
-    t = services.texts(actor.person.lang if actor.person else None)
-    reach = await units_in_reach(tx, actor, Action.REVIEW)
+    actor, t = req.actor, req.t
+    reach = await req.reach(Action.REVIEW)
     if not reach:
         if target is not None:
             action, report = target
-            refusal = await check(tx, services, actor, action, report.unit_id, report.person_id,
-                                  pressed=pressed)
+            refusal = await req.check(action, report.unit_id, report.person_id, pressed=pressed)
         else:
             home = actor.memberships[0].unit_id if actor.memberships else 0
-            refusal = await check(tx, services, actor, Action.REVIEW, home, pressed=pressed)
+            refusal = await req.check(Action.REVIEW, home, pressed=pressed)
         return refusal or Reply((Screen(t("access.denied")),))
     if actor.person is None:
         # An admin who is nobody in the tree: a review names its reviewer.
         return Reply(toast=t.plain("review.no_person")) if pressed else Reply(
             (Screen(t("review.no_person")),))
-    return Desk(actor, actor.person, tuple(u.id for u in reach), t)
+    return Desk(req, actor.person, tuple(u.id for u in reach))
 
 
 async def _state_problem(tx: Tx, report: Report, viewer: int | None) -> tuple[str, dict]:
@@ -136,26 +168,28 @@ async def _state_problem(tx: Tx, report: Report, viewer: int | None) -> tuple[st
 class QueueView:
     """The screens of the queue and of the acknowledged reports, as one leader sees them."""
 
-    def __init__(self, services: Services, report_kind: ReportKind) -> None:
-        self.services = services
+    def __init__(self, settings: Settings, report_kind: ReportKind) -> None:
+        self.settings = settings
         self.report_kind = report_kind
 
-    async def _pass(self, tx: Tx, desk: Desk) -> int:
+    @staticmethod
+    async def _pass(desk: Desk) -> int:
+        tx = desk.req.tx
         current = await reviews.current_pass(tx, desk.person.id)
         if current is None:
-            current = await reviews.start_pass(tx, desk.person.id, self.services.now())
+            current = await reviews.start_pass(tx, desk.person.id, desk.req.now)
         return current
 
-    async def _body(self, tx: Tx, desk: Desk, report: Report) -> list[str]:
+    async def _body(self, desk: Desk, report: Report) -> list[str]:
         """Everything about the report but the title: unit, details, who entered it."""
-        t = desk.t
+        t, tx = desk.t, desk.req.tx
         unit = await units.get_unit(tx, report.unit_id)
         lines: list[str] = []
         if unit is None:
             return lines
         if len(desk.unit_ids) > 1:
             lines.append(t("review.unit", unit=unit.name))
-        ctx = await self.report_kind.context_in(tx, self.services, unit, report.person_id)
+        ctx = await self.report_kind.context_in(desk.req, unit, report.person_id)
         answers = answers_from_content(report.content)
         for shown_in_title in ("deed_date", "field"):
             answers.pop(shown_in_title, None)
@@ -167,58 +201,63 @@ class QueueView:
             lines.append(t("review.highlighted"))
         return lines
 
-    async def name_of(self, tx: Tx, person_id: int) -> str:
+    @staticmethod
+    async def name_of(tx: Tx, person_id: int) -> str:
         found = await reviews.someone(tx, person_id)
         return found.full_name if found else "?"
 
-    def _action_row(self, t: Texts, report: Report) -> tuple[Button, ...]:
-        return (Button(t.plain("review.acknowledge"), _data("ack", report.id, fingerprint(report))),
-                Button(t.plain("review.ask_more"), _data("ask", report.id, fingerprint(report))))
+    @staticmethod
+    def _action_row(t: Texts, report: Report) -> tuple[Button, ...]:
+        version = fingerprint(report)
+        return (Button(t.plain("review.acknowledge"), Acknowledge(report.id, version).pack()),
+                Button(t.plain("review.ask_more"), AskMore(report.id, version).pack()))
 
-    async def _star(self, tx: Tx, t: Texts, report: Report) -> Button:
+    @staticmethod
+    async def _star(tx: Tx, t: Texts, report: Report) -> Button:
         on = await reviews.is_highlighted(tx, report.id)
         label = t.plain("review.unhighlight") if on else t.plain("review.highlight")
-        return Button(label, _data("star", report.id))
+        return Button(label, Highlight(report.id).pack())
 
-    async def _ack_all_row(self, tx: Tx, desk: Desk) -> list[tuple[Button, ...]]:
-        pass_id = await self._pass(tx, desk)
-        seen = len(await reviews.seen_pending(tx, pass_id))
+    async def _ack_all_row(self, desk: Desk) -> list[tuple[Button, ...]]:
+        pass_id = await self._pass(desk)
+        seen = len(await reviews.seen_pending(desk.req.tx, pass_id))
         if seen < ACK_ALL_FROM:
             return []
-        return [(Button(desk.t.plain("review.ack_all", count=seen), _data("all", pass_id)),)]
+        return [(Button(desk.t.plain("review.ack_all", count=seen),
+                        AcknowledgeSeen(pass_id).pack()),)]
 
-    async def report_screen(self, tx: Tx, desk: Desk, report: Report,
+    async def report_screen(self, desk: Desk, report: Report,
                             queue: Sequence[reviews.QueueEntry] | None = None,
                             note: str | None = None, photos: bool = True) -> Screen:
         """One waiting report, with its place in the queue; it counts as seen from now."""
-        t = desk.t
+        t, tx = desk.t, desk.req.tx
         if queue is None:
             queue = await reviews.pending_queue(tx, desk.unit_ids, desk.person.id)
         ids = [entry.id for entry in queue]
         if report.id not in ids:
-            return await self.detail_screen(tx, desk, report, note, photos)
-        await reviews.mark_seen(tx, await self._pass(tx, desk), report.id, fingerprint(report),
-                                self.services.now())
+            return await self.detail_screen(desk, report, note, photos)
+        await reviews.mark_seen(tx, await self._pass(desk), report.id, fingerprint(report),
+                                desk.req.now)
         title = t("review.title", position=ids.index(report.id) + 1, total=len(ids),
                   name=await self.name_of(tx, report.person_id),
                   date=formatting.day(report.content.deed_date), field=report.content.field)
-        lines = [*([note] if note else []), title, *await self._body(tx, desk, report)]
+        lines = [*([note] if note else []), title, *await self._body(desk, report)]
         second = [await self._star(tx, t, report)]
         if len(ids) > 1:
-            second.append(Button(t.plain("review.next"), _data("next", report.id)))
+            second.append(Button(t.plain("review.next"), NextReport(report.id).pack()))
         buttons = [self._action_row(t, report), tuple(second),
-                   *await self._ack_all_row(tx, desk),
-                   (Button(t.plain("review.recent"), _data("done", 0)),)]
+                   *await self._ack_all_row(desk),
+                   (Button(t.plain("review.recent"), Recent(0).pack()),)]
         shown = tuple(p.file_id for p in report.content.photos) if photos else ()
         return Screen("\n".join(lines), tuple(buttons), photos=shown)
 
-    async def next_screen(self, tx: Tx, desk: Desk, after: Report | None,
+    async def next_screen(self, desk: Desk, after: Report | None,
                           note: str | None = None) -> Screen:
         """The first waiting report after `after` in queue order (from the start without
         one); the end of the queue, or the empty queue."""
-        t = desk.t
+        t, tx = desk.t, desk.req.tx
         queue = await reviews.pending_queue(tx, desk.unit_ids, desk.person.id)
-        recent = (Button(t.plain("review.recent"), _data("done", 0)),)
+        recent = (Button(t.plain("review.recent"), Recent(0).pack()),)
         head = [note] if note else []
         if not queue:
             return Screen("\n".join([*head, t("review.empty")]), (recent,))
@@ -226,23 +265,23 @@ class QueueView:
         entry = next((e for e in queue if key is None or e.order > key), None)
         report = await reports.get_report(tx, entry.id) if entry is not None else None
         if report is not None:
-            return await self.report_screen(tx, desk, report, queue, note)
-        buttons = [*await self._ack_all_row(tx, desk),
-                   (Button(t.plain("review.from_start"), _data("first", 0)),), recent]
+            return await self.report_screen(desk, report, queue, note)
+        buttons = [*await self._ack_all_row(desk),
+                   (Button(t.plain("review.from_start"), FromStart(0).pack()),), recent]
         return Screen("\n".join([*head, t("review.end", count=len(queue))]), tuple(buttons))
 
-    async def detail_screen(self, tx: Tx, desk: Desk, report: Report, note: str | None = None,
+    async def detail_screen(self, desk: Desk, report: Report, note: str | None = None,
                             photos: bool = True) -> Screen:
         """A report that is not waiting (acknowledged, sent back): what it is and who decided."""
-        t = desk.t
+        t, tx = desk.t, desk.req.tx
         title = t("review.detail_title", name=await self.name_of(tx, report.person_id),
                   date=formatting.day(report.content.deed_date), field=report.content.field,
                   state=t(f"report.state.{report.state.value}"))
-        lines = [*([note] if note else []), title, *await self._body(tx, desk, report)]
+        lines = [*([note] if note else []), title, *await self._body(desk, report)]
         decided = await reviews.last_review(
             tx, report.id, (reviews.ACKNOWLEDGED, reviews.NEEDS_MORE, reviews.REOPEN))
         if decided is not None and report.state is not ReportState.PENDING:
-            when = formatting.day(decided.at.astimezone(self.services.settings.zone).date())
+            when = formatting.day(decided.at.astimezone(self.settings.zone).date())
             key = ("review.acknowledged_by" if decided.action == reviews.ACKNOWLEDGED
                    else "review.asked_by")
             lines.append(t(key, name=decided.reviewer_name, date=when))
@@ -251,28 +290,28 @@ class QueueView:
         buttons: list[tuple[Button, ...]] = []
         first = []
         if report.state is ReportState.ACKNOWLEDGED:
-            first.append(Button(t.plain("review.reopen"), _data("reopen", report.id)))
+            first.append(Button(t.plain("review.reopen"), Reopen(report.id).pack()))
         if report.state is not ReportState.WITHDRAWN:
             first.append(await self._star(tx, t, report))
         if first:
             buttons.append(tuple(first))
-        buttons.append((Button(t.plain("review.back_to_recent"), _data("done", 0)),
-                        Button(t.plain("review.back_to_queue"), _data("first", 0))))
+        buttons.append(_back_row(t))
         shown = tuple(p.file_id for p in report.content.photos) if photos else ()
         return Screen("\n".join(lines), tuple(buttons), photos=shown)
 
-    async def recent_screen(self, tx: Tx, desk: Desk) -> Screen:
+    @staticmethod
+    async def recent_screen(desk: Desk) -> Screen:
         t = desk.t
-        since = self.services.now() - dt.timedelta(days=RECENT_DAYS)
-        found = await reviews.recent_acknowledged(tx, desk.unit_ids, desk.person.id, since,
-                                                  RECENT_LIMIT)
-        back = (Button(t.plain("review.back_to_queue"), _data("first", 0)),)
+        since = desk.req.now - dt.timedelta(days=RECENT_DAYS)
+        found = await reviews.recent_acknowledged(desk.req.tx, desk.unit_ids, desk.person.id,
+                                                  since, RECENT_LIMIT)
+        back = (Button(t.plain("review.back_to_queue"), FromStart(0).pack()),)
         if not found:
             return Screen(t("review.recent_empty", days=RECENT_DAYS), (back,))
         buttons = [
             (Button(f"{formatting.day_month(line.deed_date)} · {line.person_name} · "
                     + formatting.preview(line.description, BUTTON_PREVIEW),
-                    _data("open", line.id)),)
+                    OpenDecided(line.id).pack()),)
             for line in found
         ]
         return Screen(t("review.recent_title", days=RECENT_DAYS), (*buttons, back))
@@ -291,7 +330,7 @@ async def _unit_name(tx: Tx, unit_id: int) -> str:
     return unit.name if unit else ""
 
 
-async def thanks(tx: Tx, services: Services, done: Sequence[Report]) -> Notices:
+async def thanks(tx: Tx, catalogue: Catalogue, done: Sequence[Report]) -> Notices:
     """One short thank-you per member whose reports were just acknowledged."""
     by_person: dict[int, list[Report]] = {}
     for report in done:
@@ -302,7 +341,7 @@ async def thanks(tx: Tx, services: Services, done: Sequence[Report]) -> Notices:
         chat = _reachable(member)
         if chat is None or member is None:
             continue
-        t = services.texts(member.lang)
+        t = catalogue.texts(member.lang)
         unit = await _unit_name(tx, theirs[0].unit_id)
         if len(theirs) == 1:
             text = t("review.notice_acknowledged", unit=unit,
@@ -313,10 +352,9 @@ async def thanks(tx: Tx, services: Services, done: Sequence[Report]) -> Notices:
     return tuple(notices)
 
 
-async def acknowledge(tx: Tx, services: Services, desk: Desk, report: Report,
-                      detail: str = "") -> bool:
+async def acknowledge(desk: Desk, report: Report, detail: str = "") -> bool:
     """Pending → acknowledged, recorded; False when someone else was quicker."""
-    now = services.now()
+    tx, now = desk.req.tx, desk.req.now
     if not await reviews.change_state(tx, report.id, ReportState.PENDING,
                                       ReportState.ACKNOWLEDGED, now):
         return False
@@ -326,45 +364,40 @@ async def acknowledge(tx: Tx, services: Services, desk: Desk, report: Report,
     return True
 
 
-class Review:
-    def __init__(self, services: Services, conversations: Conversations,
-                 report_kind: ReportKind) -> None:
-        self.services = services
+class Reviews:
+    def __init__(self, catalogue: Catalogue, conversations: Conversations,
+                 view: QueueView) -> None:
+        self.catalogue = catalogue
         self.conversations = conversations
-        self.report_kind = report_kind
-        self.view = QueueView(services, report_kind)
+        self.view = view
 
-    async def start(self, sender: Sender) -> Reply:
+    async def start(self, req: Request) -> Reply:
         """/review and the menu button: a new pass through the queue, from its oldest."""
-        async with self.services.db.transaction() as tx:
-            desk = await desk_for(tx, self.services, sender.user_id)
-            if isinstance(desk, Reply):
-                return desk
-            await reviews.start_pass(tx, desk.person.id, self.services.now())
-            return Reply((await self.view.next_screen(tx, desk, None),))
+        desk = await desk_for(req)
+        if isinstance(desk, Reply):
+            return desk
+        await reviews.start_pass(req.tx, desk.person.id, req.now)
+        return Reply((await self.view.next_screen(desk, None),))
 
-    async def act(self, sender: Sender, update_id: int, data: str) -> Reply:
+    async def press(self, req: Request, press: Press) -> Reply:
         """Any press on a button of the queue."""
-        press = parse(data)
-        async with self.services.db.transaction() as tx:
-            action = REPORT_VERBS.get(press.verb) if press else None
-            report = await reports.get_report(tx, press.number) if press and action else None
-            target = (action, report) if action and report else None
-            desk = await desk_for(tx, self.services, sender.user_id, pressed=True, target=target)
-            if isinstance(desk, Reply):
-                return desk
-            if press is None:
-                return Reply(toast=desk.t.plain("review.unknown_button"))
-            if press.verb == "first":
-                return Reply((await self.view.next_screen(tx, desk, None),), close=True)
-            if press.verb == "next":
-                after = await reports.get_report(tx, press.number)
-                return self._moved_on(after, await self.view.next_screen(tx, desk, after))
-            if press.verb == "done":
-                return Reply((await self.view.recent_screen(tx, desk),))
-            if press.verb == "all":
-                return await self._acknowledge_seen(tx, desk, press.number)
-            return await self._on_report(tx, desk, press, report, sender, update_id)
+        report = None
+        if isinstance(press, OnReport):
+            report = await reports.get_report(req.tx, press.report)
+        target = (press.action, report) if report is not None else None
+        desk = await desk_for(req, pressed=True, target=target)
+        if isinstance(desk, Reply):
+            return desk
+        if isinstance(press, FromStart):
+            return Reply((await self.view.next_screen(desk, None),), close=True)
+        if isinstance(press, NextReport):
+            after = await reports.get_report(req.tx, press.report)
+            return self._moved_on(after, await self.view.next_screen(desk, after))
+        if isinstance(press, Recent):
+            return Reply((await self.view.recent_screen(desk),))
+        if isinstance(press, AcknowledgeSeen):
+            return await self._acknowledge_seen(desk, press.pass_id)
+        return await self._on_report(desk, press, report)
 
     @staticmethod
     def _moved_on(before: Report | None, screen: Screen, toast: str | None = None,
@@ -374,200 +407,194 @@ class Review:
         in_place = before is None or not before.content.photos
         return Reply((screen,), toast=toast, replace=in_place, close=True, notices=notices)
 
-    async def _on_report(self, tx: Tx, desk: Desk, press: Press, report: Report | None,
-                         sender: Sender, update_id: int) -> Reply:
-        t = desk.t
-        action = REPORT_VERBS[press.verb]
+    async def _on_report(self, desk: Desk, press: OnReport, report: Report | None) -> Reply:
+        req, t = desk.req, desk.t
         if report is None:
             return Reply(toast=t.plain("review.not_found"))
-        refusal = await check(tx, self.services, desk.actor, action, report.unit_id,
-                              report.person_id, pressed=True)
+        refusal = await req.check(press.action, report.unit_id, report.person_id, pressed=True)
         if refusal is not None:
             own = report.person_id == desk.person.id
             return Reply(toast=t.plain("review.own_report")) if own else refusal
-        if press.verb == "star":
-            return await self._toggle_highlight(tx, desk, report)
-        if press.verb in ("open", "reopen") and report.state is not ReportState.ACKNOWLEDGED:
-            key, params = await _state_problem(tx, report, desk.person.id)
-            return Reply((await self.view.recent_screen(tx, desk),), toast=t.plain(key, **params))
-        if press.verb == "open":
-            return Reply((await self.view.detail_screen(tx, desk, report),))
-        if press.verb == "reopen":
-            return await self._begin_note(tx, desk, sender, update_id, REOPEN_FORM, report,
-                                          "review.reopen_header")
-        stale = await self._stale(tx, desk, report, press.version)
+        if isinstance(press, Highlight):
+            return await self._toggle_highlight(desk, report)
+        if isinstance(press, OpenDecided | Reopen) and (
+                report.state is not ReportState.ACKNOWLEDGED):
+            key, params = await _state_problem(req.tx, report, desk.person.id)
+            return Reply((await self.view.recent_screen(desk),), toast=t.plain(key, **params))
+        if isinstance(press, OpenDecided):
+            return Reply((await self.view.detail_screen(desk, report),))
+        if isinstance(press, Reopen):
+            return await self._begin_note(desk, REOPEN_FORM, report, "review.reopen_header")
+        stale = await self._stale(desk, report, press.version)
         if stale is not None:
             return stale
-        if press.verb == "ask":
-            return await self._begin_note(tx, desk, sender, update_id, ASK_MORE_FORM, report,
-                                          "review.ask_header")
-        await acknowledge(tx, self.services, desk, report)
-        name = await self.view.name_of(tx, report.person_id)
-        return self._moved_on(report, await self.view.next_screen(tx, desk, report),
+        if isinstance(press, AskMore):
+            return await self._begin_note(desk, ASK_MORE_FORM, report, "review.ask_header")
+        await acknowledge(desk, report)
+        name = await self.view.name_of(req.tx, report.person_id)
+        return self._moved_on(report, await self.view.next_screen(desk, report),
                               toast=t.plain("review.acknowledged_toast", name=name),
-                              notices=await thanks(tx, self.services, [report]))
+                              notices=await thanks(req.tx, self.catalogue, [report]))
 
-    async def _stale(self, tx: Tx, desk: Desk, report: Report, version: str) -> Reply | None:
+    async def _stale(self, desk: Desk, report: Report, version: str) -> Reply | None:
         """Why a press on a waiting report cannot be taken as it is, with what to see now."""
         if report.state is not ReportState.PENDING:
-            key, params = await _state_problem(tx, report, desk.person.id)
-            screen = await self.view.next_screen(tx, desk, report)
+            key, params = await _state_problem(desk.req.tx, report, desk.person.id)
+            screen = await self.view.next_screen(desk, report)
             return self._moved_on(report, screen, toast=desk.t.plain(key, **params))
         if version != fingerprint(report):
-            screen = await self.view.report_screen(tx, desk, report)
+            screen = await self.view.report_screen(desk, report)
             return Reply((screen,), toast=desk.t.plain("review.corrected_meanwhile"),
                          close=True)
         return None
 
-    async def _toggle_highlight(self, tx: Tx, desk: Desk, report: Report) -> Reply:
-        t = desk.t
+    async def _toggle_highlight(self, desk: Desk, report: Report) -> Reply:
+        req, t = desk.req, desk.t
         if report.state is ReportState.WITHDRAWN:
             return Reply(toast=t.plain("review.withdrawn"))
-        now = self.services.now()
-        on = not await reviews.is_highlighted(tx, report.id)
+        on = not await reviews.is_highlighted(req.tx, report.id)
         action = reviews.HIGHLIGHT if on else reviews.UNHIGHLIGHT
-        await reviews.add_review(tx, report.id, desk.person.id, action, None, now)
-        await audit.record(tx, now, f"person:{desk.person.id}", action, f"report:{report.id}")
+        await reviews.add_review(req.tx, report.id, desk.person.id, action, None, req.now)
+        await audit.record(req.tx, req.now, f"person:{desk.person.id}", action,
+                           f"report:{report.id}")
         if report.state is ReportState.PENDING:
-            screen = await self.view.report_screen(tx, desk, report, photos=False)
+            screen = await self.view.report_screen(desk, report, photos=False)
         else:
-            screen = await self.view.detail_screen(tx, desk, report, photos=False)
+            screen = await self.view.detail_screen(desk, report, photos=False)
         toast = t.plain("review.highlight_on" if on else "review.highlight_off")
         return Reply((screen,), toast=toast, replace=True)
 
-    async def _begin_note(self, tx: Tx, desk: Desk, sender: Sender, update_id: int,
-                          form: Form, report: Report, header_key: str) -> Reply:
+    async def _begin_note(self, desk: Desk, form: Form, report: Report,
+                          header_key: str) -> Reply:
         """The one-question form for the note; it outlives a restart like any draft."""
-        t = desk.t
-        existing = await self.conversations.has_draft(tx, sender.user_id)
+        req, t = desk.req, desk.t
+        existing = await self.conversations.has_draft(req)
         busy = existing is not None and existing.form != form.name and bool(
             existing.state.get("answers"))
         state = DraftState(step="note", target=report.id, extra={"version": fingerprint(report)})
         try:
-            reply = await self.conversations.begin(tx, sender, update_id, form.name, t,
-                                                   state=state)
+            reply = await self.conversations.begin(req, form.name, state=state)
         except Refusal as refusal:
             return Reply(toast=t.plain(refusal.key, **refusal.params))
         if busy or not reply.screens:
             return reply
         step = reply.screens[0]
-        header = t(header_key, name=await self.view.name_of(tx, report.person_id),
+        header = t(header_key, name=await self.view.name_of(req.tx, report.person_id),
                    date=formatting.day(report.content.deed_date))
         return Reply((Screen(f"{header}\n\n{step.text}", step.buttons), *reply.screens[1:]))
 
-    async def _acknowledge_seen(self, tx: Tx, desk: Desk, pass_id: int) -> Reply:
+    async def _acknowledge_seen(self, desk: Desk, pass_id: int) -> Reply:
         """"Ghi nhận tất cả N báo cáo vừa xem": those shown in this pass, still waiting, and
         unchanged since shown; each one authorised again."""
-        t = desk.t
-        if pass_id != await reviews.current_pass(tx, desk.person.id):
+        req, t = desk.req, desk.t
+        if pass_id != await reviews.current_pass(req.tx, desk.person.id):
             return Reply(toast=t.plain("review.ack_all_stale"))
         done: list[Report] = []
         changed = 0
-        for report_id, version in await reviews.seen_pending(tx, pass_id):
-            report = await reports.get_report(tx, report_id)
-            if report is None or await check(tx, self.services, desk.actor, Action.ACKNOWLEDGE,
-                                             report.unit_id, report.person_id, pressed=True):
+        for report_id, version in await reviews.seen_pending(req.tx, pass_id):
+            report = await reports.get_report(req.tx, report_id)
+            if report is None or await req.check(Action.ACKNOWLEDGE, report.unit_id,
+                                                 report.person_id, pressed=True):
                 continue
             if fingerprint(report) != version:
                 changed += 1
-            elif await acknowledge(tx, self.services, desk, report, "all"):
+            elif await acknowledge(desk, report, "all"):
                 done.append(report)
         note = t("review.acked_all", count=len(done))
         if changed:
             note = Markup(f"{note}\n{t('review.acked_all_changed', count=changed)}")
-        screen = await self.view.next_screen(tx, desk, None, note)
+        screen = await self.view.next_screen(desk, None, note)
         return Reply((screen,), toast=t.plain("review.acked_all", count=len(done)), close=True,
-                     notices=await thanks(tx, self.services, done))
+                     notices=await thanks(req.tx, self.catalogue, done))
 
 
 class ReviewNoteKind:
     """"↩ Đề nghị bổ sung" (a waiting report) and "↺ Mở lại" (an acknowledged one): a note
     for the member, then the report goes back to them as "cần bổ sung"."""
 
-    def __init__(self, settings: Settings, form: Form, action: Action, before: ReportState,
-                 review_action: str, done_key: str, notice_key: str) -> None:
+    def __init__(self, catalogue: Catalogue, view: QueueView, form: Form, action: Action,
+                 before: ReportState, review_action: str, done_key: str,
+                 notice_key: str) -> None:
+        self.catalogue = catalogue
+        self.view = view
         self.form = form
         self.action = action
         self.before = before
         self.review_action = review_action
         self.done_key = done_key
         self.notice_key = notice_key
-        self.report_kind = ReportKind(settings)
 
     @classmethod
-    def ask_more(cls, settings: Settings) -> ReviewNoteKind:
-        return cls(settings, ASK_MORE_FORM, Action.ASK_MORE, ReportState.PENDING,
+    def ask_more(cls, catalogue: Catalogue, view: QueueView) -> ReviewNoteKind:
+        return cls(catalogue, view, ASK_MORE_FORM, Action.ASK_MORE, ReportState.PENDING,
                    reviews.NEEDS_MORE, "review.asked", "review.notice_ask_more")
 
     @classmethod
-    def reopen(cls, settings: Settings) -> ReviewNoteKind:
-        return cls(settings, REOPEN_FORM, Action.REOPEN, ReportState.ACKNOWLEDGED,
+    def reopen(cls, catalogue: Catalogue, view: QueueView) -> ReviewNoteKind:
+        return cls(catalogue, view, REOPEN_FORM, Action.REOPEN, ReportState.ACKNOWLEDGED,
                    reviews.REOPEN, "review.reopened", "review.notice_reopened")
 
-    async def _problem(self, tx: Tx, actor: Actor, report: Report | None,
+    async def _problem(self, req: Request, report: Report | None,
                        state: DraftState) -> tuple[str, dict] | None:
         """Why the note can no longer go to this report, if it cannot."""
         if report is None:
             return "review.not_found", {}
-        if not await permits(tx, actor, self.action, report.unit_id, report.person_id):
+        if not await req.may(self.action, report.unit_id, report.person_id):
             return "review.no_longer_allowed", {}
         if report.state is not self.before:
-            return await _state_problem(tx, report, actor.person.id if actor.person else None)
+            person = req.actor.person
+            return await _state_problem(req.tx, report, person.id if person else None)
         version = state.extra.get("version")
         if self.before is ReportState.PENDING and version != fingerprint(report):
             return "review.corrected_meanwhile_note", {}
         return None
 
-    async def context(self, tx: Tx, services: Services, user_id: int,
-                      state: DraftState) -> FormContext:
-        report = await reports.get_report(tx, state.target) if state.target else None
-        problem = await self._problem(tx, await actor_for(tx, services, user_id), report, state)
+    async def context(self, req: Request, state: DraftState) -> FormContext:
+        report = await reports.get_report(req.tx, state.target) if state.target else None
+        problem = await self._problem(req, report, state)
         if problem is not None:
             raise Refusal(problem[0], **problem[1])
-        return FormContext(today=services.today())
+        return FormContext(today=req.today)
 
-    async def submit(self, tx: Tx, services: Services, draft: Draft, state: DraftState,
-                     t: Texts) -> Reply:
+    async def submit(self, req: Request, draft: Draft, state: DraftState) -> Reply:
+        t, tx = req.t, req.tx
         await drafts.delete_draft(tx, draft.id)
-        desk = await desk_for(tx, services, draft.telegram_user_id)
+        desk = await desk_for(req)
         report = await reports.get_report(tx, state.target) if state.target else None
         if isinstance(desk, Reply) or report is None:
             return desk if isinstance(desk, Reply) else Reply((Screen(t("review.not_found")),))
-        refusal = await check(tx, services, desk.actor, self.action, report.unit_id,
-                              report.person_id)
+        refusal = await req.check(self.action, report.unit_id, report.person_id)
         if refusal is not None:
             return refusal
-        problem = await self._problem(tx, desk.actor, report, state)
-        now = services.now()
+        problem = await self._problem(req, report, state)
         if problem is not None or not await reviews.change_state(
-                tx, report.id, self.before, ReportState.NEEDS_MORE, now):
+                tx, report.id, self.before, ReportState.NEEDS_MORE, req.now):
             key, params = problem or await _state_problem(tx, report, desk.person.id)
             return Reply((Screen(t(key, **params)),))
         note = state.answers["note"]
-        await reviews.add_review(tx, report.id, desk.person.id, self.review_action, note, now)
-        await audit.record(tx, now, f"person:{desk.person.id}", self.review_action,
+        await reviews.add_review(tx, report.id, desk.person.id, self.review_action, note,
+                                 req.now)
+        await audit.record(tx, req.now, f"person:{desk.person.id}", self.review_action,
                            f"report:{report.id}", note)
         member = await reviews.someone(tx, report.person_id)
-        notices = await self._notice(tx, services, report, member, note)
+        notices = await self._notice(tx, report, member, note)
         name = member.full_name if member else "?"
         done = t(self.done_key if notices else "review.noted_unreachable", name=name)
-        view = QueueView(services, self.report_kind)
         if self.before is ReportState.PENDING:
-            screen = await view.next_screen(tx, desk, report, done)
+            screen = await self.view.next_screen(desk, report, done)
         else:
-            screen = Screen(done, ((Button(t.plain("review.back_to_recent"), _data("done", 0)),
-                                    Button(t.plain("review.back_to_queue"), _data("first", 0))),))
+            screen = Screen(done, (_back_row(t),))
         return Reply((screen,), notices=notices)
 
-    async def _notice(self, tx: Tx, services: Services, report: Report,
-                      member: reviews.Someone | None, note: str) -> Notices:
+    async def _notice(self, tx: Tx, report: Report, member: reviews.Someone | None,
+                      note: str) -> Notices:
         """The member's message, in their language, with the button that opens the report
         for correction (bot/flows/my_reports.py)."""
         chat = _reachable(member)
         if chat is None or member is None:
             return ()
-        t = services.texts(member.lang)
+        t = self.catalogue.texts(member.lang)
         text = t(self.notice_key, unit=await _unit_name(tx, report.unit_id),
                  date=formatting.day(report.content.deed_date), note=note)
-        fix = Button(t.plain("review.fix_now"), pack(my_reports.PREFIX, "edit", report.id))
+        fix = Button(t.plain("review.fix_now"), CorrectReport(report.id).pack())
         return ((chat, Screen(text, ((fix,),))),)

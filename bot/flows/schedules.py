@@ -1,17 +1,7 @@
 """/schedule (leaders): a unit's digest, reminder and custom reminders, shown and changed with
-buttons; custom reminders are added with a short form (words, weekday, time).
-
-Callback data (never trusted: every press reads the schedule row again and asks
-`access.check(Action.SCHEDULE)` against its real unit):
-  sc:pg:<page>              the units in reach, a page of them
-  sc:v:<unit>               a unit's schedule
-  sc:on:<id> / sc:off:<id>  turn a schedule row on or off
-  sc:ew:<id> / sc:em:<id>   the digest weekly or monthly
-  sc:dp:<id>                choose the day: sc:d:<id>:<weekday 0–6 | day of month 1–28>
-  sc:tp:<id>                choose the time: sc:t:<id>:<hhmm, e.g. 730>
-  sc:add:<unit>             add a custom reminder (the form `schedule_reminder`)
-  sc:rm:<id>                remove a custom reminder? sc:rmy:<id> yes
-After a change the unit's rows go to `jobs` (a JobsSignal) so that its jobs are rebuilt.
+buttons; custom reminders are added with a short form (words, weekday, time). Every press reads
+the schedule row again and is checked against its real unit. After a change the unit's rows go
+to `jobs` (a JobsSignal), once the change is committed, so that its jobs are rebuilt.
 """
 
 from __future__ import annotations
@@ -20,21 +10,20 @@ import datetime as dt
 import logging
 import re
 from collections.abc import Callable
+from typing import Annotated
 
-from bot.flows.groups import in_tree_order
-from bot.flows.reports import ReportKind
-from bot.forms.conversations import Conversations, Refusal, texts_for
+from bot.forms.conversations import Conversations, Refusal
 from bot.forms.engine import Choice, DraftState, FormContext, Problem
 from bot.forms.render import FormView
 from bot.forms.spec import Field, FieldType, Form
 from bot.parsing.text import fold
-from bot.rules.access import Action, Actor, actor_for, check, permits, units_in_reach
+from bot.rules.access import Action, Request
 from bot.rules.schedules import JobsSignal, RowsByUnit, ensure_standard
-from bot.runtime.services import Sender, Services
+from bot.runtime.config import Settings
 from bot.ui import formatting
-from bot.ui.buttons import Press, pack, verb_and_numbers
+from bot.ui.buttons import Between, ButtonData, Id, Page
 from bot.ui.catalogue import Markup, Texts
-from bot.ui.paging import page_of, turns
+from bot.ui.paging import in_tree_order, page_of, turns
 from bot.ui.screens import Button, Keyboard, Reply, Screen, rows
 from storage import audit, drafts, groups, schedules, units
 from storage.db import Tx
@@ -43,12 +32,12 @@ from storage.schedules import Every, NewSchedule, Schedule, ScheduleKind
 
 log = logging.getLogger(__name__)
 
-PREFIX = "sc"
 FORM_NAME = "schedule_reminder"
 TEXT_MIN, TEXT_MAX = 3, 500
 MAX_CUSTOM = 10
 UNITS_PAGE = 8
 PREVIEW = 40
+STALE = "schedule.stale"
 # The hours offered as buttons; any minute can be typed when adding a custom reminder.
 TIMES = tuple(dt.time(hour, minute) for hour in range(5, 22) for minute in (0, 30))[:-1]
 
@@ -72,19 +61,73 @@ def parse_time(text: str) -> dt.time | None:
     return dt.time(hour, minute)
 
 
-# --- button data ------------------------------------------------------------------------------
-
-ARITY = {"pg": 1, "v": 1, "on": 1, "off": 1, "ew": 1, "em": 1, "dp": 1, "d": 2, "tp": 1,
-         "t": 2, "add": 1, "rm": 1, "rmy": 1}
+# --- the buttons ------------------------------------------------------------------------------
 
 
-def parse(data: str) -> Press | None:
-    """The press, or None for anything garbled or unknown."""
-    return verb_and_numbers(data, PREFIX, ARITY)
+class SchedulePage(ButtonData, prefix="sc:pg", action=Action.SCHEDULE):
+    """The units in reach, a page of them."""
+
+    page: Page
 
 
-def _data(verb: str, *args: int) -> str:
-    return pack(PREFIX, verb, *args)
+class UnitSchedule(ButtonData, prefix="sc:v", action=Action.SCHEDULE):
+    unit: Id
+
+
+class AddReminder(ButtonData, prefix="sc:add", action=Action.SCHEDULE):
+    """A custom reminder for the unit (the form `schedule_reminder`)."""
+
+    unit: Id
+
+
+class TurnOn(ButtonData, prefix="sc:on", action=Action.SCHEDULE):
+    schedule: Id
+
+
+class TurnOff(ButtonData, prefix="sc:off", action=Action.SCHEDULE):
+    schedule: Id
+
+
+class Weekly(ButtonData, prefix="sc:ew", action=Action.SCHEDULE):
+    schedule: Id
+
+
+class Monthly(ButtonData, prefix="sc:em", action=Action.SCHEDULE):
+    schedule: Id
+
+
+class DayPicker(ButtonData, prefix="sc:dp", action=Action.SCHEDULE):
+    schedule: Id
+
+
+class SetDay(ButtonData, prefix="sc:d", action=Action.SCHEDULE):
+    schedule: Id
+    day: Annotated[int, Between(0, 28)]  # a weekday 0–6, or a day of the month 1–28
+
+
+class TimePicker(ButtonData, prefix="sc:tp", action=Action.SCHEDULE):
+    schedule: Id
+
+
+class SetTime(ButtonData, prefix="sc:t", action=Action.SCHEDULE):
+    schedule: Id
+    hhmm: Annotated[int, Between(0, 2359)]  # 730 for 07:30
+
+
+class AskRemoveReminder(ButtonData, prefix="sc:rm", action=Action.SCHEDULE):
+    schedule: Id
+
+
+class RemoveReminder(ButtonData, prefix="sc:rmy", action=Action.SCHEDULE):
+    schedule: Id
+
+
+OnUnit = UnitSchedule | AddReminder
+Change = TurnOn | TurnOff | Weekly | Monthly | SetDay | SetTime
+OnRow = Change | DayPicker | TimePicker | AskRemoveReminder | RemoveReminder
+Press = SchedulePage | OnUnit | OnRow
+BUTTONS = (SchedulePage, UnitSchedule, AddReminder, TurnOn, TurnOff, Weekly, Monthly, DayPicker,
+           SetDay, TimePicker, SetTime, AskRemoveReminder, RemoveReminder)
 
 
 # --- how a schedule reads ---------------------------------------------------------------------
@@ -115,10 +158,10 @@ def _standard(rows_: list[Schedule], kind: ScheduleKind) -> Schedule | None:
     return next((r for r in rows_ if r.kind is kind), None)
 
 
-async def schedule_screen(tx: Tx, services: Services, actor: Actor, unit: Unit,
-                          t: Texts) -> Screen:
+async def schedule_screen(req: Request, unit: Unit) -> Screen:
     """The unit's schedule and the buttons that change it."""
-    found = await schedules.of_unit(tx, unit.id)
+    t = req.t
+    found = await schedules.of_unit(req.tx, unit.id)
     digest = _standard(found, ScheduleKind.DIGEST)
     reminder = _standard(found, ScheduleKind.REMINDER)
     customs = _customs(found)
@@ -138,7 +181,7 @@ async def schedule_screen(tx: Tx, services: Services, actor: Actor, unit: Unit,
                   for n, row in enumerate(customs, start=1)]
     else:
         lines.append(t("schedule.custom_none"))
-    if await groups.group_of_unit(tx, unit.id) is None:
+    if await groups.group_of_unit(req.tx, unit.id) is None:
         lines.append(t("schedule.no_group"))
     lines.append(t("schedule.explain"))
     keyboard: list[tuple[Button, ...]] = []
@@ -149,13 +192,13 @@ async def schedule_screen(tx: Tx, services: Services, actor: Actor, unit: Unit,
     for number, row in enumerate(customs, start=1):
         toggle = ("schedule.button.custom_off" if row.enabled else "schedule.button.custom_on")
         keyboard.append((Button(t.plain(toggle, number=number),
-                                _data("off" if row.enabled else "on", row.id)),
+                                _toggle(row).pack()),
                          Button(t.plain("schedule.button.custom_remove", number=number),
-                                _data("rm", row.id))))
+                                AskRemoveReminder(row.id).pack())))
     if len(customs) < MAX_CUSTOM:
-        keyboard.append((Button(t.plain("schedule.button.add"), _data("add", unit.id)),))
-    if len(await units_in_reach(tx, actor, Action.SCHEDULE)) > 1:
-        keyboard.append((Button(t.plain("schedule.button.units"), _data("pg", 0)),))
+        keyboard.append((Button(t.plain("schedule.button.add"), AddReminder(unit.id).pack()),))
+    if len(await req.reach(Action.SCHEDULE)) > 1:
+        keyboard.append((Button(t.plain("schedule.button.units"), SchedulePage(0).pack()),))
     return Screen("\n".join(lines), tuple(keyboard))
 
 
@@ -166,23 +209,28 @@ def _standard_buttons(t: Texts, row: Schedule) -> Keyboard:
         def marked(key: str, every: Every) -> str:
             label = t.plain(key)
             return t.plain("schedule.chosen", label=label) if row.every is every else label
-        found.append((Button(marked("schedule.button.weekly", Every.WEEK), _data("ew", row.id)),
+        found.append((Button(marked("schedule.button.weekly", Every.WEEK),
+                             Weekly(row.id).pack()),
                       Button(marked("schedule.button.monthly", Every.MONTH),
-                             _data("em", row.id))))
+                             Monthly(row.id).pack())))
     day, hour = (("schedule.button.digest_day", "schedule.button.digest_time") if digest
                  else ("schedule.button.reminder_day", "schedule.button.reminder_time"))
-    found.append((Button(t.plain(day), _data("dp", row.id)),
-                  Button(t.plain(hour), _data("tp", row.id))))
+    found.append((Button(t.plain(day), DayPicker(row.id).pack()),
+                  Button(t.plain(hour), TimePicker(row.id).pack())))
     if digest:
         toggle = "schedule.button.digest_off" if row.enabled else "schedule.button.digest_on"
     else:
         toggle = "schedule.button.reminder_off" if row.enabled else "schedule.button.reminder_on"
-    found.append((Button(t.plain(toggle), _data("off" if row.enabled else "on", row.id)),))
+    found.append((Button(t.plain(toggle), _toggle(row).pack()),))
     return tuple(found)
 
 
 async def _rows_of(tx: Tx, unit_id: int) -> RowsByUnit:
     return {unit_id: await schedules.of_unit(tx, unit_id)}
+
+
+def _toggle(row: Schedule) -> TurnOn | TurnOff:
+    return TurnOff(row.id) if row.enabled else TurnOn(row.id)
 
 
 def _new(row: Schedule, **changes: object) -> NewSchedule:
@@ -203,29 +251,25 @@ class ScheduleReminderKind:
     def __init__(self) -> None:
         self.jobs = JobsSignal()
 
-    async def context(self, tx: Tx, services: Services, user_id: int,
-                      state: DraftState) -> FormContext:
+    async def context(self, req: Request, state: DraftState) -> FormContext:
         unit_id = state.extra.get("unit")
-        actor = await actor_for(tx, services, user_id)
-        if (not isinstance(unit_id, int) or await units.get_unit(tx, unit_id) is None
-                or not await permits(tx, actor, Action.SCHEDULE, unit_id)):
+        if (not isinstance(unit_id, int) or await units.get_unit(req.tx, unit_id) is None
+                or not await req.may(Action.SCHEDULE, unit_id)):
             raise Refusal("schedule.form_refused")
-        t = await texts_for(tx, services, user_id)
-        days = tuple(Choice(str(n), n, _weekday(t, n)) for n in range(7))
-        return FormContext(today=services.today(), choices={"weekdays": days})
+        days = tuple(Choice(str(n), n, _weekday(req.t, n)) for n in range(7))
+        return FormContext(today=req.today, choices={"weekdays": days})
 
-    async def submit(self, tx: Tx, services: Services, draft: Draft, state: DraftState,
-                     t: Texts) -> Reply:
+    async def submit(self, req: Request, draft: Draft, state: DraftState) -> Reply:
+        t, tx = req.t, req.tx
         at = parse_time(str(state.answers.get("at", "")))
         if at is None:
             # The draft stays on the time step: the answer is asked again.
             answers = {k: v for k, v in state.answers.items() if k != "at"}
             again = state.model_copy(update={"answers": answers, "step": "at"})
-            ctx = await self.context(tx, services, draft.telegram_user_id, again)
+            ctx = await self.context(req, again)
             view = FormView(self.form, again, ctx, t, draft.id)
             return Reply((view.problem(Problem("form.schedule_reminder.at.unreadable")),))
         unit_id = int(state.extra["unit"])
-        actor = await actor_for(tx, services, draft.telegram_user_id)
         await drafts.delete_draft(tx, draft.id)
         unit = await units.get_unit(tx, unit_id)
         assert unit is not None  # context() checked it
@@ -234,184 +278,160 @@ class ScheduleReminderKind:
         weekday, text = int(state.answers["weekday"]), str(state.answers["text"])
         row_id = await schedules.add(tx, NewSchedule(
             unit_id=unit_id, kind=ScheduleKind.CUSTOM, weekday=weekday, at=at, text=text),
-            services.now())
-        await audit.record(tx, services.now(), actor.label, "schedule_added",
-                           f"schedule:{row_id}",
+            req.now)
+        await audit.record(tx, req.now, req.actor.label, "schedule_added", f"schedule:{row_id}",
                            f"unit:{unit_id} weekday:{weekday} at:{_time(at)}")
-        self.jobs.changed(await _rows_of(tx, unit_id))
+        self.rebuild_jobs(req, await _rows_of(tx, unit_id))
         done = Screen(t("schedule.added", day=_weekday(t, weekday), time=_time(at)))
-        return Reply((done, await schedule_screen(tx, services, actor, unit, t)))
+        return Reply((done, await schedule_screen(req, unit)))
+
+    def rebuild_jobs(self, req: Request, rows_: RowsByUnit) -> None:
+        """The units' jobs are rebuilt once their change is committed."""
+        if rows_:
+            req.after_commit(lambda: self.jobs.changed(rows_))
 
 
 # --- the use case -----------------------------------------------------------------------------
 
 
 class Schedules:
-    def __init__(self, services: Services, conversations: Conversations,
-                 report_kind: ReportKind) -> None:
-        self.services = services
+    def __init__(self, settings: Settings, conversations: Conversations) -> None:
+        self.settings = settings
         self.conversations = conversations
-        self.report_kind = report_kind
         kind = conversations.kinds[FORM_NAME]
         assert isinstance(kind, ScheduleReminderKind)
-        self.jobs = kind.jobs
+        self.kind = kind
+        self.jobs = kind.jobs  # where the job adapter listens for changed rows
 
-    async def open(self, sender: Sender) -> Reply:
+    async def _standard(self, req: Request) -> None:
+        """Units added since start-up (by the command line) get their standard rows first."""
+        self.kind.rebuild_jobs(req, await ensure_standard(req.tx, self.settings, req.now))
+
+    async def open(self, req: Request) -> Reply:
         """/schedule: the unit's schedule, or a choice of units first."""
-        async with self.services.db.transaction() as tx:
-            added = await ensure_standard(tx, self.services)
-            reply = await self._open(tx, sender)
-        if added:
-            self.jobs.changed(added)
-        return reply
-
-    async def act(self, sender: Sender, update_id: int, data: str) -> Reply:
-        async with self.services.db.transaction() as tx:
-            added = await ensure_standard(tx, self.services)
-            reply, changed = await self._act(tx, sender, update_id, data)
-        if added or changed:
-            self.jobs.changed({**added, **(changed or {})})
-        return reply
-
-    # --- entry --------------------------------------------------------------------------------
-
-    async def _open(self, tx: Tx, sender: Sender) -> Reply:
-        actor = await actor_for(tx, self.services, sender.user_id)
-        t = self._texts(actor)
-        reach = await units_in_reach(tx, actor, Action.SCHEDULE)
-        ids = {u.id for u in reach}
-        tops = [u for u in reach if u.parent_id not in ids]
+        await self._standard(req)
+        reach = await req.reach(Action.SCHEDULE)
+        tops = await req.tops(Action.SCHEDULE)
         if len(tops) == 1:
-            return Reply((await schedule_screen(tx, self.services, actor, tops[0], t),))
+            return Reply((await schedule_screen(req, tops[0]),))
         if reach:
-            return Reply((self._picker(t, reach, 0),))
-        refusal = await check(tx, self.services, actor, Action.SCHEDULE, 0)
-        return refusal or Reply((Screen(t("schedule.no_units")),))
+            return Reply((self._picker(req.t, reach, 0),))
+        refusal = await req.check(Action.SCHEDULE, 0)
+        return refusal or Reply((Screen(req.t("schedule.no_units")),))
 
-    def _picker(self, t: Texts, reach: list[Unit], page: int) -> Screen:
-        shown = page_of(in_tree_order(reach), page, UNITS_PAGE)
-        keyboard: list[tuple[Button, ...]] = [(Button(u.name, _data("v", u.id)),)
-                                              for u in shown.items]
-        keyboard += turns(t, shown, lambda number: _data("pg", number))
-        return Screen(t("schedule.pick_unit"), tuple(keyboard))
-
-    def _texts(self, actor: Actor) -> Texts:
-        return self.services.texts(actor.person.lang if actor.person else None)
-
-    # --- presses ------------------------------------------------------------------------------
-
-    async def _act(self, tx: Tx, sender: Sender, update_id: int,
-                   data: str) -> tuple[Reply, RowsByUnit | None]:
-        actor = await actor_for(tx, self.services, sender.user_id)
-        t = self._texts(actor)
-        press = parse(data)
-        if press is None:
-            log.warning("user %s sent schedule data %r", sender.user_id, data)
-            return Reply(toast=t.plain("schedule.stale")), None
-        if press.verb == "pg":
-            reach = await units_in_reach(tx, actor, Action.SCHEDULE)
+    async def press(self, req: Request, press: Press) -> Reply:
+        await self._standard(req)
+        t = req.t
+        if isinstance(press, SchedulePage):
+            reach = await req.reach(press.action)
             if not reach:
-                return await self._refused(tx, actor, 0), None
-            return Reply((self._picker(t, reach, press.args[0]),), replace=True), None
-        if press.verb in ("v", "add"):
-            return await self._on_unit(tx, actor, t, sender, update_id, press), None
-        row = await schedules.get(tx, press.args[0])
+                refusal = await req.check(press.action, 0, pressed=True)
+                return refusal or Reply(toast=t.plain(STALE))
+            return Reply((self._picker(t, reach, press.page),), replace=True)
+        if isinstance(press, OnUnit):
+            return await self._on_unit(req, press)
+        row = await schedules.get(req.tx, press.schedule)
         if row is None:
-            log.warning("user %s pressed %r: no such schedule", sender.user_id, data)
-            return Reply(toast=t.plain("schedule.gone")), None
-        refusal = await check(tx, self.services, actor, Action.SCHEDULE, row.unit_id,
-                              pressed=True)
-        if refusal is not None:
-            return refusal, None
-        unit = await units.get_unit(tx, row.unit_id)
-        assert unit is not None  # a schedule row's unit exists (foreign key)
-        return await self._on_row(tx, actor, t, unit, row, press)
-
-    async def _refused(self, tx: Tx, actor: Actor, unit_id: int) -> Reply:
-        refusal = await check(tx, self.services, actor, Action.SCHEDULE, unit_id, pressed=True)
-        return refusal or Reply(toast=self._texts(actor).plain("schedule.stale"))
-
-    async def _on_unit(self, tx: Tx, actor: Actor, t: Texts, sender: Sender, update_id: int,
-                       press: Press) -> Reply:
-        unit = await units.get_unit(tx, press.args[0])
-        if unit is None:
+            log.warning("user %s pressed %s: no such schedule", req.user_id, press.pack())
             return Reply(toast=t.plain("schedule.gone"))
-        refusal = await check(tx, self.services, actor, Action.SCHEDULE, unit.id, pressed=True)
+        refusal = await req.check(press.action, row.unit_id, pressed=True)
         if refusal is not None:
             return refusal
-        if press.verb == "v":
-            screen = await schedule_screen(tx, self.services, actor, unit, t)
-            return Reply((screen,), replace=True)
-        if len(_customs(await schedules.of_unit(tx, unit.id))) >= MAX_CUSTOM:
-            return Reply(toast=t.plain("schedule.too_many", max=MAX_CUSTOM))
-        return await self.conversations.begin(tx, sender, update_id, FORM_NAME, t,
-                                              unit=unit.id)
-
-    async def _on_row(self, tx: Tx, actor: Actor, t: Texts, unit: Unit, row: Schedule,
-                      press: Press) -> tuple[Reply, RowsByUnit | None]:
-        back = (Button(t.plain("button.back"), _data("v", unit.id)),)
-        if press.verb == "dp":
-            return Reply((self._day_picker(t, unit, row, back),), replace=True), None
-        if press.verb == "tp":
-            return Reply((self._time_picker(t, row, back),), replace=True), None
-        if press.verb == "rm" and row.kind is ScheduleKind.CUSTOM:
-            ask = t("schedule.remove_confirm", when=when(t, row),
-                    text=formatting.preview(row.text or "", PREVIEW * 2))
-            yes = Button(t.plain("schedule.button.remove_yes"), _data("rmy", row.id))
-            return Reply((Screen(ask, ((yes, *back),)),), replace=True), None
-        if press.verb == "rmy" and row.kind is ScheduleKind.CUSTOM:
-            await schedules.remove(tx, row.id)
-            await audit.record(tx, self.services.now(), actor.label, "schedule_removed",
-                               f"schedule:{row.id}", f"unit:{unit.id}")
-            screen = await schedule_screen(tx, self.services, actor, unit, t)
-            return (Reply((screen,), toast=t.plain("schedule.removed"), replace=True),
-                    await _rows_of(tx, unit.id))
-        changes = self._changes(row, press)
-        if changes is None:
-            return Reply(toast=t.plain("schedule.stale")), None
-        changed = None
-        if any(getattr(row, name) != value for name, value in changes.items()):
-            await schedules.replace(tx, row.id, _new(row, **changes), self.services.now())
-            detail = " ".join(f"{name}:{_audit_value(value)}" for name, value in changes.items())
-            await audit.record(tx, self.services.now(), actor.label, "schedule_changed",
-                               f"schedule:{row.id}", f"unit:{unit.id} {detail}")
-            changed = await _rows_of(tx, unit.id)
-        screen = await schedule_screen(tx, self.services, actor, unit, t)
-        return Reply((screen,), toast=t.plain("schedule.saved"), replace=True), changed
+        unit = await units.get_unit(req.tx, row.unit_id)
+        assert unit is not None  # a schedule row's unit exists (foreign key)
+        return await self._on_row(req, unit, row, press)
 
     @staticmethod
-    def _changes(row: Schedule, press: Press) -> dict[str, object] | None:
+    def _picker(t: Texts, reach: list[Unit], page: int) -> Screen:
+        shown = page_of(in_tree_order(reach), page, UNITS_PAGE)
+        keyboard: list[tuple[Button, ...]] = [(Button(u.name, UnitSchedule(u.id).pack()),)
+                                              for u in shown.items]
+        keyboard += turns(t, shown, lambda number: SchedulePage(number).pack())
+        return Screen(t("schedule.pick_unit"), tuple(keyboard))
+
+    async def _on_unit(self, req: Request, press: OnUnit) -> Reply:
+        unit = await units.get_unit(req.tx, press.unit)
+        if unit is None:
+            return Reply(toast=req.t.plain("schedule.gone"))
+        refusal = await req.check(press.action, unit.id, pressed=True)
+        if refusal is not None:
+            return refusal
+        if isinstance(press, UnitSchedule):
+            return Reply((await schedule_screen(req, unit),), replace=True)
+        if len(_customs(await schedules.of_unit(req.tx, unit.id))) >= MAX_CUSTOM:
+            return Reply(toast=req.t.plain("schedule.too_many", max=MAX_CUSTOM))
+        return await self.conversations.begin(req, FORM_NAME, unit=unit.id)
+
+    async def _on_row(self, req: Request, unit: Unit, row: Schedule, press: OnRow) -> Reply:
+        t = req.t
+        back = (Button(t.plain("button.back"), UnitSchedule(unit.id).pack()),)
+        if isinstance(press, DayPicker):
+            return Reply((self._day_picker(t, unit, row, back),), replace=True)
+        if isinstance(press, TimePicker):
+            return Reply((self._time_picker(t, row, back),), replace=True)
+        if isinstance(press, AskRemoveReminder | RemoveReminder):
+            if row.kind is not ScheduleKind.CUSTOM:
+                return Reply(toast=t.plain(STALE))
+            return await self._remove(req, unit, row, press, back)
+        changes = self._changes(row, press)
+        if changes is None:
+            return Reply(toast=t.plain(STALE))
+        if any(getattr(row, name) != value for name, value in changes.items()):
+            await schedules.replace(req.tx, row.id, _new(row, **changes), req.now)
+            detail = " ".join(f"{name}:{_audit_value(value)}" for name, value in changes.items())
+            await audit.record(req.tx, req.now, req.actor.label, "schedule_changed",
+                               f"schedule:{row.id}", f"unit:{unit.id} {detail}")
+            self.kind.rebuild_jobs(req, await _rows_of(req.tx, unit.id))
+        screen = await schedule_screen(req, unit)
+        return Reply((screen,), toast=t.plain("schedule.saved"), replace=True)
+
+    async def _remove(self, req: Request, unit: Unit, row: Schedule,
+                      press: AskRemoveReminder | RemoveReminder,
+                      back: tuple[Button, ...]) -> Reply:
+        t = req.t
+        if isinstance(press, AskRemoveReminder):
+            ask = t("schedule.remove_confirm", when=when(t, row),
+                    text=formatting.preview(row.text or "", PREVIEW * 2))
+            yes = Button(t.plain("schedule.button.remove_yes"), RemoveReminder(row.id).pack())
+            return Reply((Screen(ask, ((yes, *back),)),), replace=True)
+        await schedules.remove(req.tx, row.id)
+        await audit.record(req.tx, req.now, req.actor.label, "schedule_removed",
+                           f"schedule:{row.id}", f"unit:{unit.id}")
+        self.kind.rebuild_jobs(req, await _rows_of(req.tx, unit.id))
+        return Reply((await schedule_screen(req, unit),), toast=t.plain("schedule.removed"),
+                     replace=True)
+
+    @staticmethod
+    def _changes(row: Schedule, press: Change) -> dict[str, object] | None:
         """What the press changes in the row; None when it makes no sense for this row
         (forged, or from an old screen)."""
         digest = row.kind is ScheduleKind.DIGEST
-        if press.verb in ("on", "off"):
-            return {"enabled": press.verb == "on"}
-        if press.verb in ("ew", "em") and digest:
-            return {"every": Every.WEEK if press.verb == "ew" else Every.MONTH}
-        if press.verb == "d":
-            value = press.args[1]
+        if isinstance(press, TurnOn | TurnOff):
+            return {"enabled": isinstance(press, TurnOn)}
+        if isinstance(press, Weekly | Monthly):
+            return {"every": Every.WEEK if isinstance(press, Weekly) else Every.MONTH} \
+                if digest else None
+        if isinstance(press, SetDay):
             if row.every is Every.MONTH:
-                return {"month_day": value} if 1 <= value <= 28 else None
-            return {"weekday": value} if value <= 6 else None
-        if press.verb == "t":
-            hour, minute = divmod(press.args[1], 100)
-            if hour > 23 or minute > 59:
-                return None
-            return {"at": dt.time(hour, minute)}
-        return None
+                return {"month_day": press.day} if 1 <= press.day <= 28 else None
+            return {"weekday": press.day} if press.day <= 6 else None
+        hour, minute = divmod(press.hhmm, 100)
+        if hour > 23 or minute > 59:
+            return None
+        return {"at": dt.time(hour, minute)}
 
-    def _day_picker(self, t: Texts, unit: Unit, row: Schedule,
-                    back: tuple[Button, ...]) -> Screen:
+    @staticmethod
+    def _day_picker(t: Texts, unit: Unit, row: Schedule, back: tuple[Button, ...]) -> Screen:
         def mark(label: str, chosen: bool) -> str:
             return t.plain("schedule.chosen", label=label) if chosen else label
 
         if row.every is Every.MONTH:
-            days = [Button(mark(str(n), n == row.month_day), _data("d", row.id, n))
+            days = [Button(mark(str(n), n == row.month_day), SetDay(row.id, n).pack())
                     for n in range(1, 29)]
             keyboard = rows(days, 7)
             title = t("schedule.pick_month_day", unit=unit.name)
         else:
-            days = [Button(mark(_weekday(t, n), n == row.weekday), _data("d", row.id, n))
+            days = [Button(mark(_weekday(t, n), n == row.weekday), SetDay(row.id, n).pack())
                     for n in range(7)]
             keyboard = rows(days, 3)
             key = ("schedule.pick_day_digest" if row.kind is ScheduleKind.DIGEST
@@ -419,11 +439,12 @@ class Schedules:
             title = t(key, unit=unit.name)
         return Screen(title, (*keyboard, back))
 
-    def _time_picker(self, t: Texts, row: Schedule, back: tuple[Button, ...]) -> Screen:
+    @staticmethod
+    def _time_picker(t: Texts, row: Schedule, back: tuple[Button, ...]) -> Screen:
         def label(at: dt.time) -> str:
             return t.plain("schedule.chosen", label=_time(at)) if at == row.at else _time(at)
 
-        times = [Button(label(at), _data("t", row.id, at.hour * 100 + at.minute))
+        times = [Button(label(at), SetTime(row.id, at.hour * 100 + at.minute).pack())
                  for at in TIMES]
         titles: dict[ScheduleKind, Callable[[], Markup]] = {
             ScheduleKind.DIGEST: lambda: t("schedule.pick_time_digest", now=_time(row.at)),

@@ -1,89 +1,71 @@
 """/settings: a person's private nudges ("🔔 Nhắc nhở riêng: đang bật"), on or off; and the
-buttons under a nudge (📝 Báo cáo ngay opens the report form, 🔕 turns nudges off).
-
-Callback data (never trusted: it only ever changes the presser's own setting):
-  ns:on / ns:off    turn the presser's nudges on or off (a double press changes nothing)
-  nd:report         from a nudge: open the report form, as /report does
-"""
+buttons under a nudge (📝 Báo cáo ngay opens the report form, 🔕 turns nudges off). The data
+names nothing but a state: a press only ever changes the presser's own setting."""
 
 from __future__ import annotations
 
-import logging
+from typing import Annotated
 
 from bot.flows.joins import waiting_key
-from bot.flows.reports import ReportKind, start_report
-from bot.forms.conversations import Conversations
-from bot.rules.access import Actor, actor_for
-from bot.runtime.services import Sender, Services
+from bot.flows.reports import Reports
+from bot.rules.access import Action, Request
+from bot.ui.buttons import ButtonData, codes
 from bot.ui.catalogue import Texts
 from bot.ui.screens import Button, Reply, Screen
 from storage import audit, settings
-from storage.db import Tx
 
-log = logging.getLogger(__name__)
+STALE = "settings.stale"
 
-PREFIX = "ns"
-NUDGE_PREFIX = "nd"
-TURN_ON, TURN_OFF = f"{PREFIX}:on", f"{PREFIX}:off"
-NUDGE_REPORT = f"{NUDGE_PREFIX}:report"
+
+class SetNudges(ButtonData, prefix="ns", action=Action.NUDGE_SETTINGS):
+    state: Annotated[str, codes("on", "off")]
+
+
+class ReportNow(ButtonData, prefix="nd:report", action=Action.REPORT):
+    """📝 Báo cáo ngay, under a nudge."""
+
+
+BUTTONS = (SetNudges, ReportNow)
+TURN_OFF = SetNudges("off")
 
 
 class NudgeSettings:
-    def __init__(self, services: Services, conversations: Conversations,
-                 report_kind: ReportKind) -> None:
-        self.services = services
-        self.conversations = conversations
-        self.report_kind = report_kind
+    def __init__(self, reports: Reports) -> None:
+        self.reports = reports
 
-    async def open(self, sender: Sender) -> Reply:
-        async with self.services.db.transaction() as tx:
-            actor = await actor_for(tx, self.services, sender.user_id)
-            t = self._texts(actor)
-            stranger = await self._stranger(tx, actor, t)
-            if stranger is not None:
-                return Reply((Screen(stranger),))
-            assert actor.person is not None
-            enabled = await settings.nudges_enabled(tx, actor.person.id)
-        return Reply((self._screen(t, enabled),))
+    async def open(self, req: Request) -> Reply:
+        stranger = await self._stranger(req)
+        if stranger is not None:
+            return Reply((Screen(stranger),))
+        assert req.actor.person is not None
+        enabled = await settings.nudges_enabled(req.tx, req.actor.person.id)
+        return Reply((self._screen(req.t, enabled),))
 
-    async def act(self, sender: Sender, data: str) -> Reply:
-        async with self.services.db.transaction() as tx:
-            actor = await actor_for(tx, self.services, sender.user_id)
-            t = self._texts(actor)
-            if data not in (TURN_ON, TURN_OFF):
-                log.warning("user %s sent settings data %r", sender.user_id, data)
-                return Reply(toast=t.plain("settings.stale"))
-            stranger = await self._stranger(tx, actor, t)
-            if stranger is not None:
-                return Reply(toast=t.plain("access.not_member"))
-            assert actor.person is not None
-            enabled = data == TURN_ON
-            if await settings.set_nudges(tx, actor.person.id, enabled):
-                await audit.record(tx, self.services.now(), actor.label,
-                                   "nudges_on" if enabled else "nudges_off",
-                                   f"person:{actor.person.id}")
+    async def press(self, req: Request, press: SetNudges | ReportNow) -> Reply:
+        if isinstance(press, ReportNow):
+            return await self.reports.start(req)
+        t, person = req.t, req.actor.person
+        if person is None:
+            return Reply(toast=t.plain("access.not_member"))
+        refusal = await req.check(press.action, 0, person.id, pressed=True)
+        if refusal is not None:
+            return refusal
+        enabled = press.state == "on"
+        if await settings.set_nudges(req.tx, person.id, enabled):
+            await audit.record(req.tx, req.now, req.actor.label,
+                               "nudges_on" if enabled else "nudges_off", f"person:{person.id}")
         toast = t.plain("settings.turned_on" if enabled else "settings.turned_off")
         return Reply((self._screen(t, enabled),), toast=toast, replace=True)
 
-    async def nudge_pressed(self, sender: Sender, update_id: int, data: str) -> Reply:
-        """📝 Báo cáo ngay under a nudge: the report form, exactly as /report opens it."""
-        if data != NUDGE_REPORT:
-            async with self.services.db.transaction() as tx:
-                t = self._texts(await actor_for(tx, self.services, sender.user_id))
-            log.warning("user %s sent nudge data %r", sender.user_id, data)
-            return Reply(toast=t.plain("settings.stale"))
-        return await start_report(self.services, self.conversations, sender, update_id)
-
-    def _texts(self, actor: Actor) -> Texts:
-        return self.services.texts(actor.person.lang if actor.person else None)
-
-    async def _stranger(self, tx: Tx, actor: Actor, t: Texts) -> str | None:
+    @staticmethod
+    async def _stranger(req: Request) -> str | None:
         """What a stranger is told (as /start tells them); None for a person of the bot."""
+        actor, t = req.actor, req.t
         if actor.person is not None and actor.known:
             return None
         if actor.person is None and actor.admin:
             return t("settings.no_person")
-        key = await waiting_key(tx, actor.person.id if actor.person else None)
+        key = await waiting_key(req.tx, actor.person.id if actor.person else None)
         return t(key or "access.not_member")
 
     @staticmethod
@@ -92,6 +74,5 @@ class NudgeSettings:
         text = "\n".join([t("settings.title"), t("settings.nudges", state=state),
                           t("settings.explain")])
         button = Button(t.plain("settings.turn_off" if enabled else "settings.turn_on"),
-                        TURN_OFF if enabled else TURN_ON)
+                        SetNudges("off" if enabled else "on").pack())
         return Screen(text, ((button,),))
-

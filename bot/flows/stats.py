@@ -1,12 +1,7 @@
 """/stats (📊 Thống kê): a member's own counts; a unit's figures, one line per child unit and
 the models table for leaders and observers. Every figure comes from bot/rules/counting.py,
-counted by the day the deed happened.
-
-Callback data (never trusted, re-authorised on every press):
-  st:me:<period>          own counts
-  st:u:<period>:<unit>    a unit's figures
-  st:pick:<period>        choose among the units in reach
-<period> is one of PERIODS' codes.
+counted by the day the deed happened. Every press is authorised again; each button carries
+the period shown (one of PERIODS' codes).
 """
 
 from __future__ import annotations
@@ -14,28 +9,26 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Annotated
 
-from babel.numbers import format_percent
-
-from bot.flows.reports import ReportKind, reporter_for
-from bot.forms.conversations import Conversations, Refusal
+from bot.flows.reports import reporter_of
+from bot.forms.conversations import Refusal
 from bot.rules import counting
-from bot.rules.access import Action, Actor, actor_for, check, permits, units_in_reach
+from bot.rules.access import Action, Request
 from bot.rules.counting import Basis, ModelsTable, Participation, UnitFigures
 from bot.rules.periods import Period, PeriodKind, period
-from bot.runtime.services import Sender, Services
+from bot.runtime.config import Settings
 from bot.ui import formatting
-from bot.ui.buttons import number, pack
+from bot.ui.buttons import ButtonData, Id, codes
 from bot.ui.catalogue import Markup, Texts
+from bot.ui.formatting import percent
 from bot.ui.screens import Button, Keyboard, Reply, Screen, rows
 from storage import units
 from storage.counting import Tally
-from storage.db import Tx
 from storage.entities import Unit
 
 log = logging.getLogger(__name__)
 
-PREFIX = "st"
 # Code in the button data → the period and its label.
 PERIODS: dict[str, tuple[PeriodKind, str]] = {
     "w": (PeriodKind.THIS_WEEK, "stats.period.this_week"),
@@ -46,135 +39,104 @@ PERIODS: dict[str, tuple[PeriodKind, str]] = {
     "ly": (PeriodKind.LAST_YEAR, "stats.period.last_year"),
 }
 DEFAULT_PERIOD = "m"
-BASIS = Basis.DONE  # PRODUCT.md: /stats counts by the day the deed happened
+BASIS = Basis.DONE  # /stats counts by the day the deed happened
 MAX_CHILD_BUTTONS = 30
-_PERCENT = {"vi": "vi_VN", "en": "en_US"}
+STALE = "stats.stale"
+Code = Annotated[str, codes(*PERIODS)]
 
 
-@dataclass(frozen=True)
-class Press:
-    view: str  # "me", "u" or "pick"
-    period: str
-    unit_id: int | None = None
+class OwnStats(ButtonData, prefix="st:me", action=Action.STATS_OWN):
+    period: Code
 
 
-def parse(data: str) -> Press | None:
-    """The press, or None for anything garbled or unknown."""
-    parts = data.split(":")
-    if len(parts) < 3 or parts[0] != PREFIX or parts[2] not in PERIODS:
-        return None
-    if parts[1] in ("me", "pick") and len(parts) == 3:
-        return Press(parts[1], parts[2])
-    unit_id = number(parts[3]) if parts[1] == "u" and len(parts) == 4 else None
-    if unit_id is None:
-        return None
-    return Press("u", parts[2], unit_id)
+class UnitStats(ButtonData, prefix="st:u", action=Action.STATS_UNIT):
+    period: Code
+    unit: Id
 
 
-def _data(view: str, code: str, unit_id: int | None = None) -> str:
-    return pack(PREFIX, view, code, *(() if unit_id is None else (unit_id,)))
+class PickUnit(ButtonData, prefix="st:pick", action=Action.STATS_UNIT):
+    period: Code
 
 
-def percent(share: float, t: Texts) -> str:
-    """26,5% (one decimal at most, in the reader's language)."""
-    return format_percent(share, format="#,##0.#%", locale=_PERCENT.get(t.lang, "vi_VN"))
+Press = OwnStats | UnitStats | PickUnit
+BUTTONS = (OwnStats, UnitStats, PickUnit)
 
 
 @dataclass(frozen=True)
 class Viewer:
-    """Who looks: the actor, the unit they report in (None for an observer or an admin), and
-    the highest units they may see figures of."""
+    """Who looks: the request, the unit they report in (None for an observer or an admin),
+    and the highest units they may see figures of."""
 
-    actor: Actor
+    req: Request
     home: Unit | None
     tops: list[Unit]
 
 
 class Stats:
-    def __init__(self, services: Services, conversations: Conversations,
-                 report_kind: ReportKind) -> None:
-        self.services = services
-        self.conversations = conversations
-        self.report_kind = report_kind
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
 
     # --- entry and presses --------------------------------------------------------------------
 
-    async def open(self, sender: Sender) -> Reply:
+    async def open(self, req: Request) -> Reply:
         """/stats and 📊 Thống kê: a unit's figures for whoever may see one (a picker when
         there are several), else the person's own counts."""
-        async with self.services.db.transaction() as tx:
-            viewer = await self._viewer(tx, sender.user_id)
-            t = self._texts(viewer)
-            if len(viewer.tops) == 1:
-                return await self._unit(tx, viewer, t, DEFAULT_PERIOD, viewer.tops[0].id)
-            if viewer.tops:
-                return self._picker(viewer, t, DEFAULT_PERIOD)
-            return await self._own(tx, viewer, t, DEFAULT_PERIOD)
+        viewer = await self._viewer(req)
+        if len(viewer.tops) == 1:
+            return await self._unit(viewer, DEFAULT_PERIOD, viewer.tops[0].id)
+        if viewer.tops:
+            return self._picker(viewer, DEFAULT_PERIOD)
+        return await self._own(viewer, DEFAULT_PERIOD)
 
-    async def act(self, sender: Sender, data: str) -> Reply:
-        press = parse(data)
-        async with self.services.db.transaction() as tx:
-            viewer = await self._viewer(tx, sender.user_id)
-            t = self._texts(viewer)
-            if press is None:
-                log.warning("user %s sent unreadable stats data %r", sender.user_id, data)
-                return Reply(toast=t.plain("stats.stale"))
-            if press.view == "me":
-                return await self._own(tx, viewer, t, press.period, pressed=True)
-            if press.view == "pick":
-                if len(viewer.tops) == 1:
-                    return await self._unit(tx, viewer, t, press.period, viewer.tops[0].id,
-                                            pressed=True)
-                if viewer.tops:
-                    return self._picker(viewer, t, press.period)
-                return await self._refuse(tx, viewer, Action.STATS_UNIT, None)
-            assert press.unit_id is not None
-            return await self._unit(tx, viewer, t, press.period, press.unit_id, pressed=True)
+    async def press(self, req: Request, press: Press) -> Reply:
+        viewer = await self._viewer(req)
+        if isinstance(press, OwnStats):
+            return await self._own(viewer, press.period, pressed=True)
+        if isinstance(press, PickUnit):
+            if len(viewer.tops) == 1:
+                return await self._unit(viewer, press.period, viewer.tops[0].id, pressed=True)
+            if viewer.tops:
+                return self._picker(viewer, press.period)
+            return await self._refuse(viewer, press.action, None)
+        return await self._unit(viewer, press.period, press.unit, pressed=True)
 
     # --- who looks ----------------------------------------------------------------------------
 
-    async def _viewer(self, tx: Tx, user_id: int) -> Viewer:
-        actor = await actor_for(tx, self.services, user_id)
+    @staticmethod
+    async def _viewer(req: Request) -> Viewer:
         try:
-            home: Unit | None = (await reporter_for(tx, user_id)).unit
+            home: Unit | None = (await reporter_of(req)).unit
         except Refusal:
             home = None
-        reach = await units_in_reach(tx, actor, Action.STATS_UNIT)
-        ids = {u.id for u in reach}
-        tops = [u for u in reach if u.parent_id not in ids]
-        return Viewer(actor, home, tops)
+        return Viewer(req, home, await req.tops(Action.STATS_UNIT))
 
-    def _texts(self, viewer: Viewer) -> Texts:
-        person = viewer.actor.person
-        return self.services.texts(person.lang if person else None)
-
-    async def _refuse(self, tx: Tx, viewer: Viewer, action: Action, unit_id: int | None,
+    @staticmethod
+    async def _refuse(viewer: Viewer, action: Action, unit_id: int | None,
                       person_id: int | None = None, pressed: bool = True) -> Reply:
         """The polite refusal, logged. Someone with no unit at all is asked about unit 0,
         which names none."""
-        refusal = await check(tx, self.services, viewer.actor, action, unit_id or 0,
-                              person_id, pressed=pressed)
+        refusal = await viewer.req.check(action, unit_id or 0, person_id, pressed=pressed)
         if refusal is None:  # allowed after all (an admin asking for nothing): nothing to show
-            return Reply(toast=self._texts(viewer).plain("stats.stale"))
+            return Reply(toast=viewer.req.t.plain(STALE))
         return refusal
 
     # --- a member's own counts ----------------------------------------------------------------
 
-    async def _own(self, tx: Tx, viewer: Viewer, t: Texts, code: str,
-                   pressed: bool = False) -> Reply:
-        person = viewer.actor.person
+    async def _own(self, viewer: Viewer, code: str, pressed: bool = False) -> Reply:
+        req = viewer.req
+        t, tx = req.t, req.tx
+        person = req.actor.person
         if viewer.home is None or person is None:
-            if viewer.actor.admin and not pressed:
+            if req.actor.admin and not pressed:
                 return Reply((Screen(t("stats.no_units")),))
-            return await self._refuse(tx, viewer, Action.STATS_OWN,
+            return await self._refuse(viewer, Action.STATS_OWN,
                                       viewer.home.id if viewer.home else None,
                                       person.id if person else None, pressed)
-        refusal = await check(tx, self.services, viewer.actor, Action.STATS_OWN, viewer.home.id,
-                              person.id, pressed=pressed)
+        refusal = await req.check(Action.STATS_OWN, viewer.home.id, person.id, pressed=pressed)
         if refusal is not None:
             return refusal
-        when = self._period(code)
-        figures = await counting.person_figures(tx, self.services, person.id, when, BASIS)
+        when = self._period(req, code)
+        figures = await counting.person_figures(tx, self.settings, person.id, when, BASIS)
         lines = [t("stats.title_own", name=person.full_name), self._period_line(t, code, when)]
         if figures.reports.total == 0:
             lines.append(t("stats.own_empty"))
@@ -183,26 +145,27 @@ class Stats:
                            authored=self._n(figures.authored, t),
                            together=self._n(figures.co_participated, t)))
             lines += self._tally_lines(figures.reports, t)
-        keyboard = [*self._period_rows(t, code, lambda c: _data("me", c))]
+        keyboard = [*self._period_rows(t, code, lambda c: OwnStats(c).pack())]
         if viewer.tops:
-            keyboard.append((Button(t.plain("stats.button.units"), _data("pick", code)),))
+            keyboard.append((Button(t.plain("stats.button.units"), PickUnit(code).pack()),))
         return Reply((Screen("\n".join(lines), tuple(keyboard)),), replace=pressed)
 
     # --- a unit's figures ---------------------------------------------------------------------
 
-    async def _unit(self, tx: Tx, viewer: Viewer, t: Texts, code: str, unit_id: int,
+    async def _unit(self, viewer: Viewer, code: str, unit_id: int,
                     pressed: bool = False) -> Reply:
+        req = viewer.req
+        t, tx = req.t, req.tx
         unit = await units.get_unit(tx, unit_id)
         if unit is None:
             log.warning("user %s asked for the figures of unit %s, which does not exist",
-                        viewer.actor.user_id, unit_id)
+                        req.user_id, unit_id)
             return Reply(toast=t.plain("stats.not_found"))
-        refusal = await check(tx, self.services, viewer.actor, Action.STATS_UNIT, unit.id,
-                              pressed=pressed)
+        refusal = await req.check(Action.STATS_UNIT, unit.id, pressed=pressed)
         if refusal is not None:
             return refusal
-        when = self._period(code)
-        figures, children = await counting.roll_up(tx, self.services, unit.id, when, BASIS)
+        when = self._period(req, code)
+        figures, children = await counting.roll_up(tx, self.settings, unit.id, when, BASIS)
         lines = [t("stats.title_unit", unit=unit.name), self._period_line(t, code, when)]
         lines += self._unit_lines(figures, t)
         if children:
@@ -210,37 +173,37 @@ class Stats:
             lines += [self._child_line(child, t) for child in children]
             table = await counting.models_table(tx, unit.id, when.last.year)
             lines += ["", *self._models_lines(table, t)]
-        keyboard = [*self._period_rows(t, code, lambda c: _data("u", c, unit.id))]
-        drill = [Button(t.plain("stats.button.child", unit=c.unit.name), _data("u", code,
-                                                                              c.unit.id))
+        keyboard = [*self._period_rows(t, code, lambda c: UnitStats(c, unit.id).pack())]
+        drill = [Button(t.plain("stats.button.child", unit=c.unit.name),
+                        UnitStats(code, c.unit.id).pack())
                  for c in children[:MAX_CHILD_BUTTONS]]
         keyboard += rows(drill, 2)
         others: list[Button] = []
-        if unit.parent_id is not None and await permits(tx, viewer.actor, Action.STATS_UNIT,
-                                                        unit.parent_id):
+        if unit.parent_id is not None and await req.may(Action.STATS_UNIT, unit.parent_id):
             parent = await units.get_unit(tx, unit.parent_id)
             if parent is not None:
                 others.append(Button(t.plain("stats.button.up", unit=parent.name),
-                                     _data("u", code, parent.id)))
+                                     UnitStats(code, parent.id).pack()))
         if len(viewer.tops) > 1:
-            others.append(Button(t.plain("stats.button.other_unit"), _data("pick", code)))
+            others.append(Button(t.plain("stats.button.other_unit"), PickUnit(code).pack()))
         if viewer.home is not None:
-            others.append(Button(t.plain("stats.button.mine"), _data("me", code)))
+            others.append(Button(t.plain("stats.button.mine"), OwnStats(code).pack()))
         keyboard += rows(others, 2)
         return Reply((Screen("\n".join(lines), tuple(keyboard)),), replace=pressed)
 
-    def _picker(self, viewer: Viewer, t: Texts, code: str) -> Reply:
-        choices = [Button(u.name, _data("u", code, u.id)) for u in viewer.tops]
+    @staticmethod
+    def _picker(viewer: Viewer, code: str) -> Reply:
+        t = viewer.req.t
+        choices = [Button(u.name, UnitStats(code, u.id).pack()) for u in viewer.tops]
         keyboard = list(rows(choices, 1))
         if viewer.home is not None:
-            keyboard.append((Button(t.plain("stats.button.mine"), _data("me", code)),))
+            keyboard.append((Button(t.plain("stats.button.mine"), OwnStats(code).pack()),))
         return Reply((Screen(t("stats.pick"), tuple(keyboard)),), replace=True)
 
     # --- lines --------------------------------------------------------------------------------
 
-    def _period(self, code: str) -> Period:
-        return period(PERIODS[code][0], self.services.today(),
-                      self.services.settings.month_cutoff_day)
+    def _period(self, req: Request, code: str) -> Period:
+        return period(PERIODS[code][0], req.today, self.settings.month_cutoff_day)
 
     @staticmethod
     def _period_line(t: Texts, code: str, when: Period) -> Markup:
@@ -263,7 +226,7 @@ class Stats:
     def _fields(self, by_field: dict[str, int], t: Texts) -> str:
         return t.plain("stats.joiner").join(
             t.plain("stats.field_item", field=name, count=self._n(n, t))
-            for name, n in counting.ordered_fields(self.services, by_field))
+            for name, n in counting.ordered_fields(self.settings, by_field))
 
     def _tally_lines(self, tally: Tally, t: Texts) -> list[Markup]:
         lines = [t("stats.states", acknowledged=self._n(tally.acknowledged, t),

@@ -1,43 +1,40 @@
-"""Button data for form steps: `f:<draft id>:<step>:<verb>:<arg>`, well under Telegram's
+"""The buttons of a form's steps: `f:<draft id>:<step>:<verb>:<arg>`, well under Telegram's
 64 bytes. The step is a field's position (or `s` for the summary) so that a press from an old
-message can be told apart from one on the current step."""
+message can be told apart from one on the current step. A press is someone's answer to their
+own form: the draft is found by who pressed, and one with another id is over."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import Annotated
 
 from bot.forms.engine import SUMMARY, ButtonInput
 from bot.forms.spec import Form
-from bot.ui.buttons import number
+from bot.rules.access import Action
+from bot.ui.buttons import ButtonData, Id, Token, codes
 
-PREFIX = "f"
+SUMMARY_STEP = "s"
+VERBS = ("cancel", "back", "skip", "ok", "retype", "page", "pick", "tog", "clear", "done",
+         "send", "edit")
 
 
-@dataclass(frozen=True)
-class FormPress:
-    draft_id: int
-    step: str
-    verb: str
-    arg: str
+class FormStep(ButtonData, prefix="f", action=Action.ANSWER_FORM):
+    draft: Id
+    step: Annotated[str, Token(2)]
+    verb: Annotated[str, codes(*VERBS)]
+    arg: Annotated[str, Token(40)]
 
 
 def encode(form: Form, draft_id: int, step: str, verb: str, arg: str = "") -> str:
-    token = "s" if step == SUMMARY else str(form.index_of(step))
-    return f"{PREFIX}:{draft_id}:{token}:{verb}:{arg}"
+    token = SUMMARY_STEP if step == SUMMARY else str(form.index_of(step))
+    return FormStep(draft=draft_id, step=token, verb=verb, arg=arg).pack()
 
 
-def decode(data: str) -> FormPress | None:
-    parts = data.split(":")
-    draft_id = number(parts[1]) if len(parts) == 5 and parts[0] == PREFIX else None
-    if draft_id is None:
-        return None
-    return FormPress(draft_id, parts[2], parts[3], parts[4])
-
-
-def to_input(form: Form, press: FormPress) -> ButtonInput | None:
-    if press.step == "s":
+def to_input(form: Form, press: FormStep) -> ButtonInput | None:
+    if press.step == SUMMARY_STEP:
         return ButtonInput(SUMMARY, press.verb, press.arg)
-    position = number(press.step)
-    if position is None or position >= len(form.fields):
+    position = int(press.step) if press.step.isdigit() else len(form.fields)
+    if position >= len(form.fields):
         return None
     return ButtonInput(form.fields[position].name, press.verb, press.arg)
+
+

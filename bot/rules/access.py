@@ -1,16 +1,27 @@
-"""Who may do what, and where.
+"""Who may do what, and where; and who is asking.
 
 `RULES` is the permissions table: for every action, the relations to its target in which each
-role may take it. It is the spec too: tests/test_permissions.py builds its matrix from it.
-Button data comes from the client, so every use case asks `check` again on every press.
+role may take it. tests/test_access.py checks `permits` against it case by case, and against a
+short table of expectations written by hand; tests/test_permissions.py runs every command and
+every kind of button through the bot. Button data comes from the client, so every use case asks
+again on every press (`Request.check`), with the action the button was declared with
+(bot/ui/buttons.py).
+
+A `Request` is one update being handled: who asks, read once from the database (their person,
+live roles, language and texts), the moment, and the one transaction everything the update
+does happens in (`Requests.begin`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from collections.abc import AsyncIterator, Callable, Collection
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from bot.runtime.clock import local_today
 from bot.runtime.services import Services
 from bot.ui.catalogue import Texts
 from bot.ui.screens import Reply, Screen
@@ -61,6 +72,10 @@ class Action(StrEnum):
     SCHEDULE = "schedule"  # see and change a unit's digest, reminder and custom reminders
     DIGEST = "digest"  # a unit's digest of the current period, on demand
     ANNOUNCE = "announce"  # a message to a unit's members and group
+    REPORT = "report"  # report one's own deed (the report form)
+    ANSWER_FORM = "answer_form"  # a step of one's own form (its draft is found by who presses)
+    CHOOSE_LANGUAGE = "choose_language"
+    NUDGE_SETTINGS = "nudge_settings"  # one's own private nudges, on or off
 
 
 OWN = frozenset({Relation.OWN})
@@ -72,12 +87,14 @@ NOWHERE: frozenset[Relation] = frozenset()
 @dataclass(frozen=True)
 class Rule:
     """The relations in which each role may act. Admins may act anywhere unless `admin` is
-    False; strangers never."""
+    False. `stranger`: where someone with no role anywhere may act (only on their own record:
+    their form while joining, their language)."""
 
     member: frozenset[Relation] = NOWHERE
     leader: frozenset[Relation] = NOWHERE
     observer: frozenset[Relation] = NOWHERE
     admin: bool = True
+    stranger: frozenset[Relation] = NOWHERE
 
     def reach(self, role: Role) -> frozenset[Relation]:
         return {Role.MEMBER: self.member, Role.LEADER: self.leader,
@@ -119,6 +136,12 @@ RULES: dict[Action, Rule] = {
     Action.SCHEDULE: Rule(leader=BELOW),
     Action.DIGEST: Rule(leader=BELOW, observer=BELOW),
     Action.ANNOUNCE: Rule(leader=BELOW),
+    # A leader reports in the unit they lead when they are a member nowhere.
+    Action.REPORT: Rule(member=OWN, leader=OWN, admin=False),
+    Action.ANSWER_FORM: Rule(member=OWN, leader=OWN, observer=OWN, stranger=OWN, admin=False),
+    Action.CHOOSE_LANGUAGE: Rule(member=OWN, leader=OWN, observer=OWN, stranger=OWN,
+                                 admin=False),
+    Action.NUDGE_SETTINGS: Rule(member=OWN, leader=OWN, observer=OWN, admin=False),
 }
 
 
@@ -143,11 +166,19 @@ class Actor:
         """Who acted, for the audit log (an admin may have no person)."""
         return f"person:{self.person.id}" if self.person else f"tg:{self.user_id}"
 
+    @property
+    def lang(self) -> str | None:
+        return self.person.lang if self.person else None
 
-async def actor_for(tx: Tx, services: Services, user_id: int) -> Actor:
+    def owns(self, person_id: int | None) -> bool:
+        return self.person is not None and person_id == self.person.id
+
+
+async def actor_for(tx: Tx, admins: Collection[int], user_id: int) -> Actor:
+    """Whoever this Telegram user is now, as the database says."""
     person = await people.person_by_telegram_id(tx, user_id)
     held = tuple(await people.active_memberships(tx, person.id)) if person else ()
-    return Actor(user_id, person, held, user_id in services.settings.admins)
+    return Actor(user_id, person, held, user_id in admins)
 
 
 async def relation(tx: Tx, role_unit_id: int, target_unit_id: int) -> Relation:
@@ -165,9 +196,11 @@ async def permits(tx: Tx, actor: Actor, action: Action, unit_id: int,
     """May `actor` take `action` on a target in `unit_id` (belonging to `person_id`, if the
     target is someone's record)?"""
     rule = RULES[action]
-    own = actor.person is not None and person_id == actor.person.id
+    own = actor.owns(person_id)
     if actor.admin and rule.admin and not own:
         return True
+    if not actor.memberships:
+        return own and Relation.OWN in rule.stranger
     for membership in actor.memberships:
         reach = rule.reach(membership.role)
         if not reach:
@@ -179,24 +212,32 @@ async def permits(tx: Tx, actor: Actor, action: Action, unit_id: int,
     return False
 
 
-async def check(tx: Tx, services: Services, actor: Actor, action: Action, unit_id: int,
-                person_id: int | None = None, pressed: bool = False) -> Reply | None:
-    """None when allowed; otherwise the polite refusal to show, with the attempt logged (a
-    refused button press may be forged data)."""
-    if await permits(tx, actor, action, unit_id, person_id):
-        return None
+async def refuse(req: Request, action: Action, unit_id: int, person_id: int | None = None,
+                 pressed: bool = False) -> Reply:
+    """The polite refusal to show, with the attempt logged (a refused button press may be
+    forged data)."""
+    actor = req.actor
     log.warning("user %s refused %s on unit %s", actor.user_id, action, unit_id)
-    await audit.record(tx, services.now(), f"tg:{actor.user_id}", "refused", action.value,
+    await audit.record(req.tx, req.now, f"tg:{actor.user_id}", "refused", action.value,
                        f"unit:{unit_id}" + (f" person:{person_id}" if person_id else ""))
-    t = await _texts(tx, services, actor)
     key = "access.denied" if actor.known else "access.not_member"
     if pressed:
-        return Reply(toast=t.plain(key))
-    return Reply((Screen(t(key)),))
+        return Reply(toast=req.t.plain(key))
+    return Reply((Screen(req.t(key)),))
 
 
-async def _texts(tx: Tx, services: Services, actor: Actor) -> Texts:
-    return services.texts(actor.person.lang if actor.person else None)
+async def unreadable(req: Request, data: str, key: str) -> Reply:
+    """A button whose data no declaration made, or with a field out of its bounds: old, or
+    forged. Refused with `key`'s note, and logged."""
+    log.warning("user %s pressed unreadable data %r", req.user_id, data)
+    await audit.record(req.tx, req.now, f"tg:{req.user_id}", "refused", "button", data[:64])
+    return Reply(toast=req.t.plain(key))
+
+
+def highest(reach: list[Unit]) -> list[Unit]:
+    """The highest units of a reach: every other one is below one of them."""
+    ids = {u.id for u in reach}
+    return [u for u in reach if u.parent_id not in ids]
 
 
 async def units_in_reach(tx: Tx, actor: Actor, action: Action) -> list[Unit]:
@@ -218,3 +259,69 @@ async def units_in_reach(tx: Tx, actor: Actor, action: Action) -> list[Unit]:
             if unit is not None:
                 found[unit_id] = unit
     return list(found.values())
+
+
+@dataclass
+class Request:
+    """One update being handled (see the module's docstring). `name` is what the messenger
+    calls the person; `after_commit` runs once the transaction has committed (a unit's jobs
+    rebuilt, the sender woken)."""
+
+    tx: Tx
+    actor: Actor
+    t: Texts
+    now: dt.datetime
+    today: dt.date
+    update_id: int = 0
+    name: str = ""
+    admins: Collection[int] = ()
+    _after: list[Callable[[], None]] = field(default_factory=list)
+
+    @property
+    def user_id(self) -> int:
+        return self.actor.user_id
+
+    async def actor_of(self, user_id: int) -> Actor:
+        """Someone as they are now in this transaction: the requester after a change of their
+        roles, or another person a notice goes to."""
+        return await actor_for(self.tx, self.admins, user_id)
+
+    def after_commit(self, run: Callable[[], None]) -> None:
+        self._after.append(run)
+
+    async def may(self, action: Action, unit_id: int, person_id: int | None = None) -> bool:
+        return await permits(self.tx, self.actor, action, unit_id, person_id)
+
+    async def check(self, action: Action, unit_id: int, person_id: int | None = None,
+                    pressed: bool = False) -> Reply | None:
+        """None when allowed; otherwise the refusal, logged (see `refuse`)."""
+        if await self.may(action, unit_id, person_id):
+            return None
+        return await refuse(self, action, unit_id, person_id, pressed)
+
+    async def reach(self, action: Action) -> list[Unit]:
+        return await units_in_reach(self.tx, self.actor, action)
+
+    async def tops(self, action: Action) -> list[Unit]:
+        return highest(await self.reach(action))
+
+
+class Requests:
+    """Opens the request of each update (and of a job done for one person)."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    @asynccontextmanager
+    async def begin(self, user_id: int, name: str = "",
+                    update_id: int = 0) -> AsyncIterator[Request]:
+        services = self.services
+        async with services.db.transaction() as tx:
+            actor = await actor_for(tx, services.settings.admins, user_id)
+            now = services.now()
+            req = Request(tx, actor, services.texts(actor.lang), now,
+                          local_today(services.clock, services.settings.zone), update_id, name,
+                          services.settings.admins)
+            yield req
+        for run in req._after:
+            run()

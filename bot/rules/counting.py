@@ -31,7 +31,7 @@ from enum import StrEnum
 from pydantic import BaseModel, ConfigDict
 
 from bot.rules.periods import Period
-from bot.runtime.services import Services
+from bot.runtime.config import Settings
 from storage import counting, units
 from storage import digests as digest_queries
 from storage.counting import Tally
@@ -112,50 +112,50 @@ class ModelsTable(_Frozen):
         return sum(self.own.values())
 
 
-def within(services: Services, period: Period, basis: Basis) -> counting.Within:
+def within(settings: Settings, period: Period, basis: Basis) -> counting.Within:
     if basis is Basis.RECEIVED:
-        return counting.bounds_received(*period.moments(services.settings.zone))
+        return counting.bounds_received(*period.moments(settings.zone))
     return counting.bounds_done(period.first, period.last)
 
 
-async def participants(tx: Tx, services: Services, unit_ids: list[int], period: Period,
+async def participants(tx: Tx, settings: Settings, unit_ids: list[int], period: Period,
                        basis: Basis) -> set[int]:
     """Who took part in the units' reports of the period: authors and co-participants."""
-    return await counting.participants(tx, unit_ids, within(services, period, basis))
+    return await counting.participants(tx, unit_ids, within(settings, period, basis))
 
 
-async def _people(tx: Tx, services: Services, unit_id: int, period: Period,
+async def _people(tx: Tx, settings: Settings, unit_id: int, period: Period,
                   basis: Basis) -> tuple[set[int], set[int]]:
     """Who is expected to report in the unit's subtree, and who took part in the period."""
     expected = (await counting.expected_by_root(tx, [unit_id])).get(unit_id, set())
     took_part = (await counting.participants_by_root(
-        tx, [unit_id], within(services, period, basis))).get(unit_id, set())
+        tx, [unit_id], within(settings, period, basis))).get(unit_id, set())
     return expected, took_part
 
 
-async def participation(tx: Tx, services: Services, unit_id: int, period: Period,
+async def participation(tx: Tx, settings: Settings, unit_id: int, period: Period,
                         basis: Basis) -> Participation:
     """x/y for the unit's subtree."""
-    expected, took_part = await _people(tx, services, unit_id, period, basis)
+    expected, took_part = await _people(tx, settings, unit_id, period, basis)
     return Participation(reported=len(expected & took_part), expected=len(expected))
 
 
-async def not_reported(tx: Tx, services: Services, unit_id: int, period: Period,
+async def not_reported(tx: Tx, settings: Settings, unit_id: int, period: Period,
                        basis: Basis) -> set[int]:
     """The person ids counted in y but not in x: who has not reported (shown only privately)."""
-    expected, took_part = await _people(tx, services, unit_id, period, basis)
+    expected, took_part = await _people(tx, settings, unit_id, period, basis)
     return expected - took_part
 
 
-async def _figures(tx: Tx, services: Services, roots: list[Unit], period: Period,
+async def _figures(tx: Tx, settings: Settings, roots: list[Unit], period: Period,
                    basis: Basis) -> list[UnitFigures]:
     """Figures for several units at once: a handful of queries, however many units."""
     ids = [u.id for u in roots]
-    bounds = within(services, period, basis)
+    bounds = within(settings, period, basis)
     tallies = await counting.tallies_by_root(tx, ids, bounds)
     took_part = await counting.participants_by_root(tx, ids, bounds)
     expected = await counting.expected_by_root(tx, ids)
-    new = await counting.new_models_by_root(tx, ids, *period.moments(services.settings.zone))
+    new = await counting.new_models_by_root(tx, ids, *period.moments(settings.zone))
     return [
         UnitFigures(
             unit=unit, period=period, basis=basis,
@@ -169,36 +169,36 @@ async def _figures(tx: Tx, services: Services, roots: list[Unit], period: Period
     ]
 
 
-async def unit_figures(tx: Tx, services: Services, unit_id: int, period: Period,
+async def unit_figures(tx: Tx, settings: Settings, unit_id: int, period: Period,
                        basis: Basis) -> UnitFigures:
     unit = await units.get_unit(tx, unit_id)
     if unit is None:
         raise LookupError(f"no unit {unit_id}")
-    [figures] = await _figures(tx, services, [unit], period, basis)
+    [figures] = await _figures(tx, settings, [unit], period, basis)
     return figures
 
 
-async def child_figures(tx: Tx, services: Services, unit_id: int, period: Period,
+async def child_figures(tx: Tx, settings: Settings, unit_id: int, period: Period,
                         basis: Basis) -> list[UnitFigures]:
     """The same for each direct child unit (each with its whole subtree), by name."""
-    return await _figures(tx, services, await units.children(tx, unit_id), period, basis)
+    return await _figures(tx, settings, await units.children(tx, unit_id), period, basis)
 
 
-async def roll_up(tx: Tx, services: Services, unit_id: int, period: Period,
+async def roll_up(tx: Tx, settings: Settings, unit_id: int, period: Period,
                   basis: Basis) -> tuple[UnitFigures, list[UnitFigures]]:
     """unit_figures and child_figures together, in the queries of one of them."""
     unit = await units.get_unit(tx, unit_id)
     if unit is None:
         raise LookupError(f"no unit {unit_id}")
-    whole, *children = await _figures(tx, services, [unit, *await units.children(tx, unit_id)],
+    whole, *children = await _figures(tx, settings, [unit, *await units.children(tx, unit_id)],
                                       period, basis)
     return whole, children
 
 
-async def person_figures(tx: Tx, services: Services, person_id: int, period: Period,
+async def person_figures(tx: Tx, settings: Settings, person_id: int, period: Period,
                          basis: Basis) -> PersonFigures:
     tally, authored = await counting.tally_of_person(tx, person_id,
-                                                     within(services, period, basis))
+                                                     within(settings, period, basis))
     return PersonFigures(person_id=person_id, period=period, basis=basis, reports=tally,
                          authored=authored)
 
@@ -311,9 +311,9 @@ class TreeFigures:
                 for person in self._expected_own.get(member_of, ())
                 if unit_id not in self._took_part_in.get(person, ())}
 
-    async def count(self, tx: Tx, services: Services, root: int | None, period: Period,
+    async def count(self, tx: Tx, settings: Settings, root: int | None, period: Period,
                     basis: Basis) -> None:
-        bounds = within(services, period, basis)
+        bounds = within(settings, period, basis)
         own = await counting.sums_by_unit(tx, root, bounds)
         sums = self.rolled_up({u: s.sums for u, s in own.items()})
         fields, models = self._roll_up_fields_and_models(own)
@@ -321,7 +321,7 @@ class TreeFigures:
             await counting.participants_by_unit(tx, root, bounds),
             await counting.expected_by_unit(tx, root))
         for unit_id, name in await counting.new_models_by_unit(
-                tx, root, *period.moments(services.settings.zone)):
+                tx, root, *period.moments(settings.zone)):
             for target in self.above(unit_id):
                 self.new_models[target].append(name)
         nothing = Tally()  # shared by the units with no reports in their subtree
@@ -380,16 +380,16 @@ class TreeFigures:
         return {u: (reported.get(u, 0), y) for u, y in expected.items()}
 
 
-async def tree_figures(tx: Tx, services: Services, root: int | None, period: Period,
+async def tree_figures(tx: Tx, settings: Settings, root: int | None, period: Period,
                        basis: Basis) -> TreeFigures:
     """TreeFigures of `root`'s subtree, or of every unit (None)."""
     with collections_paused():
         found = TreeFigures(await digest_queries.units_in_scope(tx, root))
-        await found.count(tx, services, root, period, basis)
+        await found.count(tx, settings, root, period, basis)
     return found
 
 
-def ordered_fields(services: Services, by_field: dict[str, int]) -> list[tuple[str, int]]:
+def ordered_fields(settings: Settings, by_field: dict[str, int]) -> list[tuple[str, int]]:
     """Most reports first; ties in config.toml's order, fields no longer configured last."""
-    order = {name: i for i, name in enumerate(services.settings.report.fields)}
+    order = {name: i for i, name in enumerate(settings.report.fields)}
     return sorted(by_field.items(), key=lambda kv: (-kv[1], order.get(kv[0], len(order)), kv[0]))

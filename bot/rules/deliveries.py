@@ -22,7 +22,6 @@ class Outgoing:
     chat_id: int
     screen: Screen
     person_id: int | None = None
-    image: bytes | None = None  # a picture made here (a chart), shown before the text
 
 
 class OutboxSignal:
@@ -46,7 +45,7 @@ def _row(kind: str, unit_id: int, period: str, item: Outgoing,
     return NewDelivery(kind=kind, unit_id=unit_id, chat_id=item.chat_id, period=period,
                        person_id=item.person_id, text=screen.text, buttons=buttons,
                        photo_id=screen.photos[0] if screen.photos else None,
-                       photo=item.image, status=status)
+                       photo=screen.image, status=status)
 
 
 async def queue(tx: Tx, now: dt.datetime, kind: str, unit_id: int, period: str,

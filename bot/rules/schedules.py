@@ -71,11 +71,10 @@ def standard_rows(settings: Settings) -> list[NewSchedule]:
     ]
 
 
-async def ensure_standard(tx: Tx, services: Services) -> RowsByUnit:
+async def ensure_standard(tx: Tx, settings: Settings, now: dt.datetime) -> RowsByUnit:
     """Gives every unit without them its digest and reminder rows. When some were missing,
     every unit's rows (their jobs are all rebuilt: it happens once per new unit); else empty."""
-    added = await schedules.add_missing_standard(tx, standard_rows(services.settings),
-                                                 services.now())
+    added = await schedules.add_missing_standard(tx, standard_rows(settings), now)
     if not added:
         return {}
     found: RowsByUnit = {}
@@ -112,14 +111,15 @@ def digest_period(every: Every, day: dt.date) -> Period:
     return week_of(day - dt.timedelta(days=7))
 
 
-def too_late(services: Services, kind: str, decided_at: dt.datetime) -> str | None:
+def too_late(settings: Settings, now: dt.datetime, kind: str,
+             decided_at: dt.datetime) -> str | None:
     """Why a queued message must no longer go (the bot was down, or the sender behind): what
     the scheduler decided, once past the grace window; a private nudge, in the quiet hours.
     None: send it."""
-    if kind == NUDGE and services.quiet_now():
+    if kind == NUDGE and settings.quiet_at(now):
         return "quiet hours"
-    grace = dt.timedelta(hours=services.settings.schedule.grace_hours)
-    if kind in (DIGEST, REMINDER, NUDGE, CUSTOM) and services.now() - decided_at > grace:
+    grace = dt.timedelta(hours=settings.schedule.grace_hours)
+    if kind in (DIGEST, REMINDER, NUDGE, CUSTOM) and now - decided_at > grace:
         return "past the grace window"
     return None
 
@@ -182,13 +182,13 @@ class Scheduler:
     async def every_row(self) -> list[Schedule]:
         """Every schedule row, after giving each unit its standard ones (at start-up)."""
         async with self.services.db.transaction() as tx:
-            await ensure_standard(tx, self.services)
+            await ensure_standard(tx, self.services.settings, self.services.now())
             return await schedules.every_schedule(tx)
 
     async def new_units(self) -> RowsByUnit:
         """The rows of units that had none (added since start-up, e.g. by the CLI)."""
         async with self.services.db.transaction() as tx:
-            return await ensure_standard(tx, self.services)
+            return await ensure_standard(tx, self.services.settings, self.services.now())
 
     async def run(self, schedule_id: int) -> int:
         """Decides what the schedule's latest occurrence sends; how many messages were newly

@@ -129,6 +129,12 @@ class Settings(BaseSettings):
     def api_root(self) -> str:
         return str(self.bot_api_url).rstrip("/")
 
+    def quiet_at(self, moment: dt.datetime) -> bool:
+        """Within the hours when nobody gets a message they did not ask for."""
+        hour = moment.astimezone(self.zone).hour
+        start, end = self.quiet_hours_start, self.quiet_hours_end
+        return hour >= start or hour < end if start > end else start <= hour < end
+
     @classmethod
     def settings_customise_sources(
         cls,

@@ -1,44 +1,51 @@
-"""The use cases, wired together once; the Telegram handlers call into this."""
+"""The use cases, wired together once, each flow given only what it uses; the Telegram
+handlers call into this."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from bot.flows.announcements import AnnouncementKind, Announcements
-from bot.flows.behalf import NEW_MEMBER, NewMemberKind, OnBehalf
+from bot.flows.behalf import NEW_MEMBER, Behalf, NewMemberKind
 from bot.flows.commitments import AssessmentKind, CommitmentKind, Commitments
 from bot.flows.digests import Digests, ScheduledDigests
 from bot.flows.groups import Groups
-from bot.flows.invites import Inviting
-from bot.flows.joins import JoinKind
+from bot.flows.invites import Invites
+from bot.flows.joins import JoinKind, Joins
 from bot.flows.language import Language
 from bot.flows.members import Members
 from bot.flows.models import ModelKind, Models
 from bot.flows.my_reports import MyReports
 from bot.flows.reminders import Reminders
-from bot.flows.reports import ReportKind
-from bot.flows.reviews import Review, ReviewNoteKind
+from bot.flows.reports import ReportKind, Reports
+from bot.flows.reviews import QueueView, ReviewNoteKind, Reviews
 from bot.flows.schedules import ScheduleReminderKind, Schedules
 from bot.flows.settings import NudgeSettings
 from bot.flows.stats import Stats
 from bot.flows.welcome import Welcome
 from bot.forms.conversations import Conversations, FormKind
+from bot.rules.access import Requests
 from bot.rules.schedules import Deciders, Scheduler
 from bot.runtime.config import Settings
 from bot.runtime.services import Services
+from bot.ui.catalogue import Catalogue
+from storage.db import Database
 
 
-def form_kinds(settings: Settings) -> dict[str, FormKind]:
+def form_kinds(settings: Settings, catalogue: Catalogue,
+               db: Database | None = None) -> dict[str, FormKind]:
     """Every form the bot runs, by the name its drafts are stored under."""
+    report_kind = ReportKind(settings, catalogue, db)
+    queue_view = QueueView(settings, report_kind)
     return {
-        "join": JoinKind(),
-        "report": ReportKind(settings),
+        "join": JoinKind(settings, catalogue),
+        "report": report_kind,
         "model": ModelKind(settings),
         NEW_MEMBER: NewMemberKind(),
         "commitment": CommitmentKind(),
         "self_assessment": AssessmentKind(),
-        "review_ask": ReviewNoteKind.ask_more(settings),
-        "review_reopen": ReviewNoteKind.reopen(settings),
+        "review_ask": ReviewNoteKind.ask_more(catalogue, queue_view),
+        "review_reopen": ReviewNoteKind.reopen(catalogue, queue_view),
         "announcement": AnnouncementKind(),
         "schedule_reminder": ScheduleReminderKind(),
     }
@@ -47,52 +54,57 @@ def form_kinds(settings: Settings) -> dict[str, FormKind]:
 @dataclass
 class Core:
     services: Services
+    requests: Requests
     conversations: Conversations
-    report_kind: ReportKind
+    reports: Reports
     my_reports: MyReports
     welcome: Welcome
     language: Language
-    review: Review
-    inviting: Inviting
+    reviews: Reviews
+    invites: Invites
+    joins: Joins
     members: Members
     groups: Groups
-    on_behalf: OnBehalf
+    behalf: Behalf
     models: Models
     commitments: Commitments
     stats: Stats
     digests: Digests
     schedules: Schedules
     scheduler: Scheduler
-    nudge_settings: NudgeSettings
+    settings: NudgeSettings
     announcements: Announcements
 
     @classmethod
     def build(cls, services: Services) -> Core:
-        kinds = form_kinds(services.settings)
+        settings, catalogue = services.settings, services.catalogue
+        kinds = form_kinds(settings, catalogue, services.db)
         report_kind = kinds["report"]
         assert isinstance(report_kind, ReportKind)
-        conversations = Conversations(services, kinds)
-        parts = (services, conversations, report_kind)
+        conversations = Conversations(settings, catalogue, kinds)
+        reports = Reports(conversations)
         return cls(
             services=services,
+            requests=Requests(services),
             conversations=conversations,
-            report_kind=report_kind,
-            my_reports=MyReports(*parts),
-            welcome=Welcome(services, conversations),
-            language=Language(services),
-            review=Review(*parts),
-            inviting=Inviting(*parts),
-            members=Members(*parts),
-            groups=Groups(*parts),
-            on_behalf=OnBehalf(*parts),
-            models=Models(*parts),
-            commitments=Commitments(*parts),
-            stats=Stats(*parts),
-            digests=Digests(*parts),
-            schedules=Schedules(*parts),
+            reports=reports,
+            my_reports=MyReports(conversations, report_kind),
+            welcome=Welcome(settings, conversations),
+            language=Language(catalogue),
+            reviews=Reviews(catalogue, conversations, QueueView(settings, report_kind)),
+            invites=Invites(settings),
+            joins=Joins(conversations, catalogue),
+            members=Members(settings, catalogue),
+            groups=Groups(catalogue),
+            behalf=Behalf(conversations),
+            models=Models(settings, conversations),
+            commitments=Commitments(settings, catalogue, conversations),
+            stats=Stats(settings),
+            digests=Digests(settings),
+            schedules=Schedules(settings, conversations),
             scheduler=_scheduler(services),
-            nudge_settings=NudgeSettings(*parts),
-            announcements=Announcements(*parts),
+            settings=NudgeSettings(reports),
+            announcements=Announcements(services, conversations),
         )
 
 

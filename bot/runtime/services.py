@@ -36,10 +36,7 @@ class Services:
         return local_today(self.clock, self.settings.zone)
 
     def quiet_now(self) -> bool:
-        """Within the hours when nobody gets a message they did not ask for."""
-        hour = self.clock.now().astimezone(self.settings.zone).hour
-        start, end = self.settings.quiet_hours_start, self.settings.quiet_hours_end
-        return hour >= start or hour < end if start > end else start <= hour < end
+        return self.settings.quiet_at(self.clock.now())
 
     def texts(self, lang: str | None) -> Texts:
         return self.catalogue.texts(lang)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -55,17 +55,26 @@ def _load_language(lang: str) -> dict[str, str]:
     return merged
 
 
+# Told of every text written, with the key it came from: tests recognise an answer by its key.
+Witness = Callable[[str, str], None]
+
+
 class Texts:
     """The catalogue as seen by one person, in their language."""
 
-    def __init__(self, own: Mapping[str, str], fallback: Mapping[str, str], lang: str) -> None:
+    def __init__(self, own: Mapping[str, str], fallback: Mapping[str, str], lang: str,
+                 witness: Witness | None = None) -> None:
         self._own = own
         self._fallback = fallback
         self.lang = lang
+        self._witness = witness
 
     def __call__(self, key: str, **params: Any) -> Markup:
         template = self._own.get(key) or self._fallback[key]
-        return Markup(template.format(**{k: _escape(v) for k, v in params.items()}))
+        text = Markup(template.format(**{k: _escape(v) for k, v in params.items()}))
+        if self._witness is not None:
+            self._witness(key, text)
+        return text
 
     def has(self, key: str) -> bool:
         return key in self._own or key in self._fallback
@@ -74,20 +83,25 @@ class Texts:
         """For places that do not render HTML (button labels, command descriptions, the
         terminal): no escaping."""
         template = self._own.get(key) or self._fallback[key]
-        return template.format(**params)
+        text = template.format(**params)
+        if self._witness is not None:
+            self._witness(key, text)
+        return text
 
 
 class Catalogue:
-    def __init__(self, tables: Mapping[str, Mapping[str, str]]) -> None:
+    def __init__(self, tables: Mapping[str, Mapping[str, str]],
+                 witness: Witness | None = None) -> None:
         self.tables = tables
+        self.witness = witness
 
     @classmethod
-    def load(cls) -> Catalogue:
-        return cls({lang: _load_language(lang) for lang in LANGUAGES})
+    def load(cls, witness: Witness | None = None) -> Catalogue:
+        return cls({lang: _load_language(lang) for lang in LANGUAGES}, witness)
 
     def texts(self, lang: str | None) -> Texts:
         chosen = lang if lang in self.tables else DEFAULT_LANGUAGE
-        return Texts(self.tables[chosen], self.tables[DEFAULT_LANGUAGE], chosen)
+        return Texts(self.tables[chosen], self.tables[DEFAULT_LANGUAGE], chosen, self.witness)
 
     def all_values(self, key: str) -> set[str]:
         """The key's text in every language: a menu button may be pressed in either."""

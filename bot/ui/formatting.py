@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from babel.numbers import format_decimal
+from babel.numbers import format_decimal, format_percent
 
 from bot.ui.catalogue import Texts
 
@@ -13,6 +13,11 @@ _LOCALES = {"vi": "vi_VN", "en": "en_US"}
 
 def number(value: int, t: Texts) -> str:
     return format_decimal(value, locale=_LOCALES.get(t.lang, "vi_VN"))
+
+
+def percent(share: float, t: Texts) -> str:
+    """26,5% (one decimal at most, in the reader's language)."""
+    return format_percent(share, format="#,##0.#%", locale=_LOCALES.get(t.lang, "vi_VN"))
 
 
 def money(amount: int, t: Texts) -> str:

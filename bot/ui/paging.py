@@ -1,4 +1,5 @@
-"""Long lists shown a page at a time, with ◀ ▶ buttons that carry the page to show."""
+"""Long lists shown a page at a time, with ◀ ▶ buttons that carry the page to show; units
+in a picker in the order of the tree."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Generic, TypeVar
 
 from bot.ui.catalogue import Texts
 from bot.ui.screens import Button, Keyboard
+from storage.entities import Unit
 
 T = TypeVar("T")
 
@@ -37,3 +39,19 @@ def turns(t: Texts, page: Page, data_for: Callable[[int], str],
     if page.number < page.count - 1:
         row.append(Button(t.plain(labels[1]), data_for(page.number + 1)))
     return (tuple(row),) if row else ()
+
+
+def in_tree_order(found: list[Unit]) -> list[Unit]:
+    """Each unit followed by the units below it, siblings by name: a picker reads like the
+    tree."""
+    ids = {u.id for u in found}
+    below: dict[int | None, list[Unit]] = {}
+    for unit in found:
+        below.setdefault(unit.parent_id if unit.parent_id in ids else None, []).append(unit)
+    ordered: list[Unit] = []
+    stack = sorted(below.get(None, []), key=lambda u: (u.name, u.id), reverse=True)
+    while stack:
+        unit = stack.pop()
+        ordered.append(unit)
+        stack += sorted(below.get(unit.id, []), key=lambda u: (u.name, u.id), reverse=True)
+    return ordered

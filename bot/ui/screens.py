@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 
@@ -19,12 +20,14 @@ MESSAGE_LIMIT = 4096
 @dataclass(frozen=True)
 class Screen:
     """One message. `menu` is the main menu keyboard to put under it (so it is sent as a new
-    message); `photos` are file ids shown just before the text."""
+    message); `photos` are file ids shown just before the text, `image` a picture made here (a
+    chart), shown before them."""
 
     text: str
     buttons: Keyboard = ()
     menu: Menu | None = None
     photos: tuple[str, ...] = ()
+    image: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -36,6 +39,9 @@ class Reply:
     a photo album before acknowledging it; `close` takes the buttons off the pressed message
     (the form it belonged to is over). `notices` go to other people's chats, e.g. the member
     whose report a leader asked more about: (Telegram user or group chat id, screen).
+    `picture` is drawn only once the update's transaction is over (a chart takes tens of
+    milliseconds nobody should wait on the database for) and shown before the screens, which
+    still go if it cannot be.
     """
 
     screens: tuple[Screen, ...] = ()
@@ -44,6 +50,7 @@ class Reply:
     album: bool = False
     close: bool = False
     notices: tuple[tuple[int, Screen], ...] = ()
+    picture: Callable[[], Awaitable[bytes]] | None = None
 
 
 def rows(buttons: list[Button], per_row: int) -> Keyboard:

@@ -1,0 +1,83 @@
+"""A core `Screen` as Telegram messages: the one renderer, for replies and for the paced sender
+alike. A screen goes as its picture (a chart made here, a photo's file id) or album first, then
+its text in parts of at most 4,096 characters cut at line boundaries, the keyboard under the
+last part (under the picture when there is no text)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from telegram import (
+    Bot,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputMediaPhoto,
+    LinkPreviewOptions,
+    ReplyKeyboardMarkup,
+)
+from telegram.constants import ParseMode
+
+from bot.ui.screens import Keyboard, Screen, split_text
+
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup
+
+
+@dataclass(frozen=True)
+class Part:
+    """One Bot API call: a text, a picture (bytes or a file id), or an album of file ids."""
+
+    text: str | None = None
+    photo: bytes | str | None = None
+    album: tuple[str, ...] = ()
+    markup: Markup | None = None
+
+
+def inline(buttons: Keyboard) -> InlineKeyboardMarkup | None:
+    if not buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in buttons])
+
+
+def markup_of(screen: Screen) -> Markup | None:
+    """The main menu under a screen that carries one (it then goes as a new message), else
+    its buttons."""
+    if screen.menu is not None:
+        return ReplyKeyboardMarkup(screen.menu, resize_keyboard=True, is_persistent=True)
+    return inline(screen.buttons)
+
+
+def parts_of(screen: Screen) -> list[Part]:
+    texts = split_text(screen.text) if screen.text.strip() else []
+    markup = markup_of(screen)
+    parts: list[Part] = []
+    if screen.image is not None:
+        parts.append(Part(photo=screen.image))
+    if len(screen.photos) == 1:
+        parts.append(Part(photo=screen.photos[0]))
+    elif screen.photos:
+        parts.append(Part(album=screen.photos))
+    parts += [Part(text=text) for text in texts]
+    if parts and markup is not None and not parts[-1].album:
+        last = parts[-1]
+        parts[-1] = Part(last.text, last.photo, last.album, markup)
+    return parts
+
+
+async def send_part(bot: Bot, chat_id: int, part: Part, **extra: Any) -> None:
+    """`extra`: what the pacer is told (`rate_limit_args`)."""
+    if part.text is not None:
+        await bot.send_message(chat_id, part.text, parse_mode=ParseMode.HTML,
+                               reply_markup=part.markup, link_preview_options=NO_PREVIEW,
+                               **extra)
+    elif part.album:
+        await bot.send_media_group(chat_id, [InputMediaPhoto(p) for p in part.album], **extra)
+    else:
+        await bot.send_photo(chat_id, part.photo, reply_markup=part.markup, **extra)
+
+
+async def send_screen(bot: Bot, chat_id: int, screen: Screen) -> None:
+    for part in parts_of(screen):
+        await send_part(bot, chat_id, part)
