@@ -33,6 +33,7 @@ from storage.entities import NewModel, NewUnit, Photo, ReportContent, Role
 from tests.fakebot import Call, FakeRequest, FakeTelegram
 
 TOKEN = "123456:TEST-token"
+CATALOGUE = Catalogue.load()  # to write what a key says, whatever its words
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
 # Friday 27/11/2026, 09:00 in Hà Nội.
 FRIDAY_MORNING = dt.datetime(2026, 11, 27, 9, 0, tzinfo=HANOI)
@@ -70,7 +71,8 @@ class Said:
 
 @dataclass
 class Seen:
-    """What the bot did in answer to one user action."""
+    """What the bot did in answer to one user action. Recognise an answer by its catalogue
+    key (`shows`), not by its wording: the words may change, the key says what it is."""
 
     calls: list[Call]
     update_id: int
@@ -90,6 +92,15 @@ class Seen:
 
     def methods(self) -> list[str]:
         return [c.method for c in self.calls]
+
+    def shows(self, key: str, lang: str = "vi", **params: object) -> bool:
+        """The bot said `key` (written with these values, when given, in `lang`)."""
+        if key not in self.keys:
+            return False
+        if not params:
+            return True
+        t = CATALOGUE.texts(lang)
+        return t(key, **params) in self.html or t.plain(key, **params) == self.toast
 
 
 @dataclass(frozen=True)

@@ -274,6 +274,7 @@ async def test_the_dataset_covers_every_case(world: World) -> None:
 
 async def test_unit_figures_match_a_count_from_the_rows(world: World) -> None:
     services = world.services
+    settings = services.settings
     async with services.db.transaction() as tx:
         for root in world.parent:
             inside = world.subtree(root)
@@ -284,7 +285,7 @@ async def test_unit_figures_match_a_count_from_the_rows(world: World) -> None:
                 for basis in Basis:
                     rows = world.counted([r for r in world.rows if r.unit in inside], when, basis)
                     took_part = {r.person for r in rows} | {p for r in rows for p in r.participants}
-                    got = await counting.unit_figures(tx, services.settings, root, when, basis)
+                    got = await counting.unit_figures(tx, settings, root, when, basis)
                     where = (root, when, basis)
                     assert got.reports == expected_tally(rows), where
                     assert got.participation.expected == len(expected_people), where
@@ -292,33 +293,35 @@ async def test_unit_figures_match_a_count_from_the_rows(world: World) -> None:
                     new = sum(m.unit in inside and m.created.astimezone(HANOI).date() in when
                               for m in world.models)
                     assert got.new_models == new, where
-                    assert await counting.participation(tx, services.settings, root, when, basis) == (
+                    assert await counting.participation(tx, settings, root, when, basis) == (
                         got.participation)
-                    assert await counting.not_reported(tx, services.settings, root, when, basis) == (
+                    assert await counting.not_reported(tx, settings, root, when, basis) == (
                         expected_people - took_part)
 
 
 async def test_child_figures_are_each_childs_whole_subtree(world: World) -> None:
     services = world.services
+    settings = services.settings
     async with services.db.transaction() as tx:
         for root in (world.names["province"], world.names["commune"], world.names["cell"]):
             children = sorted((u for u, p in world.parent.items() if p == root))
             for when in _periods():
-                got = await counting.child_figures(tx, services.settings, root, when, Basis.DONE)
+                got = await counting.child_figures(tx, settings, root, when, Basis.DONE)
                 assert sorted(f.unit.id for f in got) == children
                 for figures in got:
-                    alone = await counting.unit_figures(tx, services.settings, figures.unit.id, when,
+                    alone = await counting.unit_figures(tx, settings, figures.unit.id, when,
                                                         Basis.DONE)
                     assert figures == alone
-                whole, rolled = await counting.roll_up(tx, services.settings, root, when, Basis.DONE)
+                whole, rolled = await counting.roll_up(tx, settings, root, when, Basis.DONE)
                 assert rolled == got
-                assert whole == await counting.unit_figures(tx, services.settings, root, when,
+                assert whole == await counting.unit_figures(tx, settings, root, when,
                                                             Basis.DONE)
 
 
 async def test_own_figures_count_each_report_once_for_author_and_co_participants(
         world: World) -> None:
     services = world.services
+    settings = services.settings
     everyone = {s.person for s in world.seats}
     async with services.db.transaction() as tx:
         for person in everyone:
@@ -326,7 +329,7 @@ async def test_own_figures_count_each_report_once_for_author_and_co_participants
                 for basis in Basis:
                     mine = [r for r in world.rows if r.person == person or person in r.participants]
                     rows = world.counted(mine, when, basis)
-                    got = await counting.person_figures(tx, services.settings, person, when, basis)
+                    got = await counting.person_figures(tx, settings, person, when, basis)
                     assert got.reports == expected_tally(rows), (person, when, basis)
                     assert got.authored == sum(r.person == person for r in rows)
                     assert got.co_participated == sum(r.person != person for r in rows)
@@ -361,6 +364,7 @@ async def test_the_hand_counted_cases(world: World) -> None:
     """The rules spelled out on a new cell, as a reader would check them: a late report, a
     withdrawn one, one done together, an excused member."""
     services = world.services
+    settings = services.settings
     now = services.now()
     async with services.db.transaction() as tx:
         cell = (await units.add_unit(tx, NewUnit(name="Nà Pá", kind="chi bộ"), now)).id
@@ -390,7 +394,7 @@ async def test_the_hand_counted_cases(world: World) -> None:
                      "needs_more")
 
         async def figures(when: Period, basis: Basis) -> counting.UnitFigures:
-            return await counting.unit_figures(tx, services.settings, cell, when, basis)
+            return await counting.unit_figures(tx, settings, cell, when, basis)
 
         crossing = week_of(D(2027, 1, 1))  # 28/12/2026–03/01/2027
         by_deed = await figures(crossing, Basis.DONE)
@@ -407,8 +411,8 @@ async def test_the_hand_counted_cases(world: World) -> None:
         assert late.reports.total == 1 and late.reports.pending == 1
         december = await figures(month_of(D(2026, 12, 1)), Basis.DONE)
         assert december.reports.total == 1
-        binh_january = await counting.person_figures(tx, services.settings, binh,
+        binh_january = await counting.person_figures(tx, settings, binh,
                                                      month_of(D(2027, 1, 1)), Basis.DONE)
         assert (binh_january.reports.total, binh_january.authored) == (1, 0)
         assert binh_january.co_participated == 1
-        assert await counting.not_reported(tx, services.settings, cell, crossing, Basis.DONE) == {binh}
+        assert await counting.not_reported(tx, settings, cell, crossing, Basis.DONE) == {binh}
