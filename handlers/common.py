@@ -8,7 +8,7 @@ import html
 import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from telegram import (
     Bot,
@@ -26,6 +26,7 @@ from telegram.ext import (
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
+    ExtBot,
     MessageHandler,
     filters,
 )
@@ -53,7 +54,7 @@ UseCase = Callable[[Request], Awaitable[Reply]]
 
 
 def core_of_application(application: Application) -> Core:
-    return application.bot_data[CORE_KEY]  # type: ignore[no-any-return]
+    return application.bot_data[CORE_KEY]
 
 
 def core_of(context: ContextTypes.DEFAULT_TYPE) -> Core:
@@ -161,9 +162,12 @@ async def _replace(message: Message, screen: Screen) -> bool:
 async def _close(bot: Bot, message: Message) -> None:
     """Takes the buttons off the message just answered: after the answer, and only with room
     no reply wants (a broadcast's priority), since every press is checked again anyway."""
+    # context.bot is the application's ExtBot, paced by PacedRateLimiter (bot/runtime/app.py),
+    # whose rate_limit_args are a dict; PTB's ContextTypes.DEFAULT_TYPE types it ExtBot[None].
+    paced = cast("ExtBot[dict[str, Any]]", bot)
     try:
-        await bot.edit_message_reply_markup(message.chat_id, message.message_id,
-                                            reply_markup=None, rate_limit_args=BULK)
+        await paced.edit_message_reply_markup(message.chat_id, message.message_id,
+                                              reply_markup=None, rate_limit_args=BULK)
     except BadRequest:
         pass  # already without buttons, or too old to edit
     except RetryAfter as error:

@@ -82,7 +82,9 @@ async def answer_form(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 def _album_already_answered(context: ContextTypes.DEFAULT_TYPE, group: str) -> bool:
     """Photos sent at the wrong moment as an album get one answer, not one per photo."""
-    answered = context.chat_data.setdefault(ANSWERED_ALBUMS, deque(maxlen=16))
+    chat_data = context.chat_data
+    assert chat_data is not None, "a message always comes from a chat"
+    answered = chat_data.setdefault(ANSWERED_ALBUMS, deque(maxlen=16))
     if group in answered:
         return True
     answered.append(group)

@@ -75,6 +75,7 @@ async def send_part(bot: Bot, chat_id: int, part: Part, **extra: Any) -> None:
     elif part.album:
         await bot.send_media_group(chat_id, [InputMediaPhoto(p) for p in part.album], **extra)
     else:
+        assert part.photo is not None, "a part is a text, a picture or an album"
         await bot.send_photo(chat_id, part.photo, reply_markup=part.markup, **extra)
 
 

@@ -167,9 +167,10 @@ async def names_by_id(tx: Tx, person_ids: Collection[int]) -> dict[int, str]:
     found: dict[int, str] = {}
     for i in range(0, len(ids), NAMES_PER_QUERY):
         chunk = ids[i:i + NAMES_PER_QUERY]
-        found.update(await tx.all(
+        rows = await tx.all(
             f"SELECT id, full_name FROM people WHERE id IN ({placeholders(chunk)})",
-            tuple(chunk)))
+            tuple(chunk))
+        found.update((r["id"], r["full_name"]) for r in rows)
     return found
 
 

@@ -171,7 +171,7 @@ class Behalf:
         ]
         keyboard, where = self._paged(people_buttons, page, lambda n: MemberPage(n).pack(), t)
         add = (Button(t.plain("behalf.new_member"), NewMemberUnits(0).pack()),)
-        text = t("behalf.choose_member") if candidates else t("behalf.nobody_yet")
+        text: str = t("behalf.choose_member") if candidates else t("behalf.nobody_yet")
         if where:
             text = f"{text} ({where})"
         return Screen(text, (*keyboard, add))
@@ -257,7 +257,7 @@ class Behalf:
             return await self._begin_new_member(req, reach[0])
         choices = [Button(unit.name, NewMemberIn(unit.id).pack()) for unit in reach]
         keyboard, where = self._paged(choices, page, lambda n: NewMemberUnits(n).pack(), req.t)
-        text = req.t("behalf.choose_unit")
+        text: str = req.t("behalf.choose_unit")
         if where:
             text = f"{text} ({where})"
         return Reply((Screen(text, keyboard),), replace=True)

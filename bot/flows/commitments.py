@@ -10,7 +10,7 @@ import logging
 from typing import Annotated, Any
 
 from bot.flows.menu import menu_now
-from bot.flows.reports import Reporter, reporter_of
+from bot.flows.reports import reporter_of
 from bot.forms.conversations import Conversations, Refusal
 from bot.forms.engine import Choice, DraftState, FormContext, list_items, start_at_summary
 from bot.forms.spec import Field, FieldType, Form
@@ -206,12 +206,10 @@ class Commitments:
         year = req.today.year
         overview = await self._overview(req, year)
         try:
-            who: Reporter | None = await reporter_of(req)
+            who = await reporter_of(req)
         except Refusal as refusal:
             if overview is None:
                 return Reply((Screen(t(refusal.key)),))
-            who = None
-        if who is None:
             return Reply(overview)
         denied = await req.check(Action.COMMIT, who.unit.id, who.person.id)
         if denied is not None:
@@ -229,8 +227,9 @@ class Commitments:
 
     def _own_screen(self, req: Request, commitment: Commitment) -> Screen:
         t, settings = req.t, self.settings
-        lines = [t("commitments.own_title", year=commitment.year,
-                   date=formatting.day(_local_day(settings, commitment.created_at)))]
+        lines: list[str] = [
+            t("commitments.own_title", year=commitment.year,
+              date=formatting.day(_local_day(settings, commitment.created_at)))]
         if commitment.updated_at != commitment.created_at and (
             commitment.assessed_at is None or commitment.updated_at != commitment.assessed_at
         ):
@@ -274,7 +273,7 @@ class Commitments:
         roots = await req.tops(Action.COMMIT_OVERVIEW)
         if not roots:
             return None
-        lines = [t("commitments.overview_title", year=year)]
+        lines: list[str] = [t("commitments.overview_title", year=year)]
         for root in roots:
             for unit, depth in await self._tree(req, root):
                 lines += await self._unit_lines(req, unit, depth, year)
@@ -296,8 +295,8 @@ class Commitments:
             return []
         indent = "    " * max(depth - 1, 0)
         key = "commitments.overview_root" if depth == 0 else "commitments.overview_unit"
-        lines = [t(key, indent=indent, unit=unit.name, registered=count.registered,
-                   expected=count.expected, year=year)]
+        lines: list[str] = [t(key, indent=indent, unit=unit.name, registered=count.registered,
+                              expected=count.expected, year=year)]
         missing = [p.full_name for p in await store.unregistered(req.tx, [unit.id], year)]
         if len(missing) > NAMES_PER_UNIT:
             lines.append(t("commitments.overview_missing_more", indent=indent,

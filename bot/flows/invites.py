@@ -104,7 +104,8 @@ KIND_BUTTON: dict[Role, type[KindChosen]] = {
 MAKE_BUTTON: dict[Role, type[Make]] = {
     Role.MEMBER: MakeMemberInvite, Role.LEADER: MakeLeaderInvite,
     Role.OBSERVER: MakeObserverInvite}
-ROLE_OF = {kind: role for role, kind in [*KIND_BUTTON.items(), *MAKE_BUTTON.items()]}
+ROLE_OF: dict[type[ButtonData], Role] = {
+    kind: role for role, kind in [*KIND_BUTTON.items(), *MAKE_BUTTON.items()]}
 
 
 class InviteError(Exception):
@@ -194,7 +195,7 @@ class Invites:
             return ()
         screens: list[Screen] = []
         if live:
-            lines = [t("invite.live_title")]
+            lines: list[str] = [t("invite.live_title")]
             buttons = []
             for number, invite in enumerate(live[:LISTED], start=1):
                 lines.append(await self._line(req.tx, invite, number, t))

@@ -234,7 +234,7 @@ class Members:
                      pick: Callable[[Unit], str], turn: Callable[[int], str],
                      extra: tuple[Button, ...]) -> Screen:
         shown = page_of(choices, page, UNITS_PAGE)
-        keyboard = [(Button(u.name, pick(u)),) for u in shown.items]
+        keyboard: list[tuple[Button, ...]] = [(Button(u.name, pick(u)),) for u in shown.items]
         keyboard += turns(t, shown, turn)
         if extra:
             keyboard.append(extra)
@@ -253,8 +253,8 @@ class Members:
         people, took_part, week = await self._people(req, unit)
         reported = [p for p in people if p.person_id in took_part]
         excused = [p for p in people if p.excused]
-        lines = [t("members.header", unit=unit.name, count=len(people), reported=len(reported),
-                   week=_week(week))]
+        lines: list[str] = [t("members.header", unit=unit.name, count=len(people),
+                              reported=len(reported), week=_week(week))]
         if excused:
             lines.append(t("members.participation",
                            done=sum(1 for p in reported if not p.excused),

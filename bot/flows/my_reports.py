@@ -70,7 +70,7 @@ class MyReports:
             return Reply((Screen(t("my.empty"), menu=await menu_now(req)),))
         first = page * PAGE_SIZE + 1
         body = [t("my.title", first=first, last=first + len(lines) - 1, total=total)]
-        keyboard = []
+        keyboard: list[tuple[Button, ...]] = []
         for number, line in enumerate(lines, start=first):
             body.append(t("my.line", number=number, date=formatting.day(line.deed_date),
                           field=line.field, state=t(f"report.state.{line.state.value}"),

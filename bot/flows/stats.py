@@ -166,7 +166,8 @@ class Stats:
             return refusal
         when = self._period(req, code)
         figures, children = await counting.roll_up(tx, self.settings, unit.id, when, BASIS)
-        lines = [t("stats.title_unit", unit=unit.name), self._period_line(t, code, when)]
+        lines: list[str] = [t("stats.title_unit", unit=unit.name),
+                            self._period_line(t, code, when)]
         lines += self._unit_lines(figures, t)
         if children:
             lines += ["", t("stats.children_title")]

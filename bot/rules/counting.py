@@ -364,20 +364,20 @@ class TreeFigures:
                     also[person].append(unit_id)
                 else:
                     home[person] = unit_id
-        expected = {u: y for u, [y] in self.rolled_up(
+        expected_in = {u: y for u, [y] in self.rolled_up(
             {u: [len(people)] for u, people in self._expected_own.items()}).items()}
         for person, others in also.items():  # counted once per unit of theirs below: once
             units_in = [home[person], *others]
             for target in {a for u in units_in for a in self.chains[u]}:
-                expected[target] -= sum(target in self.chains[u] for u in units_in) - 1
+                expected_in[target] -= sum(target in self.chains[u] for u in units_in) - 1
         reported: dict[int, int] = defaultdict(int)
-        for person, took_part in self._took_part_in.items():
+        for person, took_part_in in self._took_part_in.items():
             if person in home:
                 counted_in = {a for u in [home[person], *also.get(person, ())]
                               for a in self.chains[u]}
-                for target in counted_in & took_part:
+                for target in counted_in & took_part_in:
                     reported[target] += 1
-        return {u: (reported.get(u, 0), y) for u, y in expected.items()}
+        return {u: (reported.get(u, 0), y) for u, y in expected_in.items()}
 
 
 async def tree_figures(tx: Tx, settings: Settings, root: int | None, period: Period,

@@ -84,8 +84,7 @@ def build_application(
     )
     builder = builder.request(request or HTTPXRequest(connection_pool_size=64))
     builder = builder.get_updates_request(updates_request or HTTPXRequest())
-    builder = builder.rate_limiter(PacedRateLimiter(Pacer(pacing_time)))
-    application = builder.build()
+    application = builder.rate_limiter(PacedRateLimiter(Pacer(pacing_time))).build()
     install_core(application, core)
     deliveries.install(application)
     catalogue = core.services.catalogue

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -161,8 +161,9 @@ def _setting_name(location: tuple) -> str:
     return ".".join(str(part) for part in location)
 
 
-def load_settings(**overrides: object) -> Settings:
-    """Reads the settings or raises ConfigError with one line naming the bad setting."""
+def load_settings(**overrides: Any) -> Settings:
+    """Reads the settings or raises ConfigError with one line naming the bad setting.
+    `overrides` are raw values for pydantic to validate, hence Any, as in its own __init__."""
     path = config_path()
     if CONFIG_ENV in os.environ and not path.is_file():
         raise ConfigError("settings.file_missing", setting=CONFIG_ENV, path=path)

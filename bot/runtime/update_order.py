@@ -35,7 +35,11 @@ class PerChatUpdateProcessor(BaseUpdateProcessor):
         self.on_start: Callable[[object], Awaitable[None]] | None = None
         self.on_done: Callable[[object], Awaitable[None]] | None = None
 
-    async def process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+    # PTB marks process_update final, and its hook, do_process_update, runs inside the shared
+    # semaphore: waiting there for a chat's lock would hold slots other chats need.
+    async def process_update(  # type: ignore[misc]
+        self, update: object, coroutine: Awaitable[Any]
+    ) -> None:
         # The per-key lock is taken before the shared semaphore: PTB starts one task per update
         # in arrival order, and asyncio.Lock hands itself over first come, first served.
         key = order_key(update)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 import typing
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import Field, dataclass, fields
 from typing import Annotated, Any, ClassVar, dataclass_transform
 
 from bot.parsing.numbers import plain_number
@@ -83,6 +83,9 @@ class ButtonData:
     prefix: ClassVar[str]
     action: ClassVar[Action]
     _kinds: ClassVar[tuple[tuple[str, Kind], ...]]
+    # Set on each declaration by the dataclass() in __init_subclass__; declared so that mypy
+    # sees every declaration as the dataclass it is.
+    __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
 
     def __init_subclass__(cls, *, prefix: str, action: Action, **rest: Any) -> None:
         super().__init_subclass__(**rest)

@@ -100,7 +100,7 @@ class Catalogue:
         return cls({lang: _load_language(lang) for lang in LANGUAGES}, witness)
 
     def texts(self, lang: str | None) -> Texts:
-        chosen = lang if lang in self.tables else DEFAULT_LANGUAGE
+        chosen = lang if lang is not None and lang in self.tables else DEFAULT_LANGUAGE
         return Texts(self.tables[chosen], self.tables[DEFAULT_LANGUAGE], chosen, self.witness)
 
     def all_values(self, key: str) -> set[str]:

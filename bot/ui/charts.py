@@ -19,15 +19,19 @@ import textwrap
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 WIDTH_PX, HEIGHT_PX, DPI = 800, 400, 100
 FONT = "DejaVu Sans"
 PAST, CURRENT, INK = "#9fb8d0", "#c8102e", "#333333"  # bars before, the period itself, text
 TITLE_WIDTH = 60  # characters per title line
 PNG_COMPRESSION = 1  # zlib level: 6 (the default) takes longer for a file hardly smaller
-SETTINGS = {"font.family": "sans-serif", "font.sans-serif": [FONT], "font.size": 11,
-            "text.color": INK, "axes.labelcolor": INK, "xtick.color": INK, "ytick.color": INK}
+SETTINGS: dict[RcKeyType, Any] = {
+    "font.family": "sans-serif", "font.sans-serif": [FONT], "font.size": 11,
+    "text.color": INK, "axes.labelcolor": INK, "xtick.color": INK, "ytick.color": INK}
 _LOCK = threading.Lock()
 
 
