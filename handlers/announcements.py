@@ -11,11 +11,5 @@ from handlers.common import private_flow
 
 
 def handlers(catalogue: Catalogue) -> list[BaseHandler]:
-    return private_flow(
-        catalogue, "announce",
-        opens=lambda core, req: core.announcements.start(req),
-        kinds=announcements.BUTTONS,
-        presses=lambda core, req, press: core.announcements.press(req, press),
-        stale=announcements.STALE,
-        menu=False,
-    )
+    return private_flow(catalogue, "announce", announcements, lambda core: core.announcements,
+                        menu=False)

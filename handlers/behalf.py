@@ -11,11 +11,4 @@ from handlers.common import private_flow
 
 
 def handlers(catalogue: Catalogue) -> list[BaseHandler]:
-    return private_flow(
-        catalogue, "behalf",
-        opens=lambda core, req: core.behalf.start(req),
-        kinds=behalf.BUTTONS,
-        presses=lambda core, req, press: core.behalf.press(req, press),
-        stale=behalf.STALE,
-        menu=False,
-    )
+    return private_flow(catalogue, "behalf", behalf, lambda core: core.behalf, menu=False)

@@ -10,10 +10,4 @@ from handlers.common import private_flow
 
 
 def handlers(catalogue: Catalogue) -> list[BaseHandler]:
-    return private_flow(
-        catalogue, "commit",
-        opens=lambda core, req: core.commitments.show(req),
-        kinds=commitments.BUTTONS,
-        presses=lambda core, req, press: core.commitments.press(req, press),
-        stale=commitments.STALE,
-    )
+    return private_flow(catalogue, "commit", commitments, lambda core: core.commitments)

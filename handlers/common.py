@@ -8,7 +8,7 @@ import html
 import logging
 import re
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Any, TypeVar, cast
+from typing import Any, Protocol, TypeVar, cast
 
 from telegram import (
     Bot,
@@ -93,7 +93,6 @@ def menu_filter(catalogue: Catalogue, action: str) -> filters.BaseFilter:
     return PRIVATE & filters.Text(sorted(catalogue.all_values(f"menu.{action}")))
 
 
-Opens = Callable[[Core, Request], Awaitable[Reply]]
 Presses = Callable[[Core, Request, Any], Awaitable[Reply]]
 
 
@@ -128,19 +127,37 @@ def presses_of(kinds: Sequence[type[ButtonData]], presses: Presses, stale: str,
     return CallbackQueryHandler(press, pattern=pattern_of(kinds))
 
 
-def private_flow(catalogue: Catalogue, command: str, opens: Opens,
-                 kinds: Sequence[type[ButtonData]], presses: Presses, stale: str,
-                 menu: bool = True) -> list[BaseHandler]:
-    """A flow of the private chat: `/command` (and its main-menu button) opens it, its buttons
-    are `kinds`."""
+class PrivateFlow(Protocol):
+    """A flow of the private chat: opened by its command, then driven by its buttons."""
+
+    async def open(self, req: Request) -> Reply: ...
+
+    async def press(self, req: Request, press: Any) -> Reply: ...
+
+
+class FlowButtons(Protocol):
+    """A flow module: its kinds of buttons, and the note for data none of them made."""
+
+    @property
+    def BUTTONS(self) -> Sequence[type[ButtonData]]: ...  # a module's constants, read only
+
+    @property
+    def STALE(self) -> str: ...
+
+
+def private_flow(catalogue: Catalogue, command: str, buttons_of: FlowButtons,
+                 flow_of: Callable[[Core], PrivateFlow], menu: bool = True) -> list[BaseHandler]:
+    """`/command` (and its main-menu button) opens the flow; its buttons are the module's."""
     async def open_flow(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        core = core_of(context)
-        await answer(update, context, lambda req: opens(core, req))
+        await answer(update, context, flow_of(core_of(context)).open)
 
     found: list[BaseHandler] = [CommandHandler(command, open_flow, filters=PRIVATE)]
     if menu:
         found.append(MessageHandler(menu_filter(catalogue, command), open_flow))
-    return [*found, presses_of(kinds, presses, stale)]
+    presses = presses_of(buttons_of.BUTTONS,
+                         lambda core, req, press: flow_of(core).press(req, press),
+                         buttons_of.STALE)
+    return [*found, presses]
 
 
 async def _replace(message: Message, screen: Screen) -> bool:

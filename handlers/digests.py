@@ -12,11 +12,4 @@ from handlers.common import private_flow
 
 
 def handlers(catalogue: Catalogue) -> list[BaseHandler]:
-    return private_flow(
-        catalogue, "digest",
-        opens=lambda core, req: core.digests.open(req),
-        kinds=digests.BUTTONS,
-        presses=lambda core, req, press: core.digests.press(req, press),
-        stale=digests.STALE,
-        menu=False,
-    )
+    return private_flow(catalogue, "digest", digests, lambda core: core.digests, menu=False)

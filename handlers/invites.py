@@ -11,10 +11,4 @@ from handlers.common import private_flow
 
 
 def handlers(catalogue: Catalogue) -> list[BaseHandler]:
-    return private_flow(
-        catalogue, "invite",
-        opens=lambda core, req: core.invites.start(req),
-        kinds=invites.BUTTONS,
-        presses=lambda core, req, press: core.invites.press(req, press),
-        stale=invites.STALE,
-    )
+    return private_flow(catalogue, "invite", invites, lambda core: core.invites)

@@ -10,10 +10,4 @@ from handlers.common import private_flow
 
 
 def handlers(catalogue: Catalogue) -> list[BaseHandler]:
-    return private_flow(
-        catalogue, "members",
-        opens=lambda core, req: core.members.start(req),
-        kinds=members.BUTTONS,
-        presses=lambda core, req, press: core.members.press(req, press),
-        stale=members.STALE,
-    )
+    return private_flow(catalogue, "members", members, lambda core: core.members)

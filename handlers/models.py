@@ -10,10 +10,4 @@ from handlers.common import private_flow
 
 
 def handlers(catalogue: Catalogue) -> list[BaseHandler]:
-    return private_flow(
-        catalogue, "model",
-        opens=lambda core, req: core.models.listing(req),
-        kinds=models.BUTTONS,
-        presses=lambda core, req, press: core.models.press(req, press),
-        stale=models.STALE,
-    )
+    return private_flow(catalogue, "model", models, lambda core: core.models)

@@ -10,10 +10,4 @@ from handlers.common import private_flow
 
 
 def handlers(catalogue: Catalogue) -> list[BaseHandler]:
-    return private_flow(
-        catalogue, "my",
-        opens=lambda core, req: core.my_reports.listing(req),
-        kinds=my_reports.BUTTONS,
-        presses=lambda core, req, press: core.my_reports.press(req, press),
-        stale=my_reports.STALE,
-    )
+    return private_flow(catalogue, "my", my_reports, lambda core: core.my_reports)

@@ -10,10 +10,4 @@ from handlers.common import private_flow
 
 
 def handlers(catalogue: Catalogue) -> list[BaseHandler]:
-    return private_flow(
-        catalogue, "review",
-        opens=lambda core, req: core.reviews.start(req),
-        kinds=reviews.BUTTONS,
-        presses=lambda core, req, press: core.reviews.press(req, press),
-        stale=reviews.STALE,
-    )
+    return private_flow(catalogue, "review", reviews, lambda core: core.reviews)

@@ -169,11 +169,5 @@ async def _install(application: Application) -> None:
 
 
 def handlers(catalogue: Catalogue) -> list[BaseHandler]:
-    return private_flow(
-        catalogue, "schedule",
-        opens=lambda core, req: core.schedules.open(req),
-        kinds=schedules.BUTTONS,
-        presses=lambda core, req, press: core.schedules.press(req, press),
-        stale=schedules.STALE,
-        menu=False,
-    )
+    return private_flow(catalogue, "schedule", schedules, lambda core: core.schedules,
+                        menu=False)

@@ -11,11 +11,4 @@ from handlers.common import private_flow
 
 
 def handlers(catalogue: Catalogue) -> list[BaseHandler]:
-    return private_flow(
-        catalogue, "settings",
-        opens=lambda core, req: core.settings.open(req),
-        kinds=settings.BUTTONS,
-        presses=lambda core, req, press: core.settings.press(req, press),
-        stale=settings.STALE,
-        menu=False,
-    )
+    return private_flow(catalogue, "settings", settings, lambda core: core.settings, menu=False)

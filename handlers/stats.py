@@ -10,10 +10,4 @@ from handlers.common import private_flow
 
 
 def handlers(catalogue: Catalogue) -> list[BaseHandler]:
-    return private_flow(
-        catalogue, "stats",
-        opens=lambda core, req: core.stats.open(req),
-        kinds=stats.BUTTONS,
-        presses=lambda core, req, press: core.stats.press(req, press),
-        stale=stats.STALE,
-    )
+    return private_flow(catalogue, "stats", stats, lambda core: core.stats)

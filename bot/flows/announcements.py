@@ -233,7 +233,7 @@ class Announcements:
 
     # --- /announce ----------------------------------------------------------------------------
 
-    async def start(self, req: Request) -> Reply:
+    async def open(self, req: Request) -> Reply:
         t = req.t
         if not await req.reach(Action.ANNOUNCE):
             somewhere = req.actor.memberships[0].unit_id if req.actor.memberships else 0

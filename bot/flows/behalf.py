@@ -214,7 +214,7 @@ class Behalf:
 
     # --- use cases --------------------------------------------------------------------------
 
-    async def start(self, req: Request) -> Reply:
+    async def open(self, req: Request) -> Reply:
         """/behalf: the member picker."""
         refusal = await self._refusal(req)
         if refusal is not None:

@@ -199,7 +199,7 @@ class Commitments:
 
     # --- /commit ---------------------------------------------------------------------------
 
-    async def show(self, req: Request) -> Reply:
+    async def open(self, req: Request) -> Reply:
         """The person's commitment for this year (or its form), and below it the units they
         lead or observe."""
         t = req.t
@@ -376,7 +376,7 @@ class Commitments:
         if isinstance(press, AskRemind | Remind | DontRemind):
             return await self._remind(req, press)
         if isinstance(press, OpenCommitment):
-            return await self.show(req)
+            return await self.open(req)
         try:
             commitment = await _own_commitment(req, press.commitment)
             await reporter_of(req)

@@ -163,7 +163,7 @@ class Invites:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
 
-    async def start(self, req: Request) -> Reply:
+    async def open(self, req: Request) -> Reply:
         """/invite and ✉ Mời tham gia: the live invites and waiting joins, then the unit picker
         (or, with one unit only, the kinds of invite)."""
         reach = await _reach(req)

@@ -184,7 +184,7 @@ class Members:
 
     # --- entry points -----------------------------------------------------------------------
 
-    async def start(self, req: Request) -> Reply:
+    async def open(self, req: Request) -> Reply:
         """/members and 👥 Đảng viên: the unit's list, or a choice of units first."""
         tops = await req.tops(Action.MEMBERS)
         if not tops:

@@ -232,7 +232,7 @@ class Models:
                      mark=t.plain(MARK_TEXTS[standing.mark]))
         return t("model.standing", year=year, status=status)
 
-    async def listing(self, req: Request, page: int = 0) -> Reply:
+    async def open(self, req: Request, page: int = 0) -> Reply:
         t = req.t
         if not req.actor.known:
             return Reply((Screen(t("access.not_member")),))
@@ -324,7 +324,7 @@ class Models:
 
     async def press(self, req: Request, press: Press) -> Reply:
         if isinstance(press, ModelsPage):
-            return await self.listing(req, press.page)
+            return await self.open(req, press.page)
         if isinstance(press, AddModel):
             return await self._start_form(req)
         t = req.t

@@ -57,7 +57,7 @@ class MyReports:
         self.conversations = conversations
         self.kind = kind
 
-    async def listing(self, req: Request, page: int = 0) -> Reply:
+    async def open(self, req: Request, page: int = 0) -> Reply:
         t = req.t
         try:
             who = await reporter_of(req)
@@ -125,7 +125,7 @@ class MyReports:
     async def press(self, req: Request, press: Press) -> Reply:
         """Any press on a button of the list or of a report."""
         if isinstance(press, ListPage):
-            return await self.listing(req, press.page)
+            return await self.open(req, press.page)
         report = await self._own_report(req, press)
         if isinstance(report, Reply):
             return report

@@ -371,7 +371,7 @@ class Reviews:
         self.conversations = conversations
         self.view = view
 
-    async def start(self, req: Request) -> Reply:
+    async def open(self, req: Request) -> Reply:
         """/review and the menu button: a new pass through the queue, from its oldest."""
         desk = await desk_for(req)
         if isinstance(desk, Reply):
