@@ -163,11 +163,19 @@ class Harness:
         self.fake.redeliver(update_id)
         return await self.after(update_id, mark)
 
+    def said_last(self, chat_id: int) -> frozenset[str]:
+        """The catalogue keys of the bot's latest message (or edit) in the chat."""
+        return next((c.keys for c in reversed(self.fake.calls)
+                     if c.method in SHOWN and c.chat_id == chat_id and not c.error), frozenset())
+
     async def photos_acknowledged(self, user_id: int, count: int) -> None:
         """Waits for the one answer to an album (it comes after a short quiet time)."""
-        needle = f"Đã nhận {count} ảnh"
-        await self.fake.wait_for(
-            lambda f: needle in (f.last_message(user_id) or {}).get("text", ""))
+        # The text up to the form's own limit of photos, whatever its words and its limit.
+        said = CATALOGUE.texts("vi")("form.photos_received", count=count,
+                                     max="\x00").split("\x00")[0]
+        await self.fake.wait_for(lambda f: any(
+            c.method in SHOWN and c.chat_id == user_id and said in (c.params.get("text") or "")
+            for c in f.calls))
 
     def button(self, user_id: int, label: str) -> tuple[int, str]:
         """The newest message offering a button with this label (or starting with it)."""
@@ -295,7 +303,7 @@ class Harness:
         """A whole public report of yesterday's deed: the optional steps skipped, `photos`
         sent as an album."""
         await self.begin_report(user_id, field, text, day="Hôm qua")
-        while "Gửi ảnh minh họa" not in self.screen(user_id):
+        while "form.report.photos.prompt" not in self.said_last(user_id):
             await self.tap(user_id, "Bỏ qua")
         for _ in range(photos):
             self.fake.send_photo(user_id, media_group_id=f"album-{text}")

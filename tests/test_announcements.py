@@ -4,6 +4,8 @@ Everything goes through the deliveries ledger; the audit log keeps who announced
 
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
 
 from bot.flows.announcements import period_of
@@ -11,14 +13,44 @@ from storage import announcements, audit, deliveries, groups
 from storage.deliveries import Delivery, Status
 from storage.entities import Role
 from tests.fakebot import FakeTelegram
-from tests.harness import Harness, Seen, Tree, started
+from tests.harness import CATALOGUE, Harness, Seen, Tree, started
 
 SON, MAI, BINH, HANH, LAN, TUAN, VY, NAM, STRANGER = (
     4001, 4002, 4003, 4004, 4005, 4006, 4007, 4008, 4009)
 GROUP = -1004001
 TEXT = "Họp chi bộ lúc 19:30 thứ Hai tại nhà văn hóa thôn. Đề nghị các đồng chí dự đầy đủ."
-DENIED = "Việc này không thuộc phạm vi phụ trách của đồng chí"
-GONE = "Thông báo này đã được gửi hoặc đã hủy."
+VI = CATALOGUE.texts("vi")
+CELL = "Chi bộ Thôn Bản Chặng"
+
+
+def _plain(text: str) -> str:
+    """A catalogue text as the user reads it in the chat (the fake keeps messages so)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+def _recipients(people: int | str, groups: int | str = 0) -> str:
+    """"3 đồng chí và 1 nhóm", or "2/3 đồng chí" once sent, as the bot counts them."""
+    if people and groups:
+        return VI("announce.count_both", people=people, groups=groups)
+    if groups:
+        return VI("announce.count_groups", groups=groups)
+    return VI("announce.count_people", people=people)
+
+
+def _asks_to_send(seen: Seen, people: int, groups: int) -> bool:
+    """The preview asks to confirm, with the real number of recipients."""
+    return seen.shows("announce.confirm", recipients=_recipients(people, groups))
+
+
+def _announcement(text: str = TEXT, unit: str = CELL) -> str:
+    """The announcement as its readers see it."""
+    return _plain(VI("announce.message", unit=unit, text=text))
+
+
+def _told(bot: Harness, user_id: int, key: str) -> bool:
+    """The bot has said `key` in this person's chat."""
+    return any(key in call.keys for call in bot.fake.calls
+               if call.params.get("chat_id") == user_id and not call.error)
 
 
 async def _cell(bot: Harness) -> Tree:
@@ -64,21 +96,21 @@ async def test_a_leader_previews_confirms_and_the_members_and_group_are_queued(
         bot: Harness) -> None:
     tree = await _cell(bot)
     started_form = await bot.say(SON, "/announce")
-    assert "nội dung thông báo" in started_form.text
+    assert started_form.shows("form.announcement.text.prompt")
     await bot.say(SON, TEXT)
     audience = await bot.tap(SON, "Bỏ qua")
-    assert "Gửi thông báo tới ai?" in audience.text
+    assert audience.shows("form.announcement.whole_subtree.prompt")
     assert bot.buttons(SON)[:2] == ["Chỉ đảng viên của Chi bộ Thôn Bản Chặng",
                                     "Toàn bộ các đơn vị trực thuộc"]
     preview = await bot.tap(SON, "Chỉ đảng viên của Chi bộ Thôn Bản Chặng")
-    assert f"📢 Thông báo của Chi bộ Thôn Bản Chặng\n\n{TEXT}" in preview.text
+    assert preview.shows("announce.message", unit=CELL, text=TEXT)
     # Mai, Bình, Hạnh (Sơn, the author, is left out; Lan is in the tổ) and the cell's group.
-    assert "Gửi tới 3 đồng chí và 1 nhóm?" in preview.text
+    assert _asks_to_send(preview, 3, 1)
     assert bot.buttons(SON) == ["✅ Gửi", "✖ Hủy", "✏ Sửa lại"]
     assert await _ledger(bot) == []
 
     sending = await bot.tap(SON, "✅ Gửi")
-    assert "Đang gửi tới 3 đồng chí và 1 nhóm" in sending.text
+    assert sending.shows("announce.sending", recipients=_recipients(3, 1))
     rows = await _ledger(bot)
     assert {r.chat_id for r in rows} == {MAI, BINH, HANH, GROUP}
     assert {r.period for r in rows} == {"a1"} and {r.unit_id for r in rows} == {tree.cell}
@@ -93,10 +125,11 @@ async def test_a_leader_previews_confirms_and_the_members_and_group_are_queued(
     assert stored is not None and stored.text == TEXT and not stored.whole_subtree
     await bot.deliveries_settled()
     for chat in (MAI, BINH, HANH, GROUP):
-        shown = bot.screen(chat)
-        assert shown.startswith("📢 Thông báo của Chi bộ Thôn Bản Chặng") and TEXT in shown
-    assert "Thông báo ngày 27/11/2026 đã tới 3/3 đồng chí và 1/1 nhóm." in bot.screen(SON)
-    assert "chưa nhận được" not in bot.screen(SON)
+        assert bot.screen(chat) == _announcement()
+    assert bot.screen(SON) == _plain(VI("announce.result", date="27/11/2026",
+                                        recipients=_recipients("3/3", "1/1")))
+    assert not _told(bot, SON, "announce.result_people_missed")
+    assert not _told(bot, SON, "announce.result_groups_missed")
 
 
 async def test_pressing_send_twice_sends_once(bot: Harness) -> None:
@@ -105,7 +138,7 @@ async def test_pressing_send_twice_sends_once(bot: Harness) -> None:
     message_id, data = bot.button(SON, "✅ Gửi")
     await bot.press_data(SON, message_id, data)
     again = await bot.press_data(SON, message_id, data, check_button=False)
-    assert again.toast == GONE
+    assert again.shows("announce.gone")
     assert len(await _ledger(bot)) == 4
     assert len(await _entries(bot, "announce")) == 1
 
@@ -115,8 +148,8 @@ async def test_the_whole_subtree_reaches_the_units_below_each_person_once(bot: H
     # Mai leads the tổ as well as being a member of the cell: she gets it once.
     await bot.appoint(MAI, tree.group, Role.LEADER, "Mai")
     preview = await _write(bot, SON, audience="Toàn bộ các đơn vị trực thuộc")
-    assert "và toàn bộ các đơn vị trực thuộc" in preview.text
-    assert "Gửi tới 4 đồng chí và 1 nhóm?" in preview.text
+    assert preview.shows("announce.audience_line_tree", unit=CELL)
+    assert _asks_to_send(preview, 4, 1)
     await bot.tap(SON, "✅ Gửi")
     rows = await _ledger(bot)
     assert sorted(r.chat_id for r in rows) == sorted([MAI, BINH, HANH, LAN, GROUP])
@@ -138,7 +171,7 @@ async def test_who_is_left_out(bot: Harness) -> None:
                      "(last_insert_rowid(), ?, 'member', '2026-01-01T00:00:00+00:00')",
                      (tree.cell,))
     preview = await _write(bot, SON, audience="Chỉ đảng viên của Chi bộ Thôn Bản Chặng")
-    assert "Gửi tới 1 đồng chí và 1 nhóm?" in preview.text
+    assert _asks_to_send(preview, 1, 1)
     await bot.tap(SON, "✅ Gửi")
     assert {r.chat_id for r in await _ledger(bot)} == {MAI, GROUP}
 
@@ -162,7 +195,7 @@ async def test_a_photo_goes_with_it_and_a_second_one_is_refused(bot: Harness) ->
     await bot.send(SON, "photo", file_id="poster-1")
     await bot.photos_acknowledged(SON, 1)
     second = await bot.send(SON, "photo", file_id="poster-2")
-    assert "Mỗi thông báo kèm tối đa 1 ảnh" in second.text
+    assert second.shows("form.announcement.photo.too_many_photos", max=1)
     await bot.tap(SON, "Xong")
     preview = await bot.tap(SON, "Chỉ đảng viên của Chi bộ Thôn Bản Chặng")
     [photo] = [c for c in preview.calls if c.method == "sendPhoto"]
@@ -180,36 +213,37 @@ async def test_a_photo_goes_with_it_and_a_second_one_is_refused(bot: Harness) ->
 async def test_bad_text_gets_a_clear_answer_and_loses_nothing(bot: Harness) -> None:
     await _cell(bot)
     await bot.say(SON, "/announce")
-    assert "chưa nhập gì" in (await bot.say(SON, "   ")).text
+    assert (await bot.say(SON, "   ")).shows("form.problem.empty")
     too_long = await bot.say(SON, "Họp chi bộ. " * 834)
-    assert "Thông báo dài quá (10.007 ký tự)" in too_long.text
-    assert "tối đa 3.000 ký tự" in too_long.text
-    assert "cần có chữ hoặc số" in (await bot.say(SON, "🎉🎉🎉")).text
+    assert too_long.shows("form.announcement.text.too_long", length="10.007", max="3.000")
+    assert (await bot.say(SON, "🎉🎉🎉")).shows("form.announcement.text.no_letters")
     sticker = await bot.send(SON, "sticker")
-    assert "Đồng chí đang ở bước “nội dung”" in sticker.text
+    assert sticker.shows("form.problem.unexpected", step=VI("form.announcement.text.short"),
+                         hint=VI("form.announcement.text.hint"))
     await bot.say(SON, "Họp chi bộ 🎉")
     voice = await bot.send(SON, "voice")
-    assert "gửi một ảnh, hoặc bấm Bỏ qua" in voice.text
+    assert voice.shows("form.problem.unexpected", step=VI("form.announcement.photo.short"),
+                       hint=VI("form.announcement.photo.hint"))
     await bot.tap(SON, "Bỏ qua")
     preview = await bot.tap(SON, "Chỉ đảng viên của Chi bộ Thôn Bản Chặng")
-    assert "Họp chi bộ 🎉" in preview.text
+    assert preview.shows("announce.message", unit=CELL, text="Họp chi bộ 🎉")
     typed = await bot.say(SON, "gửi đi")
-    assert "nút bên dưới" in typed.text and await _ledger(bot) == []
+    assert typed.shows("form.problem.use_buttons") and await _ledger(bot) == []
 
 
 async def test_the_exact_limit_is_accepted(bot: Harness) -> None:
     await _cell(bot)
     preview = await _write(bot, SON, text="Họp" + "x" * 2997,
                            audience="Chỉ đảng viên của Chi bộ Thôn Bản Chặng")
-    assert "Gửi tới 3 đồng chí và 1 nhóm?" in preview.text
+    assert _asks_to_send(preview, 3, 1)
 
 
 async def test_members_observers_and_strangers_are_refused_politely(bot: Harness) -> None:
     await _cell(bot)
     bot.person(STRANGER, "Khách")
-    assert DENIED in (await bot.say(MAI, "/announce")).text
-    assert DENIED in (await bot.say(VY, "/announce")).text
-    assert "Lan Tỏa dành cho đảng viên" in (await bot.say(STRANGER, "/announce")).text
+    assert (await bot.say(MAI, "/announce")).shows("access.denied")
+    assert (await bot.say(VY, "/announce")).shows("access.denied")
+    assert (await bot.say(STRANGER, "/announce")).shows("access.not_member")
     refused = [e["subject"] for e in await _entries(bot, "refused")]
     assert refused.count("announce") == 3
 
@@ -219,7 +253,7 @@ async def test_an_admin_the_bot_knows_no_person_for_cannot_sign_one(tmp_path: Pa
         await _cell(bot)
         bot.person(STRANGER, "Quản trị")
         seen = await bot.say(STRANGER, "/announce")
-        assert "Chỉ cấp ủy của đơn vị mới gửi được thông báo" in seen.text
+        assert seen.shows("announce.not_allowed")
         assert await _ledger(bot) == []
 
 
@@ -231,11 +265,11 @@ async def test_forged_or_stale_confirmations_touch_nothing(bot: Harness) -> None
     assert mine is not None
     # Mai presses Sơn's confirmation (his draft's id) from her own chat.
     forged = await bot.press_data(MAI, mine["message_id"], data, check_button=False)
-    assert forged.toast == GONE
+    assert forged.shows("announce.gone")
     for garbled in ("an:go:", "an:go:abc", "an:zz:1", "an:go:99999999999999999999999"):
         seen = await bot.press_data(SON, bot.button(SON, "✅ Gửi")[0], garbled,
                                     check_button=False)
-        assert seen.toast == GONE
+        assert seen.shows("announce.gone"), garbled
     assert await _ledger(bot) == []
     # Sơn's own confirmation still works.
     await bot.tap(SON, "✅ Gửi")
@@ -250,7 +284,7 @@ async def test_a_leader_who_lost_the_role_before_confirming_is_refused(bot: Harn
         await tx.run("UPDATE memberships SET role = 'member' WHERE role = 'leader' AND "
                      "person_id = (SELECT id FROM people WHERE telegram_user_id = ?)", (SON,))
     refused = await bot.tap(SON, "✅ Gửi")
-    assert refused.toast is not None and DENIED in refused.toast
+    assert refused.shows("access.denied")
     assert await _ledger(bot) == []
     assert await _entries(bot, "announce") == []
     [logged] = [e for e in await _entries(bot, "refused") if e["subject"] == "announce"]
@@ -268,20 +302,20 @@ async def test_a_leader_of_two_units_picks_one_and_a_unit_with_nobody_says_so(
     message_id, data = bot.button(TUAN, "Đảng bộ phường Hoàng Văn Thụ")
     forged = data.rsplit(":", 1)[0] + f":{tree.cell}"
     seen = await bot.press_data(TUAN, message_id, forged, check_button=False)
-    assert seen.toast is not None and "bước trước" in seen.toast
+    assert seen.shows("form.problem.old_button")
     await bot.tap(TUAN, "Đảng bộ phường Hoàng Văn Thụ")
     await bot.say(TUAN, TEXT)
     nobody = await bot.tap(TUAN, "Bỏ qua")  # no unit below it: no audience step
-    assert "Hiện chưa có ai nhận được thông báo của Đảng bộ phường Hoàng Văn Thụ" in nobody.text
+    assert nobody.shows("announce.nobody", unit="Đảng bộ phường Hoàng Văn Thụ")
     assert "✅ Gửi" not in bot.buttons(TUAN)
     assert await _ledger(bot) == []
     # Tuấn changes the unit instead: the commune, with every unit below.
     await bot.tap(TUAN, "✏ Sửa lại")
     await bot.tap(TUAN, "✏ Sửa đơn vị")
     asked = await bot.tap(TUAN, "Đảng bộ xã Tràng Định")
-    assert "Gửi thông báo tới ai?" in asked.text
+    assert asked.shows("form.announcement.whole_subtree.prompt")
     preview = await bot.tap(TUAN, "Toàn bộ các đơn vị trực thuộc")
-    assert "Gửi tới 5 đồng chí và 1 nhóm?" in preview.text  # Sơn is a recipient this time
+    assert _asks_to_send(preview, 5, 1)  # Sơn is a recipient this time
     await bot.tap(TUAN, "✅ Gửi")
     rows = await _ledger(bot)
     assert {r.chat_id for r in rows} == {SON, MAI, BINH, HANH, LAN, GROUP}
@@ -292,9 +326,11 @@ async def test_cancel_sends_nothing(bot: Harness) -> None:
     await _cell(bot)
     await _write(bot, SON, audience="Chỉ đảng viên của Chi bộ Thôn Bản Chặng")
     cancelled = await bot.tap(SON, "✖ Hủy")
-    assert "thông báo chưa được gửi" in cancelled.text
+    assert cancelled.shows("form.announcement.cancelled")
     assert await _ledger(bot) == []
-    assert (await bot.say(SON, "/announce")).text.count("nội dung thông báo") == 1
+    anew = await bot.say(SON, "/announce")
+    assert [c.keys & {"form.announcement.text.prompt", "form.announcement.resumed"}
+            for c in anew.calls] == [{"form.announcement.text.prompt"}], "a new form, once"
 
 
 async def test_the_draft_survives_a_restart(tmp_path: Path) -> None:
@@ -307,7 +343,7 @@ async def test_the_draft_survives_a_restart(tmp_path: Path) -> None:
     fresh.continue_update_ids_from(typed.update_id + 1000)
     async with started(tmp_path, fresh) as after:
         resumed = await after.say(SON, "/announce")
-        assert "soạn dở một thông báo" in resumed.text
+        assert resumed.shows("form.announcement.resumed")
         await after.tap(SON, "Bỏ qua")
         preview = await after.tap(SON, "Chỉ đảng viên của Chi bộ Thôn Bản Chặng")
         assert TEXT in preview.text
@@ -322,15 +358,16 @@ async def test_the_author_hears_how_many_got_it(bot: Harness) -> None:
     await bot.tap(SON, "✅ Gửi")
     await bot.deliveries_settled()
     for user in (MAI, HANH, GROUP):
-        assert TEXT in bot.screen(user)
+        assert bot.screen(user) == _announcement()
     statuses = {r.chat_id: r.status for r in await _ledger(bot)}
     assert statuses == {MAI: Status.SENT, BINH: Status.UNREACHABLE, HANH: Status.SENT,
                         GROUP: Status.SENT}
     [result] = await _ledger(bot, "announcement_result")
     assert result.chat_id == SON and result.period == period_of(1)
-    expected = ("Thông báo ngày 27/11/2026 đã tới 2/3 đồng chí và 1/1 nhóm. "
-                "1 đồng chí chưa nhận được (có thể đã chặn Lan Tỏa).")
-    assert expected in bot.screen(SON)
+    expected = " ".join([
+        VI("announce.result", date="27/11/2026", recipients=_recipients("2/3", "1/1")),
+        VI("announce.result_people_missed", count=1)])
+    assert bot.screen(SON) == _plain(expected)
     async with bot.db.transaction() as tx:
         stored = await announcements.get(tx, 1)
         assert stored is not None and stored.reported_at is not None
@@ -340,7 +377,7 @@ async def test_the_author_hears_how_many_got_it(bot: Harness) -> None:
         assert await bot.core.announcements.settled(tx, result.unit_id, "2026-W48") == 0
     # Bình blocked the bot: the next announcement leaves him out from the start.
     preview = await _write(bot, SON, audience="Chỉ đảng viên của Chi bộ Thôn Bản Chặng")
-    assert "Gửi tới 2 đồng chí và 1 nhóm?" in preview.text
+    assert _asks_to_send(preview, 2, 1)
 
 
 async def test_the_author_is_told_only_once_everything_settled(bot: Harness) -> None:
@@ -368,6 +405,11 @@ async def test_the_author_is_told_only_once_everything_settled(bot: Harness) -> 
         assert await bot.core.announcements.settled(tx, tree.cell, period) == 0
         [result] = await deliveries.in_ledger(tx, "announcement_result")
         # No group among the recipients: none is mentioned.
-        assert "đã tới 1/2 đồng chí. 1 đồng chí chưa nhận được" in result.text
-        assert "nhóm" not in result.text
+        assert result.text == " ".join([
+            VI("announce.result", date="27/11/2026", recipients=_recipients("1/2")),
+            VI("announce.result_people_missed", count=1)])
+        assert bot.fake.key_source is not None
+        said = bot.fake.key_source(result.text)
+        assert not said & {"announce.count_both", "announce.count_groups",
+                           "announce.result_groups_missed"}
         await tx.run("DELETE FROM deliveries WHERE period = ?", (period,))

@@ -6,9 +6,10 @@ from __future__ import annotations
 import pytest
 
 from storage import drafts
-from tests.harness import Harness
+from tests.harness import CATALOGUE, Harness
 
 MAI, STRANGER = 1001, 1999
+VI = CATALOGUE.texts("vi")
 
 
 async def _step(bot: Harness, user_id: int) -> str:
@@ -41,40 +42,47 @@ async def _at(bot: Harness, step: str) -> None:
     assert await _step(bot, MAI) == step
 
 
+NOT_A_NUMBER = ("form.problem.not_number", {})
+NOT_MONEY = ("form.problem.not_money", {})
+PICK_A_BUTTON = ("form.problem.pick_button", {})
+UNREADABLE_DATE = ("form.problem.date_unreadable", {})
+# What was typed at a step, and what the bot says to it: a catalogue key and its values.
 WRONG_ANSWERS = [
-    ("deed_date", "abc", "chưa đọc được ngày"),
-    ("deed_date", "30/12/2026", "Ngày này chưa tới"),
-    ("deed_date", "1/1/2020", "đã cách đây hơn 365 ngày"),
-    ("deed_date", "31/02/2026", "chưa đọc được ngày"),
-    ("field", "nông nghiệp", "bấm một nút"),
-    ("description", "ngắn", "Nội dung hơi ngắn"),
-    ("description", "x" * 5000, "Nội dung dài quá (5.000 ký tự)"),
-    ("description", "!!!!!!!!!!!!!!!!", "cần có chữ hoặc số"),
-    ("description", "   ", "chưa nhập gì"),
-    ("model_id", "mô hình khác", "bấm một nút"),
-    ("people_helped", "-3", "gõ một số nguyên"),
-    ("people_helped", "ba người", "gõ một số nguyên"),
-    ("people_helped", "2.5", "gõ một số nguyên"),
-    ("people_helped", "1000000", "từ 0 đến 100.000"),
-    ("households_helped", "🏠🏠", "gõ một số nguyên"),
-    ("value_vnd", "-20tr", "chưa đọc được số tiền"),
-    ("value_vnd", "nhiều tiền", "chưa đọc được số tiền"),
-    ("value_vnd", "5 con gà", "chưa đọc được số tiền"),
-    ("value_vnd", "500", "Nếu là 500 nghìn, đồng chí gõ 500k"),
-    ("place", "x", "Tên địa điểm hơi ngắn"),
-    ("photos", "đây là ảnh", "Lan Tỏa chưa hiểu nội dung này"),
-    ("public", "có lẽ", "bấm một nút"),
+    ("deed_date", "abc", UNREADABLE_DATE),
+    ("deed_date", "30/12/2026", ("form.problem.date_future", {})),
+    ("deed_date", "1/1/2020", ("form.problem.date_too_old", {"days": 365})),
+    ("deed_date", "31/02/2026", UNREADABLE_DATE),
+    ("field", "nông nghiệp", PICK_A_BUTTON),
+    ("description", "ngắn", ("form.problem.too_short", {"length": 4, "min": 10})),
+    ("description", "x" * 5000, ("form.problem.too_long", {"length": "5.000", "max": "2.000"})),
+    ("description", "!!!!!!!!!!!!!!!!", ("form.problem.no_letters", {})),
+    ("description", "   ", ("form.problem.empty", {})),
+    ("model_id", "mô hình khác", PICK_A_BUTTON),
+    ("people_helped", "-3", NOT_A_NUMBER),
+    ("people_helped", "ba người", NOT_A_NUMBER),
+    ("people_helped", "2.5", NOT_A_NUMBER),
+    ("people_helped", "1000000", ("form.problem.out_of_range", {"min": 0, "max": "100.000"})),
+    ("households_helped", "🏠🏠", NOT_A_NUMBER),
+    ("value_vnd", "-20tr", NOT_MONEY),
+    ("value_vnd", "nhiều tiền", NOT_MONEY),
+    ("value_vnd", "5 con gà", NOT_MONEY),
+    ("value_vnd", "500", ("form.problem.money_unclear", {"amount": 500})),
+    ("place", "x", ("form.report.place.too_short", {})),
+    ("photos", "đây là ảnh", ("form.problem.unexpected", {
+        "step": VI("form.report.photos.short"), "hint": VI("form.hint.photos")})),
+    ("public", "có lẽ", PICK_A_BUTTON),
 ]
 
 
 @pytest.mark.parametrize(("step", "typed", "expected"), WRONG_ANSWERS)
 async def test_a_wrong_answer_is_explained_and_the_draft_kept(
-    bot: Harness, step: str, typed: str, expected: str
+    bot: Harness, step: str, typed: str, expected: tuple[str, dict]
 ) -> None:
     await _at(bot, step)
     before = await _answers(bot, MAI)
     seen = await bot.say(MAI, typed)
-    assert expected in seen.text
+    key, values = expected
+    assert seen.shows(key, **values)
     assert await _step(bot, MAI) == step
     assert await _answers(bot, MAI) == before
 
@@ -84,8 +92,8 @@ async def test_unexpected_messages_mid_form_name_the_step(bot: Harness, kind: st
     await _at(bot, "value_vnd")
     details = {"phone": "0912345678", "first_name": "Bình"} if kind == "contact" else {}
     seen = await bot.send(MAI, kind, **details)
-    assert "Lan Tỏa chưa hiểu nội dung này. Đồng chí đang ở bước “giá trị”" in seen.text
-    assert "gõ số tiền" in seen.text
+    assert seen.shows("form.problem.unexpected", step=VI("form.report.value_vnd.short"),
+                      hint=VI("form.hint.money"))
     assert "Bỏ qua" in bot.buttons(MAI)
     assert await _step(bot, MAI) == "value_vnd"
 
@@ -93,15 +101,16 @@ async def test_unexpected_messages_mid_form_name_the_step(bot: Harness, kind: st
 async def test_another_command_mid_form_keeps_the_draft(bot: Harness) -> None:
     await _at(bot, "value_vnd")
     unknown = await bot.say(MAI, "/foo")
-    assert "đang ở bước “giá trị”" in unknown.text
+    assert unknown.shows("form.problem.unexpected", step=VI("form.report.value_vnd.short"),
+                         hint=VI("form.hint.money"))
     shown = await bot.say(MAI, "/help")
-    assert "Hướng dẫn sử dụng Lan Tỏa" in shown.text
-    assert "vẫn được giữ" in shown.text
+    assert shown.shows("help.member")
+    assert shown.shows("form.draft_kept")
     resumed = await bot.say(MAI, "/report")
-    assert "tiếp tục từ bước này" in resumed.text and "Kinh phí" in resumed.text
+    assert resumed.shows("form.report.resumed") and resumed.shows("form.report.value_vnd.prompt")
     assert await _step(bot, MAI) == "value_vnd"
     taken = await bot.say(MAI, "250k")
-    assert "ở đâu" in taken.text
+    assert taken.shows("form.report.place.prompt")
 
 
 async def test_html_and_sql_looking_text_is_kept_verbatim_and_shown_escaped(
@@ -116,7 +125,7 @@ async def test_html_and_sql_looking_text_is_kept_verbatim_and_shown_escaped(
         await bot.tap(MAI, "Bỏ qua")
     summary = await bot.tap(MAI, "🌐 Có, công khai")
     # The fake rejects malformed HTML the way Telegram does, so arriving at all means escaped.
-    assert f"📝 Nội dung: {hostile}" in bot.screen(MAI)
+    assert f"{VI.plain('form.report.description.label')}: {hostile}" in bot.screen(MAI)
     assert "&lt;b&gt;Sửa&lt;/b&gt;" in summary.html
     await bot.tap(MAI, "✅ Gửi")
     async with bot.db.transaction() as tx:
@@ -138,7 +147,7 @@ async def test_a_forged_press_for_another_step_is_refused(bot: Harness) -> None:
     # A forged "skip" on the required date step of the same draft.
     forged = f"f:{(await _draft_id(bot))}:0:skip:"
     seen = await bot.press_data(MAI, message_id, forged, check_button=False)
-    assert seen.toast == "Nút này thuộc một bước trước; đồng chí đang ở bước dưới đây."
+    assert seen.shows("form.problem.old_button")
     assert await _step(bot, MAI) == "model_id"
 
 
@@ -154,7 +163,7 @@ async def test_forged_choice_never_offered_is_refused(bot: Harness) -> None:
     message_id, _ = bot.button(MAI, "Tiết kiệm theo gương Bác")
     forged = f"f:{await _draft_id(bot)}:3:pick:999999"
     seen = await bot.press_data(MAI, message_id, forged, check_button=False)
-    assert seen.toast is not None and "Nút này" in seen.toast
+    assert seen.shows("form.problem.old_button")
     assert await _step(bot, MAI) == "model_id"
     assert "model_id" not in await _answers(bot, MAI)
 
@@ -173,10 +182,10 @@ async def test_a_button_from_an_old_finished_form(bot: Harness) -> None:
     message_id, old_data = bot.button(MAI, "Kinh tế")
     await bot.say(MAI, "/cancel")
     seen = await bot.press_data(MAI, message_id, old_data, check_button=False)
-    assert seen.toast == "Biểu mẫu này đã kết thúc."
+    assert seen.shows("form.ended")
     await bot.say(MAI, "/report")
     again = await bot.press_data(MAI, message_id, old_data, check_button=False)
-    assert again.toast == "Biểu mẫu này đã kết thúc.", "a new draft does not take old buttons"
+    assert again.shows("form.ended"), "a new draft does not take old buttons"
     assert await _step(bot, MAI) == "deed_date"
 
 
@@ -185,7 +194,7 @@ async def test_a_button_from_an_old_finished_form(bot: Harness) -> None:
 async def test_a_stranger_is_told_how_to_join(bot: Harness, command: str) -> None:
     bot.person(STRANGER, "Người", "Lạ")
     seen = await bot.say(STRANGER, command)
-    assert "xin đường link mời" in seen.text
+    assert seen.shows("access.not_member")
     async with bot.db.transaction() as tx:
         assert await drafts.draft_of(tx, STRANGER) is None
 
@@ -197,7 +206,7 @@ async def test_an_edited_message_is_not_taken_as_an_answer(bot: Harness) -> None
                                                       "edit_date": incoming["date"] + 5}})
     mark = len(bot.fake.calls)
     seen = await bot.after(update_id, mark)
-    assert "gửi câu trả lời mới" in seen.text
+    assert seen.shows("fallback.edited")
     assert await _step(bot, MAI) == "description"
 
 
@@ -230,7 +239,7 @@ async def test_editing_an_old_message_into_a_command_does_nothing_to_the_form(
     update_id = bot.fake.send_raw({"edited_message": {**incoming, "text": "/cancel",
                                                       "edit_date": incoming["date"] + 5}})
     seen = await bot.after(update_id, mark)
-    assert "gửi câu trả lời mới" in seen.text
+    assert seen.shows("fallback.edited")
     assert await _step(bot, MAI) == "description"
 
 
@@ -239,5 +248,5 @@ async def test_forged_data_with_odd_digits_gets_a_polite_note(bot: Harness, data
     await _at(bot, "field")
     message_id, _ = bot.button(MAI, "Kinh tế")
     seen = await bot.press_data(MAI, message_id, data, check_button=False)
-    assert seen.toast and "trục trặc" not in seen.text
+    assert seen.toast and not seen.shows("error.generic")
     assert await _step(bot, MAI) == "field"

@@ -3,14 +3,29 @@ who do (they are told), through the same report form; nobody else can."""
 
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
 
 from storage import audit, people
 from storage.entities import Role
-from tests.harness import Harness, Tree, started
+from tests.harness import CATALOGUE, Harness, Tree, started
 
 SON, MAI, BINH, LAN, HANH, STRANGER, ADMIN = 3001, 3002, 3003, 3004, 3005, 3006, 3007
 NEW = "➕ Thêm đồng chí chưa dùng Telegram"
+VI = CATALOGUE.texts("vi")
+CELL = "Chi bộ Thôn Bản Chặng"
+
+
+def _plain(text: str) -> str:
+    """A catalogue text as the user reads it in the chat (the fake keeps messages so)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+def _told(bot: Harness, user_id: int, key: str) -> bool:
+    """The bot has said `key` in this person's chat."""
+    return any(key in call.keys for call in bot.fake.calls
+               if call.params.get("chat_id") == user_id and not call.error)
 
 
 async def _cell(bot: Harness) -> Tree:
@@ -52,16 +67,16 @@ def _last_message_id(bot: Harness, user_id: int) -> int:
 async def test_a_leader_reports_for_a_member_who_is_told(bot: Harness) -> None:
     tree = await _cell(bot)
     picker = await bot.say(SON, "/behalf")
-    assert "Báo cáo thay" in picker.text
+    assert picker.shows("behalf.choose_member")
     assert bot.buttons(SON) == ["Bình", "Mai", NEW]
 
     first = await bot.tap(SON, "Mai")
-    assert "Báo cáo thay đồng chí Mai — Chi bộ Thôn Bản Chặng" in first.text
-    assert "Việc làm diễn ra ngày nào?" in first.text
+    assert first.shows("behalf.report_header", name="Mai", unit=CELL)
+    assert first.shows("form.report.deed_date.prompt")
     await bot.tap(SON, "Hôm qua")
     await bot.tap(SON, "Xã hội")
     together = await bot.say(SON, "Thăm hỏi, tặng quà gia đình chính sách thôn Bản Chặng")
-    assert "Đồng chí nào cùng tham gia?" in together.text
+    assert together.shows("form.report.participant_ids.prompt")
     # Mai is the author: she is not offered as her own co-participant; the leader is.
     assert "☐ Mai" not in bot.buttons(SON)
     assert {"☐ Bình", "☐ Sơn"} <= set(bot.buttons(SON))
@@ -73,7 +88,7 @@ async def test_a_leader_reports_for_a_member_who_is_told(bot: Harness) -> None:
     await bot.tap(SON, "🌐 Có, công khai")
     sent = await bot.tap(SON, "✅ Gửi")
 
-    assert "Đã nhận báo cáo nhập thay cho đồng chí Mai" in sent.text
+    assert sent.shows("behalf.received", name="Mai")
     mai, son, binh = [await bot.person_id(u) for u in (MAI, SON, BINH)]
     assert await _reports(bot) == [{
         "person_id": mai, "unit_id": tree.cell, "entered_by": son,
@@ -84,16 +99,16 @@ async def test_a_leader_reports_for_a_member_who_is_told(bot: Harness) -> None:
     assert [r["person_id"] for r in together_ids] == [binh]
     assert logged["actor"] == f"person:{son}" and f"person:{mai}" in logged["detail"]
 
-    told = bot.screen(MAI)
-    assert "Đồng chí Sơn đã nhập giúp đồng chí một báo cáo" in told
-    assert "26/11/2026" in told and "Thăm hỏi, tặng quà" in told
+    assert bot.screen(MAI) == _plain(VI(
+        "behalf.notice", leader="Sơn", date="26/11/2026",
+        preview="Thăm hỏi, tặng quà gia đình chính sách thôn Bản Chặng"))
 
     # Mai finds it among her own reports, with who entered it.
     await bot.say(MAI, "/my")
     opened = await bot.tap(MAI, "1. 26/11")
-    assert "Người nhập: đồng chí Sơn" in opened.text
+    assert opened.shows("behalf.entered_by", name="Sơn")
     # Sơn's own list holds only what he reported himself.
-    assert "chưa có báo cáo nào" in (await bot.say(SON, "/my")).text
+    assert (await bot.say(SON, "/my")).shows("my.empty")
 
 
 async def test_own_reports_do_not_name_who_entered_them(bot: Harness) -> None:
@@ -103,27 +118,26 @@ async def test_own_reports_do_not_name_who_entered_them(bot: Harness) -> None:
     await bot.tap(MAI, "✅ Gửi")
     await bot.say(MAI, "/my")
     opened = await bot.tap(MAI, "1. 26/11")
-    assert "Người nhập" not in opened.text
+    assert opened.shows("my.detail_title") and not opened.shows("behalf.entered_by")
 
 
 async def test_a_member_without_a_phone_is_added_and_reported_for(bot: Harness) -> None:
     tree = await _cell(bot)
     await bot.say(SON, "/behalf")
     units = await bot.tap(SON, NEW)
-    assert "sinh hoạt ở đơn vị nào?" in units.text
+    assert units.shows("behalf.choose_unit")
     assert bot.buttons(SON) == ["Chi bộ Thôn Bản Chặng", "Tổ đảng số 1"]
     asked = await bot.tap(SON, "Chi bộ Thôn Bản Chặng")
-    assert "Thêm đồng chí chưa dùng Telegram vào Chi bộ Thôn Bản Chặng" in asked.text
-    assert "họ và tên đầy đủ" in asked.text
+    assert asked.shows("behalf.new_member_header", unit=CELL)
+    assert asked.shows("form.behalf_member.full_name.prompt")
 
     added = await bot.say(SON, "Nông Văn Tư")
-    assert "Đã thêm đồng chí Nông Văn Tư (chưa dùng Telegram) vào Chi bộ Thôn Bản Chặng" in (
-        added.text)
-    assert "Báo cáo thay đồng chí Nông Văn Tư" in added.text
-    assert "Việc làm diễn ra ngày nào?" in added.text
+    assert added.shows("behalf.member_added", name="Nông Văn Tư", unit=CELL)
+    assert added.shows("behalf.report_header", name="Nông Văn Tư", unit=CELL)
+    assert added.shows("form.report.deed_date.prompt")
     await _fill_report(bot, SON, "Phát quang đường vào thôn cùng bà con")
     sent = await bot.tap(SON, "✅ Gửi")
-    assert "Đã nhận báo cáo nhập thay cho đồng chí Nông Văn Tư" in sent.text
+    assert sent.shows("behalf.received", name="Nông Văn Tư")
     # Nobody else was written to: Tư has no Telegram.
     assert {c.params["chat_id"] for c in sent.calls} == {SON}
 
@@ -149,18 +163,18 @@ async def test_a_member_without_a_phone_is_added_and_reported_for(bot: Harness) 
     await _fill_report(bot, MAI, "Vận động bà con hiến đất làm đường liên thôn")
     summary = bot.screen(MAI)
     assert "Nông Văn Tư" not in summary
-    assert "Đã nhận báo cáo của đồng chí" in (await bot.tap(MAI, "✅ Gửi")).text
+    assert (await bot.tap(MAI, "✅ Gửi")).shows("report.received")
 
 
 async def test_two_members_without_telegram_in_a_cell_with_no_tổ(bot: Harness) -> None:
     cell = await bot.unit("Chi bộ Thôn Nà Pá")
     await bot.appoint(SON, cell, Role.LEADER, "Sơn")
     empty = await bot.say(SON, "/behalf")
-    assert "chưa có đảng viên nào khác" in empty.text
+    assert empty.shows("behalf.nobody_yet")
     for name in ("Lý Thị Hạnh", "Hoàng Văn Páo"):
         # One unit: no unit to choose, the name straight away.
         asked = await bot.tap(SON, NEW)
-        assert "Thêm đồng chí chưa dùng Telegram vào Chi bộ Thôn Nà Pá" in asked.text
+        assert asked.shows("behalf.new_member_header", unit="Chi bộ Thôn Nà Pá")
         await bot.say(SON, name)
         await bot.tap(SON, "✖ Hủy")  # the report can wait; the member stays
     async with bot.db.transaction() as tx:
@@ -176,12 +190,13 @@ async def test_names_are_checked_and_shown_safely(bot: Harness) -> None:
     await bot.say(SON, "/behalf")
     await bot.tap(SON, NEW)
     await bot.tap(SON, "Tổ đảng số 1")
-    assert "Đồng chí chưa nhập gì" in (await bot.say(SON, "   ")).text
-    assert "cần có chữ hoặc số" in (await bot.say(SON, "🌸🌸🌸")).text
-    assert "Họ tên hơi ngắn" in (await bot.say(SON, "T")).text
-    assert "dài quá" in (await bot.say(SON, "Nông " * 30)).text
+    assert (await bot.say(SON, "   ")).shows("form.problem.empty")
+    assert (await bot.say(SON, "🌸🌸🌸")).shows("form.problem.no_letters")
+    assert (await bot.say(SON, "T")).shows("form.behalf_member.full_name.too_short")
+    assert (await bot.say(SON, "Nông " * 30)).shows("form.problem.too_long", length=149, max=100)
     sticker = await bot.send(SON, "sticker")
-    assert "Đồng chí đang ở bước “họ tên”" in sticker.text
+    assert sticker.shows("form.problem.unexpected", step=VI("form.behalf_member.full_name.short"),
+                         hint=VI("form.hint.text"))
     added = await bot.say(SON, "<b>Nông</b> Văn Tư 🌾")
     assert "&lt;b&gt;Nông&lt;/b&gt; Văn Tư 🌾" in added.html
     async with bot.db.transaction() as tx:
@@ -194,16 +209,16 @@ async def test_members_observers_and_strangers_cannot_report_for_others(bot: Har
     bot.person(STRANGER, "Khách")
     for user_id in (MAI, HANH):
         refused = await bot.say(user_id, "/behalf")
-        assert "tổ trưởng tổ đảng làm, nên đồng chí chưa thực hiện được" in refused.text
-    assert "Lan Tỏa dành cho đảng viên" in (await bot.say(STRANGER, "/behalf")).text
+        assert refused.shows("behalf.leaders_only")
+    assert (await bot.say(STRANGER, "/behalf")).shows("access.not_member")
     # A member forging the button of a /members card gets nowhere either.
     binh = await bot.person_id(BINH)
     forged = await bot.press_data(MAI, _last_message_id(bot, MAI), f"ob:for:{binh}",
                                   check_button=False)
-    assert forged.toast is not None and "thực hiện được" in forged.toast
+    assert forged.shows("behalf.leaders_only")
     forged_unit = await bot.press_data(HANH, _last_message_id(bot, HANH),
                                        f"ob:unit:{tree.cell}", check_button=False)
-    assert forged_unit.toast is not None and "thực hiện được" in forged_unit.toast
+    assert forged_unit.shows("behalf.leaders_only")
     async with bot.db.transaction() as tx:
         refused_log = await audit.entries(tx, "refused")
         assert await tx.one("SELECT id FROM drafts WHERE form = 'report'") is None
@@ -218,10 +233,10 @@ async def test_forged_buttons_for_another_cell_are_refused_and_logged(bot: Harne
     message = _last_message_id(bot, SON)
     lan = await bot.person_id(LAN)
     forged = await bot.press_data(SON, message, f"ob:for:{lan}", check_button=False)
-    assert forged.toast is not None and "không thuộc phạm vi phụ trách của đồng chí" in forged.toast
+    assert forged.shows("access.denied")
     forged_unit = await bot.press_data(SON, message, f"ob:unit:{tree.sibling_cell}",
                                        check_button=False)
-    assert forged_unit.toast is not None and "không thuộc phạm vi phụ trách" in forged_unit.toast
+    assert forged_unit.shows("access.denied")
     async with bot.db.transaction() as tx:
         logged = await audit.entries(tx, "refused")
         assert await tx.one("SELECT id FROM drafts") is None
@@ -234,7 +249,7 @@ async def test_forged_buttons_for_another_cell_are_refused_and_logged(bot: Harne
         assert seen.toast, data
         assert seen.calls == [], data
     own = await bot.press_data(SON, message, f"ob:for:{son}", check_button=False)
-    assert own.toast is not None and "thực hiện được cho chính mình" in own.toast
+    assert own.shows("behalf.self")
     async with bot.db.transaction() as tx:
         logged = await audit.entries(tx, "refused")
     assert logged[-1]["detail"] == f"unit:{tree.cell} person:{son}"
@@ -250,18 +265,18 @@ async def test_a_higher_leader_sees_every_cell_and_pages_through(bot: Harness) -
             await people.add_membership(tx, person.id, tree.group, Role.MEMBER, None,
                                         bot.clock.now())
     first = await bot.say(ADMIN, "/behalf")
-    assert "Trang 1/2" in first.text
+    assert first.shows("button.page", page=1, pages=2)
     # Unit by unit, by name: the cell's leader too, who may have a deed to be entered.
     assert bot.buttons(ADMIN)[:4] == ["Bình · Chi bộ Thôn Bản Chặng",
                                       "Mai · Chi bộ Thôn Bản Chặng",
                                       "Sơn · Chi bộ Thôn Bản Chặng", "Lan · Chi bộ Thôn Nà Pá"]
     assert bot.buttons(ADMIN)[-2:] == ["Trang sau ▶", NEW]
     second = await bot.tap(ADMIN, "Trang sau ▶")
-    assert "Trang 2/2" in second.text
+    assert second.shows("button.page", page=2, pages=2)
     assert bot.buttons(ADMIN)[-3:] == ["Đảng viên 09 · Tổ đảng số 1", "◀ Trang trước", NEW]
     await bot.tap(ADMIN, "◀ Trang trước")
     started_form = await bot.tap(ADMIN, "Lan · Chi bộ Thôn Nà Pá")
-    assert "Báo cáo thay đồng chí Lan — Chi bộ Thôn Nà Pá" in started_form.text
+    assert started_form.shows("behalf.report_header", name="Lan", unit="Chi bộ Thôn Nà Pá")
 
 
 async def test_a_leader_whose_role_is_taken_away_cannot_send(bot: Harness) -> None:
@@ -273,11 +288,11 @@ async def test_a_leader_whose_role_is_taken_away_cannot_send(bot: Harness) -> No
     async with bot.db.transaction() as tx:
         await tx.run("UPDATE memberships SET status = 'removed' WHERE person_id = ?", (son,))
     sent = await bot.tap(SON, "✅ Gửi")
-    assert "không còn phụ trách đơn vị của đồng chí Mai" in sent.text
+    assert sent.shows("behalf.no_longer_allowed", name="Mai")
     assert await _reports(bot) == []
     async with bot.db.transaction() as tx:
         assert await tx.one("SELECT id FROM drafts") is None
-    assert "Đồng chí Sơn" not in bot.screen(MAI)
+    assert not _told(bot, MAI, "behalf.notice")
 
 
 async def test_a_member_who_left_mid_form_is_not_reported_for(bot: Harness) -> None:
@@ -289,7 +304,7 @@ async def test_a_member_who_left_mid_form_is_not_reported_for(bot: Harness) -> N
     async with bot.db.transaction() as tx:
         await tx.run("UPDATE memberships SET status = 'removed' WHERE person_id = ?", (binh,))
     gone = await bot.tap(SON, "Xã hội")
-    assert "Bình không còn sinh hoạt ở đơn vị nào" in gone.text
+    assert gone.shows("behalf.member_gone", name="Bình")
     assert await _reports(bot) == []
 
 
@@ -299,11 +314,11 @@ async def test_cancelling_keeps_nothing_and_own_drafts_are_not_lost(bot: Harness
     await bot.tap(SON, "Mai")
     await bot.tap(SON, "Hôm qua")
     cancelled = await bot.tap(SON, "✖ Hủy")
-    assert "Đã hủy, báo cáo chưa được gửi" in cancelled.text
+    assert cancelled.shows("form.report.cancelled")
     await bot.say(SON, "/behalf")
     await bot.tap(SON, NEW)
     await bot.tap(SON, "Chi bộ Thôn Bản Chặng")
-    assert "Đã hủy, chưa thêm đồng chí nào" in (await bot.say(SON, "/cancel")).text
+    assert (await bot.say(SON, "/cancel")).shows("form.behalf_member.cancelled")
     async with bot.db.transaction() as tx:
         assert await tx.one("SELECT id FROM people WHERE telegram_user_id IS NULL") is None
         assert await tx.one("SELECT id FROM drafts") is None
@@ -313,8 +328,8 @@ async def test_cancelling_keeps_nothing_and_own_drafts_are_not_lost(bot: Harness
     await bot.begin_report(SON, description="Tuyên truyền phòng chống cháy rừng ở thôn")
     await bot.say(SON, "/behalf")
     busy = await bot.tap(SON, "Mai")
-    assert "đang làm dở một báo cáo" in busy.text
-    assert "Báo cáo thay đồng chí Mai" not in busy.text
+    assert busy.shows("form.report.busy")
+    assert not busy.shows("behalf.report_header")
     async with bot.db.transaction() as tx:
         draft = await tx.one("SELECT state FROM drafts")
     assert "Tuyên truyền phòng chống cháy rừng" in draft["state"]
@@ -325,4 +340,4 @@ async def test_an_admin_without_a_person_is_asked_to_join_first(tmp_path: Path) 
         await _cell(bot)
         bot.person(ADMIN, "Quản trị")
         asked = await bot.say(ADMIN, "/behalf")
-        assert "cần tham gia Lan Tỏa bằng một đường link mời trước" in asked.text
+        assert asked.shows("behalf.needs_person")

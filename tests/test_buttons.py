@@ -99,5 +99,5 @@ async def test_a_private_button_pressed_in_a_group_shows_nothing_there(bot: Harn
     mark = len(bot.fake.calls)
     pressed = bot.fake.press(1002, hello["message_id"], prefix, chat_id=group, check_button=False)
     seen = await bot.after(pressed, mark)
-    assert seen.toast == "Nút này chỉ dùng trong tin nhắn riêng với Lan Tỏa."
+    assert seen.shows("fallback.private_only")
     assert len(bot.fake.messages(group)) == before

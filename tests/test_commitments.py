@@ -3,10 +3,14 @@ leaders see who registered (x/y) and remind the rest; observers only look."""
 
 from __future__ import annotations
 
+import html
+import re
+
+from bot.flows.commitments import PLEDGE_MIN
 from bot.forms.engine import list_items
 from storage import audit
 from storage.entities import Role
-from tests.harness import Harness, Tree
+from tests.harness import CATALOGUE, Harness, Seen, Tree
 
 MAI, BINH, HANH, TUAN, SON, LAN, NGA = 3001, 3002, 3003, 3004, 3005, 3006, 3007
 PLEDGE = "Giữ gìn phẩm chất đạo đức, lối sống; gương mẫu thực hiện nhiệm vụ được giao."
@@ -16,14 +20,38 @@ ACTIONS = ("1. Tham gia ngày Chủ nhật xanh hằng tháng\n\n"
 STORED_ACTIONS = ("Tham gia ngày Chủ nhật xanh hằng tháng\n"
                   "Giúp đỡ hộ nghèo thôn Bản Chặng\n"
                   "Đọc sách về Bác mỗi quý")
+VI = CATALOGUE.texts("vi")
+CELL = "Chi bộ Thôn Bản Chặng"
+
+
+def _plain(text: str) -> str:
+    """A catalogue text as the user reads it in the chat (the fake keeps messages so)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+def _told(bot: Harness, user_id: int, key: str) -> bool:
+    """The bot has said `key` in this person's chat."""
+    return any(key in call.keys for call in bot.fake.calls
+               if call.params.get("chat_id") == user_id and not call.error)
+
+
+def _reminded(bot: Harness, user_id: int, name: str) -> bool:
+    """The person's newest message is the reminder to register, addressed to them."""
+    return bot.screen(user_id) == _plain(VI("commitments.remind_notice", name=name, year=2026))
+
+
+def _registered(seen: Seen, unit: str, registered: int, expected: int, top: bool = True) -> bool:
+    """The overview's x/y line of a unit (the unit at the top, or one below it)."""
+    return seen.shows("commitments.overview_root" if top else "commitments.overview_unit",
+                      indent="", unit=unit, registered=registered, expected=expected, year=2026)
 
 
 async def _register(bot: Harness, user_id: int, actions: str = ACTIONS,
-                    pledge: str = PLEDGE) -> str:
+                    pledge: str = PLEDGE) -> Seen:
     await bot.say(user_id, "/commit")
     await bot.say(user_id, pledge)
     await bot.say(user_id, actions)
-    return (await bot.tap(user_id, "✅ Gửi")).text
+    return await bot.tap(user_id, "✅ Gửi")
 
 
 async def _rows(bot: Harness) -> list[tuple]:
@@ -76,28 +104,32 @@ def test_actions_are_one_a_line_without_blank_lines_or_numbering() -> None:
 async def test_a_member_registers_her_commitment_despite_slips(bot: Harness) -> None:
     tree = await _cell(bot)
     opened = await bot.say(MAI, "✍ Cam kết")
-    assert "Đồng chí chưa có bản cam kết năm 2026" in opened.text
-    assert "Bước 1/2" in opened.text and "tu dưỡng, rèn luyện, phấn đấu" in opened.text
+    assert opened.shows("commitments.intro", year=2026)
+    assert opened.shows("form.progress", step=1, total=2)
+    assert opened.shows("form.commitment.pledge.prompt")
     short = await bot.say(MAI, "Sống tốt")
-    assert "Bản cam kết hơi ngắn (8 ký tự)" in short.text
+    assert short.shows("form.commitment.pledge.too_short", length=8, min=PLEDGE_MIN)
     sticker = await bot.send(MAI, "sticker")
-    assert "Đồng chí đang ở bước “bản cam kết”" in sticker.text
+    assert sticker.shows("form.problem.unexpected", step=VI("form.commitment.pledge.short"),
+                         hint=VI("form.commitment.pledge.hint"))
     asked = await bot.say(MAI, PLEDGE)
-    assert "mỗi việc một dòng" in asked.text and "Bước 2/2" in asked.text
+    assert asked.shows("form.commitment.actions.prompt")
+    assert asked.shows("form.progress", step=2, total=2)
     twelve = "\n".join(f"Việc làm số {n} trong năm" for n in range(1, 13))
     refused = await bot.say(MAI, twelve)
-    assert "Đồng chí đăng ký 12 việc; mỗi năm đăng ký tối đa 10 việc" in refused.text
-    assert "mỗi việc một dòng" in refused.text, "still at the step, answers kept"
+    assert refused.shows("form.commitment.actions.too_many_items", count=12, max=10)
+    assert refused.keys == {"form.commitment.actions.too_many_items"}, \
+        "still at the step, answers kept"
     assert await _rows(bot) == []
     tiny = await bot.say(MAI, "Trồng cây xanh\nOK")
-    assert "Việc thứ 2 hơi ngắn" in tiny.text
+    assert tiny.shows("form.commitment.actions.item_too_short", number=2)
     summary = await bot.say(MAI, ACTIONS)
-    assert "kiểm tra lại bản cam kết" in summary.text
+    assert summary.shows("form.commitment.summary_title")
     message_id, data = bot.button(MAI, "✅ Gửi")
     done = await bot.press_data(MAI, message_id, data)
-    assert "Đã ghi nhận bản cam kết năm 2026" in done.text
+    assert done.shows("commitments.registered", year=2026)
     again = await bot.press_data(MAI, message_id, data, check_button=False)
-    assert again.toast == "Biểu mẫu này đã kết thúc."
+    assert again.shows("form.ended")
     assert await _rows(bot) == [(2026, MAI, tree.cell, PLEDGE, STORED_ACTIONS, None)]
     [created] = await _log(bot, "commit_create")
     assert created["detail"] == "year:2026" and created["actor"].startswith("person:")
@@ -107,11 +139,11 @@ async def test_she_sees_it_numbered_and_corrects_it(bot: Harness) -> None:
     await _cell(bot)
     await _register(bot, MAI, pledge="Cam kết <b>luôn</b> gương mẫu & tận tụy với dân")
     shown = await bot.say(MAI, "/commit")
-    assert "Cam kết năm 2026 của đồng chí (đăng ký ngày 27/11/2026)" in shown.text
+    assert shown.shows("commitments.own_title", year=2026, date="27/11/2026")
     assert "Cam kết <b>luôn</b> gương mẫu & tận tụy với dân" in shown.text, "shown as typed"
     assert "1. Tham gia ngày Chủ nhật xanh hằng tháng\n2. Giúp đỡ hộ nghèo" in shown.text
     assert "3. Đọc sách về Bác mỗi quý" in shown.text
-    assert "Từ ngày 01/12/2026, đồng chí tự đánh giá" in shown.text
+    assert shown.shows("commitments.assessment_later", date="01/12/2026")
     assert bot.buttons(MAI) == ["✏ Sửa cam kết"]
     summary = await bot.tap(MAI, "✏ Sửa cam kết")
     assert "gương mẫu & tận tụy" in summary.text and "✅ Gửi" in bot.buttons(MAI)
@@ -119,7 +151,7 @@ async def test_she_sees_it_numbered_and_corrects_it(bot: Harness) -> None:
     await bot.tap(MAI, "✏ Sửa việc đăng ký")
     await bot.say(MAI, "Tham gia ngày Chủ nhật xanh\nVận động bà con hiến đất làm đường")
     done = await bot.tap(MAI, "✅ Gửi")
-    assert "Đã cập nhật bản cam kết năm 2026" in done.text
+    assert done.shows("commitments.corrected", year=2026)
     [row] = await _rows(bot)
     assert row[4] == "Tham gia ngày Chủ nhật xanh\nVận động bà con hiến đất làm đường"
     assert len(await _log(bot, "commit_edit")) == 1
@@ -133,7 +165,7 @@ async def test_she_sees_it_numbered_and_corrects_it(bot: Harness) -> None:
                         "Tham gia ngày Chủ nhật xanh\nVận động bà con hiến đất làm đường")
     cancelled = await bot.tap(MAI, "✏ Sửa cam kết")
     assert "✅ Gửi" in bot.buttons(MAI) and cancelled.text
-    assert "bản cam kết vẫn giữ nguyên" in (await bot.tap(MAI, "✖ Hủy")).text
+    assert (await bot.tap(MAI, "✖ Hủy")).shows("form.commitment.correction_cancelled")
 
 
 async def test_the_self_assessment_opens_on_the_first_of_december(bot: Harness) -> None:
@@ -145,24 +177,25 @@ async def test_the_self_assessment_opens_on_the_first_of_december(bot: Harness) 
     message_id = bot.fake.last_message(MAI)["message_id"]
     forged = await bot.press_data(MAI, message_id, f"cm:assess:{commitment}",
                                   check_button=False)
-    assert forged.toast == "Phần tự đánh giá mở từ ngày 01/12/2026."
+    assert forged.shows("commitments.assessment_not_open", date="01/12/2026")
     bot.clock.advance(days=4)
     await bot.say(MAI, "/commit")
     assert bot.buttons(MAI) == ["✏ Sửa cam kết", "📝 Tự đánh giá"]
     asked = await bot.tap(MAI, "📝 Tự đánh giá")
-    assert "tự đánh giá mức độ thực hiện" in asked.text
+    assert asked.shows("form.self_assessment.rating.prompt")
     assert bot.buttons(MAI)[:4] == ["Hoàn thành xuất sắc nhiệm vụ", "Hoàn thành tốt nhiệm vụ",
                                     "Hoàn thành nhiệm vụ", "Không hoàn thành nhiệm vụ"]
     await bot.tap(MAI, "Hoàn thành tốt nhiệm vụ")
-    assert "hơi ngắn" in (await bot.say(MAI, "Tốt")).text
+    assert (await bot.say(MAI, "Tốt")).shows("form.self_assessment.text.too_short", length=3,
+                                             min=PLEDGE_MIN)
     await bot.say(MAI, "Đã làm được cả ba việc đăng ký; còn chậm trong việc đọc sách.")
     done = await bot.tap(MAI, "✅ Gửi")
-    assert "Đã ghi nhận phần tự đánh giá năm 2026 của đồng chí: Hoàn thành tốt nhiệm vụ" in (
-        done.text)
+    good = VI("commitments.rating.good")
+    assert done.shows("commitments.assessed", year=2026, rating=good)
     [row] = await _rows(bot)
     assert row[5] == "good"
     shown = await bot.say(MAI, "/commit")
-    assert "📝 Tự đánh giá (ngày 01/12/2026): Hoàn thành tốt nhiệm vụ" in shown.text
+    assert shown.shows("commitments.assessment_heading", date="01/12/2026", rating=good)
     assert "còn chậm trong việc đọc sách" in shown.text
     assert bot.buttons(MAI) == ["✏ Sửa cam kết", "✏ Sửa tự đánh giá"]
     [assessed] = await _log(bot, "commit_assess")
@@ -173,32 +206,33 @@ async def test_a_leader_sees_who_registered_and_reminds_the_rest(bot: Harness) -
     tree = await _cell(bot)
     await _register(bot, MAI)
     seen = await bot.say(SON, "/commit")
-    assert "Chi bộ Thôn Bản Chặng: 1/4 đồng chí đã đăng ký cam kết năm 2026" in seen.text
-    assert "Chưa đăng ký: Bình, Sơn" in seen.text, "Tuấn is excused, Mai registered"
-    assert "Tổ đảng số 1: 0/1 đồng chí" in seen.text and "Chưa đăng ký: Hạnh" in seen.text
+    assert _registered(seen, CELL, 1, 4)
+    assert seen.shows("commitments.overview_missing", indent="", names="Bình, Sơn"), \
+        "Tuấn is excused, Mai registered"
+    assert _registered(seen, "Tổ đảng số 1", 0, 1, top=False)
+    assert seen.shows("commitments.overview_missing", indent="", names="Hạnh")
     assert "Tuấn" not in seen.text and "Nà Pá" not in seen.text
-    assert "Đồng chí chưa có bản cam kết năm 2026" in seen.text, "his own form below"
+    assert seen.shows("commitments.intro", year=2026), "his own form below"
     asked = await bot.tap(SON, "🔔 Nhắc các đồng chí chưa đăng ký")
-    assert "Gửi lời nhắc đăng ký cam kết tới 2 đồng chí" in asked.text
+    assert asked.shows("commitments.remind_confirm", count=2, unit=CELL)
     done = await bot.tap(SON, "✅ Gửi lời nhắc")
-    assert "Đã gửi lời nhắc tới 2 đồng chí của Chi bộ Thôn Bản Chặng" in done.text
+    assert done.shows("commitments.reminded", count=2, unit=CELL)
     for user_id, name in ((BINH, "Bình"), (HANH, "Hạnh")):
-        notice = bot.screen(user_id)
-        assert f"Kính gửi đồng chí {name}" in notice and "năm 2026" in notice
-    assert "Kính gửi" not in bot.screen(TUAN) and "Kính gửi" not in bot.screen(MAI)
-    assert "Kính gửi" not in bot.screen(NGA)
+        assert _reminded(bot, user_id, name)
+    for user_id in (TUAN, MAI, NGA):
+        assert not _told(bot, user_id, "commitments.remind_notice")
     [reminded] = await _log(bot, "commit_remind")
     assert reminded["subject"] == f"unit:{tree.cell}" and "sent:2" in reminded["detail"]
     opened = await bot.tap(BINH, "✍ Đăng ký cam kết")
-    assert "Đồng chí chưa có bản cam kết năm 2026" in opened.text
+    assert opened.shows("commitments.intro", year=2026)
     await bot.say(BINH, PLEDGE)
     await bot.say(BINH, ACTIONS)
     await bot.tap(BINH, "✅ Gửi")
     again = await bot.say(SON, "/commit")
-    assert "Chi bộ Thôn Bản Chặng: 2/4 đồng chí" in again.text
+    assert _registered(again, CELL, 2, 4)
     await bot.tap(SON, "🔔 Nhắc các đồng chí chưa đăng ký")
     soon = await bot.tap(SON, "✅ Gửi lời nhắc")
-    assert "đã được nhắc lúc 09:00 ngày 27/11/2026" in soon.text
+    assert soon.shows("commitments.remind_recently", time="09:00", date="27/11/2026")
     assert len(await _log(bot, "commit_remind")) == 1
 
 
@@ -209,32 +243,32 @@ async def test_no_reminders_at_night_nor_to_members_without_telegram(bot: Harnes
     bot.clock.advance(hours=13)  # 22:00
     await bot.say(SON, "/commit")
     night = await bot.tap(SON, "🔔 Nhắc các đồng chí chưa đăng ký")
-    assert "không nhắn tin cho các đồng chí từ 21 giờ tối đến 7 giờ sáng" in night.text
+    assert night.shows("commitments.remind_quiet", start=21, end=7)
     bot.clock.advance(hours=10)  # 08:00 the next day
     asked = await bot.tap(SON, "🔔 Nhắc các đồng chí chưa đăng ký")
-    assert "tới 2 đồng chí" in asked.text and "Không nhắn được qua Lan Tỏa: Hạnh" in asked.text
+    assert asked.shows("commitments.remind_confirm", count=2, unit=CELL)
+    assert asked.shows("commitments.remind_unreachable", names="Hạnh")
     done = await bot.tap(SON, "✅ Gửi lời nhắc")
-    assert "Đã gửi lời nhắc tới 2 đồng chí" in done.text and "nhắc trực tiếp giúp: Hạnh" in (
-        done.text)
-    assert "Kính gửi" not in bot.screen(HANH)
-    assert "Kính gửi đồng chí Mai" in bot.screen(MAI)
+    assert done.shows("commitments.reminded_some", count=2, unit=CELL, names="Hạnh")
+    assert not _told(bot, HANH, "commitments.remind_notice")
+    assert bot.screen(MAI) == _plain(VI("commitments.remind_notice", name="Mai", year=2026))
 
 
 async def test_an_observer_sees_the_commune_without_the_button(bot: Harness) -> None:
     tree = await _cell(bot)
     await _register(bot, NGA)
     seen = await bot.say(LAN, "/commit")
-    assert "Đảng bộ xã Tràng Định: 2/5 đồng chí đã đăng ký cam kết năm 2026" not in seen.text
-    assert "Đảng bộ xã Tràng Định: 1/5 đồng chí đã đăng ký cam kết năm 2026" in seen.text
-    assert "• Chi bộ Thôn Bản Chặng: 0/4" in seen.text
-    assert "• Chi bộ Thôn Nà Pá: 1/1" in seen.text
-    assert "Chưa đăng ký: Bình, Mai, Sơn" in seen.text
+    assert not _registered(seen, "Đảng bộ xã Tràng Định", 2, 5)
+    assert _registered(seen, "Đảng bộ xã Tràng Định", 1, 5)
+    assert _registered(seen, CELL, 0, 4, top=False)
+    assert _registered(seen, "Chi bộ Thôn Nà Pá", 1, 1, top=False)
+    assert seen.shows("commitments.overview_missing", indent="", names="Bình, Mai, Sơn")
     assert bot.buttons(LAN) == []
     message_id = bot.fake.last_message(LAN)["message_id"]
     forged = await bot.press_data(LAN, message_id, f"cm:remind_yes:{tree.cell}",
                                   check_button=False)
-    assert forged.toast and "thực hiện được" in forged.toast
-    assert "Kính gửi" not in bot.screen(MAI)
+    assert forged.shows("access.denied")
+    assert not _told(bot, MAI, "commitments.remind_notice")
     [refused] = await _log(bot, "refused")
     assert refused["subject"] == "commit_remind" and refused["actor"] == f"tg:{LAN}"
 
@@ -246,24 +280,22 @@ async def test_forged_presses_are_refused_and_logged(bot: Harness) -> None:
     await bot.say(BINH, "/commit")
     message_id = bot.fake.last_message(BINH)["message_id"]
     theirs = await bot.press_data(BINH, message_id, f"cm:edit:{mine}", check_button=False)
-    assert theirs.toast and "thực hiện được" in theirs.toast
+    assert theirs.shows("access.denied")
     await bot.say(SON, "/commit")
     leader_message = bot.fake.last_message(SON)["message_id"]
     elsewhere = await bot.press_data(SON, leader_message, f"cm:remind:{tree.sibling_cell}",
                                      check_button=False)
-    assert elsewhere.toast and "thực hiện được" in elsewhere.toast
+    assert elsewhere.shows("access.denied")
     assessed = await bot.press_data(SON, leader_message, f"cm:assess:{mine}",
                                     check_button=False)
-    assert assessed.toast and "thực hiện được" in assessed.toast
+    assert assessed.shows("access.denied")
     refused = await _log(bot, "refused")
     assert [r["subject"] for r in refused] == ["commit", "commit_remind", "commit"]
     for garbled in ("cm:edit:abc", "cm:zzz:1", "cm:edit:99999", "cm:", "cm:remind:-1"):
         seen = await bot.press_data(MAI, message_id, garbled, check_button=False)
-        assert seen.toast in ("Không tìm thấy bản cam kết này.",
-                              "Việc này không thuộc phạm vi phụ trách của đồng chí nên chưa thực "
-                              "hiện được. Nếu cần, đồng chí liên hệ bí thư chi bộ nhé."), garbled
+        assert seen.shows("commitments.not_found") or seen.shows("access.denied"), garbled
     stranger = await bot.say(bot.person(9999, "Khách"), "/commit")
-    assert "xin đường link mời" in stranger.text
+    assert stranger.shows("access.not_member")
     assert await _rows(bot) == [(2026, MAI, tree.cell, PLEDGE, STORED_ACTIONS, None)]
 
 
@@ -274,9 +306,9 @@ async def test_a_new_year_asks_for_a_new_commitment(bot: Harness) -> None:
     old_message, old_edit = bot.button(MAI, "✏ Sửa cam kết")
     bot.clock.advance(days=35)  # 01/01/2027
     opened = await bot.say(MAI, "/commit")
-    assert "Đồng chí chưa có bản cam kết năm 2027" in opened.text
+    assert opened.shows("commitments.intro", year=2027)
     await bot.say(MAI, "/cancel")
     stale = await bot.press_data(MAI, old_message, old_edit)
-    assert stale.toast == "Bản cam kết năm 2026 đã hết thời hạn chỉnh sửa."
+    assert stale.shows("commitments.not_editable", year=2026)
     await _register(bot, MAI, pledge="Năm 2027 tiếp tục rèn luyện, gương mẫu trong công tác.")
     assert [row[0] for row in await _rows(bot)] == [2026, 2027]

@@ -12,7 +12,7 @@ import pytest
 
 from bot.runtime.cli import main
 from storage.backup import backup_database
-from tests.harness import Harness, started
+from tests.harness import CATALOGUE, Harness, started
 
 MEMBERS = range(2001, 2009)
 FORM_REPORTS_EACH = 2
@@ -111,7 +111,8 @@ def test_lantoa_backup_copies_and_refuses_what_it_cannot_do(
     monkeypatch.setenv("LANTOA_DATABASE", str(database))
     assert main(["backup", str(copy)]) == 2  # no database yet: none is created
     assert not database.exists() and not copy.exists()
-    assert "không có cơ sở dữ liệu" in capsys.readouterr().err
+    said = CATALOGUE.texts("vi").plain("cli.backup_no_database", path=database)
+    assert said in capsys.readouterr().err
     assert asyncio.run(_backup_beside_the_running_bot(tmp_path, copy)) == 0
     assert "1 báo cáo" in capsys.readouterr().out
     assert len(asyncio.run(_reports(copy))[1]["photos"]) == 2

@@ -25,13 +25,42 @@ from storage import audit, groups, reviews, schedules
 from storage import deliveries as ledger
 from storage.entities import Role
 from storage.schedules import Every, NewSchedule, ScheduleKind
-from tests.harness import HANOI, Harness, Tree, started
+from tests.harness import CATALOGUE, HANOI, Harness, Tree, started
 
 MAI, BINH, HOA, SON, TUNG, LAN, STRANGER, ADMIN = 1001, 1002, 1003, 2001, 2002, 2003, 9999, 3001
 GROUP = -100_500
 D = dt.date
 WEEK_48 = week_of(D(2026, 11, 23))  # 23–29/11/2026: the harness's Friday 27/11 is in it
 WEEK_47 = week_of(D(2026, 11, 16))
+VI = CATALOGUE.texts("vi")
+CELL = "Chi bộ Thôn Bản Chặng"
+COMMUNE = "Đảng bộ xã Tràng Định"
+WEEK_48_DATES = "23–29/11/2026"
+
+
+def up(count: int, previous: str = "digest.previous_week") -> str:
+    return VI("digest.up", count=count, previous=VI.plain(previous))
+
+
+def total(count: int, reported: int, expected: int, percent: str, change: str) -> str:
+    """The digest's line of how many deeds, by how many of the unit (as the reader sees it)."""
+    return _plain(VI("digest.total", total=count, reported=reported, expected=expected,
+                     percent=percent, change=change))
+
+
+def _plain(text: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+def says(key: str, **params: object) -> str:
+    """What `key` says, with these values, as the reader sees it."""
+    return _plain(VI(key, **params))
+
+
+def keys(bot: Harness, item: Outgoing) -> frozenset[str]:
+    """The catalogue keys of what the item says."""
+    assert bot.fake.key_source is not None
+    return bot.fake.key_source(item.screen.text)
 
 
 def at(day: dt.date, hour: int = 10) -> dt.datetime:
@@ -103,15 +132,19 @@ async def test_the_group_reads_the_week_warmly(bot: Harness) -> None:
     items = await outgoing(bot, tree.cell)
     group = to_group(items)
     text = plain(group)
-    assert text.startswith("📊 TỔNG HỢP TUẦN 48 (23–29/11/2026) — Chi bộ Thôn Bản Chặng")
+    assert text.startswith(says("digest.title_week", week=48, dates=WEEK_48_DATES,
+                                unit=CELL))
     # Mai, Bình and Hoa took part; Sơn (who reports where he leads) did not: 3 of 4.
-    assert "• 3 việc làm theo Bác của 3/4 đồng chí (75%), tăng 2 so với tuần trước" in text
+    assert total(3, 3, 4, "75%", up(2)) in text
     assert "• Môi trường 2 · An sinh xã hội, giảm nghèo 1" in text
     assert "• Hỗ trợ 3 hộ, 9 người; giá trị 2.500.000 đ" in text
     # The cell has a tổ: a line for it, and one for the cell's own reports.
-    assert "• Tổ đảng số 1: 1 việc, 1/1 đồng chí" in text
-    assert "• Chi bộ Thôn Bản Chặng (trực tiếp): 2 việc" in text
-    assert "Sơn" not in text and "chờ ghi nhận" not in text, "who has not reported is private"
+    assert says("digest.child", unit="Tổ đảng số 1", total=1, reported=1,
+                expected=1) in text
+    assert says("digest.own", unit=CELL, total=2) in text
+    said = keys(bot, group)
+    assert "Sơn" not in text, "who has not reported is private"
+    assert not said & {"digest.private_title", "digest.waiting", "digest.not_reported"}
     assert group.person_id is None and group.screen.buttons == ()
     assert group.screen.image is not None and group.screen.image.startswith(b"\x89PNG")
 
@@ -120,22 +153,25 @@ async def test_the_change_against_the_week_before(bot: Harness) -> None:
     tree = await cell_week(bot)
     fewer = plain(to_group(await outgoing(bot, tree.cell, week_of(D(2026, 11, 30)))))
     # Week 49 so far holds the one received on Monday 30/11 at 00:00.
-    assert "• 1 việc làm theo Bác của 1/4 đồng chí (25%), giảm 2 so với tuần trước" in fewer
+    down = VI("digest.down", count=2, previous=VI.plain("digest.previous_week"))
+    assert total(1, 1, 4, "25%", down) in fewer
     await bot.stored_report(BINH, tree.cell, received=at(D(2026, 11, 17)))
     await bot.stored_report(HOA, tree.group, received=at(D(2026, 11, 19)))
     same = plain(to_group(await outgoing(bot, tree.cell)))
-    assert "3 việc làm theo Bác của 3/4 đồng chí (75%), bằng tuần trước" in same
+    assert total(3, 3, 4, "75%", VI("digest.same", previous=VI.plain("digest.previous_week"))) \
+        in same
     monthly = plain(to_group(await outgoing(bot, tree.cell, month_of(D(2026, 11, 1)),
                                             Every.MONTH)))
-    assert monthly.startswith("📊 TỔNG HỢP THÁNG 11/2026 — Chi bộ Thôn Bản Chặng")
-    assert "• 7 việc làm theo Bác của 3/4 đồng chí (75%), tăng 7 so với tháng trước" in monthly
+    assert monthly.startswith(says("digest.title_month", month="11/2026", unit=CELL))
+    assert total(7, 3, 4, "75%", up(7, "digest.previous_month")) in monthly
 
 
 async def test_a_quiet_week_is_said_kindly(bot: Harness) -> None:
     tree = await cell_week(bot)
-    text = plain(to_group(await outgoing(bot, tree.cell, week_of(D(2026, 11, 9)))))
-    assert "Trong tuần chưa ghi nhận việc làm nào" in text
-    assert "Mỗi việc làm tốt, dù nhỏ, đều đáng được ghi lại" in text
+    quiet = to_group(await outgoing(bot, tree.cell, week_of(D(2026, 11, 9))))
+    text = plain(quiet)
+    assert {"digest.empty_week", "digest.encourage"} <= keys(bot, quiet)
+    assert "digest.total" not in keys(bot, quiet)
     assert " 0 " not in text and "0 việc" not in text
 
 
@@ -145,17 +181,19 @@ async def test_a_commune_rolls_up_its_cells_and_names_the_quiet_ones_only_privat
     await link_group(bot, tree.commune, GROUP - 1)
     await bot.appoint(TUNG, tree.commune, Role.LEADER, "Tùng")
     items = await outgoing(bot, tree.commune)
-    group = plain(next(i for i in items if i.chat_id == GROUP - 1))
-    assert "TỔNG HỢP TUẦN 48 (23–29/11/2026) — Đảng bộ xã Tràng Định" in group
-    assert "• Chi bộ Thôn Bản Chặng: 3 việc, 3/4 đồng chí" in group
+    posted = next(i for i in items if i.chat_id == GROUP - 1)
+    group = plain(posted)
+    assert says("digest.title_week", week=48, dates=WEEK_48_DATES, unit=COMMUNE) in group
+    cell_line = says("digest.child", unit=CELL, total=3, reported=3, expected=4)
+    assert cell_line in group
     assert "Nà Pá" not in group, "a unit with nothing is not shown in the group"
-    assert "trực tiếp" not in group, "the commune itself has no report of its own"
+    assert "digest.own" not in keys(bot, posted), "the commune itself has no report of its own"
     private = plain(to_person(items, TUNG))
-    assert "• Chi bộ Thôn Bản Chặng: 3 việc, 3/4 đồng chí" in private
-    assert "• Đơn vị chưa có báo cáo: Chi bộ Thôn Nà Pá" in private
+    assert cell_line in private
+    assert says("digest.quiet_units", units="Chi bộ Thôn Nà Pá") in private
     # Tùng leads the commune without a member role: he reports there, and has not yet.
-    assert "• 3 việc làm theo Bác của 3/5 đồng chí (60%)" in group
-    assert "Chưa có việc làm trong kỳ (2): Hoàng Văn Sơn, Tùng" in private
+    assert total(3, 3, 5, "60%", up(2)) in group
+    assert says("digest.not_reported", count=2, names="Hoàng Văn Sơn, Tùng") in private
 
 
 async def test_each_leader_reads_the_private_part_with_a_button_to_review(bot: Harness) -> None:
@@ -168,12 +206,13 @@ async def test_each_leader_reads_the_private_part_with_a_button_to_review(bot: H
     mine = to_person(items, SON)
     assert mine.person_id == await bot.person_id(SON)
     text = plain(mine)
-    assert text.startswith("📊 TỔNG HỢP TUẦN 48 (23–29/11/2026) — Chi bộ Thôn Bản Chặng")
+    assert text.startswith(says("digest.title_week", week=48, dates=WEEK_48_DATES,
+                                unit=CELL))
     # Lan still reports in the cell she leads, and has not yet: 3 of 5.
-    assert "• 3 việc làm theo Bác của 3/5 đồng chí (60%), tăng 2 so với tuần trước" in text
-    assert "🔒 Dành riêng cho cấp ủy" in text
-    assert "• 2 báo cáo trong kỳ đang chờ ghi nhận" in text
-    assert "• Chưa có việc làm trong kỳ (2): Hoàng Văn Sơn, Lan" in text
+    assert total(3, 3, 5, "60%", up(2)) in text
+    assert "digest.private_title" in keys(bot, mine)
+    assert says("digest.waiting", count=2) in text
+    assert says("digest.not_reported", count=2, names="Hoàng Văn Sơn, Lan") in text
     assert [[(b.label, b.data) for b in row] for row in mine.screen.buttons] == [
         [("✅ Ghi nhận báo cáo", REVIEW_QUEUE.pack())]]
     assert mine.screen.image == to_group(items).screen.image
@@ -201,7 +240,8 @@ async def test_the_leaders_button_opens_the_review_queue(bot: Harness) -> None:
     # The paced sender shows it as a message of the bot; the press lands in the review flow.
     sent = await bot.app.bot.send_message(SON, mine.text)
     seen = await bot.press_data(SON, sent.message_id, REVIEW_QUEUE.pack(), check_button=False)
-    assert "Báo cáo chờ ghi nhận (1/3)" in seen.text
+    assert seen.shows("review.title", position=1, total=3, name="Hoàng Thị Mai",
+                      date="18/11/2026", field="Kinh tế")
 
 
 # --- examples: highlights, photos, privacy -----------------------------------------------------
@@ -222,14 +262,19 @@ async def test_highlights_come_first_and_private_ones_stay_out_of_the_group(
     await highlight(bot, secret, SON, at(D(2026, 11, 26), 11))
     items = await outgoing(bot, tree.cell)
     group = plain(to_group(items))
-    assert "⭐ Nêu gương\n• Đồng chí Nông Văn Bình cùng 1 đồng chí — An sinh xã hội, giảm " \
-        "nghèo (25/11/2026)" in group
+    example = says("digest.example", name="Nông Văn Bình",
+                   together=VI("digest.together", count=1), field="An sinh xã hội, giảm nghèo",
+                   model="", date="25/11/2026")
+    # The one example, last: neither the words nor the private one.
+    assert group.endswith(f"{says('digest.highlights_title')}\n{example}")
     assert "Lăng Thị Hoa" not in group and "mái nhà" not in group, "never the words, the helped"
-    assert "Tư" not in group and group.count("• Đồng chí") == 1, "a private report never"
-    assert "Việc làm tiêu biểu" not in group, "highlights first; photos only without them"
+    assert "Tư" not in group, "a private report never"
+    assert "digest.photos_title" not in keys(bot, to_group(items)), \
+        "highlights first; photos only without them"
     private = plain(to_person(items, SON))
     assert "Sửa mái nhà dột cho hộ bà Lăng Thị Hoa" in private
-    assert "Giúp ông Hoàng Văn Tư chữa bệnh 🔒 không công khai" in private
+    assert says("digest.words", text="Giúp ông Hoàng Văn Tư chữa bệnh",
+                private=VI("digest.private_mark")) in private
 
 
 async def test_an_unmarked_or_earlier_highlight_does_not_count(bot: Harness) -> None:
@@ -242,8 +287,7 @@ async def test_an_unmarked_or_earlier_highlight_does_not_count(bot: Harness) -> 
     async with bot.db.transaction() as tx:
         await reviews.add_review(tx, undone, son, reviews.UNHIGHLIGHT, None,
                                  at(D(2026, 11, 25), 12))
-    group = plain(to_group(await outgoing(bot, tree.cell)))
-    assert "Nêu gương" not in group
+    assert "digest.highlights_title" not in keys(bot, to_group(await outgoing(bot, tree.cell)))
 
 
 async def test_without_highlights_the_newest_public_reports_with_photos(bot: Harness) -> None:
@@ -257,9 +301,13 @@ async def test_without_highlights_the_newest_public_reports_with_photos(bot: Har
     await bot.stored_report(MAI, tree.cell, received=at(D(2026, 11, 28), 12),
                             field="Quốc phòng – an ninh")
     group = plain(to_group(await outgoing(bot, tree.cell)))
-    assert "📷 Việc làm tiêu biểu\n• Đồng chí Nông Văn Bình — Kinh tế (27/11/2026)\n" \
-        "• Đồng chí Hoàng Thị Mai — Văn hóa (23/11/2026)" in group, "newest first"
-    assert "Quốc phòng" not in group.split("Việc làm tiêu biểu")[1], "no photo, no example"
+    examples = [says("digest.example", name=name, together="", field=field, model="",
+                     date=day)
+                for name, field, day in (("Nông Văn Bình", "Kinh tế", "27/11/2026"),
+                                         ("Hoàng Thị Mai", "Văn hóa", "23/11/2026"))]
+    title = says("digest.photos_title")
+    assert "\n".join([title, *examples]) in group, "newest first"
+    assert "Quốc phòng" not in group.split(title)[1], "no photo, no example"
     assert "Lý Thị Hoa" not in group, "private and withdrawn ones never"
 
 
@@ -270,13 +318,15 @@ async def test_a_leader_asks_for_this_weeks_digest(bot: Harness) -> None:
     await cell_week(bot)
     seen = await bot.say(SON, "/digest")
     assert seen.methods() == ["sendPhoto", "sendMessage"], "the chart, then the words"
-    assert "TỔNG HỢP TUẦN 48 (23–29/11/2026) — Chi bộ Thôn Bản Chặng" in seen.text
-    assert "Số liệu tạm tính đến 09:00 ngày 27/11/2026" in seen.text
-    assert "• 3 việc làm theo Bác của 3/4 đồng chí (75%), tăng 2 so với tuần trước" in seen.text
-    assert "Chưa có việc làm trong kỳ (1): Hoàng Văn Sơn" in seen.text
+    assert seen.shows("digest.title_week", week=48, dates=WEEK_48_DATES, unit=CELL)
+    assert seen.shows("digest.as_of", time="09:00", day="27/11/2026")
+    assert seen.shows("digest.total", total=3, reported=3, expected=4, percent="75%",
+                      change=up(2))
+    assert seen.shows("digest.not_reported", count=1, names="Hoàng Văn Sơn")
     assert bot.buttons(SON) == ["✅ Ghi nhận báo cáo", "🏢 Tổ đảng số 1"]
     queue = await bot.tap(SON, "✅ Ghi nhận báo cáo")
-    assert "Báo cáo chờ ghi nhận (1/3)" in queue.text
+    assert queue.shows("review.title", position=1, total=3, name="Hoàng Thị Mai",
+                       date="18/11/2026", field="Kinh tế")
 
 
 async def test_an_observer_reads_a_monthly_digest_without_the_review_button(
@@ -289,9 +339,9 @@ async def test_an_observer_reads_a_monthly_digest_without_the_review_button(
                                             at=dt.time(7, 30)), bot.clock.now())
     seen = await bot.say(LAN, "/digest")
     assert seen.methods() == ["sendPhoto", "sendMessage"]
-    assert "TỔNG HỢP THÁNG 11/2026 — Đảng bộ xã Tràng Định" in seen.text
-    assert "• Chi bộ Thôn Bản Chặng: 5 việc, 3/4 đồng chí" in seen.text
-    assert "Đơn vị chưa có báo cáo: Chi bộ Thôn Nà Pá" in seen.text
+    assert seen.shows("digest.title_month", month="11/2026", unit=COMMUNE)
+    assert seen.shows("digest.child", unit=CELL, total=5, reported=3, expected=4)
+    assert seen.shows("digest.quiet_units", units="Chi bộ Thôn Nà Pá")
     assert bot.buttons(LAN) == ["🏢 Chi bộ Thôn Bản Chặng", "🏢 Chi bộ Thôn Nà Pá"], "no review"
 
 
@@ -299,10 +349,10 @@ async def test_members_and_strangers_are_refused_politely(bot: Harness) -> None:
     await cell_week(bot)
     member = await bot.say(MAI, "/digest")
     assert member.methods() == ["sendMessage"]
-    assert "không thuộc phạm vi phụ trách của đồng chí" in member.text
+    assert member.shows("access.denied")
     bot.person(STRANGER, "Khách")
     stranger = await bot.say(STRANGER, "/digest")
-    assert "Lan Tỏa dành cho đảng viên các chi bộ đã đăng ký" in stranger.text
+    assert stranger.shows("access.not_member")
     async with bot.db.transaction() as tx:
         refused = [e for e in await audit.entries(tx, "refused") if e["subject"] == "digest"]
     assert len(refused) == 2
@@ -314,22 +364,23 @@ async def test_forged_and_garbled_presses(bot: Harness) -> None:
     message_id, _ = bot.button(SON, "✅ Ghi nhận báo cáo")
     other = await bot.press_data(SON, message_id, f"dg:u:{tree.other_commune}",
                                  check_button=False)
-    assert other.toast and "không thuộc phạm vi phụ trách" in other.toast
+    assert other.shows("access.denied")
     assert other.methods() == []
-    up = await bot.press_data(SON, message_id, f"dg:u:{tree.commune}", check_button=False)
-    assert up.toast and "không thuộc phạm vi phụ trách" in up.toast
+    above = await bot.press_data(SON, message_id, f"dg:u:{tree.commune}", check_button=False)
+    assert above.shows("access.denied")
     for garbled in ("dg:u:abc", "dg:u:", "dg:zz:1", "dg:u:1:2", "dg:u:" + "9" * 40):
         seen = await bot.press_data(SON, message_id, garbled, check_button=False)
-        assert seen.toast == "Nút này đã cũ. Đồng chí gõ /digest để xem lại.", garbled
+        assert seen.shows("digest.stale"), garbled
     gone = await bot.press_data(SON, message_id, "dg:u:999999", check_button=False)
-    assert gone.toast == "Không tìm thấy đơn vị này. Đồng chí gõ /digest để xem lại."
+    assert gone.shows("digest.not_found")
     last = bot.fake.last_message(MAI)
     assert last is not None
     member = await bot.press_data(MAI, last["message_id"], f"dg:u:{tree.cell}",
                                   check_button=False)
-    assert member.toast and "không thuộc phạm vi phụ trách" in member.toast
+    assert member.shows("access.denied")
     own = await bot.press_data(SON, message_id, f"dg:u:{tree.group}", check_button=False)
-    assert "TỔNG HỢP TUẦN 48 (23–29/11/2026) — Tổ đảng số 1" in own.text, "below him: allowed"
+    assert own.shows("digest.title_week", week=48, dates=WEEK_48_DATES, unit="Tổ đảng số 1"), \
+        "below him: allowed"
     async with bot.db.transaction() as tx:
         rows = [e for e in await audit.entries(tx, "refused") if e["subject"] == "digest"]
     assert {r["detail"] for r in rows} >= {f"unit:{tree.other_commune}", f"unit:{tree.commune}"}
@@ -343,7 +394,7 @@ async def test_a_press_in_a_group_is_not_answered_there(bot: Harness) -> None:
                                check_button=False)
     mark = len(bot.fake.calls)
     seen = await bot.after(update_id, mark)
-    assert seen.toast == "Nút này chỉ dùng trong tin nhắn riêng với Lan Tỏa."
+    assert seen.shows("fallback.private_only")
     assert seen.methods() == []
 
 
@@ -352,15 +403,16 @@ async def test_someone_with_two_separate_units_picks_one(bot: Harness) -> None:
     await bot.appoint(TUNG, tree.cell, Role.LEADER, "Tùng")
     await bot.appoint(TUNG, tree.other_commune, Role.OBSERVER, "Tùng")
     seen = await bot.say(TUNG, "/digest")
-    assert "Đồng chí muốn xem bản tổng hợp của đơn vị nào?" in seen.text
+    assert seen.shows("digest.pick")
     assert bot.buttons(TUNG) == ["Chi bộ Thôn Bản Chặng", "Đảng bộ phường Hoàng Văn Thụ"]
     chosen = await bot.tap(TUNG, "Đảng bộ phường Hoàng Văn Thụ")
     assert chosen.methods() == ["sendPhoto", "sendMessage"]
-    assert "Đảng bộ phường Hoàng Văn Thụ" in chosen.text
-    assert "Trong tuần chưa ghi nhận việc làm nào" in chosen.text
+    assert chosen.shows("digest.title_week", week=48, dates=WEEK_48_DATES,
+                        unit="Đảng bộ phường Hoàng Văn Thụ")
+    assert chosen.shows("digest.empty_week")
     assert bot.buttons(TUNG) == ["🏛 Đơn vị khác"], "an observer reviews nothing"
     again = await bot.tap(TUNG, "🏛 Đơn vị khác")
-    assert "bản tổng hợp của đơn vị nào" in again.text
+    assert again.shows("digest.pick")
 
 
 async def test_an_admin_sees_the_top_units(tmp_path: Path) -> None:
@@ -368,7 +420,8 @@ async def test_an_admin_sees_the_top_units(tmp_path: Path) -> None:
         await bot.tree()
         bot.person(ADMIN, "Quản trị")
         seen = await bot.say(ADMIN, "/digest")
-        assert "TỔNG HỢP TUẦN 48 (23–29/11/2026) — Đảng bộ tỉnh Lạng Sơn" in seen.text
+        assert seen.shows("digest.title_week", week=48, dates=WEEK_48_DATES,
+                          unit="Đảng bộ tỉnh Lạng Sơn")
 
 
 def test_callback_data_is_read_defensively() -> None:

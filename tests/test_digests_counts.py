@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 import re
+import string
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,7 +27,7 @@ from bot.rules.periods import Period, month_of, week_of
 from bot.runtime.clock import FixedClock
 from bot.runtime.config import DEFAULT_FIELDS, Settings
 from bot.runtime.services import Services
-from bot.ui.catalogue import Catalogue
+from bot.ui.catalogue import Catalogue, Texts
 from bot.ui.formatting import percent
 from storage import groups, models, people, reports, reviews, units
 from storage.entities import NewModel, NewUnit, ReportContent, Role
@@ -268,6 +269,20 @@ async def world(tmp_path: Path) -> AsyncIterator[World]:
         await db.close()
 
 
+def _up_to_the_rest(t: Texts, key: str, **known: object) -> str:
+    """What `key` says with the values known, up to the first value not given."""
+    template = Catalogue.load().tables[t.lang][key]
+    rest = {name: "\x00" for _, name, _, _ in string.Formatter().parse(template)
+            if name and name not in known}
+    return t(key, **known, **rest).split("\x00")[0]
+
+
+def _fixed_words(t: Texts, key: str) -> str:
+    """The longest stretch of `key`'s words between its values: found only where it is said."""
+    template = Catalogue.load().tables[t.lang][key]
+    return max(re.split(r"\{[^}]*\}", template), key=len)
+
+
 def _earlier(when: Period, every: Every) -> Period:
     day = when.first - dt.timedelta(days=1)
     return month_of(day) if every is Every.MONTH else week_of(day)
@@ -320,33 +335,43 @@ def _check(world: World, digest: Digest, root: int, when: Period, every: Every) 
 
     # And the words say these numbers.
     writer = Writer(world.services.settings, world.services.texts("vi"))
+    t = writer.t
     group, private = writer.group_text(digest), writer.private_text(digest)
     change = len(rows) - digest.previous_total
-    previous = "tháng trước" if every is Every.MONTH else "tuần trước"
-    said = (f", tăng {change} so với {previous}" if change > 0
-            else f", giảm {-change} so với {previous}" if change < 0 else f", bằng {previous}")
+    previous = t.plain("digest.previous_month" if every is Every.MONTH
+                       else "digest.previous_week")
+    said = (t("digest.up", count=change, previous=previous) if change > 0
+            else t("digest.down", count=-change, previous=previous) if change < 0
+            else t("digest.same", previous=previous))
     if rows and expected:
         share = percent(len(expected & took_part) / len(expected), writer.t)
-        assert (f"• {len(rows)} việc làm theo Bác của {len(expected & took_part)}/"
-                f"{len(expected)} đồng chí ({share}){said}") in group, where
+        assert t("digest.total", total=len(rows), reported=len(expected & took_part),
+                 expected=len(expected), percent=share, change=said) in group, where
     elif rows:
-        assert f"• {len(rows)} việc làm theo Bác{said}" in group, where
+        assert t("digest.total_plain", total=len(rows), change=said) in group, where
     else:
-        assert "chưa ghi nhận việc làm nào" in group, where
+        empty = "digest.empty_month" if every is Every.MONTH else "digest.empty_week"
+        assert t(empty) in group, where
     for child in children:
         counted = world.counted(child, when)
         name = world.unit_names[child]
-        if counted:
-            assert f"• {name}: {len(counted)} việc" in group, where
+        if counted and world.expected(child):
+            assert t("digest.child", unit=name, total=len(counted),
+                     reported=len(world.expected(child) & world.took_part(child, when)),
+                     expected=len(world.expected(child))) in group, where
+        elif counted:
+            assert t("digest.child_plain", unit=name, total=len(counted)) in group, where
         else:
             assert f"{name}:" not in group and name in private, where
     waiting = sum(r.state in ("pending", "needs_more") for r in rows)
     if waiting:
-        assert f"• {waiting} báo cáo trong kỳ đang chờ ghi nhận" in private, where
+        assert t("digest.waiting", count=waiting) in private, where
     missing = expected - took_part
     if missing:
-        assert f"Chưa có việc làm trong kỳ ({len(missing)}):" in private, where
-    assert "Chưa có việc làm" not in group and "chờ ghi nhận" not in group, where
+        assert _up_to_the_rest(t, "digest.not_reported", count=len(missing)) in private, where
+    for key in ("digest.private_title", "digest.not_reported", "digest.waiting",
+                "digest.none_waiting", "digest.all_reported"):
+        assert _fixed_words(t, key) not in group, (key, where)
     assert not re.search(r"việc \d", group), "a report's words never go to a group"
 
 
@@ -397,10 +422,13 @@ async def test_the_week_across_the_new_year_goes_to_each_group_and_reachable_lea
                 [-1000 - root, *(world.telegram[p] for p in leaders)])
             assert {i.person_id for i in items if i.chat_id > 0} == leaders
             group = next(i for i in items if i.chat_id < 0).screen.text
-            assert "TUẦN 1 (29/12/2025–04/01/2026)" in group
+            t = services.texts("vi")
+            assert t("digest.title_week", week=1, dates="29/12/2025–04/01/2026",
+                     unit=world.unit_names[root]) in group
             rows = world.counted(root, CROSSING)
             assert all(i.screen.image and i.screen.image.startswith(b"\x89PNG") for i in items)
             if rows:
-                assert f"• {len(rows)} việc làm theo Bác" in group
+                assert _up_to_the_rest(t, "digest.total", total=len(rows)) in group \
+                    or _up_to_the_rest(t, "digest.total_plain", total=len(rows)) in group
             else:
-                assert "chưa ghi nhận việc làm nào" in group
+                assert t("digest.empty_week") in group

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import html
+import re
 from pathlib import Path
 
 import pytest
@@ -20,12 +22,28 @@ from storage import deliveries as ledger
 from storage import groups, schedules
 from storage.entities import Role
 from storage.schedules import Every, ScheduleKind
-from tests.harness import HANOI, Harness, Tree, started
+from tests.harness import CATALOGUE, HANOI, Harness, Seen, Tree, started
 
 SON, MAI, BINH, LAN = 6001, 6002, 6003, 6004
 GROUP = -1006001
 MONDAY_0730 = dt.datetime(2026, 11, 30, 7, 30, tzinfo=HANOI)
 WEEK_48 = Period(dt.date(2026, 11, 23), dt.date(2026, 11, 29))
+VI = CATALOGUE.texts("vi")
+
+
+def _plain(text: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+def title(unit: str) -> str:
+    """Week 48's digest title of the unit, as its readers see it."""
+    return _plain(VI("digest.title_week", week=48, dates="23–29/11/2026", unit=unit))
+
+
+def said_to(bot: Harness, chat: int) -> frozenset[str]:
+    """The catalogue keys of everything the bot has sent into a chat."""
+    return frozenset().union(*(call.keys for call in bot.fake.calls
+                               if call.params.get("chat_id") == chat and not call.error))
 
 
 async def cell_with_a_week(bot: Harness) -> Tree:
@@ -65,16 +83,20 @@ async def test_monday_morning_the_group_and_the_leader_get_last_weeks_digest(
     chart, text = group_messages(bot)
     assert "photo" in chart, "the chart comes first"
     body = text["text"]
-    assert body.startswith("📊 TỔNG HỢP TUẦN 48 (23–29/11/2026) — Chi bộ Thôn Bản Chặng")
-    assert "2 việc làm theo Bác của 2/4 đồng chí (50%)" in body
-    assert "Lan" not in body and "Chưa" not in body, "the group never hears who is missing"
+    assert body.startswith(title("Chi bộ Thôn Bản Chặng"))
+    up = VI("digest.up", count=2, previous=VI.plain("digest.previous_week"))
+    assert _plain(VI("digest.total", total=2, reported=2, expected=4, percent="50%",
+                     change=up)) in body
+    assert "Lan" not in body, "the group never hears who is missing"
+    assert not said_to(bot, GROUP) & {"digest.not_reported", "digest.private_title"}
 
-    private = [m for m in bot.fake.messages(SON) if "TỔNG HỢP TUẦN 48" in (m.get("text") or "")]
+    private = [m for m in bot.fake.messages(SON)
+               if (m.get("text") or "").startswith(title("Chi bộ Thôn Bản Chặng"))]
     assert len(private) == 1
+    assert "digest.not_reported" in said_to(bot, SON)
     assert "Lan" in private[0]["text"], "the leader learns who has not reported"
     assert ("✅ Ghi nhận báo cáo", "rv:first:0") in bot.fake.inline_buttons(private[0])
-    members = [m for user in (MAI, BINH, LAN) for m in bot.fake.messages(user)
-               if "TỔNG HỢP" in (m.get("text") or "")]
+    members = [user for user in (MAI, BINH, LAN) if "digest.title_week" in said_to(bot, user)]
     assert members == [], "members read the digest in the group"
 
 
@@ -102,24 +124,24 @@ async def test_a_digest_due_while_the_bot_was_down_goes_out_when_it_starts(
         await installed(late.app)  # the catch-up runs once polling has started
         await late.deliveries_settled()
         [_, text] = group_messages(late)
-        assert text["text"].startswith("📊 TỔNG HỢP TUẦN 48 (23–29/11/2026)")
+        assert text["text"].startswith(title("Chi bộ Thôn Bản Chặng"))
 
 
 async def test_a_member_is_answered_while_the_digest_chart_is_drawn(
         bot: Harness, monkeypatch: pytest.MonkeyPatch) -> None:
     tree = await cell_with_a_week(bot)
     bot.clock.moment = MONDAY_0730
-    answers: list[str] = []
+    answers: list[Seen] = []
     draw = charts.bar_chart_png
 
     async def drawing_slowly(title: str, labels: list[str], values: list[int]) -> bytes:
         # Mai asks for help just as the chart is being drawn: her answer needs the database.
-        answers.append((await asyncio.wait_for(bot.say(MAI, "/help"), timeout=5)).text)
+        answers.append(await asyncio.wait_for(bot.say(MAI, "/help"), timeout=5))
         return await draw(title, labels, values)
 
     monkeypatch.setattr(charts, "bar_chart_png", drawing_slowly)
     await run_digest(bot, tree.cell)
-    assert answers and all("Hướng dẫn" in a for a in answers)
+    assert answers and all(a.shows("help.member") for a in answers)
     assert len(group_messages(bot)) == 2
 
 
@@ -167,8 +189,9 @@ async def test_one_job_decides_every_digest_due_that_morning_and_the_others_none
         assert d.text == same.screen.text
     commune = [m for m in bot.fake.messages(COMMUNE_GROUP) if m.get("from", {}).get("is_bot")]
     assert [("photo" in m) for m in commune] == [True, False]
-    assert commune[1]["text"].startswith("📊 TỔNG HỢP TUẦN 48 (23–29/11/2026) — Đảng bộ xã")
-    assert "Chi bộ Thôn Bản Chặng: 2" in commune[1]["text"], "the cell's reports roll up"
+    assert commune[1]["text"].startswith(title("Đảng bộ xã Tràng Định"))
+    assert _plain(VI("digest.child", unit="Chi bộ Thôn Bản Chặng", total=2, reported=2,
+                     expected=4)) in commune[1]["text"], "the cell's reports roll up"
 
 
 async def test_a_digest_that_cannot_be_drawn_costs_the_others_nothing(

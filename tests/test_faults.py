@@ -26,7 +26,7 @@ from storage.schedules import ScheduleKind
 from tests.fakebot import FakeTelegram
 from tests.fakebot.faults import RandomFaults
 from tests.fakebot.limits import TelegramLimits
-from tests.harness import HANOI, Harness, Tree, started
+from tests.harness import CATALOGUE, HANOI, Harness, Tree, started
 from tests.test_announcements import _write
 
 SEEDS = (7, 8, 9)
@@ -191,8 +191,11 @@ async def _announcement(tmp_path: Path, seed: int, extra: int) -> None:
         await _assert_each_delivered_once(bot, mark, {"announcement", "announcement_result"},
                                           faults, limits)
         people_reached = 4 + 3 + extra  # the cells' and the tổ's members, the leaders below
-        assert (f"đã tới {people_reached}/{people_reached} đồng chí và 4/4 nhóm"
-                in bot.screen(COMMUNE_LEADER))
+        vi = CATALOGUE.texts("vi")
+        reached = vi.plain("announce.count_both", people=f"{people_reached}/{people_reached}",
+                           groups="4/4")
+        assert bot.screen(COMMUNE_LEADER) == vi.plain("announce.result", date="27/11/2026",
+                                                      recipients=reached)
     assert _integrity(tmp_path / "lantoa.sqlite3") == ["ok"]
 
 

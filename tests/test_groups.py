@@ -15,14 +15,14 @@ from bot.flows.groups import in_tree_order
 from handlers.groups import GroupMembershipHandler
 from storage import audit, groups, units
 from storage.entities import Role
-from tests.harness import Harness, Seen, Tree, started
+from tests.harness import CATALOGUE, Harness, Seen, Tree, started
 
 LEADER, MEMBER, OBSERVER, STRANGER, COMMUNE_LEADER, SIBLING_LEADER, ADMIN = (
     3001, 3002, 3003, 3004, 3005, 3006, 3007)
 GROUP = -1001001
 OTHER_GROUP = -1001002
-LINKED = ("Nhóm này đã được gắn với Chi bộ Thôn Bản Chặng. Lan Tỏa sẽ gửi nhắc việc và bản tổng"
-          " hợp vào đây.")
+VI = CATALOGUE.texts("vi")
+CELL, SIBLING = "Chi bộ Thôn Bản Chặng", "Chi bộ Thôn Nà Pá"
 
 
 async def in_group(bot: Harness, user: int, text: str, chat: int = GROUP) -> Seen:
@@ -40,6 +40,13 @@ def said(seen: Seen, chat: int = GROUP) -> str:
     sent = "\n".join(c.params.get("text", "") for c in seen.calls
                      if c.params.get("chat_id") == chat)
     return html.unescape(re.sub(r"<[^>]+>", "", sent))
+
+
+def says(seen: Seen, key: str, chat: int = GROUP, **params: object) -> bool:
+    """The bot said `key` into one chat (written with these values, when given)."""
+    written = VI(key, **params) if params else ""
+    return any(key in c.keys and written in c.params.get("text", "")
+               for c in seen.calls if c.params.get("chat_id") == chat)
 
 
 def group_button(bot: Harness, label: str, chat: int = GROUP) -> tuple[int, str]:
@@ -100,8 +107,7 @@ async def link_cell(bot: Harness, chat: int = GROUP) -> Seen:
 async def test_a_leader_of_one_unit_links_the_group_at_once(bot: Harness) -> None:
     tree = await cell_with_leader(bot)
     seen = await in_group(bot, SIBLING_LEADER, "/link")
-    assert ("Nhóm này đã được gắn với Chi bộ Thôn Nà Pá. Lan Tỏa sẽ gửi nhắc việc và bản tổng"
-            " hợp vào đây.") in said(seen)
+    assert says(seen, "groups.linked", unit=SIBLING)
     assert said(seen, SIBLING_LEADER) == ""  # nothing in the leader's private chat
     assert await unit_linked_to(bot) == tree.sibling_cell
     [entry] = await log(bot, "group_linked")
@@ -112,10 +118,10 @@ async def test_a_leader_of_one_unit_links_the_group_at_once(bot: Harness) -> Non
 async def test_a_cell_leader_picks_the_cell_rather_than_its_to(bot: Harness) -> None:
     tree = await cell_with_leader(bot)
     seen = await in_group(bot, LEADER, "/link")
-    assert "phụ trách 2 đơn vị" in said(seen)
+    assert says(seen, "groups.pick", count=2)
     assert group_buttons(bot) == ["Chi bộ Thôn Bản Chặng", "Tổ đảng số 1", "✖ Hủy"]
     chosen = await tap(bot, LEADER, "Chi bộ Thôn Bản Chặng")
-    assert LINKED in said(chosen)
+    assert says(chosen, "groups.linked", unit=CELL)
     assert await unit_linked_to(bot) == tree.cell
 
 
@@ -126,7 +132,7 @@ async def test_link_addressed_to_the_bot_by_name_works_and_to_another_bot_does_n
     assert (await in_group(bot, SIBLING_LEADER, "/link@some_other_bot")).calls == []
     assert await unit_linked_to(bot) is None
     seen = await in_group(bot, SIBLING_LEADER, f"/link@{bot.fake.bot_username}")
-    assert "đã được gắn với Chi bộ Thôn Nà Pá" in said(seen)
+    assert says(seen, "groups.linked", unit=SIBLING)
     assert await unit_linked_to(bot) == tree.sibling_cell
 
 
@@ -136,8 +142,8 @@ async def test_relinking_in_a_new_group_moves_the_link_and_tells_the_old_group(
     tree = await cell_with_leader(bot)
     await in_group(bot, SIBLING_LEADER, "/link")
     seen = await in_group(bot, SIBLING_LEADER, "/link", chat=OTHER_GROUP)
-    assert "đã được gắn với Chi bộ Thôn Nà Pá, thay cho nhóm trước" in said(seen, OTHER_GROUP)
-    assert "Chi bộ Thôn Nà Pá đã chuyển sang gắn với một nhóm khác" in said(seen, GROUP)
+    assert says(seen, "groups.linked_moved", OTHER_GROUP, unit=SIBLING)
+    assert says(seen, "groups.moved_away", GROUP, unit=SIBLING)
     assert await unit_linked_to(bot, OTHER_GROUP) == tree.sibling_cell
     assert await unit_linked_to(bot, GROUP) is None
     assert (await log(bot, "group_linked"))[-1]["detail"] == (
@@ -148,12 +154,12 @@ async def test_a_leader_unlinks_the_group(bot: Harness) -> None:
     tree = await cell_with_leader(bot)
     await link_cell(bot)
     seen = await in_group(bot, LEADER, "/unlink")
-    assert "Đã bỏ gắn nhóm này với Chi bộ Thôn Bản Chặng" in said(seen)
+    assert says(seen, "groups.unlinked", unit=CELL)
     assert await unit_linked_to(bot) is None
     [entry] = await log(bot, "group_unlinked")
     assert entry["subject"] == f"unit:{tree.cell}"
     again = await in_group(bot, LEADER, "/unlink")
-    assert "chưa được gắn với đơn vị nào" in said(again)
+    assert says(again, "groups.not_linked")
 
 
 async def test_a_leader_of_the_unit_above_may_unlink_too(bot: Harness) -> None:
@@ -161,13 +167,13 @@ async def test_a_leader_of_the_unit_above_may_unlink_too(bot: Harness) -> None:
     await bot.appoint(COMMUNE_LEADER, tree.commune, Role.LEADER, "Hùng")
     await link_cell(bot)
     seen = await in_group(bot, COMMUNE_LEADER, "/unlink")
-    assert "Đã bỏ gắn" in said(seen)
+    assert says(seen, "groups.unlinked", unit=CELL)
 
 
 @pytest.mark.parametrize(("who", "expected"), [
-    (MEMBER, "Chỉ đồng chí bí thư, phó bí thư, chi ủy viên hoặc tổ trưởng"),
-    (OBSERVER, "vai trò theo dõi"),
-    (STRANGER, "dành cho các chi bộ đã đăng ký"),
+    (MEMBER, "groups.not_leader"),
+    (OBSERVER, "groups.observer"),
+    (STRANGER, "groups.stranger"),
 ])
 async def test_only_a_leader_may_link_and_the_others_are_told_politely_in_the_group(
     bot: Harness, who: int, expected: str,
@@ -180,7 +186,7 @@ async def test_only_a_leader_may_link_and_the_others_are_told_politely_in_the_gr
     else:
         bot.person(STRANGER, "Khách")
     seen = await in_group(bot, who, "/link")
-    assert expected in said(seen) and "/link" in said(seen)
+    assert says(seen, expected)
     assert await unit_linked_to(bot) is None
     [entry] = await log(bot, "refused")
     assert entry["actor"] == f"tg:{who}" and entry["subject"] == "link_group"
@@ -194,7 +200,7 @@ async def test_others_may_not_unlink_a_linked_group(bot: Harness) -> None:
     await link_cell(bot)
     for who in (MEMBER, OBSERVER, SIBLING_LEADER, STRANGER):
         seen = await in_group(bot, who, "/unlink")
-        assert "do cấp ủy Chi bộ Thôn Bản Chặng hoặc cấp ủy cấp trên thực hiện" in said(seen)
+        assert says(seen, "groups.unlink_denied", unit=CELL), who
     assert await unit_linked_to(bot) == tree.cell
     assert len(await log(bot, "refused")) == 4
 
@@ -202,10 +208,10 @@ async def test_others_may_not_unlink_a_linked_group(bot: Harness) -> None:
 async def test_link_in_a_private_chat_explains_it_is_used_in_the_group(bot: Harness) -> None:
     tree = await cell_with_leader(bot)
     seen = await bot.say(LEADER, "/link")
-    assert "dùng ngay trong nhóm chat của đơn vị" in seen.text
-    assert "/unlink trong nhóm" in (await bot.say(LEADER, "/unlink")).text
+    assert seen.shows("groups.private")
+    assert (await bot.say(LEADER, "/unlink")).shows("groups.private_unlink")
     bot.person(STRANGER, "Khách")
-    assert "trong nhóm chat" in (await bot.say(STRANGER, "/link")).text
+    assert (await bot.say(STRANGER, "/link")).shows("groups.private")
     async with bot.db.transaction() as tx:
         assert await groups.group_of_unit(tx, tree.cell) is None
 
@@ -216,13 +222,12 @@ async def test_a_group_linked_to_another_unit_is_named_and_must_be_unlinked_firs
     tree = await cell_with_leader(bot)
     await link_cell(bot)
     seen = await in_group(bot, SIBLING_LEADER, "/link")
-    assert "Nhóm này đang được gắn với Chi bộ Thôn Bản Chặng" in said(seen)
-    assert "cấp ủy của Chi bộ Thôn Bản Chặng cần gửi /unlink" in said(seen)
+    assert says(seen, "groups.linked_elsewhere", unit=CELL)
     assert await unit_linked_to(bot) == tree.cell
     [entry] = await log(bot, "refused")
     assert entry["actor"] == f"tg:{SIBLING_LEADER}" and entry["detail"] == f"unit:{tree.cell}"
     # The leader who linked it hears it is linked already.
-    assert "đã được gắn với Chi bộ Thôn Bản Chặng rồi" in said(await in_group(bot, LEADER, "/link"))
+    assert says(await in_group(bot, LEADER, "/link"), "groups.already_linked", unit=CELL)
 
 
 async def test_a_higher_leader_chooses_the_unit_with_buttons(bot: Harness) -> None:
@@ -230,18 +235,18 @@ async def test_a_higher_leader_chooses_the_unit_with_buttons(bot: Harness) -> No
     await bot.appoint(COMMUNE_LEADER, tree.commune, Role.LEADER, "Hùng")
     await bot.join(MEMBER, tree.cell, "Mai")
     seen = await in_group(bot, COMMUNE_LEADER, "/link")
-    assert "phụ trách 4 đơn vị" in said(seen)
+    assert says(seen, "groups.pick", count=4)
     assert group_buttons(bot) == ["Đảng bộ xã Tràng Định", "Chi bộ Thôn Bản Chặng",
                                   "Tổ đảng số 1", "Chi bộ Thôn Nà Pá", "✖ Hủy"]
     assert await unit_linked_to(bot) is None
 
     # Someone else in the group presses: asked again, refused.
     refused = await tap(bot, MEMBER, "Chi bộ Thôn Nà Pá")
-    assert refused.toast and "không thuộc phạm vi phụ trách" in refused.toast
+    assert refused.shows("access.denied")
     # The cell's leader forges a press naming the sibling cell: refused and logged.
     message_id, _ = group_button(bot, "Chi bộ Thôn Nà Pá")
     forged = await press(bot, LEADER, message_id, f"gl:u:{tree.sibling_cell}")
-    assert forged.toast and "không thuộc phạm vi phụ trách" in forged.toast
+    assert forged.shows("access.denied")
     assert await unit_linked_to(bot) is None
     entries = await log(bot, "refused")
     assert [(e["actor"], e["detail"]) for e in entries] == [
@@ -249,14 +254,14 @@ async def test_a_higher_leader_chooses_the_unit_with_buttons(bot: Harness) -> No
         (f"tg:{LEADER}", f"unit:{tree.sibling_cell}")]
 
     chosen = await tap(bot, COMMUNE_LEADER, "Chi bộ Thôn Nà Pá")
-    assert "Nhóm này đã được gắn với Chi bộ Thôn Nà Pá" in said(chosen)
+    assert says(chosen, "groups.linked", unit=SIBLING)
     assert chosen.methods() == ["editMessageText"]  # the picker becomes the answer
     assert group_buttons(bot) == []
     assert await unit_linked_to(bot) == tree.sibling_cell
 
     # A second press on the old button (double tap) links nothing more.
     again = await press(bot, COMMUNE_LEADER, message_id, f"gl:u:{tree.cell}")
-    assert "đã được gắn với Chi bộ Thôn Nà Pá rồi" in bot.fake.last_message(GROUP)["text"]
+    assert says(again, "groups.already_linked", unit=SIBLING)
     assert again.toast is None
     assert len(await log(bot, "group_linked")) == 1
 
@@ -269,7 +274,7 @@ async def test_garbled_picker_data_gets_a_polite_toast(bot: Harness, data: str) 
     await in_group(bot, COMMUNE_LEADER, "/link")
     message_id, _ = group_button(bot, "Tổ đảng số 1")
     seen = await press(bot, COMMUNE_LEADER, message_id, data)
-    assert seen.toast == "Nút này không còn dùng được."
+    assert seen.toast == VI.plain("groups.bad_button")
     assert await unit_linked_to(bot) is None
 
 
@@ -286,9 +291,9 @@ async def test_the_picker_pages_and_can_be_cancelled(bot: Harness) -> None:
     assert second[-2:] == ["◀ Trang trước", "✖ Hủy"] and "Chi bộ Thôn số 11" in second
     bot.person(STRANGER, "Khách")
     stranger = await tap(bot, STRANGER, "◀ Trang trước")
-    assert stranger.toast == "Chỉ cấp ủy của đơn vị mới chọn được."
+    assert stranger.shows("groups.pick_denied")
     seen = await tap(bot, COMMUNE_LEADER, "✖ Hủy")
-    assert "Đã hủy" in said(seen) and group_buttons(bot) == []
+    assert says(seen, "groups.cancelled") and group_buttons(bot) == []
     assert await unit_linked_to(bot) is None
 
 
@@ -299,7 +304,7 @@ async def test_the_bot_added_to_an_unlinked_group_says_once_how_to_link_it(
     await bot.join(MEMBER, tree.cell, "Mai")
     mark = len(bot.fake.calls)
     seen = await happens(bot, bot.fake.add_bot_to_group(GROUP, MEMBER), mark)
-    assert "chi ủy viên hoặc tổ trưởng của đơn vị gửi /link" in said(seen)
+    assert says(seen, "groups.hello")
     mark = len(bot.fake.calls)
     promoted = bot.fake.add_bot_to_group(GROUP, MEMBER, status="administrator")
     assert (await happens(bot, promoted, mark)).calls == []
@@ -327,7 +332,7 @@ async def test_the_bot_removed_from_a_group_drops_the_link(bot: Harness) -> None
     # Added again: not linked any more, so it says how to link it.
     mark = len(bot.fake.calls)
     back = await happens(bot, bot.fake.add_bot_to_group(GROUP, LEADER), mark)
-    assert "/link" in said(back)
+    assert says(back, "groups.hello")
 
 
 @pytest.mark.parametrize("new_first", [False, True])
@@ -348,7 +353,7 @@ async def test_a_group_turned_supergroup_keeps_its_link(bot: Harness, new_first:
     assert len(await log(bot, "group_migrated")) == 1
     # The leader keeps working in the supergroup.
     again = await in_group(bot, LEADER, "/link", chat=supergroup)
-    assert "đã được gắn với Chi bộ Thôn Bản Chặng rồi" in said(again, supergroup)
+    assert says(again, "groups.already_linked", supergroup, unit=CELL)
 
 
 async def test_move_group_is_idempotent_and_an_existing_link_on_the_new_id_stands(
@@ -377,7 +382,7 @@ async def test_an_anonymous_group_admin_is_asked_to_show_themselves(bot: Harness
         "text": "/link", "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
     }})
     seen = await happens(bot, update_id, mark)
-    assert "ẩn danh" in said(seen)
+    assert says(seen, "groups.anonymous")
     assert await unit_linked_to(bot) is None
 
 
@@ -389,7 +394,7 @@ async def test_an_admin_picks_among_every_unit(tmp_path: Path) -> None:
         await in_group(bot, ADMIN, "/link")
         assert len(group_buttons(bot)) == 7
         seen = await tap(bot, ADMIN, "Đảng bộ phường Hoàng Văn Thụ")
-        assert "Đảng bộ phường Hoàng Văn Thụ" in said(seen)
+        assert says(seen, "groups.linked", unit="Đảng bộ phường Hoàng Văn Thụ")
         assert await unit_linked_to(bot) == tree.other_commune
         [entry] = await log(bot, "group_linked")
         assert entry["actor"] == f"tg:{ADMIN}"

@@ -3,18 +3,41 @@ approve or reject those who join through a link shared with many people."""
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
 from storage import audit, invites, joins, people
 from storage.entities import Role
-from tests.harness import Harness, Seen, Tree, started
+from tests.harness import CATALOGUE, Harness, Seen, Tree, started
 
 SON, HANH, TUAN, NGA = 3001, 3002, 3003, 3004  # leaders: cell, cell, commune, sibling cell
 MAI, BINH, LAN, KHOA = 3101, 3102, 3103, 3104  # people being invited
 ADMIN = 3900
 LINK = re.compile(r"https://t\.me/lantoa_test_bot\?start=([A-Za-z0-9_-]{12})")
 LEADER_ROW = ["✅ Ghi nhận báo cáo", "👥 Đảng viên", "✉ Mời tham gia"]
+VI = CATALOGUE.texts("vi")
+MEMBER = VI("invite.role.member")
+CELL = "Chi bộ Thôn Bản Chặng (Đảng bộ xã Tràng Định)"  # a unit as invites name it
+IN_A_WEEK = "04/12/2026"
+
+
+def _plain(text: str) -> str:
+    """A catalogue text as the user reads it in the chat (the fake keeps messages so)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+async def _join_with(bot: Harness, user_id: int, code: str, first_name: str) -> Seen:
+    """Harness.join_with, returning what confirming the name brought."""
+    bot.person(user_id, first_name)
+    await bot.say(user_id, f"/start {code}")
+    return await bot.tap(user_id, "✅ Đúng")
+
+
+def _told(bot: Harness, user_id: int, key: str) -> bool:
+    """The bot has said `key` in this person's chat."""
+    return any(key in call.keys for call in bot.fake.calls
+               if call.params.get("chat_id") == user_id and not call.error)
 
 
 async def _leaders(bot: Harness) -> Tree:
@@ -76,25 +99,24 @@ async def test_a_leader_makes_a_member_invite_and_a_new_person_joins_with_it(
 ) -> None:
     tree = await _leaders(bot)
     asked = await bot.say(SON, "✉ Mời tham gia")
-    assert "Đồng chí mời vào đơn vị nào?" in asked.text
+    assert asked.shows("invite.pick_unit")
     assert bot.buttons(SON) == ["Chi bộ Thôn Bản Chặng", "↳ Tổ đảng số 1"]
     kinds = await bot.tap(SON, "Chi bộ Thôn Bản Chặng")
-    assert "Mời với vai trò nào?" in kinds.text
+    assert kinds.shows("invite.pick_kind", unit=CELL)
     # A leader invites members into the own cell; leaders only below it.
     assert bot.buttons(SON) == ["👤 Đảng viên", "◀ Quay lại"]
     whom = await bot.tap(SON, "👤 Đảng viên")
-    assert "dành cho ai?" in whom.text
+    assert whom.shows("invite.pick_uses")
     assert bot.buttons(SON) == ["👤 Một người", "👥 Nhiều người", "◀ Quay lại"]
     made = await bot.tap(SON, "👤 Một người")
-    assert ("Đã tạo đường link mời đảng viên vào Chi bộ Thôn Bản Chặng (Đảng bộ xã Tràng Định), "
-            "dùng cho một người, hết hạn ngày 04/12/2026.") in made.text
+    assert made.shows("invite.made_one", role=MEMBER, unit=CELL, date=IN_A_WEEK)
     forward = bot.screen(SON)
-    assert forward.startswith("Mời đồng chí tham gia Lan Tỏa")
     code = LINK.search(forward)
     assert code is not None
+    assert made.shows("invite.forward", unit=CELL, link=code.group(0))
 
-    await bot.join_with(MAI, code.group(1), "Hoàng Thị Mai")
-    assert "Đã ghi nhận: đồng chí Hoàng Thị Mai, Chi bộ Thôn Bản Chặng" in bot.screen(MAI)
+    joined = await _join_with(bot, MAI, code.group(1), "Hoàng Thị Mai")
+    assert joined.shows("join.done_member", name="Hoàng Thị Mai", unit=CELL)
     assert await _live(bot, MAI) == [(tree.cell, "member", "active")]
     [entry] = await _audit(bot, "create_invite")
     assert entry["subject"] == f"unit:{tree.cell}" and "role:member uses:1" in entry["detail"]
@@ -107,7 +129,8 @@ async def test_the_link_is_the_bots_start_link_with_an_unguessable_code(bot: Har
     async with bot.db.transaction() as tx:
         stored = [r["code"] for r in await tx.all("SELECT code FROM invites ORDER BY id")]
     assert stored[-2:] == [first, second] and first != second
-    assert bot.screen(SON).endswith(f"\nhttps://t.me/lantoa_test_bot?start={second}")
+    assert bot.screen(SON) == _plain(VI("invite.forward", unit=CELL,
+                                        link=f"https://t.me/lantoa_test_bot?start={second}"))
 
 
 async def test_a_configured_username_is_used_in_the_link(tmp_path: Path) -> None:
@@ -129,7 +152,8 @@ async def test_a_to_dang_invite(bot: Harness) -> None:
                                 "👁 Theo dõi (chỉ xem)", "◀ Quay lại"]
     await bot.tap(SON, "👤 Đảng viên")
     made = await bot.tap(SON, "👤 Một người")
-    assert "vào Tổ đảng số 1 (Chi bộ Thôn Bản Chặng)" in made.text
+    assert made.shows("invite.made_one", role=MEMBER, unit="Tổ đảng số 1 (Chi bộ Thôn Bản Chặng)",
+                      date=IN_A_WEEK)
     code = LINK.search(made.text)
     assert code is not None
     await bot.join_with(MAI, code.group(1), "Mai")
@@ -139,8 +163,9 @@ async def test_a_to_dang_invite(bot: Harness) -> None:
 async def test_a_cell_leader_invites_the_leader_of_its_to_dang(bot: Harness) -> None:
     tree = await _leaders(bot)
     code = await _make(bot, SON, "↳ Tổ đảng số 1", "🎖 Cấp ủy")
-    await bot.join_with(KHOA, code, "Khoa")
-    assert "cấp ủy Tổ đảng số 1" in bot.screen(KHOA)
+    joined = await _join_with(bot, KHOA, code, "Khoa")
+    assert joined.shows("join.done_leader", name="Khoa",
+                         unit="Tổ đảng số 1 (Chi bộ Thôn Bản Chặng)")
     assert await _live(bot, KHOA) == [(tree.group, "leader", "active")]
     assert bot.fake.reply_keyboard(KHOA)[-1] == LEADER_ROW
 
@@ -156,8 +181,8 @@ async def test_a_commune_leader_invites_a_leader_and_an_observer_for_a_cell(
     await bot.join_with(KHOA, code, "Khoa")
     assert await _live(bot, KHOA) == [(tree.sibling_cell, "leader", "active")]
     observer = await _make(bot, TUAN, "↳ Chi bộ Thôn Bản Chặng", "👁 Theo dõi")
-    await bot.join_with(LAN, observer, "Lan")
-    assert "theo dõi Chi bộ Thôn Bản Chặng" in bot.screen(LAN)
+    joined = await _join_with(bot, LAN, observer, "Lan")
+    assert joined.shows("join.done_observer", name="Lan", unit=CELL)
     # Leaders and observers are invited below oneself, never into one's own unit.
     await bot.say(TUAN, "/invite")
     await bot.tap(TUAN, "Đảng bộ xã Tràng Định")
@@ -168,7 +193,7 @@ async def test_a_leader_of_one_unit_skips_the_unit_question(bot: Harness) -> Non
     tree = await bot.tree()
     await bot.appoint(SON, tree.group, Role.LEADER, "Sơn")  # tổ trưởng: nothing below
     asked = await bot.say(SON, "/invite")
-    assert "vào Tổ đảng số 1 (Chi bộ Thôn Bản Chặng)" in asked.text
+    assert asked.shows("invite.pick_kind", unit="Tổ đảng số 1 (Chi bộ Thôn Bản Chặng)")
     assert bot.buttons(SON) == ["👤 Đảng viên"]
 
 
@@ -193,11 +218,11 @@ async def test_members_observers_and_strangers_cannot_invite(bot: Harness) -> No
     await bot.appoint(LAN, tree.commune, Role.OBSERVER, "Lan")
     for user_id in (MAI, LAN):
         refused = await bot.say(user_id, "/invite")
-        assert "Chỉ cấp ủy" in refused.text and "mới tạo được đường link mời" in refused.text
+        assert refused.shows("invite.not_leader")
         assert not bot.buttons(user_id)
     bot.person(KHOA, "Khoa")
     stranger = await bot.say(KHOA, "/invite")
-    assert "xin đường link mời từ bí thư chi bộ" in stranger.text
+    assert stranger.shows("access.not_member")
     assert len(await _audit(bot, "refused")) == 3
     async with bot.db.transaction() as tx:
         assert (await tx.one("SELECT count(*) AS n FROM invites WHERE created_by IS NOT NULL"))[
@@ -213,14 +238,14 @@ async def test_a_forged_unit_outside_ones_subtree_is_refused(bot: Harness) -> No
                  f"iv:ml:{tree.cell}:1", f"iv:unit:{tree.other_commune}",
                  f"iv:ko:{tree.province}"):
         seen = await bot.press_data(SON, message_id, data, check_button=False)
-        assert seen.toast is not None and "không thuộc phạm vi phụ trách của đồng chí" in seen.toast
+        assert seen.shows("access.denied"), data
         assert LINK.search(seen.text) is None
     assert len(await _audit(bot, "refused")) == before + 5
     for data in ("iv:mm:x:1", "iv:mz:1:1", "iv:mm:1:9", "iv:unit", "iv:", "iv:⚡:1",
                  "iv:units:-1", "iv:units:²", f"iv:unit:{10**6}",
                  f"iv:rv:{10**30}", f"iv:mm:{2**63}:1", "iv:make:1:m:1"):
         garbled = await bot.press_data(SON, message_id, data, check_button=False)
-        assert garbled.toast == "Nút này không còn dùng được. Đồng chí gõ /invite để xem lại."
+        assert garbled.shows("invite.not_found"), data
     async with bot.db.transaction() as tx:
         assert (await tx.one("SELECT count(*) AS n FROM invites WHERE created_by IS NOT NULL"))[
             "n"] == 0
@@ -244,25 +269,27 @@ async def test_revoke_then_the_link_says_revoked(bot: Harness) -> None:
     await _leaders(bot)
     code = await _make(bot, SON, "Chi bộ Thôn Bản Chặng", "👤 Đảng viên", "👥 Nhiều người")
     listing = await bot.say(SON, "/invite")
-    assert ("1. Chi bộ Thôn Bản Chặng · đảng viên · đã dùng 0/100 · hết hạn 04/12/2026"
-            in listing.text)
+    assert listing.shows("invite.line", number=1, unit="Chi bộ Thôn Bản Chặng", role=MEMBER,
+                         used=0, limit=100, date=IN_A_WEEK)
     confirm = await bot.tap(SON, "🗑 Thu hồi 1")
-    assert "Thu hồi đường link mời đảng viên vào Chi bộ Thôn Bản Chặng" in confirm.text
+    assert confirm.shows("invite.revoke_confirm", role=MEMBER, unit=CELL, used=0, limit=100,
+                         date=IN_A_WEEK)
     message_id, data = bot.button(SON, "✅ Thu hồi")
     assert bot.button(SON, "◀ Giữ lại")[0] == message_id
     done = await bot.tap(SON, "✅ Thu hồi")
-    assert done.toast == "Đã thu hồi" and "Đã thu hồi đường link mời" in done.text
+    assert done.toast == VI.plain("invite.revoked_toast")
+    assert done.shows("invite.revoked", role=MEMBER, unit=CELL)
     twice = await bot.press_data(SON, message_id, data, check_button=False)
-    assert twice.toast == "Đường link này đã được thu hồi trước đó."
+    assert twice.shows("invite.already_revoked_toast")
     [entry] = await _audit(bot, "revoke_invite")
     assert entry["actor"].startswith("person:")
 
     bot.person(MAI, "Mai")
     opened = await bot.say(MAI, f"/start {code}")
-    assert "đã bị thu hồi" in opened.text
+    assert opened.shows("join.invite_revoked")
     assert await _live(bot, MAI) == []
     again = await bot.say(SON, "/invite")
-    assert "Đường link mời đang dùng" not in again.text
+    assert not again.shows("invite.live_title") and not again.shows("invite.line")
 
 
 async def test_keeping_an_invite_and_an_expired_one(bot: Harness) -> None:
@@ -272,13 +299,14 @@ async def test_keeping_an_invite_and_an_expired_one(bot: Harness) -> None:
     message_id, data = bot.button(SON, "🗑 Thu hồi 1")
     await bot.tap(SON, "🗑 Thu hồi 1")
     kept = await bot.tap(SON, "◀ Giữ lại")
-    assert "đã dùng 0/1" in kept.text
+    assert kept.shows("invite.line", number=1, unit="Chi bộ Thôn Bản Chặng", role=MEMBER,
+                      used=0, limit=1, date=IN_A_WEEK)
     bot.clock.advance(days=8)
     expired = await bot.press_data(SON, message_id, data, check_button=False)
-    assert expired.toast == "Đường link này đã hết hạn."
-    assert "hết hạn ngày 04/12/2026, không cần thu hồi nữa" in expired.text
+    assert expired.shows("invite.already_expired_toast")
+    assert expired.shows("invite.already_expired", role=MEMBER, unit=CELL, date=IN_A_WEEK)
     listing = await bot.say(SON, "/invite")
-    assert "đã dùng 0/1" not in listing.text
+    assert not listing.shows("invite.line")
     assert await _audit(bot, "revoke_invite") == []
 
 
@@ -287,10 +315,14 @@ async def test_the_list_shows_only_invites_in_reach(bot: Harness) -> None:
     await _make(bot, NGA, None, "👤 Đảng viên")
     await _make(bot, SON, "↳ Tổ đảng số 1", "👤 Đảng viên")
     son = await bot.say(SON, "/invite")
-    assert "Tổ đảng số 1 · đảng viên · đã dùng 0/1" in son.text
+    assert son.shows("invite.line", number=1, unit="Tổ đảng số 1", role=MEMBER, used=0, limit=1,
+                     date=IN_A_WEEK)
     assert "Nà Pá" not in son.text
     tuan = await bot.say(TUAN, "/invite")
-    assert "Chi bộ Thôn Nà Pá · đảng viên" in tuan.text and "Tổ đảng số 1 ·" in tuan.text
+    assert tuan.shows("invite.line", number=2, unit="Chi bộ Thôn Nà Pá", role=MEMBER, used=0,
+                      limit=1, date=IN_A_WEEK)
+    assert tuan.shows("invite.line", number=1, unit="Tổ đảng số 1", role=MEMBER, used=0,
+                      limit=1, date=IN_A_WEEK)
 
 
 async def test_a_forged_press_on_a_sibling_units_invite_is_refused(bot: Harness) -> None:
@@ -303,9 +335,9 @@ async def test_a_forged_press_on_a_sibling_units_invite_is_refused(bot: Harness)
     for verb in ("rv", "rvy"):
         seen = await bot.press_data(SON, message_id, f"iv:{verb}:{invite_id}",
                                     check_button=False)
-        assert seen.toast is not None and "không thuộc phạm vi phụ trách của đồng chí" in seen.toast
+        assert seen.shows("access.denied"), verb
     unknown = await bot.press_data(SON, message_id, "iv:rvy:987654", check_button=False)
-    assert unknown.toast == "Nút này không còn dùng được. Đồng chí gõ /invite để xem lại."
+    assert unknown.shows("invite.not_found")
     async with bot.db.transaction() as tx:
         invite = await invites.get_invite(tx, invite_id)
     assert invite is not None and not invite.revoked
@@ -323,43 +355,47 @@ async def test_two_join_through_a_shared_link_one_approved_one_rejected(bot: Har
     await bot.tap(SON, "Chi bộ Thôn Bản Chặng")
     await bot.tap(SON, "👤 Đảng viên")
     made = await bot.tap(SON, "👥 Nhiều người")
-    assert "dùng được cho tối đa 100 người" in made.text
-    assert "sẽ chờ cấp ủy duyệt" in made.text
+    assert made.shows("invite.made_many", role=MEMBER, unit=CELL, limit=100, date=IN_A_WEEK)
     code = LINK.search(made.text)
     assert code is not None
 
-    await bot.join_with(MAI, code.group(1), "Hoàng Thị Mai")
-    assert "đang chờ cấp ủy duyệt" in bot.screen(MAI)
+    mai = await _join_with(bot, MAI, code.group(1), "Hoàng Thị Mai")
+    assert mai.shows("invite.request.sent", name="Hoàng Thị Mai", unit=CELL)
     assert bot.fake.reply_keyboard(MAI) is None, "no member menu while waiting"
     await bot.join_with(BINH, code.group(1), "Nông Văn Bình")
     assert await _live(bot, MAI) == [(tree.cell, "member", "pending")]
     assert await _live(bot, BINH) == [(tree.cell, "member", "pending")]
+    notice = VI("invite.request.notice", name="Hoàng Thị Mai", unit=CELL, role=MEMBER)
+    assert {c.params["chat_id"] for c in mai.calls if notice in c.params.get("text", "")
+            and "invite.request.notice" in c.keys} == {SON, HANH}
     for leader in (SON, HANH):
-        assert ("Đồng chí Hoàng Thị Mai xin tham gia Chi bộ Thôn Bản Chặng (Đảng bộ xã Tràng "
-                "Định) (đảng viên)") in bot.fake.messages(leader)[-2]["text"]
+        assert "Hoàng Thị Mai" in bot.fake.messages(leader)[-2]["text"]
         assert bot.buttons(leader) == ["✅ Duyệt", "✖ Từ chối"]
-    assert not any("xin tham gia" in (m.get("text") or "")
-                   for m in bot.fake.messages(TUAN)), "the cell has leaders of its own"
+    assert not _told(bot, TUAN, "invite.request.notice"), "the cell has leaders of its own"
 
     stale = _notice(bot, SON, "Hoàng Thị Mai", "✅ Duyệt")
     approved = await _press_notice(bot, SON, "Hoàng Thị Mai", "✅ Duyệt")
-    assert approved.toast == "Đã duyệt"
-    assert "Đã duyệt: đồng chí Hoàng Thị Mai tham gia Chi bộ Thôn Bản Chặng" in approved.text
-    assert "Cấp ủy đã duyệt yêu cầu tham gia của đồng chí" in bot.screen(MAI)
+    assert approved.toast == VI.plain("invite.request.approved_toast")
+    assert approved.shows("invite.request.approved", name="Hoàng Thị Mai", unit=CELL, role=MEMBER)
+    assert approved.shows("invite.request.approved_you") and _told(
+        bot, MAI, "invite.request.approved_you")
     assert bot.fake.reply_keyboard(MAI)[0] == ["📝 Báo cáo việc làm theo Bác"]
     assert await _live(bot, MAI) == [(tree.cell, "member", "active")]
 
     rejected = await _press_notice(bot, SON, "Nông Văn Bình", "✖ Từ chối")
-    assert rejected.toast == "Đã từ chối"
-    assert "chưa duyệt yêu cầu tham gia của đồng chí" in bot.screen(BINH)
+    assert rejected.toast == VI.plain("invite.request.rejected_toast")
+    assert rejected.shows("invite.request.rejected_you", unit=CELL)
+    assert _told(bot, BINH, "invite.request.rejected_you")
     assert await _live(bot, BINH) == []
 
     twice = await bot.press_data(SON, *stale, check_button=False)
-    assert twice.toast == "Yêu cầu của đồng chí Hoàng Thị Mai đã được đồng chí Hoàng Văn Sơn duyệt."
+    assert twice.shows("invite.request.already_approved", name="Hoàng Thị Mai",
+                       by="Hoàng Văn Sơn")
     other = await _press_notice(bot, HANH, "Hoàng Thị Mai", "✖ Từ chối")
-    assert "đã được đồng chí Hoàng Văn Sơn duyệt" in other.text
+    assert other.shows("invite.request.already_approved", name="Hoàng Thị Mai",
+                       by="Hoàng Văn Sơn")
     late = await _press_notice(bot, HANH, "Nông Văn Bình", "✅ Duyệt")
-    assert "đã được đồng chí Hoàng Văn Sơn từ chối" in late.text
+    assert late.shows("invite.request.already_rejected", name="Nông Văn Bình", by="Hoàng Văn Sơn")
     assert await _live(bot, MAI) == [(tree.cell, "member", "active")]
     assert await _live(bot, BINH) == []
     assert [e["subject"] for e in await _audit(bot, "approve_join")] == ["membership:" + str(
@@ -367,7 +403,8 @@ async def test_two_join_through_a_shared_link_one_approved_one_rejected(bot: Har
     assert len(await _audit(bot, "reject_join")) == 1
 
     listing = await bot.say(SON, "/invite")
-    assert "đã dùng 2/100" in listing.text
+    assert listing.shows("invite.line", number=1, unit="Chi bộ Thôn Bản Chặng", role=MEMBER,
+                         used=2, limit=100, date=IN_A_WEEK)
 
 
 async def _membership_ids(bot: Harness, user_id: int) -> list[int]:
@@ -387,8 +424,10 @@ async def test_a_join_into_a_unit_without_leaders_goes_to_the_level_above(bot: H
     made = await bot.tap(TUAN, "👥 Nhiều người")
     code = LINK.search(made.text)
     assert code is not None
-    await bot.join_with(MAI, code.group(1), "Mai")
-    assert "Đồng chí Mai xin tham gia Chi bộ Thôn Nà Pá" in bot.fake.messages(TUAN)[-1]["text"]
+    joined = await _join_with(bot, MAI, code.group(1), "Mai")
+    assert joined.shows("invite.request.notice", name="Mai",
+                        unit="Chi bộ Thôn Nà Pá (Đảng bộ xã Tràng Định)", role=MEMBER)
+    assert _told(bot, TUAN, "invite.request.notice")
     await bot.tap(TUAN, "✅ Duyệt")
     assert await _live(bot, MAI) == [(tree.sibling_cell, "member", "active")]
 
@@ -401,7 +440,7 @@ async def test_a_shared_leader_invite_makes_nobody_a_leader_until_approved(
     await bot.join_with(KHOA, code, "Khoa")
     assert await _live(bot, KHOA) == [(tree.cell, "leader", "pending")]
     refused = await bot.say(KHOA, "/invite")
-    assert "Yêu cầu tham gia của đồng chí đang chờ cấp ủy duyệt" in refused.text
+    assert refused.shows("invite.request.waiting")
     await _press_notice(bot, SON, "Khoa", "✅ Duyệt")
     assert await _live(bot, KHOA) == [(tree.cell, "leader", "active")]
     assert bot.fake.reply_keyboard(KHOA)[-1] == LEADER_ROW
@@ -412,10 +451,10 @@ async def test_opening_a_shared_link_again_while_waiting(bot: Harness) -> None:
     code = await _make(bot, SON, "Chi bộ Thôn Bản Chặng", "👤 Đảng viên", "👥 Nhiều người")
     await bot.join_with(MAI, code, "Mai")
     again = await bot.say(MAI, f"/start {code}")
-    assert "Đồng chí đã xin tham gia Chi bộ Thôn Bản Chặng" in again.text
+    assert again.shows("invite.request.already_waiting", unit=CELL)
     other = await _make(bot, NGA, None, "👤 Đảng viên")
     elsewhere = await bot.say(MAI, f"/start {other}")
-    assert "đang chờ cấp ủy duyệt" in elsewhere.text
+    assert elsewhere.shows("invite.request.already_waiting", unit=CELL)
     assert await _live(bot, MAI) == [(tree.cell, "member", "pending")]
 
 
@@ -424,9 +463,10 @@ async def test_the_invite_screen_lists_joins_waiting(bot: Harness) -> None:
     code = await _make(bot, SON, "Chi bộ Thôn Bản Chặng", "👤 Đảng viên", "👥 Nhiều người")
     await bot.join_with(MAI, code, "Mai")
     seen = await bot.say(TUAN, "/invite")  # the commune's leader may approve too
-    assert "Đồng chí Mai xin tham gia Chi bộ Thôn Bản Chặng" in seen.text
-    await _press_notice(bot, TUAN, "Mai", "✅ Duyệt")
-    assert "Cấp ủy đã duyệt" in bot.screen(MAI)
+    assert seen.shows("invite.request.notice", name="Mai", unit=CELL, role=MEMBER)
+    approved = await _press_notice(bot, TUAN, "Mai", "✅ Duyệt")
+    assert approved.shows("invite.request.approved_you")
+    assert _told(bot, MAI, "invite.request.approved_you")
 
 
 async def test_a_forged_approval_of_a_sibling_units_join_is_refused(bot: Harness) -> None:
@@ -439,10 +479,10 @@ async def test_a_forged_approval_of_a_sibling_units_join_is_refused(bot: Harness
     for verb in ("ok", "no"):
         seen = await bot.press_data(SON, message_id, f"jr:{verb}:{membership_id}",
                                     check_button=False)
-        assert seen.toast is not None and "không thuộc phạm vi phụ trách của đồng chí" in seen.toast
+        assert seen.shows("access.denied"), verb
     for data in ("jr:ok:x", "jr:maybe:1", "jr:ok:424242", "jr:", f"jr:no:{10**40}"):
         garbled = await bot.press_data(SON, message_id, data, check_button=False)
-        assert garbled.toast == "Không tìm thấy yêu cầu tham gia này."
+        assert garbled.shows("invite.request.not_found"), data
     assert await _live(bot, MAI) == [(tree.sibling_cell, "member", "pending")]
     refused = await _audit(bot, "refused")
     # Each forged approval under its action; each garbled press as data nothing declared.
@@ -455,8 +495,8 @@ async def test_someone_waiting_is_told_so_when_they_write(bot: Harness) -> None:
     await bot.join_with(MAI, code, "Mai")
     for text in ("/report", "xin chào", "/start", "/my"):
         seen = await bot.say(MAI, text)
-        assert "đang chờ cấp ủy duyệt" in seen.text, text
-        assert "dành cho đảng viên các chi bộ đã đăng ký" not in seen.text
+        assert seen.shows("invite.request.waiting"), text
+        assert not seen.shows("access.not_member")
 
 
 async def test_nobody_approves_their_own_join(bot: Harness) -> None:
@@ -469,10 +509,10 @@ async def test_nobody_approves_their_own_join(bot: Harness) -> None:
         row = await tx.one("SELECT id FROM memberships WHERE status = 'pending'")
     own = await bot.press_data(SON, bot.fake.last_message(SON)["message_id"],
                                f"jr:ok:{row['id']}", check_button=False)
-    assert own.toast and "thực hiện được" in own.toast
+    assert own.shows("access.denied")
     approved = await bot.press_data(TUAN, bot.fake.last_message(TUAN)["message_id"],
                                     f"jr:ok:{row['id']}", check_button=False)
-    assert approved.toast and "Đã duyệt" in approved.toast
+    assert approved.toast == VI.plain("invite.request.approved_toast")
     async with bot.db.transaction() as tx:
         [refused] = await audit.entries(tx, "refused")
         status = await tx.one("SELECT status FROM memberships WHERE id = ?", (row["id"],))

@@ -3,6 +3,8 @@ higher level marks the best ones, members report under them, and everyone sees t
 
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
 
 import pytest
@@ -11,11 +13,30 @@ from storage import audit
 from storage import models as store
 from storage.entities import Role
 from storage.models import ModelMark, ModelStatus, ModelYear, offered_in, status_in
-from tests.harness import Harness, Seen, Tree, started
+from tests.harness import CATALOGUE, Harness, Seen, Tree, started
 from tests.test_my_reports import _withdraw
 
 SON, MAI, BINH, TUAN, HANH, LAN = 3001, 3002, 3003, 3004, 3005, 3006
-DENIED = "Việc này không thuộc phạm vi phụ trách của đồng chí"
+VI = CATALOGUE.texts("vi")
+IN_PROGRESS, STOPPED = VI.plain("model.status.in_progress"), VI.plain("model.status.stopped")
+EXEMPLARY = VI.plain("model.mark.exemplary")
+
+
+def _answer(step: str, value: str) -> str:
+    """A summary's line: the step's name and the answer (the form writes "name: answer")."""
+    return f"{VI.plain(f'form.model.{step}.label')}: {value}"
+
+
+def _plain(text: str) -> str:
+    """A catalogue text as the user reads it in the chat (the fake keeps messages so)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+def _standing(seen: Seen, year: int, status: str, mark: str | None = None) -> bool:
+    """A model's status in a year (with the mark given it, if any), as a list or card says it."""
+    if mark is None:
+        return seen.shows("model.standing", year=year, status=status)
+    return seen.shows("model.standing_marked", year=year, status=status, mark=mark)
 
 
 async def _cell_with_people(bot: Harness) -> Tree:
@@ -63,14 +84,14 @@ async def _report(bot: Harness, user_id: int, model: str | None, day: str = "Hô
     await bot.tap(user_id, "Kinh tế")
     seen = await bot.say(user_id, "Hướng dẫn bà con thôn Bản Chặng trồng cây ăn quả")
     if model is not None:
-        assert "Việc này thuộc mô hình nào?" in seen.text
+        assert seen.shows("form.report.model_id.prompt")
         await bot.tap(user_id, model)
     while "Gửi ảnh minh họa" not in bot.screen(user_id):
         await bot.tap(user_id, "Bỏ qua")
     await bot.tap(user_id, "Bỏ qua")
     await bot.tap(user_id, "🌐 Có, công khai")
     sent = await bot.tap(user_id, "✅ Gửi")
-    assert "Đã nhận báo cáo" in sent.text
+    assert sent.shows("report.received")
 
 
 async def _models_offered(bot: Harness, user_id: int) -> list[str]:
@@ -80,16 +101,15 @@ async def _models_offered(bot: Harness, user_id: int) -> list[str]:
     await bot.tap(user_id, "Kinh tế")
     seen = await bot.say(user_id, "Hướng dẫn bà con thôn Bản Chặng trồng cây ăn quả")
     offered = []
-    if "Việc này thuộc mô hình nào?" in seen.text:
+    if seen.shows("form.report.model_id.prompt"):
         offered = [b for b in bot.buttons(user_id) if b not in ("◀ Quay lại", "Bỏ qua", "✖ Hủy")]
     await bot.say(user_id, "/cancel")
     return offered
 
 
-async def _forge(bot: Harness, user_id: int, data: str) -> str | None:
+async def _forge(bot: Harness, user_id: int, data: str) -> Seen:
     message_id = bot.fake.messages(user_id)[-1]["message_id"]
-    seen = await bot.press_data(user_id, message_id, data, check_button=False)
-    return seen.toast
+    return await bot.press_data(user_id, message_id, data, check_button=False)
 
 
 async def _model_id(bot: Harness, name: str) -> int:
@@ -110,43 +130,44 @@ async def _years(bot: Harness, model_id: int) -> list[ModelYear]:
 async def test_a_leader_registers_a_model_through_the_form(bot: Harness) -> None:
     tree = await _cell_with_people(bot)
     empty = await bot.say(SON, "🏅 Mô hình")
-    assert "Đơn vị chưa có mô hình" in empty.text
+    assert empty.shows("model.empty_leader")
     first = await bot.tap(SON, "➕ Đăng ký mô hình")
-    assert "Tên mô hình là gì?" in first.text
+    assert first.shows("form.model.name.prompt")
     sticker = await bot.send(SON, "sticker")
-    assert "Đồng chí đang ở bước “tên” — đồng chí gõ tên mô hình" in sticker.text
+    assert sticker.shows("form.problem.unexpected", step=VI.plain("form.model.name.short"),
+                         hint=VI.plain("form.model.name.hint"))
     short = await bot.say(SON, "Xanh")
-    assert "Tên mô hình hơi ngắn (4 ký tự)" in short.text
+    assert short.shows("form.model.name.too_short", length=4, min=5)
     emoji = await bot.say(SON, "🌳🌳🌳🌳🌳")
-    assert "Câu trả lời cần có chữ hoặc số" in emoji.text
+    assert emoji.shows("form.problem.no_letters")
     field = await bot.say(SON, "<b>Ngày Chủ nhật xanh</b> & 🌳 sạch đẹp")
-    assert "Mô hình thuộc lĩnh vực nào?" in field.text
+    assert field.shows("form.model.field.prompt")
     unit = await bot.tap(SON, "Môi trường")
-    assert "Mô hình của đơn vị nào?" in unit.text
+    assert unit.shows("form.model.owner_unit_id.prompt")
     assert "Chi bộ Thôn Bản Chặng" in bot.buttons(SON) and "Tổ đảng số 1" in bot.buttons(SON)
     org = await bot.tap(SON, "Chi bộ Thôn Bản Chặng")
-    assert "Mô hình do tổ chức nào thực hiện?" in org.text
+    assert org.shows("form.model.mass_org.prompt")
     assert "Hội Cựu chiến binh" in bot.buttons(SON) and "Bỏ qua" in bot.buttons(SON)
     await bot.tap(SON, "Đoàn Thanh niên")
     year = await bot.say(SON, "Mỗi sáng Chủ nhật, đoàn viên cùng bà con dọn vệ sinh đường làng")
-    assert "Mô hình bắt đầu từ năm nào?" in year.text
+    assert year.shows("form.model.start_year.prompt")
     assert bot.buttons(SON)[:3] == ["Năm 2027", "Năm 2026", "Năm 2025"]
     typo = await bot.say(SON, "20244")
-    assert "Năm này chưa hợp lệ" in typo.text
+    assert typo.shows("form.model.start_year.pick_button")
     too_early = await bot.say(SON, "1999")
-    assert "Năm này chưa hợp lệ" in too_early.text
+    assert too_early.shows("form.model.start_year.pick_button")
     summary = await bot.say(SON, "2024")
-    assert "Đồng chí kiểm tra lại mô hình:" in summary.text
-    assert "🏅 Tên mô hình: <b>Ngày Chủ nhật xanh</b> & 🌳 sạch đẹp" in summary.text
+    assert summary.shows("form.model.summary_title")
+    assert _answer("name", "<b>Ngày Chủ nhật xanh</b> & 🌳 sạch đẹp") in summary.text
     assert "&lt;b&gt;Ngày Chủ nhật xanh&lt;/b&gt; &amp; 🌳" in summary.html
-    assert "🤝 Tổ chức thực hiện: Đoàn Thanh niên" in summary.text
-    assert "📅 Bắt đầu: Năm 2024" in summary.text
+    assert _answer("mass_org", VI.plain("model.mass_org.youth")) in summary.text
+    assert _answer("start_year", VI.plain("model.year", year=2024)) in summary.text
     send = bot.button(SON, "✅ Gửi")
     done = await bot.tap(SON, "✅ Gửi")
-    assert "Đã đăng ký mô hình <b>Ngày Chủ nhật xanh</b> & 🌳 sạch đẹp của Chi bộ Thôn Bản Chặng"\
-        in done.text
+    assert done.shows("model.registered", name="<b>Ngày Chủ nhật xanh</b> & 🌳 sạch đẹp",
+                      unit="Chi bộ Thôn Bản Chặng", year=2024)
     again = await bot.press_data(SON, *send, check_button=False)
-    assert again.toast == "Biểu mẫu này đã kết thúc."
+    assert again.shows("form.ended")
     async with bot.db.transaction() as tx:
         rows = await tx.all("SELECT * FROM models")
         [entry] = await audit.entries(tx, "model_add")
@@ -167,19 +188,23 @@ async def test_the_same_name_twice_in_a_unit_asks_for_another_name(bot: Harness)
     await bot.say(SON, "/model")
     summary = await _register(bot, SON, "tiết kiệm  theo gương BÁC", "Kinh tế",
                               unit="Chi bộ Thôn Bản Chặng")
-    assert "📄 Mô tả" not in summary.text and "🤝" not in summary.text
+    assert summary.shows("form.model.summary_title")
+    assert not summary.shows("form.model.description.label")
+    assert not summary.shows("form.model.mass_org.label")
     refused = await bot.tap(SON, "✅ Gửi")
-    assert "Chi bộ Thôn Bản Chặng đã có mô hình mang tên này" in refused.text
-    assert "Tên mô hình là gì?" in refused.text
+    assert refused.shows("model.duplicate_name", unit="Chi bộ Thôn Bản Chặng")
+    assert refused.shows("form.model.name.prompt")
     renamed = await bot.say(SON, "Tiết kiệm theo gương Bác năm 2026")
-    assert "Đồng chí kiểm tra lại mô hình:" in renamed.text
-    assert "🏷 Lĩnh vực: Kinh tế" in renamed.text
+    assert renamed.shows("form.model.summary_title")
+    assert _answer("field", "Kinh tế") in renamed.text
     done = await bot.tap(SON, "✅ Gửi")
-    assert "Đã đăng ký mô hình" in done.text
+    assert done.shows("model.registered", name="Tiết kiệm theo gương Bác năm 2026",
+                      unit="Chi bộ Thôn Bản Chặng", year=2026)
     # The same name in another unit is another model.
     await bot.say(SON, "/model")
     await _register(bot, SON, "Tiết kiệm theo gương Bác", "Kinh tế", unit="Tổ đảng số 1")
-    assert "Đã đăng ký mô hình" in (await bot.tap(SON, "✅ Gửi")).text
+    assert (await bot.tap(SON, "✅ Gửi")).shows(
+        "model.registered", name="Tiết kiệm theo gương Bác", unit="Tổ đảng số 1", year=2026)
     async with bot.db.transaction() as tx:
         rows = await tx.all("SELECT name, owner_unit_id FROM models ORDER BY id")
     assert [(r["name"], r["owner_unit_id"]) for r in rows] == [
@@ -198,24 +223,26 @@ async def test_a_leader_of_one_unit_is_not_asked_which_unit(bot: Harness) -> Non
     await bot.tap(HANH, "➕ Đăng ký mô hình")
     await bot.say(HANH, "Thắp sáng đường quê")
     org = await bot.tap(HANH, "Xã hội")
-    assert "Mô hình do tổ chức nào thực hiện?" in org.text
+    assert org.shows("form.model.mass_org.prompt")
     await bot.tap(HANH, "Hội Liên hiệp Phụ nữ")
     await bot.tap(HANH, "Bỏ qua")
     summary = await bot.say(HANH, "năm 2025")
-    assert "🏢" not in summary.text
+    assert summary.shows("form.model.summary_title")
+    assert "🏢" not in summary.text and not summary.shows("form.model.owner_unit_id.label")
     done = await bot.tap(HANH, "✅ Gửi")
-    assert "của Tổ đảng số 1, bắt đầu từ năm 2025" in done.text
+    assert done.shows("model.registered", name="Thắp sáng đường quê", unit="Tổ đảng số 1",
+                      year=2025)
 
 
 async def test_members_and_observers_cannot_register(bot: Harness) -> None:
     tree = await _cell_with_people(bot)
     await bot.appoint(LAN, tree.commune, Role.OBSERVER, "Lan")
     listing = await bot.say(MAI, "/model")
-    assert "Đơn vị của đồng chí chưa có mô hình" in listing.text
+    assert listing.shows("model.empty")
     assert "➕ Đăng ký mô hình" not in bot.buttons(MAI)
-    assert await _forge(bot, MAI, "md:add") is not None
+    assert (await _forge(bot, MAI, "md:add")).shows("access.denied")
     await bot.say(LAN, "/model")
-    assert await _forge(bot, LAN, "md:add") is not None
+    assert (await _forge(bot, LAN, "md:add")).shows("access.denied")
     async with bot.db.transaction() as tx:
         refused = await audit.entries(tx, "refused")
         assert await tx.one("SELECT id FROM drafts") is None
@@ -228,9 +255,9 @@ async def test_another_command_mid_form_keeps_the_draft(bot: Harness) -> None:
     await bot.tap(SON, "➕ Đăng ký mô hình")
     await bot.say(SON, "Thắp sáng đường quê")
     listing = await bot.say(SON, "/model")
-    assert "Biểu mẫu đồng chí đang làm dở vẫn được giữ" in listing.text
+    assert listing.shows("model.draft_kept")
     again = await bot.tap(SON, "➕ Đăng ký mô hình")
-    assert "tiếp tục từ bước này" in again.text and "Mô hình thuộc lĩnh vực nào?" in again.text
+    assert again.shows("form.model.resumed") and again.shows("form.model.field.prompt")
 
 
 # --- the list and its counts ------------------------------------------------------------------
@@ -247,14 +274,18 @@ async def test_the_list_counts_reports_this_year_and_in_all(bot: Harness) -> Non
     # Bình withdraws his report under the model: it no longer counts.
     await _withdraw(bot, BINH, "2. 26/11")
     listing = await bot.say(MAI, "🏅 Mô hình")
-    assert "(1–2 trên tổng số 2)" in listing.text
-    assert ("1. Dân vận khéo xây dựng nông thôn mới\n    Chi bộ Thôn Bản Chặng · Kinh tế\n"
-            "    Năm 2026: 🔄 đang thực hiện · 📝 1 báo cáo năm 2026, tổng 2") in listing.text
-    assert "Năm 2026: 🔄 đang thực hiện · 📝 0 báo cáo năm 2026, tổng 0" in listing.text
+    assert listing.shows("model.title", first=1, last=2, total=2)
+    in_progress = VI("model.standing", year=2026, status=IN_PROGRESS)
+    assert listing.shows("model.line", number=1, name="Dân vận khéo xây dựng nông thôn mới",
+                         unit="Chi bộ Thôn Bản Chặng", field="Kinh tế", standing=in_progress,
+                         reports=VI("model.reports", count=1, year=2026, total=2))
+    assert listing.shows("model.line", number=2, name="Tiết kiệm theo gương Bác",
+                         unit="Chi bộ Thôn Bản Chặng", field="Kinh tế", standing=in_progress,
+                         reports=VI("model.reports", count=0, year=2026, total=0))
     assert bot.buttons(MAI) == ["1. Dân vận khéo xây dựng nông thôn mới",
                                 "2. Tiết kiệm theo gương Bác"]
     card = await bot.tap(MAI, "1. Dân vận khéo")
-    assert "📝 Báo cáo: 1 trong năm 2026, tổng 2" in card.text
+    assert card.shows("model.card_reports", count=1, year=2026, total=2)
 
 
 async def test_the_list_comes_a_page_at_a_time(bot: Harness) -> None:
@@ -262,12 +293,14 @@ async def test_the_list_comes_a_page_at_a_time(bot: Harness) -> None:
     for n in range(1, 11):
         await bot.model(tree.cell, f"Mô hình số {n:02d}")
     first = await bot.say(MAI, "/model")
-    assert "(1–8 trên tổng số 10)" in first.text
+    assert first.shows("model.title", first=1, last=8, total=10)
     second = await bot.tap(MAI, "Trang sau ▶")
-    assert "(9–10 trên tổng số 10)" in second.text and "Mô hình số 10" in second.text
+    assert second.shows("model.title", first=9, last=10, total=10)
+    assert "Mô hình số 10" in second.text
     assert second.methods() == ["editMessageText"]
     stale = await _forge(bot, MAI, "md:page:7")
-    assert stale is None and "(9–10 trên tổng số 10)" in bot.screen(MAI)
+    assert stale.toast is None
+    assert bot.screen(MAI).startswith(_plain(VI("model.title", first=9, last=10, total=10)))
 
 
 async def test_a_member_sees_her_units_and_the_parents_models_read_only(bot: Harness) -> None:
@@ -282,15 +315,14 @@ async def test_a_member_sees_her_units_and_the_parents_models_read_only(bot: Har
                                 "3. Lũy tre biên giới Việt Nam"]
     assert "Đảng bộ xã Tràng Định" in listing.text
     card = await bot.tap(MAI, "2. Ngày thứ 7")
-    assert "🏢 Đơn vị: Đảng bộ xã Tràng Định" in card.text
-    assert "Cập nhật cho năm" not in card.text
+    assert card.shows("model.card_unit", unit="Đảng bộ xã Tràng Định")
+    assert not card.shows("model.card_actions")
     assert bot.buttons(MAI) == ["📋 Danh sách mô hình"]
     own = await bot.tap(MAI, "📋 Danh sách")
     await bot.tap(MAI, "1. Tiết kiệm")
     assert bot.buttons(MAI) == ["📋 Danh sách mô hình"], own.text
     commune_model = await _model_id(bot, "Ngày thứ 7 đi cơ sở")
-    toast = await _forge(bot, MAI, f"md:st:{commune_model}:2026:s")
-    assert toast is not None and toast.startswith(DENIED)
+    assert (await _forge(bot, MAI, f"md:st:{commune_model}:2026:s")).shows("access.denied")
     assert await _years(bot, commune_model) == [ModelYear(year=2025,
                                                           status=ModelStatus.IN_PROGRESS)]
     # The leader sees the cell's tổ too; the sibling cell's models are nobody's here.
@@ -308,16 +340,16 @@ async def test_an_observer_reads_the_subtree(bot: Harness) -> None:
     await bot.say(LAN, "/model")
     assert bot.buttons(LAN) == ["1. Tiết kiệm theo gương Bác"]
     card = await bot.tap(LAN, "1. Tiết kiệm")
-    assert "Cập nhật cho năm" not in card.text
+    assert card.shows("model.card_title", name="Tiết kiệm theo gương Bác")
+    assert not card.shows("model.card_actions")
     model_id = await _model_id(bot, "Tiết kiệm theo gương Bác")
-    toast = await _forge(bot, LAN, f"md:mk:{model_id}:2026:e")
-    assert toast is not None and toast.startswith(DENIED)
+    assert (await _forge(bot, LAN, f"md:mk:{model_id}:2026:e")).shows("access.denied")
 
 
 async def test_a_stranger_is_told_how_to_join(bot: Harness) -> None:
     bot.person(HANH, "Hạnh")
     seen = await bot.say(HANH, "/model")
-    assert "xin đường link mời" in seen.text
+    assert seen.shows("access.not_member")
 
 
 # --- status per year --------------------------------------------------------------------------
@@ -330,20 +362,20 @@ async def test_the_status_carries_over_the_years_and_decides_what_members_may_pi
     await bot.model(tree.cell, "Dân vận khéo xây dựng nông thôn mới", year=2024)
     assert await _models_offered(bot, MAI) == ["Dân vận khéo xây dựng nông thôn mới"]
     card = await _card(bot, SON, "1. Dân vận")
-    assert "Năm 2026: 🔄 đang thực hiện" in card.text and "Năm 2025: 🔄 đang thực hiện" in card.text
-    assert "Cập nhật cho năm 2026:" in card.text
+    assert _standing(card, 2026, IN_PROGRESS) and _standing(card, 2025, IN_PROGRESS)
+    assert card.shows("model.card_actions", year=2026)
     assert bot.buttons(SON)[:4] == ["📝 đăng ký", "• 🔄 đang thực hiện", "✅ hoàn thành", "⏹ dừng"]
     assert "⭐ Tiêu biểu" not in bot.buttons(SON)
     last_year = await bot.tap(SON, "📅 Năm 2025")
-    assert "Cập nhật cho năm 2025:" in last_year.text
+    assert last_year.shows("model.card_actions", year=2025)
     stopped = await bot.tap(SON, "⏹ dừng")
-    assert stopped.toast == "Đã cập nhật: năm 2025 — ⏹ dừng."
-    assert "Năm 2026: ⏹ dừng" in stopped.text and "Năm 2025: ⏹ dừng" in stopped.text
+    assert stopped.shows("model.status_set", year=2025, status=STOPPED)
+    assert _standing(stopped, 2026, STOPPED) and _standing(stopped, 2025, STOPPED)
     assert await _models_offered(bot, MAI) == []
     # Taken up again this year: offered again; 2025 stays stopped.
     await bot.tap(SON, "📅 Năm 2026")
     resumed = await bot.tap(SON, "🔄 đang thực hiện")
-    assert "Năm 2026: 🔄 đang thực hiện" in resumed.text and "Năm 2025: ⏹ dừng" in resumed.text
+    assert _standing(resumed, 2026, IN_PROGRESS) and _standing(resumed, 2025, STOPPED)
     assert await _models_offered(bot, MAI) == ["Dân vận khéo xây dựng nông thôn mới"]
     model_id = await _model_id(bot, "Dân vận khéo xây dựng nông thôn mới")
     assert await _years(bot, model_id) == [
@@ -352,8 +384,7 @@ async def test_the_status_carries_over_the_years_and_decides_what_members_may_pi
         ModelYear(year=2026, status=ModelStatus.IN_PROGRESS),
     ]
     # Only this year and last year can be changed.
-    assert await _forge(bot, SON, f"md:st:{model_id}:2024:c") == (
-        "Chỉ cập nhật được năm nay và năm trước, từ năm mô hình bắt đầu.")
+    assert (await _forge(bot, SON, f"md:st:{model_id}:2024:c")).shows("model.year_closed")
     async with bot.db.transaction() as tx:
         changes = await audit.entries(tx, "model_status")
     assert [e["detail"] for e in changes] == ["2025 stopped", "2026 in_progress"]
@@ -431,8 +462,8 @@ async def test_a_commune_leader_marks_a_cells_model_exemplary(bot: Harness) -> N
     await bot.tap(TUAN, "1. Dân vận")
     assert "⭐ Tiêu biểu" in bot.buttons(TUAN) and "📣 Nhân rộng" in bot.buttons(TUAN)
     marked = await bot.tap(TUAN, "⭐ Tiêu biểu")
-    assert marked.toast == "Đã đánh dấu năm 2026: ⭐ tiêu biểu."
-    assert "Năm 2026: 🔄 đang thực hiện · ⭐ tiêu biểu" in marked.text
+    assert marked.shows("model.marked", year=2026, mark=EXEMPLARY)
+    assert _standing(marked, 2026, IN_PROGRESS, EXEMPLARY)
     assert "✓ ⭐ Tiêu biểu" in bot.buttons(TUAN)
     model_id = await _model_id(bot, "Dân vận khéo xây dựng nông thôn mới")
     assert await _years(bot, model_id) == [
@@ -441,14 +472,14 @@ async def test_a_commune_leader_marks_a_cells_model_exemplary(bot: Harness) -> N
     ]
     # The mark shows in the cell's list too; a status change later keeps it.
     seen = await bot.say(MAI, "/model")
-    assert "Năm 2026: 🔄 đang thực hiện · ⭐ tiêu biểu" in seen.text
+    assert _standing(seen, 2026, IN_PROGRESS, EXEMPLARY)
     await _card(bot, SON, "1. Dân vận")
     await bot.tap(SON, "✅ hoàn thành")
     assert (await _years(bot, model_id))[-1] == ModelYear(
         year=2026, status=ModelStatus.COMPLETED, mark=ModelMark.EXEMPLARY)
     # Pressed again, the mark comes off; "nhân rộng" for last year is a mark of its own.
     unmarked = await bot.tap(TUAN, "✓ ⭐ Tiêu biểu")
-    assert unmarked.toast == "Đã bỏ đánh dấu năm 2026."
+    assert unmarked.shows("model.unmarked", year=2026)
     await bot.tap(TUAN, "📅 Năm 2025")
     await bot.tap(TUAN, "📣 Nhân rộng")
     assert await _years(bot, model_id) == [
@@ -467,8 +498,7 @@ async def test_a_cell_leader_cannot_mark_its_own_model(bot: Harness) -> None:
     await _card(bot, SON, "1. Tiết kiệm")
     assert "⭐ Tiêu biểu" not in bot.buttons(SON)
     model_id = await _model_id(bot, "Tiết kiệm theo gương Bác")
-    toast = await _forge(bot, SON, f"md:mk:{model_id}:2026:e")
-    assert toast is not None and toast.startswith(DENIED)
+    assert (await _forge(bot, SON, f"md:mk:{model_id}:2026:e")).shows("access.denied")
     assert all(y.mark is None for y in await _years(bot, model_id))
     async with bot.db.transaction() as tx:
         [entry] = await audit.entries(tx, "refused")
@@ -487,8 +517,7 @@ async def test_a_sibling_cells_forged_presses_are_refused_and_logged(bot: Harnes
     assert bot.buttons(HANH) == ["➕ Đăng ký mô hình"]
     for data in (f"md:open:{model_id}", f"md:year:{model_id}:2025",
                  f"md:st:{model_id}:2026:s", f"md:mk:{model_id}:2026:e"):
-        toast = await _forge(bot, HANH, data)
-        assert toast is not None and toast.startswith(DENIED), data
+        assert (await _forge(bot, HANH, data)).shows("access.denied"), data
     assert await _years(bot, model_id) == [ModelYear(year=2025,
                                                      status=ModelStatus.IN_PROGRESS)]
     async with bot.db.transaction() as tx:
@@ -506,8 +535,7 @@ async def test_garbled_data_gets_a_polite_toast(bot: Harness, data: str) -> None
     tree = await _cell_with_people(bot)
     await bot.model(tree.cell, "Tiết kiệm theo gương Bác")
     await bot.say(SON, "/model")
-    toast = await _forge(bot, SON, data)
-    assert toast == "Không tìm thấy mô hình này; đồng chí mở lại 🏅 Mô hình nhé."
+    assert (await _forge(bot, SON, data)).shows("model.unknown")
 
 
 async def test_an_admin_registers_a_model_for_any_unit(tmp_path: Path) -> None:
@@ -520,7 +548,8 @@ async def test_an_admin_registers_a_model_for_any_unit(tmp_path: Path) -> None:
         await _register(bot, LAN, "Lũy tre biên giới Việt Nam", "Quốc phòng – an ninh",
                         unit="Đảng bộ tỉnh Lạng Sơn", org="Hội Cựu chiến binh", year="2022")
         done = await bot.tap(LAN, "✅ Gửi")
-        assert "của Đảng bộ tỉnh Lạng Sơn, bắt đầu từ năm 2022" in done.text
+        assert done.shows("model.registered", name="Lũy tre biên giới Việt Nam",
+                          unit="Đảng bộ tỉnh Lạng Sơn", year=2022)
         async with bot.db.transaction() as tx:
             [entry] = await audit.entries(tx, "model_add")
         assert entry["actor"] == f"tg:{LAN}"

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from storage import audit, reports
 from storage.entities import ReportState
-from tests.harness import Harness, Seen
+from tests.harness import CATALOGUE, Harness, Seen
 
 MAI, BINH = 1001, 1002
+VI = CATALOGUE.texts("vi")
+PENDING, ACKNOWLEDGED = VI("report.state.pending"), VI("report.state.acknowledged")
 
 
 
@@ -58,14 +60,17 @@ async def _set_state(bot: Harness, state: ReportState, note: str | None = None) 
 async def test_the_list_shows_date_field_and_state(bot: Harness) -> None:
     await _cell(bot)
     empty = await bot.say(MAI, "📋 Việc đã báo cáo")
-    assert "chưa có báo cáo nào" in empty.text
+    assert empty.shows("my.empty")
     await bot.report(MAI, "Thăm hỏi gia đình chính sách thôn Bản Chặng")
     await bot.report(MAI, "Vận động bà con hiến đất làm đường liên thôn")
     await _set_state(bot, ReportState.ACKNOWLEDGED)
     listing = await bot.say(MAI, "/my")
-    assert "(1–2 trên tổng số 2)" in listing.text
-    assert "1. 26/11/2026 · Xã hội · ✅ đã ghi nhận" in bot.screen(MAI)
-    assert "2. 26/11/2026 · Xã hội · ⏳ chờ ghi nhận" in bot.screen(MAI)
+    assert listing.shows("my.title", first=1, last=2, total=2)
+    assert listing.shows("my.line", number=1, date="26/11/2026", field="Xã hội",
+                         state=ACKNOWLEDGED,
+                         preview="Vận động bà con hiến đất làm đường liên thôn")
+    assert listing.shows("my.line", number=2, date="26/11/2026", field="Xã hội", state=PENDING,
+                         preview="Thăm hỏi gia đình chính sách thôn Bản Chặng")
     assert bot.buttons(MAI)[0].startswith("1. 26/11 · Vận động bà con")
 
 
@@ -73,8 +78,8 @@ async def test_opening_a_report_shows_it_whole_with_photos(bot: Harness) -> None
     opened = await _mai_opens_her_report(bot, "Tặng quà học sinh nghèo vượt khó thôn Bản Chặng",
                                          photos=2)
     assert opened.methods() == ["sendMediaGroup", "sendMessage"]
-    assert "Báo cáo ngày 26/11/2026 — ⏳ chờ ghi nhận" in opened.text
-    assert "📷 Ảnh: 2 ảnh" in opened.text
+    assert opened.shows("my.detail_title", date="26/11/2026", state=PENDING)
+    assert opened.shows("form.report.photos.label") and opened.shows("form.photo_count", count=2)
     assert bot.buttons(MAI) == ["✏ Sửa", "↩ Rút lại", "📋 Danh sách"]
 
 
@@ -85,7 +90,7 @@ async def test_correcting_a_report_reuses_the_form_prefilled(bot: Harness) -> No
     await bot.tap(MAI, "✏ Sửa giá trị")
     await bot.say(MAI, "1tr5")
     done = await bot.tap(MAI, "✅ Gửi")
-    assert "Đã cập nhật báo cáo" in done.text
+    assert done.shows("report.corrected")
     async with bot.db.transaction() as tx:
         rows = await tx.all("SELECT value_vnd, state FROM reports")
     assert [tuple(r) for r in rows] == [(1_500_000, "pending")], "corrected, not duplicated"
@@ -96,7 +101,9 @@ async def test_a_report_needing_more_shows_the_note_and_returns_to_pending(bot: 
     await bot.report(MAI, "Sửa mái nhà dột cho hộ bà Lăng Thị Hoa")
     await _set_state(bot, ReportState.NEEDS_MORE, "Ghi rõ số ngày công.")
     opened = await _open(bot, MAI)
-    assert "✏ cần bổ sung" in opened.text and "Ghi rõ số ngày công." in opened.text
+    assert opened.shows("my.detail_title", date="26/11/2026",
+                        state=VI("report.state.needs_more"))
+    assert opened.shows("my.leader_note", note="Ghi rõ số ngày công.")
     await _correct_content(bot, MAI, "Sửa mái nhà dột cho hộ bà Lăng Thị Hoa, 3 ngày công")
     async with bot.db.transaction() as tx:
         report = await reports.get_report(tx, 1)
@@ -106,17 +113,20 @@ async def test_a_report_needing_more_shows_the_note_and_returns_to_pending(bot: 
 async def test_withdrawing_asks_first_then_the_report_stops_counting(bot: Harness) -> None:
     await _mai_opens_her_report(bot, "Hỗ trợ ngày công làm nhà văn hóa thôn")
     asked = await bot.tap(MAI, "↩ Rút lại")
-    assert "chắc chắn muốn rút" in asked.text
+    assert asked.shows("my.withdraw_confirm")
     kept = await bot.tap(MAI, "Không")
-    assert "⏳ chờ ghi nhận" in kept.text
+    assert kept.shows("my.detail_title", date="26/11/2026", state=PENDING)
     assert kept.methods() == ["editMessageText"], "shown in place, photos not sent again"
     await bot.tap(MAI, "↩ Rút lại")
     withdrawn = await bot.tap(MAI, "↩ Rút lại")
-    assert "Đã rút báo cáo." in withdrawn.text
+    assert withdrawn.shows("my.withdrawn")
     listing = await bot.say(MAI, "/my")
-    assert "↩ đã rút" in listing.text
+    assert listing.shows("my.line", number=1, date="26/11/2026", field="Xã hội",
+                         state=VI("report.state.withdrawn"),
+                         preview="Hỗ trợ ngày công làm nhà văn hóa thôn")
     opened = await bot.tap(MAI, "1. 26/11")
-    assert "✏ Sửa" not in bot.buttons(MAI) and "đã rút" in opened.text
+    assert "✏ Sửa" not in bot.buttons(MAI)
+    assert opened.shows("my.detail_title", date="26/11/2026", state=VI("report.state.withdrawn"))
 
 
 async def test_an_acknowledged_report_can_no_longer_be_changed(bot: Harness) -> None:
@@ -124,7 +134,7 @@ async def test_an_acknowledged_report_can_no_longer_be_changed(bot: Harness) -> 
     message_id, edit = bot.button(MAI, "✏ Sửa")
     await _set_state(bot, ReportState.ACKNOWLEDGED)
     seen = await bot.press_data(MAI, message_id, edit)
-    assert seen.toast == "Báo cáo này đã được chi bộ ghi nhận hoặc đã rút, nên không sửa được nữa."
+    assert seen.shows("report.no_longer_editable")
     async with bot.db.transaction() as tx:
         report = await reports.get_report(tx, 1)
     assert report is not None and report.state is ReportState.ACKNOWLEDGED
@@ -138,7 +148,7 @@ async def test_another_members_report_cannot_be_opened_with_forged_data(bot: Har
     message_id, _ = bot.button(MAI, "1. 26/11")
     for verb in ("open", "keep", "edit", "withdraw", "withdraw_yes"):
         seen = await bot.press_data(MAI, message_id, f"my:{verb}:1", check_button=False)
-        assert seen.toast and "thực hiện được" in seen.toast
+        assert seen.shows("access.denied"), verb
         assert "Giúp hộ nghèo" not in seen.text
     async with bot.db.transaction() as tx:
         report = await reports.get_report(tx, 1)
@@ -151,23 +161,22 @@ async def test_many_reports_are_paged(bot: Harness) -> None:
     await _cell(bot)
     for n in range(10):
         await bot.report(MAI, f"Việc làm tốt số {n + 1} của đồng chí Mai")
-    await bot.say(MAI, "/my")
-    assert "(1–8 trên tổng số 10)" in bot.screen(MAI)
+    assert (await bot.say(MAI, "/my")).shows("my.title", first=1, last=8, total=10)
     older = await bot.tap(MAI, "Cũ hơn ▶")
-    assert "(9–10 trên tổng số 10)" in older.text
+    assert older.shows("my.title", first=9, last=10, total=10)
     assert "Việc làm tốt số 1 của" in older.text
     newer = await bot.tap(MAI, "◀ Mới hơn")
-    assert "(1–8 trên tổng số 10)" in newer.text
+    assert newer.shows("my.title", first=1, last=8, total=10)
 
 
 async def test_correcting_never_throws_away_a_report_in_progress(bot: Harness) -> None:
     await _mai_opens_her_report(bot, "Vận động bà con hiến đất làm đường liên thôn")
     await bot.begin_report(MAI, "Văn hóa")
     busy = await bot.tap(MAI, "✏ Sửa")
-    assert "Đồng chí đang làm dở một báo cáo; đồng chí gửi hoặc bấm ✖ Hủy" in busy.text
-    assert "Đồng chí đã làm gì?" in busy.text, "the report in progress is shown again"
+    assert busy.shows("form.report.busy")
+    assert busy.shows("form.report.description.prompt"), "the report in progress is shown again"
     kept = await bot.say(MAI, "Tổ chức giao lưu văn nghệ mừng ngày hội đại đoàn kết")
-    assert "Đồng chí nào cùng tham gia?" in kept.text
+    assert kept.shows("form.report.participant_ids.prompt")
 
 
 async def test_cancelling_a_correction_says_the_report_is_unchanged(bot: Harness) -> None:
@@ -175,9 +184,10 @@ async def test_cancelling_a_correction_says_the_report_is_unchanged(bot: Harness
     await bot.tap(MAI, "✏ Sửa")
     await bot.tap(MAI, "✏ Sửa giá trị")
     again = await bot.say(MAI, "/report")
-    assert "Đồng chí đang sửa một báo cáo; đồng chí gửi hoặc bấm ✖ Hủy phần sửa" in again.text
+    assert again.shows("form.report.correction_busy")
     cancelled = await bot.tap(MAI, "✖ Hủy")
-    assert cancelled.text == "Đã hủy phần sửa; báo cáo vẫn giữ nguyên như trước."
+    assert cancelled.shows("form.report.correction_cancelled")
+    assert cancelled.text == VI.plain("form.report.correction_cancelled")
     async with bot.db.transaction() as tx:
         report = await reports.get_report(tx, 1)
     assert report is not None and report.content.description.startswith("Vận động")

@@ -89,5 +89,5 @@ async def test_someone_joining_mid_form_is_offered_as_co_participant(bot: Harnes
     await bot.begin_report(MAI)
     await bot.join(SON, cell, "Sơn")
     together = await bot.say(MAI, "Dọn vệ sinh đường làng cùng bà con thôn Bản Chặng")
-    assert "cùng tham gia" in together.text
+    assert together.shows("form.report.participant_ids.prompt")
     assert any("Sơn" in label for label in bot.buttons(MAI))

@@ -382,8 +382,7 @@ add("cm:form", Action.COMMIT, _own_commitment("cm:form:0"), listing=True)
 async def _commit_overview(world: World) -> bool:
     seen = await world.bot.say(ACTOR, "/commit")
     name = await unit_name(world, world.unit)
-    return (shows(seen, "commitments.overview_title")
-            and any(line.lstrip("• ").startswith(f"{name}:") for line in seen.text.splitlines()))
+    return shows(seen, "commitments.overview_title") and name in seen.text
 
 
 @trigger("cm:remind", Action.COMMIT_REMIND)

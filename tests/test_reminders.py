@@ -5,13 +5,15 @@ remind them), the nudge's button that opens the report form, and /settings."""
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 
 from bot.flows.reminders import is_holiday, week_span
 from bot.rules.periods import Period
 from handlers import schedules as schedule_jobs
 from storage import audit, settings
 from storage.schedules import ScheduleKind
-from tests.harness import Harness
+from tests.harness import CATALOGUE, Harness
 from tests.test_schedules_due import (
     BINH,
     FRIDAY_16,
@@ -27,9 +29,25 @@ from tests.test_schedules_due import (
 )
 
 STRANGER = 4099
-REMINDER = ("📌 Tuần này (23–29/11), Chi bộ Thôn Bản Chặng đã có 2 việc làm theo Bác của 2/4 "
-            "đồng chí. Đề nghị các đồng chí có việc làm tốt báo cáo trước Chủ nhật. "
-            "Bấm @lantoa_test_bot → 📝 Báo cáo.")
+VI = CATALOGUE.texts("vi")
+WEEK, CELL = "23–29/11", "Chi bộ Thôn Bản Chặng"
+
+
+def _plain(text: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+REMINDER = _plain(" ".join([
+    VI("reminder.group", week=WEEK, unit=CELL, reports=2, reported=2, expected=4),
+    VI("reminder.ask"), VI("reminder.how", bot="lantoa_test_bot")]))
+NUDGES_ON = _plain(VI("settings.nudges", state=VI("settings.state_on")))
+NUDGES_OFF = _plain(VI("settings.nudges", state=VI("settings.state_off")))
+
+
+def _nudges(bot: Harness, user_id: int) -> int:
+    """How many nudges the bot has sent this person."""
+    return sum("reminder.nudge" in call.keys for call in bot.fake.calls
+               if call.params.get("chat_id") == user_id and not call.error)
 
 
 def group_texts(bot: Harness) -> list[str]:
@@ -54,8 +72,8 @@ async def test_a_week_with_nothing_yet_says_so_without_a_zero(bot: Harness) -> N
     tree = await cell_with_group(bot)
     await friday_reminder(bot, tree.cell)
     [said] = group_texts(bot)
-    assert said.startswith("📌 Tuần này (23–29/11), Chi bộ Thôn Bản Chặng chưa ghi nhận việc "
-                           "làm nào. Đề nghị các đồng chí")
+    assert said == _plain(" ".join([VI("reminder.group_none", week=WEEK, unit=CELL),
+                                    VI("reminder.ask"), VI("reminder.how", bot="lantoa_test_bot")]))
     assert " 0 " not in said
 
 
@@ -70,11 +88,10 @@ async def test_nudges_go_only_to_who_has_not_reported_and_wants_them(bot: Harnes
     assert {d.chat_id for d in await ledger(bot, "nudge")} == {SON}
     nudge = bot.fake.last_message(SON)
     assert nudge is not None
-    assert nudge["text"] == ("🌸 Chào đồng chí Sơn! Tuần này (23–29/11) đồng chí có việc làm "
-                             "theo Bác nào, mời đồng chí báo cáo để chi bộ cùng ghi nhận nhé.")
+    assert nudge["text"] == _plain(VI("reminder.nudge", name="Sơn", week=WEEK))
     assert bot.buttons(SON) == ["📝 Báo cáo ngay", "🔕 Không nhắc nữa"]
     for user in (MAI, BINH, LAN):
-        assert "Chào đồng chí" not in bot.screen(user)
+        assert _nudges(bot, user) == 0
 
 
 async def test_one_nudge_a_week_however_many_units_remind(bot: Harness) -> None:
@@ -86,25 +103,25 @@ async def test_one_nudge_a_week_however_many_units_remind(bot: Harness) -> None:
     await bot.deliveries_settled()
     chats = [d.chat_id for d in await ledger(bot, "nudge")]
     assert sorted(chats) == sorted({SON, MAI, BINH, LAN})
-    nudges_to_mai = [m for m in bot.fake.messages(MAI) if "Chào đồng chí Mai" in m["text"]]
-    assert len(nudges_to_mai) == 1
+    nudges_to_mai = [m for m in bot.fake.messages(MAI)
+                     if m["text"] == _plain(VI("reminder.nudge", name="Mai", week=WEEK))]
+    assert len(nudges_to_mai) == 1 and _nudges(bot, MAI) == 1
 
 
 async def test_the_nudge_button_opens_the_report_form(bot: Harness) -> None:
     tree = await cell_with_group(bot)
     await friday_reminder(bot, tree.cell)
     seen = await bot.tap(MAI, "📝 Báo cáo ngay")
-    assert "Việc làm diễn ra ngày nào?" in seen.text
-    await bot.tap(MAI, "Hôm nay")
-    assert "lĩnh vực" in bot.screen(MAI)
+    assert seen.shows("form.report.deed_date.prompt")
+    assert (await bot.tap(MAI, "Hôm nay")).shows("form.report.field.prompt")
 
 
 async def test_the_nudge_can_turn_nudges_off(bot: Harness) -> None:
     tree = await cell_with_group(bot)
     await friday_reminder(bot, tree.cell)
     seen = await bot.tap(MAI, "🔕 Không nhắc nữa")
-    assert seen.toast == "Đã tắt nhắc nhở riêng."
-    assert "🔔 Nhắc nhở riêng: đang tắt" in seen.text
+    assert seen.shows("settings.turned_off")
+    assert NUDGES_OFF in seen.text
     async with bot.db.transaction() as tx:
         person = await tx.one("SELECT id FROM people WHERE telegram_user_id = ?", (MAI,))
         assert not await settings.nudges_enabled(tx, person["id"])
@@ -121,17 +138,17 @@ async def test_the_nudge_can_turn_nudges_off(bot: Harness) -> None:
 async def test_settings_show_and_switch_nudges(bot: Harness) -> None:
     await cell_with_group(bot)
     seen = await bot.say(MAI, "/settings")
-    assert "🔔 Nhắc nhở riêng: đang bật" in seen.text
+    assert seen.shows("settings.title") and NUDGES_ON in seen.text
     seen = await bot.tap(MAI, "🔕 Tắt nhắc nhở riêng")
-    assert "🔔 Nhắc nhở riêng: đang tắt" in seen.text
+    assert NUDGES_OFF in seen.text
     assert seen.methods() == ["editMessageText"]
     # A double press (the old screen's button, pressed again) changes nothing more.
     message_id = bot.fake.last_message(MAI)["message_id"]
     seen = await bot.press_data(MAI, message_id, "ns:off", check_button=False)
-    assert seen.toast == "Đã tắt nhắc nhở riêng."
-    assert "đang tắt" in bot.screen(MAI)
+    assert seen.shows("settings.turned_off")
+    assert NUDGES_OFF in bot.screen(MAI)
     seen = await bot.tap(MAI, "🔔 Bật nhắc nhở riêng")
-    assert "🔔 Nhắc nhở riêng: đang bật" in seen.text
+    assert NUDGES_ON in seen.text
     async with bot.db.transaction() as tx:
         assert [e["action"] for e in await audit.entries(tx, "nudges_off")] == ["nudges_off"]
         assert len(await audit.entries(tx, "nudges_on")) == 1
@@ -140,10 +157,10 @@ async def test_settings_show_and_switch_nudges(bot: Harness) -> None:
 async def test_a_stranger_is_told_to_join_first(bot: Harness) -> None:
     bot.person(STRANGER, "Khách")
     seen = await bot.say(STRANGER, "/settings")
-    assert "xin đường link mời" in seen.text
+    assert seen.shows("access.not_member")
     message_id = bot.fake.last_message(STRANGER)["message_id"]
     seen = await bot.press_data(STRANGER, message_id, "ns:off", check_button=False)
-    assert seen.toast is not None and "link mời" in seen.toast
+    assert seen.shows("access.not_member")
 
 
 async def test_garbled_settings_and_nudge_data_get_a_polite_note(bot: Harness) -> None:
@@ -152,7 +169,7 @@ async def test_garbled_settings_and_nudge_data_get_a_polite_note(bot: Harness) -
     message_id = bot.fake.last_message(MAI)["message_id"]
     for data in ("ns:maybe", "ns:", "nd:report:7", "nd:x"):
         seen = await bot.press_data(MAI, message_id, data, check_button=False)
-        assert seen.toast == "Nút này đã cũ; đồng chí gõ /settings để xem cài đặt."
+        assert seen.shows("settings.stale"), data
 
 
 # --- words and days -----------------------------------------------------------------------------

@@ -7,10 +7,16 @@ import json
 
 from storage import reports
 from storage.entities import ReportState
-from tests.harness import Harness
+from tests.harness import CATALOGUE, Harness, Seen
 from tests.test_joins import MENU
 
 MAI, BINH, SON = 1001, 1002, 1003
+VI = CATALOGUE.texts("vi")
+
+
+def _answer(step: str, value: str) -> str:
+    """A summary's line: the step's name and the answer (the form writes "name: answer")."""
+    return f"{VI.plain(f'form.report.{step}.label')}: {value}"
 
 
 async def _cell_with_three(bot: Harness) -> int:
@@ -33,56 +39,60 @@ async def _reports_of(bot: Harness, user_id: int) -> list:
 async def test_a_full_report_from_menu_to_confirmation(bot: Harness) -> None:
     await _cell_with_three(bot)
     first = await bot.say(MAI, "📝 Báo cáo việc làm theo Bác")
-    assert "Việc làm diễn ra ngày nào?" in first.text
+    assert first.shows("form.report.deed_date.prompt")
     assert bot.buttons(MAI)[:3] == ["Hôm nay 27/11", "Hôm qua 26/11", "Thứ Tư 25/11"]
 
     asked = await bot.say(MAI, "thu 7")
-    assert "Thứ Bảy 21/11/2026" in asked.text
+    assert asked.shows("form.date_confirm", weekday="Thứ Bảy", date="21/11/2026")
     field = await bot.tap(MAI, "✅ Đúng")
-    assert "Thuộc lĩnh vực nào?" in field.text
+    assert field.shows("form.report.field.prompt")
     assert "An sinh xã hội, giảm nghèo" in bot.buttons(MAI)
 
     await bot.tap(MAI, "An sinh xã hội, giảm nghèo")
     short = await bot.say(MAI, "sua nha cho ho ba Hoa"[:8])
-    assert "Nội dung hơi ngắn" in short.text
+    assert short.shows("form.problem.too_short", length=7, min=10)
     model = await bot.say(MAI, "Cùng 2 đồng chí sửa mái nhà dột cho hộ bà Lăng Thị Hoa, hộ nghèo")
-    assert "Việc này thuộc mô hình nào?" in model.text
+    assert model.shows("form.report.model_id.prompt")
     together = await bot.tap(MAI, "Dân vận khéo xây dựng nông thôn mới")
-    assert "Đồng chí nào cùng tham gia?" in together.text
+    assert together.shows("form.report.participant_ids.prompt")
     assert bot.buttons(MAI)[:2] == ["☐ Bình Nông Văn", "☐ Sơn Hoàng Văn"]
     await bot.tap(MAI, "☐ Bình Nông Văn")
     assert "☑ Bình Nông Văn" in bot.buttons(MAI)
     await bot.say(MAI, "son")  # typing a name without diacritics picks that member
     assert "☑ Sơn Hoàng Văn" in bot.buttons(MAI)
     helped = await bot.tap(MAI, "Xong")
-    assert "bao nhiêu người" in helped.text
+    assert helped.shows("form.report.people_helped.prompt")
     await bot.say(MAI, "4 người")
     await bot.say(MAI, "1")
     place = await bot.say(MAI, "2tr")
-    assert "ở đâu" in place.text
+    assert place.shows("form.report.place.prompt")
     photos = await bot.say(MAI, "thôn Bản Chặng")
-    assert "Gửi ảnh minh họa" in photos.text
+    assert photos.shows("form.report.photos.prompt")
 
     bot.fake.send_photo(MAI, media_group_id="album-1")
     bot.fake.send_photo(MAI, media_group_id="album-1")
     await bot.photos_acknowledged(MAI, 2)
-    acknowledgements = [m for m in bot.fake.messages(MAI) if "Đã nhận" in m.get("text", "")]
+    acknowledgements = [c for c in bot.fake.calls if c.params.get("chat_id") == MAI
+                        and "form.photos_received" in c.keys]
     assert len(acknowledgements) == 1, "an album is acknowledged once"
 
     public = await bot.tap(MAI, "Xong")
-    assert "giới thiệu trong nhóm chung của chi bộ" in public.text
+    assert public.shows("form.report.public.prompt")
     summary = await bot.tap(MAI, "🌐 Có, công khai")
-    for expected in ("📅 Ngày: 21/11/2026", "🏷 Lĩnh vực: An sinh xã hội, giảm nghèo",
-                     "🏅 Mô hình: Dân vận khéo xây dựng nông thôn mới",
-                     "👥 Cùng tham gia: Bình Nông Văn, Sơn Hoàng Văn",
-                     "🙋 Số người được giúp: 4", "🏠 Số hộ được giúp: 1",
-                     "💰 Giá trị: 2.000.000 đ", "📍 Địa điểm: thôn Bản Chặng", "📷 Ảnh: 2 ảnh",
-                     "📢 Giới thiệu trong nhóm: 🌐 Có, công khai"):
+    assert summary.shows("form.report.summary_title")
+    for expected in (_answer("deed_date", "21/11/2026"),
+                     _answer("field", "An sinh xã hội, giảm nghèo"),
+                     _answer("model_id", "Dân vận khéo xây dựng nông thôn mới"),
+                     _answer("participant_ids", "Bình Nông Văn, Sơn Hoàng Văn"),
+                     _answer("people_helped", "4"), _answer("households_helped", "1"),
+                     _answer("value_vnd", "2.000.000 đ"), _answer("place", "thôn Bản Chặng"),
+                     _answer("photos", VI.plain("form.photo_count", count=2)),
+                     _answer("public", VI.plain("form.report.public.yes"))):
         assert expected in summary.text
     assert "✏ Sửa nội dung" in bot.buttons(MAI)
 
     done = await bot.tap(MAI, "✅ Gửi")
-    assert "Đã nhận báo cáo của đồng chí" in done.text
+    assert done.shows("report.received")
     assert bot.fake.reply_keyboard(MAI) == MENU
 
     [stored] = await _reports_of(bot, MAI)
@@ -110,8 +120,9 @@ async def _to_summary(bot: Harness, user_id: int) -> None:
 async def test_steps_without_choices_are_skipped_for_a_member_alone(bot: Harness) -> None:
     await bot.member_of_new_cell(MAI)
     after_text = await bot.begin_report(MAI, description="Dọn vệ sinh đường làng cùng bà con")
-    assert "bao nhiêu người" in after_text.text, "no model step, no co-participant step"
-    assert "Bước 4/9" in after_text.text
+    assert after_text.shows("form.report.people_helped.prompt"), \
+        "no model step, no co-participant step"
+    assert after_text.shows("form.progress", step=4, total=9)
 
 
 async def test_pressing_send_twice_or_a_redelivered_update_records_once(bot: Harness) -> None:
@@ -120,7 +131,7 @@ async def test_pressing_send_twice_or_a_redelivered_update_records_once(bot: Har
     message_id, data = bot.button(MAI, "✅ Gửi")
     first = await bot.press_data(MAI, message_id, data)
     again = await bot.press_data(MAI, message_id, data, check_button=False)
-    assert again.toast == "Báo cáo này đã được gửi rồi."
+    assert again.shows("form.already_sent")
     await bot.redeliver(first.update_id)
     assert len(await _reports_of(bot, MAI)) == 1
 
@@ -131,18 +142,18 @@ async def test_back_keeps_answers_and_summary_edit_returns_to_summary(bot: Harne
     await bot.tap(MAI, "Hôm nay")
     await bot.tap(MAI, "Văn hóa")
     back = await bot.tap(MAI, "◀ Quay lại")
-    assert "Thuộc lĩnh vực nào?" in back.text
+    assert back.shows("form.report.field.prompt")
     await bot.tap(MAI, "Môi trường")
     await bot.say(MAI, "Trồng 50 cây xanh ở nhà văn hóa thôn Bản Chặng")
     while "Bỏ qua" in bot.buttons(MAI):
         await bot.tap(MAI, "Bỏ qua")
     await bot.tap(MAI, "🔒 Không công khai")
     asked = await bot.tap(MAI, "✏ Sửa nội dung")
-    assert "Đồng chí đã làm gì?" in asked.text
+    assert asked.shows("form.report.description.prompt", min=10)
     summary = await bot.say(MAI, "Trồng 60 cây xanh ở nhà văn hóa thôn Bản Chặng")
-    assert "📝 Nội dung: Trồng 60 cây xanh" in summary.text
-    assert "🏷 Lĩnh vực: Môi trường" in summary.text
-    assert "📢 Giới thiệu trong nhóm: 🔒 Không công khai" in summary.text
+    assert _answer("description", "Trồng 60 cây xanh") in summary.text
+    assert _answer("field", "Môi trường") in summary.text
+    assert _answer("public", VI.plain("form.report.public.no")) in summary.text
     await bot.tap(MAI, "✅ Gửi")
     [stored] = await _reports_of(bot, MAI)
     assert stored.content.private and stored.content.field == "Môi trường"
@@ -153,39 +164,42 @@ async def test_cancel_at_any_step_leaves_nothing(bot: Harness) -> None:
     await bot.say(MAI, "/report")
     await bot.tap(MAI, "Hôm nay")
     cancelled = await bot.tap(MAI, "✖ Hủy")
-    assert "Đã hủy, báo cáo chưa được gửi." in cancelled.text
+    assert cancelled.shows("form.report.cancelled")
     await bot.say(MAI, "/report")
     await bot.tap(MAI, "Hôm nay")
     typed = await bot.say(MAI, "/cancel")
-    assert "Đã hủy" in typed.text
+    assert typed.shows("form.report.cancelled")
     assert await _reports_of(bot, MAI) == []
     nothing = await bot.say(MAI, "/cancel")
-    assert "không có biểu mẫu nào" in nothing.text
+    assert nothing.shows("form.nothing_to_cancel")
 
 
-async def _at_place_step(bot: Harness, user_id: int, **unit: object) -> None:
+async def _at_place_step(bot: Harness, user_id: int, **unit: object) -> Seen:
     await bot.member_of_new_cell(user_id, name=f"Chi bộ {user_id}", **unit)
     await bot.begin_report(user_id, "Môi trường", "Thu gom rác thải nhựa dọc bờ sông Kỳ Cùng")
     for _ in range(3):
-        await bot.tap(user_id, "Bỏ qua")
-    assert "ở đâu" in bot.screen(user_id)
+        seen = await bot.tap(user_id, "Bỏ qua")
+    assert seen.shows("form.report.place.prompt")
+    return seen
 
 
 async def _at_photos_step(bot: Harness, user_id: int) -> None:
     await _at_place_step(bot, user_id)
-    await bot.tap(user_id, "Bỏ qua")
-    assert "Gửi ảnh minh họa" in bot.screen(user_id)
+    seen = await bot.tap(user_id, "Bỏ qua")
+    assert seen.shows("form.report.photos.prompt", max=5)
 
 
 async def test_location_is_taken_unless_the_unit_has_no_locations(bot: Harness) -> None:
-    await _at_place_step(bot, MAI, no_locations=True)
+    asked = await _at_place_step(bot, MAI, no_locations=True)
+    assert not asked.shows("form.place_location_hint"), "no hint to send a map pin"
     assert "📎" not in bot.screen(MAI), "no hint to send a map pin"
     refused = await bot.send(MAI, "location", latitude=22.8, longitude=106.5)
-    assert "không dùng vị trí bản đồ" in refused.text
+    assert refused.shows("form.problem.no_locations")
 
-    await _at_place_step(bot, BINH)
+    asked = await _at_place_step(bot, BINH)
+    assert asked.shows("form.place_location_hint")
     taken = await bot.send(BINH, "location", latitude=21.85, longitude=106.76)
-    assert "Gửi ảnh minh họa" in taken.text
+    assert taken.shows("form.report.photos.prompt")
 
 
 async def test_more_photos_than_allowed_are_refused_politely(bot: Harness) -> None:
@@ -193,7 +207,7 @@ async def test_more_photos_than_allowed_are_refused_politely(bot: Harness) -> No
     for _ in range(5):
         bot.fake.send_photo(MAI, media_group_id="big")
     sixth = await bot.send(MAI, "photo", media_group_id="big")
-    assert "tối đa 5 ảnh" in sixth.text
+    assert sixth.shows("form.problem.too_many_photos", max=5)
     await bot.photos_acknowledged(MAI, 5)
 
 
@@ -201,11 +215,11 @@ async def test_a_named_place_picked_on_the_map_is_taken_as_the_place(bot: Harnes
     await _at_place_step(bot, MAI)
     taken = await bot.send(MAI, "venue", latitude=21.85, longitude=106.76,
                            title="Nhà văn hóa thôn Bản Chặng", address="xã Tràng Định")
-    assert "Gửi ảnh minh họa" in taken.text
+    assert taken.shows("form.report.photos.prompt")
     await _at_place_step(bot, BINH, no_locations=True)
     border = await bot.send(BINH, "venue", latitude=22.8, longitude=106.5,
                             title="Đồn Biên phòng Tri Phương", address="Tràng Định")
-    assert "Gửi ảnh minh họa" in border.text, "a border unit keeps the name, not the pin"
+    assert border.shows("form.report.photos.prompt"), "a border unit keeps the name, not the pin"
     async with bot.db.transaction() as tx:
         rows = await tx.all("SELECT telegram_user_id, state FROM drafts ORDER BY id")
     places = [json.loads(r["state"])["answers"]["place"] for r in rows]
@@ -219,7 +233,7 @@ async def test_a_named_place_picked_on_the_map_is_taken_as_the_place(bot: Harnes
 async def test_a_moving_live_location_does_not_flood_the_chat(bot: Harness) -> None:
     await _at_place_step(bot, MAI)
     shared = await bot.send(MAI, "location", latitude=21.85, longitude=106.76)
-    assert "Gửi ảnh minh họa" in shared.text
+    assert shared.shows("form.report.photos.prompt")
     pin = bot.fake.messages(MAI, include_incoming=True)[-2]["message_id"]
     for step in range(3):
         mark = len(bot.fake.calls)
@@ -237,7 +251,9 @@ async def test_an_album_sent_at_the_wrong_step_gets_one_answer(bot: Harness) -> 
     await bot.app.update_queue.join()
     answers = [c for c in bot.fake.calls[mark:] if c.method == "sendMessage"]
     assert len(answers) == 1
-    assert "Đồng chí đang ở bước “nội dung”" in answers[0].params["text"]
+    assert "form.problem.unexpected" in answers[0].keys
+    assert VI("form.problem.unexpected", step=VI("form.report.description.short"),
+              hint=VI("form.hint.long_text")) in answers[0].params["text"]
 
 
 async def test_a_large_cell_picks_co_participants_a_page_at_a_time(bot: Harness) -> None:
@@ -267,15 +283,14 @@ async def test_a_day_put_in_last_year_is_confirmed_and_tomorrow_is_refused(
     await bot.member_of_new_cell(MAI)
     await bot.say(MAI, "/report")
     tomorrow = await bot.say(MAI, "28/11")
-    assert "Ngày này chưa tới" in tomorrow.text
+    assert tomorrow.shows("form.problem.date_future")
     asked = await bot.say(MAI, "31/12")
-    assert "Đồng chí muốn chọn Thứ Tư 31/12/2025?" in asked.text
+    assert asked.shows("form.date_confirm", weekday="Thứ Tư", date="31/12/2025")
     assert bot.buttons(MAI) == ["✅ Đúng", "◀ Quay lại", "✖ Hủy"]
-    await bot.tap(MAI, "◀ Quay lại")
-    assert "Việc làm diễn ra ngày nào?" in bot.screen(MAI)
+    assert (await bot.tap(MAI, "◀ Quay lại")).shows("form.report.deed_date.prompt")
     await bot.say(MAI, "31/12")
     field = await bot.tap(MAI, "✅ Đúng")
-    assert "Thuộc lĩnh vực nào?" in field.text
+    assert field.shows("form.report.field.prompt")
 
 
 async def test_photos_sent_by_mistake_can_be_removed(bot: Harness) -> None:
@@ -286,5 +301,6 @@ async def test_photos_sent_by_mistake_can_be_removed(bot: Harness) -> None:
     await bot.tap(MAI, "🗑 Xóa ảnh đã gửi")
     assert bot.buttons(MAI) == ["Xong", "◀ Quay lại", "Bỏ qua", "✖ Hủy"]
     await bot.tap(MAI, "Bỏ qua")
-    await bot.tap(MAI, "🌐 Có, công khai")
-    assert "📷" not in bot.screen(MAI)
+    summary = await bot.tap(MAI, "🌐 Có, công khai")
+    assert summary.shows("form.report.summary_title")
+    assert not summary.shows("form.report.photos.label") and "📷" not in bot.screen(MAI)

@@ -4,20 +4,45 @@ of it privately. Every press is checked again, whoever forges it and whenever it
 
 from __future__ import annotations
 
+import html
+import re
 from pathlib import Path
 
 from bot.flows.reviews import fingerprint
 from storage import audit, reports, reviews
 from storage.entities import ReportState, Role
-from tests.harness import Harness, Tree, started
+from tests.harness import CATALOGUE, Harness, Seen, Tree, started
 from tests.test_my_reports import _correct_content, _open, _withdraw
 
 MAI, BINH, SON, HANH, TUAN, LAN, OBSERVER, STRANGER = (
     1001, 1002, 2001, 2002, 2003, 2004, 2005, 9999)
 SOCIAL = "An sinh xã hội, giảm nghèo"
 ROOF = "Cùng 3 đồng chí trong tổ sửa mái nhà dột cho hộ bà Lăng Thị Hoa, hộ nghèo thôn Bản Chặng"
-DENIED = ("Việc này không thuộc phạm vi phụ trách của đồng chí nên chưa thực hiện được. "
-          "Nếu cần, đồng chí liên hệ bí thư chi bộ nhé.")
+VI = CATALOGUE.texts("vi")
+CELL = "Chi bộ Thôn Bản Chặng"
+DAY = "26/11/2026"  # the deed's day of every report here (yesterday)
+
+
+def _plain(text: str) -> str:
+    """A catalogue text as the user reads it in the chat (the fake keeps messages so)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+def _title(seen: Seen, position: int, total: int, name: str, field: str = "Xã hội") -> bool:
+    """The queue's title on a report: where in the queue, whose, which field."""
+    return seen.shows("review.title", position=position, total=total, name=name, date=DAY,
+                      field=field)
+
+
+def _says(seen: Seen, key: str) -> bool:
+    """`key` is in a message (not only in the toast)."""
+    return any(key in call.keys for call in seen.calls)
+
+
+def _told(bot: Harness, user_id: int, key: str) -> int:
+    """How many times the bot has said `key` in this person's chat."""
+    return sum(key in call.keys for call in bot.fake.calls
+               if call.params.get("chat_id") == user_id and not call.error)
 
 
 async def _cell(bot: Harness) -> Tree:
@@ -75,24 +100,22 @@ async def test_the_queue_shows_one_report_at_a_time_oldest_first(bot: Harness) -
     await _cell(bot)
     await _four_waiting(bot)
     first = await bot.say(SON, "/review")
-    assert ("Báo cáo chờ ghi nhận (1/4) — Hoàng Thị Mai, 26/11/2026, "
-            "An sinh xã hội, giảm nghèo") in first.text
-    assert f"📝 Nội dung: {ROOF}" in first.text
-    assert "📅 Ngày" not in first.text, "the date is in the title already"
+    assert _title(first, 1, 4, "Hoàng Thị Mai", SOCIAL)
+    assert f"{VI.plain('form.report.description.label')}: {ROOF}" in first.text
+    assert not first.shows("form.report.deed_date.label"), "the date is in the title already"
     assert bot.buttons(SON) == ["✅ Ghi nhận", "↩ Đề nghị bổ sung", "⭐ Nêu gương", "Tiếp ▶",
                                 "📋 Báo cáo đã ghi nhận gần đây"]
     second = await bot.tap(SON, "Tiếp ▶")
-    assert "(2/4) — Nông Văn Bình" in second.text and "thu hoạch lúa" in second.text
+    assert _title(second, 2, 4, "Nông Văn Bình") and "thu hoạch lúa" in second.text
     assert second.methods() == ["editMessageText"], "shown in place"
     assert "✅ Ghi nhận tất cả 2 báo cáo vừa xem" in bot.buttons(SON)
     acknowledged = await bot.tap(SON, "✅ Ghi nhận")
-    assert acknowledged.toast == "✅ Đã ghi nhận báo cáo của đồng chí Nông Văn Bình."
-    assert "(2/3) — Hoàng Thị Mai" in acknowledged.text and "cháy rừng" in acknowledged.text
-    assert bot.screen(BINH) == ("✅ Chi bộ Thôn Bản Chặng đã ghi nhận báo cáo ngày 26/11/2026"
-                                " của đồng chí. Cảm ơn đồng chí!")
+    assert acknowledged.shows("review.acknowledged_toast", name="Nông Văn Bình")
+    assert _title(acknowledged, 2, 3, "Hoàng Thị Mai") and "cháy rừng" in acknowledged.text
+    assert bot.screen(BINH) == _plain(VI("review.notice_acknowledged", unit=CELL, date=DAY))
     assert await _state(bot, 2) is ReportState.ACKNOWLEDGED
     again = await bot.say(SON, "✅ Ghi nhận báo cáo")
-    assert "(1/3) — Hoàng Thị Mai" in again.text
+    assert _title(again, 1, 3, "Hoàng Thị Mai", SOCIAL)
     async with bot.db.transaction() as tx:
         [entry] = await audit.entries(tx, "acknowledge")
     assert entry["subject"] == "report:2" and entry["actor"].startswith("person:")
@@ -101,16 +124,16 @@ async def test_the_queue_shows_one_report_at_a_time_oldest_first(bot: Harness) -
 async def test_the_end_of_the_queue_and_the_empty_queue(bot: Harness) -> None:
     await _cell(bot)
     empty = await bot.say(SON, "/review")
-    assert "Không có báo cáo nào chờ ghi nhận" in empty.text
+    assert empty.shows("review.empty")
     await bot.report(MAI, ROOF)
     await bot.report(BINH, "Giúp hộ nghèo thu hoạch lúa mùa ở thôn Bản Chặng")
     await bot.say(SON, "/review")
     await bot.tap(SON, "Tiếp ▶")
     end = await bot.tap(SON, "Tiếp ▶")
-    assert "còn 2 báo cáo chờ ghi nhận" in end.text
+    assert end.shows("review.end", count=2)
     assert "✅ Ghi nhận tất cả 2 báo cáo vừa xem" in bot.buttons(SON)
     restart = await bot.tap(SON, "↺ Xem lại từ đầu")
-    assert "(1/2) — Hoàng Thị Mai" in restart.text
+    assert _title(restart, 1, 2, "Hoàng Thị Mai")
 
 
 async def test_photos_are_shown_with_the_report(bot: Harness) -> None:
@@ -118,7 +141,7 @@ async def test_photos_are_shown_with_the_report(bot: Harness) -> None:
     await bot.report(MAI, "Tặng quà học sinh nghèo vượt khó thôn Bản Chặng", photos=2)
     shown = await bot.say(SON, "/review")
     assert shown.methods() == ["sendMediaGroup", "sendMessage"]
-    assert "📷 Ảnh: 2 ảnh" in shown.text
+    assert shown.shows("form.report.photos.label") and shown.shows("form.photo_count", count=2)
 
 
 async def test_asking_for_more_then_correcting_then_acknowledging(bot: Harness) -> None:
@@ -126,23 +149,23 @@ async def test_asking_for_more_then_correcting_then_acknowledging(bot: Harness) 
     await bot.report(MAI, ROOF, field=SOCIAL)
     await bot.say(SON, "/review")
     asked = await bot.tap(SON, "↩ Đề nghị bổ sung")
-    assert "Đề nghị đồng chí Hoàng Thị Mai bổ sung báo cáo ngày 26/11/2026." in asked.text
-    assert "Đồng chí ghi rõ cần bổ sung gì" in asked.text
+    assert asked.shows("review.ask_header", name="Hoàng Thị Mai", date=DAY)
+    assert asked.shows("form.review_ask.note.prompt")
     sticker = await bot.send(SON, "sticker")
-    assert ("Lan Tỏa chưa hiểu nội dung này. Đồng chí đang ở bước “nội dung đề nghị bổ sung”"
-            in sticker.text)
+    assert sticker.shows("form.problem.unexpected", step=VI("form.review_ask.note.short"),
+                         hint=VI("form.hint.long_text"))
     blank = await bot.say(SON, "   ")
-    assert "Đồng chí chưa nhập gì." in blank.text
+    assert blank.shows("form.problem.empty")
     huge = await bot.say(SON, "Ghi rõ số ngày công " * 100)
-    assert "Nội dung dài quá" in huge.text and "tối đa 1.000 ký tự" in huge.text
+    assert huge.shows("form.problem.too_long", length="1.999", max="1.000")
     assert await _state(bot, 1) is ReportState.PENDING, "nothing sent yet, the draft is kept"
     sent = await bot.say(SON, "<b>Ghi rõ</b> số ngày công & số hộ được giúp")
-    assert "Đã gửi đề nghị bổ sung tới đồng chí Hoàng Thị Mai." in sent.text
-    assert "Không có báo cáo nào chờ ghi nhận" in sent.text
+    assert sent.shows("review.asked", name="Hoàng Thị Mai")
+    assert sent.shows("review.empty")
     notice = bot.fake.last_message(MAI) or {}
-    escaped = ("Chi bộ Thôn Bản Chặng đề nghị đồng chí bổ sung báo cáo ngày 26/11/2026:"
-               " “<b>Ghi rõ</b> số ngày công & số hộ được giúp” Cảm ơn đồng chí!")
-    assert notice["text"] == escaped
+    note = "<b>Ghi rõ</b> số ngày công & số hộ được giúp"  # shown as written, not as HTML
+    assert notice["text"] == _plain(VI("review.notice_ask_more", unit=CELL, date=DAY, note=note))
+    assert "<b>Ghi rõ</b>" in notice["text"]
     assert bot.buttons(MAI) == ["✏ Bổ sung ngay"]
     assert await _state(bot, 1) is ReportState.NEEDS_MORE
     [row] = await _reviews(bot)
@@ -156,24 +179,24 @@ async def test_asking_for_more_then_correcting_then_acknowledging(bot: Harness) 
     await bot.tap(MAI, "✏ Sửa nội dung")
     await bot.say(MAI, ROOF + ", 3 ngày công, 1 hộ")
     corrected = await bot.tap(MAI, "✅ Gửi")
-    assert "Đã cập nhật báo cáo" in corrected.text
+    assert corrected.shows("report.corrected")
     assert await _state(bot, 1) is ReportState.PENDING
 
     back = await bot.say(SON, "/review")
-    assert "(1/1) — Hoàng Thị Mai" in back.text and "3 ngày công, 1 hộ" in back.text
+    assert _title(back, 1, 1, "Hoàng Thị Mai", SOCIAL) and "3 ngày công, 1 hộ" in back.text
     done = await bot.tap(SON, "✅ Ghi nhận")
-    assert "Không có báo cáo nào chờ ghi nhận" in done.text
-    assert "Cảm ơn đồng chí!" in bot.screen(MAI)
+    assert done.shows("review.empty")
+    assert bot.screen(MAI) == _plain(VI("review.notice_acknowledged", unit=CELL, date=DAY))
     assert await _state(bot, 1) is ReportState.ACKNOWLEDGED
 
     # Acknowledged: the author can no longer change it, from /my or from the old notice.
     opened = await _open(bot, MAI)
-    assert "✅ đã ghi nhận" in opened.text and "✏ Sửa" not in bot.buttons(MAI)
+    assert opened.shows("report.state.acknowledged") and "✏ Sửa" not in bot.buttons(MAI)
     message_id, data = next((m["message_id"], d) for m in bot.fake.messages(MAI)
                             for label, d in bot.fake.inline_buttons(m)
                             if label == "✏ Bổ sung ngay")
     old = await bot.press_data(MAI, message_id, data)
-    assert old.toast == "Báo cáo này đã được chi bộ ghi nhận hoặc đã rút, nên không sửa được nữa."
+    assert old.shows("report.no_longer_editable")
     assert await _state(bot, 1) is ReportState.ACKNOWLEDGED
 
 
@@ -188,17 +211,16 @@ async def test_acknowledging_all_just_seen_takes_only_those(bot: Harness) -> Non
     await bot.report(MAI, "Dọn vệ sinh đường làng cùng đoàn viên thanh niên")
     message_id, data = bot.button(SON, "✅ Ghi nhận tất cả 3 báo cáo vừa xem")
     done = await bot.press_data(SON, message_id, data)
-    assert done.toast == "✅ Đã ghi nhận 3 báo cáo."
-    assert "(1/2) — Nông Văn Bình" in done.text and "hiến đất" in done.text
+    assert done.shows("review.acked_all", count=3)
+    assert _title(done, 1, 2, "Nông Văn Bình") and "hiến đất" in done.text
     states = [await _state(bot, n) for n in range(1, 6)]
     assert states == [ReportState.ACKNOWLEDGED] * 3 + [ReportState.PENDING] * 2
-    assert bot.screen(MAI) == ("✅ Chi bộ Thôn Bản Chặng đã ghi nhận 2 báo cáo của đồng chí."
-                               " Cảm ơn đồng chí!")
-    assert "báo cáo ngày 26/11/2026" in bot.screen(BINH)
+    assert bot.screen(MAI) == _plain(VI("review.notice_acknowledged_many", unit=CELL, count=2))
+    assert bot.screen(BINH) == _plain(VI("review.notice_acknowledged", unit=CELL, date=DAY))
     # The old button names a pass that is over once /review starts a new one.
     await bot.say(SON, "/review")
     stale = await bot.press_data(SON, message_id, data, check_button=False)
-    assert stale.toast == "Danh sách này đã cũ. Đồng chí bấm ✅ Ghi nhận báo cáo để xem lại từ đầu."
+    assert stale.shows("review.ack_all_stale")
     assert [await _state(bot, n) for n in (4, 5)] == [ReportState.PENDING] * 2
 
 
@@ -213,7 +235,7 @@ async def test_what_was_seen_survives_a_restart(tmp_path: Path) -> None:
         fake = before.fake
     async with started(tmp_path, fake) as after:
         done = await after.tap(SON, "✅ Ghi nhận tất cả 2 báo cáo vừa xem")
-        assert done.toast == "✅ Đã ghi nhận 2 báo cáo."
+        assert done.shows("review.acked_all", count=2)
         assert [await _state(after, n) for n in (1, 2, 3)] == [
             ReportState.ACKNOWLEDGED, ReportState.ACKNOWLEDGED, ReportState.PENDING]
 
@@ -233,17 +255,17 @@ async def test_two_leaders_acknowledging_at_once_one_wins(bot: Harness) -> None:
     await bot.after(second, mark)
     toasts = sorted(_toasts(bot, mark))
     assert len(toasts) == 2
-    won = "✅ Đã ghi nhận báo cáo của đồng chí Hoàng Thị Mai."
+    won = VI.plain("review.acknowledged_toast", name="Hoàng Thị Mai")
     assert toasts.count(won) == 1
-    assert any(t.startswith("Báo cáo này đã được đồng chí") and t.endswith("ghi nhận rồi.")
-               for t in toasts)
+    lost = {VI.plain("review.already_acknowledged", name=name)
+            for name in ("Hoàng Văn Sơn", "Lý Thị Hạnh")}
+    assert any(t in lost for t in toasts)
     assert [r[2] for r in await _reviews(bot)] == ["acknowledged"]
-    thanks = [m for m in bot.fake.messages(MAI) if "Chi bộ Thôn Bản Chặng đã ghi nhận" in m["text"]]
-    assert len(thanks) == 1
+    assert _told(bot, MAI, "review.notice_acknowledged") == 1
     # Pressing again later says who did it.
     again = await bot.press_data(SON, son_message, son_data, check_button=False)
-    assert again.toast in ("Đồng chí đã ghi nhận báo cáo này rồi.",
-                           "Báo cáo này đã được đồng chí Lý Thị Hạnh ghi nhận rồi.")
+    assert again.shows("review.already_acknowledged_by_you") or again.shows(
+        "review.already_acknowledged", name="Lý Thị Hạnh")
 
 
 async def test_a_leaders_own_report_goes_to_another_leader_of_the_cell(bot: Harness) -> None:
@@ -251,18 +273,17 @@ async def test_a_leaders_own_report_goes_to_another_leader_of_the_cell(bot: Harn
     await bot.appoint(HANH, tree.cell, Role.LEADER, "Lý Thị", "Hạnh")
     await bot.report(SON, "Chủ trì họp chi bộ bàn việc làm đường liên thôn")
     own = await bot.say(SON, "/review")
-    assert "Không có báo cáo nào chờ ghi nhận" in own.text
+    assert own.shows("review.empty")
     message_id, _ = bot.button(SON, "📋 Báo cáo đã ghi nhận gần đây")
     forged = await bot.press_data(SON, message_id, f"rv:ack:1:{await _version(bot, 1)}",
                                   check_button=False)
-    assert forged.toast == ("Báo cáo của chính đồng chí sẽ do đồng chí khác trong cấp ủy hoặc"
-                            " cấp ủy cấp trên ghi nhận, nên đồng chí chưa thực hiện được việc này.")
+    assert forged.shows("review.own_report")
     async with bot.db.transaction() as tx:
         [refused] = await audit.entries(tx, "refused")
     assert refused["subject"] == "acknowledge"
     assert await _state(bot, 1) is ReportState.PENDING
     other = await bot.say(HANH, "/review")
-    assert "(1/1) — Hoàng Văn Sơn" in other.text
+    assert _title(other, 1, 1, "Hoàng Văn Sơn")
     await bot.tap(HANH, "✅ Ghi nhận")
     assert await _state(bot, 1) is ReportState.ACKNOWLEDGED
 
@@ -272,11 +293,11 @@ async def test_a_lone_leaders_report_goes_to_the_commune(bot: Harness) -> None:
     await bot.appoint(TUAN, tree.commune, Role.LEADER, "Vi Văn", "Tuấn")
     await bot.report(SON, "Chủ trì họp chi bộ bàn việc làm đường liên thôn")
     seen = await bot.say(TUAN, "/review")
-    assert "(1/1) — Hoàng Văn Sơn" in seen.text
-    assert "🏠 Chi bộ Thôn Bản Chặng" in seen.text, "a commune leader sees which cell"
+    assert _title(seen, 1, 1, "Hoàng Văn Sơn")
+    assert seen.shows("review.unit", unit=CELL), "a commune leader sees which cell"
     await bot.tap(TUAN, "✅ Ghi nhận")
     assert await _state(bot, 1) is ReportState.ACKNOWLEDGED
-    assert "Cảm ơn đồng chí!" in bot.screen(SON)
+    assert bot.screen(SON) == _plain(VI("review.notice_acknowledged", unit=CELL, date=DAY))
 
 
 async def test_a_sibling_cells_leader_is_refused_and_the_attempt_logged(bot: Harness) -> None:
@@ -284,13 +305,13 @@ async def test_a_sibling_cells_leader_is_refused_and_the_attempt_logged(bot: Har
     await bot.appoint(LAN, tree.sibling_cell, Role.LEADER, "Đinh Thị", "Lan")
     await bot.report(MAI, ROOF)
     nothing = await bot.say(LAN, "/review")
-    assert "Không có báo cáo nào chờ ghi nhận" in nothing.text
+    assert nothing.shows("review.empty")
     message_id, _ = bot.button(LAN, "📋 Báo cáo đã ghi nhận gần đây")
     version = await _version(bot, 1)
     for data in (f"rv:ack:1:{version}", f"rv:ask:1:{version}", "rv:star:1", "rv:open:1",
                  "rv:reopen:1"):
         seen = await bot.press_data(LAN, message_id, data, check_button=False)
-        assert seen.toast == DENIED
+        assert seen.toast == VI.plain("access.denied"), data
         assert ROOF not in seen.text
     assert await _state(bot, 1) is ReportState.PENDING
     assert await _reviews(bot) == []
@@ -307,14 +328,14 @@ async def test_observers_members_and_strangers_get_a_polite_refusal(bot: Harness
     await bot.report(MAI, ROOF)
     for user_id in (OBSERVER, BINH):
         seen = await bot.say(user_id, "/review")
-        assert seen.text == DENIED
+        assert seen.shows("access.denied") and seen.text == _plain(VI("access.denied"))
     bot.person(STRANGER, "Khách")
     stranger = await bot.say(STRANGER, "/review")
-    assert "xin đường link mời" in stranger.text
+    assert stranger.shows("access.not_member")
     message_id = (bot.fake.last_message(OBSERVER) or {})["message_id"]
     forged = await bot.press_data(OBSERVER, message_id, f"rv:ack:1:{await _version(bot, 1)}",
                                   check_button=False)
-    assert forged.toast == DENIED
+    assert forged.toast == VI.plain("access.denied")
     assert await _state(bot, 1) is ReportState.PENDING
     async with bot.db.transaction() as tx:
         refused = await audit.entries(tx, "refused")
@@ -328,9 +349,9 @@ async def test_garbled_button_data_gets_a_polite_toast(bot: Harness) -> None:
     message_id, _ = bot.button(SON, "📋 Báo cáo đã ghi nhận gần đây")
     for data in ("rv:ack:x", "rv:ack:1:NOTHEX!!", "rv:fly:1", "rv:", "rv:ack:²"):
         seen = await bot.press_data(SON, message_id, data, check_button=False)
-        assert seen.toast == "Nút này đã cũ. Đồng chí bấm ✅ Ghi nhận báo cáo để xem lại."
+        assert seen.shows("review.unknown_button"), data
     missing = await bot.press_data(SON, message_id, "rv:ack:999:0000abcd", check_button=False)
-    assert missing.toast == "Không tìm thấy báo cáo này."
+    assert missing.shows("review.not_found")
 
 
 async def test_a_report_withdrawn_meanwhile_is_left_alone(bot: Harness) -> None:
@@ -339,7 +360,7 @@ async def test_a_report_withdrawn_meanwhile_is_left_alone(bot: Harness) -> None:
     pressed = [bot.button(SON, label) for label in ("✅ Ghi nhận", "↩ Đề nghị bổ sung")]
     for message_id, data in pressed:
         seen = await bot.press_data(SON, message_id, data, check_button=False)
-        assert seen.toast == "Đồng chí đảng viên đã rút báo cáo này, không cần ghi nhận nữa."
+        assert seen.shows("review.withdrawn")
     assert await _state(bot, 1) is ReportState.WITHDRAWN
     assert await _reviews(bot) == []
 
@@ -349,10 +370,10 @@ async def test_a_report_withdrawn_while_the_note_is_written(bot: Harness) -> Non
     await bot.tap(SON, "↩ Đề nghị bổ sung")
     await _withdraw(bot, MAI)
     told = await bot.say(SON, "Ghi rõ số ngày công của các đồng chí")
-    assert "Đồng chí đảng viên đã rút báo cáo này" in told.text
+    assert told.shows("review.withdrawn")
     assert await _state(bot, 1) is ReportState.WITHDRAWN
     assert await _reviews(bot) == []
-    assert "Chi bộ Thôn Bản Chặng đề nghị" not in bot.screen(MAI)
+    assert not _told(bot, MAI, "review.notice_ask_more")
 
 
 async def test_a_report_corrected_meanwhile_is_shown_again_first(bot: Harness) -> None:
@@ -361,7 +382,7 @@ async def test_a_report_corrected_meanwhile_is_shown_again_first(bot: Harness) -
     await _open(bot, MAI)
     await _correct_content(bot, MAI, "Sửa mái nhà dột cho hộ bà Lăng Thị Hoa, 3 ngày công")
     seen = await bot.press_data(SON, old_message, old_data)
-    assert seen.toast == "Báo cáo vừa được sửa lại; đồng chí xem bản mới bên dưới rồi ghi nhận nhé."
+    assert seen.shows("review.corrected_meanwhile")
     assert "3 ngày công" in seen.text
     assert await _state(bot, 1) is ReportState.PENDING
     await bot.tap(SON, "✅ Ghi nhận")
@@ -371,10 +392,10 @@ async def test_a_report_corrected_meanwhile_is_shown_again_first(bot: Harness) -
 async def test_highlighting_toggles_and_feeds_the_digest(bot: Harness) -> None:
     tree = await _son_reviews_mais_report(bot)
     on = await bot.tap(SON, "⭐ Nêu gương")
-    assert on.toast == "⭐ Đã nêu gương báo cáo này."
-    assert "⭐ Đã nêu gương" in on.text and "☆ Bỏ nêu gương" in bot.buttons(SON)
+    assert on.shows("review.highlight_on")
+    assert _says(on, "review.highlighted") and "☆ Bỏ nêu gương" in bot.buttons(SON)
     off = await bot.tap(SON, "☆ Bỏ nêu gương")
-    assert off.toast == "Đã bỏ nêu gương báo cáo này."
+    assert off.shows("review.highlight_off") and not _says(off, "review.highlighted")
     await bot.tap(SON, "⭐ Nêu gương")
     await bot.tap(SON, "✅ Ghi nhận")
     async with bot.db.transaction() as tx:
@@ -389,26 +410,25 @@ async def test_reopening_an_acknowledged_report_with_a_reason(bot: Harness) -> N
     await _son_reviews_mais_report(bot)
     await bot.tap(SON, "✅ Ghi nhận")
     listing = await bot.tap(SON, "📋 Báo cáo đã ghi nhận gần đây")
-    assert "Báo cáo đã ghi nhận gần đây" in listing.text
+    assert listing.shows("review.recent_title")
     opened = await bot.tap(SON, "26/11 · Hoàng Thị Mai")
-    assert "✅ Đồng chí Hoàng Văn Sơn ghi nhận ngày 27/11/2026." in opened.text
+    assert opened.shows("review.acknowledged_by", name="Hoàng Văn Sơn", date="27/11/2026")
     message_id, reopen = bot.button(SON, "↺ Mở lại")
     asked = await bot.tap(SON, "↺ Mở lại")
-    assert "Mở lại báo cáo ngày 26/11/2026 của đồng chí Hoàng Thị Mai." in asked.text
+    assert asked.shows("review.reopen_header", date=DAY, name="Hoàng Thị Mai")
     done = await bot.say(SON, "Bổ sung ảnh minh họa và số hộ được giúp")
-    assert "Đã mở lại báo cáo và gửi lý do tới đồng chí Hoàng Thị Mai." in done.text
-    assert bot.screen(MAI) == ("Chi bộ Thôn Bản Chặng đề nghị đồng chí bổ sung thêm cho báo cáo"
-                               " ngày 26/11/2026: “Bổ sung ảnh minh họa và số hộ được giúp”"
-                               " Cảm ơn đồng chí!")
+    assert done.shows("review.reopened", name="Hoàng Thị Mai")
+    assert bot.screen(MAI) == _plain(VI("review.notice_reopened", unit=CELL, date=DAY,
+                                        note="Bổ sung ảnh minh họa và số hộ được giúp"))
     assert await _state(bot, 1) is ReportState.NEEDS_MORE
     assert (await _reviews(bot))[-1][2:] == ("reopen", "Bổ sung ảnh minh họa và số hộ được giúp")
     again = await bot.press_data(SON, message_id, reopen)
-    assert again.toast == "Báo cáo này đang chờ bổ sung theo đề nghị của đồng chí Hoàng Văn Sơn."
+    assert again.shows("review.already_asked", name="Hoàng Văn Sơn")
     summary = await bot.tap(MAI, "✏ Bổ sung ngay")
     assert "✅ Gửi" in bot.buttons(MAI) and ROOF in summary.text
     await bot.tap(MAI, "✅ Gửi")
     back = await bot.say(SON, "/review")
-    assert "(1/1) — Hoàng Thị Mai" in back.text
+    assert _title(back, 1, 1, "Hoàng Thị Mai")
 
 
 async def test_the_note_form_survives_a_restart(tmp_path: Path) -> None:
@@ -418,7 +438,7 @@ async def test_the_note_form_survives_a_restart(tmp_path: Path) -> None:
         fake = before.fake
     async with started(tmp_path, fake) as after:
         sent = await after.say(SON, "Ghi rõ số ngày công của các đồng chí")
-        assert "Đã gửi đề nghị bổ sung tới đồng chí Hoàng Thị Mai." in sent.text
+        assert sent.shows("review.asked", name="Hoàng Thị Mai")
         assert await _state(after, 1) is ReportState.NEEDS_MORE
 
 
@@ -426,7 +446,7 @@ async def test_cancelling_the_note_keeps_the_report_waiting(bot: Harness) -> Non
     await _son_reviews_mais_report(bot)
     await bot.tap(SON, "↩ Đề nghị bổ sung")
     cancelled = await bot.tap(SON, "✖ Hủy")
-    assert "Đã hủy; báo cáo vẫn chờ ghi nhận." in cancelled.text
+    assert cancelled.shows("form.review_ask.cancelled")
     assert await _state(bot, 1) is ReportState.PENDING
 
 
@@ -437,5 +457,5 @@ async def test_an_admin_outside_the_tree_is_told_to_join_first(tmp_path: Path) -
         await bot.report(MAI, ROOF)
         bot.person(admin, "Quản trị")
         seen = await bot.say(admin, "/review")
-        assert "đồng chí quản trị tham gia một đơn vị" in seen.text
+        assert seen.shows("review.no_person")
         assert await _state(bot, 1) is ReportState.PENDING

@@ -5,14 +5,16 @@ follow at once; forged presses and bad answers get a clear word and change nothi
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 
-from bot.flows.schedules import SetTime, parse_time
+from bot.flows.schedules import TEXT_MAX, TEXT_MIN, SetTime, parse_time
 from bot.ui import buttons
 from handlers.schedules import job_name, schedule_jobs
 from storage import audit, schedules
 from storage.entities import Role
 from storage.schedules import Every, ScheduleKind
-from tests.harness import HANOI, Harness
+from tests.harness import CATALOGUE, HANOI, Harness, Seen
 from tests.test_schedules_due import (
     GROUP,
     MAI,
@@ -25,8 +27,37 @@ from tests.test_schedules_due import (
 )
 
 SIBLING_LEADER, COMMUNE_LEADER, STRANGER = 4011, 4012, 4099
-DENIED = ("Việc này không thuộc phạm vi phụ trách của đồng chí nên chưa thực hiện được. "
-          "Nếu cần, đồng chí liên hệ bí thư chi bộ nhé.")
+VI = CATALOGUE.texts("vi")
+CELL = "Chi bộ Thôn Bản Chặng"
+MONDAY, THURSDAY, FRIDAY, SATURDAY = (VI.plain(f"weekday.{n}") for n in (0, 3, 4, 5))
+# One sentence for a time it cannot read, whatever made it unreadable.
+UNREADABLE_TIME = {"form.schedule_reminder.at.unreadable", "form.schedule_reminder.at.too_long",
+                   "form.schedule_reminder.at.no_letters"}
+
+
+def _plain(text: str) -> str:
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
+def _weekly(day: str, time: str) -> str:
+    return VI("schedule.weekly", day=day, time=time)
+
+
+def _day_time(day: str, time: str) -> str:
+    return VI("schedule.day_time", day=day, time=time)
+
+
+def _off(off: bool) -> str:
+    return VI("schedule.off_mark") if off else ""
+
+
+def _digest(seen: Seen, when: str, off: bool = False) -> bool:
+    """The schedule's digest line says when (and whether it is off)."""
+    return seen.shows("schedule.digest_line", when=when, off=_off(off))
+
+
+def _reminder(seen: Seen, when: str, off: bool = False) -> bool:
+    return seen.shows("schedule.reminder_line", when=when, off=_off(off))
 
 
 def next_run(bot: Harness, schedule_id: int) -> dt.datetime:
@@ -38,11 +69,12 @@ def next_run(bot: Harness, schedule_id: int) -> dt.datetime:
 async def test_a_leader_sees_the_default_schedule(bot: Harness) -> None:
     await cell_with_group(bot)
     seen = await bot.say(SON, "/schedule")
-    assert seen.text.startswith("🗓 Lịch gửi tự động — Chi bộ Thôn Bản Chặng\n"
-                                "📊 Tổng hợp: hằng tuần, Thứ Hai 07:30\n"
-                                "🔔 Nhắc báo cáo: Thứ Sáu 16:00\n"
-                                "📌 Lời nhắc của đơn vị: chưa có")
-    assert "chưa gắn nhóm" not in seen.text
+    assert seen.text.startswith("\n".join(_plain(line) for line in (
+        VI("schedule.title", unit=CELL),
+        VI("schedule.digest_line", when=_weekly(MONDAY, "07:30"), off=""),
+        VI("schedule.reminder_line", when=_day_time(FRIDAY, "16:00"), off=""),
+        VI("schedule.custom_none"))))
+    assert not seen.shows("schedule.no_group")
     assert bot.buttons(SON) == [
         "✓ 📊 Hằng tuần", "📊 Hằng tháng", "📅 Ngày tổng hợp", "🕗 Giờ tổng hợp",
         "⏸ Tắt tổng hợp", "📅 Ngày nhắc", "🕗 Giờ nhắc", "⏸ Tắt nhắc báo cáo",
@@ -54,11 +86,11 @@ async def test_the_digest_becomes_monthly_on_the_first_at_eight(bot: Harness) ->
     digest = await row_of(bot, tree.cell, ScheduleKind.DIGEST)
     assert next_run(bot, digest.id).strftime("%a %H:%M") == "Mon 07:30"
     seen = await leader_taps(bot, "📊 Hằng tháng")
-    assert seen.toast == "Đã lưu lịch."
-    assert "📊 Tổng hợp: hằng tháng, ngày 1, 07:30" in seen.text
+    assert seen.shows("schedule.saved")
+    assert _digest(seen, VI("schedule.monthly", day=1, time="07:30"))
     seen = await leader_taps(bot, "📅 Ngày tổng hợp", "5", "📅 Ngày tổng hợp", "1",
                              "🕗 Giờ tổng hợp", "08:00")
-    assert "📊 Tổng hợp: hằng tháng, ngày 1, 08:00" in seen.text
+    assert _digest(seen, VI("schedule.monthly", day=1, time="08:00"))
     assert seen.methods() == ["editMessageText"]
     when = next_run(bot, digest.id)
     assert (when.day, when.hour, when.minute) == (1, 8, 0)
@@ -74,37 +106,40 @@ async def test_the_reminder_day_and_hour_and_turning_it_off(bot: Harness) -> Non
     tree = await cell_with_group(bot)
     reminder = await row_of(bot, tree.cell, ScheduleKind.REMINDER)
     seen = await leader_taps(bot, "📅 Ngày nhắc", "Thứ Năm", "🕗 Giờ nhắc", "17:30")
-    assert "🔔 Nhắc báo cáo: Thứ Năm 17:30" in seen.text
+    assert _reminder(seen, _day_time(THURSDAY, "17:30"))
     assert next_run(bot, reminder.id).strftime("%a %H:%M") == "Thu 17:30"
     seen = await bot.tap(SON, "⏸ Tắt nhắc báo cáo")
-    assert "🔔 Nhắc báo cáo: Thứ Năm 17:30 (đang tắt)" in seen.text
+    assert _reminder(seen, _day_time(THURSDAY, "17:30"), off=True)
     assert job_name(reminder.id) not in schedule_jobs(bot.app.job_queue)
     seen = await bot.tap(SON, "▶ Bật nhắc báo cáo")
-    assert "(đang tắt)" not in seen.text
+    assert _reminder(seen, _day_time(THURSDAY, "17:30")) and not seen.shows("schedule.off_mark")
     assert next_run(bot, reminder.id).strftime("%a %H:%M") == "Thu 17:30"
 
 
 async def test_a_custom_reminder_is_added_sent_and_removed(bot: Harness) -> None:
     tree = await cell_with_group(bot)
     seen = await leader_taps(bot, "➕ Thêm lời nhắc")
-    assert "nội dung nhắc sẽ gửi vào nhóm" in seen.text
+    assert seen.shows("form.schedule_reminder.text.prompt", min=TEXT_MIN, max=TEXT_MAX)
     await bot.say(SON, "Ngày thứ 7 đi cơ sở")
     await bot.tap(SON, "Thứ Bảy")
     seen = await bot.say(SON, "6h30")
-    assert "Đã thêm lời nhắc: Thứ Bảy hằng tuần lúc 06:30." in seen.text
-    assert "1. Thứ Bảy 06:30: Ngày thứ 7 đi cơ sở" in seen.text
+    assert seen.shows("schedule.added", day=SATURDAY, time="06:30")
+    assert seen.shows("schedule.custom_line", number=1, when=_day_time(SATURDAY, "06:30"),
+                      text="Ngày thứ 7 đi cơ sở", off="")
     custom = await row_of(bot, tree.cell, ScheduleKind.CUSTOM)
     assert next_run(bot, custom.id).strftime("%a %H:%M") == "Sat 06:30"
     # Saturday 06:30: the group hears it.
     bot.clock.moment = dt.datetime(2026, 11, 28, 6, 30, tzinfo=HANOI)
     await run_job(bot, custom.id)
     await bot.deliveries_settled()
-    assert [m["text"] for m in bot.fake.messages(GROUP)] == ["📌 Ngày thứ 7 đi cơ sở"]
+    assert [m["text"] for m in bot.fake.messages(GROUP)] == [
+        _plain(VI("reminder.custom", text="Ngày thứ 7 đi cơ sở"))]
     seen = await leader_taps(bot, "🗑 Xóa nhắc 1")
-    assert "Xóa lời nhắc “Ngày thứ 7 đi cơ sở” (Thứ Bảy 06:30)?" in seen.text
+    assert seen.shows("schedule.remove_confirm", text="Ngày thứ 7 đi cơ sở",
+                      when=_day_time(SATURDAY, "06:30"))
     seen = await bot.tap(SON, "🗑 Xóa")
-    assert seen.toast == "Đã xóa lời nhắc."
-    assert "📌 Lời nhắc của đơn vị: chưa có" in seen.text
+    assert seen.shows("schedule.removed")
+    assert seen.shows("schedule.custom_none")
     assert job_name(custom.id) not in schedule_jobs(bot.app.job_queue)
     async with bot.db.transaction() as tx:
         assert await schedules.get(tx, custom.id) is None
@@ -118,23 +153,25 @@ async def test_bad_answers_in_the_custom_reminder_form(bot: Harness) -> None:
     tree = await cell_with_group(bot)
     await leader_taps(bot, "➕ Thêm lời nhắc")
     seen = await bot.say(SON, "   ")
-    assert "Đồng chí chưa nhập gì." in seen.text
+    assert seen.shows("form.problem.empty")
     seen = await bot.say(SON, "Họp " * 2500)
-    assert "Nội dung nhắc dài quá (9999 ký tự)" in seen.text.replace(".", "")
+    assert seen.shows("form.schedule_reminder.text.too_long", length="9.999", max=TEXT_MAX)
     seen = await bot.say(SON, "ok")
-    assert "Nội dung nhắc hơi ngắn" in seen.text
+    assert seen.shows("form.schedule_reminder.text.too_short", length=2, min=TEXT_MIN)
     seen = await bot.send(SON, "sticker")
-    assert "Lan Tỏa chưa hiểu nội dung này" in seen.text
+    assert seen.shows("form.problem.unexpected", step=VI("form.schedule_reminder.text.short"),
+                      hint=VI("form.schedule_reminder.text.hint"))
     await bot.say(SON, "<b>Họp chi bộ</b> & sinh hoạt chuyên đề")
     seen = await bot.send(SON, "sticker")
-    assert "ngày nhắc" in seen.text
+    assert seen.shows("form.problem.unexpected", step=VI("form.schedule_reminder.weekday.short"),
+                      hint=VI("form.schedule_reminder.weekday.hint"))
     await bot.tap(SON, "Thứ Bảy")
     for bad in ("25:99", "7:5", "sáng mai", "24h"):
         seen = await bot.say(SON, bad)
-        assert "Lan Tỏa chưa đọc được giờ này" in seen.text, bad
+        assert seen.keys & UNREADABLE_TIME, bad
     assert await row_of_custom(bot, tree.cell) is None
     seen = await bot.say(SON, "07:30")
-    assert "Đã thêm lời nhắc: Thứ Bảy hằng tuần lúc 07:30." in seen.text
+    assert seen.shows("schedule.added", day=SATURDAY, time="07:30")
     assert "<b>Họp chi bộ</b> & sinh hoạt chuyên đề" in seen.text  # shown as typed…
     assert "&lt;b&gt;Họp chi bộ&lt;/b&gt; &amp; sinh hoạt" in seen.html  # …never as markup
     custom = await row_of_custom(bot, tree.cell)
@@ -153,9 +190,9 @@ async def test_others_may_not_change_a_units_schedule(bot: Harness) -> None:
     await bot.appoint(SIBLING_LEADER, tree.sibling_cell, Role.LEADER, "Hà")
     digest = await row_of(bot, tree.cell, ScheduleKind.DIGEST)
     # A member, and a stranger, are told politely.
-    assert DENIED in (await bot.say(MAI, "/schedule")).text
+    assert (await bot.say(MAI, "/schedule")).shows("access.denied")
     bot.person(STRANGER, "Khách")
-    assert "xin đường link mời" in (await bot.say(STRANGER, "/schedule")).text
+    assert (await bot.say(STRANGER, "/schedule")).shows("access.not_member")
     # The neighbouring cell's leader forges presses for Bản Chặng's rows and unit.
     await bot.say(SIBLING_LEADER, "/schedule")
     message_id = bot.fake.last_message(SIBLING_LEADER)["message_id"]
@@ -163,7 +200,7 @@ async def test_others_may_not_change_a_units_schedule(bot: Harness) -> None:
                  f"sc:d:{digest.id}:3", f"sc:v:{tree.cell}", f"sc:add:{tree.cell}",
                  f"sc:dp:{digest.id}"):
         seen = await bot.press_data(SIBLING_LEADER, message_id, data, check_button=False)
-        assert seen.toast == DENIED, data
+        assert seen.toast == VI.plain("access.denied"), data
     assert await row_of(bot, tree.cell, ScheduleKind.DIGEST) == digest
     async with bot.db.transaction() as tx:
         refused = await audit.entries(tx, "refused")
@@ -175,14 +212,14 @@ async def test_a_commune_leader_sets_a_cells_schedule_from_the_unit_list(bot: Ha
     tree = await cell_with_group(bot)
     await bot.appoint(COMMUNE_LEADER, tree.commune, Role.LEADER, "Tuấn")
     seen = await bot.say(COMMUNE_LEADER, "/schedule")
-    assert "Đảng bộ xã Tràng Định" in seen.text
+    assert seen.shows("schedule.title", unit="Đảng bộ xã Tràng Định")
     await bot.tap(COMMUNE_LEADER, "🏛 Đơn vị khác")
     assert bot.buttons(COMMUNE_LEADER)[:3] == [
         "Đảng bộ xã Tràng Định", "Chi bộ Thôn Bản Chặng", "Tổ đảng số 1"]
     seen = await bot.tap(COMMUNE_LEADER, "Chi bộ Thôn Bản Chặng")
-    assert "Lịch gửi tự động — Chi bộ Thôn Bản Chặng" in seen.text
+    assert seen.shows("schedule.title", unit=CELL)
     seen = await bot.tap(COMMUNE_LEADER, "⏸ Tắt tổng hợp")
-    assert "📊 Tổng hợp: hằng tuần, Thứ Hai 07:30 (đang tắt)" in seen.text
+    assert _digest(seen, _weekly(MONDAY, "07:30"), off=True)
 
 
 async def test_garbled_and_stale_schedule_data(bot: Harness) -> None:
@@ -190,14 +227,13 @@ async def test_garbled_and_stale_schedule_data(bot: Harness) -> None:
     reminder = await row_of(bot, tree.cell, ScheduleKind.REMINDER)
     await bot.say(SON, "/schedule")
     message_id = bot.fake.last_message(SON)["message_id"]
-    stale = "Nút này đã cũ; đồng chí gõ /schedule để xem lịch hiện tại."
     for data in ("sc:", "sc:off", "sc:off:x", "sc:zz:1", f"sc:off:{reminder.id}:1",
                  f"sc:em:{reminder.id}", f"sc:d:{reminder.id}:9", f"sc:t:{reminder.id}:2599",
                  f"sc:rmy:{reminder.id}", "sc:off:99999999999999999999999"):
         seen = await bot.press_data(SON, message_id, data, check_button=False)
-        assert seen.toast == stale, data
+        assert seen.shows("schedule.stale"), data
     seen = await bot.press_data(SON, message_id, "sc:off:987654", check_button=False)
-    assert seen.toast == "Lịch này không còn; đồng chí gõ /schedule để xem lịch hiện tại."
+    assert seen.shows("schedule.gone")
     assert await row_of(bot, tree.cell, ScheduleKind.REMINDER) == reminder
 
 

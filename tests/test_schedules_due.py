@@ -22,7 +22,7 @@ from storage import deliveries, groups, schedules
 from storage.deliveries import Delivery, Status
 from storage.entities import Role
 from storage.schedules import Every, NewSchedule, Schedule, ScheduleKind
-from tests.harness import HANOI, Harness, Seen, Tree, started
+from tests.harness import CATALOGUE, HANOI, Harness, Seen, Tree, started
 
 SON, MAI, BINH, LAN = 4001, 4002, 4003, 4004
 GROUP = -1004001
@@ -315,7 +315,8 @@ async def test_national_day_skips_a_custom_reminder(bot: Harness) -> None:
     await schedule_jobs.catch_up(bot.app)
     [sent] = await ledger(bot, "custom")
     assert (sent.period, sent.chat_id, sent.text) == (
-        f"2027-09-09#{custom}", GROUP, "📌 Chào cờ Quốc khánh")
+        f"2027-09-09#{custom}", GROUP, CATALOGUE.texts("vi")("reminder.custom",
+                                                              text="Chào cờ Quốc khánh"))
 
 
 # --- quiet hours ------------------------------------------------------------------------------

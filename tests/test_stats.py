@@ -15,12 +15,35 @@ from bot.ui.catalogue import Catalogue
 from bot.ui.formatting import percent
 from storage import audit
 from storage.entities import Role
-from tests.harness import HANOI, Harness, Tree, started
+from tests.harness import CATALOGUE, HANOI, Harness, Seen, Tree, started
 
 MAI, BINH, HOA, SON, TUNG, HANH, STRANGER, ADMIN = 1001, 1002, 1003, 2001, 2002, 2003, 9999, 3001
 D = dt.date
 # The harness's today is Friday 27/11/2026.
 THIS_WEEK, LAST_WEEK = D(2026, 11, 25), D(2026, 11, 18)
+VI = CATALOGUE.texts("vi")
+CELL, COMMUNE = "Chi bộ Thôn Bản Chặng", "Đảng bộ xã Tràng Định"
+
+
+def _period(seen: Seen, period: str, first: str, last: str) -> bool:
+    """The period shown (`period` the key of its name) and its first and last day."""
+    return seen.shows("stats.period_line", period=VI.plain(f"stats.period.{period}"),
+                      first=first, last=last)
+
+
+def _fields(*counts: tuple[str, int]) -> str:
+    """Fields and their counts, as a figures line lists them."""
+    return VI.plain("stats.joiner").join(VI.plain("stats.field_item", field=field, count=count)
+                                         for field, count in counts)
+
+
+def _own(seen: Seen, total: int, authored: int, together: int) -> bool:
+    return seen.shows("stats.own_total", total=total, authored=authored, together=together)
+
+
+def _unit(seen: Seen, total: int, reported: int, expected: int, percent: str) -> bool:
+    return seen.shows("stats.unit_total", total=total, reported=reported, expected=expected,
+                      percent=percent)
 
 
 async def _cell_with_reports(bot: Harness) -> Tree:
@@ -42,13 +65,14 @@ async def _cell_with_reports(bot: Harness) -> Tree:
 async def test_a_member_sees_their_own_counts_for_the_month(bot: Harness) -> None:
     await _cell_with_reports(bot)
     seen = await bot.say(MAI, "📊 Thống kê")
-    assert "Việc làm theo Bác của đồng chí Mai" in seen.text
-    assert "Tháng này: 01/11/2026–30/11/2026" in seen.text
+    assert seen.shows("stats.title_own", name="Mai")
+    assert _period(seen, "this_month", "01/11/2026", "30/11/2026")
     # Her own report and Bình's with her; the withdrawn one never counts.
-    assert "2 việc làm theo Bác (đồng chí báo cáo 1, cùng tham gia 1)" in seen.text
-    assert "Đã ghi nhận 1 · chờ ghi nhận 1 · cần bổ sung 0" in seen.text
-    assert "Theo lĩnh vực: Xã hội 1 · Môi trường 1" in seen.text
-    assert "Hỗ trợ 2 hộ, 5 người" in seen.text and "Giá trị: 2.000.000 đ" in seen.text
+    assert _own(seen, 2, authored=1, together=1)
+    assert seen.shows("stats.states", acknowledged=1, pending=1, needs_more=0)
+    assert seen.shows("stats.fields", fields=_fields(("Xã hội", 1), ("Môi trường", 1)))
+    assert seen.shows("stats.helped", households=2, people=5)
+    assert seen.shows("stats.value", value="2.000.000 đ")
     assert bot.buttons(MAI) == ["Tuần này", "Tuần trước", "• Tháng này •", "Quý này",
                                 "Năm nay", "Năm trước"], "a member has no unit to look at"
 
@@ -58,23 +82,23 @@ async def test_switching_periods_redraws_the_figures_in_place(bot: Harness) -> N
     await bot.say(MAI, "/stats")
     quarter = await bot.tap(MAI, "Quý này")
     assert quarter.methods() == ["editMessageText"]
-    assert "Quý này: 01/10/2026–31/12/2026" in quarter.text
-    assert "3 việc làm theo Bác (đồng chí báo cáo 2, cùng tham gia 1)" in quarter.text
-    assert "cần bổ sung 1" in quarter.text, "a report needing more still counts"
+    assert _period(quarter, "this_quarter", "01/10/2026", "31/12/2026")
+    assert _own(quarter, 3, authored=2, together=1)
+    assert quarter.shows("stats.states", acknowledged=1, pending=1, needs_more=1), \
+        "a report needing more still counts"
     last_week = await bot.tap(MAI, "Tuần trước")
-    assert "Tuần trước: 16/11/2026–22/11/2026" in last_week.text
-    assert "chưa có việc làm nào được báo cáo" in last_week.text
+    assert _period(last_week, "last_week", "16/11/2026", "22/11/2026")
+    assert last_week.shows("stats.own_empty")
     assert "• Tuần trước •" in bot.buttons(MAI)
     last_year = await bot.tap(MAI, "Năm trước")
-    assert "Năm trước: 01/01/2025–31/12/2025" in last_year.text
+    assert _period(last_year, "last_year", "01/01/2025", "31/12/2025")
 
 
 async def test_nothing_yet_is_said_kindly(bot: Harness) -> None:
     tree = await bot.tree()
     await bot.join(MAI, tree.cell, "Mai")
     seen = await bot.say(MAI, "/stats")
-    assert "chưa có việc làm nào được báo cáo" in seen.text
-    assert "Mỗi việc làm tốt, dù nhỏ, đều đáng ghi lại" in seen.text
+    assert seen.shows("stats.own_empty") and not seen.shows("stats.own_total")
 
 
 async def test_a_week_across_the_new_year_shows_both_years(bot: Harness) -> None:
@@ -84,10 +108,10 @@ async def test_a_week_across_the_new_year_shows_both_years(bot: Harness) -> None
     await bot.stored_report(MAI, tree.cell, deed=D(2026, 12, 29))
     await bot.say(MAI, "/stats")
     week = await bot.tap(MAI, "Tuần này")
-    assert "Tuần này: 28/12/2026–03/01/2027" in week.text
-    assert "1 việc làm theo Bác" in week.text
+    assert _period(week, "this_week", "28/12/2026", "03/01/2027")
+    assert _own(week, 1, authored=1, together=0)
     month = await bot.tap(MAI, "Tháng này")
-    assert "chưa có việc làm nào" in month.text, "December's deed is not January's"
+    assert month.shows("stats.own_empty"), "December's deed is not January's"
 
 
 async def test_a_cell_leader_sees_the_cells_figures_and_its_tổ(bot: Harness) -> None:
@@ -96,24 +120,26 @@ async def test_a_cell_leader_sees_the_cells_figures_and_its_tổ(bot: Harness) -
     await bot.stored_report(HOA, tree.group, deed=THIS_WEEK, field="Kinh tế", together=(SON,))
     await bot.model(tree.cell, "Tiết kiệm theo gương Bác", field="Kinh tế", year=2026)
     seen = await bot.say(SON, "/stats")
-    assert "Chi bộ Thôn Bản Chặng" in seen.text
+    assert seen.shows("stats.title_unit", unit=CELL)
     # Mai, Bình, Hoa and Sơn (who reports in the cell he leads); all four took part.
-    assert "3 việc làm theo Bác của 4/4 đồng chí (100%)" in seen.text
-    assert "Đã ghi nhận 1 · chờ ghi nhận 2 · cần bổ sung 0" in seen.text
-    assert "Tổ đảng số 1: 1 việc làm (đã ghi nhận 0), 1/1 đồng chí (100%)" in seen.text
-    assert "Chi bộ Thôn Bản Chặng: 1 mô hình năm 2026" in seen.text
-    assert "Mô hình mới đăng ký: 1" in seen.text
+    assert _unit(seen, 3, 4, 4, "100%")
+    assert seen.shows("stats.states", acknowledged=1, pending=2, needs_more=0)
+    assert seen.shows("stats.child_line", unit="Tổ đảng số 1", total=1, acknowledged=0,
+                      reported=1, expected=1, percent="100%")
+    assert seen.shows("stats.models_title", unit=CELL, total=1, year=2026)
+    assert seen.shows("stats.new_models", count=1)
     labels = bot.buttons(SON)
     assert "▸ Tổ đảng số 1" in labels and "👤 Cá nhân" in labels
     assert not any(label.startswith("⬆") for label in labels), "the commune is not his"
     group = await bot.tap(SON, "▸ Tổ đảng số 1")
-    assert "Tổ đảng số 1" in group.text and "1 việc làm theo Bác của 1/1 đồng chí" in group.text
+    assert group.shows("stats.title_unit", unit="Tổ đảng số 1")
+    assert _unit(group, 1, 1, 1, "100%")
     assert "⬆ Chi bộ Thôn Bản Chặng" in bot.buttons(SON)
     mine = await bot.tap(SON, "👤 Cá nhân")
-    assert "Việc làm theo Bác của đồng chí Sơn" in mine.text
-    assert "1 việc làm theo Bác (đồng chí báo cáo 0, cùng tham gia 1)" in mine.text
+    assert mine.shows("stats.title_own", name="Sơn")
+    assert _own(mine, 1, authored=0, together=1)
     back = await bot.tap(SON, "🏛 Số liệu đơn vị")
-    assert "3 việc làm theo Bác của 4/4 đồng chí" in back.text
+    assert _unit(back, 3, 4, 4, "100%")
 
 
 async def test_excused_members_are_out_of_the_count(bot: Harness) -> None:
@@ -123,7 +149,7 @@ async def test_excused_members_are_out_of_the_count(bot: Harness) -> None:
     async with bot.db.transaction() as tx:
         await tx.run("UPDATE memberships SET excused = 1 WHERE person_id = ?", (hoa,))
     seen = await bot.say(SON, "/stats")
-    assert "2 việc làm theo Bác của 2/3 đồng chí (66,7%)" in seen.text
+    assert _unit(seen, 2, 2, 3, "66,7%")
 
 
 async def test_a_commune_leader_sees_each_cell_and_the_models_table(bot: Harness) -> None:
@@ -137,22 +163,27 @@ async def test_a_commune_leader_sees_each_cell_and_the_models_table(bot: Harness
     await bot.model(tree.commune, "Đường làng sáng đẹp", field="Môi trường", year=2026)
     await bot.model(tree.sibling_cell, "Mô hình năm sau", field="Kinh tế", year=2027)
     seen = await bot.say(TUNG, "📊 Thống kê")
-    assert "Đảng bộ xã Tràng Định" in seen.text
+    assert seen.shows("stats.title_unit", unit=COMMUNE)
     # Mai, Bình, Hoa, Hạnh and Tùng (reporting in the commune he leads).
-    assert "3 việc làm theo Bác của 3/5 đồng chí (60%)" in seen.text
-    assert "Giá trị: 2.500.000 đ" in seen.text
-    assert "Chi bộ Thôn Bản Chặng: 2 việc làm (đã ghi nhận 1), 2/3 đồng chí (66,7%)" in seen.text
-    assert "Chi bộ Thôn Nà Pá: 1 việc làm (đã ghi nhận 0), 1/1 đồng chí (100%)" in seen.text
-    assert "Đảng bộ xã Tràng Định: 4 mô hình năm 2026" in seen.text
-    assert "Chi bộ Thôn Bản Chặng: 2 (Xã hội 1 · Môi trường 1)" in seen.text
-    assert "Chi bộ Thôn Nà Pá: 1 (Kinh tế 1)" in seen.text
-    assert "Do Đảng bộ xã Tràng Định trực tiếp thực hiện: 1 (Môi trường 1)" in seen.text
+    assert _unit(seen, 3, 3, 5, "60%")
+    assert seen.shows("stats.value", value="2.500.000 đ")
+    assert seen.shows("stats.child_line", unit=CELL, total=2, acknowledged=1, reported=2,
+                      expected=3, percent="66,7%")
+    assert seen.shows("stats.child_line", unit="Chi bộ Thôn Nà Pá", total=1, acknowledged=0,
+                      reported=1, expected=1, percent="100%")
+    assert seen.shows("stats.models_title", unit=COMMUNE, total=4, year=2026)
+    assert seen.shows("stats.models_row", unit=CELL, total=2,
+                      fields=_fields(("Xã hội", 1), ("Môi trường", 1)))
+    assert seen.shows("stats.models_row", unit="Chi bộ Thôn Nà Pá", total=1,
+                      fields=_fields(("Kinh tế", 1)))
+    assert seen.shows("stats.models_own", unit=COMMUNE, total=1,
+                      fields=_fields(("Môi trường", 1)))
     last_year = await bot.tap(TUNG, "Năm trước")
-    assert "Đảng bộ xã Tràng Định: 1 mô hình năm 2025" in last_year.text
-    assert "Chi bộ Thôn Nà Pá: chưa có mô hình" in last_year.text
-    assert "Chi bộ Thôn Bản Chặng: chưa có việc làm nào được báo cáo" in last_year.text
+    assert last_year.shows("stats.models_title", unit=COMMUNE, total=1, year=2025)
+    assert last_year.shows("stats.models_row_empty", unit="Chi bộ Thôn Nà Pá")
+    assert last_year.shows("stats.child_empty", unit=CELL)
     cell = await bot.tap(TUNG, "▸ Chi bộ Thôn Bản Chặng")
-    assert "Năm trước: 01/01/2025–31/12/2025" in cell.text, "the period is kept"
+    assert _period(cell, "last_year", "01/01/2025", "31/12/2025"), "the period is kept"
     assert "⬆ Đảng bộ xã Tràng Định" in bot.buttons(TUNG)
     assert "👤 Cá nhân" in bot.buttons(TUNG)
 
@@ -161,14 +192,14 @@ async def test_an_observer_reads_the_subtree_and_switches_to_her_own(bot: Harnes
     tree = await _cell_with_reports(bot)
     await bot.appoint(HANH, tree.commune, Role.OBSERVER, "Hạnh")
     seen = await bot.say(HANH, "/stats")
-    assert "Đảng bộ xã Tràng Định" in seen.text and "Chi bộ Thôn Bản Chặng" in seen.text
+    assert seen.shows("stats.title_unit", unit=COMMUNE) and "Chi bộ Thôn Bản Chặng" in seen.text
     assert "👤 Cá nhân" not in bot.buttons(HANH), "an observer alone reports nothing"
     await bot.join(HANH, tree.sibling_cell, "Hạnh")
     await bot.say(HANH, "/stats")
     mine = await bot.tap(HANH, "👤 Cá nhân")
-    assert "Việc làm theo Bác của đồng chí Hạnh" in mine.text
+    assert mine.shows("stats.title_own", name="Hạnh")
     units = await bot.tap(HANH, "🏛 Số liệu đơn vị")
-    assert "Đảng bộ xã Tràng Định" in units.text
+    assert units.shows("stats.title_unit", unit=COMMUNE)
 
 
 async def test_someone_with_two_separate_units_picks_one(bot: Harness) -> None:
@@ -176,12 +207,12 @@ async def test_someone_with_two_separate_units_picks_one(bot: Harness) -> None:
     await bot.appoint(HANH, tree.cell, Role.OBSERVER, "Hạnh")
     await bot.appoint(HANH, tree.other_commune, Role.OBSERVER, "Hạnh")
     seen = await bot.say(HANH, "/stats")
-    assert "đơn vị nào" in seen.text
+    assert seen.shows("stats.pick")
     assert bot.buttons(HANH) == ["Chi bộ Thôn Bản Chặng", "Đảng bộ phường Hoàng Văn Thụ"]
     cell = await bot.tap(HANH, "Chi bộ Thôn Bản Chặng")
-    assert "2 việc làm theo Bác" in cell.text
+    assert _unit(cell, 2, 2, 3, "66,7%")
     picker = await bot.tap(HANH, "🏛 Đơn vị khác")
-    assert "đơn vị nào" in picker.text
+    assert picker.shows("stats.pick")
 
 
 async def _refusals(bot: Harness) -> list[dict]:
@@ -197,14 +228,14 @@ async def test_a_forged_press_for_a_sibling_or_parent_unit_is_refused_and_logged
     message_id, _ = bot.button(SON, "Tuần này")
     for target in (tree.sibling_cell, tree.commune, tree.other_commune):
         refused = await bot.press_data(SON, message_id, f"st:u:m:{target}", check_button=False)
-        assert "không thuộc phạm vi phụ trách của đồng chí" in (refused.toast or "")
+        assert refused.shows("access.denied"), target
         assert refused.methods() == [], "nothing of the other unit is shown"
     logged = await _refusals(bot)
     assert [(e["subject"], e["detail"]) for e in logged] == [
         ("stats_unit", f"unit:{tree.sibling_cell}"), ("stats_unit", f"unit:{tree.commune}"),
         ("stats_unit", f"unit:{tree.other_commune}")]
     allowed = await bot.press_data(SON, message_id, f"st:u:w:{tree.group}", check_button=False)
-    assert "Tổ đảng số 1" in allowed.text
+    assert allowed.shows("stats.title_unit", unit="Tổ đảng số 1")
 
 
 async def test_a_member_cannot_forge_a_units_figures(bot: Harness) -> None:
@@ -212,9 +243,9 @@ async def test_a_member_cannot_forge_a_units_figures(bot: Harness) -> None:
     await bot.say(MAI, "/stats")
     message_id, _ = bot.button(MAI, "Tuần này")
     refused = await bot.press_data(MAI, message_id, f"st:u:m:{tree.cell}", check_button=False)
-    assert "không thuộc phạm vi phụ trách của đồng chí" in (refused.toast or "")
+    assert refused.shows("access.denied")
     picker = await bot.press_data(MAI, message_id, "st:pick:m", check_button=False)
-    assert picker.toast and picker.methods() == []
+    assert picker.shows("access.denied") and picker.methods() == []
     assert len(await _refusals(bot)) == 2
 
 
@@ -222,13 +253,13 @@ async def test_a_stranger_is_refused(bot: Harness) -> None:
     tree = await _cell_with_reports(bot)
     bot.person(STRANGER, "Lạ")
     seen = await bot.say(STRANGER, "/stats")
-    assert "xin đường link mời" in seen.text
+    assert seen.shows("access.not_member")
     menu = await bot.say(STRANGER, "📊 Thống kê")
-    assert "xin đường link mời" in menu.text
+    assert menu.shows("access.not_member")
     message_id = bot.fake.last_message(STRANGER)["message_id"]
     for data in ("st:me:m", f"st:u:m:{tree.cell}", "st:pick:w"):
         refused = await bot.press_data(STRANGER, message_id, data, check_button=False)
-        assert "xin đường link mời" in (refused.toast or ""), data
+        assert refused.shows("access.not_member"), data
     assert len(await _refusals(bot)) == 5
 
 
@@ -240,9 +271,9 @@ async def test_garbled_or_stale_data_gets_a_polite_note(bot: Harness) -> None:
     for data in ("st:u:m:abc", "st:zz", "st:u:xx:1", "st:u:m:-1", "st:me:m:1", "st:u:m:1:2",
                  "st:u:m:" + "9" * 40, "st:pick:<b>"):
         seen = await bot.press_data(SON, message_id, data, check_button=False)
-        assert seen.toast == "Nút này đã cũ. Đồng chí bấm 📊 Thống kê để xem lại.", data
+        assert seen.shows("stats.stale"), data
     gone = await bot.press_data(SON, message_id, "st:u:m:987654", check_button=False)
-    assert gone.toast and "Không tìm thấy đơn vị" in gone.toast
+    assert gone.shows("stats.not_found")
 
 
 async def test_a_removed_member_no_longer_sees_figures(bot: Harness) -> None:
@@ -252,22 +283,22 @@ async def test_a_removed_member_no_longer_sees_figures(bot: Harness) -> None:
     async with bot.db.transaction() as tx:
         await tx.run("UPDATE memberships SET status = 'removed' WHERE person_id = ?", (mai,))
     refused = await bot.tap(MAI, "Năm nay")
-    assert refused.toast and "xin đường link mời" in refused.toast
+    assert refused.shows("access.not_member")
     assert refused.methods() == []
     stale_unit = await bot.press_data(MAI, bot.button(MAI, "Năm nay")[0], f"st:u:y:{tree.cell}",
                                       check_button=False)
-    assert stale_unit.toast and "xin đường link mời" in stale_unit.toast
+    assert stale_unit.shows("access.not_member")
 
 
 async def test_an_admin_sees_every_top_unit(tmp_path: Path) -> None:
     async with started(tmp_path, admins=[ADMIN]) as bot:
         bot.person(ADMIN, "Quản trị")
         nothing = await bot.say(ADMIN, "/stats")
-        assert "Chưa có đơn vị nào" in nothing.text
+        assert nothing.shows("stats.no_units")
         await _cell_with_reports(bot)
         seen = await bot.say(ADMIN, "/stats")
-        assert "Đảng bộ tỉnh Lạng Sơn" in seen.text
-        assert "2 việc làm theo Bác của 2/3 đồng chí (66,7%)" in seen.text
+        assert seen.shows("stats.title_unit", unit="Đảng bộ tỉnh Lạng Sơn")
+        assert _unit(seen, 2, 2, 3, "66,7%")
 
 
 def test_period_codes_and_percentages() -> None:
@@ -284,6 +315,6 @@ async def test_a_cut_off_day_shifts_the_month_counted(tmp_path: Path) -> None:
     async with started(tmp_path, month_cutoff_day=15) as bot:
         await _cell_with_reports(bot)
         seen = await bot.say(MAI, "📊 Thống kê")
-    assert "Tháng này: 16/11/2026–15/12/2026" in seen.text
+    assert _period(seen, "this_month", "16/11/2026", "15/12/2026")
     # The 25/11 deed is in; Bình's of 03/11 (with her) belongs to the month before.
-    assert "1 việc làm theo Bác (đồng chí báo cáo 1, cùng tham gia 0)" in seen.text
+    assert _own(seen, 1, authored=1, together=0)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from storage import drafts, reports
-from tests.harness import HANOI, Harness
+from tests.harness import CATALOGUE, HANOI, Harness
 
 MAI = 1001
 
@@ -82,8 +82,10 @@ async def test_a_report_sent_at_dawn_is_listed_under_the_local_date(bot: Harness
         [report] = await tx.all("SELECT id FROM reports")
         stored = await reports.get_report(tx, report["id"])
     assert stored is not None and stored.content.deed_date == dt.date(2026, 11, 28)
-    await bot.say(MAI, "/my")
-    assert "1. 28/11/2026 · " in bot.screen(MAI)
+    listing = await bot.say(MAI, "/my")
+    assert listing.shows("my.line", number=1, date="28/11/2026", field="Kinh tế",
+                         state=CATALOGUE.texts("vi")("report.state.pending"),
+                         preview="Giúp bà con thôn Bản Chặng gặt lúa trước mưa")
     assert bot.buttons(MAI)[0].startswith("1. 28/11 · ")
 
 
