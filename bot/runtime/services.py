@@ -1,4 +1,6 @@
-"""What every use case needs, built once by the composition root."""
+"""The world the bot runs in, built once by the composition root: the settings, the database,
+the catalogue, the clock and the sender's bell. Each flow is built with only the parts of it
+that it uses (bot/runtime/core.py); an update's use case gets the rest from its `Request`."""
 
 from __future__ import annotations
 
