@@ -52,6 +52,11 @@ def most_in_window(moments: list[float], window: float) -> int:
     return most
 
 
+def as_read(text: str) -> str:
+    """Telegram HTML as the user reads it in the chat (the fake keeps messages so)."""
+    return html.unescape(re.sub(r"<[^>]+>", "", text))
+
+
 class Said:
     """Every text the bot wrote in a test, with the catalogue keys it came from: the fake asks
     it which keys produced what a call carries (`Call.keys`), so that a test can recognise an
@@ -88,7 +93,7 @@ class Seen:
     @property
     def text(self) -> str:
         """The messages as the user reads them."""
-        return html.unescape(re.sub(r"<[^>]+>", "", self.html))
+        return as_read(self.html)
 
     def methods(self) -> list[str]:
         return [c.method for c in self.calls]
@@ -162,6 +167,11 @@ class Harness:
         mark = len(self.fake.calls)
         self.fake.redeliver(update_id)
         return await self.after(update_id, mark)
+
+    def told(self, chat_id: int, key: str) -> int:
+        """How many times the bot has said `key` in this chat (0: never)."""
+        return sum(key in call.keys for call in self.fake.calls
+                   if call.chat_id == chat_id and not call.error)
 
     def said_last(self, chat_id: int) -> frozenset[str]:
         """The catalogue keys of the bot's latest message (or edit) in the chat."""

@@ -4,8 +4,6 @@ Everything goes through the deliveries ledger; the audit log keeps who announced
 
 from __future__ import annotations
 
-import html
-import re
 from pathlib import Path
 
 from bot.flows.announcements import period_of
@@ -13,7 +11,7 @@ from storage import announcements, audit, deliveries, groups
 from storage.deliveries import Delivery, Status
 from storage.entities import Role
 from tests.fakebot import FakeTelegram
-from tests.harness import CATALOGUE, Harness, Seen, Tree, started
+from tests.harness import CATALOGUE, Harness, Seen, Tree, as_read, started
 
 SON, MAI, BINH, HANH, LAN, TUAN, VY, NAM, STRANGER = (
     4001, 4002, 4003, 4004, 4005, 4006, 4007, 4008, 4009)
@@ -22,10 +20,6 @@ TEXT = "Họp chi bộ lúc 19:30 thứ Hai tại nhà văn hóa thôn. Đề ng
 VI = CATALOGUE.texts("vi")
 CELL = "Chi bộ Thôn Bản Chặng"
 
-
-def _plain(text: str) -> str:
-    """A catalogue text as the user reads it in the chat (the fake keeps messages so)."""
-    return html.unescape(re.sub(r"<[^>]+>", "", text))
 
 
 def _recipients(people: int | str, groups: int | str = 0) -> str:
@@ -44,13 +38,8 @@ def _asks_to_send(seen: Seen, people: int, groups: int) -> bool:
 
 def _announcement(text: str = TEXT, unit: str = CELL) -> str:
     """The announcement as its readers see it."""
-    return _plain(VI("announce.message", unit=unit, text=text))
+    return as_read(VI("announce.message", unit=unit, text=text))
 
-
-def _told(bot: Harness, user_id: int, key: str) -> bool:
-    """The bot has said `key` in this person's chat."""
-    return any(key in call.keys for call in bot.fake.calls
-               if call.params.get("chat_id") == user_id and not call.error)
 
 
 async def _cell(bot: Harness) -> Tree:
@@ -126,10 +115,10 @@ async def test_a_leader_previews_confirms_and_the_members_and_group_are_queued(
     await bot.deliveries_settled()
     for chat in (MAI, BINH, HANH, GROUP):
         assert bot.screen(chat) == _announcement()
-    assert bot.screen(SON) == _plain(VI("announce.result", date="27/11/2026",
+    assert bot.screen(SON) == as_read(VI("announce.result", date="27/11/2026",
                                         recipients=_recipients("3/3", "1/1")))
-    assert not _told(bot, SON, "announce.result_people_missed")
-    assert not _told(bot, SON, "announce.result_groups_missed")
+    assert not bot.told(SON, "announce.result_people_missed")
+    assert not bot.told(SON, "announce.result_groups_missed")
 
 
 async def test_pressing_send_twice_sends_once(bot: Harness) -> None:
@@ -367,7 +356,7 @@ async def test_the_author_hears_how_many_got_it(bot: Harness) -> None:
     expected = " ".join([
         VI("announce.result", date="27/11/2026", recipients=_recipients("2/3", "1/1")),
         VI("announce.result_people_missed", count=1)])
-    assert bot.screen(SON) == _plain(expected)
+    assert bot.screen(SON) == as_read(expected)
     async with bot.db.transaction() as tx:
         stored = await announcements.get(tx, 1)
         assert stored is not None and stored.reported_at is not None

@@ -3,13 +3,11 @@ who do (they are told), through the same report form; nobody else can."""
 
 from __future__ import annotations
 
-import html
-import re
 from pathlib import Path
 
 from storage import audit, people
 from storage.entities import Role
-from tests.harness import CATALOGUE, Harness, Tree, started
+from tests.harness import CATALOGUE, Harness, Tree, as_read, started
 
 SON, MAI, BINH, LAN, HANH, STRANGER, ADMIN = 3001, 3002, 3003, 3004, 3005, 3006, 3007
 NEW = "➕ Thêm đồng chí chưa dùng Telegram"
@@ -17,15 +15,6 @@ VI = CATALOGUE.texts("vi")
 CELL = "Chi bộ Thôn Bản Chặng"
 
 
-def _plain(text: str) -> str:
-    """A catalogue text as the user reads it in the chat (the fake keeps messages so)."""
-    return html.unescape(re.sub(r"<[^>]+>", "", text))
-
-
-def _told(bot: Harness, user_id: int, key: str) -> bool:
-    """The bot has said `key` in this person's chat."""
-    return any(key in call.keys for call in bot.fake.calls
-               if call.params.get("chat_id") == user_id and not call.error)
 
 
 async def _cell(bot: Harness) -> Tree:
@@ -99,7 +88,7 @@ async def test_a_leader_reports_for_a_member_who_is_told(bot: Harness) -> None:
     assert [r["person_id"] for r in together_ids] == [binh]
     assert logged["actor"] == f"person:{son}" and f"person:{mai}" in logged["detail"]
 
-    assert bot.screen(MAI) == _plain(VI(
+    assert bot.screen(MAI) == as_read(VI(
         "behalf.notice", leader="Sơn", date="26/11/2026",
         preview="Thăm hỏi, tặng quà gia đình chính sách thôn Bản Chặng"))
 
@@ -292,7 +281,7 @@ async def test_a_leader_whose_role_is_taken_away_cannot_send(bot: Harness) -> No
     assert await _reports(bot) == []
     async with bot.db.transaction() as tx:
         assert await tx.one("SELECT id FROM drafts") is None
-    assert not _told(bot, MAI, "behalf.notice")
+    assert not bot.told(MAI, "behalf.notice")
 
 
 async def test_a_member_who_left_mid_form_is_not_reported_for(bot: Harness) -> None:

@@ -3,14 +3,11 @@ leaders see who registered (x/y) and remind the rest; observers only look."""
 
 from __future__ import annotations
 
-import html
-import re
-
 from bot.flows.commitments import PLEDGE_MIN
 from bot.forms.engine import list_items
 from storage import audit
 from storage.entities import Role
-from tests.harness import CATALOGUE, Harness, Seen, Tree
+from tests.harness import CATALOGUE, Harness, Seen, Tree, as_read
 
 MAI, BINH, HANH, TUAN, SON, LAN, NGA = 3001, 3002, 3003, 3004, 3005, 3006, 3007
 PLEDGE = "Giữ gìn phẩm chất đạo đức, lối sống; gương mẫu thực hiện nhiệm vụ được giao."
@@ -24,20 +21,11 @@ VI = CATALOGUE.texts("vi")
 CELL = "Chi bộ Thôn Bản Chặng"
 
 
-def _plain(text: str) -> str:
-    """A catalogue text as the user reads it in the chat (the fake keeps messages so)."""
-    return html.unescape(re.sub(r"<[^>]+>", "", text))
-
-
-def _told(bot: Harness, user_id: int, key: str) -> bool:
-    """The bot has said `key` in this person's chat."""
-    return any(key in call.keys for call in bot.fake.calls
-               if call.params.get("chat_id") == user_id and not call.error)
 
 
 def _reminded(bot: Harness, user_id: int, name: str) -> bool:
     """The person's newest message is the reminder to register, addressed to them."""
-    return bot.screen(user_id) == _plain(VI("commitments.remind_notice", name=name, year=2026))
+    return bot.screen(user_id) == as_read(VI("commitments.remind_notice", name=name, year=2026))
 
 
 def _registered(seen: Seen, unit: str, registered: int, expected: int, top: bool = True) -> bool:
@@ -220,7 +208,7 @@ async def test_a_leader_sees_who_registered_and_reminds_the_rest(bot: Harness) -
     for user_id, name in ((BINH, "Bình"), (HANH, "Hạnh")):
         assert _reminded(bot, user_id, name)
     for user_id in (TUAN, MAI, NGA):
-        assert not _told(bot, user_id, "commitments.remind_notice")
+        assert not bot.told(user_id, "commitments.remind_notice")
     [reminded] = await _log(bot, "commit_remind")
     assert reminded["subject"] == f"unit:{tree.cell}" and "sent:2" in reminded["detail"]
     opened = await bot.tap(BINH, "✍ Đăng ký cam kết")
@@ -250,8 +238,8 @@ async def test_no_reminders_at_night_nor_to_members_without_telegram(bot: Harnes
     assert asked.shows("commitments.remind_unreachable", names="Hạnh")
     done = await bot.tap(SON, "✅ Gửi lời nhắc")
     assert done.shows("commitments.reminded_some", count=2, unit=CELL, names="Hạnh")
-    assert not _told(bot, HANH, "commitments.remind_notice")
-    assert bot.screen(MAI) == _plain(VI("commitments.remind_notice", name="Mai", year=2026))
+    assert not bot.told(HANH, "commitments.remind_notice")
+    assert bot.screen(MAI) == as_read(VI("commitments.remind_notice", name="Mai", year=2026))
 
 
 async def test_an_observer_sees_the_commune_without_the_button(bot: Harness) -> None:
@@ -268,7 +256,7 @@ async def test_an_observer_sees_the_commune_without_the_button(bot: Harness) -> 
     forged = await bot.press_data(LAN, message_id, f"cm:remind_yes:{tree.cell}",
                                   check_button=False)
     assert forged.shows("access.denied")
-    assert not _told(bot, MAI, "commitments.remind_notice")
+    assert not bot.told(MAI, "commitments.remind_notice")
     [refused] = await _log(bot, "refused")
     assert refused["subject"] == "commit_remind" and refused["actor"] == f"tg:{LAN}"
 

@@ -25,7 +25,7 @@ from storage import audit, groups, reviews, schedules
 from storage import deliveries as ledger
 from storage.entities import Role
 from storage.schedules import Every, NewSchedule, ScheduleKind
-from tests.harness import CATALOGUE, HANOI, Harness, Tree, started
+from tests.harness import CATALOGUE, HANOI, Harness, Tree, as_read, started
 
 MAI, BINH, HOA, SON, TUNG, LAN, STRANGER, ADMIN = 1001, 1002, 1003, 2001, 2002, 2003, 9999, 3001
 GROUP = -100_500
@@ -44,17 +44,14 @@ def up(count: int, previous: str = "digest.previous_week") -> str:
 
 def total(count: int, reported: int, expected: int, percent: str, change: str) -> str:
     """The digest's line of how many deeds, by how many of the unit (as the reader sees it)."""
-    return _plain(VI("digest.total", total=count, reported=reported, expected=expected,
+    return as_read(VI("digest.total", total=count, reported=reported, expected=expected,
                      percent=percent, change=change))
 
-
-def _plain(text: str) -> str:
-    return html.unescape(re.sub(r"<[^>]+>", "", text))
 
 
 def says(key: str, **params: object) -> str:
     """What `key` says, with these values, as the reader sees it."""
-    return _plain(VI(key, **params))
+    return as_read(VI(key, **params))
 
 
 def keys(bot: Harness, item: Outgoing) -> frozenset[str]:

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import html
-import re
 from pathlib import Path
 
 import pytest
@@ -22,7 +20,7 @@ from storage import deliveries as ledger
 from storage import groups, schedules
 from storage.entities import Role
 from storage.schedules import Every, ScheduleKind
-from tests.harness import CATALOGUE, HANOI, Harness, Seen, Tree, started
+from tests.harness import CATALOGUE, HANOI, Harness, Seen, Tree, as_read, started
 
 SON, MAI, BINH, LAN = 6001, 6002, 6003, 6004
 GROUP = -1006001
@@ -31,13 +29,10 @@ WEEK_48 = Period(dt.date(2026, 11, 23), dt.date(2026, 11, 29))
 VI = CATALOGUE.texts("vi")
 
 
-def _plain(text: str) -> str:
-    return html.unescape(re.sub(r"<[^>]+>", "", text))
-
 
 def title(unit: str) -> str:
     """Week 48's digest title of the unit, as its readers see it."""
-    return _plain(VI("digest.title_week", week=48, dates="23–29/11/2026", unit=unit))
+    return as_read(VI("digest.title_week", week=48, dates="23–29/11/2026", unit=unit))
 
 
 def said_to(bot: Harness, chat: int) -> frozenset[str]:
@@ -85,7 +80,7 @@ async def test_monday_morning_the_group_and_the_leader_get_last_weeks_digest(
     body = text["text"]
     assert body.startswith(title("Chi bộ Thôn Bản Chặng"))
     up = VI("digest.up", count=2, previous=VI.plain("digest.previous_week"))
-    assert _plain(VI("digest.total", total=2, reported=2, expected=4, percent="50%",
+    assert as_read(VI("digest.total", total=2, reported=2, expected=4, percent="50%",
                      change=up)) in body
     assert "Lan" not in body, "the group never hears who is missing"
     assert not said_to(bot, GROUP) & {"digest.not_reported", "digest.private_title"}
@@ -190,7 +185,7 @@ async def test_one_job_decides_every_digest_due_that_morning_and_the_others_none
     commune = [m for m in bot.fake.messages(COMMUNE_GROUP) if m.get("from", {}).get("is_bot")]
     assert [("photo" in m) for m in commune] == [True, False]
     assert commune[1]["text"].startswith(title("Đảng bộ xã Tràng Định"))
-    assert _plain(VI("digest.child", unit="Chi bộ Thôn Bản Chặng", total=2, reported=2,
+    assert as_read(VI("digest.child", unit="Chi bộ Thôn Bản Chặng", total=2, reported=2,
                      expected=4)) in commune[1]["text"], "the cell's reports roll up"
 
 

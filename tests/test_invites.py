@@ -3,13 +3,12 @@ approve or reject those who join through a link shared with many people."""
 
 from __future__ import annotations
 
-import html
 import re
 from pathlib import Path
 
 from storage import audit, invites, joins, people
 from storage.entities import Role
-from tests.harness import CATALOGUE, Harness, Seen, Tree, started
+from tests.harness import CATALOGUE, Harness, Seen, Tree, as_read, started
 
 SON, HANH, TUAN, NGA = 3001, 3002, 3003, 3004  # leaders: cell, cell, commune, sibling cell
 MAI, BINH, LAN, KHOA = 3101, 3102, 3103, 3104  # people being invited
@@ -22,10 +21,6 @@ CELL = "Chi bộ Thôn Bản Chặng (Đảng bộ xã Tràng Định)"  # a uni
 IN_A_WEEK = "04/12/2026"
 
 
-def _plain(text: str) -> str:
-    """A catalogue text as the user reads it in the chat (the fake keeps messages so)."""
-    return html.unescape(re.sub(r"<[^>]+>", "", text))
-
 
 async def _join_with(bot: Harness, user_id: int, code: str, first_name: str) -> Seen:
     """Harness.join_with, returning what confirming the name brought."""
@@ -33,11 +28,6 @@ async def _join_with(bot: Harness, user_id: int, code: str, first_name: str) -> 
     await bot.say(user_id, f"/start {code}")
     return await bot.tap(user_id, "✅ Đúng")
 
-
-def _told(bot: Harness, user_id: int, key: str) -> bool:
-    """The bot has said `key` in this person's chat."""
-    return any(key in call.keys for call in bot.fake.calls
-               if call.params.get("chat_id") == user_id and not call.error)
 
 
 async def _leaders(bot: Harness) -> Tree:
@@ -129,7 +119,7 @@ async def test_the_link_is_the_bots_start_link_with_an_unguessable_code(bot: Har
     async with bot.db.transaction() as tx:
         stored = [r["code"] for r in await tx.all("SELECT code FROM invites ORDER BY id")]
     assert stored[-2:] == [first, second] and first != second
-    assert bot.screen(SON) == _plain(VI("invite.forward", unit=CELL,
+    assert bot.screen(SON) == as_read(VI("invite.forward", unit=CELL,
                                         link=f"https://t.me/lantoa_test_bot?start={second}"))
 
 
@@ -371,21 +361,21 @@ async def test_two_join_through_a_shared_link_one_approved_one_rejected(bot: Har
     for leader in (SON, HANH):
         assert "Hoàng Thị Mai" in bot.fake.messages(leader)[-2]["text"]
         assert bot.buttons(leader) == ["✅ Duyệt", "✖ Từ chối"]
-    assert not _told(bot, TUAN, "invite.request.notice"), "the cell has leaders of its own"
+    assert not bot.told(TUAN, "invite.request.notice"), "the cell has leaders of its own"
 
     stale = _notice(bot, SON, "Hoàng Thị Mai", "✅ Duyệt")
     approved = await _press_notice(bot, SON, "Hoàng Thị Mai", "✅ Duyệt")
     assert approved.toast == VI.plain("invite.request.approved_toast")
     assert approved.shows("invite.request.approved", name="Hoàng Thị Mai", unit=CELL, role=MEMBER)
-    assert approved.shows("invite.request.approved_you") and _told(
-        bot, MAI, "invite.request.approved_you")
+    assert approved.shows("invite.request.approved_you")
+    assert bot.told(MAI, "invite.request.approved_you")
     assert bot.fake.reply_keyboard(MAI)[0] == ["📝 Báo cáo việc làm theo Bác"]
     assert await _live(bot, MAI) == [(tree.cell, "member", "active")]
 
     rejected = await _press_notice(bot, SON, "Nông Văn Bình", "✖ Từ chối")
     assert rejected.toast == VI.plain("invite.request.rejected_toast")
     assert rejected.shows("invite.request.rejected_you", unit=CELL)
-    assert _told(bot, BINH, "invite.request.rejected_you")
+    assert bot.told(BINH, "invite.request.rejected_you")
     assert await _live(bot, BINH) == []
 
     twice = await bot.press_data(SON, *stale, check_button=False)
@@ -427,7 +417,7 @@ async def test_a_join_into_a_unit_without_leaders_goes_to_the_level_above(bot: H
     joined = await _join_with(bot, MAI, code.group(1), "Mai")
     assert joined.shows("invite.request.notice", name="Mai",
                         unit="Chi bộ Thôn Nà Pá (Đảng bộ xã Tràng Định)", role=MEMBER)
-    assert _told(bot, TUAN, "invite.request.notice")
+    assert bot.told(TUAN, "invite.request.notice")
     await bot.tap(TUAN, "✅ Duyệt")
     assert await _live(bot, MAI) == [(tree.sibling_cell, "member", "active")]
 
@@ -466,7 +456,7 @@ async def test_the_invite_screen_lists_joins_waiting(bot: Harness) -> None:
     assert seen.shows("invite.request.notice", name="Mai", unit=CELL, role=MEMBER)
     approved = await _press_notice(bot, TUAN, "Mai", "✅ Duyệt")
     assert approved.shows("invite.request.approved_you")
-    assert _told(bot, MAI, "invite.request.approved_you")
+    assert bot.told(MAI, "invite.request.approved_you")
 
 
 async def test_a_forged_approval_of_a_sibling_units_join_is_refused(bot: Harness) -> None:

@@ -3,13 +3,11 @@ excuse, move to the tổ đảng, give or take a leader role, remove; nobody els
 
 from __future__ import annotations
 
-import html
-import re
 from pathlib import Path
 
 from storage import audit, people
 from storage.entities import Role
-from tests.harness import CATALOGUE, Harness, Seen, Tree, started
+from tests.harness import CATALOGUE, Harness, Seen, Tree, as_read, started
 
 SON, MAI, BINH, HANH, LAN, TUAN, OBS, CHI = 3001, 3002, 3003, 3004, 3005, 3006, 3007, 3008
 ADMIN = 3999
@@ -17,10 +15,6 @@ VI = CATALOGUE.texts("vi")
 CELL = "Chi bộ Thôn Bản Chặng"
 WEEK = "23/11–29/11"
 
-
-def _plain(text: str) -> str:
-    """A catalogue text as the user reads it in the chat (the fake keeps messages so)."""
-    return html.unescape(re.sub(r"<[^>]+>", "", text))
 
 
 def _listed(seen: Seen, count: int, reported: int = 0, unit: str = CELL,
@@ -162,7 +156,7 @@ async def test_a_member_moves_to_the_to_dang_and_is_told(bot: Harness) -> None:
     assert await _rows(bot, MAI) == [(tree.cell, "member", "removed", None, 0),
                                      (tree.group, "member", "active", None, 0)]
     assert moved.shows("members.notice_moved", old=CELL, unit="Tổ đảng số 1")
-    assert bot.fake.last_message(MAI)["text"] == _plain(VI("members.notice_moved", old=CELL,
+    assert bot.fake.last_message(MAI)["text"] == as_read(VI("members.notice_moved", old=CELL,
                                                            unit="Tổ đảng số 1"))
     # The tổ's list, from the cell's.
     await bot.tap(SON, "🏢 Đơn vị trực thuộc (1)")
@@ -187,7 +181,7 @@ async def test_giving_and_taking_the_leader_role(bot: Harness) -> None:
     assert given.shows("members.card_roles", roles="đảng viên, phó bí thư")
     assert "Thôi vai trò cấp ủy" in bot.buttons(SON)
     assert (tree.cell, "leader", "active", "pho_bi_thu", 0) in await _rows(bot, BINH)
-    assert bot.fake.last_message(BINH)["text"] == _plain(VI("members.notice_role_given",
+    assert bot.fake.last_message(BINH)["text"] == as_read(VI("members.notice_role_given",
                                                             title="phó bí thư", unit=CELL))
     assert ["✅ Ghi nhận báo cáo", "👥 Đảng viên", "✉ Mời tham gia"] in \
         bot.fake.reply_keyboard(BINH)
@@ -200,7 +194,7 @@ async def test_giving_and_taking_the_leader_role(bot: Harness) -> None:
     assert taken.shows("members.role_taken", name="Nông Văn Bình")
     assert "⭐ Giao vai trò cấp ủy" in bot.buttons(SON)
     assert (tree.cell, "leader", "removed", "pho_bi_thu", 0) in await _rows(bot, BINH)
-    assert bot.fake.last_message(BINH)["text"] == _plain(VI("members.notice_role_taken",
+    assert bot.fake.last_message(BINH)["text"] == as_read(VI("members.notice_role_taken",
                                                             unit=CELL))
     refused = await bot.say(BINH, "/members")
     assert refused.shows("members.leaders_only")
@@ -235,7 +229,7 @@ async def test_removing_asks_first_and_a_second_press_changes_nothing(bot: Harne
     assert removed.shows("members.removed", name="Lý Thị Hạnh", unit=CELL)
     assert _listed(removed, count=3)
     assert await _rows(bot, HANH) == [(tree.cell, "member", "removed", None, 0)]
-    assert bot.fake.last_message(HANH)["text"] == _plain(VI("members.notice_removed", unit=CELL))
+    assert bot.fake.last_message(HANH)["text"] == as_read(VI("members.notice_removed", unit=CELL))
     twice = await bot.press_data(SON, message_id, data, check_button=False)
     assert twice.shows("members.gone")
     assert len(await _audit(bot, "members.remove")) == 1

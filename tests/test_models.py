@@ -3,8 +3,6 @@ higher level marks the best ones, members report under them, and everyone sees t
 
 from __future__ import annotations
 
-import html
-import re
 from pathlib import Path
 
 import pytest
@@ -13,7 +11,7 @@ from storage import audit
 from storage import models as store
 from storage.entities import Role
 from storage.models import ModelMark, ModelStatus, ModelYear, offered_in, status_in
-from tests.harness import CATALOGUE, Harness, Seen, Tree, started
+from tests.harness import CATALOGUE, Harness, Seen, Tree, as_read, started
 from tests.test_my_reports import _withdraw
 
 SON, MAI, BINH, TUAN, HANH, LAN = 3001, 3002, 3003, 3004, 3005, 3006
@@ -26,10 +24,6 @@ def _answer(step: str, value: str) -> str:
     """A summary's line: the step's name and the answer (the form writes "name: answer")."""
     return f"{VI.plain(f'form.model.{step}.label')}: {value}"
 
-
-def _plain(text: str) -> str:
-    """A catalogue text as the user reads it in the chat (the fake keeps messages so)."""
-    return html.unescape(re.sub(r"<[^>]+>", "", text))
 
 
 def _standing(seen: Seen, year: int, status: str, mark: str | None = None) -> bool:
@@ -300,7 +294,7 @@ async def test_the_list_comes_a_page_at_a_time(bot: Harness) -> None:
     assert second.methods() == ["editMessageText"]
     stale = await _forge(bot, MAI, "md:page:7")
     assert stale.toast is None
-    assert bot.screen(MAI).startswith(_plain(VI("model.title", first=9, last=10, total=10)))
+    assert bot.screen(MAI).startswith(as_read(VI("model.title", first=9, last=10, total=10)))
 
 
 async def test_a_member_sees_her_units_and_the_parents_models_read_only(bot: Harness) -> None:

@@ -5,15 +5,13 @@ remind them), the nudge's button that opens the report form, and /settings."""
 from __future__ import annotations
 
 import datetime as dt
-import html
-import re
 
 from bot.flows.reminders import is_holiday, week_span
 from bot.rules.periods import Period
 from handlers import schedules as schedule_jobs
 from storage import audit, settings
 from storage.schedules import ScheduleKind
-from tests.harness import CATALOGUE, Harness
+from tests.harness import CATALOGUE, Harness, as_read
 from tests.test_schedules_due import (
     BINH,
     FRIDAY_16,
@@ -33,15 +31,12 @@ VI = CATALOGUE.texts("vi")
 WEEK, CELL = "23–29/11", "Chi bộ Thôn Bản Chặng"
 
 
-def _plain(text: str) -> str:
-    return html.unescape(re.sub(r"<[^>]+>", "", text))
 
-
-REMINDER = _plain(" ".join([
+REMINDER = as_read(" ".join([
     VI("reminder.group", week=WEEK, unit=CELL, reports=2, reported=2, expected=4),
     VI("reminder.ask"), VI("reminder.how", bot="lantoa_test_bot")]))
-NUDGES_ON = _plain(VI("settings.nudges", state=VI("settings.state_on")))
-NUDGES_OFF = _plain(VI("settings.nudges", state=VI("settings.state_off")))
+NUDGES_ON = as_read(VI("settings.nudges", state=VI("settings.state_on")))
+NUDGES_OFF = as_read(VI("settings.nudges", state=VI("settings.state_off")))
 
 
 def _nudges(bot: Harness, user_id: int) -> int:
@@ -72,7 +67,7 @@ async def test_a_week_with_nothing_yet_says_so_without_a_zero(bot: Harness) -> N
     tree = await cell_with_group(bot)
     await friday_reminder(bot, tree.cell)
     [said] = group_texts(bot)
-    assert said == _plain(" ".join([VI("reminder.group_none", week=WEEK, unit=CELL),
+    assert said == as_read(" ".join([VI("reminder.group_none", week=WEEK, unit=CELL),
                                     VI("reminder.ask"), VI("reminder.how", bot="lantoa_test_bot")]))
     assert " 0 " not in said
 
@@ -88,7 +83,7 @@ async def test_nudges_go_only_to_who_has_not_reported_and_wants_them(bot: Harnes
     assert {d.chat_id for d in await ledger(bot, "nudge")} == {SON}
     nudge = bot.fake.last_message(SON)
     assert nudge is not None
-    assert nudge["text"] == _plain(VI("reminder.nudge", name="Sơn", week=WEEK))
+    assert nudge["text"] == as_read(VI("reminder.nudge", name="Sơn", week=WEEK))
     assert bot.buttons(SON) == ["📝 Báo cáo ngay", "🔕 Không nhắc nữa"]
     for user in (MAI, BINH, LAN):
         assert _nudges(bot, user) == 0
@@ -104,7 +99,7 @@ async def test_one_nudge_a_week_however_many_units_remind(bot: Harness) -> None:
     chats = [d.chat_id for d in await ledger(bot, "nudge")]
     assert sorted(chats) == sorted({SON, MAI, BINH, LAN})
     nudges_to_mai = [m for m in bot.fake.messages(MAI)
-                     if m["text"] == _plain(VI("reminder.nudge", name="Mai", week=WEEK))]
+                     if m["text"] == as_read(VI("reminder.nudge", name="Mai", week=WEEK))]
     assert len(nudges_to_mai) == 1 and _nudges(bot, MAI) == 1
 
 

@@ -4,14 +4,12 @@ of it privately. Every press is checked again, whoever forges it and whenever it
 
 from __future__ import annotations
 
-import html
-import re
 from pathlib import Path
 
 from bot.flows.reviews import fingerprint
 from storage import audit, reports, reviews
 from storage.entities import ReportState, Role
-from tests.harness import CATALOGUE, Harness, Seen, Tree, started
+from tests.harness import CATALOGUE, Harness, Seen, Tree, as_read, started
 from tests.test_my_reports import _correct_content, _open, _withdraw
 
 MAI, BINH, SON, HANH, TUAN, LAN, OBSERVER, STRANGER = (
@@ -23,10 +21,6 @@ CELL = "Chi bộ Thôn Bản Chặng"
 DAY = "26/11/2026"  # the deed's day of every report here (yesterday)
 
 
-def _plain(text: str) -> str:
-    """A catalogue text as the user reads it in the chat (the fake keeps messages so)."""
-    return html.unescape(re.sub(r"<[^>]+>", "", text))
-
 
 def _title(seen: Seen, position: int, total: int, name: str, field: str = "Xã hội") -> bool:
     """The queue's title on a report: where in the queue, whose, which field."""
@@ -37,12 +31,6 @@ def _title(seen: Seen, position: int, total: int, name: str, field: str = "Xã h
 def _says(seen: Seen, key: str) -> bool:
     """`key` is in a message (not only in the toast)."""
     return any(key in call.keys for call in seen.calls)
-
-
-def _told(bot: Harness, user_id: int, key: str) -> int:
-    """How many times the bot has said `key` in this person's chat."""
-    return sum(key in call.keys for call in bot.fake.calls
-               if call.params.get("chat_id") == user_id and not call.error)
 
 
 async def _cell(bot: Harness) -> Tree:
@@ -112,7 +100,7 @@ async def test_the_queue_shows_one_report_at_a_time_oldest_first(bot: Harness) -
     acknowledged = await bot.tap(SON, "✅ Ghi nhận")
     assert acknowledged.shows("review.acknowledged_toast", name="Nông Văn Bình")
     assert _title(acknowledged, 2, 3, "Hoàng Thị Mai") and "cháy rừng" in acknowledged.text
-    assert bot.screen(BINH) == _plain(VI("review.notice_acknowledged", unit=CELL, date=DAY))
+    assert bot.screen(BINH) == as_read(VI("review.notice_acknowledged", unit=CELL, date=DAY))
     assert await _state(bot, 2) is ReportState.ACKNOWLEDGED
     again = await bot.say(SON, "✅ Ghi nhận báo cáo")
     assert _title(again, 1, 3, "Hoàng Thị Mai", SOCIAL)
@@ -164,7 +152,7 @@ async def test_asking_for_more_then_correcting_then_acknowledging(bot: Harness) 
     assert sent.shows("review.empty")
     notice = bot.fake.last_message(MAI) or {}
     note = "<b>Ghi rõ</b> số ngày công & số hộ được giúp"  # shown as written, not as HTML
-    assert notice["text"] == _plain(VI("review.notice_ask_more", unit=CELL, date=DAY, note=note))
+    assert notice["text"] == as_read(VI("review.notice_ask_more", unit=CELL, date=DAY, note=note))
     assert "<b>Ghi rõ</b>" in notice["text"]
     assert bot.buttons(MAI) == ["✏ Bổ sung ngay"]
     assert await _state(bot, 1) is ReportState.NEEDS_MORE
@@ -186,7 +174,7 @@ async def test_asking_for_more_then_correcting_then_acknowledging(bot: Harness) 
     assert _title(back, 1, 1, "Hoàng Thị Mai", SOCIAL) and "3 ngày công, 1 hộ" in back.text
     done = await bot.tap(SON, "✅ Ghi nhận")
     assert done.shows("review.empty")
-    assert bot.screen(MAI) == _plain(VI("review.notice_acknowledged", unit=CELL, date=DAY))
+    assert bot.screen(MAI) == as_read(VI("review.notice_acknowledged", unit=CELL, date=DAY))
     assert await _state(bot, 1) is ReportState.ACKNOWLEDGED
 
     # Acknowledged: the author can no longer change it, from /my or from the old notice.
@@ -215,8 +203,8 @@ async def test_acknowledging_all_just_seen_takes_only_those(bot: Harness) -> Non
     assert _title(done, 1, 2, "Nông Văn Bình") and "hiến đất" in done.text
     states = [await _state(bot, n) for n in range(1, 6)]
     assert states == [ReportState.ACKNOWLEDGED] * 3 + [ReportState.PENDING] * 2
-    assert bot.screen(MAI) == _plain(VI("review.notice_acknowledged_many", unit=CELL, count=2))
-    assert bot.screen(BINH) == _plain(VI("review.notice_acknowledged", unit=CELL, date=DAY))
+    assert bot.screen(MAI) == as_read(VI("review.notice_acknowledged_many", unit=CELL, count=2))
+    assert bot.screen(BINH) == as_read(VI("review.notice_acknowledged", unit=CELL, date=DAY))
     # The old button names a pass that is over once /review starts a new one.
     await bot.say(SON, "/review")
     stale = await bot.press_data(SON, message_id, data, check_button=False)
@@ -261,7 +249,7 @@ async def test_two_leaders_acknowledging_at_once_one_wins(bot: Harness) -> None:
             for name in ("Hoàng Văn Sơn", "Lý Thị Hạnh")}
     assert any(t in lost for t in toasts)
     assert [r[2] for r in await _reviews(bot)] == ["acknowledged"]
-    assert _told(bot, MAI, "review.notice_acknowledged") == 1
+    assert bot.told(MAI, "review.notice_acknowledged") == 1
     # Pressing again later says who did it.
     again = await bot.press_data(SON, son_message, son_data, check_button=False)
     assert again.shows("review.already_acknowledged_by_you") or again.shows(
@@ -297,7 +285,7 @@ async def test_a_lone_leaders_report_goes_to_the_commune(bot: Harness) -> None:
     assert seen.shows("review.unit", unit=CELL), "a commune leader sees which cell"
     await bot.tap(TUAN, "✅ Ghi nhận")
     assert await _state(bot, 1) is ReportState.ACKNOWLEDGED
-    assert bot.screen(SON) == _plain(VI("review.notice_acknowledged", unit=CELL, date=DAY))
+    assert bot.screen(SON) == as_read(VI("review.notice_acknowledged", unit=CELL, date=DAY))
 
 
 async def test_a_sibling_cells_leader_is_refused_and_the_attempt_logged(bot: Harness) -> None:
@@ -328,7 +316,7 @@ async def test_observers_members_and_strangers_get_a_polite_refusal(bot: Harness
     await bot.report(MAI, ROOF)
     for user_id in (OBSERVER, BINH):
         seen = await bot.say(user_id, "/review")
-        assert seen.shows("access.denied") and seen.text == _plain(VI("access.denied"))
+        assert seen.shows("access.denied") and seen.text == as_read(VI("access.denied"))
     bot.person(STRANGER, "Khách")
     stranger = await bot.say(STRANGER, "/review")
     assert stranger.shows("access.not_member")
@@ -373,7 +361,7 @@ async def test_a_report_withdrawn_while_the_note_is_written(bot: Harness) -> Non
     assert told.shows("review.withdrawn")
     assert await _state(bot, 1) is ReportState.WITHDRAWN
     assert await _reviews(bot) == []
-    assert not _told(bot, MAI, "review.notice_ask_more")
+    assert not bot.told(MAI, "review.notice_ask_more")
 
 
 async def test_a_report_corrected_meanwhile_is_shown_again_first(bot: Harness) -> None:
@@ -418,7 +406,7 @@ async def test_reopening_an_acknowledged_report_with_a_reason(bot: Harness) -> N
     assert asked.shows("review.reopen_header", date=DAY, name="Hoàng Thị Mai")
     done = await bot.say(SON, "Bổ sung ảnh minh họa và số hộ được giúp")
     assert done.shows("review.reopened", name="Hoàng Thị Mai")
-    assert bot.screen(MAI) == _plain(VI("review.notice_reopened", unit=CELL, date=DAY,
+    assert bot.screen(MAI) == as_read(VI("review.notice_reopened", unit=CELL, date=DAY,
                                         note="Bổ sung ảnh minh họa và số hộ được giúp"))
     assert await _state(bot, 1) is ReportState.NEEDS_MORE
     assert (await _reviews(bot))[-1][2:] == ("reopen", "Bổ sung ảnh minh họa và số hộ được giúp")

@@ -5,8 +5,6 @@ follow at once; forged presses and bad answers get a clear word and change nothi
 from __future__ import annotations
 
 import datetime as dt
-import html
-import re
 
 from bot.flows.schedules import TEXT_MAX, TEXT_MIN, SetTime, parse_time
 from bot.ui import buttons
@@ -14,7 +12,7 @@ from handlers.schedules import job_name, schedule_jobs
 from storage import audit, schedules
 from storage.entities import Role
 from storage.schedules import Every, ScheduleKind
-from tests.harness import CATALOGUE, HANOI, Harness, Seen
+from tests.harness import CATALOGUE, HANOI, Harness, Seen, as_read
 from tests.test_schedules_due import (
     GROUP,
     MAI,
@@ -34,9 +32,6 @@ MONDAY, THURSDAY, FRIDAY, SATURDAY = (VI.plain(f"weekday.{n}") for n in (0, 3, 4
 UNREADABLE_TIME = {"form.schedule_reminder.at.unreadable", "form.schedule_reminder.at.too_long",
                    "form.schedule_reminder.at.no_letters"}
 
-
-def _plain(text: str) -> str:
-    return html.unescape(re.sub(r"<[^>]+>", "", text))
 
 
 def _weekly(day: str, time: str) -> str:
@@ -69,7 +64,7 @@ def next_run(bot: Harness, schedule_id: int) -> dt.datetime:
 async def test_a_leader_sees_the_default_schedule(bot: Harness) -> None:
     await cell_with_group(bot)
     seen = await bot.say(SON, "/schedule")
-    assert seen.text.startswith("\n".join(_plain(line) for line in (
+    assert seen.text.startswith("\n".join(as_read(line) for line in (
         VI("schedule.title", unit=CELL),
         VI("schedule.digest_line", when=_weekly(MONDAY, "07:30"), off=""),
         VI("schedule.reminder_line", when=_day_time(FRIDAY, "16:00"), off=""),
@@ -133,7 +128,7 @@ async def test_a_custom_reminder_is_added_sent_and_removed(bot: Harness) -> None
     await run_job(bot, custom.id)
     await bot.deliveries_settled()
     assert [m["text"] for m in bot.fake.messages(GROUP)] == [
-        _plain(VI("reminder.custom", text="Ngày thứ 7 đi cơ sở"))]
+        as_read(VI("reminder.custom", text="Ngày thứ 7 đi cơ sở"))]
     seen = await leader_taps(bot, "🗑 Xóa nhắc 1")
     assert seen.shows("schedule.remove_confirm", text="Ngày thứ 7 đi cơ sở",
                       when=_day_time(SATURDAY, "06:30"))
