@@ -70,13 +70,6 @@ async def get(tx: Tx, announcement_id: int) -> Announcement | None:
     return _announcement(row) if row is not None else None
 
 
-async def of_author(tx: Tx, author_id: int) -> list[Announcement]:
-    """Everything someone announced, oldest first (for tests and the CLI)."""
-    rows = await tx.all(f"SELECT {_COLUMNS} FROM announcements WHERE author_id = ? ORDER BY id",
-                        (author_id,))
-    return [_announcement(r) for r in rows]
-
-
 async def mark_reported(tx: Tx, announcement_id: int, now: dt.datetime) -> bool:
     """Notes that the author was told the outcome; False if that was done already."""
     return await tx.run("UPDATE announcements SET reported_at = ? WHERE id = ? "

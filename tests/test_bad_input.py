@@ -105,7 +105,7 @@ async def test_another_command_mid_form_keeps_the_draft(bot: Harness) -> None:
                          hint=VI("form.hint.money"))
     shown = await bot.say(MAI, "/help")
     assert shown.shows("help.member")
-    assert shown.shows("form.draft_kept")
+    assert shown.shows("form.report.draft_kept")
     resumed = await bot.say(MAI, "/report")
     assert resumed.shows("form.report.resumed") and resumed.shows("form.report.value_vnd.prompt")
     assert await _step(bot, MAI) == "value_vnd"

@@ -176,7 +176,7 @@ def test_reference_scan_finds_keys() -> None:
     # Calls, returned literals, conditionals and exception arguments are all seen.
     for key in ("my.empty", "form.problem.too_short", "join.invite_unknown",
                 "access.observer_only", "fallback.command", "cli.unit_code_taken",
-                "cli.invite_bounds", "start.greeting", "form.draft_kept"):
+                "cli.invite_bounds", "start.greeting", "form.nothing_to_cancel"):
         assert key in REFERENCED
 
 

@@ -123,6 +123,17 @@ async def test_a_member_registers_her_commitment_despite_slips(bot: Harness) -> 
     assert created["detail"] == "year:2026" and created["actor"].startswith("person:")
 
 
+async def test_help_mid_commitment_speaks_of_the_form_not_of_a_report(bot: Harness) -> None:
+    await _cell(bot)
+    await bot.say(MAI, "✍ Cam kết")
+    await bot.say(MAI, PLEDGE)
+    shown = await bot.say(MAI, "/help")
+    assert shown.shows("form.draft_kept") and not shown.shows("form.report.draft_kept")
+    assert "báo cáo" not in VI("form.draft_kept").lower(), "a commitment is not called a report"
+    going_on = await bot.say(MAI, ACTIONS)
+    assert going_on.shows("form.commitment.summary_title"), "the pledge was kept"
+
+
 async def test_she_sees_it_numbered_and_corrects_it(bot: Harness) -> None:
     await _cell(bot)
     await _register(bot, MAI, pledge="Cam kết <b>luôn</b> gương mẫu & tận tụy với dân")

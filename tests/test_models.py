@@ -249,7 +249,7 @@ async def test_another_command_mid_form_keeps_the_draft(bot: Harness) -> None:
     await bot.tap(SON, "➕ Đăng ký mô hình")
     await bot.say(SON, "Thắp sáng đường quê")
     listing = await bot.say(SON, "/model")
-    assert listing.shows("model.draft_kept")
+    assert listing.shows("form.draft_kept")
     again = await bot.tap(SON, "➕ Đăng ký mô hình")
     assert again.shows("form.model.resumed") and again.shows("form.model.field.prompt")
 

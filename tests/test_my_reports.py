@@ -183,6 +183,8 @@ async def test_cancelling_a_correction_says_the_report_is_unchanged(bot: Harness
     await _mai_opens_her_report(bot, "Vận động bà con hiến đất làm đường liên thôn")
     await bot.tap(MAI, "✏ Sửa")
     await bot.tap(MAI, "✏ Sửa giá trị")
+    listing = await bot.say(MAI, "/my")
+    assert listing.shows("form.report.correction_draft_kept"), "named a correction, not a report"
     again = await bot.say(MAI, "/report")
     assert again.shows("form.report.correction_busy")
     cancelled = await bot.tap(MAI, "✖ Hủy")

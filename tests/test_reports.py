@@ -200,6 +200,10 @@ async def test_location_is_taken_unless_the_unit_has_no_locations(bot: Harness) 
     assert asked.shows("form.place_location_hint")
     taken = await bot.send(BINH, "location", latitude=21.85, longitude=106.76)
     assert taken.shows("form.report.photos.prompt")
+    await bot.tap(BINH, "Bỏ qua")
+    summary = await bot.tap(BINH, "🔒 Không công khai")
+    place = _answer("place", VI("form.place_pin", lat="21.85000", lon="106.76000"))
+    assert place in summary.text and place.count("📍") == 1, "one pin: the label's"
 
 
 async def test_more_photos_than_allowed_are_refused_politely(bot: Harness) -> None:

@@ -238,13 +238,13 @@ class Models:
             return Reply((Screen(t("access.not_member")),))
         everything = await store.models_of_units(req.tx, await visible_unit_ids(req))
         can_add = bool(await req.reach(Action.MODEL_ADD))
-        draft = await self.conversations.has_draft(req)
+        note = await self.conversations.kept_note(req)
         paged = page_of(everything, page, PAGE_SIZE)
         shown = paged.items
         year = req.today.year
         years, counts, totals = await self._figures(req.tx, list(shown), year)
         add = (Button(t.plain("model.add"), AddModel().pack()),)
-        kept = [t("model.draft_kept")] if draft is not None else []
+        kept = [note] if note is not None else []
         if not everything:
             body = "\n".join([t("model.empty_leader" if can_add else "model.empty"), *kept])
             return Reply((Screen(body, (add,) if can_add else ()),), replace=True)

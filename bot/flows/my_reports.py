@@ -85,8 +85,9 @@ class MyReports:
             paging.append(Button(t.plain("my.older"), ListPage(page + 1).pack()))
         if paging:
             keyboard.append(tuple(paging))
-        if await self.conversations.has_draft(req) is not None:
-            body.append(t("form.draft_kept"))
+        kept = await self.conversations.kept_note(req)
+        if kept is not None:
+            body.append(kept)
         return Reply((Screen("\n".join(body), tuple(keyboard)),), replace=True)
 
     async def _own_report(self, req: Request, press: OnReport) -> Report | Reply:

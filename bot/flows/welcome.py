@@ -44,8 +44,9 @@ class Welcome:
             parts.append(t("help.observer"))
         if actor.admin or actor.holds(Role.LEADER):
             parts.append(t("help.leader"))
-        if await self.conversations.has_draft(req):
-            parts.append(t("form.draft_kept"))
+        kept = await self.conversations.kept_note(req)
+        if kept is not None:
+            parts.append(kept)
         return Reply((Screen("\n\n".join(parts), menu=main_menu(t, actor)),))
 
     async def not_understood(self, req: Request, command: bool) -> Reply:

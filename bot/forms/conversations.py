@@ -23,7 +23,7 @@ from bot.forms.render import FormView
 from bot.forms.spec import FieldType, Form
 from bot.rules.access import Request
 from bot.runtime.config import Settings
-from bot.ui.catalogue import Catalogue, Texts
+from bot.ui.catalogue import Catalogue, Markup, Texts
 from bot.ui.screens import Reply, Screen
 from storage import drafts, people, reports
 from storage.db import Tx
@@ -127,6 +127,15 @@ class Conversations:
         """The requester's form under way, unless it is too old to go on with."""
         draft = await drafts.draft_of(req.tx, req.user_id)
         return None if draft is None or self._expired(draft, req.now) else draft
+
+    async def kept_note(self, req: Request) -> Markup | None:
+        """The line that says the requester's form under way is kept (and how to go on with
+        it), in that form's words: a report's differs from a commitment's."""
+        draft = await self.has_draft(req)
+        if draft is None:
+            return None
+        state = DraftState.model_validate(draft.state)
+        return req.t(text_key(req.t, draft.form, state, "draft_kept"))
 
     async def cancel(self, req: Request) -> Reply:
         draft = await drafts.draft_of(req.tx, req.user_id)

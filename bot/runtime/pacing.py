@@ -301,9 +301,6 @@ class Pacer:
         now = self.time.now() if now is None else now
         self._paused[chat_id] = max(self._paused.get(chat_id, now), now + seconds)
 
-    def paused_until(self, chat_id: int | None) -> float | None:
-        return self._paused.get(chat_id)
-
     def _forget(self, now: float) -> None:
         if now - self._forgotten_at < _KEEP:
             return
