@@ -44,6 +44,8 @@ from handlers.screens import NO_PREVIEW, Part, inline, send_part, send_screen
 
 log = logging.getLogger(__name__)
 CORE_KEY = "core"
+# chat_data: the message where the chat's form stands, the one whose buttons work.
+FORM_MESSAGE = "form_message"
 # New messages in private chats: PTB's ChatType filter alone also lets edited messages through,
 # and editing an old message into "/cancel" must not cancel anything.
 PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
@@ -176,19 +178,38 @@ async def _replace(message: Message, screen: Screen) -> bool:
     return True
 
 
-async def _close(bot: Bot, message: Message) -> None:
-    """Takes the buttons off the message just answered: after the answer, and only with room
+async def _close(bot: Bot, chat_id: int, message_id: int) -> None:
+    """Takes the buttons off a message already answered: after the answer, and only with room
     no reply wants (a broadcast's priority), since every press is checked again anyway."""
     # context.bot is the application's ExtBot, paced by PacedRateLimiter (bot/runtime/app.py),
     # whose rate_limit_args are a dict; PTB's ContextTypes.DEFAULT_TYPE types it ExtBot[None].
     paced = cast("ExtBot[dict[str, Any]]", bot)
     try:
-        await paced.edit_message_reply_markup(message.chat_id, message.message_id,
-                                              reply_markup=None, rate_limit_args=BULK)
+        await paced.edit_message_reply_markup(chat_id, message_id, reply_markup=None,
+                                              rate_limit_args=BULK)
     except BadRequest:
         pass  # already without buttons, or too old to edit
     except RetryAfter as error:
-        log.info("buttons left on message %s: %s", message.message_id, error)
+        log.info("buttons left on message %s: %s", message_id, error)
+
+
+async def show_form_screens(context: ContextTypes.DEFAULT_TYPE, chat_id: int,
+                            screens: Sequence[Screen], shown: int | None = None) -> None:
+    """Sends a form's screens; the last one is where the form stands, and the form's message
+    shown before it (remembered per chat, in memory: after a restart an old button still
+    works only as far as the form lets it) loses its buttons. `shown`: a message of the form
+    already redrawn in place."""
+    last = shown
+    for screen in screens:
+        sent = await send_screen(context.bot, chat_id, screen)
+        last = sent.message_id if sent is not None else last
+    chat_data = context.chat_data
+    if chat_data is None or last is None:
+        return
+    previous = chat_data.get(FORM_MESSAGE)
+    chat_data[FORM_MESSAGE] = last
+    if previous is not None and previous not in (last, shown):
+        await _close(context.bot, chat_id, previous)
 
 
 async def _answer(query: CallbackQuery, toast: str | None) -> bool:
@@ -228,11 +249,14 @@ async def deliver(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Rep
     if isinstance(message, Message) and screens and reply.replace:
         replaced = await _replace(message, screens[0])
         screens = screens[1:] if replaced else screens
-    for screen in screens:
-        if chat is not None:
+    if chat is not None and reply.prompt:
+        shown = message.message_id if isinstance(message, Message) and replaced else None
+        await show_form_screens(context, chat.id, screens, shown)
+    elif chat is not None:
+        for screen in screens:
             await send_screen(context.bot, chat.id, screen)
     if isinstance(message, Message) and reply.close and not replaced:
-        await _close(context.bot, message)
+        await _close(context.bot, message.chat_id, message.message_id)
     for chat_id, screen in reply.notices:
         try:
             await send_screen(context.bot, chat_id, screen)

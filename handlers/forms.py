@@ -31,6 +31,7 @@ from handlers.common import (
     presses_of,
     run_request,
     sender_of,
+    show_form_screens,
 )
 from handlers.screens import send_screen
 
@@ -114,8 +115,8 @@ async def _album_done(context: CallbackContext) -> None:
     # A job, not an update: the request of the person whose photos they are.
     async with core.requests.begin(job.data.user_id, job.data.display_name) as req:
         reply = await core.conversations.album_received(req)
-    for screen in reply.screens if reply else ():
-        await send_screen(context.bot, job.chat_id, screen)
+    if reply is not None:
+        await show_form_screens(context, job.chat_id, reply.screens)
     async with core.requests.begin(job.data.user_id, job.data.display_name) as req:
         await core.conversations.photos_acknowledged(req)
 

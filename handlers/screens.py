@@ -14,6 +14,7 @@ from telegram import (
     InlineKeyboardMarkup,
     InputMediaPhoto,
     LinkPreviewOptions,
+    Message,
     ReplyKeyboardMarkup,
 )
 from telegram.constants import ParseMode
@@ -66,19 +67,24 @@ def parts_of(screen: Screen) -> list[Part]:
     return parts
 
 
-async def send_part(bot: Bot, chat_id: int, part: Part, **extra: Any) -> None:
-    """`extra`: what the pacer is told (`rate_limit_args`)."""
+async def send_part(bot: Bot, chat_id: int, part: Part, **extra: Any) -> Message:
+    """`extra`: what the pacer is told (`rate_limit_args`). The message sent (an album's
+    last)."""
     if part.text is not None:
-        await bot.send_message(chat_id, part.text, parse_mode=ParseMode.HTML,
-                               reply_markup=part.markup, link_preview_options=NO_PREVIEW,
-                               **extra)
-    elif part.album:
-        await bot.send_media_group(chat_id, [InputMediaPhoto(p) for p in part.album], **extra)
-    else:
-        assert part.photo is not None, "a part is a text, a picture or an album"
-        await bot.send_photo(chat_id, part.photo, reply_markup=part.markup, **extra)
+        return await bot.send_message(chat_id, part.text, parse_mode=ParseMode.HTML,
+                                      reply_markup=part.markup,
+                                      link_preview_options=NO_PREVIEW, **extra)
+    if part.album:
+        sent = await bot.send_media_group(chat_id, [InputMediaPhoto(p) for p in part.album],
+                                          **extra)
+        return sent[-1]
+    assert part.photo is not None, "a part is a text, a picture or an album"
+    return await bot.send_photo(chat_id, part.photo, reply_markup=part.markup, **extra)
 
 
-async def send_screen(bot: Bot, chat_id: int, screen: Screen) -> None:
+async def send_screen(bot: Bot, chat_id: int, screen: Screen) -> Message | None:
+    """The screen's last message (the one with its buttons), if it had anything to send."""
+    last = None
     for part in parts_of(screen):
-        await send_part(bot, chat_id, part)
+        last = await send_part(bot, chat_id, part)
+    return last

@@ -310,18 +310,19 @@ class Harness:
 
     async def report(self, user_id: int, text: str, field: str = "Xã hội",
                      photos: int = 0) -> None:
-        """A whole public report of yesterday's deed: the optional steps skipped, `photos`
-        sent as an album."""
+        """A whole public report of yesterday's deed, sent as soon as it may be, or, with
+        `photos` (sent as an album), through the details with the others skipped."""
         await self.begin_report(user_id, field, text, day="Hôm qua")
+        if not photos:
+            await self.tap(user_id, "✅ Gửi ngay")
+            return
+        await self.tap(user_id, "➕ Thêm chi tiết")
         while "form.report.photos.prompt" not in self.said_last(user_id):
             await self.tap(user_id, "Bỏ qua")
         for _ in range(photos):
             self.fake.send_photo(user_id, media_group_id=f"album-{text}")
-        if photos:
-            await self.photos_acknowledged(user_id, photos)
-            await self.tap(user_id, "Xong")
-        else:
-            await self.tap(user_id, "Bỏ qua")
+        await self.photos_acknowledged(user_id, photos)
+        await self.tap(user_id, "Xong")
         await self.tap(user_id, "🌐 Có, công khai")
         await self.tap(user_id, "✅ Gửi")
 

@@ -34,14 +34,18 @@ def report_form(settings: ReportSettings) -> Form:
         Field("field", FieldType.CHOICE, source="fields"),
         Field("description", FieldType.LONG_TEXT,
               min=settings.description_min, max=settings.description_max),
-        Field("model_id", FieldType.REFERENCE, required=False, source="models"),
-        Field("participant_ids", FieldType.MEMBERS, required=False, source="members"),
-        Field("people_helped", FieldType.INTEGER, required=False, min=0, max=100_000),
-        Field("households_helped", FieldType.INTEGER, required=False, min=0, max=10_000),
-        Field("value_vnd", FieldType.MONEY, required=False),
-        Field("place", FieldType.PLACE, required=False, min=2, max=200),
-        Field("photos", FieldType.PHOTOS, required=False, max=settings.max_photos),
-        Field("public", FieldType.YES_NO),
+        Field("model_id", FieldType.REFERENCE, required=False, source="models", detail=True),
+        Field("participant_ids", FieldType.MEMBERS, required=False, source="members",
+              detail=True),
+        Field("people_helped", FieldType.INTEGER, required=False, min=0, max=100_000,
+              detail=True),
+        Field("households_helped", FieldType.INTEGER, required=False, min=0, max=10_000,
+              detail=True),
+        Field("value_vnd", FieldType.MONEY, required=False, detail=True),
+        Field("place", FieldType.PLACE, required=False, min=2, max=200, detail=True),
+        Field("photos", FieldType.PHOTOS, required=False, max=settings.max_photos, detail=True),
+        # Unasked, a report is public as the form has always proposed; the summary says so.
+        Field("public", FieldType.YES_NO, required=False, detail=True),
     ))
 
 

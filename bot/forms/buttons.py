@@ -14,7 +14,7 @@ from bot.ui.buttons import ButtonData, Id, Token, codes
 
 SUMMARY_STEP = "s"
 VERBS = ("cancel", "back", "skip", "ok", "retype", "page", "pick", "tog", "clear", "done",
-         "send", "edit")
+         "send", "edit", "more")
 
 
 class FormStep(ButtonData, prefix="f", action=Action.ANSWER_FORM):

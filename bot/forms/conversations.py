@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Any, Protocol, overload
 
 from bot.forms import engine
 from bot.forms.buttons import FormStep, to_input
@@ -18,9 +18,10 @@ from bot.forms.engine import (
     Outcome,
     PhotoInput,
     Problem,
+    TextInput,
 )
 from bot.forms.render import FormView
-from bot.forms.spec import FieldType, Form
+from bot.forms.spec import Field, FieldType, Form
 from bot.rules.access import Request
 from bot.runtime.config import Settings
 from bot.ui.catalogue import Catalogue, Markup, Texts
@@ -98,13 +99,14 @@ class Conversations:
             same = (existing.form, current.target, current.extra) == (
                 kind_name, wanted.target, wanted.extra)
             if same or current.answers:
-                return await self._shown_again(req, existing, "resumed" if same else "busy")
+                return as_prompt(await self._shown_again(req, existing,
+                                                         "resumed" if same else "busy"))
         kind = self.kinds[kind_name]
         ctx = await kind.context(req, state or DraftState(step="", extra=extra))
         state = state or engine.start(kind.form, ctx, **extra)
         draft = await drafts.start_draft(req.tx, req.user_id, kind_name, state.model_dump(),
                                          req.update_id, req.now)
-        return Reply((FormView(kind.form, state, ctx, req.t, draft.id).current(),))
+        return as_prompt(Reply((FormView(kind.form, state, ctx, req.t, draft.id).current(),)))
 
     async def _still_allowed(self, req: Request, draft: Draft) -> bool:
         """False for a draft its owner may no longer finish (e.g. no longer a member)."""
@@ -143,15 +145,15 @@ class Conversations:
             return Reply((Screen(req.t("form.nothing_to_cancel")),))
         await drafts.delete_draft(req.tx, draft.id)
         state = DraftState.model_validate(draft.state)
-        return Reply((Screen(req.t(text_key(req.t, draft.form, state, "cancelled"))),))
+        return as_prompt(Reply((Screen(req.t(text_key(req.t, draft.form, state, "cancelled"))),)))
 
     async def resume(self, req: Request) -> Reply | None:
         """The current step again, e.g. after /start while a form is under way."""
-        return await self._with_draft(req, None)
+        return as_prompt(await self._with_draft(req, None))
 
     async def handle(self, req: Request, given: Input) -> Reply | None:
         """None when the person has no form under way."""
-        return await self._with_draft(req, given)
+        return as_prompt(await self._with_draft(req, given))
 
     async def press(self, req: Request, press: FormStep) -> Reply:
         t = req.t
@@ -163,7 +165,7 @@ class Conversations:
         if given is None:
             return Reply(toast=t.plain("form.problem.old_button"))
         reply = await self._with_draft(req, given)
-        return reply or Reply(toast=t.plain("form.ended"))
+        return as_prompt(reply) or Reply(toast=t.plain("form.ended"))
 
     async def album_received(self, req: Request) -> Reply | None:
         """Acknowledges photos once an album has arrived in full (or, after a restart, photos
@@ -177,7 +179,7 @@ class Conversations:
             return None
         if view.form.field(view.state.step).type is not FieldType.PHOTOS:
             return None
-        return Reply((view.photos_received(),))
+        return as_prompt(Reply((view.photos_received(),)))
 
     async def photos_acknowledged(self, req: Request) -> None:
         """The photos' acknowledgement was shown (or is no longer wanted): nothing is owed.
@@ -249,6 +251,11 @@ class Conversations:
             return Reply((Screen(t(key)),), replace=True)
         if outcome.event is Event.SUBMIT:
             reply = await self.kinds[draft.form].submit(req, draft, outcome.state)
+            answered = _answered(view, given, outcome)
+            if answered is not None and isinstance(given, ButtonInput):
+                after = FormView(view.form, outcome.state, view.ctx, t, draft.id)
+                return replace(reply, screens=(after.answered(answered), *reply.screens),
+                               replace=True)
             return replace(reply, close=True)
         await drafts.save_draft(req.tx, draft, outcome.state.model_dump(), req.update_id,
                                 req.now)
@@ -256,9 +263,18 @@ class Conversations:
             return Reply(album=True)
         if outcome.event is Event.REJECTED and outcome.problem is not None:
             return self._rejection(view, given, outcome.problem, t)
-        screen = FormView(view.form, outcome.state, view.ctx, t, draft.id).current()
+        after = FormView(view.form, outcome.state, view.ctx, t, draft.id)
+        screen = after.current()
         if outcome.problem is not None:
             screen = Screen(f"{t(outcome.problem.key)}\n\n{screen.text}", screen.buttons)
+        answered = _answered(view, given, outcome)
+        if answered is not None and isinstance(given, TextInput):
+            line = after.interpreted(answered, given.text)
+            if line is not None:
+                screen = Screen(f"{line}\n\n{screen.text}", screen.buttons)
+        if answered is not None and isinstance(given, ButtonInput):
+            # The pressed question keeps its answer in the chat; the next one comes below.
+            return Reply((after.answered(answered), screen), replace=True)
         return Reply((screen,), replace=True)
 
     @staticmethod
@@ -270,3 +286,23 @@ class Conversations:
         toast = t.plain(problem.key, **problem.params)
         stale = problem.key == "form.problem.old_button"
         return Reply((view.current(),) if stale else (), toast=toast)
+
+
+@overload
+def as_prompt(reply: Reply) -> Reply: ...
+@overload
+def as_prompt(reply: None) -> None: ...
+def as_prompt(reply: Reply | None) -> Reply | None:
+    """A form's answer with something to show stands for where the form now is."""
+    return replace(reply, prompt=True) if reply is not None and reply.screens else reply
+
+
+def _answered(view: FormView, given: Input, outcome: Outcome) -> Field | None:
+    """The step that `given` answered, if it did (not a page turned, nor a step back)."""
+    if view.state.step == engine.SUMMARY or outcome.event not in (Event.MOVED, Event.SUBMIT):
+        return None
+    if isinstance(given, ButtonInput) and given.verb not in ("pick", "ok", "done", "skip"):
+        return None
+    if outcome.event is Event.MOVED and outcome.state.step == view.state.step:
+        return None
+    return view.form.field(view.state.step)

@@ -27,6 +27,8 @@ MAX_MONEY = 1_000_000_000_000
 SMALLEST_PLAUSIBLE_MONEY = 1_000
 # Telegram allows about 100 buttons a message; a large cell's members come a page at a time.
 CHOICES_PER_PAGE = 16
+# Typed at an optional step, these mean "Bỏ qua" (folded: "không" and "khong" are one word).
+SKIP_WORDS = frozenset({"bo qua", "boqua", "khong", "ko", "khong co", "-", "skip", "no", "none"})
 
 
 class DraftState(BaseModel):
@@ -43,6 +45,13 @@ class DraftState(BaseModel):
     # Photos taken but not acknowledged yet: the acknowledgement waits for the rest of the album
     # in memory, and a restart in between must not lose it (see Conversations.album_received).
     photos_unacknowledged: bool = False
+    # Walking the detail steps (➕ Thêm chi tiết) rather than only the ones a report needs.
+    details: bool = False
+    # The summary shows the fields to pick one to correct (✏ Sửa) instead of the answers' buttons.
+    picking: bool = False
+    # Filled from something the person did not write (a forwarded message): the summary first
+    # asks whether it is theirs to send.
+    confirm_first: bool = False
 
 
 @dataclass(frozen=True)
@@ -144,6 +153,11 @@ def applicable(form: Form, ctx: FormContext) -> list[Field]:
     ]
 
 
+def asked(form: Form, state: DraftState, ctx: FormContext) -> list[Field]:
+    """The fields this person is walked through: the details only once they asked for them."""
+    return [f for f in applicable(form, ctx) if state.details or not f.detail]
+
+
 def start(form: Form, ctx: FormContext, **extra: Any) -> DraftState:
     return DraftState(step=applicable(form, ctx)[0].name, extra=extra)
 
@@ -190,13 +204,7 @@ def _press(form: Form, state: DraftState, ctx: FormContext, press: ButtonInput) 
                            Event.STAYED)
         return _go_back(form, state, ctx)
     if press.verb == "skip":
-        if spec.required:
-            raise Rejected("form.problem.required")
-        if collects(spec) and state.answers.get(spec.name):
-            # On a small screen "Bỏ qua" reads as "next": what was collected is kept.
-            return _advance(form, state, ctx)
-        answers = {k: v for k, v in state.answers.items() if k != spec.name}
-        return _advance(form, state.model_copy(update={"answers": answers}), ctx)
+        return _skip(form, spec, state, ctx)
     if press.verb == "ok":
         return _confirm(form, spec, state, ctx)
     if press.verb == "retype" and spec.has_default:
@@ -217,31 +225,62 @@ def _press(form: Form, state: DraftState, ctx: FormContext, press: ButtonInput) 
     raise Rejected("form.problem.old_button")
 
 
+def _skip(form: Form, spec: Field, state: DraftState, ctx: FormContext) -> Outcome:
+    if spec.required:
+        raise Rejected("form.problem.required")
+    if collects(spec) and state.answers.get(spec.name):
+        # On a small screen "Bỏ qua" reads as "next": what was collected is kept.
+        return _advance(form, state, ctx)
+    answers = {k: v for k, v in state.answers.items() if k != spec.name}
+    return _advance(form, state.model_copy(update={"answers": answers}), ctx)
+
+
 def _press_on_summary(
     form: Form, state: DraftState, ctx: FormContext, press: ButtonInput
 ) -> Outcome:
+    if state.confirm_first:
+        if press.verb != "ok":
+            raise Rejected("form.problem.old_button")
+        return Outcome(state.model_copy(update={"confirm_first": False}), Event.STAYED)
     if press.verb == "send":
         missing = missing_required(form, state, ctx)
         if missing is not None:
             moved = state.model_copy(update={"step": missing.name, "from_summary": True})
             return Outcome(moved, Event.MOVED, Problem("form.problem.required"))
         return Outcome(state, Event.SUBMIT)
+    if press.verb == "edit" and not press.arg:
+        return Outcome(state.model_copy(update={"picking": True}), Event.STAYED)
     if press.verb == "edit":
         names = {f.name for f in applicable(form, ctx)}
         if press.arg not in names:
             raise Rejected("form.problem.old_button")
         return Outcome(state.model_copy(update={"step": press.arg, "from_summary": True,
-                                                "page": 0}), Event.MOVED)
-    if press.verb == "back":
-        return _go_back(form, state, ctx)
+                                                "page": 0, "picking": False}), Event.MOVED)
+    if press.verb == "more":
+        return _add_details(form, state, ctx)
+    if press.verb == "back" and state.picking:
+        return Outcome(state.model_copy(update={"picking": False}), Event.STAYED)
     raise Rejected("form.problem.old_button")
+
+
+def unanswered_details(form: Form, state: DraftState, ctx: FormContext) -> list[Field]:
+    return [f for f in applicable(form, ctx)
+            if f.detail and state.answers.get(f.name) in (None, [], "")]
+
+
+def _add_details(form: Form, state: DraftState, ctx: FormContext) -> Outcome:
+    """➕ Thêm chi tiết: the details not given yet, one after another, then the summary."""
+    left = unanswered_details(form, state, ctx)
+    if not left:
+        return Outcome(state.model_copy(update={"picking": True}), Event.STAYED)
+    update = {"step": left[0].name, "details": True, "from_summary": False, "picking": False,
+              "page": 0}
+    return Outcome(state.model_copy(update=update), Event.MOVED)
 
 
 def _go_back(form: Form, state: DraftState, ctx: FormContext) -> Outcome:
     if state.from_summary:
         target: str | None = SUMMARY
-    elif state.step == SUMMARY:
-        target = applicable(form, ctx)[-1].name
     else:
         target = _previous_step(form, ctx, state.step)
         if target is None:
@@ -253,7 +292,7 @@ def _go_back(form: Form, state: DraftState, ctx: FormContext) -> Outcome:
 
 def _advance(form: Form, state: DraftState, ctx: FormContext) -> Outcome:
     reset = {"pending": None, "retyping": False, "from_summary": False, "page": 0}
-    target = None if state.from_summary else _next_step(form, ctx, state.step)
+    target = None if state.from_summary else _next_step(form, state, ctx)
     if target is not None:
         return Outcome(state.model_copy(update={**reset, "step": target}), Event.MOVED)
     if not form.summary:
@@ -261,12 +300,19 @@ def _advance(form: Form, state: DraftState, ctx: FormContext) -> Outcome:
     return Outcome(state.model_copy(update={**reset, "step": SUMMARY}), Event.MOVED)
 
 
-def _next_step(form: Form, ctx: FormContext, step: str) -> str | None:
-    """The next field asked after `step`, by the form's order, even when `step` itself is no
-    longer asked (the only other member left the cell mid-form)."""
+def _next_step(form: Form, state: DraftState, ctx: FormContext) -> str | None:
+    """The next field asked after the current step, by the form's order, even when that step
+    itself is no longer asked (the only other member left the cell mid-form). Details come
+    only once asked for, and then only those not given yet (a one-message report may have
+    given some)."""
     asked = {f.name for f in applicable(form, ctx)}
+    if state.details:
+        asked -= {f.name for f in applicable(form, ctx)
+                  if f.detail and f.name != state.step and f.name in state.answers}
+    else:
+        asked -= {f.name for f in form.fields if f.detail}
     names = [f.name for f in form.fields]
-    after = names[names.index(step) + 1:] if step in names else []
+    after = names[names.index(state.step) + 1:] if state.step in names else []
     return next((name for name in after if name in asked), None)
 
 
@@ -390,6 +436,9 @@ def _answer_typed(
     text = given.text
     if not fold(text):
         raise Rejected("form.problem.empty")
+    # "không" answers a yes-or-no question; anywhere else optional it means nothing to add.
+    if not spec.required and spec.type is not FieldType.YES_NO and fold(text) in SKIP_WORDS:
+        return _skip(form, spec, state, ctx)
     if spec.type.multi_choice:
         return _toggle(spec, state, ctx, _match_choice(spec, ctx, text).key)
     if spec.type.single_choice:

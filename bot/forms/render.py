@@ -4,6 +4,7 @@ and the short answer to a wrong input."""
 from __future__ import annotations
 
 import datetime as dt
+import html
 from typing import Any
 
 from bot.forms import buttons
@@ -15,11 +16,14 @@ from bot.forms.engine import (
     FormContext,
     Problem,
     applicable,
+    asked,
     collects,
     page_count,
+    unanswered_details,
     usable_default,
 )
 from bot.forms.spec import Field, FieldType, Form
+from bot.parsing.text import fold
 from bot.ui import formatting
 from bot.ui.catalogue import Markup, Texts
 from bot.ui.screens import Button, Keyboard, Screen, rows
@@ -68,7 +72,7 @@ class FormView:
         return Screen("\n".join(line for line in lines if line), self._keyboard(spec))
 
     def _progress(self, spec: Field) -> str:
-        names = [f.name for f in applicable(self.form, self.ctx)]
+        names = [f.name for f in asked(self.form, self.state, self.ctx)]
         if len(names) < 2 or spec.name not in names:
             return ""
         return self.t("form.progress", step=names.index(spec.name) + 1, total=len(names))
@@ -83,9 +87,12 @@ class FormView:
             return self.t(f"form.{self.form.name}.{spec.name}.confirm_default", value=default)
         question = self.t(f"form.{self.form.name}.{spec.name}.prompt",
                           min=spec.min or 0, max=spec.max or 0)
+        hints = []
         if spec.type is FieldType.PLACE and self.ctx.allow_location:
-            question = Markup(f"{question}\n{self.t('form.place_location_hint')}")
-        return question
+            hints.append(self.t("form.place_location_hint"))
+        if not spec.required and spec.type is not FieldType.YES_NO:
+            hints.append(self.t("form.skip_hint"))
+        return Markup("\n".join([question, *hints]))
 
     def _keyboard(self, spec: Field) -> Keyboard:
         return (*self._choice_rows(spec), self._nav_row(spec))
@@ -178,6 +185,31 @@ class FormView:
             value = value[:PREVIEW_CHARS].rstrip() + "…"
         return t("form.plain", value=value)
 
+    def _label(self, spec: Field) -> str:
+        own = f"form.{self.form.name}.{spec.name}.label"
+        return self.t(own if self.t.has(own) else f"form.{self.form.name}.{spec.name}.short")
+
+    def answered(self, spec: Field) -> Screen:
+        """What a question becomes once answered with a button: the answer stays in the chat
+        ("🏷 Lĩnh vực: ✓ Xã hội"), its buttons gone."""
+        value = self.state.answers.get(spec.name)
+        if value in (None, [], ""):
+            return Screen(self.t("form.answer_skipped", label=self._label(spec)))
+        return Screen(self.t("form.answered", label=self._label(spec),
+                             value=Markup(self.display(spec, value, preview=True))))
+
+    def interpreted(self, spec: Field, typed: str) -> Markup | None:
+        """A typed answer read as something else ("2tr5" as 2.500.000 đ, "hôm qua" as a date),
+        said back so that a wrong reading is seen at once, not on the summary."""
+        value = self.state.answers.get(spec.name)
+        if value in (None, [], "") or spec.type in (FieldType.TEXT, FieldType.LONG_TEXT,
+                                                    FieldType.PLACE):
+            return None
+        shown = self.display(spec, value)
+        if fold(html.unescape(shown)) == fold(typed):
+            return None
+        return self.t("form.echo", label=self._label(spec), typed=typed, value=Markup(shown))
+
     def summary_lines(self, preview: bool = False) -> list[str]:
         lines = []
         for spec in applicable(self.form, self.ctx):
@@ -188,19 +220,44 @@ class FormView:
             lines.append(f"{label}: {self.display(spec, value, preview)}")
         return lines
 
+    def summary_text(self) -> str:
+        title = self.t(self._form_key("summary_title"))
+        return "\n".join([title, *self.summary_lines(preview=True)])
+
+    def _form_key(self, part: str) -> str:
+        """A form's own text, or the one for a form filled from a single message."""
+        quick = f"form.{self.form.name}.quick_{part}"
+        if self.state.extra.get("quick") and self.t.has(quick):
+            return quick
+        return f"form.{self.form.name}.{part}"
+
     def summary(self) -> Screen:
+        t = self.t
+        cancel = self._button(t.plain("button.cancel"), "cancel")
+        if self.state.confirm_first:
+            question = t(self._form_key("confirm_first"))
+            return Screen(f"{question}\n\n{self.summary_text()}",
+                          ((self._button(t.plain(self._form_key("confirm_first_yes")), "ok"),
+                            cancel),))
+        if self.state.picking:
+            return Screen(f"{self.summary_text()}\n\n{t('form.pick_field')}",
+                          self._field_picker())
+        more = self.form.has_details and unanswered_details(self.form, self.state, self.ctx)
+        send = "button.send_now" if more else "button.send"
+        first = (self._button(t.plain(send), "send"),
+                 self._button(t.plain("button.edit_open"), "edit"))
+        second = (self._button(t.plain("button.more_details"), "more"), cancel) if more else (
+            cancel,)
+        return Screen(self.summary_text(), (first, second))
+
+    def _field_picker(self) -> Keyboard:
         t = self.t
         edits = [
             self._button(t.plain("button.edit", label=t.plain(
                 f"form.{self.form.name}.{spec.name}.short")), "edit", spec.name)
             for spec in applicable(self.form, self.ctx)
         ]
-        keyboard = (*rows(edits, 2),
-                    (self._button(t.plain("button.send"), "send"),
-                     self._button(t.plain("button.cancel"), "cancel")))
-        title = t(f"form.{self.form.name}.summary_title")
-        text = "\n".join([title, *self.summary_lines(preview=True)])
-        return Screen(text, keyboard)
+        return (*rows(edits, 2), (self._button(t.plain("button.back"), "back"),))
 
     # --- answers to inputs --------------------------------------------------------------------
 
@@ -219,9 +276,9 @@ class FormView:
             text = t(own if t.has(own) else problem.key, **params)
         else:
             text = t(problem.key, **params)
-        if self.state.step == SUMMARY:
-            return Screen(text, self.summary().buttons)
-        return Screen(text, self._keyboard(self.form.field(self.state.step)))
+        # The question comes again with its buttons: the answer is one tap (or one line) away.
+        again = self.current()
+        return Screen(f"{text}\n\n{again.text}", again.buttons)
 
     def photos_received(self) -> Screen:
         spec = self.form.field(self.state.step)

@@ -39,7 +39,8 @@ class Field:
     the count of photos. `has_default` makes the step offer the context's default value with a
     "✅ Đúng" button, as when a new member confirms the name Telegram gave. `items` makes a long
     text a list typed one item a line (numbering and bullets dropped): between items[0] and
-    items[1] items, each at least `min` characters.
+    items[1] items, each at least `min` characters. A `detail` is asked only when the person
+    wants to add details (➕ Thêm chi tiết): the summary is offered as soon as the rest is in.
     """
 
     name: str
@@ -50,6 +51,7 @@ class Field:
     source: str | None = None
     has_default: bool = False
     items: tuple[int, int] | None = None
+    detail: bool = False
 
 
 @dataclass(frozen=True)
@@ -66,3 +68,7 @@ class Form:
 
     def field(self, name: str) -> Field:
         return self.fields[self.index_of(name)]
+
+    @property
+    def has_details(self) -> bool:
+        return any(f.detail for f in self.fields)

@@ -41,7 +41,9 @@ class Reply:
     whose report a leader asked more about: (Telegram user or group chat id, screen).
     `picture` is drawn only once the update's transaction is over (a chart takes tens of
     milliseconds nobody should wait on the database for) and shown before the screens, which
-    still go if it cannot be.
+    still go if it cannot be. `prompt` says the last screen is where a form now stands (its
+    question, or the word that it is over): the form's message before it loses its buttons,
+    so that only one message of a form ever has buttons that work.
     """
 
     screens: tuple[Screen, ...] = ()
@@ -51,6 +53,7 @@ class Reply:
     close: bool = False
     notices: tuple[tuple[int, Screen], ...] = ()
     picture: Callable[[], Awaitable[bytes]] | None = None
+    prompt: bool = False
 
 
 def rows(buttons: list[Button], per_row: int) -> Keyboard:
