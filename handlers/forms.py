@@ -17,6 +17,7 @@ from telegram.ext import (
     MessageHandler,
 )
 
+from bot.flows.quick_reports import Written
 from bot.forms.buttons import FormStep
 from bot.forms.engine import Input, LocationInput, OtherInput, PhotoInput, TextInput
 from bot.rules.access import Request, unreadable
@@ -39,6 +40,16 @@ _KINDS = ("sticker", "voice", "video", "video_note", "audio", "animation", "docu
           "contact", "poll", "dice", "game")
 ANSWERED_ALBUMS = "answered_albums"
 log = logging.getLogger(__name__)
+
+
+def written_of(message: Message) -> Written:
+    """The message as a report written in one message reads it."""
+    largest = message.photo[-1] if message.photo else None
+    photo = PhotoInput(largest.file_id, largest.file_unique_id) if largest else None
+    given = input_of(message)
+    return Written(message_id=message.message_id, text=message.text or message.caption,
+                   photo=photo, forwarded=message.forward_origin is not None,
+                   kind=given.kind if isinstance(given, OtherInput) else None)
 
 
 def input_of(message: Message) -> Input:
@@ -64,14 +75,15 @@ async def answer_form(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if message is None:
         return
     core = core_of(context)
-    given = input_of(message)
+    given, written = input_of(message), written_of(message)
+    command = isinstance(given, OtherInput) and given.kind == "command"
 
     async def use_case(req: Request) -> Reply:
-        reply = await core.conversations.handle(req, given)
-        if reply is None:
-            command = isinstance(given, OtherInput) and given.kind == "command"
-            reply = await core.welcome.not_understood(req, command=command)
-        return reply
+        reply = await core.quick_reports.follow_up(req, written)
+        reply = reply or await core.conversations.handle(req, given)
+        if reply is None and not command:
+            reply = await core.quick_reports.offer(req, written)
+        return reply or await core.welcome.not_understood(req, command=command)
 
     reply = await run_request(update, context, use_case)
     if reply.album:
@@ -161,9 +173,18 @@ async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 async def edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     message = update.edited_message
-    if message is not None and message.location is not None:
+    if message is None or message.location is not None:
         return  # a live location moving: nothing was typed
-    await answer(update, context, core_of(context).welcome.edited_message)
+    core, text = core_of(context), message.text or message.caption or ""
+
+    async def use_case(req: Request) -> Reply:
+        reply = await core.quick_reports.edited(req, message.message_id, text)
+        return reply or await core.welcome.edited_message(req)
+
+    reply = await run_request(update, context, use_case)
+    if reply.album:
+        _acknowledge_album_later(context, sender_of(update), message.chat_id)
+    await deliver(update, context, reply)
 
 
 def handlers() -> list[BaseHandler]:

@@ -169,17 +169,20 @@ class Conversations:
 
     async def album_received(self, req: Request) -> Reply | None:
         """Acknowledges photos once an album has arrived in full (or, after a restart, photos
-        taken before it and never acknowledged); None once the member has moved on. The
+        taken before it and never acknowledged), or shows the card a report written in one
+        message (and its photos) made; None once the member has moved on. The
         caller says when the acknowledgement is shown (`photos_acknowledged`)."""
         draft = await drafts.draft_of(req.tx, req.user_id)
         if draft is None:
             return None
         view = await self._view(req, draft)
-        if view.state.step == engine.SUMMARY:
-            return None
-        if view.form.field(view.state.step).type is not FieldType.PHOTOS:
-            return None
-        return as_prompt(Reply((view.photos_received(),)))
+        at_photos = view.state.step != engine.SUMMARY and (
+            view.form.field(view.state.step).type is FieldType.PHOTOS)
+        if at_photos:
+            return as_prompt(Reply((view.photos_received(),)))
+        if view.state.from_message and view.state.photos_unacknowledged:
+            return as_prompt(Reply((view.current(),)))
+        return None
 
     async def photos_acknowledged(self, req: Request) -> None:
         """The photos' acknowledgement was shown (or is no longer wanted): nothing is owed.

@@ -52,6 +52,10 @@ class DraftState(BaseModel):
     # Filled from something the person did not write (a forwarded message): the summary first
     # asks whether it is theirs to send.
     confirm_first: bool = False
+    # Filled from the person's own message(s) rather than asked step by step (a report in one
+    # message): shown as a card once the messages stop coming, and owed until then
+    # (`photos_unacknowledged`), like an album's acknowledgement.
+    from_message: bool = False
 
 
 @dataclass(frozen=True)
@@ -292,6 +296,12 @@ def _go_back(form: Form, state: DraftState, ctx: FormContext) -> Outcome:
 
 def _advance(form: Form, state: DraftState, ctx: FormContext) -> Outcome:
     reset = {"pending": None, "retyping": False, "from_summary": False, "page": 0}
+    if state.from_summary:
+        # A summary filled from one message may still lack an answer: ask it before showing.
+        missing = missing_required(form, state, ctx)
+        if missing is not None and missing.name != state.step:
+            update = {**reset, "step": missing.name, "from_summary": True}
+            return Outcome(state.model_copy(update=update), Event.MOVED)
     target = None if state.from_summary else _next_step(form, state, ctx)
     if target is not None:
         return Outcome(state.model_copy(update={**reset, "step": target}), Event.MOVED)

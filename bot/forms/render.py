@@ -68,6 +68,10 @@ class FormView:
         if self.state.step == SUMMARY:
             return self.summary()
         spec = self.form.field(self.state.step)
+        if self.state.from_message and self.state.from_summary:
+            # The card asks what the message did not say, under what it did.
+            return Screen(f"{self.summary_text()}\n\n{self._question(spec)}",
+                          self._keyboard(spec))
         lines = [self._progress(spec), self._question(spec)]
         return Screen("\n".join(line for line in lines if line), self._keyboard(spec))
 
@@ -227,7 +231,7 @@ class FormView:
     def _form_key(self, part: str) -> str:
         """A form's own text, or the one for a form filled from a single message."""
         quick = f"form.{self.form.name}.quick_{part}"
-        if self.state.extra.get("quick") and self.t.has(quick):
+        if self.state.from_message and self.t.has(quick):
             return quick
         return f"form.{self.form.name}.{part}"
 

@@ -88,7 +88,7 @@ class Settings(BaseSettings):
     bot_api_url: AnyHttpUrl = AnyHttpUrl("https://api.telegram.org")
     timezone: str = "Asia/Ho_Chi_Minh"
     draft_ttl_days: int = Field(7, ge=1)
-    album_wait_seconds: float = Field(1.0, ge=0, le=10)
+    album_wait_seconds: float = Field(2.0, ge=0, le=10)
     invite_days: int = Field(7, ge=1)
     poll_timeout: int = Field(30, ge=0, le=50)
     # One update at a time, as PTB does by default: only bench/interactive.py's baseline uses it.

@@ -16,6 +16,7 @@ from bot.flows.language import Language
 from bot.flows.members import Members
 from bot.flows.models import ModelKind, Models
 from bot.flows.my_reports import MyReports
+from bot.flows.quick_reports import QuickReports
 from bot.flows.reminders import Reminders
 from bot.flows.reports import ReportKind, Reports
 from bot.flows.reviews import QueueView, ReviewNoteKind, Reviews
@@ -57,6 +58,7 @@ class Core:
     requests: Requests
     conversations: Conversations
     reports: Reports
+    quick_reports: QuickReports
     my_reports: MyReports
     welcome: Welcome
     language: Language
@@ -88,6 +90,7 @@ class Core:
             requests=Requests(services),
             conversations=conversations,
             reports=reports,
+            quick_reports=QuickReports(report_kind),
             my_reports=MyReports(conversations, report_kind),
             welcome=Welcome(settings, conversations),
             language=Language(catalogue),
