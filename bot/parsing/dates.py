@@ -125,8 +125,8 @@ def _weekday_days_back(folded: str, today: int) -> int | None:
     done. English "last saturday" is never today; "... tuần trước" lies in last week.
     """
     if match := _ENGLISH_WEEKDAY.fullmatch(folded):
-        weekday = _ENGLISH_WEEKDAYS[match["name"]]
-        return (today - weekday - 1) % 7 + 1 if match["last"] else (today - weekday) % 7
+        named = _ENGLISH_WEEKDAYS[match["name"]]
+        return (today - named - 1) % 7 + 1 if match["last"] else (today - named) % 7
     previous_week = False
     if match := _VIETNAMESE_QUALIFIER.fullmatch(folded):
         folded, previous_week = match["name"], match["previous"] is not None
