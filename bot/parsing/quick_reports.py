@@ -37,7 +37,9 @@ _PLACE_MAX_WORDS = 12
 _VERB_REACH_WORDS = 6
 
 _MASK = "\ue000"  # a private-use character: stands where a value already read was
-_BREAK = r"[,.;:!?()\[\]\n\"" + _MASK + "]"
+_PUNCTUATION = r"[,.;:!?()\[\]\n\"]"
+# Where a place or a tail of digits stops: punctuation, or a value already read.
+_BREAK = rf"(?:{_PUNCTUATION}|{_MASK})"
 
 
 @dataclass(frozen=True)
@@ -221,7 +223,7 @@ _DATE = re.compile(
     rf"|(?P<english>(?:on\s+)?(?:last\s+)?{_ENGLISH_DAY})"
     # Only "/" goes without a year: "2.5 ha" and "5-7 người" are not dates.
     rf"|(?P<numeric>\d{{1,2}}\s*/\s*\d{{1,2}}(?:\s*/\s*\d{{2,4}})?"
-    rf"|\d{{1,2}}([.-])\d{{1,2}}\2\d{{2,4}})"
+    rf"|\d{{1,2}}(?P<sep>[.-])\d{{1,2}}(?P=sep)\d{{2,4}})"
     rf"|ngay\s+(?P<day>\d{{1,2}})(?:\s+thang\s+(?P<month>\d{{1,2}})(?:\s+nam\s+(?P<year>\d{{4}}))?)?"
     rf")(?![\w/])"
 )
@@ -264,11 +266,12 @@ def _day(answer: str, today: dt.date, max_age_days: int) -> dt.date | None:
 
 # --- people and households helped -------------------------------------------------------------
 
+# "cho" (for) names who got something: "trao 50 chăn ấm cho 50 hộ".
 _HELPING = _Words(
     "giúp", "giúp đỡ", "hỗ trợ", "tặng", "tặng quà", "trao", "trao quà", "trao tặng", "thăm",
     "thăm hỏi", "ủng hộ", "khám", "khám bệnh", "khám cho", "cấp phát", "phát", "phát quà", "dạy",
     "dạy học", "kèm", "cứu trợ", "chăm sóc", "sửa", "sửa nhà", "xây", "xây nhà", "tư vấn",
-    "helped", "help", "assisted", "supported", "gave", "donated", "visited", "taught",
+    "cho", "for", "helped", "help", "assisted", "supported", "gave", "donated", "visited", "taught",
     "treated",
 )
 # "thăm" in "tham gia" is taking part; "phát" in "phát triển" is not handing out.
@@ -306,7 +309,7 @@ def _counts(message: _Message) -> tuple[int | None, int | None]:
 def _helped(message: _Message, start: int) -> bool:
     """A helping verb stands a few words before, in the same clause, and nothing says the
     number is of those who came along."""
-    clause = re.split(_BREAK, message.masked[:start])[-1]
+    clause = re.split(_PUNCTUATION, message.masked[:start])[-1]
     if _ALONGSIDE.search(clause):
         return False
     words = list(re.finditer(r"\S+", clause))[-_VERB_REACH_WORDS:]
@@ -337,11 +340,34 @@ _PLACE_WORD = re.compile(rf"(?:{_PLACE_WORDS.pattern})(?!\w)")
 # Where a place stops: the next clause, told by its first word.
 _PLACE_ENDS = _Words(
     "cùng", "giúp", "hỗ trợ", "với", "vào", "ngày", "hôm", "sáng", "chiều", "tối", "trưa", "đêm",
-    "lúc", "tặng", "trao", "thăm", "ủng hộ", "để", "cho", "sửa", "làm", "dọn", "xây", "trồng",
+    "lúc", "về", "tặng", "trao", "thăm", "ủng hộ", "để", "cho", "sửa", "làm", "dọn", "xây", "trồng",
     "phát", "dạy", "khám", "thu gom", "họp", "tổ chức", "vận động", "được", "đã", "và", "thứ",
     "chủ nhật", "yesterday", "today", "on", "last", "with", "for",
 )
 _PLACE_END = re.compile(rf"\s*(?P<mark>{_BREAK})|\s(?P<word>{_PLACE_ENDS.pattern})(?!\w)")
+
+
+_WORD = re.compile(r"\S+")
+
+
+def _name_end(message: _Message, start: int, end: int) -> int:
+    """Where the place's name ends: "bản Sà Phìn tháo dỡ chuồng trại" is "bản Sà Phìn". After
+    a capitalised word or a number only another place word may follow ("trường THCS xã")."""
+    named = False
+    for word in _WORD.finditer(message.masked, start, end):
+        first = message.typed(word.start(), word.start() + 1)
+        if first.isupper() or first.isdigit():
+            named = True
+        elif _PLACE_WORD.match(message.masked, word.start()):
+            named = False
+        elif named:
+            return word.start()
+    return end
+
+
+def _ends_place(typed: str) -> bool:
+    """A capitalised word belongs to a name: "Na Lam" is not "nà làm" (and does)."""
+    return _PLACE_ENDS.typed_as(typed) and not typed[:1].isupper()
 
 
 def _place(message: _Message) -> str | None:
@@ -363,10 +389,10 @@ def _place_after(message: _Message, at: int, start: int) -> str | None:
         return None
     end = next(
         (stop.start() for stop in _PLACE_END.finditer(message.masked, start + first_word.end())
-         if stop["mark"] or _PLACE_ENDS.typed_as(message.typed(*stop.span("word")))),
+         if stop["mark"] or _ends_place(message.typed(*stop.span("word")))),
         len(message.masked),
     )
-    place = message.typed(start, end).strip()
+    place = message.typed(start, _name_end(message, start, end)).strip()
     fits = PLACE_CHARS[0] <= len(place) <= PLACE_CHARS[1]
     return place if fits and len(place.split()) <= _PLACE_MAX_WORDS else None
 
