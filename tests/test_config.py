@@ -46,6 +46,7 @@ def test_defaults_without_a_config_file(folder: Path) -> None:
     assert settings.invite_days == 7
     assert settings.bot_username is None
     assert settings.report.fields == list(DEFAULT_FIELDS)
+    assert settings.report.keywords == {}
 
 
 def test_the_committed_config_toml_is_valid(
@@ -56,6 +57,10 @@ def test_the_committed_config_toml_is_valid(
     assert settings.timezone == "Asia/Ho_Chi_Minh"
     assert settings.report.fields == list(DEFAULT_FIELDS)
     assert settings.bot_token is None  # no secrets in the committed file
+    keywords = settings.report.keywords
+    assert set(keywords) == set(DEFAULT_FIELDS) - {"Khác"}
+    assert all(8 <= len(words) <= 25 for words in keywords.values())
+    assert "vệ sinh" in keywords["Môi trường"]
 
 
 def test_config_toml_in_the_working_folder_is_read(folder: Path) -> None:
@@ -214,3 +219,25 @@ def test_fields_must_be_distinct(folder: Path) -> None:
     (folder / "config.toml").write_text('[report]\nfields = ["Kinh tế", "Kinh tế"]\n',
                                         encoding="utf-8")
     assert "report.fields" in config_error()
+
+
+def test_keywords_are_read_per_field(folder: Path) -> None:
+    write_config(folder, '[report]\nfields = ["Kinh tế", "Khác"]\n'
+                         '[report.keywords]\n"Kinh tế" = ["chăn nuôi", "vay vốn"]\n')
+    assert load_settings().report.keywords == {"Kinh tế": ["chăn nuôi", "vay vốn"]}
+
+
+@pytest.mark.parametrize("toml", [
+    '[report.keywords]\n"Kinh te" = ["chăn nuôi"]\n',  # a field's name must be spelt as in fields
+    '[report]\nfields = ["Khác"]\n[report.keywords]\n"Kinh tế" = ["chăn nuôi"]\n',
+    '[report.keywords]\n"Kinh tế" = ["chăn nuôi", " "]\n',
+    '[report.keywords]\n"Kinh tế" = "chăn nuôi"\n',
+])
+def test_keywords_for_no_field_are_a_configuration_error(folder: Path, toml: str) -> None:
+    write_config(folder, toml)
+    assert "report.keywords" in config_error()
+
+
+def test_an_unknown_field_in_keywords_is_named(folder: Path) -> None:
+    write_config(folder, '[report.keywords]\n"Kinh te" = ["chăn nuôi"]\n')
+    assert "'Kinh te'" in config_error()

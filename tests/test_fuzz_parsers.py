@@ -1,16 +1,17 @@
 """Fuzzing every reader of what people type or what comes back on a button.
 
 Each property runs twice: a short, derandomised CI run (`CI` settings), and a `heavy` run
-(`pytest -m heavy tests/test_fuzz_parsers.py tests/test_fuzz_updates.py`). Counts: 10
-properties here, 40 examples each in CI (400) and `HEAVY_EXAMPLES` = 1,000 each in the heavy
-run (10,000), plus test_fuzz_updates.py's 25 (CI) and 1,000 (heavy) sequences of updates:
-11,000 heavy examples in all. Every property prints how many examples it ran (`pytest -s`).
+(`pytest -m heavy tests/test_fuzz_parsers.py tests/test_fuzz_updates.py`). Counts: 11
+properties here, 40 examples each in CI (440) and `HEAVY_EXAMPLES` = 1,000 each in the heavy
+run (11,000), plus test_fuzz_updates.py's 25 (CI) and 1,000 (heavy) sequences of updates:
+12,000 heavy examples in all. Every property prints how many examples it ran (`pytest -s`).
 A failure prints the falsifying example; with `derandomize=True` the same run finds it again.
 
 Properties:
 - no reader raises on any text (unicode, emoji, HTML/SQL-looking, huge, stray whitespace, digits
   with separators, Vietnamese with and without diacritics); they answer their documented
   "invalid" value (None, a DateProblem) instead;
+- a report sent as one message is read with every value within its bounds or empty;
 - values typed the way members type them read back to the same value (money, dates, whole
   numbers, times);
 - the form engine, for every form and every field type, answers any input with either a
@@ -55,6 +56,15 @@ from bot.forms.spec import Field, FieldType, Form
 from bot.parsing.dates import DateProblem, ParsedDate, parse_date
 from bot.parsing.money import MAX_AMOUNT, parse_money
 from bot.parsing.numbers import parse_whole_number, plain_number
+from bot.parsing.quick_reports import (
+    MAX_HOUSEHOLDS,
+    MAX_PEOPLE,
+    MAX_VALUE_VND,
+    MIN_VALUE_VND,
+    PLACE_CHARS,
+    looks_like_report,
+    read_quick_report,
+)
 from bot.parsing.text import fold, normalize, normalize_multiline
 from bot.runtime.config import Settings
 from bot.runtime.core import form_kinds
@@ -229,6 +239,45 @@ def test_text_views_are_stable(profile: settings) -> None:
         assert fold(stored) == key
         assert not any(unicodedata.combining(ch) for ch in unicodedata.normalize("NFD", key))
     run(profile, stable, TYPED)
+
+
+REPORT_WORDS = ["hôm qua", "thứ 7", "25/11", "ngày 31", "yesterday", "last saturday", "2tr5",
+                "500k", "1.500.000đ", "2m", "donated 2m", "giúp", "tặng quà", "cho", "5 hộ",
+                "30 người", "tham gia", "ở", "tại", "o", "tai", "thôn", "Nà Lầm", "cùng", "đ/c",
+                "với", "Hoa", "Bình", "và", ",", "Dân vận khéo", "mô hình", "vệ sinh", "tuần tra"]
+REPORTS = st.one_of(TYPED, st.lists(st.sampled_from(REPORT_WORDS) | TYPED, max_size=12).map(
+    lambda parts: " ".join(parts)))
+QUICK_KEYWORDS = {"Môi trường": ["vệ sinh", "trồng cây"], "Quốc phòng – an ninh": ["tuần tra"],
+                  "An sinh xã hội, giảm nghèo": ["hộ nghèo", "tặng quà"], "Khác": []}
+QUICK_MODELS = [(10, "Dân vận khéo"), (11, "Mô hình Con đường tự quản"), (12, "")]
+QUICK_MEMBERS = [(1, "Nguyễn Thị Hoa"), (2, "Lò Văn Bình"), (3, "Hoàng Thị Hoa"), (4, "")]
+
+
+@pytest.mark.parametrize("profile", PROFILES)
+def test_quick_reports_never_raise_and_stay_within_bounds(profile: settings) -> None:
+    """Whatever a member sends as one message, every value read is within its bounds."""
+    def within_bounds(text: str, today: dt.date, max_age: int, previous: str | None) -> None:
+        looks_like_report(text, 10)
+        reading = read_quick_report(text, today=today, max_age_days=max_age,
+                                    keywords=QUICK_KEYWORDS, models=QUICK_MODELS,
+                                    members=QUICK_MEMBERS, previous_field=previous)
+        assert reading.description == normalize_multiline(text)
+        if reading.deed_date is not None:
+            assert 0 <= (today - reading.deed_date).days <= max(0, max_age)
+            assert not reading.date_doubtful
+        assert reading.value_vnd is None or MIN_VALUE_VND <= reading.value_vnd <= MAX_VALUE_VND
+        assert reading.people_helped is None or 0 <= reading.people_helped <= MAX_PEOPLE
+        assert reading.households_helped is None or (
+            0 <= reading.households_helped <= MAX_HOUSEHOLDS)
+        assert reading.place is None or (
+            PLACE_CHARS[0] <= len(reading.place) <= PLACE_CHARS[1]
+            and reading.place in reading.description)
+        assert reading.model_id in {None, *(model for model, _ in QUICK_MODELS)}
+        assert set(reading.participant_ids) <= {1, 2, 3, 4}
+        assert len(set(reading.participant_ids)) == len(reading.participant_ids)
+        assert reading.field is None or reading.field in QUICK_KEYWORDS
+    run(profile, within_bounds, REPORTS, DAYS, st.integers(-5, 3000),
+        st.none() | st.sampled_from(sorted(QUICK_KEYWORDS)))
 
 
 # --- button data ------------------------------------------------------------------------------

@@ -80,6 +80,29 @@ FRIDAY_CASES = [
     (nfd("chủ nhật"), weekday(date(2026, 11, 22))),
     ("cn", weekday(date(2026, 11, 22))),
     ("CN", weekday(date(2026, 11, 22))),
+    # Weekdays with a word about which week: "vừa rồi" is the plain weekday, "tuần trước"
+    # the one in the calendar week (Monday to Sunday) before this one.
+    ("thứ 6 vừa rồi", weekday(FRIDAY)),
+    ("chu nhat vua qua", weekday(date(2026, 11, 22))),
+    ("thứ bảy tuần trước", weekday(date(2026, 11, 21))),
+    ("thu 2 tuan truoc", weekday(date(2026, 11, 16))),
+    ("thứ 6 tuần trước", weekday(date(2026, 11, 20))),
+    ("chủ nhật tuần rồi", weekday(date(2026, 11, 22))),
+    # English, for phones and members who write it.
+    ("today", exact(FRIDAY)),
+    ("Yesterday", exact(date(2026, 11, 26))),
+    ("day before yesterday", exact(date(2026, 11, 25))),
+    ("tomorrow", DateProblem.FUTURE),
+    ("saturday", weekday(date(2026, 11, 21))),
+    ("Sat", weekday(date(2026, 11, 21))),
+    ("on saturday", weekday(date(2026, 11, 21))),
+    ("last saturday", weekday(date(2026, 11, 21))),
+    ("friday", weekday(FRIDAY)),
+    ("on Fri", weekday(FRIDAY)),
+    ("last friday", weekday(date(2026, 11, 20))),  # "last" is never today
+    ("Sunday", weekday(date(2026, 11, 22))),
+    ("mon", weekday(date(2026, 11, 23))),
+    ("last Thursday", weekday(date(2026, 11, 26))),
     # Day and month: this year unless that is still ahead.
     ("25/11", exact(date(2026, 11, 25))),
     ("25-11", exact(date(2026, 11, 25))),
@@ -140,6 +163,12 @@ FRIDAY_CASES = [
     ("hôm", DateProblem.UNREADABLE),
     ("hôm qua nữa", DateProblem.UNREADABLE),
     ("ngayhom qua", DateProblem.UNREADABLE),
+    ("last", DateProblem.UNREADABLE),
+    ("on", DateProblem.UNREADABLE),
+    ("next saturday", DateProblem.UNREADABLE),
+    ("saturdays", DateProblem.UNREADABLE),
+    ("thứ 7 tuần sau", DateProblem.UNREADABLE),
+    ("tuần trước", DateProblem.UNREADABLE),
 ]
 
 

@@ -32,6 +32,18 @@ ACCEPTED = [
     ("3 tỉ", 3_000_000_000),
     ("3 ty", 3_000_000_000),
     ("3ti", 3_000_000_000),
+    # English units, from phones set to English.
+    ("2m", 2_000_000),
+    ("2 million", 2_000_000),
+    ("1.5 million", 1_500_000),
+    ("1,5 million", 1_500_000),
+    ("1.5m", 1_500_000),
+    ("2 M", 2_000_000),
+    ("2 billion", 2_000_000_000),
+    ("2bn", 2_000_000_000),
+    ("1 billion 200 million", 1_200_000_000),
+    ("2m500k", 2_500_000),
+    ("500k VND", 500_000),
     # Digits after a unit are its decimal part.
     ("1tr5", 1_500_000),
     ("1tr50", 1_500_000),
@@ -137,6 +149,11 @@ REJECTED = [
     "500 đ đ",
     "500 đ k",
     "1tr5.5",
+    "2 mm",
+    "2 millions",
+    "2 tr 500m",  # units must get smaller
+    "m",
+    "bn 5",
     # Absurdly large.
     "1000000000000000001",
     "1000000001 tỷ",

@@ -40,17 +40,35 @@ _RELATIVE: dict[str, int] = {
     "kia": 2,
     "hom kia": 2,
     "mai": -1,
+    "today": 0,
+    "yesterday": 1,
+    "day before yesterday": 2,
+    "tomorrow": -1,
 }
 
 # Vietnamese counts weekdays from Sunday as the first: thứ 2 (second day) is Monday.
 # Values are Python weekdays (Monday = 0).
 _WEEKDAY_WORDS: dict[str, int] = {"hai": 0, "ba": 1, "tu": 2, "nam": 3, "sau": 4, "bay": 5}
 _SUNDAY = 6
+# "thu" is left out of the English short forms: it is how "thứ" arrives without diacritics.
+_ENGLISH_WEEKDAYS: dict[str, int] = {
+    "monday": 0, "mon": 0, "tuesday": 1, "tue": 1, "tues": 1, "wednesday": 2, "wed": 2,
+    "thursday": 3, "thur": 3, "thurs": 3, "friday": 4, "fri": 4, "saturday": 5, "sat": 5,
+    "sunday": 6, "sun": 6,
+}
 
 _PREFIX = re.compile(r"^ngay\b\s*")
 _WEEKDAY_NUMBER = re.compile(r"(?:thu|t)\s*([2-7])")
 _WEEKDAY_WORD = re.compile(rf"thu\s*({'|'.join(_WEEKDAY_WORDS)})")
 _SUNDAY_NAME = re.compile(r"chu\s*nhat|cn")
+_ENGLISH_WEEKDAY = re.compile(
+    rf"(?:on\s+)?(?P<last>last\s+)?(?P<name>{'|'.join(_ENGLISH_WEEKDAYS)})"
+)
+# "thứ 7 vừa rồi" is the plain weekday said more carefully; "thứ 7 tuần trước" is the one in
+# the calendar week (Monday to Sunday) before this one, even when a later one has passed.
+_VIETNAMESE_QUALIFIER = re.compile(
+    r"(?P<name>.+?)\s*(?:(?P<previous>tuan\s*truoc|tuan\s*roi)|vua\s*(?:roi|qua))"
+)
 # Day first, as Vietnamese writes it; the same separator throughout ("25/11-2026" is a typo).
 _NUMERIC = re.compile(
     r"(?P<day>[0-9]{1,2})\s*(?P<sep>[/.-])\s*(?P<month>[0-9]{1,2})"
@@ -83,10 +101,8 @@ def parse_date(text: str, today: datetime.date, max_age_days: int) -> ParsedDate
 def _read(folded: str, today: datetime.date) -> ParsedDate | DateProblem:
     if folded in _RELATIVE:
         return ParsedDate(today - datetime.timedelta(days=_RELATIVE[folded]), False)
-    weekday = _weekday(folded)
-    if weekday is not None:
-        # The most recent such day, today included: reports are about what was done.
-        days_back = (today.weekday() - weekday) % 7
+    days_back = _weekday_days_back(folded, today.weekday())
+    if days_back is not None:
         return ParsedDate(today - datetime.timedelta(days=days_back), True)
     match = _NUMERIC.fullmatch(folded)
     if match is None:
@@ -100,6 +116,24 @@ def _read(folded: str, today: datetime.date) -> ParsedDate | DateProblem:
         except ValueError:
             return DateProblem.UNREADABLE
     return _without_year(day, month, today)
+
+
+def _weekday_days_back(folded: str, today: int) -> int | None:
+    """How many days ago the weekday named in `folded` was; None when none is named.
+
+    A bare weekday is the most recent such day, today included: reports are about what was
+    done. English "last saturday" is never today; "... tuần trước" lies in last week.
+    """
+    if match := _ENGLISH_WEEKDAY.fullmatch(folded):
+        named = _ENGLISH_WEEKDAYS[match["name"]]
+        return (today - named - 1) % 7 + 1 if match["last"] else (today - named) % 7
+    previous_week = False
+    if match := _VIETNAMESE_QUALIFIER.fullmatch(folded):
+        folded, previous_week = match["name"], match["previous"] is not None
+    weekday = _weekday(folded)
+    if weekday is None:
+        return None
+    return today - weekday + 7 if previous_week else (today - weekday) % 7
 
 
 def _weekday(folded: str) -> int | None:

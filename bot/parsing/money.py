@@ -9,7 +9,7 @@ Grammar, over the folded text (see `bot.parsing.text.fold`; spaces are optional)
     amount   = term { term } [ tail ] [ currency ]  |  number [ currency ]
     term     = number unit              units strictly decreasing: tỷ > triệu > nghìn
     tail     = digits | "rưỡi"          only after a unit whose number was plain digits
-    unit     = tỷ/tỉ/ty/ti | triệu/trieu/tr | nghìn/ngàn/nghin/ngan/k
+    unit     = tỷ/tỉ/ty/ti/billion/bn | triệu/trieu/tr/million/m | nghìn/ngàn/nghin/ngan/k
     currency = đ/d | đồng/dong | vnđ/vnd
 
 Terms are summed, so "2 triệu 500 nghìn" is 2_500_000. A tail is the decimal part of the unit
@@ -50,6 +50,11 @@ _UNITS: dict[str, int] = {
     "nghin": 10**3,
     "ngan": 10**3,
     "k": 10**3,
+    # Phones set to English: "2m", "1.5 million", "2bn".
+    "billion": 10**9,
+    "bn": 10**9,
+    "million": 10**6,
+    "m": 10**6,
 }
 _HALF = "ruoi"
 _CURRENCIES = frozenset({"vnd", "dong", "d"})

@@ -15,6 +15,7 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
 )
 from pydantic_settings import (
@@ -50,6 +51,9 @@ class ReportSettings(BaseModel):
     max_age_days: int = Field(365, ge=1)
     description_min: int = Field(10, ge=1)
     description_max: int = Field(2000, le=3500)
+    # Field name -> words that point to it in a report sent as one message (config.toml says
+    # how they are counted). Declared after `fields`, which its check needs already read.
+    keywords: dict[str, list[str]] = Field(default_factory=dict)
 
     @field_validator("fields")
     @classmethod
@@ -57,6 +61,20 @@ class ReportSettings(BaseModel):
         if len(set(names)) != len(names) or not all(name.strip() for name in names):
             raise ValueError("each field must be named once, and not be empty")
         return names
+
+    @field_validator("keywords")
+    @classmethod
+    def _known_fields(
+        cls, keywords: dict[str, list[str]], info: ValidationInfo
+    ) -> dict[str, list[str]]:
+        # `fields` is missing from info.data when it failed its own check: that error is told.
+        fields = info.data.get("fields", ())
+        unknown = [name for name in keywords if name not in fields]
+        if fields and unknown:
+            raise ValueError(f"{unknown[0]!r} is not one of report.fields")
+        if any(not word.strip() for words in keywords.values() for word in words):
+            raise ValueError("a keyword must not be empty")
+        return keywords
 
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
