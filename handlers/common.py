@@ -194,21 +194,23 @@ async def _close(bot: Bot, chat_id: int, message_id: int) -> None:
 
 
 async def show_form_screens(context: ContextTypes.DEFAULT_TYPE, chat_id: int,
-                            screens: Sequence[Screen], shown: int | None = None) -> None:
+                            screens: Sequence[Screen], shown: int | None = None,
+                            shown_live: bool = False) -> None:
     """Sends a form's screens; the last one is where the form stands, and the form's message
     shown before it (remembered per chat, in memory: after a restart an old button still
-    works only as far as the form lets it) loses its buttons. `shown`: a message of the form
-    already redrawn in place."""
-    last = shown
+    works only as far as the form lets it) loses its buttons. `shown`: the pressed message,
+    already redrawn in place (`shown_live`: with buttons)."""
+    live = shown if shown_live else None
     for screen in screens:
         sent = await send_screen(context.bot, chat_id, screen)
-        last = sent.message_id if sent is not None else last
+        live = sent.message_id if sent is not None and screen.buttons else None
     chat_data = context.chat_data
-    if chat_data is None or last is None:
+    if chat_data is None:
         return
-    previous = chat_data.get(FORM_MESSAGE)
-    chat_data[FORM_MESSAGE] = last
-    if previous is not None and previous not in (last, shown):
+    previous = chat_data.pop(FORM_MESSAGE, None)
+    if live is not None:
+        chat_data[FORM_MESSAGE] = live
+    if previous is not None and previous not in (live, shown):
         await _close(context.bot, chat_id, previous)
 
 
@@ -251,7 +253,8 @@ async def deliver(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Rep
         screens = screens[1:] if replaced else screens
     if chat is not None and reply.prompt:
         shown = message.message_id if isinstance(message, Message) and replaced else None
-        await show_form_screens(context, chat.id, screens, shown)
+        await show_form_screens(context, chat.id, screens, shown,
+                                bool(reply.screens and reply.screens[0].buttons))
     elif chat is not None:
         for screen in screens:
             await send_screen(context.bot, chat.id, screen)

@@ -77,7 +77,7 @@ class QuickReports:
             return None
         if req.update_id in draft.recent_updates:
             return Reply(album=True)  # delivered again after a restart: the card is owed
-        on_card = (state.step == SUMMARY and not state.picking) or state.from_summary
+        on_card = _on_card(state)
         owed = state.model_copy(update={"photos_unacknowledged": True})
         said = state.answers.get("description", "")
         if written.photo is not None and on_card:
@@ -103,8 +103,7 @@ class QuickReports:
         draft, state = await self._card(req)
         if draft is None or state is None or state.extra.get("message") != message_id:
             return None
-        if state.step != SUMMARY or state.picking or not looks_like_report(
-                text, self.settings.description_min):
+        if not _on_card(state) or not looks_like_report(text, self.settings.description_min):
             return None
         clean = normalize_multiline(text)
         if len(clean) > self.settings.description_max:
@@ -164,6 +163,12 @@ class QuickReports:
             models=[(c.value, c.label) for c in ctx.choices.get("models", ())],
             members=[(c.value, c.label) for c in ctx.choices.get("members", ())],
             previous_field=previous)
+
+
+def _on_card(state: DraftState) -> bool:
+    """The card itself is open (or asks what the message did not say), not one of its detail
+    steps, nor the picker of what to correct."""
+    return (state.step == SUMMARY and not state.picking) or state.from_summary
 
 
 def _photos(written: Written) -> list[dict[str, str]]:

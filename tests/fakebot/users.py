@@ -155,6 +155,22 @@ class UserDriver(Readback, ChatStore, Files):
             ]
         return self._enqueue({"message": self._incoming(user_id, chat_id, content)})
 
+    def forward_from_channel(self, user_id: int, text: str, channel: str) -> int:
+        """A post of a channel forwarded into the chat (an article, a news item)."""
+        origin = {"type": "channel", "date": _now(), "message_id": 77,
+                  "chat": {"id": -1009999, "type": "channel", "title": channel}}
+        content = {"text": text, "forward_origin": origin, "forward_date": _now()}
+        return self._enqueue({"message": self._incoming(user_id, None, content)})
+
+    def edit_text(self, user_id: int, message_id: int, text: str) -> int:
+        """The user edits a text they sent: Telegram sends an edited message."""
+        original = self._messages.get(user_id, {}).get(message_id)
+        if original is None or original["from"]["id"] == self.bot_id:
+            raise LookupError(f"no message {message_id} of user {user_id}")
+        edited = {**copy.deepcopy(original), "edit_date": _now(), "text": text}
+        self._messages[user_id][message_id] = copy.deepcopy(edited)
+        return self._enqueue({"edited_message": edited})
+
     def press(
         self,
         user_id: int,
