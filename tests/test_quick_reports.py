@@ -3,9 +3,15 @@ Driven through the real Application against the fake Telegram, as a member on a 
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
+from handlers import forms
 from storage import reports
 from storage.entities import Report
-from tests.harness import CATALOGUE, Harness, Seen
+from tests.fakebot import FakeTelegram
+from tests.harness import CATALOGUE, Harness, Seen, started
 
 MAI, HOA, BINH = 1001, 1002, 1003
 VI = CATALOGUE.texts("vi")
@@ -263,3 +269,24 @@ async def test_someone_who_does_not_report_gets_no_card(bot: Harness) -> None:
     seen = await bot.say(4242, "Hôm qua tôi dọn vệ sinh đường làng cùng bà con")
     assert seen.shows("access.not_member")
     assert bot.told(4242, CARD) == 0
+
+
+async def test_a_card_owed_when_the_process_died_is_shown_after_the_restart(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    async with started(tmp_path) as before:
+        await cell_of_three(before)
+        # The process dies within the card's wait: the job that would show it never runs.
+        with monkeypatch.context() as patched:
+            patched.setattr(forms, "_acknowledge_album_later", lambda *_: None)
+            await before.say(MAI, "Hôm qua dọn vệ sinh đường vào thôn cùng đoàn viên")
+        assert before.told(MAI, CARD) == 0
+    fake = FakeTelegram()
+    for user_id, name in ((MAI, "Hoàng Thị Mai"), (HOA, "Nguyễn Thị Hoa"), (BINH, "Lò Văn Bình")):
+        fake.add_user(user_id, name)
+    fake.continue_update_ids_from(9000)
+    async with started(tmp_path, fake) as after:
+        await after.fake.wait_for(lambda f: after.told(MAI, CARD) == 1)
+        sent = await after.tap(MAI, "✅ Gửi ngay")
+        assert sent.shows("report.received")
+        [report] = await stored(after, MAI)
+        assert report.content.field == "Môi trường"
