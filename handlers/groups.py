@@ -1,7 +1,7 @@
 """The Telegram side of bot/flows/groups.py: /link and /unlink in groups (and the explanation in a
 private chat), the picker's `gl:` buttons, the bot added to or removed from a group, and a group
-upgraded to a supergroup. Nothing else said in a group reaches any handler: the bot stays quiet
-there."""
+upgraded to a supergroup; a command or main-menu word of the private chat sent in a group gets
+a pointer there. Nothing else said in a group reaches any handler: the bot stays quiet there."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from telegram.ext import (
 )
 
 from bot.flows import groups
+from bot.flows.menu import ACTIONS
 from bot.rules.access import Request, unreadable
 from bot.ui import buttons
 from bot.ui.catalogue import Catalogue
@@ -78,6 +79,41 @@ async def press(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         return await groups_flow.press(req, chat.id, pressed)
 
     await answer(update, context, use_case)
+
+
+async def _point(update: Update, context: ContextTypes.DEFAULT_TYPE, command: str) -> None:
+    message = update.message
+    if message is None:
+        return
+    groups_flow, chat_id = core_of(context).groups, message.chat_id
+    await answer(update, context, lambda req: groups_flow.private_only(
+        req, chat_id, command, context.bot.username))
+
+
+async def private_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/report, /my, /stats … in a group: "/report@LanToaBot now" is report."""
+    text = update.message.text if update.message is not None else None
+    if text:
+        await _point(update, context, text.split()[0][1:].split("@")[0].lower())
+
+
+def _menu_words(catalogue: Catalogue) -> dict[str, str]:
+    """The main menu's words, in every language, and the command each stands for."""
+    return {word: action for action in ACTIONS if action in groups.PRIVATE_ONLY
+            for word in catalogue.all_values(f"menu.{action}")}
+
+
+def menu_word_handler(catalogue: Catalogue) -> MessageHandler:
+    """A main-menu word typed (or pressed on an old keyboard) in a group: seen only where the
+    bot reads the group's messages (privacy mode off, or an admin)."""
+    words = _menu_words(catalogue)
+
+    async def menu_word(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        text = update.message.text if update.message is not None else None
+        if text in words:
+            await _point(update, context, words[text])
+
+    return MessageHandler(GROUPS & filters.Text(sorted(words)), menu_word)
 
 
 class GroupMembershipHandler(ChatMemberHandler):
@@ -139,6 +175,8 @@ def handlers(catalogue: Catalogue) -> list[BaseHandler]:
         CommandHandler("unlink", unlink, filters=GROUPS),
         CommandHandler("link", link_in_private, filters=PRIVATE),
         CommandHandler("unlink", unlink_in_private, filters=PRIVATE),
+        CommandHandler(list(groups.PRIVATE_ONLY), private_command, filters=GROUPS),
+        menu_word_handler(catalogue),
         MessageHandler(filters.StatusUpdate.MIGRATE, migrated),
         GroupMembershipHandler(),
         CallbackQueryHandler(press, pattern=pattern_of(groups.BUTTONS)),

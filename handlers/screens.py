@@ -39,7 +39,9 @@ def inline(buttons: Keyboard) -> InlineKeyboardMarkup | None:
     if not buttons:
         return None
     return InlineKeyboardMarkup(
-        [[InlineKeyboardButton(b.label, callback_data=b.data) for b in row] for row in buttons])
+        [[InlineKeyboardButton(b.label, url=b.url) if b.url
+          else InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
+         for row in buttons])
 
 
 def markup_of(screen: Screen) -> Markup | None:

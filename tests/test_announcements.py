@@ -24,11 +24,11 @@ CELL = "Chi bộ Thôn Bản Chặng"
 
 def _recipients(people: int | str, groups: int | str = 0) -> str:
     """"3 đồng chí và 1 nhóm", or "2/3 đồng chí" once sent, as the bot counts them."""
+    said_people = VI("announce.count_people", people=people)
+    said_groups = VI("announce.count_groups", groups=groups)
     if people and groups:
-        return VI("announce.count_both", people=people, groups=groups)
-    if groups:
-        return VI("announce.count_groups", groups=groups)
-    return VI("announce.count_people", people=people)
+        return VI("announce.count_both", people=said_people, groups=said_groups)
+    return said_groups if groups else said_people
 
 
 def _asks_to_send(seen: Seen, people: int, groups: int) -> bool:

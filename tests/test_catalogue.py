@@ -17,7 +17,7 @@ from bot.forms.spec import FieldType, Form
 from bot.parsing.dates import DateProblem
 from bot.runtime.config import Settings
 from bot.runtime.core import form_kinds
-from bot.ui.catalogue import Catalogue, Markup
+from bot.ui.catalogue import Catalogue, Markup, Plural, Template, forms_of
 from storage.entities import ReportState, Role
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,8 +28,15 @@ FORMS: tuple[Form, ...] = tuple(
     kind.form for kind in form_kinds(Settings(), CATALOGUE).values())
 
 
-def placeholders(template: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+def placeholders(template: Template) -> set[str]:
+    """The names a text uses (in any of its plural forms)."""
+    return {name for form in forms_of(template)
+            for _, name, _, _ in string.Formatter().parse(form) if name is not None}
+
+
+def numbers_for(template: Template, value: object) -> dict[str, object]:
+    """The number a plural text is picked by, when it is one."""
+    return {template.by: value} if isinstance(template, Plural) else {}
 
 
 # --- both languages alike ---------------------------------------------------------------------
@@ -43,6 +50,12 @@ def test_same_keys_in_both_languages() -> None:
 @pytest.mark.parametrize("key", sorted(VI))
 def test_same_placeholders(key: str) -> None:
     assert placeholders(EN.get(key, VI[key])) == placeholders(VI[key])
+    # A plural form may leave its number out ("one photo"), never use a name the code does
+    # not pass; the form for most numbers says everything.
+    for template in (VI[key], EN[key]):
+        if isinstance(template, Plural):
+            assert template.by in placeholders(VI[key]) | {"count"}, key
+            assert placeholders(template.forms["other"]) == placeholders(VI[key]), key
 
 
 @pytest.mark.parametrize("action", ACTIONS)
@@ -128,8 +141,10 @@ def test_template_formats_to_telegram_html(lang: str, key: str) -> None:
     t = CATALOGUE.texts(lang)
     # Values with HTML's special characters: escaped, they must not break the markup.
     params = {name: "<x & y>" for name in placeholders(VI[key])}
-    text = t(key, **params)
-    assert html_problems(text) == [], text
+    for number in (1, 2):
+        template = CATALOGUE.tables[lang][key]
+        text = t(key, **{**params, **numbers_for(template, number)})
+        assert html_problems(text) == [], text
 
 
 # --- every key the code uses exists -----------------------------------------------------------
@@ -276,3 +291,79 @@ def test_unknown_language_is_vietnamese(lang: str | None) -> None:
     t = CATALOGUE.texts(lang)
     assert t.lang == "vi"
     assert t("menu.report") == VI["menu.report"]
+
+
+# --- plural forms -----------------------------------------------------------------------------
+
+PLURALS = Catalogue({
+    "vi": {"photos": "{count} ảnh", "late": "quá {days} ngày"},
+    "en": {"photos": Plural({"one": "{count} photo", "other": "{count} photos"}),
+           "late": Plural({"one": "{days} day late", "other": "{days} days late"}, by="days")},
+})
+
+
+@pytest.mark.parametrize(("count", "said"), [(0, "0 photos"), (1, "1 photo"), (2, "2 photos"),
+                                              (21, "21 photos"), ("1", "1 photo"),
+                                              ("1.500", "1.500 photos"), ("1/1", "1/1 photo"),
+                                              ("0/2", "0/2 photos")])
+def test_english_picks_the_plural_form_by_the_count(count: object, said: str) -> None:
+    en = PLURALS.texts("en")
+    assert en("photos", count=count) == said
+    assert en.plain("photos", count=count) == said
+
+
+def test_a_plural_text_may_be_picked_by_another_number() -> None:
+    en = PLURALS.texts("en")
+    assert en("late", days=1) == "1 day late"
+    assert en("late", days=21) == "21 days late"
+    assert PLURALS.texts("vi")("photos", count=1) == "1 ảnh"
+
+
+def test_a_plural_text_without_its_number_is_a_mistake() -> None:
+    with pytest.raises(TypeError):
+        PLURALS.texts("en")("photos", count="nhiều")
+    with pytest.raises(TypeError):
+        PLURALS.texts("en")("late", count=1)
+
+
+def test_plural_tables_in_toml_are_read_as_plural_forms() -> None:
+    photo = EN["form.photo_count"]
+    assert isinstance(photo, Plural) and set(photo.forms) == {"one", "other"}
+    en = CATALOGUE.texts("en")
+    assert [en("form.photo_count", count=n) for n in (0, 1, 2, 21)] == [
+        "0 photos", "1 photo", "2 photos", "21 photos"]
+    # Vietnamese has one form for every number.
+    assert not any(isinstance(template, Plural) for template in VI.values())
+
+
+@pytest.mark.parametrize("key", sorted(EN))
+def test_no_english_text_leaves_the_plural_to_the_reader(key: str) -> None:
+    assert all("(s)" not in form for form in forms_of(EN[key]))
+
+
+# Parameters that are never a number of things (names, dates, words, ids, indexes, or a length
+# bound the code sets, never 1).
+NOT_COUNTS = {"unit", "name", "names", "date", "week", "dates", "month", "year", "time", "day",
+              "field", "fields", "text", "words", "preview", "state", "role", "mark", "notes",
+              "indent", "percent", "change", "previous", "value", "whom", "model", "models_list",
+              "path", "version", "size", "code", "link", "expires", "cell", "number", "position",
+              "step", "first", "last", "min", "max", "lat", "lon", "by", "recipients", "private",
+              "together", "standing", "reports_line", "status", "key", "command", "label",
+              "start", "end", "weekday", "when", "off", "hint", "period", "title", "what",
+              "reason", "note", "place", "kind", "unit_name", "chart", "rating", "more_line"}
+# A count of 1 followed by one of these reads wrong in English.
+PLURAL_NOUNS = ("comrades", "reports", "deeds", "members", "units", "models", "groups",
+                "households", "people", "photos", "links", "requests", "actions", "items",
+                "days", "characters", "times", "reminders", "persons")
+WRONG = re.compile(rf"\b1(?:/1)? (?:good |more |new |other )?(?:{'|'.join(PLURAL_NOUNS)})\b")
+
+
+@pytest.mark.parametrize("key", sorted(EN))
+def test_english_counts_of_one_read_as_one(key: str) -> None:
+    template = EN[key]
+    params: dict[str, object] = {name: 1 if name not in NOT_COUNTS else f"<{name}>"
+                                 for name in placeholders(template)}
+    if isinstance(template, Plural):
+        params[template.by] = 1
+    text = CATALOGUE.texts("en").plain(key, **params)
+    assert not WRONG.search(text), text

@@ -192,8 +192,10 @@ async def _announcement(tmp_path: Path, seed: int, extra: int) -> None:
                                           faults, limits)
         people_reached = 4 + 3 + extra  # the cells' and the tổ's members, the leaders below
         vi = CATALOGUE.texts("vi")
-        reached = vi.plain("announce.count_both", people=f"{people_reached}/{people_reached}",
-                           groups="4/4")
+        reached = vi.plain(
+            "announce.count_both",
+            people=vi.plain("announce.count_people", people=f"{people_reached}/{people_reached}"),
+            groups=vi.plain("announce.count_groups", groups="4/4"))
         assert bot.screen(COMMUNE_LEADER) == vi.plain("announce.result", date="27/11/2026",
                                                       recipients=reached)
     assert _integrity(tmp_path / "lantoa.sqlite3") == ["ok"]

@@ -191,12 +191,11 @@ def _count(t: Texts, people: int, groups: int, people_sent: int | None = None,
         whole = formatting.number(total, t)
         return whole if done is None else f"{formatting.number(done, t)}/{whole}"
 
-    counts = {"people": shown(people_sent, people), "groups": shown(groups_sent, groups)}
+    said_people = t("announce.count_people", people=shown(people_sent, people))
+    said_groups = t("announce.count_groups", groups=shown(groups_sent, groups))
     if people and groups:
-        return t("announce.count_both", **counts)
-    if groups:
-        return t("announce.count_groups", groups=counts["groups"])
-    return t("announce.count_people", people=counts["people"])
+        return t("announce.count_both", people=said_people, groups=said_groups)
+    return said_groups if groups else said_people
 
 
 def _buttons(t: Texts, draft_id: int, send: bool) -> tuple[tuple[Button, ...], ...]:

@@ -8,6 +8,7 @@ is for the person who pressed, in theirs.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from typing import Annotated
 
@@ -21,6 +22,15 @@ from storage.entities import Role, Unit
 
 PAGE_SIZE = 8
 STALE = "groups.bad_button"
+# What is done only in the private chat with the bot; each, sent in a group, gets one pointer
+# there, whose link (t.me/<bot>?start=<command>) opens it (Core.opened_by_link).
+PRIVATE_ONLY = ("report", "my", "stats", "model", "commit", "help", "review", "members",
+                "invite", "behalf", "digest", "schedule", "announce", "settings")
+# One pointer per person an hour, and few into one group: its 20 messages a minute are for
+# digests, reminders and /link, and one pointer's button serves whoever presses it.
+POINTER_EVERY = dt.timedelta(hours=1)
+GROUP_POINTERS = 4
+GROUP_WINDOW = dt.timedelta(minutes=1)
 
 log = logging.getLogger(__name__)
 
@@ -41,9 +51,34 @@ Press = LinkUnit | LinkPage | CancelLink
 BUTTONS = (LinkUnit, LinkPage, CancelLink)
 
 
+class Pointers:
+    """Who was pointed to the private chat, and when: kept in memory, so a restart may point
+    someone once more within the hour, which costs one message."""
+
+    def __init__(self) -> None:
+        self._people: dict[int, dt.datetime] = {}
+        self._groups: dict[int, list[dt.datetime]] = {}
+
+    def may_point(self, user_id: int, chat_id: int, now: dt.datetime) -> bool:
+        """True, and remembered, when neither the person nor the group had enough lately."""
+        self._forget(now)
+        recent = [t for t in self._groups.get(chat_id, []) if t > now - GROUP_WINDOW]
+        if user_id in self._people or len(recent) >= GROUP_POINTERS:
+            return False
+        self._people[user_id] = now
+        self._groups[chat_id] = [*recent, now]
+        return True
+
+    def _forget(self, now: dt.datetime) -> None:
+        self._people = {u: t for u, t in self._people.items() if t > now - POINTER_EVERY}
+        self._groups = {c: ts for c, ts in self._groups.items()
+                        if ts and ts[-1] > now - GROUP_WINDOW}
+
+
 class Groups:
     def __init__(self, catalogue: Catalogue) -> None:
         self.group_texts: Texts = catalogue.texts(None)
+        self.pointers = Pointers()
 
     def _say(self, key: str, **params: object) -> Reply:
         return Reply((Screen(self.group_texts(key, **params)),))
@@ -124,6 +159,22 @@ class Groups:
         await audit.record(req.tx, req.now, req.actor.label, "group_unlinked",
                            f"unit:{linked.id}", f"chat:{chat_id}")
         return self._say("groups.unlinked", unit=linked.name)
+
+    async def private_only(self, req: Request, chat_id: int, command: str,
+                           bot_username: str | None) -> Reply:
+        """A command (or main-menu word) of the private chat, sent in a group: one short
+        pointer to the private chat, with a button that opens it there; nothing more for the
+        same person within the hour, nor beyond a few a minute into one group."""
+        if not bot_username or not self.pointers.may_point(req.user_id, chat_id, req.now):
+            return Reply()
+        t = self.group_texts
+        person = req.actor.person
+        name = person.full_name if person is not None else req.name
+        key = f"groups.private_only.{command}"
+        text = t(key if t.has(key) else "groups.private_only.other", name=name)
+        link = f"https://t.me/{bot_username}?start={command}"
+        button = Button(t.plain("groups.private_only.button"), "", url=link)
+        return Reply((Screen(text, ((button,),)),))
 
     # ------------------------------------------------------------------ the picker's buttons
 

@@ -9,9 +9,11 @@ import logging
 from dataclasses import dataclass
 
 from bot.flows.menu import main_menu, menu_now
+from bot.forms import buttons as form_buttons
 from bot.forms.conversations import Conversations
 from bot.forms.engine import DraftState, FormContext
 from bot.forms.spec import Field, FieldType, Form
+from bot.parsing.text import normalize
 from bot.rules.access import Action, Request
 from bot.runtime.config import Settings
 from bot.ui.buttons import ButtonData, Id
@@ -34,6 +36,20 @@ JOIN_FORM = Form(
     (Field("full_name", FieldType.TEXT, min=2, max=100, has_default=True),),
     summary=False,
 )
+
+
+def name_check(name: str) -> str | None:
+    """The text that asks to check a typed full name, when it looks typed in haste: no
+    diacritics at all ("nong van binh") or no capitals ("nông văn bình"). Few diacritics are
+    no reason: "Lò Văn Pá", "Giàng A Páo" are names as they are."""
+    letters = [ch for ch in name if ch.isalpha()]
+    if not letters:
+        return None
+    if name.isascii():
+        return "form.join.full_name.check_unaccented"
+    if not any(ch.isupper() for ch in letters):
+        return "form.join.full_name.check_lowercase"
+    return None
 
 
 class Approve(ButtonData, prefix="jr:ok", action=Action.APPROVE_JOIN):
@@ -140,11 +156,37 @@ class JoinKind:
         self.catalogue = catalogue
 
     async def context(self, req: Request, state: DraftState) -> FormContext:
-        return FormContext(today=req.today,
-                           defaults={"full_name": state.extra.get("suggested_name", "")})
+        # After the check of a typed name, "Giữ nguyên" keeps that name (the step's default).
+        suggested = state.extra.get("kept_name") or state.extra.get("suggested_name", "")
+        return FormContext(today=req.today, defaults={"full_name": suggested})
+
+    async def _check_name(self, req: Request, draft: Draft, state: DraftState) -> Reply | None:
+        """A typed name that looks typed in haste is shown back once, to type again or keep;
+        the answer after that is taken as it is. The name Telegram gave, confirmed with ✅
+        Đúng, is the person's own choice and is not asked about."""
+        name = state.answers["full_name"]
+        key = name_check(name)
+        given = normalize(state.extra.get("suggested_name") or "")
+        if key is None or state.extra.get("name_checked") or name == given:
+            return None
+        asked = state.model_copy(update={
+            "answers": {}, "pending": None, "retyping": False,
+            "extra": {**state.extra, "kept_name": name, "name_checked": True}})
+        await drafts.save_draft(req.tx, draft, asked.model_dump(), req.update_id, req.now)
+        t = req.t
+
+        def button(label: str, verb: str) -> Button:
+            return Button(label, form_buttons.encode(self.form, draft.id, "full_name", verb))
+
+        keyboard = ((button(t.plain("form.join.full_name.keep"), "ok"),
+                     button(t.plain("button.cancel"), "cancel")),)
+        return Reply((Screen(t(key, value=name, example=name.title()), keyboard),))
 
     async def submit(self, req: Request, draft: Draft, state: DraftState) -> Reply:
         t, tx = req.t, req.tx
+        checked = await self._check_name(req, draft, state)
+        if checked is not None:
+            return checked
         await drafts.delete_draft(tx, draft.id)
         admission = await _admit(req, state.extra.get("invite", ""))
         if isinstance(admission, Screen):

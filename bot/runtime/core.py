@@ -3,6 +3,7 @@ handlers call into this."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.flows.announcements import AnnouncementKind, Announcements
@@ -25,11 +26,12 @@ from bot.flows.settings import NudgeSettings
 from bot.flows.stats import Stats
 from bot.flows.welcome import Welcome
 from bot.forms.conversations import Conversations, FormKind
-from bot.rules.access import Requests
+from bot.rules.access import Request, Requests
 from bot.rules.schedules import Deciders, Scheduler
 from bot.runtime.config import Settings
 from bot.runtime.services import Services
 from bot.ui.catalogue import Catalogue
+from bot.ui.screens import Reply
 from storage.db import Database
 
 
@@ -76,6 +78,21 @@ class Core:
     scheduler: Scheduler
     settings: NudgeSettings
     announcements: Announcements
+
+    def opened_by_link(self, payload: str) -> Callable[[Request], Awaitable[Reply]] | None:
+        """What t.me/<bot>?start=<payload> opens when the payload names a command of the
+        private chat (the pointer sent in a group, bot/flows/groups.py); None for anything
+        else, e.g. an invite code (12 characters, never one of these words)."""
+        opens: dict[str, Callable[[Request], Awaitable[Reply]]] = {
+            "report": self.reports.start, "my": self.my_reports.open,
+            "stats": self.stats.open, "model": self.models.open,
+            "commit": self.commitments.open, "help": self.welcome.help,
+            "review": self.reviews.open, "members": self.members.open,
+            "invite": self.invites.open, "behalf": self.behalf.open,
+            "digest": self.digests.open, "schedule": self.schedules.open,
+            "announce": self.announcements.open, "settings": self.settings.open,
+        }
+        return opens.get(payload)
 
     @classmethod
     def build(cls, services: Services) -> Core:

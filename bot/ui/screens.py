@@ -8,8 +8,12 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class Button:
+    """A button under a message: pressed, it sends `data` back; with a `url`, it opens the
+    link instead (e.g. the private chat with the bot)."""
+
     label: str
     data: str
+    url: str = ""
 
 
 Keyboard = tuple[tuple[Button, ...], ...]
