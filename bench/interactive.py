@@ -69,7 +69,7 @@ REPORT = (
 # The same deed written in one message, as members are meant to: the card, then ✅ Gửi.
 ONE_MESSAGE = (
     Step("đọc được như sau",
-         text="hom qua cung ba con trong 30 cay keo tren doi thon Ban Chang, ho tro 1tr5"),
+         text="hom qua cung ba con trong cay xanh tren doi thon Ban Chang, ho tro 1tr5"),
     Step("Đã nhận báo cáo", button="✅ Gửi"),
 )
 ECHO = tuple(Step(f"tin nhắn {n}", text=f"tin nhắn {n}") for n in range(1, len(REPORT) + 1))
