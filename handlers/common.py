@@ -195,23 +195,26 @@ async def _close(bot: Bot, chat_id: int, message_id: int) -> None:
 
 async def show_form_screens(context: ContextTypes.DEFAULT_TYPE, chat_id: int,
                             screens: Sequence[Screen], shown: int | None = None,
-                            shown_live: bool = False) -> None:
+                            shown_live: bool = False) -> int | None:
     """Sends a form's screens; the last one is where the form stands, and the form's message
     shown before it (remembered per chat, in memory: after a restart an old button still
     works only as far as the form lets it) loses its buttons. `shown`: the pressed message,
-    already redrawn in place (`shown_live`: with buttons)."""
+    already redrawn in place (`shown_live`: with buttons). The message whose buttons it took
+    off, if any."""
     live = shown if shown_live else None
     for screen in screens:
         sent = await send_screen(context.bot, chat_id, screen)
         live = sent.message_id if sent is not None and screen.buttons else None
     chat_data = context.chat_data
     if chat_data is None:
-        return
+        return None
     previous = chat_data.pop(FORM_MESSAGE, None)
     if live is not None:
         chat_data[FORM_MESSAGE] = live
-    if previous is not None and previous not in (live, shown):
-        await _close(context.bot, chat_id, previous)
+    if previous is None or previous in (live, shown):
+        return None
+    await _close(context.bot, chat_id, previous)
+    return previous
 
 
 async def _answer(query: CallbackQuery, toast: str | None) -> bool:
@@ -251,14 +254,16 @@ async def deliver(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Rep
     if isinstance(message, Message) and screens and reply.replace:
         replaced = await _replace(message, screens[0])
         screens = screens[1:] if replaced else screens
+    closed = None
     if chat is not None and reply.prompt:
         shown = message.message_id if isinstance(message, Message) and replaced else None
-        await show_form_screens(context, chat.id, screens, shown,
-                                bool(reply.screens and reply.screens[0].buttons))
+        closed = await show_form_screens(context, chat.id, screens, shown,
+                                         bool(reply.screens and reply.screens[0].buttons))
     elif chat is not None:
         for screen in screens:
             await send_screen(context.bot, chat.id, screen)
-    if isinstance(message, Message) and reply.close and not replaced:
+    if (isinstance(message, Message) and reply.close and not replaced
+            and closed != message.message_id):
         await _close(context.bot, message.chat_id, message.message_id)
     for chat_id, screen in reply.notices:
         try:
