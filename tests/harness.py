@@ -203,6 +203,12 @@ class Harness:
                 return labels
         return []
 
+    def buttons_on(self, user_id: int, message_id: int) -> list[str]:
+        """The labels one message of the chat offers now ([] once its buttons were taken
+        off)."""
+        message = next(m for m in self.fake.messages(user_id) if m["message_id"] == message_id)
+        return [text for text, _ in self.fake.inline_buttons(message)]
+
     async def tap(self, user_id: int, label: str) -> Seen:
         message_id, data = self.button(user_id, label)
         return await self.press_data(user_id, message_id, data)
