@@ -196,13 +196,27 @@ async def _close(bot: Bot, chat_id: int, message_id: int) -> None:
 async def show_form_screens(context: ContextTypes.DEFAULT_TYPE, chat_id: int,
                             screens: Sequence[Screen], shown: int | None = None) -> None:
     """Sends a form's screens; the last one is where the form stands, and the form's message
-    shown before it (remembered per chat, in memory: after a restart an old button still
-    works only as far as the form lets it) loses its buttons. `shown`: a message of the form
-    already redrawn in place."""
+    shown before it loses its buttons. `shown`: a message of the form already redrawn in
+    place."""
+    last = await send_form_screens(context.bot, chat_id, screens, shown)
+    await form_stands_at(context, chat_id, last, shown)
+
+
+async def send_form_screens(bot: Bot, chat_id: int, screens: Sequence[Screen],
+                            shown: int | None = None) -> int | None:
+    """The id of the message where the form now stands: the last one sent, else `shown`."""
     last = shown
     for screen in screens:
-        sent = await send_screen(context.bot, chat_id, screen)
+        sent = await send_screen(bot, chat_id, screen)
         last = sent.message_id if sent is not None else last
+    return last
+
+
+async def form_stands_at(context: ContextTypes.DEFAULT_TYPE, chat_id: int, last: int | None,
+                         shown: int | None = None) -> None:
+    """`last` is the chat's form message whose buttons work: the one before it (remembered
+    per chat, in memory: after a restart an old button still works only as far as the form
+    lets it) loses its buttons."""
     chat_data = context.chat_data
     if chat_data is None or last is None:
         return

@@ -28,10 +28,11 @@ from handlers.common import (
     answer,
     core_of,
     deliver,
+    form_stands_at,
     presses_of,
     run_request,
+    send_form_screens,
     sender_of,
-    show_form_screens,
 )
 from handlers.screens import send_screen
 
@@ -115,10 +116,14 @@ async def _album_done(context: CallbackContext) -> None:
     # A job, not an update: the request of the person whose photos they are.
     async with core.requests.begin(job.data.user_id, job.data.display_name) as req:
         reply = await core.conversations.album_received(req)
+    last = None
     if reply is not None:
-        await show_form_screens(context, job.chat_id, reply.screens)
+        last = await send_form_screens(context.bot, job.chat_id, reply.screens)
     async with core.requests.begin(job.data.user_id, job.data.display_name) as req:
         await core.conversations.photos_acknowledged(req)
+    # Owed no more as soon as it is shown; the previous message's buttons come off after (a
+    # paced edit: a restart meanwhile must not send the acknowledgement again).
+    await form_stands_at(context, job.chat_id, last)
 
 
 async def sweep_stale_drafts(context: CallbackContext) -> None:

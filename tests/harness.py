@@ -323,14 +323,20 @@ class Harness:
             await self.tap(user_id, "✅ Gửi ngay")
             return
         await self.tap(user_id, "➕ Thêm chi tiết")
-        while "form.report.photos.prompt" not in self.said_last(user_id):
-            await self.tap(user_id, "Bỏ qua")
+        await self.skip_details(user_id, until="photos")
         for _ in range(photos):
             self.fake.send_photo(user_id, media_group_id=f"album-{text}")
         await self.photos_acknowledged(user_id, photos)
         await self.tap(user_id, "Xong")
         await self.tap(user_id, "🌐 Có, công khai")
         await self.tap(user_id, "✅ Gửi")
+
+    async def skip_details(self, user_id: int, until: str | None = None) -> None:
+        """Bỏ qua at each detail of a report, from the step asked now, until the step `until`
+        (a field's name, e.g. "photos") asks, or else until the summary is back."""
+        key = f"form.report.{until}.prompt" if until else "form.report.summary_title"
+        while key not in self.said_last(user_id):
+            await self.tap(user_id, "Bỏ qua")
 
     async def join_with(self, user_id: int, code: str, first_name: str,
                         last_name: str | None = None) -> None:
