@@ -107,6 +107,13 @@ class Seen:
         t = CATALOGUE.texts(lang)
         return t(key, **params) in self.html or t.plain(key, **params) == self.toast
 
+    def asks_again(self, prompt: str) -> bool:
+        """The form stayed where it was: its question `prompt` (a catalogue key) is shown
+        again, with no other question and no summary (as after a wrong answer)."""
+        moved = {key for key in self.keys
+                 if key.endswith((".prompt", ".summary_title")) and key != prompt}
+        return self.shows(prompt) and not moved
+
 
 @dataclass(frozen=True)
 class Tree:

@@ -41,8 +41,6 @@ async def _at(bot: Harness, step: str) -> None:
     assert await _step(bot, MAI) == step
 
 
-STEPS = ("deed_date", "field", "description", "model_id", "participant_ids", "people_helped",
-         "households_helped", "value_vnd", "place", "photos", "public")
 NOT_A_NUMBER = ("form.problem.not_number", {})
 NOT_MONEY = ("form.problem.not_money", {})
 PICK_A_BUTTON = ("form.problem.pick_button", {})
@@ -84,11 +82,8 @@ async def test_a_wrong_answer_is_explained_and_the_draft_kept(
     seen = await bot.say(MAI, typed)
     key, values = expected
     assert seen.shows(key, **values)
-    assert seen.shows(f"form.report.{step}.prompt"), "the question comes again"
+    assert seen.asks_again(f"form.report.{step}.prompt"), "the question comes again"
     assert seen.shows("form.progress")
-    moved = [other for other in STEPS if other != step
-             and seen.shows(f"form.report.{other}.prompt")]
-    assert moved == [] and not seen.shows("form.report.summary_title")
     assert await _step(bot, MAI) == step
     assert await _answers(bot, MAI) == before
 
