@@ -338,6 +338,12 @@ class Harness:
         await self.tap(user_id, "🌐 Có, công khai")
         await self.tap(user_id, "✅ Gửi")
 
+    async def edit_on_summary(self, user_id: int, part: str) -> Seen:
+        """On a form's summary, ✏ Sửa, then the part to correct (its short name): the step
+        asked again, whose answer leads back to the summary."""
+        await self.tap(user_id, "✏ Sửa")
+        return await self.tap(user_id, f"✏ Sửa {part}")
+
     async def skip_details(self, user_id: int, until: str | None = None) -> None:
         """Bỏ qua at each detail of a report, from the step asked now, until the step `until`
         (a field's name, e.g. "photos") asks, or else until the summary is back."""

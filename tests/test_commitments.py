@@ -162,8 +162,7 @@ async def test_she_sees_it_numbered_and_corrects_it(bot: Harness) -> None:
     assert len(await _log(bot, "commit_edit")) == 1
     await bot.say(MAI, "/commit")
     await bot.tap(MAI, "✏ Sửa cam kết")
-    await bot.tap(MAI, "✏ Sửa")
-    await bot.tap(MAI, "✏ Sửa bản cam kết")
+    await bot.edit_on_summary(MAI, "bản cam kết")
     await bot.say(MAI, "Luôn gương mẫu, giữ gìn phẩm chất đạo đức, lối sống.")
     await bot.tap(MAI, "✅ Gửi")
     [row] = await _rows(bot)
