@@ -152,6 +152,8 @@ async def test_a_report_can_be_sent_right_after_its_content(bot: Harness) -> Non
     assert summary.shows("form.report.summary_title")
     assert not summary.shows("form.report.model_id.prompt")
     assert _answer("field", "Kinh tế") in summary.text
+    assert _answer("public", VI.plain("form.report.public.yes")) in summary.text, \
+        "unasked, the report is introduced in the group: the summary says so"
     assert bot.buttons(MAI) == ["✅ Gửi ngay", "✏ Sửa", "➕ Thêm chi tiết", "✖ Hủy"]
     done = await bot.tap(MAI, "✅ Gửi ngay")
     assert done.shows("report.received")
