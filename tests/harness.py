@@ -210,11 +210,14 @@ class Harness:
                 return labels
         return []
 
+    def message(self, user_id: int, message_id: int) -> dict[str, Any]:
+        """One of the bot's messages in the chat, as it is now (edits applied)."""
+        return next(m for m in self.fake.messages(user_id) if m["message_id"] == message_id)
+
     def buttons_on(self, user_id: int, message_id: int) -> list[str]:
         """The labels one message of the chat offers now ([] once its buttons were taken
         off)."""
-        message = next(m for m in self.fake.messages(user_id) if m["message_id"] == message_id)
-        return [text for text, _ in self.fake.inline_buttons(message)]
+        return [text for text, _ in self.fake.inline_buttons(self.message(user_id, message_id))]
 
     async def tap(self, user_id: int, label: str) -> Seen:
         message_id, data = self.button(user_id, label)

@@ -7,7 +7,7 @@ import json
 
 from storage import reports
 from storage.entities import ReportState
-from tests.harness import CATALOGUE, Harness, Seen
+from tests.harness import CATALOGUE, Harness, Seen, as_read
 from tests.test_joins import MENU
 
 MAI, BINH, SON = 1001, 1002, 1003
@@ -66,6 +66,9 @@ async def test_a_full_report_from_menu_to_confirmation(bot: Harness) -> None:
     together = await bot.tap(MAI, "Dân vận khéo xây dựng nông thôn mới")
     assert together.shows("form.answered", label=VI("form.report.model_id.label"),
                           value="Dân vận khéo xây dựng nông thôn mới")
+    assert bot.message(MAI, asked_model)["text"] == as_read(VI(
+        "form.answered", label=VI("form.report.model_id.label"),
+        value="Dân vận khéo xây dựng nông thôn mới"))
     assert bot.buttons_on(MAI, asked_model) == [], "the answer stays, its buttons gone"
     assert together.shows("form.report.participant_ids.prompt")
     assert bot.buttons(MAI)[:2] == ["☐ Bình Nông Văn", "☐ Sơn Hoàng Văn"]
@@ -186,6 +189,7 @@ async def test_more_details_walks_only_the_details_not_given(bot: Harness) -> No
     prompts = [key for keys in asked for key in sorted(keys) if key.endswith(".prompt")]
     assert prompts == [f"form.report.{step}.prompt" for step in (
         "participant_ids", "people_helped", "households_helped", "place", "photos", "public")]
+    assert all("form.answer_skipped" in keys for keys in asked[1:]), "each skip stays in sight"
     [summary_keys] = [keys for keys in asked if "form.report.summary_title" in keys]
     assert "form.report.model_id.label" in summary_keys
     await bot.tap(MAI, "✅ Gửi ngay")
