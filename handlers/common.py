@@ -197,14 +197,28 @@ async def show_form_screens(context: ContextTypes.DEFAULT_TYPE, chat_id: int,
                             screens: Sequence[Screen], shown: int | None = None,
                             shown_live: bool = False) -> int | None:
     """Sends a form's screens; the last one is where the form stands, and the form's message
-    shown before it (remembered per chat, in memory: after a restart an old button still
-    works only as far as the form lets it) loses its buttons. `shown`: the pressed message,
-    already redrawn in place (`shown_live`: with buttons). The message whose buttons it took
-    off, if any."""
+    shown before it loses its buttons. `shown`: the pressed message, already redrawn in place
+    (`shown_live`: with buttons). The message whose buttons it took off, if any."""
+    live = await send_form_screens(context.bot, chat_id, screens, shown, shown_live)
+    return await form_stands_at(context, chat_id, live, shown)
+
+
+async def send_form_screens(bot: Bot, chat_id: int, screens: Sequence[Screen],
+                            shown: int | None = None, shown_live: bool = False) -> int | None:
+    """The id of the message where the form now stands, if its buttons work: the last one
+    sent, else `shown`."""
     live = shown if shown_live else None
     for screen in screens:
-        sent = await send_screen(context.bot, chat_id, screen)
+        sent = await send_screen(bot, chat_id, screen)
         live = sent.message_id if sent is not None and screen.buttons else None
+    return live
+
+
+async def form_stands_at(context: ContextTypes.DEFAULT_TYPE, chat_id: int, live: int | None,
+                         shown: int | None = None) -> int | None:
+    """`live` is the chat's form message whose buttons work (None: none does): the one before
+    it (remembered per chat, in memory: after a restart an old button still works only as far
+    as the form lets it) loses its buttons. The message whose buttons it took off, if any."""
     chat_data = context.chat_data
     if chat_data is None:
         return None

@@ -29,10 +29,11 @@ from handlers.common import (
     answer,
     core_of,
     deliver,
+    form_stands_at,
     presses_of,
     run_request,
+    send_form_screens,
     sender_of,
-    show_form_screens,
 )
 from handlers.screens import send_screen
 
@@ -127,10 +128,15 @@ async def _album_done(context: CallbackContext) -> None:
     # A job, not an update: the request of the person whose photos they are.
     async with core.requests.begin(job.data.user_id, job.data.display_name) as req:
         reply = await core.conversations.album_received(req)
+    live = None
     if reply is not None:
-        await show_form_screens(context, job.chat_id, reply.screens)
+        live = await send_form_screens(context.bot, job.chat_id, reply.screens)
     async with core.requests.begin(job.data.user_id, job.data.display_name) as req:
         await core.conversations.photos_acknowledged(req)
+    # Owed no more as soon as it is shown; the previous message's buttons come off after (a
+    # paced edit: a restart meanwhile must not send the acknowledgement again).
+    if reply is not None:
+        await form_stands_at(context, job.chat_id, live)
 
 
 async def sweep_stale_drafts(context: CallbackContext) -> None:

@@ -4,9 +4,9 @@ and checks every screen it is shown. Seeded: the same seed makes the same member
 choices (what the bot is doing at a kill still varies with timing).
 
 What a member looks at is the screen the bot changed last in its chat (a new message, or the
-message whose button was pressed, edited): that is read from the fake's call log, one pass over
-new calls for all members, because copying each chat's history on every change would cost more
-than the bot itself.
+message whose button was pressed, edited; an older message losing its buttons does not change
+it): that is read from the fake's call log, one pass over new calls for all members, because
+copying each chat's history on every change would cost more than the bot itself.
 """
 
 from __future__ import annotations
@@ -112,6 +112,13 @@ class Screen:
                 if d.startswith("f:") and d.split(":")[3] == verb]
 
 
+def _message_id(call: Call) -> int | None:
+    """The message a call sent or changed."""
+    if "message_id" in call.params:
+        return int(call.params["message_id"])
+    return call.result.get("message_id") if isinstance(call.result, dict) else None
+
+
 def _screen(params: dict[str, Any]) -> Screen:
     markup = params.get("reply_markup")
     rows = (markup or {}).get("inline_keyboard") or [] if isinstance(markup, dict) else []
@@ -128,6 +135,8 @@ class Board:
     def __init__(self, fake: FakeTelegram) -> None:
         self.fake = fake
         self.screens: dict[int, Screen] = {}
+        # Per chat, the message the screen is (None: not known, e.g. a failed send).
+        self.showing: dict[int, int | None] = {}
         self.toasts: dict[str, str] = {}
         # Per chat, what the bot showed, in order: told on a failure.
         self.history: dict[int, list[str]] = {}
@@ -142,9 +151,12 @@ class Board:
                 continue
             if call.method in self.SHOWING and call.chat_id is not None:
                 self.screens[call.chat_id] = _screen(call.params)
+                self.showing[call.chat_id] = _message_id(call)
                 self._remember(call)
-            elif call.method == "editMessageReplyMarkup" and call.chat_id in self.screens:
-                # Taking the buttons off the screen just answered (✅ Gửi closes the summary).
+            elif (call.method == "editMessageReplyMarkup" and call.chat_id in self.screens
+                  and _message_id(call) == self.showing.get(call.chat_id)):
+                # Taking the buttons off the screen just answered (✅ Gửi closes the summary);
+                # the form's older messages losing theirs change nothing the member looks at.
                 text = self.screens[call.chat_id].text
                 self.screens[call.chat_id] = _screen({**call.params, "text": text})
                 self._remember(call)
@@ -329,7 +341,7 @@ class Member:
         rng = self.rng
         filed = Filed(f"{self.name} (lần {number}): {rng.choice(DEEDS)} cùng bà con trong thôn")
         self.filed.append(filed)
-        moves = self._moves(filed)
+        moves = self._moves(filed, brief=rng.random() < 0.25)
         cut = len(moves) if ending.outcome is Outcome.CONFIRMED else min(ending.at, len(moves))
         for move in moves[:cut]:
             await move()
@@ -347,10 +359,17 @@ class Member:
             await self._send(filed)
         return filed
 
-    def _moves(self, filed: Filed) -> list[Move]:
-        """The whole form, one member's action each, in order."""
-        return [self._open, lambda: self._date(filed), lambda: self._field(filed),
-                lambda: self.type(filed.description, at_step("participant_ids"), "partners"),
+    def _moves(self, filed: Filed, brief: bool) -> list[Move]:
+        """The form, one member's action each, in order: date, field and text lead to the
+        summary; unless `brief`, ➕ Thêm chi tiết and every detail follow."""
+        needed: list[Move] = [
+            self._open, lambda: self._date(filed), lambda: self._field(filed),
+            lambda: self.type(filed.description, at_step(SUMMARY), "the summary")]
+        if brief:
+            return needed
+        return [*needed,
+                lambda: self.tap(T.plain("button.more_details"), at_step("participant_ids"),
+                                 "partners"),
                 lambda: self._partners(filed), lambda: self._number(filed, "people_helped"),
                 lambda: self._number(filed, "households_helped"), lambda: self._value(filed),
                 lambda: self._place(filed), lambda: self._photos(filed),
@@ -384,7 +403,7 @@ class Member:
     async def _number(self, filed: Filed, step: str) -> None:
         after = "households_helped" if step == "people_helped" else "value_vnd"
         if self.rng.random() < 0.3:
-            await self.tap(T.plain("button.skip"), at_step(after), after)
+            await self._skip(at_step(after), after)
             return
         value = self.rng.randint(1, 60)
         setattr(filed, step, value)
@@ -392,17 +411,24 @@ class Member:
 
     async def _value(self, filed: Filed) -> None:
         if self.rng.random() < 0.4:
-            await self.tap(T.plain("button.skip"), at_step("place"), "the place step")
+            await self._skip(at_step("place"), "the place step")
             return
         typed, filed.value_vnd = self.rng.choice(MONEY)
         await self.type(typed, at_step("place"), "the place step")
 
     async def _place(self, filed: Filed) -> None:
         if self.rng.random() < 0.3:
-            await self.tap(T.plain("button.skip"), at_step("photos"), "the photo step")
+            await self._skip(at_step("photos"), "the photo step")
             return
         filed.place = self.rng.choice(PLACES)
         await self.type(filed.place, at_step("photos"), "the photo step")
+
+    async def _skip(self, expect: Expect, wanted: str) -> None:
+        """Bỏ qua, tapped or typed."""
+        if self.rng.random() < 0.5:
+            await self.tap(T.plain("button.skip"), expect, wanted)
+        else:
+            await self.type(self.rng.choice(("bỏ qua", "không", "-")), expect, wanted)
 
     async def _photos(self, filed: Filed) -> None:
         wanted = self.rng.choice((0, 0, 1, 2))
@@ -418,9 +444,11 @@ class Member:
         await self.tap(label, at_step(SUMMARY), "the summary")
 
     async def _correct(self, filed: Filed) -> None:
-        """✏ Sửa one field from the summary and type a new answer."""
+        """✏ Sửa on the summary, one field picked and a new answer typed."""
         step = self.rng.choice(("people_helped", "value_vnd", "place", "description"))
         label = T.plain("button.edit", label=T.plain(f"form.report.{step}.short"))
+        await self.tap(T.plain("button.edit_open"), lambda s: s.data(label) is not None,
+                       "the fields to correct")
         await self.tap(label, at_step(step), step)
         if step == "people_helped":
             filed.people_helped = self.rng.randint(61, 99)

@@ -107,6 +107,13 @@ class Seen:
         t = CATALOGUE.texts(lang)
         return t(key, **params) in self.html or t.plain(key, **params) == self.toast
 
+    def asks_again(self, prompt: str) -> bool:
+        """The form stayed where it was: its question `prompt` (a catalogue key) is shown
+        again, with no other question and no summary (as after a wrong answer)."""
+        moved = {key for key in self.keys
+                 if key.endswith((".prompt", ".summary_title")) and key != prompt}
+        return self.shows(prompt) and not moved
+
 
 @dataclass(frozen=True)
 class Tree:
@@ -202,6 +209,15 @@ class Harness:
             if labels:
                 return labels
         return []
+
+    def message(self, user_id: int, message_id: int) -> dict[str, Any]:
+        """One of the bot's messages in the chat, as it is now (edits applied)."""
+        return next(m for m in self.fake.messages(user_id) if m["message_id"] == message_id)
+
+    def buttons_on(self, user_id: int, message_id: int) -> list[str]:
+        """The labels one message of the chat offers now ([] once its buttons were taken
+        off)."""
+        return [text for text, _ in self.fake.inline_buttons(self.message(user_id, message_id))]
 
     async def tap(self, user_id: int, label: str) -> Seen:
         message_id, data = self.button(user_id, label)
@@ -317,14 +333,26 @@ class Harness:
             await self.tap(user_id, "✅ Gửi ngay")
             return
         await self.tap(user_id, "➕ Thêm chi tiết")
-        while "form.report.photos.prompt" not in self.said_last(user_id):
-            await self.tap(user_id, "Bỏ qua")
+        await self.skip_details(user_id, until="photos")
         for _ in range(photos):
             self.fake.send_photo(user_id, media_group_id=f"album-{text}")
         await self.photos_acknowledged(user_id, photos)
         await self.tap(user_id, "Xong")
         await self.tap(user_id, "🌐 Có, công khai")
         await self.tap(user_id, "✅ Gửi")
+
+    async def edit_on_summary(self, user_id: int, part: str) -> Seen:
+        """On a form's summary, ✏ Sửa, then the part to correct (its short name): the step
+        asked again, whose answer leads back to the summary."""
+        await self.tap(user_id, "✏ Sửa")
+        return await self.tap(user_id, f"✏ Sửa {part}")
+
+    async def skip_details(self, user_id: int, until: str | None = None) -> None:
+        """Bỏ qua at each detail of a report, from the step asked now, until the step `until`
+        (a field's name, e.g. "photos") asks, or else until the summary is back."""
+        key = f"form.report.{until}.prompt" if until else "form.report.summary_title"
+        while key not in self.said_last(user_id):
+            await self.tap(user_id, "Bỏ qua")
 
     async def join_with(self, user_id: int, code: str, first_name: str,
                         last_name: str | None = None) -> None:

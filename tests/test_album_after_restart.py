@@ -20,8 +20,8 @@ MAI = 1001
 async def _at_the_photo_step(bot: Harness) -> None:
     await bot.member_of_new_cell(MAI)
     await bot.begin_report(MAI, description="Dọn vệ sinh đường làng cùng đoàn thanh niên")
-    while "Gửi ảnh minh họa" not in bot.screen(MAI):
-        await bot.tap(MAI, "Bỏ qua")
+    await bot.tap(MAI, "➕ Thêm chi tiết")
+    await bot.skip_details(MAI, until="photos")
 
 
 def _acknowledgements(fake: FakeTelegram) -> list[str]:

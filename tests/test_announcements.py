@@ -300,7 +300,7 @@ async def test_a_leader_of_two_units_picks_one_and_a_unit_with_nobody_says_so(
     assert await _ledger(bot) == []
     # Tuấn changes the unit instead: the commune, with every unit below.
     await bot.tap(TUAN, "✏ Sửa lại")
-    await bot.tap(TUAN, "✏ Sửa đơn vị")
+    await bot.edit_on_summary(TUAN, "đơn vị")
     asked = await bot.tap(TUAN, "Đảng bộ xã Tràng Định")
     assert asked.shows("form.announcement.whole_subtree.prompt")
     preview = await bot.tap(TUAN, "Toàn bộ các đơn vị trực thuộc")

@@ -32,9 +32,8 @@ async def _at(bot: Harness, step: str) -> None:
     await bot.join(1002, cell, "Bình")
     await bot.say(MAI, "/report")
     path = [("tap", "Hôm qua"), ("tap", "Kinh tế"),
-            ("say", "Giúp hộ nghèo thôn Bản Chặng sửa chuồng trại"), ("tap", "Bỏ qua"),
-            ("tap", "Bỏ qua"), ("tap", "Bỏ qua"), ("tap", "Bỏ qua"), ("tap", "Bỏ qua"),
-            ("tap", "Bỏ qua"), ("tap", "Bỏ qua")]
+            ("say", "Giúp hộ nghèo thôn Bản Chặng sửa chuồng trại"), ("tap", "➕ Thêm chi tiết"),
+            *[("tap", "Bỏ qua")] * 7]
     for action, value in path:
         if await _step(bot, MAI) == step:
             return
@@ -83,6 +82,8 @@ async def test_a_wrong_answer_is_explained_and_the_draft_kept(
     seen = await bot.say(MAI, typed)
     key, values = expected
     assert seen.shows(key, **values)
+    assert seen.asks_again(f"form.report.{step}.prompt"), "the question comes again"
+    assert seen.shows("form.progress")
     assert await _step(bot, MAI) == step
     assert await _answers(bot, MAI) == before
 
@@ -94,6 +95,7 @@ async def test_unexpected_messages_mid_form_name_the_step(bot: Harness, kind: st
     seen = await bot.send(MAI, kind, **details)
     assert seen.shows("form.problem.unexpected", step=VI("form.report.value_vnd.short"),
                       hint=VI("form.hint.money"))
+    assert seen.shows("form.report.value_vnd.prompt") and seen.shows("form.skip_hint")
     assert "Bỏ qua" in bot.buttons(MAI)
     assert await _step(bot, MAI) == "value_vnd"
 
@@ -110,6 +112,8 @@ async def test_another_command_mid_form_keeps_the_draft(bot: Harness) -> None:
     assert resumed.shows("form.report.resumed") and resumed.shows("form.report.value_vnd.prompt")
     assert await _step(bot, MAI) == "value_vnd"
     taken = await bot.say(MAI, "250k")
+    assert taken.shows("form.echo", label=VI("form.report.value_vnd.label"), typed="250k",
+                       value="250.000 đ")
     assert taken.shows("form.report.place.prompt")
 
 
@@ -118,16 +122,14 @@ async def test_html_and_sql_looking_text_is_kept_verbatim_and_shown_escaped(
 ) -> None:
     await _at(bot, "description")
     hostile = "<b>Sửa</b> nhà'; DROP TABLE reports; -- & <script>"
-    await bot.say(MAI, hostile)
+    summary = await bot.say(MAI, hostile)
     answers = await _answers(bot, MAI)
     assert answers["description"] == hostile
-    for _ in range(7):
-        await bot.tap(MAI, "Bỏ qua")
-    summary = await bot.tap(MAI, "🌐 Có, công khai")
+    assert summary.shows("form.report.summary_title")
     # The fake rejects malformed HTML the way Telegram does, so arriving at all means escaped.
     assert f"{VI.plain('form.report.description.label')}: {hostile}" in bot.screen(MAI)
     assert "&lt;b&gt;Sửa&lt;/b&gt;" in summary.html
-    await bot.tap(MAI, "✅ Gửi")
+    await bot.tap(MAI, "✅ Gửi ngay")
     async with bot.db.transaction() as tx:
         row = await tx.one("SELECT description FROM reports")
     assert row["description"] == hostile
@@ -143,6 +145,7 @@ async def test_emoji_and_decomposed_vietnamese_are_stored_as_typed_in_nfc(bot: H
 async def test_a_forged_press_for_another_step_is_refused(bot: Harness) -> None:
     await _at(bot, "description")
     await bot.say(MAI, "Giúp hộ nghèo thôn Bản Chặng sửa chuồng trại")
+    await bot.tap(MAI, "➕ Thêm chi tiết")
     message_id, _ = bot.button(MAI, "Bỏ qua")
     # A forged "skip" on the required date step of the same draft.
     forged = f"f:{(await _draft_id(bot))}:0:skip:"
@@ -215,13 +218,10 @@ async def test_the_longest_description_full_of_markup_still_reaches_the_summary(
 ) -> None:
     await _at(bot, "description")
     longest = ("Bà con & đoàn viên <cùng> sửa đường " * 80)[:2000]
-    await bot.say(MAI, longest)
-    for _ in range(7):
-        await bot.tap(MAI, "Bỏ qua")
-    summary = await bot.tap(MAI, "🌐 Có, công khai")
-    assert "✅ Gửi" in bot.buttons(MAI), "the summary arrived with its buttons"
-    assert "…" in summary.text
-    await bot.tap(MAI, "✅ Gửi")
+    summary = await bot.say(MAI, longest)
+    assert "✅ Gửi ngay" in bot.buttons(MAI), "the summary arrived with its buttons"
+    assert summary.shows("form.report.summary_title") and "…" in summary.text
+    await bot.tap(MAI, "✅ Gửi ngay")
     async with bot.db.transaction() as tx:
         row = await tx.one("SELECT description FROM reports")
     assert row["description"] == longest.strip()

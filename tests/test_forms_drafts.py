@@ -33,7 +33,7 @@ async def test_after_a_restart_the_member_continues_at_the_same_step(tmp_path: P
     fresh.continue_update_ids_from(next_id + 1000)  # Telegram's numbering goes on
     async with started(tmp_path, fresh) as after:
         taken = await after.say(MAI, "Nhặt rác dọc suối Bản Chặng cùng đoàn viên")
-        assert taken.shows("form.report.people_helped.prompt")
+        assert taken.shows("form.report.summary_title")
         answers = await _answers(after)
         assert answers["field"] == "Môi trường"
         assert answers["deed_date"] == "2026-11-26"
@@ -46,21 +46,29 @@ async def _answers(bot: Harness) -> dict:
     return draft.state["answers"]
 
 
-async def test_a_redelivered_answer_is_taken_once(bot: Harness) -> None:
+async def _at_people_helped(bot: Harness) -> None:
     await bot.member_of_new_cell(MAI)
-    answered = await bot.begin_report(MAI, description="Hướng dẫn bà con làm hồ sơ vay vốn")
+    await bot.begin_report(MAI, description="Hướng dẫn bà con làm hồ sơ vay vốn")
+    await bot.tap(MAI, "➕ Thêm chi tiết")
     assert await _step(bot) == "people_helped"
+
+
+async def test_a_redelivered_answer_is_taken_once(bot: Harness) -> None:
+    await _at_people_helped(bot)
+    answered = await bot.say(MAI, "12")
+    assert await _step(bot) == "households_helped"
     again = await bot.redeliver(answered.update_id)
     assert again.calls == [], "no second answer in the chat"
-    assert await _step(bot) == "people_helped", "not taken as the answer to the next step"
+    assert await _step(bot) == "households_helped", "not taken as the answer to the next step"
+    assert "households_helped" not in await _answers(bot)
 
 
 async def test_an_answer_sent_again_after_a_restart_is_not_taken_twice(tmp_path: Path) -> None:
     async with started(tmp_path) as before:
-        await before.member_of_new_cell(MAI)
-        answered = await before.begin_report(MAI, description="Sửa đường liên thôn Bản Chặng")
+        await _at_people_helped(before)
+        answered = await before.say(MAI, "12")
         raw = before.fake.messages(MAI, include_incoming=True)
-        text = [m for m in raw if m.get("text") == "Sửa đường liên thôn Bản Chặng"][-1]
+        text = [m for m in raw if m.get("text") == "12"][-1]
     fresh = FakeTelegram()
     fresh.add_user(MAI, "Mai")
     fresh.continue_update_ids_from(answered.update_id)
@@ -71,9 +79,11 @@ async def test_an_answer_sent_again_after_a_restart_is_not_taken_twice(tmp_path:
         assert resent == answered.update_id
         seen = await after.after(resent, mark)
         assert seen.calls == [], "recognised: no second answer"
-        assert await _step(after) == "people_helped"
-        later = await after.say(MAI, "12")
-        assert later.shows("form.report.households_helped.prompt")
+        assert await _step(after) == "households_helped"
+        later = await after.say(MAI, "3")
+        assert later.shows("form.report.value_vnd.prompt")
+        answers = await _answers(after)
+        assert (answers["people_helped"], answers["households_helped"]) == (12, 3)
 
 
 async def test_a_week_old_draft_is_dropped_with_a_notice_on_the_next_message(
@@ -111,9 +121,10 @@ async def test_when_telegram_fails_to_deliver_a_reply_the_answer_is_not_lost(
     bot.fake.fail_next("sendMessage", status=500, description="Internal Server Error")
     seen = await bot.say(MAI, "Hướng dẫn bà con làm hồ sơ vay vốn ưu đãi")
     assert seen.shows("error.generic")
-    assert await _step(bot) == "people_helped"
+    assert await _step(bot) == "summary"
+    assert (await _answers(bot))["description"] == "Hướng dẫn bà con làm hồ sơ vay vốn ưu đãi"
     resumed = await bot.say(MAI, "/report")
-    assert resumed.shows("form.report.people_helped.prompt")
+    assert resumed.shows("form.report.resumed") and resumed.shows("form.report.summary_title")
 
 
 async def test_the_sweep_goes_on_past_a_member_who_blocked_the_bot(bot: Harness) -> None:

@@ -53,7 +53,7 @@ async def test_an_answer_fetched_before_a_crash_is_taken_after_the_restart(
     fresh.continue_update_ids_from(6000)
     async with started(tmp_path, fresh) as after:
         await after.fake.wait_for(lambda f: any(
-            "form.report.people_helped.prompt" in c.keys for c in f.calls
+            "form.report.summary_title" in c.keys for c in f.calls
             if c.params.get("chat_id") == MAI))
         await after.app.update_queue.join()
         assert await _left(after) == []

@@ -37,12 +37,11 @@ async def _report_with(bot: Harness, user_id: int, together: str | None = None) 
     """A report through the form, naming a co-participant if given."""
     await bot.begin_report(user_id, description="Cùng bà con sửa mái nhà dột cho một hộ nghèo")
     if together:
+        await bot.tap(user_id, "➕ Thêm chi tiết")
         await bot.tap(user_id, f"☐ {together}")
         await bot.tap(user_id, "Xong")
-    while "Bỏ qua" in bot.buttons(user_id):
-        await bot.tap(user_id, "Bỏ qua")
-    await bot.tap(user_id, "🔒 Không công khai")
-    await bot.tap(user_id, "✅ Gửi")
+        await bot.skip_details(user_id)
+    assert (await bot.tap(user_id, "✅ Gửi ngay")).shows("report.received")
 
 
 async def _rows(bot: Harness, user_id: int) -> list[tuple[int, str, str, str | None, int]]:

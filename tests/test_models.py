@@ -76,15 +76,13 @@ async def _report(bot: Harness, user_id: int, model: str | None, day: str = "Hô
         if "✅ Đúng" in bot.buttons(user_id):
             await bot.tap(user_id, "✅ Đúng")
     await bot.tap(user_id, "Kinh tế")
-    seen = await bot.say(user_id, "Hướng dẫn bà con thôn Bản Chặng trồng cây ăn quả")
+    await bot.say(user_id, "Hướng dẫn bà con thôn Bản Chặng trồng cây ăn quả")
     if model is not None:
+        seen = await bot.tap(user_id, "➕ Thêm chi tiết")
         assert seen.shows("form.report.model_id.prompt")
         await bot.tap(user_id, model)
-    while "Gửi ảnh minh họa" not in bot.screen(user_id):
-        await bot.tap(user_id, "Bỏ qua")
-    await bot.tap(user_id, "Bỏ qua")
-    await bot.tap(user_id, "🌐 Có, công khai")
-    sent = await bot.tap(user_id, "✅ Gửi")
+        await bot.skip_details(user_id)
+    sent = await bot.tap(user_id, "✅ Gửi ngay")
     assert sent.shows("report.received")
 
 
@@ -93,7 +91,8 @@ async def _models_offered(bot: Harness, user_id: int) -> list[str]:
     await bot.say(user_id, "/report")
     await bot.tap(user_id, "Hôm nay")
     await bot.tap(user_id, "Kinh tế")
-    seen = await bot.say(user_id, "Hướng dẫn bà con thôn Bản Chặng trồng cây ăn quả")
+    await bot.say(user_id, "Hướng dẫn bà con thôn Bản Chặng trồng cây ăn quả")
+    seen = await bot.tap(user_id, "➕ Thêm chi tiết")
     offered = []
     if seen.shows("form.report.model_id.prompt"):
         offered = [b for b in bot.buttons(user_id) if b not in ("◀ Quay lại", "Bỏ qua", "✖ Hủy")]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from storage import audit, reports
 from storage.entities import ReportState
 from tests.harness import CATALOGUE, Harness, Seen
+from tests.test_reports import _answer
 
 MAI, BINH = 1001, 1002
 VI = CATALOGUE.texts("vi")
@@ -39,11 +40,13 @@ async def _withdraw(bot: Harness, user_id: int, label: str = "1. 26/11") -> None
 
 
 async def _correct_content(bot: Harness, user_id: int, description: str) -> Seen:
-    """On an opened report: ✏ Sửa, new content, ✅ Gửi."""
+    """On an opened report: ✏ Sửa, then on its summary ✏ Sửa nội dung, new content,
+    ✅ Gửi ngay."""
     await bot.tap(user_id, "✏ Sửa")
-    await bot.tap(user_id, "✏ Sửa nội dung")
-    await bot.say(user_id, description)
-    return await bot.tap(user_id, "✅ Gửi")
+    await bot.edit_on_summary(user_id, "nội dung")
+    summary = await bot.say(user_id, description)
+    assert summary.shows("form.report.summary_title")
+    return await bot.tap(user_id, "✅ Gửi ngay")
 
 
 async def _set_state(bot: Harness, state: ReportState, note: str | None = None) -> int:
@@ -86,10 +89,15 @@ async def test_opening_a_report_shows_it_whole_with_photos(bot: Harness) -> None
 async def test_correcting_a_report_reuses_the_form_prefilled(bot: Harness) -> None:
     await _mai_opens_her_report(bot, "Dọn vệ sinh đường làng cùng đoàn viên thanh niên")
     summary = await bot.tap(MAI, "✏ Sửa")
-    assert "Dọn vệ sinh đường làng" in summary.text and "✅ Gửi" in bot.buttons(MAI)
-    await bot.tap(MAI, "✏ Sửa giá trị")
-    await bot.say(MAI, "1tr5")
-    done = await bot.tap(MAI, "✅ Gửi")
+    assert "Dọn vệ sinh đường làng" in summary.text
+    assert bot.buttons(MAI) == ["✅ Gửi ngay", "✏ Sửa", "➕ Thêm chi tiết", "✖ Hủy"]
+    asked = await bot.edit_on_summary(MAI, "giá trị")
+    assert asked.shows("form.report.value_vnd.prompt")
+    again = await bot.say(MAI, "1tr5")
+    assert again.shows("form.echo", label=VI("form.report.value_vnd.label"), typed="1tr5",
+                       value="1.500.000 đ")
+    assert again.shows("form.report.summary_title")
+    done = await bot.tap(MAI, "✅ Gửi ngay")
     assert done.shows("report.corrected")
     async with bot.db.transaction() as tx:
         rows = await tx.all("SELECT value_vnd, state FROM reports")
@@ -176,13 +184,14 @@ async def test_correcting_never_throws_away_a_report_in_progress(bot: Harness) -
     assert busy.shows("form.report.busy")
     assert busy.shows("form.report.description.prompt"), "the report in progress is shown again"
     kept = await bot.say(MAI, "Tổ chức giao lưu văn nghệ mừng ngày hội đại đoàn kết")
-    assert kept.shows("form.report.participant_ids.prompt")
+    assert kept.shows("form.report.summary_title")
+    assert _answer("field", "Văn hóa") in kept.text, "the report in progress, not the one sent"
 
 
 async def test_cancelling_a_correction_says_the_report_is_unchanged(bot: Harness) -> None:
     await _mai_opens_her_report(bot, "Vận động bà con hiến đất làm đường liên thôn")
     await bot.tap(MAI, "✏ Sửa")
-    await bot.tap(MAI, "✏ Sửa giá trị")
+    await bot.edit_on_summary(MAI, "giá trị")
     listing = await bot.say(MAI, "/my")
     assert listing.shows("form.report.correction_draft_kept"), "named a correction, not a report"
     again = await bot.say(MAI, "/report")

@@ -88,6 +88,7 @@ async def test_someone_joining_mid_form_is_offered_as_co_participant(bot: Harnes
     cell = await bot.member_of_new_cell(MAI)
     await bot.begin_report(MAI)
     await bot.join(SON, cell, "Sơn")
-    together = await bot.say(MAI, "Dọn vệ sinh đường làng cùng bà con thôn Bản Chặng")
+    await bot.say(MAI, "Dọn vệ sinh đường làng cùng bà con thôn Bản Chặng")
+    together = await bot.tap(MAI, "➕ Thêm chi tiết")
     assert together.shows("form.report.participant_ids.prompt")
     assert any("Sơn" in label for label in bot.buttons(MAI))

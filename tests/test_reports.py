@@ -7,7 +7,7 @@ import json
 
 from storage import reports
 from storage.entities import ReportState
-from tests.harness import CATALOGUE, Harness, Seen
+from tests.harness import CATALOGUE, Harness, Seen, as_read
 from tests.test_joins import MENU
 
 MAI, BINH, SON = 1001, 1002, 1003
@@ -45,15 +45,31 @@ async def test_a_full_report_from_menu_to_confirmation(bot: Harness) -> None:
     asked = await bot.say(MAI, "thu 7")
     assert asked.shows("form.date_confirm", weekday="Thứ Bảy", date="21/11/2026")
     field = await bot.tap(MAI, "✅ Đúng")
+    assert field.shows("form.answered", label=VI("form.report.deed_date.label"),
+                       value="21/11/2026")
     assert field.shows("form.report.field.prompt")
     assert "An sinh xã hội, giảm nghèo" in bot.buttons(MAI)
 
     await bot.tap(MAI, "An sinh xã hội, giảm nghèo")
     short = await bot.say(MAI, "sua nha cho ho ba Hoa"[:8])
     assert short.shows("form.problem.too_short", length=7, min=10)
-    model = await bot.say(MAI, "Cùng 2 đồng chí sửa mái nhà dột cho hộ bà Lăng Thị Hoa, hộ nghèo")
-    assert model.shows("form.report.model_id.prompt")
+    assert short.shows("form.report.description.prompt", min=10), "the question comes again"
+    summary = await bot.say(MAI,
+                            "Cùng 2 đồng chí sửa mái nhà dột cho hộ bà Lăng Thị Hoa, hộ nghèo")
+    assert summary.shows("form.report.summary_title")
+    assert bot.buttons(MAI) == ["✅ Gửi ngay", "✏ Sửa", "➕ Thêm chi tiết", "✖ Hủy"]
+    model = await bot.tap(MAI, "➕ Thêm chi tiết")
+    assert model.shows("form.report.model_id.prompt") and model.shows("form.skip_hint")
+    assert model.shows("form.progress", step=4, total=11)
+
+    asked_model, _ = bot.button(MAI, "Dân vận khéo xây dựng nông thôn mới")
     together = await bot.tap(MAI, "Dân vận khéo xây dựng nông thôn mới")
+    assert together.shows("form.answered", label=VI("form.report.model_id.label"),
+                          value="Dân vận khéo xây dựng nông thôn mới")
+    assert bot.message(MAI, asked_model)["text"] == as_read(VI(
+        "form.answered", label=VI("form.report.model_id.label"),
+        value="Dân vận khéo xây dựng nông thôn mới"))
+    assert bot.buttons_on(MAI, asked_model) == [], "the answer stays, its buttons gone"
     assert together.shows("form.report.participant_ids.prompt")
     assert bot.buttons(MAI)[:2] == ["☐ Bình Nông Văn", "☐ Sơn Hoàng Văn"]
     await bot.tap(MAI, "☐ Bình Nông Văn")
@@ -61,10 +77,20 @@ async def test_a_full_report_from_menu_to_confirmation(bot: Harness) -> None:
     await bot.say(MAI, "son")  # typing a name without diacritics picks that member
     assert "☑ Sơn Hoàng Văn" in bot.buttons(MAI)
     helped = await bot.tap(MAI, "Xong")
+    assert helped.shows("form.answered", label=VI("form.report.participant_ids.label"),
+                        value="Bình Nông Văn, Sơn Hoàng Văn")
     assert helped.shows("form.report.people_helped.prompt")
-    await bot.say(MAI, "4 người")
-    await bot.say(MAI, "1")
+    asked_people, _ = bot.button(MAI, "Bỏ qua")
+    households = await bot.say(MAI, "4 người")
+    assert households.shows("form.echo", label=VI("form.report.people_helped.label"),
+                            typed="4 người", value="4")
+    assert households.shows("form.report.households_helped.prompt")
+    assert bot.buttons_on(MAI, asked_people) == [], "only the latest question keeps buttons"
+    value = await bot.say(MAI, "1")
+    assert not value.shows("form.echo"), "nothing to say back: it was read as typed"
     place = await bot.say(MAI, "2tr")
+    assert place.shows("form.echo", label=VI("form.report.value_vnd.label"), typed="2tr",
+                       value="2.000.000 đ")
     assert place.shows("form.report.place.prompt")
     photos = await bot.say(MAI, "thôn Bản Chặng")
     assert photos.shows("form.report.photos.prompt")
@@ -89,7 +115,12 @@ async def test_a_full_report_from_menu_to_confirmation(bot: Harness) -> None:
                      _answer("photos", VI.plain("form.photo_count", count=2)),
                      _answer("public", VI.plain("form.report.public.yes"))):
         assert expected in summary.text
-    assert "✏ Sửa nội dung" in bot.buttons(MAI)
+    assert bot.buttons(MAI) == ["✅ Gửi", "✏ Sửa", "✖ Hủy"], "no detail left to add"
+    picker = await bot.tap(MAI, "✏ Sửa")
+    assert picker.shows("form.pick_field")
+    assert "✏ Sửa nội dung" in bot.buttons(MAI) and "✅ Gửi" not in bot.buttons(MAI)
+    again = await bot.tap(MAI, "◀ Quay lại")
+    assert again.shows("form.report.summary_title") and not again.shows("form.pick_field")
 
     done = await bot.tap(MAI, "✅ Gửi")
     assert done.shows("report.received")
@@ -106,29 +137,103 @@ async def test_a_full_report_from_menu_to_confirmation(bot: Harness) -> None:
     assert len(content.participant_ids) == 2 and len(content.photos) == 2
 
 
-async def _to_summary(bot: Harness, user_id: int) -> None:
-    """The shortest honest path: date, field, text, then skip every optional step."""
-    await bot.say(user_id, "/report")
-    await bot.tap(user_id, "Hôm qua")
-    await bot.tap(user_id, "Kinh tế")
-    await bot.say(user_id, "Hướng dẫn bà con thôn Bản Chặng trồng hồi đúng kỹ thuật")
-    while "Bỏ qua" in bot.buttons(user_id):
-        await bot.tap(user_id, "Bỏ qua")
-    await bot.tap(user_id, "🔒 Không công khai")
+async def _to_summary(bot: Harness, user_id: int) -> Seen:
+    """The shortest honest path: date, field and text lead straight to the summary."""
+    seen = await bot.begin_report(
+        user_id, "Kinh tế", "Hướng dẫn bà con thôn Bản Chặng trồng hồi đúng kỹ thuật",
+        day="Hôm qua")
+    assert seen.shows("form.report.summary_title")
+    return seen
+
+
+async def test_a_report_can_be_sent_right_after_its_content(bot: Harness) -> None:
+    await _cell_with_three(bot)
+    asked = await bot.begin_report(MAI, "Kinh tế")
+    assert asked.shows("form.report.description.prompt", min=10)
+    assert asked.shows("form.progress", step=3, total=3), "only three steps are needed"
+    summary = await bot.say(MAI, "Hướng dẫn bà con thôn Bản Chặng trồng hồi đúng kỹ thuật")
+    assert summary.shows("form.report.summary_title")
+    assert not summary.shows("form.report.model_id.prompt")
+    assert _answer("field", "Kinh tế") in summary.text
+    assert _answer("public", VI.plain("form.report.public.yes")) in summary.text, \
+        "unasked, the report is introduced in the group: the summary says so"
+    assert bot.buttons(MAI) == ["✅ Gửi ngay", "✏ Sửa", "➕ Thêm chi tiết", "✖ Hủy"]
+    done = await bot.tap(MAI, "✅ Gửi ngay")
+    assert done.shows("report.received")
+    [stored] = await _reports_of(bot, MAI)
+    content = stored.content
+    assert content.deed_date == dt.date(2026, 11, 27) and content.field == "Kinh tế"
+    assert not content.private, "unasked, a report is public"
+    assert content.model_id is None and content.participant_ids == ()
+    assert (content.people_helped, content.value_vnd, content.photos) == (None, None, ())
+
+
+async def test_more_details_walks_only_the_details_not_given(bot: Harness) -> None:
+    await _cell_with_three(bot)
+    await _to_summary(bot, MAI)
+    await bot.tap(MAI, "✏ Sửa")
+    asked = await bot.tap(MAI, "✏ Sửa giá trị")
+    assert asked.shows("form.report.value_vnd.prompt")
+    summary = await bot.say(MAI, "500k")
+    assert summary.shows("form.echo", label=VI("form.report.value_vnd.label"), typed="500k",
+                         value="500.000 đ")
+    assert summary.shows("form.report.summary_title"), "an edit goes back to the summary"
+    assert _answer("value_vnd", "500.000 đ") in summary.text
+    await bot.tap(MAI, "✏ Sửa")
+    await bot.tap(MAI, "✏ Sửa mô hình")
+    await bot.tap(MAI, "Tiết kiệm theo gương Bác")
+
+    asked = [(await bot.tap(MAI, "➕ Thêm chi tiết")).keys]
+    while "form.report.summary_title" not in asked[-1]:
+        asked.append((await bot.tap(MAI, "Bỏ qua")).keys)
+    prompts = [key for keys in asked for key in sorted(keys) if key.endswith(".prompt")]
+    assert prompts == [f"form.report.{step}.prompt" for step in (
+        "participant_ids", "people_helped", "households_helped", "place", "photos", "public")]
+    assert all("form.answer_skipped" in keys for keys in asked[1:]), "each skip stays in sight"
+    [summary_keys] = [keys for keys in asked if "form.report.summary_title" in keys]
+    assert "form.report.model_id.label" in summary_keys
+    await bot.tap(MAI, "✅ Gửi ngay")
+    [stored] = await _reports_of(bot, MAI)
+    assert stored.content.value_vnd == 500_000 and stored.content.model_id is not None
+
+
+async def test_an_optional_step_is_skipped_by_typing_so(bot: Harness) -> None:
+    await bot.member_of_new_cell(MAI)
+    await bot.begin_report(MAI, description="Dọn vệ sinh đường làng cùng bà con")
+    asked = await bot.tap(MAI, "➕ Thêm chi tiết")
+    assert asked.shows("form.report.people_helped.prompt") and asked.shows("form.skip_hint")
+    households = await bot.say(MAI, "bo qua")
+    assert households.shows("form.report.households_helped.prompt")
+    assert not households.shows("form.echo") and not households.shows("form.problem.not_number")
+    for word in ("không", "-"):
+        await bot.say(MAI, word)
+    public = await bot.say(MAI, "Bỏ qua")  # the place
+    assert public.shows("form.report.photos.prompt")
+    public = await bot.say(MAI, "ko")
+    assert public.shows("form.report.public.prompt") and not public.shows("form.skip_hint")
+    summary = await bot.say(MAI, "không")
+    assert summary.shows("form.report.summary_title"), "at a yes-or-no step it is an answer"
+    assert _answer("public", VI.plain("form.report.public.no")) in summary.text
+    for step in ("people_helped", "households_helped", "value_vnd", "place", "photos"):
+        assert not summary.shows(f"form.report.{step}.label")
+    await bot.tap(MAI, "✅ Gửi")
+    [stored] = await _reports_of(bot, MAI)
+    assert stored.content.private and stored.content.people_helped is None
 
 
 async def test_steps_without_choices_are_skipped_for_a_member_alone(bot: Harness) -> None:
     await bot.member_of_new_cell(MAI)
-    after_text = await bot.begin_report(MAI, description="Dọn vệ sinh đường làng cùng bà con")
-    assert after_text.shows("form.report.people_helped.prompt"), \
+    await bot.begin_report(MAI, description="Dọn vệ sinh đường làng cùng bà con")
+    details = await bot.tap(MAI, "➕ Thêm chi tiết")
+    assert details.shows("form.report.people_helped.prompt"), \
         "no model step, no co-participant step"
-    assert after_text.shows("form.progress", step=4, total=9)
+    assert details.shows("form.progress", step=4, total=9)
 
 
 async def test_pressing_send_twice_or_a_redelivered_update_records_once(bot: Harness) -> None:
     await _cell_with_three(bot)
     await _to_summary(bot, MAI)
-    message_id, data = bot.button(MAI, "✅ Gửi")
+    message_id, data = bot.button(MAI, "✅ Gửi ngay")
     first = await bot.press_data(MAI, message_id, data)
     again = await bot.press_data(MAI, message_id, data, check_button=False)
     assert again.shows("form.already_sent")
@@ -145,18 +250,25 @@ async def test_back_keeps_answers_and_summary_edit_returns_to_summary(bot: Harne
     assert back.shows("form.report.field.prompt")
     await bot.tap(MAI, "Môi trường")
     await bot.say(MAI, "Trồng 50 cây xanh ở nhà văn hóa thôn Bản Chặng")
-    while "Bỏ qua" in bot.buttons(MAI):
-        await bot.tap(MAI, "Bỏ qua")
-    await bot.tap(MAI, "🔒 Không công khai")
+    picker = await bot.tap(MAI, "✏ Sửa")
+    assert picker.shows("form.pick_field")
     asked = await bot.tap(MAI, "✏ Sửa nội dung")
     assert asked.shows("form.report.description.prompt", min=10)
     summary = await bot.say(MAI, "Trồng 60 cây xanh ở nhà văn hóa thôn Bản Chặng")
     assert _answer("description", "Trồng 60 cây xanh") in summary.text
     assert _answer("field", "Môi trường") in summary.text
+    await bot.tap(MAI, "✏ Sửa")
+    await bot.tap(MAI, "✏ Sửa chế độ công khai")
+    summary = await bot.tap(MAI, "🔒 Không công khai")
+    assert summary.shows("form.report.summary_title") and not summary.shows(
+        "form.report.people_helped.prompt"), "back to the summary, not on to the next detail"
     assert _answer("public", VI.plain("form.report.public.no")) in summary.text
-    await bot.tap(MAI, "✅ Gửi")
+    assert _answer("description", "Trồng 60 cây xanh") in summary.text
+    assert "➕ Thêm chi tiết" in bot.buttons(MAI)
+    await bot.tap(MAI, "✅ Gửi ngay")
     [stored] = await _reports_of(bot, MAI)
     assert stored.content.private and stored.content.field == "Môi trường"
+    assert stored.content.description.startswith("Trồng 60 cây xanh")
 
 
 async def test_cancel_at_any_step_leaves_nothing(bot: Harness) -> None:
@@ -177,6 +289,7 @@ async def test_cancel_at_any_step_leaves_nothing(bot: Harness) -> None:
 async def _at_place_step(bot: Harness, user_id: int, **unit: object) -> Seen:
     await bot.member_of_new_cell(user_id, name=f"Chi bộ {user_id}", **unit)
     await bot.begin_report(user_id, "Môi trường", "Thu gom rác thải nhựa dọc bờ sông Kỳ Cùng")
+    await bot.tap(user_id, "➕ Thêm chi tiết")
     for _ in range(3):
         seen = await bot.tap(user_id, "Bỏ qua")
     assert seen.shows("form.report.place.prompt")
@@ -265,6 +378,7 @@ async def test_a_large_cell_picks_co_participants_a_page_at_a_time(bot: Harness)
     for n in range(20):
         await bot.join(2000 + n, cell, f"Đảng viên {n + 1:02d}")
     await bot.begin_report(MAI, description="Cả chi bộ ra quân làm đường giao thông nông thôn")
+    await bot.tap(MAI, "➕ Thêm chi tiết")
     first = bot.buttons(MAI)
     assert first[:2] == ["☐ Đảng viên 01", "☐ Đảng viên 02"]
     assert "Trang 1/2" in first and "Trang sau ▶" in first and len(first) < 25

@@ -163,10 +163,10 @@ async def test_asking_for_more_then_correcting_then_acknowledging(bot: Harness) 
     assert entry["subject"] == "report:1"
 
     summary = await bot.tap(MAI, "✏ Bổ sung ngay")
-    assert ROOF in summary.text and "✅ Gửi" in bot.buttons(MAI)
-    await bot.tap(MAI, "✏ Sửa nội dung")
+    assert ROOF in summary.text and "✅ Gửi ngay" in bot.buttons(MAI)
+    await bot.edit_on_summary(MAI, "nội dung")
     await bot.say(MAI, ROOF + ", 3 ngày công, 1 hộ")
-    corrected = await bot.tap(MAI, "✅ Gửi")
+    corrected = await bot.tap(MAI, "✅ Gửi ngay")
     assert corrected.shows("report.corrected")
     assert await _state(bot, 1) is ReportState.PENDING
 
@@ -413,8 +413,8 @@ async def test_reopening_an_acknowledged_report_with_a_reason(bot: Harness) -> N
     again = await bot.press_data(SON, message_id, reopen)
     assert again.shows("review.already_asked", name="Hoàng Văn Sơn")
     summary = await bot.tap(MAI, "✏ Bổ sung ngay")
-    assert "✅ Gửi" in bot.buttons(MAI) and ROOF in summary.text
-    await bot.tap(MAI, "✅ Gửi")
+    assert "✅ Gửi ngay" in bot.buttons(MAI) and ROOF in summary.text
+    assert (await bot.tap(MAI, "✅ Gửi ngay")).shows("report.corrected")
     back = await bot.say(SON, "/review")
     assert _title(back, 1, 1, "Hoàng Thị Mai")
 

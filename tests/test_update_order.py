@@ -67,19 +67,30 @@ def test_updates_are_keyed_by_chat_and_user() -> None:
     assert order_key(object()) is None
 
 
-async def test_answers_typed_in_a_burst_are_taken_in_order(bot: Harness) -> None:
-    cell = await bot.unit("Chi bộ Thôn Bản Chặng")
-    await bot.join(MAI, cell, "Mai")
-    burst = ["/report", "hom nay", "kinh te", "Giúp bà con thu hoạch lúa chạy bão", "3", "1"]
-    ids = [bot.fake.send_text(MAI, text) for text in burst]
+async def _burst(bot: Harness, texts: list[str]) -> dict[str, Any]:
+    """The texts sent at once, as a thumb that types ahead does; the draft they leave."""
+    ids = [bot.fake.send_text(MAI, text) for text in texts]
     await bot.fake.wait_update_consumed(ids[-1])
     await bot.app.update_queue.join()
     async with bot.db.transaction() as tx:
         draft = await drafts.draft_of(tx, MAI)
     assert draft is not None
-    assert draft.state["step"] == "value_vnd"
-    assert draft.state["answers"]["people_helped"] == 3
-    assert draft.state["answers"]["households_helped"] == 1
+    return draft.state
+
+
+async def test_answers_typed_in_a_burst_are_taken_in_order(bot: Harness) -> None:
+    cell = await bot.unit("Chi bộ Thôn Bản Chặng")
+    await bot.join(MAI, cell, "Mai")
+    state = await _burst(bot, ["/report", "hom nay", "kinh te",
+                               "Giúp bà con thu hoạch lúa chạy bão"])
+    assert state["step"] == "summary"
+    assert (state["answers"]["deed_date"], state["answers"]["field"]) == ("2026-11-27", "Kinh tế")
+    await bot.tap(MAI, "➕ Thêm chi tiết")
+    state = await _burst(bot, ["3", "1", "2tr"])
+    assert state["step"] == "place"
+    assert state["answers"]["people_helped"] == 3
+    assert state["answers"]["households_helped"] == 1
+    assert state["answers"]["value_vnd"] == 2_000_000
 
 
 class HoldNextReply:

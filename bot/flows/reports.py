@@ -27,6 +27,9 @@ FOR_PERSON = "for_person"
 NOTICE_PREVIEW = 80
 # What the list of a unit's reporting members is read from.
 MEMBER_SOURCES = ("people", "memberships")
+# What a detail left unasked stands for: a report is public, as the form has always proposed;
+# the summary says so.
+UNASKED = {"public": True}
 
 def report_form(settings: ReportSettings) -> Form:
     return Form("report", (
@@ -44,8 +47,7 @@ def report_form(settings: ReportSettings) -> Form:
         Field("value_vnd", FieldType.MONEY, required=False, detail=True),
         Field("place", FieldType.PLACE, required=False, min=2, max=200, detail=True),
         Field("photos", FieldType.PHOTOS, required=False, max=settings.max_photos, detail=True),
-        # Unasked, a report is public as the form has always proposed; the summary says so.
-        Field("public", FieldType.YES_NO, required=False, detail=True),
+        Field("public", FieldType.YES_NO, required=False, detail=True),  # see UNASKED
     ))
 
 
@@ -130,7 +132,7 @@ def content_from_answers(answers: dict[str, Any]) -> ReportContent:
         latitude=place.get("latitude"),
         longitude=place.get("longitude"),
         photos=tuple(Photo(**p) for p in answers.get("photos") or ()),
-        private=not answers.get("public", True),
+        private=not answers.get("public", UNASKED["public"]),
     )
 
 
@@ -189,6 +191,7 @@ class ReportKind:
                 "models": tuple(Choice(str(m.id), m.id, m.name) for m in open_models),
                 "members": others,
             },
+            defaults=UNASKED,
             allow_location=not unit.no_locations,
             max_age_days=self.settings.report.max_age_days,
         )

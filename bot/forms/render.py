@@ -218,6 +218,8 @@ class FormView:
         lines = []
         for spec in applicable(self.form, self.ctx):
             value = self.state.answers.get(spec.name)
+            if value in (None, [], "") and not spec.has_default:
+                value = self.ctx.defaults.get(spec.name)  # what the step unasked stands for
             if value in (None, [], ""):
                 continue
             label = self.t(f"form.{self.form.name}.{spec.name}.label")

@@ -130,6 +130,7 @@ class BotApi(UpdateQueue, OneShotFaults, BotMethods):
                     call.error = NOT_FOUND["description"]
                     return 404, dict(NOT_FOUND)
                 result = handler(decoded, uploads)
+                call.result = result
         except ApiError as exc:
             call.error = exc.description
             await self._answer_latency()

@@ -62,6 +62,8 @@ class Call:
     at: float | None = None
     # Catalogue keys whose texts the call shows (``FakeTelegram.key_source``), empty without it.
     keys: frozenset[str] = frozenset()
+    # What the fake answered on success (e.g. the message sent, with its message_id).
+    result: Any = None
 
     @property
     def chat_id(self) -> int | None:
