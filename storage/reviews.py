@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from storage.clock import from_db, to_db
+from storage.counting import SENT_BACK, WAITING
 from storage.db import Tx, placeholders
 from storage.entities import Entity, ReportState
 
@@ -64,12 +65,24 @@ async def pending_queue(tx: Tx, unit_ids: Sequence[int],
     """The reports waiting in these units, oldest first; never `exclude_person_id`'s own (a
     leader's own report is acknowledged by someone else)."""
     rows = await tx.all(
-        f"SELECT id, received_at FROM reports WHERE state = 'pending'"
+        f"SELECT id, received_at FROM reports WHERE state = '{WAITING}'"
         f" AND unit_id IN ({_marks(unit_ids)}) AND person_id IS NOT ?"
         " ORDER BY received_at, id",
         (*unit_ids, exclude_person_id),
     )
     return [QueueEntry(id=r["id"], received_at=from_db(r["received_at"])) for r in rows]
+
+
+async def sent_back_count(tx: Tx, unit_ids: Sequence[int],
+                          exclude_person_id: int | None) -> int:
+    """How many reports of these units were sent back for more (cần bổ sung) and wait for
+    their authors; never `exclude_person_id`'s own."""
+    row = await tx.one(
+        f"SELECT COUNT(*) AS n FROM reports WHERE state = '{SENT_BACK}'"
+        f" AND unit_id IN ({_marks(unit_ids)}) AND person_id IS NOT ?",
+        (*unit_ids, exclude_person_id),
+    )
+    return int(row["n"]) if row else 0
 
 
 async def change_state(tx: Tx, report_id: int, before: ReportState, after: ReportState,
@@ -194,7 +207,7 @@ async def seen_pending(tx: Tx, pass_id: int) -> list[tuple[int, str]]:
     rows = await tx.all(
         "SELECT s.report_id, s.content_hash FROM review_seen s"
         " JOIN reports x ON x.id = s.report_id"
-        " WHERE s.pass_id = ? AND x.state = 'pending' ORDER BY s.seen_at, s.rowid",
+        f" WHERE s.pass_id = ? AND x.state = '{WAITING}' ORDER BY s.seen_at, s.rowid",
         (pass_id,),
     )
     return [(int(r["report_id"]), str(r["content_hash"])) for r in rows]

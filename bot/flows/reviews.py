@@ -260,7 +260,8 @@ class QueueView:
         recent = (Button(t.plain("review.recent"), Recent(0).pack()),)
         head = [note] if note else []
         if not queue:
-            return Screen("\n".join([*head, t("review.empty")]), (recent,))
+            return Screen("\n".join([*head, t("review.empty"), *await self._sent_back(desk)]),
+                          (recent,))
         key = (after.received_at, after.id) if after is not None else None
         entry = next((e for e in queue if key is None or e.order > key), None)
         report = await reports.get_report(tx, entry.id) if entry is not None else None
@@ -268,7 +269,14 @@ class QueueView:
             return await self.report_screen(desk, report, queue, note)
         buttons = [*await self._ack_all_row(desk),
                    (Button(t.plain("review.from_start"), FromStart(0).pack()),), recent]
-        return Screen("\n".join([*head, t("review.end", count=len(queue))]), tuple(buttons))
+        lines = [*head, t("review.end", count=len(queue)), *await self._sent_back(desk)]
+        return Screen("\n".join(lines), tuple(buttons))
+
+    @staticmethod
+    async def _sent_back(desk: Desk) -> list[Markup]:
+        """The reports sent back for more: waiting for their authors, not in the queue."""
+        count = await reviews.sent_back_count(desk.req.tx, desk.unit_ids, desk.person.id)
+        return [desk.t("review.sent_back", count=count)] if count else []
 
     async def detail_screen(self, desk: Desk, report: Report, note: str | None = None,
                             photos: bool = True) -> Screen:
