@@ -9,7 +9,7 @@ building the jobs a few hundred units at a time between looks at the event loop 
 getUpdates goes out meanwhile), then catching up. Jobs due at the same moment share one trigger.
 
 Besides: the catch-up at start-up (what came due while the bot was down), a daily run when
-the quiet hours end (the nudges a late-evening reminder held back), and an hourly look for
+the quiet hours end (the nudges and review notices the evening held back), and an hourly look for
 units added meanwhile (the CLI adds units while the bot runs), which get their standard rows
 and jobs.
 """
@@ -53,9 +53,11 @@ def job_name(schedule_id: int) -> str:
 
 
 def trigger(row: Schedule, zone: ZoneInfo) -> CronTrigger:
-    """The row's times in the settings' zone: a weekday, or a day of the month."""
+    """The row's times in the settings' zone: a weekday, a day of the month, or every day."""
     if row.every is Every.MONTH:
         return _trigger(None, row.month_day or 1, row.at, zone)
+    if row.every is Every.DAY:
+        return _trigger(None, None, row.at, zone)
     return _trigger(DAY_NAMES[row.weekday or 0], None, row.at, zone)
 
 

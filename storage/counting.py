@@ -21,6 +21,11 @@ from storage.db import Tx, placeholders
 RECEIVED_WITHIN = "r.received_at >= ? AND r.received_at < ?"
 DONE_WITHIN = "r.deed_date >= ? AND r.deed_date <= ?"
 COUNTED = "r.state != 'withdrawn'"
+# "Chờ ghi nhận" means one thing in /review, the digests, /stats and the leaders' notices: a
+# report in state pending, waiting for a leader. One sent back for more (needs_more, "cần bổ
+# sung") waits for its author and is counted apart (SENT_BACK).
+WAITING = "pending"
+SENT_BACK = "needs_more"
 # The people counted in y, with the unit they count in: those who report there and are not
 # excused. Someone reports where bot/flows/reports.py's reporter_for says: in the unit of their
 # member role, or, for a leader who holds none, in the first unit they lead.
@@ -58,13 +63,15 @@ class Tally:
 
     @property
     def waiting(self) -> int:
-        """Not yet acknowledged: chờ ghi nhận and cần bổ sung."""
-        return self.pending + self.needs_more
+        """Chờ ghi nhận: the reports a leader has to acknowledge (WAITING). The reports sent
+        back for more (cần bổ sung, `needs_more`) wait for their author, not for a leader,
+        and are shown apart."""
+        return self.pending
 
 
 # What a Tally adds up, as SQL over reports `r` (all but the distinct models).
-_SUMMED = """COUNT(*) AS total, SUM(r.state = 'acknowledged') AS acknowledged,
-    SUM(r.state = 'pending') AS pending, SUM(r.state = 'needs_more') AS needs_more,
+_SUMMED = f"""COUNT(*) AS total, SUM(r.state = 'acknowledged') AS acknowledged,
+    SUM(r.state = '{WAITING}') AS pending, SUM(r.state = '{SENT_BACK}') AS needs_more,
     COALESCE(SUM(r.people_helped), 0) AS people_helped,
     COALESCE(SUM(r.households_helped), 0) AS households_helped,
     COALESCE(SUM(r.value_vnd), 0) AS value_vnd, COUNT(r.model_id) AS model_reports"""

@@ -98,6 +98,14 @@ async def decided_chats(tx: Tx, kind: str, unit_id: int, period: str) -> set[int
     return {int(r["chat_id"]) for r in rows}
 
 
+async def chats_given(tx: Tx, kind: str, period: str) -> set[int]:
+    """The chats a `kind` of `period` is decided for already, by any unit: a private message
+    that goes to a person once however many of their units decide it."""
+    rows = await tx.all("SELECT chat_id FROM deliveries WHERE kind = ? AND period = ?",
+                        (kind, period))
+    return {int(r["chat_id"]) for r in rows}
+
+
 async def waiting(tx: Tx, limit: int, after_id: int = 0) -> list[Delivery]:
     """Queued rows, oldest first."""
     rows = await tx.all(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
+from storage import deliveries
 from storage.db import Tx, placeholders
 from storage.entities import Entity
 
@@ -33,6 +34,4 @@ async def recipients(tx: Tx, person_ids: Collection[int]) -> list[Recipient]:
 
 async def nudged_chats(tx: Tx, period: str) -> set[int]:
     """The private chats already given a nudge for the week, by any unit's reminder."""
-    rows = await tx.all("SELECT chat_id FROM deliveries WHERE kind = 'nudge' AND period = ?",
-                        (period,))
-    return {int(r["chat_id"]) for r in rows}
+    return await deliveries.chats_given(tx, "nudge", period)

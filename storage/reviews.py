@@ -7,6 +7,7 @@ import datetime as dt
 from collections.abc import Sequence
 
 from storage.clock import from_db, to_db
+from storage.counting import SENT_BACK, WAITING
 from storage.db import Tx, placeholders
 from storage.entities import Entity, ReportState
 
@@ -30,6 +31,7 @@ class QueueEntry(Entity):
 
 
 class ReviewEntry(Entity):
+    id: int
     report_id: int
     person_id: int
     reviewer_name: str
@@ -64,12 +66,24 @@ async def pending_queue(tx: Tx, unit_ids: Sequence[int],
     """The reports waiting in these units, oldest first; never `exclude_person_id`'s own (a
     leader's own report is acknowledged by someone else)."""
     rows = await tx.all(
-        f"SELECT id, received_at FROM reports WHERE state = 'pending'"
+        f"SELECT id, received_at FROM reports WHERE state = '{WAITING}'"
         f" AND unit_id IN ({_marks(unit_ids)}) AND person_id IS NOT ?"
         " ORDER BY received_at, id",
         (*unit_ids, exclude_person_id),
     )
     return [QueueEntry(id=r["id"], received_at=from_db(r["received_at"])) for r in rows]
+
+
+async def sent_back_count(tx: Tx, unit_ids: Sequence[int],
+                          exclude_person_id: int | None) -> int:
+    """How many reports of these units were sent back for more (cần bổ sung) and wait for
+    their authors; never `exclude_person_id`'s own."""
+    row = await tx.one(
+        f"SELECT COUNT(*) AS n FROM reports WHERE state = '{SENT_BACK}'"
+        f" AND unit_id IN ({_marks(unit_ids)}) AND person_id IS NOT ?",
+        (*unit_ids, exclude_person_id),
+    )
+    return int(row["n"]) if row else 0
 
 
 async def change_state(tx: Tx, report_id: int, before: ReportState, after: ReportState,
@@ -95,7 +109,8 @@ async def add_review(tx: Tx, report_id: int, person_id: int, action: str, note: 
 async def last_review(tx: Tx, report_id: int, actions: Sequence[str]) -> ReviewEntry | None:
     """The latest of the report's reviews with one of these actions, and who made it."""
     row = await tx.one(
-        f"SELECT r.report_id, r.person_id, p.full_name AS reviewer_name, r.action, r.note, r.at"
+        f"SELECT r.id, r.report_id, r.person_id, p.full_name AS reviewer_name, r.action,"
+        f" r.note, r.at"
         f" FROM report_reviews r JOIN people p ON p.id = r.person_id"
         f" WHERE r.report_id = ? AND r.action IN ({_marks(actions)})"
         " ORDER BY r.id DESC LIMIT 1",
@@ -154,6 +169,37 @@ async def someone(tx: Tx, person_id: int) -> Someone | None:
     return Someone(**dict(row)) if row else None
 
 
+async def resubmitted_since(tx: Tx, since: dt.datetime) -> list[int]:
+    """Reports sent back for more and sent again by their authors since `since`, not yet
+    decided on again: waiting, their latest decision an "đề nghị bổ sung" or a reopening."""
+    rows = await tx.all(
+        f"""SELECT x.id FROM reports x
+            WHERE x.state = '{WAITING}' AND x.updated_at >= ?
+              AND (SELECT r.action FROM report_reviews r
+                   WHERE r.report_id = x.id
+                     AND r.action IN ('{ACKNOWLEDGED}', '{NEEDS_MORE}', '{REOPEN}')
+                   ORDER BY r.id DESC LIMIT 1) IN ('{NEEDS_MORE}', '{REOPEN}')
+            ORDER BY x.updated_at, x.id""",
+        (to_db(since),),
+    )
+    return [int(r["id"]) for r in rows]
+
+
+async def notice_leaders(tx: Tx, unit_id: int) -> list[Someone]:
+    """The unit's own leaders who want the daily notice of what waits for them and can get it:
+    on Telegram, not marked unreachable. By id."""
+    rows = await tx.all(
+        """SELECT DISTINCT p.id, p.telegram_user_id, p.full_name, p.lang
+           FROM memberships m JOIN people p ON p.id = m.person_id
+           WHERE m.unit_id = ? AND m.role = 'leader' AND m.status = 'active'
+             AND p.telegram_user_id IS NOT NULL AND p.review_notices_enabled = 1
+             AND p.unreachable = 0
+           ORDER BY p.id""",
+        (unit_id,),
+    )
+    return [Someone(**dict(r)) for r in rows]
+
+
 # --- passes: what a leader was shown ------------------------------------------------------------
 
 
@@ -194,7 +240,7 @@ async def seen_pending(tx: Tx, pass_id: int) -> list[tuple[int, str]]:
     rows = await tx.all(
         "SELECT s.report_id, s.content_hash FROM review_seen s"
         " JOIN reports x ON x.id = s.report_id"
-        " WHERE s.pass_id = ? AND x.state = 'pending' ORDER BY s.seen_at, s.rowid",
+        f" WHERE s.pass_id = ? AND x.state = '{WAITING}' ORDER BY s.seen_at, s.rowid",
         (pass_id,),
     )
     return [(int(r["report_id"]), str(r["content_hash"])) for r in rows]

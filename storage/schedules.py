@@ -1,4 +1,5 @@
-"""Each unit's schedule rows (migration 0007): its digest, its reminder, its custom reminders."""
+"""Each unit's schedule rows (migrations 0007, 0009): its digest, its reminder, its custom
+reminders, and its leaders' daily notice of the reports waiting."""
 
 from __future__ import annotations
 
@@ -15,11 +16,13 @@ class ScheduleKind(StrEnum):
     DIGEST = "digest"
     REMINDER = "reminder"
     CUSTOM = "custom"
+    REVIEW = "review"  # a leader's daily notice of the reports waiting (bot/flows/reviews.py)
 
 
 class Every(StrEnum):
     WEEK = "week"
     MONTH = "month"
+    DAY = "day"
 
 
 class NewSchedule(Entity):
@@ -27,7 +30,7 @@ class NewSchedule(Entity):
     kind: ScheduleKind
     enabled: bool = True
     every: Every = Every.WEEK
-    weekday: int | None = None  # 0 = Monday … 6 = Sunday, for Every.WEEK
+    weekday: int | None = None  # 0 = Monday … 6 = Sunday, for Every.WEEK (none: every day)
     month_day: int | None = None  # 1–28, for Every.MONTH
     at: dt.time
     text: str | None = None  # a custom reminder's words
@@ -54,10 +57,12 @@ def _values(item: NewSchedule) -> tuple:
 
 
 async def of_unit(tx: Tx, unit_id: int) -> list[Schedule]:
-    """The digest, the reminder, then custom reminders in the order they were added."""
+    """The digest, the reminder, the review notice, then custom reminders in the order they
+    were added."""
     rows = await tx.all(
         """SELECT * FROM schedules WHERE unit_id = ?
-           ORDER BY CASE kind WHEN 'digest' THEN 0 WHEN 'reminder' THEN 1 ELSE 2 END, id""",
+           ORDER BY CASE kind WHEN 'digest' THEN 0 WHEN 'reminder' THEN 1 WHEN 'review' THEN 2
+                    ELSE 3 END, id""",
         (unit_id,))
     return [_schedule(r) for r in rows]
 

@@ -208,7 +208,9 @@ async def test_each_leader_reads_the_private_part_with_a_button_to_review(bot: H
     # Lan still reports in the cell she leads, and has not yet: 3 of 5.
     assert total(3, 3, 5, "60%", up(2)) in text
     assert "digest.private_title" in keys(bot, mine)
-    assert says("digest.waiting", count=2) in text
+    # One waits for acknowledgment; the one sent back for more waits for its author.
+    assert says("digest.waiting", count=1) in text
+    assert says("digest.sent_back", count=1) in text
     assert says("digest.not_reported", count=2, names="Hoàng Văn Sơn, Lan") in text
     assert [[(b.label, b.data) for b in row] for row in mine.screen.buttons] == [
         [("✅ Ghi nhận báo cáo", REVIEW_QUEUE.pack())]]

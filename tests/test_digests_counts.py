@@ -303,7 +303,8 @@ def _check(world: World, digest: Digest, root: int, when: Period, every: Every) 
     assert tally.households_helped == sum(r.households or 0 for r in rows), where
     assert tally.people_helped == sum(r.people or 0 for r in rows), where
     assert tally.value_vnd == sum(r.value or 0 for r in rows), where
-    assert tally.waiting == sum(r.state in ("pending", "needs_more") for r in rows), where
+    assert tally.waiting == sum(r.state == "pending" for r in rows), where
+    assert tally.needs_more == sum(r.state == "needs_more" for r in rows), where
     assert digest.figures.participation.expected == len(expected), where
     assert digest.figures.participation.reported == len(expected & took_part), where
     assert digest.not_reported == tuple(sorted(world.person_names[p]
@@ -363,14 +364,17 @@ def _check(world: World, digest: Digest, root: int, when: Period, every: Every) 
             assert t("digest.child_plain", unit=name, total=len(counted)) in group, where
         else:
             assert f"{name}:" not in group and name in private, where
-    waiting = sum(r.state in ("pending", "needs_more") for r in rows)
+    waiting = sum(r.state == "pending" for r in rows)
     if waiting:
         assert t("digest.waiting", count=waiting) in private, where
+    sent_back = sum(r.state == "needs_more" for r in rows)
+    if sent_back:
+        assert t("digest.sent_back", count=sent_back) in private, where
     missing = expected - took_part
     if missing:
         assert _up_to_the_rest(t, "digest.not_reported", count=len(missing)) in private, where
     for key in ("digest.private_title", "digest.not_reported", "digest.waiting",
-                "digest.none_waiting", "digest.all_reported"):
+                "digest.sent_back", "digest.none_waiting", "digest.all_reported"):
         assert _fixed_words(t, key) not in group, (key, where)
     assert not re.search(r"việc \d", group), "a report's words never go to a group"
 

@@ -1165,6 +1165,16 @@ async def _nudges_off(world: World) -> bool:
         return person is not None and not await settings.nudges_enabled(tx, person.id)
 
 
+@trigger("rn", Action.NUDGE_SETTINGS)
+async def _review_notices_off(world: World) -> bool:
+    """The switch of a leader's daily review notice: anyone's own, like the nudges'."""
+    await forge(world, "rn:off")
+    async with world.bot.db.transaction() as tx:
+        person = await people.person_by_telegram_id(tx, ACTOR)
+        return person is not None and not await settings.enabled(
+            tx, person.id, settings.Switch.REVIEW_NOTICES)
+
+
 @trigger("nd:report", Action.REPORT, listing=True)
 async def _report_from_a_nudge(world: World) -> bool:
     """📝 Báo cáo ngay under a nudge: the report form, for whoever reports somewhere (anyone

@@ -68,12 +68,13 @@ async def test_a_leader_sees_the_default_schedule(bot: Harness) -> None:
         VI("schedule.title", unit=CELL),
         VI("schedule.digest_line", when=_weekly(MONDAY, "07:30"), off=""),
         VI("schedule.reminder_line", when=_day_time(FRIDAY, "16:00"), off=""),
+        VI("schedule.review_line", when=VI.plain("schedule.daily", time="19:00"), off=""),
         VI("schedule.custom_none"))))
     assert not seen.shows("schedule.no_group")
     assert bot.buttons(SON) == [
         "✓ 📊 Hằng tuần", "📊 Hằng tháng", "📅 Ngày tổng hợp", "🕗 Giờ tổng hợp",
         "⏸ Tắt tổng hợp", "📅 Ngày nhắc", "🕗 Giờ nhắc", "⏸ Tắt nhắc báo cáo",
-        "➕ Thêm lời nhắc", "🏛 Đơn vị khác"]
+        "🕗 Giờ nhắc ghi nhận", "⏸ Tắt nhắc ghi nhận", "➕ Thêm lời nhắc", "🏛 Đơn vị khác"]
 
 
 async def test_the_digest_becomes_monthly_on_the_first_at_eight(bot: Harness) -> None:

@@ -138,7 +138,7 @@ async def test_every_enabled_row_has_one_job_named_after_it(bot: Harness) -> Non
     digest = await row_of(bot, tree.cell, ScheduleKind.DIGEST)
     reminder = await row_of(bot, tree.cell, ScheduleKind.REMINDER)
     jobs = schedule_jobs.schedule_jobs(bot.app.job_queue)
-    assert len(jobs) == 12  # six units, a digest and a reminder each
+    assert len(jobs) == 18  # six units, a digest, a reminder and a review notice each
     digest_next = jobs[job_name(digest.id)]
     reminder_next = jobs[job_name(reminder.id)]
     assert digest_next is not None and reminder_next is not None

@@ -205,11 +205,13 @@ class Writer:
     def private_text(self, d: Digest) -> str:
         t = self.t
         lines = [*self._body(d, public=False), Markup(""), t("digest.private_title")]
-        waiting = d.figures.reports.waiting
-        if waiting:
-            lines.append(t("digest.waiting", count=self._n(waiting)))
-        elif d.total:
+        tally = d.figures.reports
+        if tally.waiting:
+            lines.append(t("digest.waiting", count=self._n(tally.waiting)))
+        elif d.total and not tally.needs_more:
             lines.append(t("digest.none_waiting"))
+        if tally.needs_more:
+            lines.append(t("digest.sent_back", count=self._n(tally.needs_more)))
         share = d.figures.participation
         if d.not_reported:
             names = ", ".join(d.not_reported[:NAMES])

@@ -3,6 +3,8 @@ withdrawing. Every press names a report by id and is checked against its author 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from bot.flows.menu import menu_now
 from bot.flows.reports import ReportKind, answers_from_content, reporter_of
 from bot.forms.conversations import Conversations, Refusal
@@ -123,6 +125,19 @@ class MyReports:
         shown = tuple(p.file_id for p in report.content.photos) if photos else ()
         return Screen("\n".join(lines), tuple(buttons), photos=shown)
 
+    async def _asked(self, req: Request, report: Report, reply: Reply) -> Reply:
+        """The correction of a report sent back for more opens with what the leader asked
+        (unless another form under way is shown instead)."""
+        if report.state is not ReportState.NEEDS_MORE or not report.leader_note \
+                or not reply.screens:
+            return reply
+        draft = await self.conversations.has_draft(req)
+        if draft is None or draft.form != "report" or draft.state.get("target") != report.id:
+            return reply
+        first, *rest = reply.screens
+        note = req.t("my.leader_note", note=report.leader_note)
+        return replace(reply, screens=(replace(first, text=f"{note}\n\n{first.text}"), *rest))
+
     async def press(self, req: Request, press: Press) -> Reply:
         """Any press on a button of the list or of a report."""
         if isinstance(press, ListPage):
@@ -140,7 +155,8 @@ class MyReports:
             return Reply((current,), replace=True, toast=t.plain("report.no_longer_editable"))
         if isinstance(press, CorrectReport):
             state = start_at_summary(answers_from_content(report.content), report.id)
-            return await self.conversations.begin(req, "report", state=state)
+            return await self._asked(req, report,
+                                     await self.conversations.begin(req, "report", state=state))
         if isinstance(press, AskWithdraw):
             confirm = (Button(t.plain("my.withdraw_yes"), Withdraw(report.id).pack()),
                        Button(t.plain("my.withdraw_no"), KeepReport(report.id).pack()))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import textwrap
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,7 @@ from bot.ui.catalogue import Catalogue
 from bot.ui.screens import Reply, Screen
 from storage import audit, drafts, models, people, reports, units
 from storage.db import Database, Tx
-from storage.entities import Draft, Person, Photo, ReportContent, Role, Unit
+from storage.entities import Draft, Person, Photo, Report, ReportContent, ReportState, Role, Unit
 
 # state.extra["for_person"]: the member a leader enters this report for (bot/flows/behalf.py).
 FOR_PERSON = "for_person"
@@ -165,6 +166,8 @@ class ReportKind:
         self.settings = settings
         self.catalogue = catalogue
         self.db = db  # only for its versions (see `_members_of`); none: nothing is kept
+        # Told when a report sent back for more is sent again (bot/flows/reviews.py).
+        self.resubmitted: Callable[[Request, Report], Awaitable[None]] | None = None
         self.form: Form = report_form(settings.report)
         # unit id -> (Database.version of MEMBER_SOURCES, its reporting members as choices):
         # every step of a report form offers them (or needs to know there are some), and
@@ -231,6 +234,8 @@ class ReportKind:
             await reports.replace_content(tx, existing.id, content, req.now)
         ):
             return Reply((Screen(t("report.no_longer_editable"), menu=menu),))
+        if existing.state is ReportState.NEEDS_MORE and self.resubmitted is not None:
+            await self.resubmitted(req, existing)
         return Reply((Screen(t("report.corrected"), menu=menu),))
 
     async def _received_on_behalf(self, req: Request, who: Reporter, report_id: int,

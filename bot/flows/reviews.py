@@ -1,7 +1,13 @@
 """The leader's queue (/review, "✅ Ghi nhận báo cáo"): the reports waiting, one at a time,
 oldest first, to acknowledge (ghi nhận), to send back with a note (đề nghị bổ sung) or to
 hold up as an example (⭐ Nêu gương); and the recently acknowledged ones, to reopen with a
-reason.
+reason. What waits is the counting rules' one definition (a pending report); those sent back
+wait for their authors and are only counted.
+
+The leaders hear of the queue on their own (`ReviewNotices`, through the deliveries ledger):
+the one who asked for more is told when the member sends the report again, and each leader gets
+at most one notice a day, at the hour the unit sets in /schedule, when something waits. Both
+are private: none in the quiet hours, held to the morning; none to a leader who left.
 
 Every press is authorised again against the report's real unit and author. A report can change
 between the moment it is shown and the press (another leader acknowledged it, its author
@@ -22,17 +28,23 @@ from typing import Annotated
 
 from bot.flows.my_reports import CorrectReport
 from bot.flows.reports import ReportKind, answers_from_content
+from bot.flows.settings import REVIEW_NOTICES_OFF
 from bot.forms.conversations import Conversations, Refusal
 from bot.forms.engine import DraftState, FormContext
 from bot.forms.render import answer_lines
 from bot.forms.spec import Field, FieldType, Form
-from bot.rules.access import Action, Request
+from bot.rules import deliveries
+from bot.rules.access import Action, Request, actor_for, permits, units_in_reach
+from bot.rules.deliveries import Outgoing
+from bot.rules.schedules import RESUBMITTED, REVIEW_DAILY, Due, held_until
 from bot.runtime.config import Settings
+from bot.runtime.services import Services
 from bot.ui import formatting
 from bot.ui.buttons import Between, ButtonData, Id, Token
 from bot.ui.catalogue import Catalogue, Markup, Texts
 from bot.ui.screens import Button, Reply, Screen
 from storage import audit, drafts, reports, reviews, units
+from storage import deliveries as ledger
 from storage.db import Tx
 from storage.entities import Draft, Person, Report, ReportState
 
@@ -260,7 +272,8 @@ class QueueView:
         recent = (Button(t.plain("review.recent"), Recent(0).pack()),)
         head = [note] if note else []
         if not queue:
-            return Screen("\n".join([*head, t("review.empty")]), (recent,))
+            return Screen("\n".join([*head, t("review.empty"), *await self._sent_back(desk)]),
+                          (recent,))
         key = (after.received_at, after.id) if after is not None else None
         entry = next((e for e in queue if key is None or e.order > key), None)
         report = await reports.get_report(tx, entry.id) if entry is not None else None
@@ -268,7 +281,14 @@ class QueueView:
             return await self.report_screen(desk, report, queue, note)
         buttons = [*await self._ack_all_row(desk),
                    (Button(t.plain("review.from_start"), FromStart(0).pack()),), recent]
-        return Screen("\n".join([*head, t("review.end", count=len(queue))]), tuple(buttons))
+        lines = [*head, t("review.end", count=len(queue)), *await self._sent_back(desk)]
+        return Screen("\n".join(lines), tuple(buttons))
+
+    @staticmethod
+    async def _sent_back(desk: Desk) -> list[Markup]:
+        """The reports sent back for more: waiting for their authors, not in the queue."""
+        count = await reviews.sent_back_count(desk.req.tx, desk.unit_ids, desk.person.id)
+        return [desk.t("review.sent_back", count=count)] if count else []
 
     async def detail_screen(self, desk: Desk, report: Report, note: str | None = None,
                             photos: bool = True) -> Screen:
@@ -598,3 +618,89 @@ class ReviewNoteKind:
                  date=formatting.day(report.content.deed_date), note=note)
         fix = Button(t.plain("review.fix_now"), CorrectReport(report.id).pack())
         return ((chat, Screen(text, ((fix,),))),)
+
+
+class ReviewNotices:
+    """What the leaders are told of the queue without asking (see the module's docstring).
+    Everything is decided into the deliveries ledger, exactly once: a report sent again, once
+    per "đề nghị bổ sung" (period `r<review id>`); the daily notice, once per leader and day
+    (its period the day), whichever of their units decides it first."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    async def resubmitted(self, req: Request, report: Report) -> None:
+        """The author sent `report` again after "↩ Đề nghị bổ sung": the leader who asked is
+        told now, or, in the quiet hours, by the morning's run (`held`)."""
+        if self.settings.quiet_at(req.now):
+            return
+        if await self._tell_asker(req.tx, report.id, req.now):
+            req.after_commit(self.services.outbox.notify)
+
+    async def held(self, tx: Tx) -> int:
+        """The notices of reports sent again that the quiet hours held back (or a stop cut
+        off), within the grace window; run when the quiet hours end and at start-up."""
+        now = self.services.now()
+        if self.settings.quiet_at(now):
+            return 0
+        since = now - dt.timedelta(hours=self.settings.schedule.grace_hours)
+        return sum([await self._tell_asker(tx, report_id, now)
+                    for report_id in await reviews.resubmitted_since(tx, since)])
+
+    async def _tell_asker(self, tx: Tx, report_id: int, now: dt.datetime) -> int:
+        report = await reports.get_report(tx, report_id)
+        if report is None or report.state is not ReportState.PENDING:
+            return 0
+        asked = await reviews.last_review(
+            tx, report.id, (reviews.ACKNOWLEDGED, reviews.NEEDS_MORE, reviews.REOPEN))
+        if asked is None or asked.action == reviews.ACKNOWLEDGED:
+            return 0
+        leader = await reviews.someone(tx, asked.person_id)
+        chat = _reachable(leader)
+        if chat is None or leader is None:
+            return 0
+        actor = await actor_for(tx, self.settings.admins, chat)
+        if not await permits(tx, actor, Action.ACKNOWLEDGE, report.unit_id, report.person_id):
+            return 0  # they left the unit, or no longer lead it
+        t = self.services.texts(leader.lang)
+        member = await reviews.someone(tx, report.person_id)
+        text = t("review.notice_resubmitted", name=member.full_name if member else "?",
+                 date=formatting.day(report.content.deed_date))
+        screen = Screen(text, ((Button(t.plain("review.open_queue"), FromStart(0).pack()),),))
+        return await deliveries.queue(tx, now, RESUBMITTED, report.unit_id, f"r{asked.id}",
+                                      [Outgoing(chat, screen, person_id=leader.id)])
+
+    async def daily(self, tx: Tx, due: Due) -> int:
+        """The unit's leaders' daily notice: to each who wants it and has reports waiting in
+        their queue (all their units', as /review shows them), unless one of their units told
+        them today already. An hour in the quiet hours waits for the morning; a day gone by is
+        not made up for (the next one comes)."""
+        now = self.services.now()
+        goes = held_until(self.settings, due.occurrence)
+        if due.late or self.settings.quiet_at(now) or goes.date() != self.services.today():
+            return 0
+        period = goes.date().isoformat()
+        told = await ledger.chats_given(tx, REVIEW_DAILY, period)
+        items = []
+        for leader in await reviews.notice_leaders(tx, due.schedule.unit_id):
+            chat = _reachable(leader)
+            if chat is None or chat in told:
+                continue
+            actor = await actor_for(tx, self.settings.admins, chat)
+            reach = [u.id for u in await units_in_reach(tx, actor, Action.REVIEW)]
+            waiting = len(await reviews.pending_queue(tx, reach, leader.id))
+            if waiting:
+                items.append(Outgoing(chat, self._daily_screen(leader, waiting),
+                                      person_id=leader.id))
+        return await deliveries.queue(tx, now, REVIEW_DAILY, due.schedule.unit_id, period,
+                                      items)
+
+    def _daily_screen(self, leader: reviews.Someone, waiting: int) -> Screen:
+        t = self.services.texts(leader.lang)
+        buttons = ((Button(t.plain("review.open_queue"), FromStart(0).pack()),
+                    Button(t.plain("review.notices_off"), REVIEW_NOTICES_OFF.pack())),)
+        return Screen(t("review.notice_daily", count=formatting.number(waiting, t)), buttons)

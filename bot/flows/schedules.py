@@ -1,4 +1,5 @@
-"""/schedule (leaders): a unit's digest, reminder and custom reminders, shown and changed with
+"""/schedule (leaders): a unit's digest, reminder, its leaders' daily review notice and custom
+reminders, shown and changed with
 buttons; custom reminders are added with a short form (words, weekday, time). Every press reads
 the schedule row again and is checked against its real unit. After a change the unit's rows go
 to `jobs` (a JobsSignal), once the change is committed, so that its jobs are rebuilt.
@@ -142,7 +143,10 @@ def _weekday(t: Texts, number: int) -> str:
 
 
 def when(t: Texts, row: Schedule) -> str:
-    """"hằng tuần, Thứ Hai 07:30", "hằng tháng, ngày 1, 08:00", "Thứ Sáu 16:00"."""
+    """"hằng tuần, Thứ Hai 07:30", "hằng tháng, ngày 1, 08:00", "Thứ Sáu 16:00", "hằng ngày
+    19:00"."""
+    if row.every is Every.DAY:
+        return t.plain("schedule.daily", time=_time(row.at))
     if row.kind is ScheduleKind.DIGEST and row.every is Every.MONTH:
         return t.plain("schedule.monthly", day=row.month_day or 1, time=_time(row.at))
     if row.kind is ScheduleKind.DIGEST:
@@ -164,6 +168,7 @@ async def schedule_screen(req: Request, unit: Unit) -> Screen:
     found = await schedules.of_unit(req.tx, unit.id)
     digest = _standard(found, ScheduleKind.DIGEST)
     reminder = _standard(found, ScheduleKind.REMINDER)
+    review = _standard(found, ScheduleKind.REVIEW)
     customs = _customs(found)
 
     def state(row: Schedule) -> Markup:
@@ -174,6 +179,8 @@ async def schedule_screen(req: Request, unit: Unit) -> Screen:
         lines.append(t("schedule.digest_line", when=when(t, digest), off=state(digest)))
     if reminder is not None:
         lines.append(t("schedule.reminder_line", when=when(t, reminder), off=state(reminder)))
+    if review is not None:
+        lines.append(t("schedule.review_line", when=when(t, review), off=state(review)))
     if customs:
         lines.append(t("schedule.custom_title"))
         lines += [t("schedule.custom_line", number=n, when=when(t, row),
@@ -189,6 +196,8 @@ async def schedule_screen(req: Request, unit: Unit) -> Screen:
         keyboard += _standard_buttons(t, digest)
     if reminder is not None:
         keyboard += _standard_buttons(t, reminder)
+    if review is not None:
+        keyboard += _review_buttons(t, review)
     for number, row in enumerate(customs, start=1):
         toggle = ("schedule.button.custom_off" if row.enabled else "schedule.button.custom_on")
         keyboard.append((Button(t.plain(toggle, number=number),
@@ -223,6 +232,13 @@ def _standard_buttons(t: Texts, row: Schedule) -> Keyboard:
         toggle = "schedule.button.reminder_off" if row.enabled else "schedule.button.reminder_on"
     found.append((Button(t.plain(toggle), _toggle(row).pack()),))
     return tuple(found)
+
+
+def _review_buttons(t: Texts, row: Schedule) -> Keyboard:
+    """The daily review notice has an hour and an on/off, no day."""
+    toggle = "schedule.button.review_off" if row.enabled else "schedule.button.review_on"
+    return ((Button(t.plain("schedule.button.review_time"), TimePicker(row.id).pack()),
+             Button(t.plain(toggle), _toggle(row).pack())),)
 
 
 async def _rows_of(tx: Tx, unit_id: int) -> RowsByUnit:
@@ -366,6 +382,8 @@ class Schedules:
         t = req.t
         back = (Button(t.plain("button.back"), UnitSchedule(unit.id).pack()),)
         if isinstance(press, DayPicker):
+            if row.every is Every.DAY:
+                return Reply(toast=t.plain(STALE))
             return Reply((self._day_picker(t, unit, row, back),), replace=True)
         if isinstance(press, TimePicker):
             return Reply((self._time_picker(t, row, back),), replace=True)
@@ -412,6 +430,8 @@ class Schedules:
             return {"every": Every.WEEK if isinstance(press, Weekly) else Every.MONTH} \
                 if digest else None
         if isinstance(press, SetDay):
+            if row.every is Every.DAY:
+                return None
             if row.every is Every.MONTH:
                 return {"month_day": press.day} if 1 <= press.day <= 28 else None
             return {"weekday": press.day} if press.day <= 6 else None
@@ -450,6 +470,7 @@ class Schedules:
             ScheduleKind.DIGEST: lambda: t("schedule.pick_time_digest", now=_time(row.at)),
             ScheduleKind.REMINDER: lambda: t("schedule.pick_time_reminder", now=_time(row.at)),
             ScheduleKind.CUSTOM: lambda: t("schedule.pick_time_custom", now=_time(row.at)),
+            ScheduleKind.REVIEW: lambda: t("schedule.pick_time_review", now=_time(row.at)),
         }
         return Screen(titles[row.kind](), (*rows(times, 4), back))
 

@@ -231,7 +231,7 @@ class Stats:
 
     def _tally_lines(self, tally: Tally, t: Texts) -> list[Markup]:
         lines = [t("stats.states", acknowledged=self._n(tally.acknowledged, t),
-                   pending=self._n(tally.pending, t), needs_more=self._n(tally.needs_more, t)),
+                   pending=self._n(tally.waiting, t), needs_more=self._n(tally.needs_more, t)),
                  t("stats.fields", fields=self._fields(tally.by_field, t))]
         if tally.people_helped or tally.households_helped:
             lines.append(t("stats.helped", households=self._n(tally.households_helped, t),

@@ -6,6 +6,9 @@
   (`Basis.DONE`).
 - Withdrawn reports never count; waiting (chờ ghi nhận) and needing-more (cần bổ sung) ones do,
   and are shown beside the acknowledged ones.
+- "Chờ ghi nhận" is one thing everywhere (/review, the digests, /stats, the leaders' notices):
+  a pending report, which a leader has to acknowledge (`Tally.waiting`, storage/counting.py
+  WAITING). A report sent back for more (cần bổ sung) waits for its author and is shown apart.
 - A report counts once in every total, however many took part; each co-participant is credited
   with it (in participation, and in their own figures).
 - A unit's figures include its whole subtree.

@@ -6,7 +6,8 @@ scheduler, which runs a row when its time comes.
 start-up. It takes the row's latest occurrence at or before now and, in one transaction:
 - an occurrence earlier than the row's last change is neither sent nor recorded (a leader who
   moves Friday 16:00 to 08:00 at 09:00 does not trigger a send);
-- a reminder or a custom reminder on one of Vietnam's public holidays is skipped (nothing is
+- a reminder, a custom reminder or a review notice on one of Vietnam's public holidays is
+  skipped (nothing is
   recorded: the day simply has none); the digest still goes;
 - otherwise the row's flow decides what it sends (bot/flows/reminders.py, bot/flows/digests.py),
   told whether the occurrence is still within the grace window (settings.schedule.grace_hours)
@@ -36,7 +37,12 @@ from storage.schedules import Every, NewSchedule, Schedule, ScheduleKind
 log = logging.getLogger(__name__)
 
 DIGEST, REMINDER, NUDGE, CUSTOM = "digest", "reminder", "nudge", "custom"
-REMINDERS = frozenset({ScheduleKind.REMINDER})
+# A leader's daily "N báo cáo chờ ghi nhận", and the word that a report sent back for more came
+# back corrected (bot/flows/reviews.py): private, so never in the quiet hours.
+REVIEW_DAILY, RESUBMITTED = "review_daily", "resubmitted"
+PRIVATE = frozenset({NUDGE, REVIEW_DAILY, RESUBMITTED})
+# What the end of the quiet hours runs again: the private messages they held back.
+REMINDERS = frozenset({ScheduleKind.REMINDER, ScheduleKind.REVIEW})
 
 RowsByUnit = dict[int, list[Schedule]]
 
@@ -60,7 +66,8 @@ class JobsSignal:
 
 
 def standard_rows(settings: Settings) -> list[NewSchedule]:
-    """The digest and reminder every unit starts with (config.toml's [schedule])."""
+    """The digest, reminder and review notice every unit starts with (config.toml's
+    [schedule])."""
     plan = settings.schedule
     return [
         NewSchedule(unit_id=0, kind=ScheduleKind.DIGEST, every=Every(plan.digest_every),
@@ -68,6 +75,7 @@ def standard_rows(settings: Settings) -> list[NewSchedule]:
                     month_day=plan.digest_month_day, at=plan.digest_time),
         NewSchedule(unit_id=0, kind=ScheduleKind.REMINDER, every=Every.WEEK,
                     weekday=WEEKDAYS.index(plan.reminder_weekday), at=plan.reminder_time),
+        NewSchedule(unit_id=0, kind=ScheduleKind.REVIEW, every=Every.DAY, at=plan.review_time),
     ]
 
 
@@ -90,6 +98,9 @@ def latest_occurrence(schedule: Schedule, now: dt.datetime, zone: ZoneInfo) -> d
     """The schedule's last time at or before `now`, in local time."""
     local = now.astimezone(zone)
     today = local.date()
+    if schedule.every is Every.DAY:
+        moment = dt.datetime.combine(today, schedule.at, zone)
+        return moment if moment <= local else moment - dt.timedelta(days=1)
     if schedule.every is Every.MONTH:
         day = today.replace(day=schedule.month_day or 1)
         moment = dt.datetime.combine(day, schedule.at, zone)
@@ -116,12 +127,22 @@ def too_late(settings: Settings, now: dt.datetime, kind: str,
     """Why a queued message must no longer go (the bot was down, or the sender behind): what
     the scheduler decided, once past the grace window; a private nudge, in the quiet hours.
     None: send it."""
-    if kind == NUDGE and settings.quiet_at(now):
+    if kind in PRIVATE and settings.quiet_at(now):
         return "quiet hours"
     grace = dt.timedelta(hours=settings.schedule.grace_hours)
-    if kind in (DIGEST, REMINDER, NUDGE, CUSTOM) and now - decided_at > grace:
+    if kind in (DIGEST, REMINDER, CUSTOM, *PRIVATE) and now - decided_at > grace:
         return "past the grace window"
     return None
+
+
+def held_until(settings: Settings, moment: dt.datetime) -> dt.datetime:
+    """When a private message due at `moment` may go: then, or at the end of the quiet hours
+    it falls in (the morning after a late evening)."""
+    if not settings.quiet_at(moment):
+        return moment
+    local = moment.astimezone(settings.zone)
+    end = dt.datetime.combine(local.date(), dt.time(settings.quiet_hours_end), settings.zone)
+    return end if end > local else end + dt.timedelta(days=1)
 
 
 def custom_period(day: dt.date, schedule_id: int) -> str:
@@ -168,6 +189,10 @@ class Deciders:
     reminder: Callable[[Tx, Due], Awaitable[int]]
     custom: Callable[[Tx, Due], Awaitable[int]]
     digests: Callable[[Due], Awaitable[int]]
+    # The leaders' daily notice of what waits for them, and the notices that reports sent back
+    # for more came back corrected which the quiet hours held (bot/flows/reviews.py).
+    review: Callable[[Tx, Due], Awaitable[int]]
+    held: Callable[[Tx], Awaitable[int]]
 
 
 class Scheduler:
@@ -201,12 +226,15 @@ class Scheduler:
                 return await self.deciders.reminder(tx, due)
             if due.schedule.kind is ScheduleKind.CUSTOM:
                 return await self.deciders.custom(tx, due)
+            if due.schedule.kind is ScheduleKind.REVIEW:
+                return await self.deciders.review(tx, due)
         return await self.deciders.digests(due)
 
     async def catch_up(self, kinds: Collection[ScheduleKind] | None = None) -> int:
         """`run` for every enabled schedule (of these kinds): at start-up, what came due while
-        the bot was down; when the quiet hours end, the nudges they held back. One unit's
-        failure does not stop the others."""
+        the bot was down; when the quiet hours end, the nudges and review notices they held
+        back. Then the notices of reports sent back corrected that the quiet hours held (or
+        a stop cut off). One unit's failure does not stop the others."""
         rows = [s for s in await self.every_row()
                 if s.enabled and (kinds is None or s.kind in kinds)]
         total = 0
@@ -215,6 +243,11 @@ class Scheduler:
                 total += await self.run(row.id)
             except Exception:
                 log.exception("schedule %s (unit %s) could not run", row.id, row.unit_id)
+        try:
+            async with self.services.db.transaction() as tx:
+                total += await self.deciders.held(tx)
+        except Exception:
+            log.exception("the notices held by the quiet hours could not be decided")
         return total
 
     async def _due(self, tx: Tx, schedule_id: int) -> Due | None:

@@ -93,6 +93,9 @@ class ScheduleSettings(BaseModel):
     digest_time: dt.time = dt.time(7, 30)
     reminder_weekday: Weekday = "friday"
     reminder_time: dt.time = dt.time(16, 0)
+    # The leaders' daily notice of the reports waiting for acknowledgment: in the evening, when
+    # a cell's secretary, at work by day, has the phone at hand, and before the quiet hours.
+    review_time: dt.time = dt.time(19, 0)
     # A digest or reminder missed while the bot was down still goes out this long after its
     # time; later, it is recorded as missed.
     grace_hours: float = Field(24, ge=0, le=24 * 7)

@@ -20,7 +20,7 @@ from bot.flows.my_reports import MyReports
 from bot.flows.quick_reports import QuickReports
 from bot.flows.reminders import Reminders
 from bot.flows.reports import ReportKind, Reports
-from bot.flows.reviews import QueueView, ReviewNoteKind, Reviews
+from bot.flows.reviews import QueueView, ReviewNoteKind, ReviewNotices, Reviews
 from bot.flows.schedules import ScheduleReminderKind, Schedules
 from bot.flows.settings import NudgeSettings
 from bot.flows.stats import Stats
@@ -100,6 +100,8 @@ class Core:
         kinds = form_kinds(settings, catalogue, services.db)
         report_kind = kinds["report"]
         assert isinstance(report_kind, ReportKind)
+        notices = ReviewNotices(services)
+        report_kind.resubmitted = notices.resubmitted
         conversations = Conversations(settings, catalogue, kinds)
         reports = Reports(conversations)
         return cls(
@@ -122,13 +124,14 @@ class Core:
             stats=Stats(settings),
             digests=Digests(settings),
             schedules=Schedules(settings, conversations),
-            scheduler=_scheduler(services),
+            scheduler=_scheduler(services, notices),
             settings=NudgeSettings(reports),
             announcements=Announcements(services, conversations),
         )
 
 
-def _scheduler(services: Services) -> Scheduler:
+def _scheduler(services: Services, notices: ReviewNotices) -> Scheduler:
     reminders, digests = Reminders(services), ScheduledDigests(services)
     return Scheduler(services, Deciders(reminder=reminders.reminder, custom=reminders.custom,
-                                        digests=digests.decide))
+                                        digests=digests.decide, review=notices.daily,
+                                        held=notices.held))
