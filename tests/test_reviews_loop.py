@@ -115,7 +115,7 @@ async def _asked_for_more(bot: Harness) -> Tree:
 async def _mai_sends_it_again(bot: Harness) -> Seen:
     opened = await bot.tap(MAI, "✏ Bổ sung ngay")
     assert opened.shows("my.leader_note", note=NOTE), "the correction repeats the note"
-    await bot.tap(MAI, "✏ Sửa nội dung")
+    await bot.edit_on_summary(MAI, "nội dung")
     await bot.say(MAI, ROOF + ", 3 ngày công")
     sent = await bot.tap(MAI, "✅ Gửi")
     assert sent.shows("report.corrected")
@@ -141,7 +141,7 @@ async def test_the_leader_who_asked_hears_the_report_came_back(bot: Harness) -> 
     await bot.say(MAI, "/my")
     await bot.tap(MAI, "1. 26/11")
     await bot.tap(MAI, "✏ Sửa")
-    await bot.tap(MAI, "✏ Sửa nội dung")
+    await bot.edit_on_summary(MAI, "nội dung")
     await bot.say(MAI, ROOF + ", 3 ngày công, 1 hộ")
     await bot.tap(MAI, "✅ Gửi")
     await morning(bot)
