@@ -155,9 +155,15 @@ async def test_a_photo_alone_makes_a_card_that_asks_what_was_done(bot: Harness) 
     mark = len(bot.fake.calls)
     card = await card_after(bot, MAI, bot.fake.send_photo(MAI), mark)
     assert card.shows("form.report.description.prompt")
-    summary = await bot.say(MAI, "Dọn vệ sinh nhà văn hóa thôn cùng đoàn thanh niên")
-    assert summary.shows(CARD)
+    short = await bot.say(MAI, "dọn")
+    assert short.shows("form.problem.too_short", length=3, min=10)
+    mark = len(bot.fake.calls)
+    summary = await card_after(bot, MAI, bot.fake.send_text(
+        MAI, "Hôm qua dọn rác ở bờ suối cùng đoàn thanh niên"), mark)
     assert line("photos", "1 ảnh") in summary.text
+    assert line("deed_date", "26/11/2026") in summary.text, "what was done is read in full"
+    assert line("field", "Môi trường") in summary.text
+    assert "✅ Gửi ngay" in bot.buttons(MAI)
 
 
 async def test_text_then_photos_and_two_texts_a_moment_apart_make_one_card(

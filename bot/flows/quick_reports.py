@@ -69,9 +69,10 @@ class QuickReports:
         return Reply(album=True)
 
     async def follow_up(self, req: Request, written: Written) -> Reply | None:
-        """More of a report on its card: text sent while the card was on its way, and photos
-        while the card itself (not one of its detail steps) is open. None for anything else,
-        which the form answers as it would."""
+        """More of a report on its card: text sent while the card was on its way (or what was
+        done, when the card came from photos alone), and photos while the card itself (not one
+        of its detail steps) is open. None for anything else, which the form answers as it
+        would."""
         draft, state = await self._card(req)
         if draft is None or state is None:
             return None
@@ -87,7 +88,11 @@ class QuickReports:
                 state = owed.model_copy(update={"answers": {**state.answers, "photos": photos}})
             else:
                 state = await self._read(req, owed, normalize_multiline(written.text), photos)
-        elif written.text and state.photos_unacknowledged and on_card:
+        elif written.text and on_card and (state.photos_unacknowledged or not said and len(
+                normalize_multiline(written.text)) >= self.settings.description_min):
+            # More of the message before the card came, or what was done, which a card made
+            # from photos alone asks for (too short, the form says so): read like the message
+            # it completes.
             text = f"{said}\n{normalize_multiline(written.text)}".strip()
             if len(text) > self.settings.description_max:
                 return None
