@@ -206,11 +206,12 @@ async def show_form_screens(context: ContextTypes.DEFAULT_TYPE, chat_id: int,
 async def send_form_screens(bot: Bot, chat_id: int, screens: Sequence[Screen],
                             shown: int | None = None, shown_live: bool = False) -> int | None:
     """The id of the message where the form now stands, if its buttons work: the last one
-    sent, else `shown`."""
+    sent with buttons, else `shown`."""
     live = shown if shown_live else None
     for screen in screens:
         sent = await send_screen(bot, chat_id, screen)
-        live = sent.message_id if sent is not None and screen.buttons else None
+        if sent is not None and screen.buttons:
+            live = sent.message_id
     return live
 
 

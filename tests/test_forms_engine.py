@@ -212,3 +212,54 @@ def test_a_list_is_typed_one_item_a_line(typed: str, key: str | None, stored: st
     else:
         assert outcome.problem is not None and outcome.problem.key == key
         assert "steps" not in outcome.state.answers
+
+
+DETAILED = Form("detailed", (
+    Field("what", FieldType.TEXT, min=2, max=50),
+    Field("count", FieldType.INTEGER, required=False, min=0, max=10, detail=True),
+    Field("pictures", FieldType.PHOTOS, required=False, max=3, detail=True),
+    Field("public", FieldType.YES_NO, required=False, detail=True),
+))
+
+
+def _detailed(state: DraftState, given: object) -> object:
+    return apply(DETAILED, state, CTX, given)  # type: ignore[arg-type]
+
+
+def test_the_summary_comes_once_the_required_answers_are_in_and_details_wait() -> None:
+    moved = _detailed(_at("what"), TextInput("Dọn rác"))
+    assert moved.state.step == SUMMARY
+    more = _detailed(moved.state, ButtonInput(SUMMARY, "more"))
+    assert (more.state.step, more.state.details) == ("count", True)
+    back = _detailed(more.state, ButtonInput("count", "back"))
+    assert back.state.step == SUMMARY, "back from the first detail is the summary it came from"
+    assert not back.state.details
+
+
+@pytest.mark.parametrize(("typed", "skipped"), [
+    ("bỏ qua", True), ("Không ạ.", True), ("ko co", True), ("k", True), ("-", True),
+    ("Bỏ qua nhé", True), ("3", False),
+])
+def test_typed_skip_words_skip_an_optional_step(typed: str, skipped: bool) -> None:
+    outcome = _detailed(DraftState(step="count", details=True, answers={"what": "x"}),
+                        TextInput(typed))
+    assert outcome.event is Event.MOVED
+    assert ("count" not in outcome.state.answers) is skipped
+
+
+@pytest.mark.parametrize(("typed", "stored"), [("không", False), ("bo qua", None), ("có", True)])
+def test_an_optional_yes_no_takes_no_as_its_answer_and_skip_as_a_skip(
+        typed: str, stored: object) -> None:
+    outcome = _detailed(DraftState(step="public", details=True, answers={"what": "x"}),
+                        TextInput(typed))
+    assert outcome.state.step == SUMMARY
+    assert outcome.state.answers.get("public") == stored
+
+
+def test_photos_sent_at_the_summary_are_taken_when_photos_are_a_detail() -> None:
+    outcome = _detailed(_at(SUMMARY, what="Dọn rác"), PhotoInput("f1", "u1"))
+    assert outcome.event is Event.PHOTO_ADDED
+    assert outcome.state.step == SUMMARY
+    assert len(outcome.state.answers["pictures"]) == 1
+    refused = apply(SURVEY, _at("name"), CTX, PhotoInput("f1", "u1"))
+    assert refused.event is Event.REJECTED, "a step that is not a detail takes no photo"

@@ -68,9 +68,9 @@ async def test_a_typical_report_is_one_message_and_one_tap(bot: Harness) -> None
         assert shown in card.text, shown
     assert "people_helped.label" not in card.keys, "only what was read is on the card"
     assert await stored(bot, MAI) == [], "nothing is a report before ✅ Gửi"
-    assert bot.buttons(MAI) == ["✅ Gửi ngay", "✏ Sửa", "➕ Thêm chi tiết", "✖ Hủy"]
+    assert bot.buttons(MAI) == ["✅ Gửi", "✏ Sửa", "➕ Thêm chi tiết", "✖ Hủy"]
 
-    sent = await bot.tap(MAI, "✅ Gửi ngay")
+    sent = await bot.tap(MAI, "✅ Gửi")
     assert sent.shows("report.received")
     [report] = await stored(bot, MAI)
     content = report.content
@@ -92,7 +92,7 @@ async def test_without_a_date_the_card_says_today_and_asks_the_field_it_cannot_t
     summary = await bot.tap(MAI, "Văn hóa")
     assert summary.shows(CARD)
     assert line("field", "Văn hóa") in summary.text
-    await bot.tap(MAI, "✅ Gửi ngay")
+    await bot.tap(MAI, "✅ Gửi")
     [report] = await stored(bot, MAI)
     assert report.content.field == "Văn hóa"
 
@@ -132,7 +132,7 @@ async def test_an_album_with_a_caption_makes_one_card_with_every_photo(bot: Harn
     assert card.shows(CARD)
     assert line("photos", "3 ảnh") in card.text
     assert bot.told(MAI, CARD) == 1
-    await bot.tap(MAI, "✅ Gửi ngay")
+    await bot.tap(MAI, "✅ Gửi")
     [report] = await stored(bot, MAI)
     assert len(report.content.photos) == 3
     assert report.content.field == "Môi trường"
@@ -163,7 +163,7 @@ async def test_a_photo_alone_makes_a_card_that_asks_what_was_done(bot: Harness) 
     assert line("photos", "1 ảnh") in summary.text
     assert line("deed_date", "26/11/2026") in summary.text, "what was done is read in full"
     assert line("field", "Môi trường") in summary.text
-    assert "✅ Gửi ngay" in bot.buttons(MAI)
+    assert "✅ Gửi" in bot.buttons(MAI)
 
 
 async def test_text_then_photos_and_two_texts_a_moment_apart_make_one_card(
@@ -187,10 +187,10 @@ async def test_a_forwarded_article_asks_first(bot: Harness) -> None:
         MAI, "Xã tổ chức ra quân dọn vệ sinh môi trường toàn xã vào Chủ nhật", "Báo Lạng Sơn")
     asked = await card_after(bot, MAI, update, mark)
     assert asked.shows(ASKS_FIRST)
-    assert "✅ Gửi ngay" not in bot.buttons(MAI)
+    assert "✅ Gửi" not in bot.buttons(MAI)
     card = await bot.tap(MAI, "📝 Đúng, báo cáo việc này")
     assert card.shows(CARD)
-    assert "✅ Gửi ngay" in bot.buttons(MAI)
+    assert "✅ Gửi" in bot.buttons(MAI)
 
 
 async def test_an_edit_of_the_message_reads_the_card_again(bot: Harness) -> None:
@@ -204,7 +204,7 @@ async def test_an_edit_of_the_message_reads_the_card_again(bot: Harness) -> None
     edited = await card_after(bot, MAI, bot.fake.edit_text(
         MAI, message_id, "Hôm qua ủng hộ quỹ khuyến học cho học sinh 700k"), mark)
     assert line("value_vnd", "700.000 đ") in edited.text
-    await bot.tap(MAI, "✅ Gửi ngay")
+    await bot.tap(MAI, "✅ Gửi")
     [report] = await stored(bot, MAI)
     assert report.content.value_vnd == 700_000
 
@@ -212,7 +212,7 @@ async def test_an_edit_of_the_message_reads_the_card_again(bot: Harness) -> None
 async def test_send_twice_stores_one_report_and_cancel_stores_none(bot: Harness) -> None:
     await cell_of_three(bot)
     await write(bot, MAI, "Sáng thứ 7 dọn rác ở bờ suối đầu bản cùng đoàn viên")
-    message_id, data = bot.button(MAI, "✅ Gửi ngay")
+    message_id, data = bot.button(MAI, "✅ Gửi")
     await bot.press_data(MAI, message_id, data)
     again = await bot.press_data(MAI, message_id, data, check_button=False)
     assert again.shows("form.already_sent")
@@ -243,7 +243,7 @@ async def test_html_looking_text_is_shown_escaped_and_stored_as_written(bot: Har
     text = "<b>Dọn rác</b> đường thôn'; DROP TABLE reports; -- cùng bà con"
     card = await write(bot, MAI, text)
     assert "&lt;b&gt;Dọn rác&lt;/b&gt;" in card.html
-    await bot.tap(MAI, "✅ Gửi ngay")
+    await bot.tap(MAI, "✅ Gửi")
     [report] = await stored(bot, MAI)
     assert report.content.description == text
 
@@ -265,7 +265,7 @@ async def test_a_card_pressed_after_the_member_was_removed_stores_nothing(
     async with bot.db.transaction() as tx:
         await tx.run("UPDATE memberships SET status = 'removed' WHERE person_id = "
                      "(SELECT id FROM people WHERE telegram_user_id = ?)", (MAI,))
-    pressed = await bot.tap(MAI, "✅ Gửi ngay")
+    pressed = await bot.tap(MAI, "✅ Gửi")
     assert pressed.shows("access.not_member")
     assert await stored(bot, MAI) == []
 
@@ -292,7 +292,60 @@ async def test_a_card_owed_when_the_process_died_is_shown_after_the_restart(
     fake.continue_update_ids_from(9000)
     async with started(tmp_path, fake) as after:
         await after.fake.wait_for(lambda f: after.told(MAI, CARD) == 1)
-        sent = await after.tap(MAI, "✅ Gửi ngay")
+        sent = await after.tap(MAI, "✅ Gửi")
         assert sent.shows("report.received")
         [report] = await stored(after, MAI)
         assert report.content.field == "Môi trường"
+
+
+async def test_an_edit_after_a_choice_on_the_card_keeps_the_choice(bot: Harness) -> None:
+    await cell_of_three(bot)
+    mark = len(bot.fake.calls)
+    update = bot.fake.send_text(MAI, "Hôm qua dọn rác ở bờ suối đầu bản cùng bà con")
+    await card_after(bot, MAI, update, mark)
+    await bot.edit_on_summary(MAI, "chế độ công khai")
+    await bot.tap(MAI, "🔒 Không công khai")
+    message_id = max(m["message_id"] for m in bot.fake.messages(MAI, include_incoming=True)
+                     if m["from"]["id"] == MAI)
+    mark = len(bot.fake.calls)
+    edited = await card_after(bot, MAI, bot.fake.edit_text(
+        MAI, message_id, "Hôm qua dọn rác ở bờ suối đầu bản cùng bà con, 2 xe rác"), mark)
+    assert "2 xe rác" in edited.text
+    await bot.tap(MAI, "✅ Gửi")
+    [report] = await stored(bot, MAI)
+    assert report.content.private, "the member's choice outlives the edit"
+    assert report.content.description.endswith("2 xe rác")
+
+
+async def test_the_message_delivered_again_makes_no_second_card(bot: Harness) -> None:
+    await cell_of_three(bot)
+    mark = len(bot.fake.calls)
+    update = bot.fake.send_text(MAI, "Hôm qua dọn rác ở bờ suối đầu bản cùng bà con")
+    await card_after(bot, MAI, update, mark)
+    await bot.redeliver(update)
+    await bot.app.update_queue.join()
+    assert bot.told(MAI, CARD) == 1
+    await bot.tap(MAI, "✅ Gửi")
+    [report] = await stored(bot, MAI)
+    assert report.content.description == "Hôm qua dọn rác ở bờ suối đầu bản cùng bà con"
+
+
+async def test_photos_sent_to_the_card_are_kept_once(bot: Harness) -> None:
+    await cell_of_three(bot)
+    await write(bot, MAI, "Hôm qua dọn rác ở bờ suối đầu bản cùng bà con")
+    mark = len(bot.fake.calls)
+    first = bot.fake.send_photo(MAI, file_id="suoi-1")
+    bot.fake.send_photo(MAI, file_id="suoi-1")
+    card = await card_after(bot, MAI, first, mark)
+    await bot.app.update_queue.join()
+    assert line("photos", "1 ảnh") in card.text
+
+
+async def test_the_report_button_while_a_card_is_open_goes_back_to_the_card(
+        bot: Harness) -> None:
+    await cell_of_three(bot)
+    await write(bot, MAI, "Hôm qua dọn rác ở bờ suối đầu bản cùng bà con")
+    again = await bot.say(MAI, "📝 Báo cáo việc làm theo Bác")
+    assert again.shows("form.report.resumed")
+    assert again.shows(CARD)
+    assert "✅ Gửi" in bot.buttons(MAI)

@@ -62,60 +62,82 @@ class QuickReports:
                                        max=self.settings.description_max)),))
         state = DraftState(step=SUMMARY, from_message=True, photos_unacknowledged=True,
                            confirm_first=written.forwarded,
-                           extra={"message": written.message_id})
+                           source_message=written.message_id)
         state = await self._read(req, state, text, _photos(written))
         await drafts.start_draft(req.tx, req.user_id, FORM, state.model_dump(), req.update_id,
                                  req.now)
         return Reply(album=True)
 
     async def follow_up(self, req: Request, written: Written) -> Reply | None:
-        """More of a report on its card: text sent while the card was on its way (or what was
-        done, when the card came from photos alone), and photos while the card itself (not one
-        of its detail steps) is open. None for anything else, which the form answers as it
-        would."""
+        """More of a report on its card: photos while the card itself is open (not the picker
+        of what to correct), and text sent while the card was on its way (or what was done,
+        when the card came from photos alone). None for anything else, which the form answers
+        as it would."""
         draft, state = await self._card(req)
-        if draft is None or state is None:
+        if draft is None or state is None or not _on_card(state):
             return None
         if req.update_id in draft.recent_updates:
-            return Reply(album=True)  # delivered again after a restart: the card is owed
-        on_card = _on_card(state)
+            # Delivered again after a restart: the card it led to is owed, or was shown.
+            return Reply(album=True) if state.photos_unacknowledged else None
         owed = state.model_copy(update={"photos_unacknowledged": True})
-        said = state.answers.get("description", "")
-        if written.photo is not None and on_card:
-            photos = [*state.answers.get("photos", []), *_photos(written)]
-            photos = photos[:self.settings.max_photos]
-            if said or not written.text:
-                state = owed.model_copy(update={"answers": {**state.answers, "photos": photos}})
-            else:
-                state = await self._read(req, owed, normalize_multiline(written.text), photos)
-        elif written.text and on_card and (state.photos_unacknowledged or not said and len(
-                normalize_multiline(written.text)) >= self.settings.description_min):
-            # More of the message before the card came, or what was done, which a card made
-            # from photos alone asks for (too short, the form says so): read like the message
-            # it completes.
-            text = f"{said}\n{normalize_multiline(written.text)}".strip()
-            if len(text) > self.settings.description_max:
-                return None
-            state = await self._read(req, owed, text, state.answers.get("photos", []))
+        grown: DraftState | None
+        if written.photo is not None:
+            grown = await self._more_photos(req, owed, written)
+        elif written.text:
+            grown = await self._more_text(req, owed, normalize_multiline(written.text),
+                                          coming=state.photos_unacknowledged)
         else:
             return None
-        await drafts.save_draft(req.tx, draft, state.model_dump(), req.update_id, req.now)
+        if grown is None:
+            return None
+        await drafts.save_draft(req.tx, draft, grown.model_dump(), req.update_id, req.now)
         return Reply(album=True)
 
-    async def edited(self, req: Request, message_id: int, text: str) -> Reply | None:
-        """The message a card was read from, edited before anything on the card was pressed:
-        the card is read again. None for any other edit."""
-        draft, state = await self._card(req)
-        if draft is None or state is None or state.extra.get("message") != message_id:
+    async def _more_photos(self, req: Request, state: DraftState,
+                           written: Written) -> DraftState:
+        """The photo added (once, up to the limit); its caption read when nothing was said
+        yet of what was done."""
+        photos = list(state.answers.get("photos", []))
+        for photo in _photos(written):
+            if all(p["file_unique_id"] != photo["file_unique_id"] for p in photos):
+                photos.append(photo)
+        photos = photos[:self.settings.max_photos]
+        if state.answers.get("description") or not written.text:
+            return state.model_copy(update={"answers": {**state.answers, "photos": photos}})
+        return await self._read(req, state, normalize_multiline(written.text), photos)
+
+    async def _more_text(self, req: Request, state: DraftState, text: str,
+                         coming: bool) -> DraftState | None:
+        """More of the message before the card came (`coming`: not shown yet), or what was
+        done, asked by a card made from photos alone (too short or too long, the form's own
+        answer says so)."""
+        said = state.answers.get("description", "")
+        if said and not coming:
             return None
-        if not _on_card(state) or not looks_like_report(text, self.settings.description_min):
+        whole = f"{said}\n{text}".strip()
+        if not self.settings.description_min <= len(whole) <= self.settings.description_max:
+            return None
+        return await self._read(req, state, whole, state.answers.get("photos", []))
+
+    async def edited(self, req: Request, message_id: int, text: str) -> Reply | None:
+        """The message a card was read from, edited: the card is read again, unless the member
+        already changed something on it (a choice of theirs is worth more than a reading);
+        then only what was done is replaced. None for any other edit."""
+        draft, state = await self._card(req)
+        if draft is None or state is None or state.source_message != message_id:
             return None
         clean = normalize_multiline(text)
-        if len(clean) > self.settings.description_max:
+        if not _on_card(state) or not (
+                self.settings.description_min <= len(clean) <= self.settings.description_max):
             return None
-        state = await self._read(req, state.model_copy(update={"photos_unacknowledged": True}),
-                                 clean, state.answers.get("photos", []))
-        await drafts.save_draft(req.tx, draft, state.model_dump(), req.update_id, req.now)
+        photos = state.answers.get("photos", [])
+        as_read = await self._read(req, state, state.answers.get("description", ""), photos)
+        owed = state.model_copy(update={"photos_unacknowledged": True})
+        if as_read.answers == state.answers:
+            owed = await self._read(req, owed, clean, photos)
+        else:
+            owed = owed.model_copy(update={"answers": {**state.answers, "description": clean}})
+        await drafts.save_draft(req.tx, draft, owed.model_dump(), req.update_id, req.now)
         return Reply(album=True)
 
     async def _card(self, req: Request) -> tuple[Draft | None, DraftState | None]:
@@ -171,8 +193,9 @@ class QuickReports:
 
 
 def _on_card(state: DraftState) -> bool:
-    """The card itself is open (or asks what the message did not say), not one of its detail
-    steps, nor the picker of what to correct."""
+    """The card itself is open, or one of its questions (what the message did not say, or
+    what is being corrected from it); not a detail step after ➕ Thêm chi tiết, nor the picker
+    of what to correct."""
     return (state.step == SUMMARY and not state.picking) or state.from_summary
 
 

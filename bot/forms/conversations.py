@@ -180,9 +180,12 @@ class Conversations:
             view.form.field(view.state.step).type is FieldType.PHOTOS)
         if at_photos:
             return as_prompt(Reply((view.photos_received(),)))
-        if view.state.from_message and view.state.photos_unacknowledged:
+        if not view.state.photos_unacknowledged:
+            return None
+        if view.state.from_message:
             return as_prompt(Reply((view.current(),)))
-        return None
+        # Photos sent at the summary or another step: taken, and the step stays where it was.
+        return as_prompt(Reply((view.photos_added(),)))
 
     async def photos_acknowledged(self, req: Request) -> None:
         """The photos' acknowledgement was shown (or is no longer wanted): nothing is owed.

@@ -28,7 +28,10 @@ SMALLEST_PLAUSIBLE_MONEY = 1_000
 # Telegram allows about 100 buttons a message; a large cell's members come a page at a time.
 CHOICES_PER_PAGE = 16
 # Typed at an optional step, these mean "Bỏ qua" (folded: "không" and "khong" are one word).
-SKIP_WORDS = frozenset({"bo qua", "boqua", "khong", "ko", "khong co", "-", "skip", "no", "none"})
+SKIP_WORDS = frozenset({"bo qua", "boqua", "khong", "ko", "k", "khong co", "ko co", "-", "skip",
+                        "no", "none"})
+# Said to a yes-or-no question, these are its answer "no", not a skip.
+NO_WORDS = frozenset({"khong", "ko", "k", "no"})
 
 
 class DraftState(BaseModel):
@@ -56,6 +59,8 @@ class DraftState(BaseModel):
     # message): shown as a card once the messages stop coming, and owed until then
     # (`photos_unacknowledged`), like an album's acknowledgement.
     from_message: bool = False
+    # The person's message it was read from (an edit of it is read again).
+    source_message: int | None = None
 
 
 @dataclass(frozen=True)
@@ -171,9 +176,13 @@ def start_at_summary(answers: dict[str, Any], target: int) -> DraftState:
     return DraftState(step=SUMMARY, answers=answers, target=target)
 
 
+def answered(state: DraftState, name: str) -> bool:
+    return state.answers.get(name) not in (None, [], "")
+
+
 def missing_required(form: Form, state: DraftState, ctx: FormContext) -> Field | None:
     for spec in applicable(form, ctx):
-        if spec.required and state.answers.get(spec.name) in (None, [], ""):
+        if spec.required and not answered(state, spec.name):
             return spec
     return None
 
@@ -182,12 +191,13 @@ def apply(form: Form, state: DraftState, ctx: FormContext, given: Input) -> Outc
     try:
         if isinstance(given, ButtonInput):
             return _press(form, state, ctx, given)
+        photos = _photos_field(form, state, ctx)
+        if isinstance(given, PhotoInput) and photos is not None:
+            return _add_photo(photos, state, given)
         if state.step == SUMMARY:
             raise Rejected("form.problem.use_buttons")
         spec = form.field(state.step)
-        if isinstance(given, PhotoInput):
-            return _add_photo(spec, state, given)
-        if isinstance(given, OtherInput):
+        if isinstance(given, PhotoInput | OtherInput):
             raise Rejected("form.problem.unexpected")
         return _answer_typed(form, spec, state, ctx, given)
     except Rejected as rejected:
@@ -268,8 +278,7 @@ def _press_on_summary(
 
 
 def unanswered_details(form: Form, state: DraftState, ctx: FormContext) -> list[Field]:
-    return [f for f in applicable(form, ctx)
-            if f.detail and state.answers.get(f.name) in (None, [], "")]
+    return [f for f in applicable(form, ctx) if f.detail and not answered(state, f.name)]
 
 
 def _add_details(form: Form, state: DraftState, ctx: FormContext) -> Outcome:
@@ -283,14 +292,20 @@ def _add_details(form: Form, state: DraftState, ctx: FormContext) -> Outcome:
 
 
 def _go_back(form: Form, state: DraftState, ctx: FormContext) -> Outcome:
+    details = state.details and form.field(state.step).detail
     if state.from_summary:
         target: str | None = SUMMARY
+    elif details:
+        # The details were asked for from the summary: back from the first goes back there.
+        earlier = [f.name for f in applicable(form, ctx) if f.detail]
+        place = earlier.index(state.step) if state.step in earlier else 0
+        target = earlier[place - 1] if place > 0 else SUMMARY
     else:
         target = _previous_step(form, ctx, state.step)
         if target is None:
             raise Rejected("form.problem.first_step")
     update = {"step": target, "from_summary": False, "pending": None, "retyping": False,
-              "page": 0}
+              "page": 0, "details": details and target != SUMMARY}
     return Outcome(state.model_copy(update=update), Event.MOVED)
 
 
@@ -318,7 +333,7 @@ def _next_step(form: Form, state: DraftState, ctx: FormContext) -> str | None:
     asked = {f.name for f in applicable(form, ctx)}
     if state.details:
         asked -= {f.name for f in applicable(form, ctx)
-                  if f.detail and f.name != state.step and f.name in state.answers}
+                  if f.detail and f.name != state.step and answered(state, f.name)}
     else:
         asked -= {f.name for f in form.fields if f.detail}
     names = [f.name for f in form.fields]
@@ -415,9 +430,19 @@ def _toggle(spec: Field, state: DraftState, ctx: FormContext, key: str) -> Outco
     return Outcome(state.model_copy(update={"answers": answers}), Event.STAYED)
 
 
+def _photos_field(form: Form, state: DraftState, ctx: FormContext) -> Field | None:
+    """Where a photo sent now goes: the photos step, or, when the photos are a detail, the
+    summary or any other detail step (a member sends them when they think of it)."""
+    current = None if state.step == SUMMARY else form.field(state.step)
+    if current is not None and current.type is FieldType.PHOTOS:
+        return current
+    if current is not None and not current.detail:
+        return None
+    return next((f for f in applicable(form, ctx)
+                 if f.type is FieldType.PHOTOS and f.detail), None)
+
+
 def _add_photo(spec: Field, state: DraftState, photo: PhotoInput) -> Outcome:
-    if spec.type is not FieldType.PHOTOS:
-        raise Rejected("form.problem.unexpected")
     photos = list(state.answers.get(spec.name) or [])
     if not any(p["file_unique_id"] == photo.file_unique_id for p in photos):
         limit = spec.max or 10
@@ -447,7 +472,9 @@ def _answer_typed(
     if not fold(text):
         raise Rejected("form.problem.empty")
     # "không" answers a yes-or-no question; anywhere else optional it means nothing to add.
-    if not spec.required and spec.type is not FieldType.YES_NO and fold(text) in SKIP_WORDS:
+    said = skip_word(text)
+    if not spec.required and said in SKIP_WORDS and not (
+            spec.type is FieldType.YES_NO and said in NO_WORDS):
         return _skip(form, spec, state, ctx)
     if spec.type.multi_choice:
         return _toggle(spec, state, ctx, _match_choice(spec, ctx, text).key)
@@ -458,6 +485,15 @@ def _answer_typed(
     if spec.type is FieldType.DATE:
         return _answer_date(form, spec, state, ctx, text)
     return _store(form, state, ctx, spec.name, _parse_typed(spec, text))
+
+
+def skip_word(text: str) -> str:
+    """A typed answer as a skip word would be written: "Không ạ." and "bỏ qua!" are "khong"
+    and "bo qua"."""
+    words = fold(text).strip(" .!?,;…").split()
+    while len(words) > 1 and words[-1] in ("a", "nhe", "nha"):
+        words.pop()
+    return " ".join(words) or fold(text)
 
 
 def _parse_typed(spec: Field, text: str) -> Any:

@@ -249,7 +249,8 @@ class FormView:
             return Screen(f"{self.summary_text()}\n\n{t('form.pick_field')}",
                           self._field_picker())
         more = self.form.has_details and unanswered_details(self.form, self.state, self.ctx)
-        send = "button.send_now" if more else "button.send"
+        # A card read from a message is sent as read: "now" only speaks to the form's steps.
+        send = "button.send_now" if more and not self.state.from_message else "button.send"
         first = (self._button(t.plain(send), "send"),
                  self._button(t.plain("button.edit_open"), "edit"))
         second = (self._button(t.plain("button.more_details"), "more"), cancel) if more else (
@@ -285,6 +286,14 @@ class FormView:
         # The question comes again with its buttons: the answer is one tap (or one line) away.
         again = self.current()
         return Screen(f"{text}\n\n{again.text}", again.buttons)
+
+    def photos_added(self) -> Screen:
+        """Photos taken at a step that asks something else: counted, then the step again."""
+        photos = next(f for f in self.form.fields if f.type is FieldType.PHOTOS)
+        count = len(self.state.answers.get(photos.name) or [])
+        again = self.current()
+        return Screen(f"{self.t('form.photos_added', count=count)}\n\n{again.text}",
+                      again.buttons)
 
     def photos_received(self) -> Screen:
         spec = self.form.field(self.state.step)
