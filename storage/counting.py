@@ -69,12 +69,14 @@ class Tally:
         return self.pending
 
 
-# What a Tally adds up, as SQL over reports `r` (all but the distinct models).
-_SUMMED = f"""COUNT(*) AS total, SUM(r.state = 'acknowledged') AS acknowledged,
-    SUM(r.state = '{WAITING}') AS pending, SUM(r.state = '{SENT_BACK}') AS needs_more,
+# What a Tally adds up, as SQL over reports `r` (all but the distinct models); its
+# parameters, _SUMMED_PARAMS, go where it stands among the query's (SQL is parameterised always).
+_SUMMED = """COUNT(*) AS total, SUM(r.state = 'acknowledged') AS acknowledged,
+    SUM(r.state = ?) AS pending, SUM(r.state = ?) AS needs_more,
     COALESCE(SUM(r.people_helped), 0) AS people_helped,
     COALESCE(SUM(r.households_helped), 0) AS households_helped,
     COALESCE(SUM(r.value_vnd), 0) AS value_vnd, COUNT(r.model_id) AS model_reports"""
+_SUMMED_PARAMS = (WAITING, SENT_BACK)
 
 
 def bounds_received(start: dt.datetime, end: dt.datetime) -> Within:
@@ -123,7 +125,7 @@ async def _tallies(tx: Tx, scope: str, scope_params: tuple, within: Within) -> d
             FROM scope s JOIN reports r ON r.id = s.rid
             WHERE {COUNTED} AND {condition}
             GROUP BY s.grp""",
-        (*scope_params, *params),
+        (*scope_params, *_SUMMED_PARAMS, *params),
     )
     fields = await tx.all(
         f"""{scope}
@@ -291,7 +293,7 @@ async def sums_by_unit(tx: Tx, root: int | None, within: Within) -> dict[int, Un
         f"""{scope}
             SELECT r.unit_id AS unit, {_SUMMED}
             FROM reports r WHERE {where} GROUP BY r.unit_id""",
-        (*scope_params, *params))
+        (*scope_params, *_SUMMED_PARAMS, *params))
     found = {row[0]: UnitSums(sums=list(row[1:])) for row in rows}
     for unit, name, n in await tx.all(
             f"""{scope}

@@ -64,24 +64,34 @@ def _marks(values: Sequence[object]) -> str:
 async def pending_queue(tx: Tx, unit_ids: Sequence[int],
                         exclude_person_id: int | None) -> list[QueueEntry]:
     """The reports waiting in these units, oldest first; never `exclude_person_id`'s own (a
-    leader's own report is acknowledged by someone else)."""
+    leader's own report is acknowledged by someone else: `own_waiting_count`)."""
     rows = await tx.all(
-        f"SELECT id, received_at FROM reports WHERE state = '{WAITING}'"
+        "SELECT id, received_at FROM reports WHERE state = ?"
         f" AND unit_id IN ({_marks(unit_ids)}) AND person_id IS NOT ?"
         " ORDER BY received_at, id",
-        (*unit_ids, exclude_person_id),
+        (WAITING, *unit_ids, exclude_person_id),
     )
     return [QueueEntry(id=r["id"], received_at=from_db(r["received_at"])) for r in rows]
 
 
-async def sent_back_count(tx: Tx, unit_ids: Sequence[int],
-                          exclude_person_id: int | None) -> int:
-    """How many reports of these units were sent back for more (cần bổ sung) and wait for
-    their authors; never `exclude_person_id`'s own."""
+async def own_waiting_count(tx: Tx, unit_ids: Sequence[int], person_id: int) -> int:
+    """How many of the reports waiting in these units are `person_id`'s own: counted as
+    waiting everywhere (digest, /stats), left out of their own queue (`pending_queue`)."""
     row = await tx.one(
-        f"SELECT COUNT(*) AS n FROM reports WHERE state = '{SENT_BACK}'"
-        f" AND unit_id IN ({_marks(unit_ids)}) AND person_id IS NOT ?",
-        (*unit_ids, exclude_person_id),
+        "SELECT COUNT(*) AS n FROM reports WHERE state = ?"
+        f" AND unit_id IN ({_marks(unit_ids)}) AND person_id = ?",
+        (WAITING, *unit_ids, person_id),
+    )
+    return int(row["n"]) if row else 0
+
+
+async def sent_back_count(tx: Tx, unit_ids: Sequence[int]) -> int:
+    """How many reports of these units were sent back for more (cần bổ sung) and wait for
+    their authors (a leader's own among them, as the digest counts them)."""
+    row = await tx.one(
+        "SELECT COUNT(*) AS n FROM reports WHERE state = ?"
+        f" AND unit_id IN ({_marks(unit_ids)})",
+        (SENT_BACK, *unit_ids),
     )
     return int(row["n"]) if row else 0
 
@@ -132,13 +142,13 @@ async def highlighted_reports(tx: Tx, unit_ids: Sequence[int], since: dt.datetim
     rows = await tx.all(
         f"""WITH latest AS (
                 SELECT report_id, MAX(id) AS id FROM report_reviews
-                WHERE action IN ('{HIGHLIGHT}', '{UNHIGHLIGHT}') GROUP BY report_id)
+                WHERE action IN (?, ?) GROUP BY report_id)
             SELECT l.report_id FROM latest l
             JOIN report_reviews r ON r.id = l.id JOIN reports x ON x.id = l.report_id
-            WHERE r.action = '{HIGHLIGHT}' AND r.at >= ? AND x.state != 'withdrawn'
+            WHERE r.action = ? AND r.at >= ? AND x.state != 'withdrawn'
               AND x.unit_id IN ({_marks(unit_ids)})
             ORDER BY r.id""",
-        (to_db(since), *unit_ids),
+        (HIGHLIGHT, UNHIGHLIGHT, HIGHLIGHT, to_db(since), *unit_ids),
     )
     return [int(r["report_id"]) for r in rows]
 
@@ -151,12 +161,12 @@ async def recent_acknowledged(tx: Tx, unit_ids: Sequence[int], exclude_person_id
         f"""SELECT x.id, p.full_name AS person_name, x.deed_date, x.description,
                    MAX(r.at) AS acknowledged_at
             FROM reports x JOIN people p ON p.id = x.person_id
-            JOIN report_reviews r ON r.report_id = x.id AND r.action = '{ACKNOWLEDGED}'
+            JOIN report_reviews r ON r.report_id = x.id AND r.action = ?
             WHERE x.state = 'acknowledged' AND x.unit_id IN ({_marks(unit_ids)})
               AND x.person_id IS NOT ?
             GROUP BY x.id HAVING MAX(r.at) >= ?
             ORDER BY acknowledged_at DESC, x.id DESC LIMIT ?""",
-        (*unit_ids, exclude_person_id, to_db(since), limit),
+        (ACKNOWLEDGED, *unit_ids, exclude_person_id, to_db(since), limit),
     )
     return [AcknowledgedLine(**{**dict(r), "acknowledged_at": from_db(r["acknowledged_at"])})
             for r in rows]
@@ -173,14 +183,13 @@ async def resubmitted_since(tx: Tx, since: dt.datetime) -> list[int]:
     """Reports sent back for more and sent again by their authors since `since`, not yet
     decided on again: waiting, their latest decision an "đề nghị bổ sung" or a reopening."""
     rows = await tx.all(
-        f"""SELECT x.id FROM reports x
-            WHERE x.state = '{WAITING}' AND x.updated_at >= ?
-              AND (SELECT r.action FROM report_reviews r
-                   WHERE r.report_id = x.id
-                     AND r.action IN ('{ACKNOWLEDGED}', '{NEEDS_MORE}', '{REOPEN}')
-                   ORDER BY r.id DESC LIMIT 1) IN ('{NEEDS_MORE}', '{REOPEN}')
-            ORDER BY x.updated_at, x.id""",
-        (to_db(since),),
+        """SELECT x.id FROM reports x
+           WHERE x.state = ? AND x.updated_at >= ?
+             AND (SELECT r.action FROM report_reviews r
+                  WHERE r.report_id = x.id AND r.action IN (?, ?, ?)
+                  ORDER BY r.id DESC LIMIT 1) IN (?, ?)
+           ORDER BY x.updated_at, x.id""",
+        (WAITING, to_db(since), ACKNOWLEDGED, NEEDS_MORE, REOPEN, NEEDS_MORE, REOPEN),
     )
     return [int(r["id"]) for r in rows]
 
@@ -240,7 +249,7 @@ async def seen_pending(tx: Tx, pass_id: int) -> list[tuple[int, str]]:
     rows = await tx.all(
         "SELECT s.report_id, s.content_hash FROM review_seen s"
         " JOIN reports x ON x.id = s.report_id"
-        f" WHERE s.pass_id = ? AND x.state = '{WAITING}' ORDER BY s.seen_at, s.rowid",
-        (pass_id,),
+        " WHERE s.pass_id = ? AND x.state = ? ORDER BY s.seen_at, s.rowid",
+        (pass_id, WAITING),
     )
     return [(int(r["report_id"]), str(r["content_hash"])) for r in rows]

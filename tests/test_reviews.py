@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.flows.reviews import fingerprint
+from bot.flows.reviews import fingerprint, name_or_unknown
 from storage import audit, reports, reviews
 from storage.entities import ReportState, Role
 from tests.harness import CATALOGUE, Harness, Seen, Tree, as_read, started
@@ -261,7 +261,7 @@ async def test_a_leaders_own_report_goes_to_another_leader_of_the_cell(bot: Harn
     await bot.appoint(HANH, tree.cell, Role.LEADER, "Lý Thị", "Hạnh")
     await bot.report(SON, "Chủ trì họp chi bộ bàn việc làm đường liên thôn")
     own = await bot.say(SON, "/review")
-    assert own.shows("review.empty")
+    assert own.shows("review.empty") and own.shows("review.own_waiting", count=1)
     message_id, _ = bot.button(SON, "📋 Báo cáo đã ghi nhận gần đây")
     forged = await bot.press_data(SON, message_id, f"rv:ack:1:{await _version(bot, 1)}",
                                   check_button=False)
@@ -340,6 +340,26 @@ async def test_garbled_button_data_gets_a_polite_toast(bot: Harness) -> None:
         assert seen.shows("review.unknown_button"), data
     missing = await bot.press_data(SON, message_id, "rv:ack:999:0000abcd", check_button=False)
     assert missing.shows("review.not_found")
+
+
+async def test_a_report_decided_with_no_record_of_who_says_so_without_a_name(
+        bot: Harness) -> None:
+    """A report acknowledged or sent back with no review row (data brought in from before the
+    bot kept them): the leader is told what became of it, with no made-up name."""
+    await _son_reviews_mais_report(bot)
+    message_id, data = bot.button(SON, "✅ Ghi nhận")
+    for state, key in (("acknowledged", "review.already_acknowledged_unnamed"),
+                       ("needs_more", "review.already_asked_unnamed")):
+        async with bot.db.transaction() as tx:
+            await tx.run("UPDATE reports SET state = ? WHERE id = 1", (state,))
+        seen = await bot.press_data(SON, message_id, data, check_button=False)
+        assert seen.shows(key), state
+        assert "?" not in (seen.toast or "")
+
+
+def test_a_person_no_longer_found_is_named_by_the_catalogue() -> None:
+    assert name_or_unknown(VI, None) == VI.plain("review.unknown_name") != "?"
+    assert name_or_unknown(CATALOGUE.texts("en"), None) == "(name unknown)"
 
 
 async def test_a_report_withdrawn_meanwhile_is_left_alone(bot: Harness) -> None:

@@ -59,25 +59,61 @@ async def _one_of_each(bot: Harness, tree: Tree) -> None:
                             state="withdrawn")
 
 
+async def _sons_own(bot: Harness, tree: Tree) -> None:
+    """The bí thư's own reports: one waiting (another leader acknowledges it, so it is not in
+    his queue), one sent back for more (waiting for him, as its author)."""
+    await bot.stored_report(SON, tree.cell, words="Trao quà cho gia đình chính sách")
+    await bot.stored_report(SON, tree.cell, words="Hướng dẫn bà con làm hồ sơ vay vốn",
+                            state="needs_more")
+
+
 async def test_waiting_is_the_same_number_in_digest_review_and_stats(bot: Harness) -> None:
     tree = await _cell(bot)
+    await new_units(bot)
     await _one_of_each(bot, tree)
+    await _sons_own(bot, tree)
 
     digest = await bot.say(SON, "/digest")
-    assert digest.shows("digest.waiting", count=2)
-    assert digest.shows("digest.sent_back", count=1)
+    assert digest.shows("digest.waiting", count=3)
+    assert digest.shows("digest.sent_back", count=2)
     assert not digest.shows("digest.none_waiting")
 
+    # His queue (2) and his own waiting (1) make the digest's 3; the reports sent back are
+    # the digest's 2, his own among them.
     review = await bot.say(SON, "/review")
     assert review.shows("review.title", position=1, total=2, name="Mai",
                         date=bot.clock.now().strftime("%d/%m/%Y"), field="Xã hội")
     await bot.tap(SON, "Tiếp ▶")
     end = await bot.tap(SON, "Tiếp ▶")
     assert end.shows("review.end", count=2)
-    assert end.shows("review.sent_back", count=1)
+    assert end.shows("review.own_waiting", count=1)
+    assert end.shows("review.sent_back", count=2)
 
     stats = await bot.say(SON, "/stats")
-    assert stats.shows("stats.states", acknowledged=1, pending=2, needs_more=1)
+    assert stats.shows("stats.states", acknowledged=1, pending=3, needs_more=2)
+
+    await _daily(bot, tree.cell)
+    notice = bot.fake.last_message(SON) or {}
+    assert notice["text"] == as_read(VI("review.notice_daily", count=2) + "\n"
+                                     + VI("review.own_waiting", count=1))
+
+
+async def test_a_leader_whose_own_report_alone_waits_is_told_where_it_is(bot: Harness) -> None:
+    tree = await _cell(bot)
+    await new_units(bot)
+    await bot.stored_report(SON, tree.cell, words="Trao quà cho gia đình chính sách")
+    assert (await bot.say(SON, "/digest")).shows("digest.waiting", count=1)
+    review = await bot.say(SON, "/review")
+    assert review.shows("review.empty") and review.shows("review.own_waiting", count=1)
+    assert not review.shows("review.sent_back", count=1)
+    await _daily(bot, tree.cell)
+    assert _daily_notices(bot) == 0, "nothing waits for him to do"
+    # Once a member's report waits for him, the notice says so, and of his own beside it.
+    await bot.stored_report(MAI, tree.cell)
+    await _daily(bot, tree.cell, at(2026, 11, 28, 19))
+    assert _daily_notices(bot) == 1
+    assert (bot.fake.last_message(SON) or {})["text"] == as_read(
+        VI("review.notice_daily", count=1) + "\n" + VI("review.own_waiting", count=1))
 
 
 async def test_nothing_waits_when_only_reports_sent_back_remain(bot: Harness) -> None:
@@ -133,6 +169,7 @@ async def test_the_leader_who_asked_hears_the_report_came_back(bot: Harness) -> 
     assert _resubmitted(bot) == 1
     notice = bot.fake.last_message(SON) or {}
     assert notice["text"] == as_read(VI("review.notice_resubmitted", name="Mai", date=DAY))
+    assert notice["text"].lower().count("đồng chí") == 1, "one comrade named: the member"
     assert bot.buttons(SON) == ["✅ Ghi nhận báo cáo"]
     queue = await bot.tap(SON, "✅ Ghi nhận báo cáo")
     assert queue.shows("review.title", position=1, total=1, name="Mai", date=DAY,

@@ -17,7 +17,7 @@ from bot.parsing.text import normalize
 from bot.rules.access import Action, Request
 from bot.runtime.config import Settings
 from bot.ui.buttons import ButtonData, Id
-from bot.ui.catalogue import Catalogue, Texts
+from bot.ui.catalogue import Catalogue, Markup, Texts
 from bot.ui.screens import Button, Menu, Reply, Screen
 from storage import audit, drafts, invites, joins, people, units
 from storage.db import Tx
@@ -38,17 +38,31 @@ JOIN_FORM = Form(
 )
 
 
-def name_check(name: str) -> str | None:
-    """The text that asks to check a typed full name, when it looks typed in haste: no
+@dataclass(frozen=True)
+class NameCheck:
+    """Why a typed full name is shown back, and how it could be written: the person's own
+    name with capitals when capitals are all it lacks; otherwise (None) the catalogue's
+    example, since only the person knows the diacritics of their name."""
+
+    key: str
+    example: str | None = None
+
+    def text(self, t: Texts, value: str) -> Markup:
+        return t(self.key, value=value,
+                 example=self.example or t.plain("form.join.full_name.example"))
+
+
+def name_check(name: str) -> NameCheck | None:
+    """Whether to ask to check a typed full name, when it looks typed in haste: no
     diacritics at all ("nong van binh") or no capitals ("nông văn bình"). Few diacritics are
     no reason: "Lò Văn Pá", "Giàng A Páo" are names as they are."""
     letters = [ch for ch in name if ch.isalpha()]
     if not letters:
         return None
     if name.isascii():
-        return "form.join.full_name.check_unaccented"
+        return NameCheck("form.join.full_name.check_unaccented")
     if not any(ch.isupper() for ch in letters):
-        return "form.join.full_name.check_lowercase"
+        return NameCheck("form.join.full_name.check_lowercase", name.title())
     return None
 
 
@@ -165,9 +179,9 @@ class JoinKind:
         the answer after that is taken as it is. The name Telegram gave, confirmed with ✅
         Đúng, is the person's own choice and is not asked about."""
         name = state.answers["full_name"]
-        key = name_check(name)
+        check = name_check(name)
         given = normalize(state.extra.get("suggested_name") or "")
-        if key is None or state.extra.get("name_checked") or name == given:
+        if check is None or state.extra.get("name_checked") or name == given:
             return None
         asked = state.model_copy(update={
             "answers": {}, "pending": None, "retyping": False,
@@ -180,7 +194,7 @@ class JoinKind:
 
         keyboard = ((button(t.plain("form.join.full_name.keep"), "ok"),
                      button(t.plain("button.cancel"), "cancel")),)
-        return Reply((Screen(t(key, value=name, example=name.title()), keyboard),))
+        return Reply((Screen(check.text(t, name), keyboard),))
 
     async def submit(self, req: Request, draft: Draft, state: DraftState) -> Reply:
         t, tx = req.t, req.tx

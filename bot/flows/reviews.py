@@ -166,12 +166,16 @@ async def _state_problem(tx: Tx, report: Report, viewer: int | None) -> tuple[st
     """What to tell a leader about a report no longer in the state they acted on."""
     if report.state is ReportState.ACKNOWLEDGED:
         by = await reviews.last_review(tx, report.id, (reviews.ACKNOWLEDGED,))
-        if by is not None and by.person_id == viewer:
+        if by is None:
+            return "review.already_acknowledged_unnamed", {}
+        if by.person_id == viewer:
             return "review.already_acknowledged_by_you", {}
-        return "review.already_acknowledged", {"name": by.reviewer_name if by else "?"}
+        return "review.already_acknowledged", {"name": by.reviewer_name}
     if report.state is ReportState.NEEDS_MORE:
         by = await reviews.last_review(tx, report.id, (reviews.NEEDS_MORE, reviews.REOPEN))
-        return "review.already_asked", {"name": by.reviewer_name if by else "?"}
+        if by is None:
+            return "review.already_asked_unnamed", {}
+        return "review.already_asked", {"name": by.reviewer_name}
     if report.state is ReportState.WITHDRAWN:
         return "review.withdrawn", {}
     return "review.now_pending", {}
@@ -208,15 +212,14 @@ class QueueView:
         lines += answer_lines(self.report_kind.form, answers, ctx, t)
         if report.entered_by != report.person_id:
             enterer = await reviews.someone(tx, report.entered_by)
-            lines.append(t("review.entered_by", name=enterer.full_name if enterer else "?"))
+            lines.append(t("review.entered_by", name=name_or_unknown(t, enterer)))
         if await reviews.is_highlighted(tx, report.id):
             lines.append(t("review.highlighted"))
         return lines
 
     @staticmethod
-    async def name_of(tx: Tx, person_id: int) -> str:
-        found = await reviews.someone(tx, person_id)
-        return found.full_name if found else "?"
+    async def name_of(tx: Tx, t: Texts, person_id: int) -> str:
+        return name_or_unknown(t, await reviews.someone(tx, person_id))
 
     @staticmethod
     def _action_row(t: Texts, report: Report) -> tuple[Button, ...]:
@@ -251,7 +254,7 @@ class QueueView:
         await reviews.mark_seen(tx, await self._pass(desk), report.id, fingerprint(report),
                                 desk.req.now)
         title = t("review.title", position=ids.index(report.id) + 1, total=len(ids),
-                  name=await self.name_of(tx, report.person_id),
+                  name=await self.name_of(tx, t, report.person_id),
                   date=formatting.day(report.content.deed_date), field=report.content.field)
         lines = [*([note] if note else []), title, *await self._body(desk, report)]
         second = [await self._star(tx, t, report)]
@@ -272,7 +275,7 @@ class QueueView:
         recent = (Button(t.plain("review.recent"), Recent(0).pack()),)
         head = [note] if note else []
         if not queue:
-            return Screen("\n".join([*head, t("review.empty"), *await self._sent_back(desk)]),
+            return Screen("\n".join([*head, t("review.empty"), *await self._elsewhere(desk)]),
                           (recent,))
         key = (after.received_at, after.id) if after is not None else None
         entry = next((e for e in queue if key is None or e.order > key), None)
@@ -281,20 +284,25 @@ class QueueView:
             return await self.report_screen(desk, report, queue, note)
         buttons = [*await self._ack_all_row(desk),
                    (Button(t.plain("review.from_start"), FromStart(0).pack()),), recent]
-        lines = [*head, t("review.end", count=len(queue)), *await self._sent_back(desk)]
+        lines = [*head, t("review.end", count=len(queue)), *await self._elsewhere(desk)]
         return Screen("\n".join(lines), tuple(buttons))
 
     @staticmethod
-    async def _sent_back(desk: Desk) -> list[Markup]:
-        """The reports sent back for more: waiting for their authors, not in the queue."""
-        count = await reviews.sent_back_count(desk.req.tx, desk.unit_ids, desk.person.id)
-        return [desk.t("review.sent_back", count=count)] if count else []
+    async def _elsewhere(desk: Desk) -> list[Markup]:
+        """The units' reports the queue leaves out, so that the queue and these add up to the
+        digest's figures: the leader's own waiting (another leader acknowledges them), and
+        those sent back for more (waiting for their authors)."""
+        tx, t = desk.req.tx, desk.t
+        own = await reviews.own_waiting_count(tx, desk.unit_ids, desk.person.id)
+        sent_back = await reviews.sent_back_count(tx, desk.unit_ids)
+        return [*([t("review.own_waiting", count=own)] if own else []),
+                *([t("review.sent_back", count=sent_back)] if sent_back else [])]
 
     async def detail_screen(self, desk: Desk, report: Report, note: str | None = None,
                             photos: bool = True) -> Screen:
         """A report that is not waiting (acknowledged, sent back): what it is and who decided."""
         t, tx = desk.t, desk.req.tx
-        title = t("review.detail_title", name=await self.name_of(tx, report.person_id),
+        title = t("review.detail_title", name=await self.name_of(tx, t, report.person_id),
                   date=formatting.day(report.content.deed_date), field=report.content.field,
                   state=t(f"report.state.{report.state.value}"))
         lines = [*([note] if note else []), title, *await self._body(desk, report)]
@@ -335,6 +343,11 @@ class QueueView:
             for line in found
         ]
         return Screen(t("review.recent_title", days=RECENT_DAYS), (*buttons, back))
+
+
+def name_or_unknown(t: Texts, person: reviews.Someone | None) -> str:
+    """A person's name as a text shows it; a person no longer found is "(không rõ tên)"."""
+    return person.full_name if person is not None else t.plain("review.unknown_name")
 
 
 def _reachable(person: reviews.Someone | None) -> int | None:
@@ -451,7 +464,7 @@ class Reviews:
         if isinstance(press, AskMore):
             return await self._begin_note(desk, ASK_MORE_FORM, report, "review.ask_header")
         await acknowledge(desk, report)
-        name = await self.view.name_of(req.tx, report.person_id)
+        name = await self.view.name_of(req.tx, t, report.person_id)
         return self._moved_on(report, await self.view.next_screen(desk, report),
                               toast=t.plain("review.acknowledged_toast", name=name),
                               notices=await thanks(req.tx, self.catalogue, [report]))
@@ -499,7 +512,7 @@ class Reviews:
         if busy or not reply.screens:
             return reply
         step = reply.screens[0]
-        header = t(header_key, name=await self.view.name_of(req.tx, report.person_id),
+        header = t(header_key, name=await self.view.name_of(req.tx, t, report.person_id),
                    date=formatting.day(report.content.deed_date))
         return Reply((Screen(f"{header}\n\n{step.text}", step.buttons), *reply.screens[1:]))
 
@@ -598,7 +611,7 @@ class ReviewNoteKind:
                            f"report:{report.id}", note)
         member = await reviews.someone(tx, report.person_id)
         notices = await self._notice(tx, report, member, note)
-        name = member.full_name if member else "?"
+        name = name_or_unknown(t, member)
         done = t(self.done_key if notices else "review.noted_unreachable", name=name)
         if self.before is ReportState.PENDING:
             screen = await self.view.next_screen(desk, report, done)
@@ -668,7 +681,7 @@ class ReviewNotices:
             return 0  # they left the unit, or no longer lead it
         t = self.services.texts(leader.lang)
         member = await reviews.someone(tx, report.person_id)
-        text = t("review.notice_resubmitted", name=member.full_name if member else "?",
+        text = t("review.notice_resubmitted", name=name_or_unknown(t, member),
                  date=formatting.day(report.content.deed_date))
         screen = Screen(text, ((Button(t.plain("review.open_queue"), FromStart(0).pack()),),))
         return await deliveries.queue(tx, now, RESUBMITTED, report.unit_id, f"r{asked.id}",
@@ -694,13 +707,19 @@ class ReviewNotices:
             reach = [u.id for u in await units_in_reach(tx, actor, Action.REVIEW)]
             waiting = len(await reviews.pending_queue(tx, reach, leader.id))
             if waiting:
-                items.append(Outgoing(chat, self._daily_screen(leader, waiting),
+                own = await reviews.own_waiting_count(tx, reach, leader.id)
+                items.append(Outgoing(chat, self._daily_screen(leader, waiting, own),
                                       person_id=leader.id))
         return await deliveries.queue(tx, now, REVIEW_DAILY, due.schedule.unit_id, period,
                                       items)
 
-    def _daily_screen(self, leader: reviews.Someone, waiting: int) -> Screen:
+    def _daily_screen(self, leader: reviews.Someone, waiting: int, own: int) -> Screen:
+        """What waits for the leader, and, so that it adds up to the digest's figure, how
+        many of the waiting reports are their own (another leader acknowledges those)."""
         t = self.services.texts(leader.lang)
         buttons = ((Button(t.plain("review.open_queue"), FromStart(0).pack()),
                     Button(t.plain("review.notices_off"), REVIEW_NOTICES_OFF.pack())),)
-        return Screen(t("review.notice_daily", count=formatting.number(waiting, t)), buttons)
+        lines = [t("review.notice_daily", count=formatting.number(waiting, t))]
+        if own:
+            lines.append(t("review.own_waiting", count=formatting.number(own, t)))
+        return Screen("\n".join(lines), buttons)
