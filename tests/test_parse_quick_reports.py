@@ -102,8 +102,42 @@ ROWS = [
     Row("t6 kèm 4 cháu học bài buổi tối", date=day(27), people=4),
     Row("Thứ 5 vận động 2 cháu ra lớp trở lại, tránh bỏ học", date=day(26), field=XH),
     Row("thu nam van dong 2 chau ra lop tro lai, tranh bo hoc", date=day(26), field=XH),
-    Row("Tối qua canh gác chốt kiểm soát cùng dân quân", date=None, field=QP),
+    Row("Tối qua canh gác chốt kiểm soát cùng dân quân", date=YESTERDAY, field=QP),
     Row("Đêm qua canh gác chốt kiểm soát cùng dân quân", date=YESTERDAY, field=QP),
+    Row("dem qua canh gac chot kiem soat cung dan quan", date=YESTERDAY, field=QP),
+    Row("Tối nay tập văn nghệ cho lễ hội xuống đồng", date=TODAY, field=VH),
+    Row("Tôi qua nhà bà Xuân giúp gặt lúa", field=None),  # "tôi": I went over
+    # Without marks "toi" is "tôi" (I) as often as "tối": read only where "tôi" cannot stand.
+    Row("toi qua hop chi bo ban ket nap dang vien", field=XD),  # "tôi qua họp": I came to
+    Row("toi qua nha ba Xuan giup gat lua", field=None),
+    Row("toi nay tap van nghe cho le hoi xuong dong", field=VH),
+    Row("Toi qua, chi bo hop ban ket nap dang vien", date=YESTERDAY, field=XD),
+    Row("chung toi toi qua tuan tra cung dan quan", date=YESTERDAY, field=QP),
+    Row("chung toi qua giup ba Xuan gat lua", field=None),  # we came over
+    Row("toi qua chung em tuan tra bien gioi", date=YESTERDAY, field=QP),
+    Row("toi qua 20h canh gac chot kiem soat", date=YESTERDAY, field=QP),
+    Row("vao toi qua hop dan o nha van hoa thon 3", date=YESTERDAY, place="nha van hoa thon 3"),
+    Row("toi hom qua tuan tra cung dan quan", date=YESTERDAY, field=QP),
+    # "sang qua", "dem qua" are also "sang qua" (go over), "đem qua" (bring over).
+    Row("sang qua nha bac Pao giup gat lua", field=None),
+    Row("dem qua cho ba con 10kg gao", field=AS),
+    Row("Tôi đem qua cho bà con 10kg gạo", field=AS),
+    Row("sang qua don rac o cho phien Ban Ho", date=YESTERDAY, place="cho phien Ban Ho",
+        field=MT),
+    # "thứ N" after lần, năm, giải, … is the Nth, not a weekday.
+    Row("Lần thứ 2 tổ chức hiến máu tình nguyện ở xã Lũng Cú", place="xã Lũng Cú", field=XH),
+    Row("lan thu 2 to chuc hien mau tinh nguyen o xa Lung Cu", place="xa Lung Cu", field=XH),
+    Row("Năm thứ 3 duy trì mô hình Con đường tự quản", model=CON_DUONG),
+    Row("nam thu 3 duy tri hu gao tinh thuong", model=HU_GAO, field=AS),
+    Row("Đội văn nghệ thôn đạt giải thứ nhất hội diễn", field=VH),
+    Row("doi bong chuyen dat hang thu 2 cua huyen", field=VH),
+    Row("Kèm cháu Páo học lại chương trình lớp thứ 5", field=None),
+    Row("giup con thu 3 nha ba Xuan di hoc lai", field=None),
+    Row("Đợt thứ 2 trao quà cho 15 hộ nghèo", households=15, field=AS),
+    Row("dot thu 6 trao qua cho 15 ho ngheo", households=15, field=AS),
+    Row("Ngày thứ 5 của chiến dịch, dọn rác suối Nậm Khòa", field=MT),
+    Row("ngay thu 7 vua roi don rac suoi Nam Khoa", date=SATURDAY, field=MT),
+    Row("Sáng thứ 2 mở lớp xóa mù chữ lần thứ 3", date=TODAY, field=XH),
     Row("sáng nay khám bệnh cho 40 người cao tuổi tại trạm y tế xã", date=TODAY, people=40,
         place="trạm y tế xã", field=XH),
     Row("5/1/2026 hiến máu tình nguyện tại hội trường huyện", date=day(5, 1),
@@ -242,6 +276,18 @@ ROWS = [
     Row("cùng Thị Hoa dọn rác", field=MT),  # both Hoas are "Thị Hoa"
     Row("cùng bà con thôn 3 làm đường", field=KT),
     Row("with Binh and Pao patrolled the border", who=(BINH, PAO)),  # keywords are Vietnamese
+    # "đ/c" typed "đc", "dc", "đ.c": but "đc"/"dc" alone is "được" too, so only opening a clause.
+    Row("Cùng đc Bình và đc Páo tuần tra biên giới", who=(BINH, PAO), field=QP),
+    Row("cung dc Binh va dc Pao tuan tra bien gioi", who=(BINH, PAO), field=QP),
+    Row("Đc Mai cùng tôi thăm 2 hộ", who=(MAI,), households=2),
+    Row("dc Mai cung toi tham 2 ho", who=(MAI,), households=2),
+    Row("đ.c Dình cùng tôi trồng cây", who=(DINH,), field=MT),
+    Row("d.c Dinh cung toi trong cay", who=(DINH,), field=MT),
+    Row("cùng đc Hoa và đc Bình dọn rác", who=(BINH,), field=MT),  # which Hoa?
+    Row("cung dc Hoang Thi Hoa va dc Binh don rac", who=(HOA_HOANG, BINH), field=MT),
+    Row("Với đ/c Páo, đc Mai trồng cây", who=(PAO, MAI), field=MT),
+    Row("em dc Mai giup sua nha", field=AS),  # "được Mai giúp": Mai helped
+    Row("hôm qua, đc Dình tuần tra cùng dân quân", date=YESTERDAY, who=(DINH,), field=QP),
     Row("Cũng như mọi năm, Bình tặng quà", field=AS),  # "cũng" is not "cùng"
     # --- fields: the most keywords win; a tie goes to the previous field, if among them -------
     Row("Trồng cây xanh, vệ sinh môi trường khu dân cư", field=MT),
@@ -367,6 +413,12 @@ def test_what_one_message_says_is_read(row: Row, keywords: dict[str, list[str]])
     "alo alo", "cảm ơn", "cam on", "cảm ơn đồng chí nhiều ạ", "cám ơn", "thanks", "thank you",
     "ok", "OK ạ", "oke", "vâng ạ", "vang a", "dạ", "dạ vâng ạ", "ừ", "👍", "👍👍", "🙏🙏🙏",
     "...", "???", "", "   ", "giúp 5 hộ", "trồng cây", "Ok đồng chí, cảm ơn ạ",
+    # Chat, with no deed told in it.
+    "ok đã nhận được rồi ạ", "ok da nhan duoc roi a", "Chúc mừng ngày nhà giáo Việt Nam 20/11",
+    "chúc mừng năm mới", "chuc mung nam moi ca nha", "dạ em nhận được rồi ạ",
+    "vâng em cảm ơn anh ạ", "đồng chí ơi cho em hỏi", "dong chi oi cho em hoi chut",
+    "Chúc đồng chí mạnh khỏe, công tác tốt", "em xin phép vắng họp chi bộ hôm nay",
+    "đồng chí ơi hôm qua em gửi báo cáo chưa ạ?", "Xin lỗi đồng chí, em gửi nhầm",
 ])
 def test_what_is_not_a_deed(text: str) -> None:
     assert not looks_like_report(text, 10)
@@ -376,6 +428,12 @@ def test_what_is_not_a_deed(text: str) -> None:
     "Hôm qua giúp 5 hộ nghèo sửa nhà", "sang thu 7 don ve sinh nha van hoa thon 3",
     "Chào đồng chí, hôm qua tôi trồng cây ở đồi", "cam on d/c, hom nay tuan tra bien gioi",
     "yesterday helped 3 families", "Dạy 15 em học sinh đọc",
+    # Words of chat in a deed told.
+    "Nhận đỡ đầu 2 cháu mồ côi", "Chúc Tết 10 hộ nghèo, tặng quà",
+    "chuc tet cac gia dinh chinh sach trong thon", "Chúc thọ 5 cụ cao tuổi",
+    "5 hộ nghèo nhận được gạo cứu trợ", "Nhân ngày Nhà giáo, tặng quà 20 thầy cô",
+    "Hôm qua giúp 5 hộ sửa nhà, tính vào lĩnh vực nào ạ?", "chi hoi phu nu hop ban ke hoach",
+    "Chúc mừng năm mới, hôm qua trao 10 suất quà", "cho ba con 10kg gao",
 ])
 def test_what_is_a_deed(text: str) -> None:
     assert looks_like_report(text, 10)

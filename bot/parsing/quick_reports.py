@@ -112,12 +112,17 @@ class _Message:
 
 def looks_like_report(text: str, min_chars: int) -> bool:
     """False for what is not a deed: greetings, thanks, "ok"/"vâng"/"dạ"-like replies, emoji or
-    punctuation only, fewer than `min_chars` letters or fewer than 3 words."""
+    punctuation only, fewer than `min_chars` letters or fewer than 3 words; and chat that reads
+    as small talk ("em nhận được rồi ạ", "chúc mừng năm mới", "cho em hỏi") unless something in
+    it tells a deed (`_tells_a_deed`), so "Chúc Tết 10 hộ nghèo, tặng quà" stays a report."""
     folded = fold(text)
     words = re.findall(r"[^\W_]+", folded)
     if sum(char.isalpha() for char in folded) < min_chars or len(words) < 3:
         return False
-    return not all(word in _SMALL_TALK for word in words)
+    if all(word in _SMALL_TALK for word in words):
+        return False
+    message = _Message(text)
+    return not (_small_talk_said(message) and not _tells_a_deed(message))
 
 
 # Folded words of greetings, thanks and short replies: a message of only these is no deed.
@@ -128,8 +133,6 @@ _SMALL_TALK = frozenset({
     "minh", "tot", "roi", "duoc", "good", "morning", "yes", "buoi", "sang", "chieu", "chuc",
     "khoe", "tam", "biet", "bye",
 })
-
-
 def read_quick_report(
     text: str,
     *,
@@ -208,7 +211,8 @@ def _money(message: _Message) -> int | None:
 # --- the day -------------------------------------------------------------------------------------
 
 _DATE_WORDS = _Words(
-    "hôm nay", "hôm qua", "hôm kia", "ngày mai", "sáng", "trưa", "chiều", "đêm", "nay", "qua",
+    "hôm nay", "hôm qua", "hôm kia", "ngày mai", "sáng", "trưa", "chiều", "tối", "đêm", "nay",
+    "qua",
     "thứ hai", "thứ ba", "thứ tư", "thứ năm", "thứ sáu", "thứ bảy", "thứ bẩy", "chủ nhật",
     "tuần trước", "tuần rồi", "vừa rồi", "vừa qua", "ngày", "tháng", "năm",
 )
@@ -218,7 +222,7 @@ _DATE = re.compile(
     rf"(?<![\w/.-])(?:"
     rf"(?P<relative>hom\s+(?:nay|qua|kia)|ngay\s+mai|(?:day\s+before\s+)?yesterday|today"
     rf"|tomorrow)"
-    rf"|(?:sang|trua|chieu|dem)\s+(?P<part_of>nay|qua)"
+    rf"|(?P<part>sang|trua|chieu|toi|dem)\s+(?P<part_of>nay|qua)"
     rf"|(?P<weekday>{_WEEKDAY}(?:\s+(?:tuan\s+truoc|tuan\s+roi|vua\s+roi|vua\s+qua))?)"
     rf"|(?P<english>(?:on\s+)?(?:last\s+)?{_ENGLISH_DAY})"
     # Only "/" goes without a year: "2.5 ha" and "5-7 người" are not dates.
@@ -234,6 +238,8 @@ def _date(message: _Message, today: dt.date, max_age_days: int) -> tuple[dt.date
     for match in _DATE.finditer(message.masked):
         if match["english"] is None and not _DATE_WORDS.typed_as(message.typed(*match.span())):
             continue
+        if _ordinal(message, match) or _not_a_part_of_day(message, match):
+            continue
         message.mask(*match.span())
         days.add(_day(_as_date_answer(match, today), today, max_age_days))
     if not days:
@@ -241,6 +247,61 @@ def _date(message: _Message, today: dt.date, max_age_days: int) -> tuple[dt.date
     if len(days) == 1 and None not in days:
         return days.pop(), False
     return None, True
+
+
+# "thứ N" after these is the Nth of them, not a weekday: "lần thứ 2", "năm thứ 3", "giải thứ
+# nhất", "ngày thứ 5 của chiến dịch", "xếp theo thứ tự" ("thu tu" once its marks are gone).
+_ORDINAL_HEAD = re.compile(
+    r"(?<!\w)(?:lan|nam|giai|hang|lop|con|dot|buoi|ky|khoa|tang|ngay|tuan|thang|vong|phan|bai"
+    r"|nguoi|so|theo)\s+$"
+)
+# …unless the week is named too: "ngày thứ 7 vừa rồi" is last Saturday.
+_WEEK_SAID = re.compile(r".*\s(?:tuan|vua)\s")
+
+
+def _ordinal(message: _Message, match: re.Match[str]) -> bool:
+    return (
+        match["weekday"] is not None and match["weekday"].startswith("thu")
+        and _WEEK_SAID.match(match["weekday"]) is None
+        and _ORDINAL_HEAD.search(message.masked, 0, match.start()) is not None
+    )
+
+
+# Without its marks "toi" is as often "tôi" (I) as "tối" (evening): "tôi qua nhà bà Xuân" is "I
+# went over to Mrs Xuân's". It is taken for the evening only where "tôi" cannot stand: after
+# "vào"/"buổi" or after another "tôi" ("chúng tôi tối qua"), before a subject ("tối qua chúng
+# tôi…"), a clock time ("toi qua 20h") or a comma when it opens the message or a sentence
+# ("Toi qua, chi bo hop"). A verb after it is no proof ("tôi qua giúp bà" is "I came to help"),
+# so "toi qua hop chi bo" is left unread: the member is asked, or the caller's today stands.
+_EVENING_BEFORE = re.compile(r"(?<!\w)(?:vao|buoi|toi)\s+$")
+_EVENING_AFTER = re.compile(
+    r"\s+(?:toi|chung\s+(?:toi|em|minh))(?!\w)|\s+\d{1,2}\s*(?:h|gio)(?:\s*\d{1,2})?(?!\w)"
+)
+_COMMA_AFTER = re.compile(r"\s*[,:;]")
+_SENTENCE_START = re.compile(r"(?:^|[.!?\n])\s*$")
+# Likewise "sang qua" and "dem qua" are "sang qua" (go over) and "đem qua" (bring over) as often
+# as "sáng qua", "đêm qua": not when where to or what for follows ("sang qua nhà bác", "dem qua
+# cho ba con").
+_GOING_OVER = re.compile(
+    r"\s+(?:nha|ben|do|day|kia|cho|lai|thon|ban|xa|xom|lang|truong|tram|cau|song|suoi|duong"
+    r"|giup|tham|tang|trao)(?!\w)"
+)
+
+
+def _not_a_part_of_day(message: _Message, match: re.Match[str]) -> bool:
+    part = match["part"]
+    if part is None or not message.typed(*match.span("part")).isascii():
+        return False
+    if part == "toi":
+        said = (
+            _EVENING_BEFORE.search(message.masked, 0, match.start())
+            or _EVENING_AFTER.match(message.masked, match.end())
+            or (_COMMA_AFTER.match(message.masked, match.end())
+                and _SENTENCE_START.search(message.masked, 0, match.start()))
+        )
+        return said is None
+    return part in ("sang", "dem") and match["part_of"] == "qua" and (
+        _GOING_OVER.match(message.masked, match.end()) is not None)
 
 
 def _as_date_answer(match: re.Match[str], today: dt.date) -> str:
@@ -275,9 +336,8 @@ _HELPING = _Words(
     "treated",
 )
 # "thăm" in "tham gia" is taking part; "phát" in "phát triển" is not handing out.
-_HELPING_VERB = re.compile(
-    rf"(?<!\w)(?:{_HELPING.pattern})(?!\w)(?!\s+(?:gia|du|trien|dong|hien|huy|bieu)(?!\w))"
-)
+_NOT_HELPING_AFTER = r"(?!\s+(?:gia|du|trien|dong|hien|huy|bieu)(?!\w))"
+_HELPING_VERB = re.compile(rf"(?<!\w)(?:{_HELPING.pattern})(?!\w){_NOT_HELPING_AFTER}")
 _HOUSEHOLDS = _Words("hộ", "hộ gia đình", "gia đình", "households", "families", "family")
 _PEOPLE = _Words(
     "người", "người dân", "cháu", "em", "học sinh", "cụ", "bà con", "trẻ em", "trẻ", "bệnh nhân",
@@ -322,6 +382,61 @@ def _helped(message: _Message, start: int) -> bool:
                                         offset + words[0].start() + verb.end()))
         for verb in _HELPING_VERB.finditer(reach)
     )
+
+
+# --- small talk --------------------------------------------------------------------------------
+
+# What chat says and a deed told does not: a receipt ("nhận được"), wishes, a question, asking
+# leave or pardon. Each phrase is checked against the marks typed, so "chi hội" is no "hỏi".
+_CHAT = _Words(
+    "nhận được", "chúc mừng", "năm mới", "sinh nhật", "xin phép", "xin lỗi", "cho hỏi",
+    "cho em hỏi", "cho tôi hỏi", "cho mình hỏi", "cho cháu hỏi", "cho con hỏi", "xin hỏi",
+    "muốn hỏi", "hỏi chút", "hỏi xíu", "hỏi tí", "hỏi về", "ngủ ngon", "received",
+    "congratulations", "happy new year",
+)
+_CHAT_PHRASE = _whole(_CHAT.pattern)
+# "Chúc …" opening the message is a wish ("chúc đồng chí mạnh khỏe"), unless a deed follows.
+_WISH_FIRST = re.compile(r"\W*chuc(?!\w)")
+# Deeds that need no count to be told: the helping verbs but "cho"/"for" (which chat uses too),
+# and the work of a commune's members, said in full where one word alone would also be
+# another once its marks are gone ("trong" is "in" as often as "trồng", "day" is "đây");
+# "chúc Tết", "chúc thọ" are visits members report.
+_DEED = _Words(
+    "giúp", "giúp đỡ", "hỗ trợ", "tặng", "trao", "thăm", "ủng hộ", "khám", "cấp phát", "phát quà",
+    "dạy học", "dạy chữ", "kèm cặp", "cứu trợ", "chăm sóc", "sửa nhà", "sửa chữa", "xây nhà",
+    "xây dựng", "tư vấn", "trồng cây", "trồng rừng", "dọn vệ sinh", "dọn rác", "dọn dẹp",
+    "tuần tra", "canh gác", "quyên góp", "đóng góp", "vận động", "tuyên truyền", "hiến máu",
+    "hiến đất", "đỡ đầu", "chúc tết", "chúc thọ", "mừng thọ", "thu gom", "phát quang",
+    "làm đường",
+    "helped", "gave", "donated", "visited", "taught", "treated", "planted", "cleaned",
+    "patrolled",
+)
+# "thăm" in "tham gia" is taking part, as for the counts.
+_DEED_WORD = re.compile(rf"(?<!\w)(?:{_DEED.pattern})(?!\w){_NOT_HELPING_AFTER}")
+# A number of something: money, people or households helped, or goods ("10kg gạo", "50 cây").
+_GOODS = r"(?:kg|tan|ta|m|km|ha|suat|phan|bao|cay|con|chiec|bo|thung|lit|cai)"
+_AMOUNT_OF = re.compile(
+    rf"(?<![\w.,/])\d+(?:[.,]\d+)*\s*(?:{_UNIT}|{_CURRENCY}|{_GOODS}|{_HOUSEHOLDS.pattern}"
+    rf"|{_PEOPLE.pattern})(?!\w)"
+)
+
+
+def _small_talk_said(message: _Message) -> bool:
+    if message.folded.rstrip().endswith("?") or _WISH_FIRST.match(message.folded):
+        return True
+    return any(_CHAT.typed_as(message.typed(*found.span()))
+               for found in _CHAT_PHRASE.finditer(message.folded))
+
+
+def _tells_a_deed(message: _Message) -> bool:
+    """A deed's own signs: a deed verb typed as one, or a number of money, people or goods.
+    A date is not one ("Chúc mừng ngày Nhà giáo 20/11"), nor a field's keyword, which this
+    check cannot see (config.toml is the caller's) and which wishes share ("chúc mừng năm mới",
+    "Tết")."""
+    if _AMOUNT_OF.search(message.folded):
+        return True
+    return any(_DEED.typed_as(message.typed(*found.span()))
+               for found in _DEED_WORD.finditer(message.folded))
 
 
 # --- the place ----------------------------------------------------------------------------------
@@ -418,9 +533,13 @@ def _contains(folded: str, phrase: str) -> bool:
     return _whole(_phrase_pattern(phrase)).search(folded) is not None
 
 
-_ALONG = _Words("cùng", "cùng với", "với", "đ/c", "đồng chí", "with")
+# "đ/c" is also typed "đ.c", "đc" or "dc"; but "đc"/"dc" is as often "được" shortened, so alone
+# (not after "cùng", "với" or in a list) it names someone only where a clause opens: "Đc Mai
+# cùng tôi…", not "em đc Mai giúp" (was helped by Mai).
+_ALONG = _Words("cùng", "cùng với", "với", "đ/c", "đ.c", "đc", "đồng chí", "with")
 _ALONG_START = re.compile(rf"(?<!\w)(?:{_ALONG.pattern})(?!\w)\s*")
-_TITLE = re.compile(r"(?:(?:cac|d/c|dong\s+chi|anh|chi|co|chu|bac|ong|ba|mr|ms|mrs)\s+)*")
+_TITLE = re.compile(r"(?:(?:cac|d/c|d\.c|dc|dong\s+chi|anh|chi|co|chu|bac|ong|ba|mr|ms|mrs)\s+)*")
+_CLAUSE_OPENS = re.compile(rf"(?:^|{_PUNCTUATION})\s*$")
 _AND = re.compile(r"\s*(?:,|&|\s(?:va|and|voi|cung)(?!\w))\s*")
 
 
@@ -428,6 +547,9 @@ def _participants(message: _Message, members: Sequence[tuple[int, str]]) -> tupl
     names = _names(members)
     found: dict[int, None] = {}  # ordered, without repeats
     for start in _ALONG_START.finditer(message.folded):
+        if start.group().strip() == "dc" and not _CLAUSE_OPENS.search(message.folded, 0,
+                                                                       start.start()):
+            continue
         if _ALONG.typed_as(message.typed(*start.span())):
             for person in _listed(message.folded, start.end(), names):
                 found[person] = None
