@@ -3,6 +3,7 @@ Driven through the real Application against the fake Telegram, as a member on a 
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -47,6 +48,15 @@ async def card_after(bot: Harness, user_id: int, update_id: int, mark: int) -> S
 async def write(bot: Harness, user_id: int, text: str) -> Seen:
     mark = len(bot.fake.calls)
     return await card_after(bot, user_id, bot.fake.send_text(user_id, text), mark)
+
+
+def telegram_after_a_restart() -> FakeTelegram:
+    """Telegram as the next process finds it: the same people, later update ids."""
+    fake = FakeTelegram()
+    for user_id, name in ((MAI, "Hoàng Thị Mai"), (HOA, "Nguyễn Thị Hoa"), (BINH, "Lò Văn Bình")):
+        fake.add_user(user_id, name)
+    fake.continue_update_ids_from(9000)
+    return fake
 
 
 async def stored(bot: Harness, user_id: int) -> list[Report]:
@@ -286,13 +296,32 @@ async def test_a_card_owed_when_the_process_died_is_shown_after_the_restart(
             patched.setattr(forms, "_acknowledge_album_later", lambda *_: None)
             await before.say(MAI, "Hôm qua dọn vệ sinh đường vào thôn cùng đoàn viên")
         assert before.told(MAI, CARD) == 0
-    fake = FakeTelegram()
-    for user_id, name in ((MAI, "Hoàng Thị Mai"), (HOA, "Nguyễn Thị Hoa"), (BINH, "Lò Văn Bình")):
-        fake.add_user(user_id, name)
-    fake.continue_update_ids_from(9000)
-    async with started(tmp_path, fake) as after:
+    async with started(tmp_path, telegram_after_a_restart()) as after:
         await after.fake.wait_for(lambda f: after.told(MAI, CARD) == 1)
         sent = await after.tap(MAI, "✅ Gửi ngay")
         assert sent.shows("report.received")
         [report] = await stored(after, MAI)
         assert report.content.field == "Môi trường"
+
+
+async def test_a_correction_typed_on_the_card_is_answered_when_replayed_after_a_restart(
+        tmp_path: Path) -> None:
+    """The process dies after taking what was done, typed again on the card (✏ Sửa nội dung),
+    and before marking that message handled: its replay shows the card as it now stands. (The
+    card's own handling took any message it had seen as its own, owing the card: nothing was
+    owed, and the member saw no answer; found by the crash-restart test.)"""
+    async with started(tmp_path) as before:
+        await cell_of_three(before)
+        await write(before, MAI, "Hôm qua dọn vệ sinh đường vào thôn cùng đoàn viên")
+        await before.edit_on_summary(MAI, "nội dung")
+        corrected = await before.say(MAI, "Hôm qua dọn vệ sinh đường vào thôn Nà Lầm")
+        assert corrected.shows(CARD)
+    with sqlite3.connect(tmp_path / "lantoa.sqlite3") as db:
+        db.execute("UPDATE inbox SET handled_at = NULL WHERE update_id = ?",
+                   (corrected.update_id,))
+    async with started(tmp_path, telegram_after_a_restart()) as after:
+        await after.fake.wait_for(lambda f: after.told(MAI, CARD) == 1)
+        assert line("description", "Hôm qua dọn vệ sinh đường vào thôn Nà Lầm") in after.screen(MAI)
+        await after.tap(MAI, "✅ Gửi")
+        [report] = await stored(after, MAI)
+        assert report.content.description == "Hôm qua dọn vệ sinh đường vào thôn Nà Lầm"

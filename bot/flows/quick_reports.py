@@ -77,7 +77,9 @@ class QuickReports:
         if draft is None or state is None:
             return None
         if req.update_id in draft.recent_updates:
-            return Reply(album=True)  # delivered again after a restart: the card is owed
+            # Delivered again after a restart: the card is owed, or the form took this message
+            # (a correction typed on the card) and shows where it now stands.
+            return Reply(album=True) if state.photos_unacknowledged else None
         on_card = _on_card(state)
         owed = state.model_copy(update={"photos_unacknowledged": True})
         said = state.answers.get("description", "")
@@ -88,8 +90,8 @@ class QuickReports:
                 state = owed.model_copy(update={"answers": {**state.answers, "photos": photos}})
             else:
                 state = await self._read(req, owed, normalize_multiline(written.text), photos)
-        elif written.text and on_card and (state.photos_unacknowledged or not said and len(
-                normalize_multiline(written.text)) >= self.settings.description_min):
+        elif written.text and on_card and (state.photos_unacknowledged or (not said and len(
+                normalize_multiline(written.text)) >= self.settings.description_min)):
             # More of the message before the card came, or what was done, which a card made
             # from photos alone asks for (too short, the form says so): read like the message
             # it completes.
