@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from handlers import forms
-from storage import reports
+from storage import drafts, reports
 from storage.entities import Report
 from tests.fakebot import FakeTelegram
 from tests.harness import CATALOGUE, Harness, Seen, started
@@ -325,3 +325,25 @@ async def test_a_correction_typed_on_the_card_is_answered_when_replayed_after_a_
         await after.tap(MAI, "✅ Gửi")
         [report] = await stored(after, MAI)
         assert report.content.description == "Hôm qua dọn vệ sinh đường vào thôn Nà Lầm"
+
+
+async def test_a_correction_after_the_card_was_shown_but_not_noted_is_an_answer(
+        bot: Harness) -> None:
+    """The card was shown and the process died before noting it (still owed): the member,
+    who saw it, corrects the place. What they type is the place, not more of the message
+    (found by the crash-restart test: the place was added to what was done)."""
+    await cell_of_three(bot)
+    await write(bot, MAI, "Sáng thứ 7 dọn rác ở bờ suối đầu bản cùng đoàn viên")
+    async with bot.db.transaction() as tx:
+        draft = await drafts.draft_of(tx, MAI)
+        assert draft is not None
+        owed = {**draft.state, "photos_unacknowledged": True}
+        await drafts.save_state(tx, draft.id, owed, draft.updated_at)
+    await bot.edit_on_summary(MAI, "địa điểm")
+    card = await bot.say(MAI, "bờ suối Nà Lầm")
+    assert card.shows(CARD)
+    assert line("place", "bờ suối Nà Lầm") in card.text
+    await bot.tap(MAI, "✅ Gửi")
+    [report] = await stored(bot, MAI)
+    assert report.content.description == "Sáng thứ 7 dọn rác ở bờ suối đầu bản cùng đoàn viên"
+    assert report.content.place == "bờ suối Nà Lầm"
