@@ -1,7 +1,9 @@
 """Simulated members for the crash-restart test (tests/test_crash_restart.py): each fills the
 report form through the HTTP fake of the Bot API while the bot process is killed under them,
-and checks every screen it is shown. Seeded: the same seed makes the same members, answers and
-choices (what the bot is doing at a kill still varies with timing).
+and checks every screen it is shown. Some reports are written in one message instead (a text,
+or a photo album with a caption), read into a card (bot/flows/quick_reports.py) that the
+member sends, after picking the field when the card asks it. Seeded: the same seed makes the
+same members, answers and choices (what the bot is doing at a kill still varies with timing).
 
 What a member looks at is the screen the bot changed last in its chat (a new message, or the
 message whose button was pressed, edited; an older message losing its buttons does not change
@@ -22,10 +24,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.flows.reports import report_form
 from bot.forms.engine import SUMMARY
-from bot.runtime.config import ReportSettings
+from bot.runtime.config import ReportSettings, Settings
 from bot.ui.catalogue import Catalogue
 from storage import people, units
 from storage.db import Database
@@ -60,6 +63,23 @@ DEEDS = ("dọn vệ sinh đường làng", "sửa nhà cho hộ nghèo", "trồ
 PLACES = ("thôn Bản Chặng", "đồi Khau Slưa", "nhà văn hóa thôn Nà Pá", "trường tiểu học xã")
 MONEY = (("2tr5", 2_500_000), ("500k", 500_000), ("1,5 triệu", 1_500_000),
          ("1.200.000", 1_200_000))
+# Of the reports a member sends or cancels, this share is written in one message (a card).
+CARDS = 0.4
+# What a one-message report says, and the field the card reads from it (config.toml's
+# keywords); None: no field's word, the card asks. Nothing else is read from them: no date
+# (the card says today), count, place or partner (not after the member's name either).
+CARD_DEEDS = (
+    ("tuần tra an ninh trật tự khu dân cư", "Quốc phòng – an ninh"),
+    ("hướng dẫn bà con kỹ thuật trồng chè", "Kinh tế"),
+    ("dạy chữ cho các cháu nhỏ trong thôn", "Xã hội"),
+    ("tập văn nghệ cho lễ hội của bản", "Văn hóa"),
+    ("sửa nhà cho hộ nghèo trong xóm", "An sinh xã hội, giảm nghèo"),
+    ("thu gom rác thải dọc bờ suối", "Môi trường"),
+    ("viết bài giới thiệu gương người tốt việc tốt", None),
+    ("đến thăm hỏi bà con trong xóm mới", None),
+    ("chụp ảnh lưu niệm buổi gặp mặt đầu xuân", None),
+)
+ZONE = ZoneInfo(Settings.model_fields["timezone"].default)
 
 
 def visible(markup: str) -> str:
@@ -78,6 +98,8 @@ NOTHING_TO_CANCEL = shown("form.nothing_to_cancel")
 ALREADY_SENT = T.plain("form.already_sent")
 ENDED = T.plain("form.ended")
 MY_TITLE = visible(T("my.title", first=1, last=1, total=1)).split(" (")[0]
+CARD = shown("form.report.quick_summary_title")
+SEND = T.plain("button.send")  # a prefix of the card's "✅ Gửi ngay" too
 
 
 def prompt_of(step: str) -> str:
@@ -204,6 +226,9 @@ class Filed:
     photos: int = 0
     private: bool = False
     outcome: Outcome | None = None
+    card: bool = False  # written in one message
+
+
 
 
 @dataclass(frozen=True)
@@ -233,6 +258,18 @@ def saying(needle: str) -> Expect:
     return lambda s: needle in s.text
 
 
+def photos_line(count: int) -> str:
+    return f"{shown('form.report.photos.label')}: {shown('form.photo_count', count=count)}"
+
+
+def card_of(photos: int, step: str) -> Expect:
+    """The card at `step` (the card itself, or the field it asks) with every photo sent."""
+    return lambda s: (CARD in s.text and s.step == step
+                      and (photos_line(photos) in s.text if photos
+                           else shown("form.report.photos.label") not in s.text)
+                      and (step != SUMMARY or s.data(SEND) is not None))
+
+
 class Member:
     def __init__(self, fake: FakeTelegram, board: Board, user_id: int, name: str,
                  rng: random.Random) -> None:
@@ -242,6 +279,7 @@ class Member:
         self.presses_again = 0
         self.stopped_at: Screen | None = None  # the last screen seen, when left mid-form
         self.did: list[str] = []  # what the member sent, in order: told on a failure
+        self.card_began = 0  # where in `did` the message of the member's last card is
 
     # --- seeing and doing -------------------------------------------------------------------
 
@@ -321,6 +359,18 @@ class Member:
             self.photo_resends += 1
         raise self._fail(f"sending photo {file_id} {PHOTO_RESENDS} times", repr(needle))
 
+    async def album(self, caption: str, count: int, expect: Expect, wanted: str) -> None:
+        """Photos sent together, the first with `caption`; never sent again (more photos
+        would be more of the card)."""
+        album = f"card-{self.user_id}-{len(self.filed)}"
+        for n in range(1, count + 1):
+            update_id = self.fake.send_photo(self.user_id, file_id=f"{album}-{n}",
+                                             media_group_id=album if count > 1 else None,
+                                             caption=caption if n == 1 else None)
+            self.did.append(f"{update_id} photo {album}-{n}")
+        if not await self._until(lambda: expect(self.screen), PATIENCE):
+            raise self._fail(f"sending {count} photos with the caption {caption[:30]!r}", wanted)
+
     async def think(self) -> None:
         await asyncio.sleep(self.rng.uniform(0.0, 0.4))
 
@@ -339,6 +389,8 @@ class Member:
 
     async def report(self, number: int, ending: Ending) -> Filed:
         rng = self.rng
+        if ending.outcome is not Outcome.DRAFT and rng.random() < CARDS:
+            return await self.card(number, ending)
         filed = Filed(f"{self.name} (lần {number}): {rng.choice(DEEDS)} cùng bà con trong thôn")
         self.filed.append(filed)
         moves = self._moves(filed, brief=rng.random() < 0.25)
@@ -357,6 +409,44 @@ class Member:
                 await self._correct(filed)
                 await self.think()
             await self._send(filed)
+        return filed
+
+    async def card(self, number: int, ending: Ending) -> Filed:
+        """A report in one message: a text, or an album whose first photo has it as caption;
+        the card comes once the photos stop coming (after a restart when the process died in
+        between: the member just waits). The field picked when the card asks it; then sent
+        (after corrections from the card) or cancelled."""
+        rng = self.rng
+        deed, field = rng.choice(CARD_DEEDS)
+        filed = Filed(f"{self.name} (lần {number}): {deed}", field=field or "", card=True,
+                      photos=rng.choice((0, 0, 1, 2, 3)))
+        if rng.random() < 0.4:
+            typed, filed.value_vnd = rng.choice(MONEY)
+            filed.description += f", kinh phí {typed}"
+        self.filed.append(filed)
+        asks = SUMMARY if field else "field"
+        wanted = f"the card ({filed.photos} photos) at {asks}"
+        filed.deed_date = dt.datetime.now(ZONE).date().isoformat()
+        self.card_began = len(self.did)
+        if filed.photos:
+            await self.album(filed.description, filed.photos, card_of(filed.photos, asks),
+                             wanted)
+        else:
+            await self.type(filed.description, card_of(0, asks), wanted)
+        await self.think()
+        if not field:
+            label, _ = rng.choice(self.screen.verbs("pick"))
+            filed.field = label
+            await self.tap(label, card_of(filed.photos, SUMMARY), "the card with its field")
+            await self.think()
+        if ending.outcome is Outcome.CANCELLED:
+            await self._cancel(ending.by_command)
+            filed.outcome = Outcome.CANCELLED
+            return filed
+        for _ in range(ending.corrections):
+            await self._correct(filed)
+            await self.think()
+        await self._send(filed)
         return filed
 
     def _moves(self, filed: Filed, brief: bool) -> list[Move]:
@@ -444,7 +534,7 @@ class Member:
         await self.tap(label, at_step(SUMMARY), "the summary")
 
     async def _correct(self, filed: Filed) -> None:
-        """✏ Sửa on the summary, one field picked and a new answer typed."""
+        """✏ Sửa on the summary (or the card), one field picked and a new answer typed."""
         step = self.rng.choice(("people_helped", "value_vnd", "place", "description"))
         label = T.plain("button.edit", label=T.plain(f"form.report.{step}.short"))
         await self.tap(T.plain("button.edit_open"), lambda s: s.data(label) is not None,

@@ -1,7 +1,10 @@
 """Crash-restart (issue 5): 50 members fill the report form at once against the real `lantoa
-run`, which is SIGKILLed at seeded random moments and started again. Afterwards every report a
-member saw confirmed is stored exactly once with the member's answers, nothing is stored that
-nobody sent, every member left mid-form is taken back to the step they were at, and the
+run`, which is SIGKILLed at seeded random moments and started again; some of their reports are
+written in one message (a text, or an album with a caption) and sent from the card the bot
+reads from it. Afterwards every report a member saw confirmed is stored exactly once with the
+member's answers (for a card: what the message said, its photos, the field picked when the card
+asked it), nothing is stored that nobody sent, every member left mid-form is taken back to the
+step they were at, every card owed when the process died was shown after the restart, and the
 database is intact.
 
 Replay a failure with the seed it printed: `pytest tests/test_crash_restart.py -k <seed>`, or
@@ -12,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import random
 import signal
 import sqlite3
@@ -28,6 +32,7 @@ from storage.db import Database
 from tests.crash_members import (
     ALREADY_SENT,
     CANCELLED,
+    CARD,
     ENDED,
     RECEIVED,
     RESUMED,
@@ -35,7 +40,6 @@ from tests.crash_members import (
     Filed,
     Member,
     Outcome,
-    Person,
     T,
     members_of,
     prepare_database,
@@ -65,10 +69,32 @@ class Run:
     members: int = MEMBERS
 
 
-async def _crash_repeatedly(env: dict[str, str], log: Path, rng: random.Random,
-                            kills: int) -> list[float]:
-    """Starts the bot and SIGKILLs it `kills` times; the lifetimes it drew."""
-    lifetimes = []
+@dataclass(frozen=True)
+class Owed:
+    """A card (a report written in one message) the process owed when it was killed: its
+    member, which of their reports it is, where the fake's log of calls stood, and where in
+    what the member did the card's message was sent."""
+
+    member: Member
+    report: int
+    calls: int
+    did: int
+
+
+def _cards_owed(database: Path) -> set[int]:
+    """The members whose card the stopped process still owed (`photos_unacknowledged`)."""
+    with sqlite3.connect(database) as db:
+        rows = db.execute("SELECT telegram_user_id, state FROM drafts").fetchall()
+    return {user for user, state in rows
+            if (parsed := json.loads(state)).get("from_message")
+            and parsed.get("photos_unacknowledged")}
+
+
+async def _crash_repeatedly(env: dict[str, str], log: Path, rng: random.Random, kills: int,
+                            crew: list[Member]) -> list[Owed]:
+    """Starts the bot and SIGKILLs it `kills` times; the cards owed at each kill."""
+    owed = []
+    by_user = {m.user_id: m for m in crew}
     for _ in range(kills):
         lifetime = rng.uniform(*LIFETIME)
         async with bot_process(env, log) as process:
@@ -77,14 +103,32 @@ async def _crash_repeatedly(env: dict[str, str], log: Path, rng: random.Random,
                 f"the bot stopped on its own (exit code {process.returncode}); log: {log}")
             process.send_signal(signal.SIGKILL)
             await process.wait()
-        lifetimes.append(lifetime)
+        fake = crew[0].fake
+        owed += [Owed(by_user[user], len(by_user[user].filed), len(fake.calls),
+                      by_user[user].card_began)
+                 for user in _cards_owed(Path(env["LANTOA_DATABASE"]))]
         await asyncio.sleep(rng.uniform(*DOWNTIME))
-    return lifetimes
+    return owed
 
 
-async def _play(tmp_path: Path, run: Run) -> tuple[list[Member], list[Person]]:
+def _check_owed_cards_shown(owed: list[Owed]) -> None:
+    """Each card owed at a kill is shown after it, unless its member had seen it and pressed a
+    button on it (it was shown, and the process died before noting that: the press, replayed
+    after the restart, may end the card before it is shown again)."""
+    for card in owed:
+        member = card.member
+        shown = any(c.method in Board.SHOWING and c.chat_id == member.user_id and not c.error
+                    and CARD in visible(str(c.params.get("text") or ""))
+                    for c in member.fake.calls[card.calls:])
+        pressed = any(" pressed " in did for did in member.did[card.did:])
+        assert shown or pressed, (
+            f"member {member.user_id}: the card owed when the process was killed was never "
+            f"shown after the restart; the member sent: {member.did[-12:]}")
+
+
+async def _play(tmp_path: Path, run: Run) -> tuple[list[Member], list[Owed]]:
     """The whole story; returns the members (with what they filed) once the bot has stopped
-    cleanly."""
+    cleanly, and the cards owed at the kills."""
     rng = random.Random(run.seed)
     fake = FakeTelegram()
     joined = await prepare_database(tmp_path / "lantoa.sqlite3", run.members)
@@ -97,14 +141,14 @@ async def _play(tmp_path: Path, run: Run) -> tuple[list[Member], list[Person]]:
         async with asyncio.TaskGroup() as members:
             runs = [members.create_task(m.run(kills_done, n in leaving))
                     for n, m in enumerate(crew)]
-            await _crash_repeatedly(env, log, rng, run.kills)
+            owed = await _crash_repeatedly(env, log, rng, run.kills, crew)
             kills_done.set()
             async with bot_process(env, log) as last:
                 await asyncio.wait_for(asyncio.gather(*runs), FINISH_DEADLINE)
                 await asyncio.gather(*(m.resumes() for m in crew if m.stopped_at is not None))
                 last.send_signal(signal.SIGTERM)
                 assert await asyncio.wait_for(last.wait(), 20) == 0, "a clean stop at the end"
-    return crew, joined
+    return crew, owed
 
 
 @dataclass(frozen=True)
@@ -163,22 +207,29 @@ def _check_database(path: Path, crew: list[Member]) -> None:
     assert waiting == 0, "every update received was handled"
 
 
-def _summary(run: Run, crew: list[Member], seconds: float) -> str:
+def _summary(run: Run, crew: list[Member], owed: list[Owed], seconds: float) -> str:
     outcomes = [f.outcome for m in crew for f in m.filed]
     counts = ", ".join(f"{o.value} {outcomes.count(o)}" for o in Outcome)
+    cards = [f for m in crew for f in m.filed if f.card]
+    sent = sum(f.outcome in (Outcome.CONFIRMED, Outcome.ALREADY_SENT, Outcome.LISTED)
+               for f in cards)
+    owed_cards = len({(card.member.user_id, card.report) for card in owed})
     resends = sum(m.photo_resends for m in crew)
     again = sum(m.presses_again for m in crew)
     return (f"crash-restart seed={run.seed}: {run.members} members, {run.kills} kills, "
-            f"{seconds:.1f}s; reports: {counts}; after silence: {resends} photos sent again, "
-            f"{again} buttons pressed again")
+            f"{seconds:.1f}s; reports: {counts}; of them in one message: {len(cards)} "
+            f"({sent} sent, {sum(f.photos > 0 for f in cards)} with photos), {owed_cards} "
+            f"of their cards owed by a killed process ({len(owed)} times in all); after silence: "
+            f"{resends} photos sent again, {again} buttons pressed again")
 
 
 async def _crash_restart(tmp_path: Path, run: Run) -> None:
     print(f"\ncrash-restart seed={run.seed} (replay: -k {run.seed})")
     began = time.monotonic()
-    crew, _ = await _play(tmp_path, run)
+    crew, owed = await _play(tmp_path, run)
     _check_database(tmp_path / "lantoa.sqlite3", crew)
-    print(_summary(run, crew, time.monotonic() - began))
+    _check_owed_cards_shown(owed)
+    print(_summary(run, crew, owed, time.monotonic() - began))
 
 
 @pytest.mark.parametrize("seed", [20261127])

@@ -3,8 +3,10 @@
 Each example is a fresh bot with the standard test tree: a member (Mai), a leader of her cell
 (Bình), an observer of the commune (Lan), a stranger, and a group the bot was added to. It
 then plays a drawn list of actions: commands, menu buttons, form answers and random text;
-presses of any button ever shown to that person (from old messages too) and of forged data;
-stickers, voice notes, photos, albums, locations, venues, contacts; edits of sent messages;
+presses of any button ever shown to that person (from old messages too), of forged data, and
+the person's last press again on the same message (a double tap, or a press Telegram delivered
+twice); stickers, voice notes, photos, albums, albums and photos with a caption (a report in one
+message), posts forwarded from a channel, locations, venues, contacts; edits of sent messages;
 messages in the group. After every action:
 
 - nothing reached PTB's error handler (handlers/errors.py logs at ERROR: no ERROR record at
@@ -16,11 +18,13 @@ messages in the group. After every action:
   the choices the bot itself would offer);
 - every report in the database is complete: its field and description as the form accepts
   them, photos numbered from 0 without gaps and within the limit, participants other than the
-  author, no broken reference.
+  author, no broken reference;
+- a press that stored a report (✅ Gửi on a form or a card), pressed again, stores none.
 
-CI: `CI_EXAMPLES` sequences (plus WHOLE_REPORT, always played). Heavy (`pytest -m heavy`):
-`HEAVY_EXAMPLES` sequences; with test_fuzz_parsers.py's heavy run, 11,000 examples (figures in
-its docstring). Seeded through hypothesis's `derandomize`; a failure prints the action list.
+CI: `CI_EXAMPLES` sequences (plus WHOLE_REPORT and CARDS_SENT_TWICE, always played). Heavy
+(`pytest -m heavy`): `HEAVY_EXAMPLES` sequences; with test_fuzz_parsers.py's heavy run, 11,000
+examples (figures in its docstring). Seeded through hypothesis's `derandomize`; a failure
+prints the action list.
 """
 
 from __future__ import annotations
@@ -70,6 +74,12 @@ ANSWERS = ["hôm qua", "hom nay", "25/11", "t7", "Kinh tế", "Xã hội",
            "1. Giúp hộ nghèo\n2. Dọn vệ sinh đường làng", "Họp chi bộ tối thứ 6",
            "Hôm qua cùng đ/c Bình giúp 3 hộ nghèo ở thôn Bản Chặng sửa nhà, hỗ trợ 2tr5",
            "sang thu 7 don ve sinh nha van hoa thon"]
+# A photo's caption: what was done, or anything (Telegram takes at most 1,024 characters).
+CAPTIONS = st.one_of(
+    st.sampled_from(["Sáng nay trồng 50 cây xanh ở đường vào thôn", "Tuần tra an ninh đêm qua",
+                     "ảnh", *ANSWERS]),
+    TYPED.map(lambda text: text[:1024]).filter(lambda text: text.strip() != ""))
+CHANNEL = "Báo Lạng Sơn"
 # Telegram takes at most 4,096 characters a message, and never a message of spaces only.
 RANDOM_TEXT = TYPED.map(lambda text: text[:4096]).filter(lambda text: text.strip() != "")
 TEXTS = st.one_of(st.sampled_from(COMMANDS), st.sampled_from(MENU), st.sampled_from(ANSWERS),
@@ -106,6 +116,9 @@ KINDS: dict[str, st.SearchStrategy[Act]] = {
     "type anything": _acts("text", text=RANDOM_TEXT),
     "forged": _acts("forged", text=FORGED, pick=st.integers(0, 1000)),
     "photo": _acts("photo", pick=st.integers(1, 3)),
+    "captioned": _acts("captioned", text=CAPTIONS, pick=st.integers(1, 3)),
+    "forwarded": _acts("forwarded", text=TEXTS),
+    "press again": _acts("again"),
     "location": _acts("location", latitude=COORDINATE, longitude=COORDINATE),
     "venue": _acts("venue", latitude=COORDINATE, longitude=COORDINATE, text=TEXTS),
     "sticker": _acts("sticker"), "voice": _acts("voice"), "contact": _acts("contact"),
@@ -138,6 +151,15 @@ WHOLE_REPORT = [
     Act("text", MAI, "2tr5"), Act("text", MAI, "Chợ Bản Chặng"), Act("photo", MAI, pick=2),
     *_newest(MAI, 0, 0, -2), Act("text", BINH, "/review"), *_newest(BINH, 0),
     Act("press", MAI, pick=3, fresh=False), Act("edit", MAI, text="/cancel"),
+]
+# Always played too: a card from an album with a caption, and one from a forwarded post (asked
+# first whether it is the member's own deed), each sent with ✅ Gửi pressed twice on the same
+# message; two reports are stored, not four.
+CARDS_SENT_TWICE = [
+    Act("captioned", MAI, "Sáng nay trồng 50 cây xanh ở đường vào thôn", pick=2),
+    *_newest(MAI, 0), Act("again", MAI),
+    Act("forwarded", MAI, "Xã tổ chức ra quân dọn vệ sinh môi trường toàn xã vào Chủ nhật"),
+    *_newest(MAI, 0, 0), Act("again", MAI),
 ]
 
 
@@ -173,6 +195,11 @@ class Run:
     errors: _Errors
     shown: dict[int, list[tuple[int, str]]] = field(default_factory=dict)
     sent: dict[int, list[int]] = field(default_factory=dict)
+    # Each person's last press (message, data) and whether it stored a report.
+    last_press: dict[int, tuple[tuple[int, str], bool]] = field(default_factory=dict)
+    pressing: tuple[int, str] | None = None  # what the action being played presses
+    # Presses that had stored a report, pressed again (and storing none).
+    sent_twice: int = 0
 
     def remember_buttons(self) -> None:
         """Every button ever shown to each person, kept after its message was edited."""
@@ -220,7 +247,12 @@ async def _perform(run: Run, act: Act) -> tuple[int | None, str]:
             if not choices:
                 return None, "none"
             target = choices[act.pick % len(choices)]
+            run.pressing = target
         return fake.press(user, *target, check_button=False), "press"
+    if act.kind == "again":
+        if user not in run.last_press:
+            return None, "none"
+        return fake.press(user, *run.last_press[user][0], check_button=False), "press"
     if act.kind == "text":
         return fake.send_text(user, act.text), "message"
     if act.kind == "group":
@@ -229,6 +261,14 @@ async def _perform(run: Run, act: Act) -> tuple[int | None, str]:
         album = f"album-{len(fake.calls)}" if act.pick > 1 else None
         ids = [fake.send_photo(user, media_group_id=album) for _ in range(act.pick)]
         return ids[-1], "photo"
+    if act.kind == "captioned":
+        # Telegram shows an album's caption when it is on one photo: here the first.
+        album = f"album-{len(fake.calls)}" if act.pick > 1 else None
+        ids = [fake.send_photo(user, media_group_id=album, caption=None if n else act.text)
+               for n in range(act.pick)]
+        return ids[-1], "photo"
+    if act.kind == "forwarded":
+        return fake.forward_from_channel(user, act.text, CHANNEL), "message"
     if act.kind == "location":
         return fake.send_location(user, act.latitude, act.longitude), "message"
     if act.kind == "venue":
@@ -330,7 +370,14 @@ async def _incomplete_reports(bot: Harness) -> list[str]:
     return problems
 
 
-async def _play(actions: list[Act]) -> None:
+async def _report_count(bot: Harness) -> int:
+    async with bot.db.transaction() as tx:
+        row = await tx.one("SELECT COUNT(*) AS n FROM reports")
+    assert row is not None
+    return int(row["n"])
+
+
+async def _play(actions: list[Act]) -> Run:
     with tempfile.TemporaryDirectory() as folder, _errors_logged() as errors:
         async with started(Path(folder)) as bot:
             await _setup(bot)
@@ -338,12 +385,22 @@ async def _play(actions: list[Act]) -> None:
             for act in actions:
                 run.remember_buttons()
                 mark = len(bot.fake.calls)
+                run.pressing = None
+                before = await _report_count(bot)
                 update_id, need = await _perform(run, act)
                 if update_id is None:
                     continue
                 await bot.after(update_id, mark)
                 await _answered(run, act, need, mark)
                 await _check_invariants(run, act, mark)
+                stored = await _report_count(bot) - before
+                if run.pressing is not None:
+                    run.last_press[act.user] = (run.pressing, stored > 0)
+                elif act.kind == "again" and run.last_press[act.user][1]:
+                    assert stored == 0, f"{act}: a press that stored a report, pressed again, " \
+                                        f"stored {stored} more"
+                    run.sent_twice += 1
+            return run
 
 
 def _fuzz(profile: settings) -> int:
@@ -351,11 +408,14 @@ def _fuzz(profile: settings) -> int:
 
     @given(SEQUENCES)
     @example(WHOLE_REPORT)
+    @example(CARDS_SENT_TWICE)
     @profile
     def any_sequence(actions: list[Act]) -> None:
         nonlocal count
         count += 1
-        asyncio.run(_play(actions))
+        run = asyncio.run(_play(actions))
+        if actions == CARDS_SENT_TWICE:
+            assert run.sent_twice == 2, "both cards were sent, and ✅ Gửi pressed again"
 
     any_sequence()
     print(f"update sequences: {count} examples")

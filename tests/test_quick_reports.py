@@ -3,12 +3,13 @@ Driven through the real Application against the fake Telegram, as a member on a 
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 import pytest
 
 from handlers import forms
-from storage import reports
+from storage import drafts, reports
 from storage.entities import Report
 from tests.fakebot import FakeTelegram
 from tests.harness import CATALOGUE, Harness, Seen, started
@@ -47,6 +48,15 @@ async def card_after(bot: Harness, user_id: int, update_id: int, mark: int) -> S
 async def write(bot: Harness, user_id: int, text: str) -> Seen:
     mark = len(bot.fake.calls)
     return await card_after(bot, user_id, bot.fake.send_text(user_id, text), mark)
+
+
+def telegram_after_a_restart() -> FakeTelegram:
+    """Telegram as the next process finds it: the same people, later update ids."""
+    fake = FakeTelegram()
+    for user_id, name in ((MAI, "Hoàng Thị Mai"), (HOA, "Nguyễn Thị Hoa"), (BINH, "Lò Văn Bình")):
+        fake.add_user(user_id, name)
+    fake.continue_update_ids_from(9000)
+    return fake
 
 
 async def stored(bot: Harness, user_id: int) -> list[Report]:
@@ -286,11 +296,7 @@ async def test_a_card_owed_when_the_process_died_is_shown_after_the_restart(
             patched.setattr(forms, "_acknowledge_album_later", lambda *_: None)
             await before.say(MAI, "Hôm qua dọn vệ sinh đường vào thôn cùng đoàn viên")
         assert before.told(MAI, CARD) == 0
-    fake = FakeTelegram()
-    for user_id, name in ((MAI, "Hoàng Thị Mai"), (HOA, "Nguyễn Thị Hoa"), (BINH, "Lò Văn Bình")):
-        fake.add_user(user_id, name)
-    fake.continue_update_ids_from(9000)
-    async with started(tmp_path, fake) as after:
+    async with started(tmp_path, telegram_after_a_restart()) as after:
         await after.fake.wait_for(lambda f: after.told(MAI, CARD) == 1)
         sent = await after.tap(MAI, "✅ Gửi")
         assert sent.shows("report.received")
@@ -349,3 +355,48 @@ async def test_the_report_button_while_a_card_is_open_goes_back_to_the_card(
     assert again.shows("form.report.resumed")
     assert again.shows(CARD)
     assert "✅ Gửi" in bot.buttons(MAI)
+
+
+async def test_a_correction_typed_on_the_card_is_answered_when_replayed_after_a_restart(
+        tmp_path: Path) -> None:
+    """The process dies after taking what was done, typed again on the card (✏ Sửa nội dung),
+    and before marking that message handled: its replay shows the card as it now stands. (The
+    card's own handling took any message it had seen as its own, owing the card: nothing was
+    owed, and the member saw no answer; found by the crash-restart test.)"""
+    async with started(tmp_path) as before:
+        await cell_of_three(before)
+        await write(before, MAI, "Hôm qua dọn vệ sinh đường vào thôn cùng đoàn viên")
+        await before.edit_on_summary(MAI, "nội dung")
+        corrected = await before.say(MAI, "Hôm qua dọn vệ sinh đường vào thôn Nà Lầm")
+        assert corrected.shows(CARD)
+    with sqlite3.connect(tmp_path / "lantoa.sqlite3") as db:
+        db.execute("UPDATE inbox SET handled_at = NULL WHERE update_id = ?",
+                   (corrected.update_id,))
+    async with started(tmp_path, telegram_after_a_restart()) as after:
+        await after.fake.wait_for(lambda f: after.told(MAI, CARD) == 1)
+        assert line("description", "Hôm qua dọn vệ sinh đường vào thôn Nà Lầm") in after.screen(MAI)
+        await after.tap(MAI, "✅ Gửi")
+        [report] = await stored(after, MAI)
+        assert report.content.description == "Hôm qua dọn vệ sinh đường vào thôn Nà Lầm"
+
+
+async def test_a_correction_after_the_card_was_shown_but_not_noted_is_an_answer(
+        bot: Harness) -> None:
+    """The card was shown and the process died before noting it (still owed): the member,
+    who saw it, corrects the place. What they type is the place, not more of the message
+    (found by the crash-restart test: the place was added to what was done)."""
+    await cell_of_three(bot)
+    await write(bot, MAI, "Sáng thứ 7 dọn rác ở bờ suối đầu bản cùng đoàn viên")
+    async with bot.db.transaction() as tx:
+        draft = await drafts.draft_of(tx, MAI)
+        assert draft is not None
+        owed = {**draft.state, "photos_unacknowledged": True}
+        await drafts.save_state(tx, draft.id, owed, draft.updated_at)
+    await bot.edit_on_summary(MAI, "địa điểm")
+    card = await bot.say(MAI, "bờ suối Nà Lầm")
+    assert card.shows(CARD)
+    assert line("place", "bờ suối Nà Lầm") in card.text
+    await bot.tap(MAI, "✅ Gửi")
+    [report] = await stored(bot, MAI)
+    assert report.content.description == "Sáng thứ 7 dọn rác ở bờ suối đầu bản cùng đoàn viên"
+    assert report.content.place == "bờ suối Nà Lầm"

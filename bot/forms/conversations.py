@@ -263,6 +263,13 @@ class Conversations:
                 return replace(reply, screens=(after.answered(answered), *reply.screens),
                                replace=True)
             return replace(reply, close=True)
+        if (isinstance(given, ButtonInput) and outcome.event in (Event.MOVED, Event.STAYED)
+                and outcome.state.from_message and outcome.state.photos_unacknowledged):
+            # A card pressed was seen (the process died before noting it) and what the press
+            # led to is shown now: owed no more, and a text typed next is an answer to it,
+            # not more of the message the card was read from.
+            seen = outcome.state.model_copy(update={"photos_unacknowledged": False})
+            outcome = replace(outcome, state=seen)
         await drafts.save_draft(req.tx, draft, outcome.state.model_dump(), req.update_id,
                                 req.now)
         if outcome.event is Event.PHOTO_ADDED:
