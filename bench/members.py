@@ -85,8 +85,8 @@ def text_of(call: Call) -> str:
 
 async def play(fake: FakeTelegram, log: AnswerLog, result: MemberResult, steps: Sequence[Step],
                timeout: float) -> None:
-    """One member's script, noted in `result` as it goes (a run may be cut off); an answer
-    other than the expected one breaks the order."""
+    """One member's script, noted in `result` as it goes (a run may be cut off); a later
+    step's answer before the expected one breaks the order."""
     user_id = result.user_id
     answers = log.answers[user_id]
     for number, step in enumerate(steps):
@@ -104,7 +104,10 @@ async def play(fake: FakeTelegram, log: AnswerLog, result: MemberResult, steps: 
             if step.expect in text_of(call) and call.error is None:
                 result.latencies.append(moment - started)
                 break
-            result.in_order = False
+            # Other things shown meanwhile (an answer recorded on its question, old buttons
+            # taken off) are no answer; a later step's answer before this one's breaks order.
+            if any(later.expect in text_of(call) for later in steps[number + 1:]):
+                result.in_order = False
 
 
 def add_members(fake: FakeTelegram, joined: Sequence[Person]) -> list[int]:

@@ -162,10 +162,15 @@ def private_flow(catalogue: Catalogue, command: str, buttons_of: FlowButtons,
     return [*found, presses]
 
 
+def _replace_fits(screen: Screen) -> bool:
+    """One message's text can take the screen's place: no menu, no pictures, not too long."""
+    return (screen.menu is None and not screen.photos and screen.image is None
+            and len(split_text(screen.text)) == 1)
+
+
 async def _replace(message: Message, screen: Screen) -> bool:
     """Shows the screen in place of the message whose button was pressed, where it can."""
-    if (screen.menu is not None or screen.photos or screen.image is not None
-            or len(split_text(screen.text)) > 1):
+    if not _replace_fits(screen):
         return False
     try:
         await message.edit_text(screen.text, parse_mode=ParseMode.HTML,
@@ -176,6 +181,21 @@ async def _replace(message: Message, screen: Screen) -> bool:
         if "not modified" not in str(error).lower():
             raise
     return True
+
+
+async def _record_answer(bot: Bot, message: Message, screen: Screen) -> None:
+    """Turns the pressed question into the answer given ("🏷 Lĩnh vực: ✓ Xã hội"), its
+    buttons gone: after the next question is sent, and with room no reply wants, like
+    `_close` (a press on it meanwhile is checked as any old button is)."""
+    paced = cast("ExtBot[dict[str, Any]]", bot)
+    try:
+        await paced.edit_message_text(screen.text, message.chat_id, message.message_id,
+                                      parse_mode=ParseMode.HTML, reply_markup=None,
+                                      link_preview_options=NO_PREVIEW, rate_limit_args=BULK)
+    except BadRequest:
+        pass  # too old to edit, or already so
+    except RetryAfter as error:
+        log.info("answer not recorded on message %s: %s", message.message_id, error)
 
 
 async def _close(bot: Bot, chat_id: int, message_id: int) -> None:
@@ -266,7 +286,12 @@ async def deliver(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Rep
     if reply.picture is not None and chat is not None:
         await _show_picture(context.bot, chat.id, reply.picture)
     replaced = False
-    if isinstance(message, Message) and screens and reply.replace:
+    record = None
+    if (isinstance(message, Message) and reply.replace and len(screens) > 1
+            and not screens[0].buttons and _replace_fits(screens[0])):
+        # The answer just given, recorded on its question once the next one is out.
+        record, screens, replaced = screens[0], screens[1:], True
+    elif isinstance(message, Message) and screens and reply.replace:
         replaced = await _replace(message, screens[0])
         screens = screens[1:] if replaced else screens
     closed = None
@@ -277,6 +302,8 @@ async def deliver(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Rep
     elif chat is not None:
         for screen in screens:
             await send_screen(context.bot, chat.id, screen)
+    if isinstance(message, Message) and record is not None:
+        await _record_answer(context.bot, message, record)
     if (isinstance(message, Message) and reply.close and not replaced
             and closed != message.message_id):
         await _close(context.bot, message.chat_id, message.message_id)

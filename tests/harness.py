@@ -115,6 +115,10 @@ class Seen:
         return self.shows(prompt) and not moved
 
 
+# The keys of an answer recorded on the question it answered.
+RECORDS = frozenset({"form.answered", "form.answer_skipped"})
+
+
 @dataclass(frozen=True)
 class Tree:
     """Unit ids of the standard test tree (see Harness.tree)."""
@@ -181,9 +185,11 @@ class Harness:
                    if call.chat_id == chat_id and not call.error)
 
     def said_last(self, chat_id: int) -> frozenset[str]:
-        """The catalogue keys of the bot's latest message (or edit) in the chat."""
+        """The catalogue keys of the bot's latest message (or edit) in the chat; an answer
+        recorded on its question (that edit comes after the next question) is not one."""
         return next((c.keys for c in reversed(self.fake.calls)
-                     if c.method in SHOWN and c.chat_id == chat_id and not c.error), frozenset())
+                     if c.method in SHOWN and c.chat_id == chat_id and not c.error
+                     and not c.keys & RECORDS), frozenset())
 
     async def photos_acknowledged(self, user_id: int, count: int) -> None:
         """Waits for the one answer to an album (it comes after a short quiet time)."""
