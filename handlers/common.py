@@ -4,10 +4,11 @@ showing a core `Reply` with Telegram's messages, buttons and keyboards (handlers
 
 from __future__ import annotations
 
+import asyncio
 import html
 import logging
 import re
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, Protocol, TypeVar, cast
 
 from telegram import (
@@ -19,7 +20,7 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest, RetryAfter, TelegramError
+from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     Application,
     BaseHandler,
@@ -46,6 +47,8 @@ log = logging.getLogger(__name__)
 CORE_KEY = "core"
 # chat_data: the message where the chat's form stands, the one whose buttons work.
 FORM_MESSAGE = "form_message"
+# bot_data: the tidying edits under way (see tidy_later).
+TIDYING = "tidying"
 # New messages in private chats: PTB's ChatType filter alone also lets edited messages through,
 # and editing an old message into "/cancel" must not cancel anything.
 PRIVATE = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE
@@ -183,6 +186,23 @@ async def _replace(message: Message, screen: Screen) -> bool:
     return True
 
 
+def tidy_later(context: ContextTypes.DEFAULT_TYPE, edit: Coroutine[Any, Any, None]) -> None:
+    """An edit that tidies the chat (an answer recorded, old buttons taken off) goes with the
+    room replies leave, which in a private chat can be a second away: it must not hold the
+    update, for the member's next one waits for this one to end."""
+    pending: set[asyncio.Task[None]] = context.application.bot_data.setdefault(TIDYING, set())
+    task = context.application.create_task(edit, name="tidy")
+    pending.add(task)
+    task.add_done_callback(pending.discard)
+
+
+async def tidied(application: Application) -> None:
+    """Returns once every tidying edit asked for so far is done (tests, and a stop)."""
+    pending: set[asyncio.Task[None]] = application.bot_data.get(TIDYING, set())
+    while pending:
+        await asyncio.gather(*list(pending), return_exceptions=True)
+
+
 async def _record_answer(bot: Bot, message: Message, screen: Screen) -> None:
     """Turns the pressed question into the answer given ("🏷 Lĩnh vực: ✓ Xã hội"), its
     buttons gone: after the next question is sent, and with room no reply wants, like
@@ -194,7 +214,8 @@ async def _record_answer(bot: Bot, message: Message, screen: Screen) -> None:
                                       link_preview_options=NO_PREVIEW, rate_limit_args=BULK)
     except BadRequest:
         pass  # too old to edit, or already so
-    except RetryAfter as error:
+    except TelegramError as error:
+        # The answer stands and the next question is out: only the record is missing.
         log.info("answer not recorded on message %s: %s", message.message_id, error)
 
 
@@ -209,7 +230,7 @@ async def _close(bot: Bot, chat_id: int, message_id: int) -> None:
                                               rate_limit_args=BULK)
     except BadRequest:
         pass  # already without buttons, or too old to edit
-    except RetryAfter as error:
+    except TelegramError as error:
         log.info("buttons left on message %s: %s", message_id, error)
 
 
@@ -248,7 +269,7 @@ async def form_stands_at(context: ContextTypes.DEFAULT_TYPE, chat_id: int, live:
         chat_data[FORM_MESSAGE] = live
     if previous is None or previous in (live, shown):
         return None
-    await _close(context.bot, chat_id, previous)
+    tidy_later(context, _close(context.bot, chat_id, previous))
     return previous
 
 
@@ -303,10 +324,10 @@ async def deliver(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Rep
         for screen in screens:
             await send_screen(context.bot, chat.id, screen)
     if isinstance(message, Message) and record is not None:
-        await _record_answer(context.bot, message, record)
+        tidy_later(context, _record_answer(context.bot, message, record))
     if (isinstance(message, Message) and reply.close and not replaced
             and closed != message.message_id):
-        await _close(context.bot, message.chat_id, message.message_id)
+        tidy_later(context, _close(context.bot, message.chat_id, message.message_id))
     for chat_id, screen in reply.notices:
         try:
             await send_screen(context.bot, chat_id, screen)

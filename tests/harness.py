@@ -27,6 +27,7 @@ from bot.runtime.polling import InboxPoller
 from bot.runtime.services import Services
 from bot.ui.catalogue import Catalogue
 from handlers import deliveries as outbox
+from handlers.common import tidied
 from storage import models, people, reports, units
 from storage.db import Database
 from storage.entities import NewModel, NewUnit, Photo, ReportContent, Role
@@ -154,6 +155,7 @@ class Harness:
     async def _settle(self, update_id: int) -> None:
         await self.fake.wait_update_consumed(update_id)
         await self.app.update_queue.join()
+        await tidied(self.app)
 
     async def after(self, update_id: int, mark: int) -> Seen:
         await self._settle(update_id)

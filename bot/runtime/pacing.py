@@ -240,8 +240,9 @@ class Pacer:
     def book(self, chat_id: int, bulk: bool, now: float | None = None,
              count: int = 1) -> Booking:
         """A reply is always booked, at the earliest moment that keeps every limit. A
-        broadcast is booked only if that moment is at most `BULK_HORIZON` after `now`, or is
-        as late as it is because of its own chat (so it takes no room a reply may want)."""
+        broadcast is booked only if that moment is at most `BULK_HORIZON` after `now`, or, in
+        a group, is as late as it is because of the group (so it takes no room a reply may
+        want)."""
         now = self.time.now() if now is None else now
         self._forget(now)
         chat = self._chats.setdefault(chat_id, _Calendar())
@@ -252,7 +253,11 @@ class Pacer:
             overall.append((self._all, min(count, BULK.count), BULK))
         moment = self._earliest([*overall, *self._chat_checks(chat, chat_id, bulk, count)],
                                 in_chat)
-        if bulk and moment > max(in_chat, now + BULK_HORIZON):
+        # A group's broadcast may book ahead as far as the group's own limits push it; into a
+        # private chat it waits for the chat to be quiet now: booked ahead, it would take the
+        # room the person's next reply needs while they are using the bot.
+        ahead = now + BULK_HORIZON if chat_id > 0 else max(in_chat, now + BULK_HORIZON)
+        if bulk and moment > ahead:
             return Booking(moment, booked=False)
         self._all.book(moment, count)
         chat.book(moment, 1 if chat_id > 0 else count)
