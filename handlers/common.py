@@ -190,6 +190,9 @@ def tidy_later(context: ContextTypes.DEFAULT_TYPE, edit: Coroutine[Any, Any, Non
     """An edit that tidies the chat (an answer recorded, old buttons taken off) goes with the
     room replies leave, which in a private chat can be a second away: it must not hold the
     update, for the member's next one waits for this one to end."""
+    if not context.application.running:
+        edit.close()  # stopping: an old button left is checked like any other when pressed
+        return
     pending: set[asyncio.Task[None]] = context.application.bot_data.setdefault(TIDYING, set())
     task = context.application.create_task(edit, name="tidy")
     pending.add(task)
