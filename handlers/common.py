@@ -296,6 +296,19 @@ async def _show_picture(bot: Bot, chat_id: int, draw: Callable[[], Awaitable[byt
         log.warning("could not send a picture to %s: %s", chat_id, error)
 
 
+async def _in_place(message: object, reply: Reply, screens: list[Screen]
+                    ) -> tuple[Screen | None, list[Screen], bool]:
+    """What takes the pressed message's place: the first screen, redrawn now, or, when it is
+    the answer just given, recorded on its question once the next one is out (`record`).
+    Returns the record, the screens left to send, and whether the message was taken."""
+    if not isinstance(message, Message) or not screens or not reply.replace:
+        return None, screens, False
+    if len(screens) > 1 and not screens[0].buttons and _replace_fits(screens[0]):
+        return screens[0], screens[1:], True
+    replaced = await _replace(message, screens[0])
+    return None, screens[1:] if replaced else screens, replaced
+
+
 async def deliver(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Reply) -> None:
     chat = update.effective_chat
     query = update.callback_query
@@ -309,15 +322,7 @@ async def deliver(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Rep
     message = query.message if query is not None else None
     if reply.picture is not None and chat is not None:
         await _show_picture(context.bot, chat.id, reply.picture)
-    replaced = False
-    record = None
-    if (isinstance(message, Message) and reply.replace and len(screens) > 1
-            and not screens[0].buttons and _replace_fits(screens[0])):
-        # The answer just given, recorded on its question once the next one is out.
-        record, screens, replaced = screens[0], screens[1:], True
-    elif isinstance(message, Message) and screens and reply.replace:
-        replaced = await _replace(message, screens[0])
-        screens = screens[1:] if replaced else screens
+    record, screens, replaced = await _in_place(message, reply, screens)
     closed = None
     if chat is not None and reply.prompt:
         shown = message.message_id if isinstance(message, Message) and replaced else None

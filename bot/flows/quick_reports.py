@@ -142,10 +142,10 @@ class QuickReports:
 
     async def _card(self, req: Request) -> tuple[Draft | None, DraftState | None]:
         draft = await drafts.draft_of(req.tx, req.user_id)
-        if draft is None or draft.form != FORM:
+        # Most messages are answers to a form, not more of a card: not validated for nothing.
+        if draft is None or draft.form != FORM or not draft.state.get("from_message"):
             return None, None
-        state = DraftState.model_validate(draft.state)
-        return (draft, state) if state.from_message else (None, None)
+        return draft, DraftState.model_validate(draft.state)
 
     async def _voice(self, req: Request) -> Reply | None:
         try:
