@@ -43,13 +43,11 @@ ANSWERED_ALBUMS = "answered_albums"
 log = logging.getLogger(__name__)
 
 
-def written_of(message: Message) -> Written:
-    """The message as a report written in one message reads it."""
-    largest = message.photo[-1] if message.photo else None
-    photo = PhotoInput(largest.file_id, largest.file_unique_id) if largest else None
-    given = input_of(message)
+def written_of(message: Message, given: Input) -> Written:
+    """The message as a report written in one message reads it (`given`: as a form does)."""
     return Written(message_id=message.message_id, text=message.text or message.caption,
-                   photo=photo, forwarded=message.forward_origin is not None,
+                   photo=given if isinstance(given, PhotoInput) else None,
+                   forwarded=message.forward_origin is not None,
                    kind=given.kind if isinstance(given, OtherInput) else None)
 
 
@@ -76,7 +74,8 @@ async def answer_form(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if message is None:
         return
     core = core_of(context)
-    given, written = input_of(message), written_of(message)
+    given = input_of(message)
+    written = written_of(message, given)
     command = isinstance(given, OtherInput) and given.kind == "command"
 
     async def use_case(req: Request) -> Reply:

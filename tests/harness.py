@@ -30,7 +30,7 @@ from handlers import deliveries as outbox
 from handlers.common import tidied
 from storage import models, people, reports, units
 from storage.db import Database
-from storage.entities import NewModel, NewUnit, Photo, ReportContent, Role
+from storage.entities import NewModel, NewUnit, Photo, Report, ReportContent, Role
 from tests.fakebot import Call, FakeRequest, FakeTelegram
 
 TOKEN = "123456:TEST-token"
@@ -255,6 +255,14 @@ class Harness:
             person = await people.person_by_telegram_id(tx, user_id)
         assert person is not None, f"no person for Telegram user {user_id}"
         return person.id
+
+    async def reports_of(self, user_id: int) -> list[Report]:
+        """The reports a member has stored, newest received first, whole."""
+        author = await self.person_id(user_id)
+        async with self.db.transaction() as tx:
+            lines = await reports.reports_of_person(tx, author, 50, 0)
+            found = [await reports.get_report(tx, line.id) for line in lines]
+        return [report for report in found if report is not None]
 
     async def stored_report(self, user_id: int, unit_id: int, *,
                             received: dt.datetime | None = None, deed: dt.date | None = None,

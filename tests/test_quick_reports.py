@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from handlers import forms
-from storage import drafts, reports
-from storage.entities import Report
+from storage import drafts
 from tests.fakebot import FakeTelegram
 from tests.harness import CATALOGUE, Harness, Seen, started
 
@@ -59,14 +58,6 @@ def telegram_after_a_restart() -> FakeTelegram:
     return fake
 
 
-async def stored(bot: Harness, user_id: int) -> list[Report]:
-    async with bot.db.transaction() as tx:
-        person = await tx.one("SELECT id FROM people WHERE telegram_user_id = ?", (user_id,))
-        lines = await reports.reports_of_person(tx, person["id"], 50, 0)
-        found = [await reports.get_report(tx, item.id) for item in lines]
-    return [r for r in found if r is not None]
-
-
 async def test_a_typical_report_is_one_message_and_one_tap(bot: Harness) -> None:
     await cell_of_three(bot)
     card = await write(bot, MAI, "Hôm qua cùng đ/c Hoa giúp 5 hộ nghèo ở thôn Nà Lầm sửa "
@@ -77,12 +68,12 @@ async def test_a_typical_report_is_one_message_and_one_tap(bot: Harness) -> None
                   line("participant_ids", "Nguyễn Thị Hoa")):
         assert shown in card.text, shown
     assert "people_helped.label" not in card.keys, "only what was read is on the card"
-    assert await stored(bot, MAI) == [], "nothing is a report before ✅ Gửi"
+    assert await bot.reports_of(MAI) == [], "nothing is a report before ✅ Gửi"
     assert bot.buttons(MAI) == ["✅ Gửi", "✏ Sửa", "➕ Thêm chi tiết", "✖ Hủy"]
 
     sent = await bot.tap(MAI, "✅ Gửi")
     assert sent.shows("report.received")
-    [report] = await stored(bot, MAI)
+    [report] = await bot.reports_of(MAI)
     content = report.content
     assert (content.households_helped, content.value_vnd, content.place) == (
         5, 2_500_000, "thôn Nà Lầm")
@@ -103,7 +94,7 @@ async def test_without_a_date_the_card_says_today_and_asks_the_field_it_cannot_t
     assert summary.shows(CARD)
     assert line("field", "Văn hóa") in summary.text
     await bot.tap(MAI, "✅ Gửi")
-    [report] = await stored(bot, MAI)
+    [report] = await bot.reports_of(MAI)
     assert report.content.field == "Văn hóa"
 
 
@@ -143,7 +134,7 @@ async def test_an_album_with_a_caption_makes_one_card_with_every_photo(bot: Harn
     assert line("photos", "3 ảnh") in card.text
     assert bot.told(MAI, CARD) == 1
     await bot.tap(MAI, "✅ Gửi")
-    [report] = await stored(bot, MAI)
+    [report] = await bot.reports_of(MAI)
     assert len(report.content.photos) == 3
     assert report.content.field == "Môi trường"
 
@@ -215,7 +206,7 @@ async def test_an_edit_of_the_message_reads_the_card_again(bot: Harness) -> None
         MAI, message_id, "Hôm qua ủng hộ quỹ khuyến học cho học sinh 700k"), mark)
     assert line("value_vnd", "700.000 đ") in edited.text
     await bot.tap(MAI, "✅ Gửi")
-    [report] = await stored(bot, MAI)
+    [report] = await bot.reports_of(MAI)
     assert report.content.value_vnd == 700_000
 
 
@@ -226,12 +217,12 @@ async def test_send_twice_stores_one_report_and_cancel_stores_none(bot: Harness)
     await bot.press_data(MAI, message_id, data)
     again = await bot.press_data(MAI, message_id, data, check_button=False)
     assert again.shows("form.already_sent")
-    assert len(await stored(bot, MAI)) == 1
+    assert len(await bot.reports_of(MAI)) == 1
 
     await write(bot, MAI, "Chiều chủ nhật họp tổ tự quản an ninh của xóm")
     cancelled = await bot.tap(MAI, "✖ Hủy")
     assert cancelled.shows("form.report.cancelled")
-    assert len(await stored(bot, MAI)) == 1
+    assert len(await bot.reports_of(MAI)) == 1
 
 
 async def test_more_details_from_the_card_skips_what_was_read(bot: Harness) -> None:
@@ -255,7 +246,7 @@ async def test_html_looking_text_is_shown_escaped_and_stored_as_written(bot: Har
     card = await write(bot, MAI, text)
     assert "&lt;b&gt;Dọn rác&lt;/b&gt;" in card.html
     await bot.tap(MAI, "✅ Gửi")
-    [report] = await stored(bot, MAI)
+    [report] = await bot.reports_of(MAI)
     assert report.content.description == text
 
 
@@ -278,7 +269,7 @@ async def test_a_card_pressed_after_the_member_was_removed_stores_nothing(
                      "(SELECT id FROM people WHERE telegram_user_id = ?)", (MAI,))
     pressed = await bot.tap(MAI, "✅ Gửi")
     assert pressed.shows("access.not_member")
-    assert await stored(bot, MAI) == []
+    assert await bot.reports_of(MAI) == []
 
 
 async def test_someone_who_does_not_report_gets_no_card(bot: Harness) -> None:
@@ -301,7 +292,7 @@ async def test_a_card_owed_when_the_process_died_is_shown_after_the_restart(
         await after.fake.wait_for(lambda f: after.told(MAI, CARD) == 1)
         sent = await after.tap(MAI, "✅ Gửi")
         assert sent.shows("report.received")
-        [report] = await stored(after, MAI)
+        [report] = await after.reports_of(MAI)
         assert report.content.field == "Môi trường"
 
 
@@ -319,7 +310,7 @@ async def test_an_edit_after_a_choice_on_the_card_keeps_the_choice(bot: Harness)
         MAI, message_id, "Hôm qua dọn rác ở bờ suối đầu bản cùng bà con, 2 xe rác"), mark)
     assert "2 xe rác" in edited.text
     await bot.tap(MAI, "✅ Gửi")
-    [report] = await stored(bot, MAI)
+    [report] = await bot.reports_of(MAI)
     assert report.content.private, "the member's choice outlives the edit"
     assert report.content.description.endswith("2 xe rác")
 
@@ -333,7 +324,7 @@ async def test_the_message_delivered_again_makes_no_second_card(bot: Harness) ->
     await bot.app.update_queue.join()
     assert bot.told(MAI, CARD) == 1
     await bot.tap(MAI, "✅ Gửi")
-    [report] = await stored(bot, MAI)
+    [report] = await bot.reports_of(MAI)
     assert report.content.description == "Hôm qua dọn rác ở bờ suối đầu bản cùng bà con"
 
 
@@ -377,7 +368,7 @@ async def test_a_correction_typed_on_the_card_is_answered_when_replayed_after_a_
         await after.fake.wait_for(lambda f: after.told(MAI, CARD) == 1)
         assert line("description", "Hôm qua dọn vệ sinh đường vào thôn Nà Lầm") in after.screen(MAI)
         await after.tap(MAI, "✅ Gửi")
-        [report] = await stored(after, MAI)
+        [report] = await after.reports_of(MAI)
         assert report.content.description == "Hôm qua dọn vệ sinh đường vào thôn Nà Lầm"
 
 
@@ -398,6 +389,6 @@ async def test_a_correction_after_the_card_was_shown_but_not_noted_is_an_answer(
     assert card.shows(CARD)
     assert line("place", "bờ suối Nà Lầm") in card.text
     await bot.tap(MAI, "✅ Gửi")
-    [report] = await stored(bot, MAI)
+    [report] = await bot.reports_of(MAI)
     assert report.content.description == "Sáng thứ 7 dọn rác ở bờ suối đầu bản cùng đoàn viên"
     assert report.content.place == "bờ suối Nà Lầm"

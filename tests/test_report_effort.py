@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from storage.entities import ReportContent
 from tests.harness import Harness, Seen
-from tests.test_quick_reports import CARD, card_after, cell_of_three, stored
+from tests.test_quick_reports import CARD, card_after, cell_of_three
 
 MAI = 1001
 
@@ -58,7 +58,7 @@ class Member:
 
 
 async def only_report(bot: Harness) -> ReportContent:
-    [report] = await stored(bot, MAI)
+    [report] = await bot.reports_of(MAI)
     return report.content
 
 

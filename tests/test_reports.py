@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from storage import reports
 from storage.entities import ReportState
 from tests.harness import CATALOGUE, Harness, Seen, as_read
 from tests.test_joins import MENU
@@ -27,13 +26,6 @@ async def _cell_with_three(bot: Harness) -> int:
     await bot.join(BINH, cell, "Bình", "Nông Văn")
     await bot.join(SON, cell, "Sơn", "Hoàng Văn")
     return cell
-
-
-async def _reports_of(bot: Harness, user_id: int) -> list:
-    async with bot.db.transaction() as tx:
-        person = await tx.one("SELECT id FROM people WHERE telegram_user_id = ?", (user_id,))
-        lines = await reports.reports_of_person(tx, person["id"], 50, 0)
-        return [await reports.get_report(tx, line.id) for line in lines]
 
 
 async def test_a_full_report_from_menu_to_confirmation(bot: Harness) -> None:
@@ -126,7 +118,7 @@ async def test_a_full_report_from_menu_to_confirmation(bot: Harness) -> None:
     assert done.shows("report.received")
     assert bot.fake.reply_keyboard(MAI) == MENU
 
-    [stored] = await _reports_of(bot, MAI)
+    [stored] = await bot.reports_of(MAI)
     content = stored.content
     assert stored.state is ReportState.PENDING
     assert content.deed_date == dt.date(2026, 11, 21)
@@ -160,7 +152,7 @@ async def test_a_report_can_be_sent_right_after_its_content(bot: Harness) -> Non
     assert bot.buttons(MAI) == ["✅ Gửi ngay", "✏ Sửa", "➕ Thêm chi tiết", "✖ Hủy"]
     done = await bot.tap(MAI, "✅ Gửi ngay")
     assert done.shows("report.received")
-    [stored] = await _reports_of(bot, MAI)
+    [stored] = await bot.reports_of(MAI)
     content = stored.content
     assert content.deed_date == dt.date(2026, 11, 27) and content.field == "Kinh tế"
     assert not content.private, "unasked, a report is public"
@@ -193,7 +185,7 @@ async def test_more_details_walks_only_the_details_not_given(bot: Harness) -> No
     [summary_keys] = [keys for keys in asked if "form.report.summary_title" in keys]
     assert "form.report.model_id.label" in summary_keys
     await bot.tap(MAI, "✅ Gửi ngay")
-    [stored] = await _reports_of(bot, MAI)
+    [stored] = await bot.reports_of(MAI)
     assert stored.content.value_vnd == 500_000 and stored.content.model_id is not None
 
 
@@ -217,7 +209,7 @@ async def test_an_optional_step_is_skipped_by_typing_so(bot: Harness) -> None:
     for step in ("people_helped", "households_helped", "value_vnd", "place", "photos"):
         assert not summary.shows(f"form.report.{step}.label")
     await bot.tap(MAI, "✅ Gửi")
-    [stored] = await _reports_of(bot, MAI)
+    [stored] = await bot.reports_of(MAI)
     assert stored.content.private and stored.content.people_helped is None
 
 
@@ -238,7 +230,7 @@ async def test_pressing_send_twice_or_a_redelivered_update_records_once(bot: Har
     again = await bot.press_data(MAI, message_id, data, check_button=False)
     assert again.shows("form.already_sent")
     await bot.redeliver(first.update_id)
-    assert len(await _reports_of(bot, MAI)) == 1
+    assert len(await bot.reports_of(MAI)) == 1
 
 
 async def test_back_keeps_answers_and_summary_edit_returns_to_summary(bot: Harness) -> None:
@@ -266,7 +258,7 @@ async def test_back_keeps_answers_and_summary_edit_returns_to_summary(bot: Harne
     assert _answer("description", "Trồng 60 cây xanh") in summary.text
     assert "➕ Thêm chi tiết" in bot.buttons(MAI)
     await bot.tap(MAI, "✅ Gửi ngay")
-    [stored] = await _reports_of(bot, MAI)
+    [stored] = await bot.reports_of(MAI)
     assert stored.content.private and stored.content.field == "Môi trường"
     assert stored.content.description.startswith("Trồng 60 cây xanh")
 
@@ -281,7 +273,7 @@ async def test_cancel_at_any_step_leaves_nothing(bot: Harness) -> None:
     await bot.tap(MAI, "Hôm nay")
     typed = await bot.say(MAI, "/cancel")
     assert typed.shows("form.report.cancelled")
-    assert await _reports_of(bot, MAI) == []
+    assert await bot.reports_of(MAI) == []
     nothing = await bot.say(MAI, "/cancel")
     assert nothing.shows("form.nothing_to_cancel")
 

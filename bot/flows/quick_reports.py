@@ -50,12 +50,12 @@ class QuickReports:
         """A card for what a member wrote with no form under way; None when it is not a
         report (a greeting, a thank-you, a sticker, someone who does not report)."""
         text = normalize_multiline(written.text or "")
-        if written.photo is None and not looks_like_report(text, self.settings.description_min):
-            return await self._voice(req) if written.kind in VOICE_KINDS else None
-        try:
-            await reporter_of(req)
-        except Refusal:
+        voice = written.kind in VOICE_KINDS
+        deed = written.photo is not None or looks_like_report(text, self.settings.description_min)
+        if not (deed or voice) or not await _reports(req):
             return None
+        if voice:
+            return Reply((Screen(req.t("quick_report.voice"), menu=await menu_now(req)),))
         if len(text) > self.settings.description_max:
             # Their message stays in the chat above: nothing is lost by asking for less.
             return Reply((Screen(req.t("quick_report.too_long", length=len(text),
@@ -147,13 +147,6 @@ class QuickReports:
             return None, None
         return draft, DraftState.model_validate(draft.state)
 
-    async def _voice(self, req: Request) -> Reply | None:
-        try:
-            await reporter_of(req)
-        except Refusal:
-            return None
-        return Reply((Screen(req.t("quick_report.voice"), menu=await menu_now(req)),))
-
     async def _read(self, req: Request, state: DraftState, text: str,
                     photos: list[dict[str, str]]) -> DraftState:
         """The card's answers read from `text` again, and the first step it still has to ask:
@@ -190,6 +183,15 @@ class QuickReports:
             models=[(c.value, c.label) for c in ctx.choices.get("models", ())],
             members=[(c.value, c.label) for c in ctx.choices.get("members", ())],
             previous_field=previous)
+
+
+async def _reports(req: Request) -> bool:
+    """The requester reports somewhere (a member, or a leader): only they get a card."""
+    try:
+        await reporter_of(req)
+    except Refusal:
+        return False
+    return True
 
 
 def _on_card(state: DraftState) -> bool:
