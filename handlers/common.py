@@ -19,7 +19,7 @@ from telegram import (
     Message,
     Update,
 )
-from telegram.constants import ChatType, ParseMode
+from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
 from telegram.ext import (
     Application,
@@ -39,9 +39,9 @@ from bot.runtime.services import Sender, Services
 from bot.ui import buttons
 from bot.ui.buttons import ButtonData
 from bot.ui.catalogue import Catalogue
-from bot.ui.screens import Reply, Screen, split_text
+from bot.ui.screens import Document, Reply, Screen, split_text
 from handlers.pacing import BULK
-from handlers.screens import NO_PREVIEW, Part, inline, send_part, send_screen
+from handlers.screens import NO_PREVIEW, Part, inline, send_document, send_part, send_screen
 
 log = logging.getLogger(__name__)
 CORE_KEY = "core"
@@ -296,6 +296,17 @@ async def _show_picture(bot: Bot, chat_id: int, draw: Callable[[], Awaitable[byt
         log.warning("could not send a picture to %s: %s", chat_id, error)
 
 
+async def _send_made_document(bot: Bot, chat_id: int,
+                              make: Callable[[], Awaitable[Document | Screen]]) -> None:
+    """The chat shows "sending a file…" while it is made (a big export takes seconds)."""
+    await bot.send_chat_action(chat_id, ChatAction.UPLOAD_DOCUMENT)
+    made = await make()
+    if isinstance(made, Screen):
+        await send_screen(bot, chat_id, made)
+    else:
+        await send_document(bot, chat_id, made)
+
+
 async def _in_place(message: object, reply: Reply, screens: list[Screen]
                     ) -> tuple[Screen | None, list[Screen], bool]:
     """What takes the pressed message's place: the first screen, redrawn now, or, when it is
@@ -331,6 +342,8 @@ async def deliver(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Rep
     elif chat is not None:
         for screen in screens:
             await send_screen(context.bot, chat.id, screen)
+    if reply.document is not None and chat is not None:
+        await _send_made_document(context.bot, chat.id, reply.document)
     if isinstance(message, Message) and record is not None:
         tidy_later(context, _record_answer(context.bot, message, record))
     if (isinstance(message, Message) and reply.close and not replaced

@@ -12,6 +12,7 @@ from telegram import (
     Bot,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
+    InputFile,
     InputMediaPhoto,
     LinkPreviewOptions,
     Message,
@@ -19,7 +20,7 @@ from telegram import (
 )
 from telegram.constants import ParseMode
 
-from bot.ui.screens import Keyboard, Screen, split_text
+from bot.ui.screens import Document, Keyboard, Screen, split_text
 
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 Markup = InlineKeyboardMarkup | ReplyKeyboardMarkup
@@ -82,6 +83,12 @@ async def send_part(bot: Bot, chat_id: int, part: Part, **extra: Any) -> Message
         return sent[-1]
     assert part.photo is not None, "a part is a text, a picture or an album"
     return await bot.send_photo(chat_id, part.photo, reply_markup=part.markup, **extra)
+
+
+async def send_document(bot: Bot, chat_id: int, document: Document) -> Message:
+    return await bot.send_document(
+        chat_id, InputFile(document.data, filename=document.filename),
+        caption=document.caption or None, parse_mode=ParseMode.HTML)
 
 
 async def send_screen(bot: Bot, chat_id: int, screen: Screen) -> Message | None:

@@ -35,6 +35,15 @@ class Screen:
 
 
 @dataclass(frozen=True)
+class Document:
+    """A file the bot makes and sends (a spreadsheet, a Word report, a list of invite links)."""
+
+    filename: str
+    data: bytes
+    caption: str = ""
+
+
+@dataclass(frozen=True)
 class Reply:
     """The answer to one update.
 
@@ -48,6 +57,9 @@ class Reply:
     still go if it cannot be. `prompt` says the last screen is where a form now stands (its
     question, or the word that it is over): the form's message before it loses its buttons,
     so that only one message of a form ever has buttons that work.
+    `document` is made once the update's transaction is over too, after the screens (which say
+    it is being made), while the chat shows that a file is on its way; it gives a screen
+    instead when there is nothing to send after all.
     """
 
     screens: tuple[Screen, ...] = ()
@@ -58,6 +70,7 @@ class Reply:
     notices: tuple[tuple[int, Screen], ...] = ()
     picture: Callable[[], Awaitable[bytes]] | None = None
     prompt: bool = False
+    document: Callable[[], Awaitable[Document | Screen]] | None = None
 
 
 def rows(buttons: list[Button], per_row: int) -> Keyboard:
