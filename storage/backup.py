@@ -8,11 +8,19 @@ several steps starts over whenever another connection writes in between, and the
 write all the time.
 
 The copy is written next to the target and checked before it takes the target's name, so a
-failed or interrupted night leaves the previous backup in place, never half a file.
+failed or interrupted night leaves the previous backup in place, never half a file: the
+half-written copy is removed on any failure (only a killed process leaves one, which the next
+backup to the same target removes first).
+
+Into a folder, each backup gets a file of its own named by the day: lantoa-2026-12-07.sqlite3,
+then lantoa-2026-12-07-2.sqlite3 for a second one that day (before an upgrade, say), so that
+a nightly job keeps every night's copy and the folder lists them in order.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +30,7 @@ import aiosqlite
 from storage.migrate import schema_version
 
 PARTIAL_SUFFIX = ".partial"
+PREFIX, SUFFIX = "lantoa-", ".sqlite3"
 
 
 class BackupCheckFailed(Exception):
@@ -34,6 +43,13 @@ class BackupResult:
     schema_version: int
     reports: int
     size_bytes: int
+
+
+def dated_target(folder: Path, day: dt.date) -> Path:
+    """The first free name for a backup of `day` in `folder`."""
+    names = (folder / f"{PREFIX}{day.isoformat()}{'' if n == 1 else f'-{n}'}{SUFFIX}"
+             for n in itertools.count(1))
+    return next(name for name in names if not name.exists())
 
 
 async def backup_database(source: Path, target: Path) -> BackupResult:
@@ -49,10 +65,10 @@ async def backup_database(source: Path, target: Path) -> BackupResult:
     try:
         await _copy(source, partial)
         version, reports = await _check(partial)
+        os.replace(partial, target)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
-    os.replace(partial, target)
     return BackupResult(target, version, reports, target.stat().st_size)
 
 

@@ -59,8 +59,9 @@ async def set_no_locations(tx: Tx, unit_id: int, value: bool) -> None:
     await tx.run("UPDATE units SET no_locations = ? WHERE id = ?", (int(value), unit_id))
 
 
-async def children(tx: Tx, unit_id: int) -> list[Unit]:
-    rows = await tx.all(f"SELECT {_COLUMNS} FROM units WHERE parent_id = ? ORDER BY name, id",
+async def children(tx: Tx, unit_id: int | None) -> list[Unit]:
+    """The units right below `unit_id`; with None, the units at the top of the tree."""
+    rows = await tx.all(f"SELECT {_COLUMNS} FROM units WHERE parent_id IS ? ORDER BY name, id",
                         (unit_id,))
     return [_unit(r) for r in rows]
 

@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import inspect
+import logging
 import os
 import re
+import signal
 import sqlite3
 import subprocess
 import sys
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.runtime.cli import main
+from bot.runtime.cli import build_parser, main
+from bot.runtime.cli_parser import Parser, speaking
 from bot.runtime.demo_data import BORDER_UNITS, DEMO_MODELS, DEMO_UNITS
+from bot.runtime.logging_setup import ZonedFormatter
 from bot.ui.catalogue import Catalogue
+from storage.backup import BackupCheckFailed
 from storage.migrate import migration_scripts
 from tests.fakebot import FakeBotServer, FakeTelegram
 
@@ -86,8 +94,138 @@ class Cli:
 def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> Cli:
     monkeypatch.chdir(tmp_path)  # no config.toml here: the defaults apply
     runner = Cli(tmp_path, capsys)
+    runner.database.parent.mkdir()  # as `lantoa init` leaves it
     monkeypatch.setenv("LANTOA_DATABASE", str(runner.database))
     return runner
+
+
+# --- help and argparse's own words, in Vietnamese -----------------------------------------------
+
+COMMANDS = [[], ["init"], ["run"], ["demo-data"], ["check"], ["unit"], ["unit", "add"],
+            ["unit", "list"], ["unit", "import"], ["invite"], ["backup"]]
+# What argparse says in English when nobody translates it.
+ENGLISH = re.compile(r"usage:|options:|positional arguments|show this help|\berror\b|"
+                     r"required|invalid|unrecognized|expected|argument|choose from|ambiguous")
+
+
+def all_parsers(parser: argparse.ArgumentParser) -> list[argparse.ArgumentParser]:
+    found = [parser]
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in dict.fromkeys(action.choices.values()):
+                found += all_parsers(sub)
+    return found
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=" ".join)
+def test_every_help_is_vietnamese(cli: Cli, command: list[str]) -> None:
+    result = cli.ok(*command, "--help")
+    assert result.lines[0].startswith(f"cách dùng: lantoa {' '.join(command)}".rstrip())
+    assert "tùy chọn:" in result.lines
+    assert T.plain("cli.argparse.help") in result.out
+    assert not ENGLISH.search(result.out), result.out
+
+
+def test_every_command_and_option_has_help_text() -> None:
+    with speaking(Catalogue.load()):
+        parsers = all_parsers(build_parser(T))
+    assert len(parsers) == 11
+    for parser in parsers:
+        assert parser.description, parser.prog
+        for action in parser._actions:
+            assert action.help, (parser.prog, action.dest)
+
+
+def test_the_help_lists_every_command_with_its_words(cli: Cli) -> None:
+    text = " ".join(cli.ok("--help").out.split())
+    for name, key in (("init", "init"), ("run", "run"), ("demo-data", "demo_data"),
+                      ("check", "check"), ("unit", "unit"), ("invite", "invite"),
+                      ("backup", "backup")):
+        assert f"{name} {T.plain(f'cli.help.{key}')}" in text
+
+
+def test_unit_add_help_names_each_option(cli: Cli) -> None:
+    text = " ".join(cli.ok("unit", "add", "--help").out.split())
+    assert text.startswith("cách dùng: lantoa unit add [-h] --name TÊN --kind LOẠI [--parent ID]")
+    for option, key in (("--name TÊN", "name"), ("--kind LOẠI", "kind"),
+                        ("--parent ID", "parent"), ("--code MÃ", "code"),
+                        ("--place ĐỊA_DANH", "place"), ("--no-locations", "no_locations"),
+                        ("--allow-duplicate", "allow_duplicate")):
+        assert f"{option} {T.plain(f'cli.help.{key}')}" in text
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    ([], "thiếu tham số bắt buộc: LỆNH"),
+    (["nonsense"], "tham số LỆNH: không có lựa chọn 'nonsense' (chọn một trong: 'init',"),
+    (["unit"], "thiếu tham số bắt buộc: LỆNH"),
+    (["unit", "add", "--kind", "chi bộ"], "thiếu tham số bắt buộc: --name"),
+    (["unit", "add", "--name", "A", "--kind", "B", "--parent", "one"],
+     'tham số --parent: phải là id của một đơn vị, số nguyên dương (đang là "one")'),
+    (["unit", "list", "extra"], "không hiểu: extra"),
+    (["unit", "add", "--n", "A", "--kind", "B"],
+     "tùy chọn --n chưa rõ, có thể là: --name, --no-locations"),
+    (["unit", "add", "--name", "A", "--kind", "B", "--no-locations=yes"],
+     "tham số --no-locations: tùy chọn này không nhận giá trị ('yes')"),
+    (["invite", "--unit", "1", "--days"], "tham số --days: cần một giá trị"),
+    (["invite", "--unit", "1", "--role", "admin"],
+     "tham số --role: không có lựa chọn 'admin' (chọn một trong: 'member', 'leader', "
+     "'observer')"),
+    (["invite", "--unit", "1", "--uses", "many"],
+     'tham số --uses: phải là số nguyên từ 1 đến 1000 (đang là "many")'),
+    (["unit", "import"], "thiếu tham số bắt buộc: TỆP_CSV"),
+    (["backup"], "thiếu tham số bắt buộc: ĐÍCH"),
+])
+def test_argument_errors_are_vietnamese(cli: Cli, args: list[str], said: str) -> None:
+    result = cli(*args)
+    assert result.failed_with_one_line()
+    prog = " ".join(["lantoa", *(a for a in args[:2] if a in ("unit", "add", "invite",
+                                                            "import", "backup"))])
+    if args[:2] == ["unit", "list"]:
+        prog = "lantoa"  # what is left over is found by the top-level parser
+    assert result.err.startswith(f"{prog}: {said}"), result.err
+    assert result.err.rstrip().endswith(f"(xem: {prog} --help)")
+    assert not ENGLISH.search(result.err.replace("--help", "")), result.err
+
+
+@pytest.mark.parametrize(("args", "said"), [
+    (["--count", "x"], "tham số --count: giá trị 'x' không hợp lệ (cần kiểu int)"),
+    (["--pair", "a"], "tham số --pair: cần 2 giá trị"),
+])
+def test_argparse_messages_this_cli_never_meets_are_translated_too(
+    capsys: pytest.CaptureFixture[str], args: list[str], said: str
+) -> None:
+    # "invalid int value", "expected N arguments": argparse's words for a plain type=int and
+    # a fixed number of values, which the options above do not use.
+    parser = Parser(prog="lantoa")
+    parser.add_argument("--count", type=int)
+    parser.add_argument("--pair", nargs=2)
+    with speaking(Catalogue.load()), pytest.raises(SystemExit):
+        parser.parse_args(args)
+    assert capsys.readouterr().err == f"lantoa: {said} (xem: lantoa --help)\n"
+
+
+def test_argparse_speaks_english_again_outside_the_command_line(
+    capsys: pytest.CaptureFixture[str]
+) -> None:
+    parser = argparse.ArgumentParser(prog="other")
+    parser.add_argument("--count", type=int)
+    with speaking(Catalogue.load()), pytest.raises(SystemExit):
+        parser.parse_args(["--count", "x"])
+    assert "giá trị 'x' không hợp lệ (cần kiểu int)" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--count", "x"])
+    assert "invalid int value: 'x'" in capsys.readouterr().err
+
+
+def test_the_english_side_is_what_argparse_says() -> None:
+    # texts/en/cli.toml's [cli.argparse] are the keys argparse's messages are found by: a
+    # Python whose argparse words one differently would leave it in English.
+    source = inspect.getsource(argparse)
+    english = Catalogue.load().tables["en"]
+    keys = [key for key in english if key.startswith("cli.argparse.")]
+    assert len(keys) == 20
+    for key in keys:
+        assert repr(english[key]) in source or f'"{english[key]}"' in source, key
 
 
 # --- init ---------------------------------------------------------------------------------------
@@ -103,12 +241,53 @@ def test_init_creates_the_database_and_can_run_again(cli: Cli) -> None:
     assert cli.rows("PRAGMA user_version")[0][0] == LATEST_SCHEMA
 
 
-def test_the_default_database_is_under_data(
+def test_the_default_database_is_under_data_which_init_creates(
     cli: Cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("LANTOA_DATABASE")
-    cli.ok("init")
+    (cli.folder / "data").rmdir()
+    assert cli.ok("init").lines[0] == T.plain("cli.folder_created", folder=cli.folder / "data")
     assert (cli.folder / "data" / "lantoa.sqlite3").is_file()
+
+
+@pytest.mark.parametrize("command", [
+    ["unit", "list"], ["unit", "add", "--name", "Chi bộ 1", "--kind", "chi bộ"],
+    ["invite", "--unit", "1"], ["demo-data"], ["backup", "."], ["check"],
+])
+def test_a_database_in_a_missing_folder_is_refused(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    folder = cli.folder / "typo" / "data"
+    monkeypatch.setenv("LANTOA_DATABASE", str(folder / "lantoa.sqlite3"))
+    result = cli(*command)
+    assert result.failed_with_one_line()
+    if command != ["check"] and command[0] != "backup":
+        assert result.err.strip() == "lantoa: " + T.plain(
+            "cli.database_folder_missing", setting="LANTOA_DATABASE", folder=folder)
+        assert "lantoa init" in result.err
+    assert not (cli.folder / "typo").exists()
+
+
+def test_init_creates_a_missing_folder_it_is_told(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    database = cli.folder / "new" / "place" / "lantoa.sqlite3"
+    monkeypatch.setenv("LANTOA_DATABASE", str(database))
+    assert cli.ok("init").lines == [
+        T.plain("cli.folder_created", folder=database.parent),
+        T.plain("cli.init_done", path=database, version=LATEST_SCHEMA)]
+    assert cli.ok("unit", "list").out.strip() == T.plain("cli.no_units")
+
+
+def test_run_refuses_a_missing_folder_it_is_told(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LANTOA_BOT_TOKEN", "123456:TEST-token")
+    monkeypatch.setenv("LANTOA_DATABASE", str(cli.folder / "typo" / "lantoa.sqlite3"))
+    result = cli("run")
+    assert result.failed_with_one_line()
+    assert str(cli.folder / "typo") in result.err
+    assert not (cli.folder / "typo").exists()
 
 
 # --- units --------------------------------------------------------------------------------------
@@ -140,7 +319,7 @@ def test_unit_add_under_an_unknown_parent_fails(cli: Cli) -> None:
     cli.ok("init")
     result = cli("unit", "add", "--name", "Chi bộ", "--kind", "chi bộ", "--parent", "99")
     assert result.failed_with_one_line()
-    assert T.plain("cli.unit_parent_unknown") in result.err
+    assert T.plain("cli.unit_parent_unknown", id=99) in result.err
     assert cli.unit_count() == 0
 
 
@@ -148,7 +327,7 @@ def test_unit_add_with_a_taken_code_fails(cli: Cli) -> None:
     cli.add("Đảng bộ xã Văn Quan", "đảng bộ xã", "--code", "VQ")
     result = cli("unit", "add", "--name", "Khác", "--kind", "chi bộ", "--code", "VQ")
     assert result.failed_with_one_line()
-    assert T.plain("cli.unit_code_taken") in result.err
+    assert T.plain("cli.unit_code_taken", code="VQ") in result.err
     assert cli.unit_count() == 1
 
 
@@ -162,6 +341,67 @@ def test_unit_add_needs_a_name(cli: Cli) -> None:
     result = cli("unit", "add", "--name", "   ", "--kind", "chi bộ")
     assert result.failed_with_one_line()
     assert T.plain("cli.unit_name_kind_required") in result.err
+
+
+@pytest.mark.parametrize("twin", [
+    "Chi bộ Thôn Bản Chặng",
+    "chi bo thon ban chang",                                       # typed without Telex
+    "CHI BỘ THÔN BẢN CHẶNG",
+    "  Chi bộ  Thôn   Bản Chặng ",
+    unicodedata.normalize("NFD", "Chi bộ Thôn Bản Chặng"),       # decomposed
+])
+def test_unit_add_refuses_a_name_its_parent_has(cli: Cli, twin: str) -> None:
+    commune = cli.add("Đảng bộ xã Tràng Định", "đảng bộ xã")
+    cell = cli.add("Chi bộ Thôn Bản Chặng", "chi bộ", "--parent", str(commune))
+    result = cli("unit", "add", "--name", twin, "--kind", "chi bộ", "--parent", str(commune))
+    assert result.failed_with_one_line()
+    assert result.err.strip() == "lantoa: " + T.plain(
+        "cli.unit_name_taken", name="Chi bộ Thôn Bản Chặng", id=cell)
+    assert cli.unit_count() == 2
+    # --allow-duplicate: two cells may really share a name.
+    other = cli.add(twin, "chi bộ", "--parent", str(commune), "--allow-duplicate")
+    assert other != cell and cli.unit_count() == 3
+
+
+def test_the_same_name_elsewhere_in_the_tree_is_no_duplicate(cli: Cli) -> None:
+    first = cli.add("Đảng bộ xã Tràng Định", "đảng bộ xã")
+    second = cli.add("Đảng bộ xã Văn Quan", "đảng bộ xã")
+    cli.add("Chi bộ Cơ quan", "chi bộ", "--parent", str(first))
+    cli.add("Chi bộ Cơ quan", "chi bộ", "--parent", str(second))
+    cli.add("Chi bộ Cơ quan", "chi bộ")  # at the top of the tree
+    result = cli("unit", "add", "--name", "chi bo co quan", "--kind", "chi bộ")
+    assert result.failed_with_one_line()  # the top of the tree is one parent too
+    assert cli.unit_count() == 5
+
+
+@pytest.mark.parametrize("name", [
+    "Chi bộ 🌾 Bản Chặng", "<b>Chi bộ</b> & <script>x</script>", "Chi bộ \"Bản Chặng\"",
+])
+def test_unusual_names_are_kept_as_typed(cli: Cli, name: str) -> None:
+    unit = cli.add(name)
+    assert cli.rows("SELECT name FROM units WHERE id = ?", (unit,))[0]["name"] == name
+    assert f"{name} (chi bộ)" in cli.ok("unit", "list").out
+
+
+@pytest.mark.parametrize("option", ["--name", "--kind", "--place"])
+def test_a_huge_name_is_refused(cli: Cli, option: str) -> None:
+    values = {"--name": "Chi bộ", "--kind": "chi bộ", "--place": "Bản Chặng"}
+    values[option] = "Bản Chặng " * 1000
+    result = cli("unit", "add", *[part for pair in values.items() for part in pair])
+    assert result.failed_with_one_line()
+    assert T.plain("cli.unit_too_long", max=150) in result.err
+    assert cli.unit_count() == 0
+
+
+@pytest.mark.parametrize(("value", "shown"), [
+    ("one", "one"), ("0", "0"), ("-3", "-3"), ("99999999999999999999", "99999999999999999999"),
+    ("1.5", "1.5"), ("", ""),
+])
+def test_parent_must_be_an_id(cli: Cli, value: str, shown: str) -> None:
+    result = cli("unit", "add", "--name", "Chi bộ", "--kind", "chi bộ", "--parent", value)
+    assert result.failed_with_one_line()
+    assert T.plain("cli.arg.unit_id", value=shown) in result.err
+    assert "--parent" in result.err
 
 
 @pytest.mark.parametrize("args", [
@@ -252,38 +492,98 @@ def test_import_may_hang_units_under_ones_already_in_the_database(cli: Cli) -> N
     assert rows["VQ-TT"]["parent_id"] == rows["VQ"]["id"]
 
 
-def test_import_with_a_missing_parent_writes_nothing(cli: Cli) -> None:
-    cli.ok("init")
+def refused_rows(result: Result, csv_path: str) -> list[str]:
+    """What a refused import says of each row ("units.csv, dòng 3: …"), having said nothing on
+    stdout and closed with the line that nothing was added."""
+    errors = result.err.splitlines()
+    assert (result.code, result.out) == (2, "")
+    assert errors[-1] in (f"lantoa: {T.plain('cli.import_refused')}",
+                          *[f"lantoa: {T.plain('cli.import_refused_more', more=n)}"
+                            for n in range(1, 100)])
+    return [line.removeprefix(f"lantoa: {csv_path}, ") for line in errors[:-1]]
+
+
+def said_of(line: int, key: str, **params: object) -> str:
+    return T.plain("cli.import_row", file="", line=line,
+                   what=T.plain(key, **params)).removeprefix(", ")
+
+
+def test_import_names_every_wrong_row_and_adds_nothing(cli: Cli) -> None:
+    cli.add("Đảng bộ xã Văn Quan", "đảng bộ xã", "--code", "VQ")
+    cli.add("Chi bộ Thôn Trung Thành", "chi bộ", "--parent", "1")
     path = cli.write_csv(
-        CSV_HEADER
-        + "TD,Đảng bộ xã Tràng Định,đảng bộ xã,\n"
-        + "TD-CQ,Chi bộ Cơ quan,chi bộ,TD\n"
-        + "XX-1,Chi bộ lạc,chi bộ,XX\n"  # XX is nowhere
+        CSV_HEADER                                             # line 1
+        + "TD,Đảng bộ xã Tràng Định,đảng bộ xã,\n"              # 2: fine
+        + "TD-CQ,Chi bộ Cơ quan,chi bộ,TD\n"                    # 3: fine
+        + "XX-1,Chi bộ lạc,chi bộ,XX\n"                         # 4: XX is nowhere
+        + "TD-CQ,Chi bộ khác,chi bộ,TD\n"                       # 5: code of line 3
+        + "TD-2,,chi bộ,TD\n"                                  # 6: no name
+        + "TD-3,Chi bộ Thôn Nà Lầm, xã Tràng Định,chi bộ,TD\n"  # 7: a comma, unquoted
+        + "TD-4,Chi bộ 4\n"                                    # 8: two values of four
+        + "A,Chi bộ A,chi bộ,B\n"                              # 9: A and B, each
+        + "B,Chi bộ B,chi bộ,A\n"                              # 10: the other's parent
+        + "VQ-2,chi bo thon trung thanh,chi bộ,VQ\n"           # 11: VQ has it already
+        + "TD-5,Tổ đảng 5,tổ đảng,TD-5\n"                      # 12: its own parent
     )
+    # Rows of the wrong width are told first: the others cannot be read without them.
+    assert refused_rows(cli("unit", "import", path), path) == [
+        said_of(7, "cli.import_row_width", found=5, wanted=4),
+        said_of(8, "cli.import_row_width", found=2, wanted=4)]
+    lines = Path(path).read_text(encoding="utf-8").splitlines(keepends=True)
+    del lines[6:8]  # lines 7 and 8: now line 9 is line 7, and so on
+    path = cli.write_csv("".join(lines))
+    assert refused_rows(cli("unit", "import", path), path) == [
+        said_of(4, "cli.import_parent_unknown", code="XX"),
+        said_of(5, "cli.import_code_repeated", code="TD-CQ", first=3),
+        said_of(6, "cli.import_empty", column="name"),
+        said_of(7, "cli.import_parent_loop", code="B"),
+        said_of(8, "cli.import_parent_loop", code="A"),
+        said_of(9, "cli.unit_name_taken", name="Chi bộ Thôn Trung Thành", id=2),
+        said_of(10, "cli.import_own_parent", code="TD-5")]
+    assert cli.unit_count() == 2  # the rows before the wrong ones were not kept either
+
+
+def test_import_may_add_a_name_twice_when_told(cli: Cli) -> None:
+    path = cli.write_csv(CSV_HEADER + "TD,Đảng bộ xã Tràng Định,đảng bộ xã,\n"
+                         "A,Chi bộ Cơ quan,chi bộ,TD\nB,Chi bộ cơ quan,chi bộ,TD\n")
+    assert refused_rows(cli("unit", "import", path), path) == [
+        said_of(4, "cli.unit_name_taken", name="Chi bộ Cơ quan", id=2)]
+    assert cli.ok("unit", "import", path, "--allow-duplicate").out.strip() == T.plain(
+        "cli.imported", added=3, skipped=0)
+
+
+def test_rows_are_counted_as_lines_of_the_file(cli: Cli) -> None:
+    # A quoted value may hold a line break (Excel writes one for Alt+Enter); a blank line counts.
+    path = cli.write_csv(CSV_HEADER + '"TD","Đảng bộ xã\nTràng Định","đảng bộ xã",""\n'
+                         "\n" + "TD-1,,chi bộ,TD\n")
+    assert refused_rows(cli("unit", "import", path), path) == [
+        said_of(5, "cli.import_empty", column="name")]
+
+
+def test_more_wrong_rows_than_are_shown_are_counted(cli: Cli) -> None:
+    path = cli.write_csv(CSV_HEADER + "".join(f"C{n},,chi bộ,\n" for n in range(25)))
     result = cli("unit", "import", path)
-    assert result.failed_with_one_line()
-    assert T.plain("cli.import_parent_missing", rows="XX-1 (XX)") in result.err
-    # The units added before the bad line were rolled back with it.
-    assert cli.ok("unit", "list").out.strip() == T.plain("cli.no_units")
-    assert cli.unit_count() == 0
+    assert len(refused_rows(result, path)) == 10
+    assert result.err.splitlines()[-1] == "lantoa: " + T.plain("cli.import_refused_more",
+                                                               more=15)
 
 
-@pytest.mark.parametrize("text", [
-    "ma,ten,loai,cap_tren\nA,B,C,\n",  # wrong names
-    "code,name,kind\nA,B,C\n",          # parent_code missing
-    "",                                  # empty file
+@pytest.mark.parametrize(("text", "missing"), [
+    ("ma,ten,loai,cap_tren\nA,B,C,\n", "code, name, kind, parent_code"),  # wrong names
+    ("code,name,kind\nA,B,C\n", "parent_code"),
+    ("", "code, name, kind, parent_code"),                                 # empty file
 ])
-def test_import_with_wrong_columns_fails(cli: Cli, text: str) -> None:
+def test_import_with_wrong_columns_fails(cli: Cli, text: str, missing: str) -> None:
     result = cli("unit", "import", cli.write_csv(text))
     assert result.failed_with_one_line()
-    assert T.plain("cli.import_columns") in result.err
+    assert T.plain("cli.import_columns", missing=missing) in result.err
 
 
-def test_import_with_a_repeated_code_fails(cli: Cli) -> None:
-    path = cli.write_csv(CSV_HEADER + "A,Một,chi bộ,\nA,Hai,chi bộ,\n")
-    result = cli("unit", "import", path)
-    assert result.failed_with_one_line()
-    assert T.plain("cli.import_codes") in result.err
+def test_columns_may_be_written_in_capitals_and_in_any_order(cli: Cli) -> None:
+    path = cli.write_csv(" Name ,CODE,Parent_Code,kind,note\nChi bộ 1,A,,chi bộ,x\n")
+    cli.ok("unit", "import", path)
+    assert [tuple(r) for r in cli.rows("SELECT code, name, kind FROM units")] == [
+        ("A", "Chi bộ 1", "chi bộ")]
 
 
 def test_import_ignores_blank_spreadsheet_lines(cli: Cli) -> None:
@@ -295,8 +595,12 @@ def test_import_ignores_blank_spreadsheet_lines(cli: Cli) -> None:
 def test_import_of_a_missing_or_non_utf8_file_fails_in_one_line(cli: Cli) -> None:
     assert cli("unit", "import", str(cli.folder / "nowhere.csv")).failed_with_one_line()
     legacy = cli.folder / "cp1258.csv"  # "Chi bô" saved in the old Windows code page
-    legacy.write_bytes(CSV_HEADER.encode() + b"A,Chi b\xf4,chi b\xf4,\n")
-    assert cli("unit", "import", str(legacy)).failed_with_one_line()
+    legacy.write_bytes(CSV_HEADER.encode() + "A,Chi bộ 1,chi bộ,\n".encode()
+                       + b"B,Chi b\xf4,chi b\xf4,\n")
+    result = cli("unit", "import", str(legacy))
+    assert result.failed_with_one_line()
+    assert T.plain("cli.import_not_utf8", line=3) in result.err
+    assert cli.unit_count() == 0
 
 
 # --- invite -------------------------------------------------------------------------------------
@@ -380,24 +684,60 @@ def test_invite_prints_uses_and_local_expiry(cli: Cli) -> None:
                    expires=local.strftime("%d/%m/%Y %H:%M")) in result.lines
 
 
+@pytest.mark.parametrize(("role", "said"), [
+    ("member", "đảng viên"), ("leader", "cấp ủy"), ("observer", "người theo dõi")])
+def test_invite_says_which_unit_and_role_the_link_is_for(
+    cli: Cli, role: str, said: str
+) -> None:
+    unit = cli.add("Chi bộ Thôn Bản Chặng")
+    result = cli.ok("invite", "--unit", str(unit), "--role", role)
+    assert result.lines[0] == f"Đường link mời {said} vào Chi bộ Thôn Bản Chặng (id {unit}):"
+    assert result.lines[1].startswith("https://t.me/")
+
+
 def test_invite_for_an_unknown_unit_fails(cli: Cli) -> None:
     cli.ok("init")
     result = cli("invite", "--unit", "42")
     assert result.failed_with_one_line()
-    assert T.plain("cli.unit_unknown") in result.err
+    assert T.plain("cli.unit_unknown", id=42) in result.err
     assert cli.rows("SELECT count(*) FROM invites")[0][0] == 0
 
 
-@pytest.mark.parametrize("bounds", [
-    ["--uses", "0"], ["--uses", "-1"], ["--days", "0"], ["--days", "-5"],
-    ["--days", "999999999"],
+@pytest.mark.parametrize(("option", "value", "high"), [
+    ("--uses", "0", 1000), ("--uses", "-1", 1000), ("--uses", "1001", 1000),
+    ("--uses", "many", 1000), ("--uses", "2.5", 1000),
+    ("--days", "0", 365), ("--days", "-5", 365), ("--days", "366", 365),
+    ("--days", "999999999", 365), ("--days", "1" + "0" * 30, 365), ("--days", "một", 365),
 ])
-def test_invite_bounds(cli: Cli, bounds: list[str]) -> None:
+def test_invite_bounds(cli: Cli, option: str, value: str, high: int) -> None:
     unit = cli.add("Chi bộ Thôn Bản Chặng")
-    result = cli("invite", "--unit", str(unit), *bounds)
+    result = cli("invite", "--unit", str(unit), option, value)
     assert result.failed_with_one_line()
-    assert T.plain("cli.invite_bounds") in result.err
+    assert option in result.err
+    assert T.plain("cli.arg.whole_number", low=1, high=high, value=value) in result.err
     assert cli.rows("SELECT count(*) FROM invites")[0][0] == 0
+
+
+def test_the_bounds_are_said_in_the_help(cli: Cli) -> None:
+    help_text = " ".join(cli.ok("invite", "--help").out.split())
+    assert T.plain("cli.help.days", max=365) in help_text
+    assert T.plain("cli.help.uses", max=1000) in help_text
+
+
+def test_invite_at_the_bounds(cli: Cli) -> None:
+    unit = cli.add("Chi bộ Thôn Bản Chặng")
+    cli.ok("invite", "--unit", str(unit), "--uses", "1000", "--days", "365")
+    cli.ok("invite", "--unit", str(unit), "--uses", "1", "--days", "1")
+    assert sorted(r[0] for r in cli.rows("SELECT max_uses FROM invites")) == [1, 1000]
+
+
+@pytest.mark.parametrize("days", ["0", "366"])
+def test_invite_days_of_config_toml_are_bounded_too(cli: Cli, days: str) -> None:
+    unit = cli.add("Chi bộ Thôn Bản Chặng")
+    (cli.folder / "config.toml").write_text(f"invite_days = {days}\n", encoding="utf-8")
+    result = cli("invite", "--unit", str(unit))
+    assert result.failed_with_one_line()
+    assert '"invite_days"' in result.err and "365" in result.err
 
 
 @pytest.mark.parametrize("role", ["leader", "observer"])
@@ -414,6 +754,7 @@ def test_leader_and_observer_invites_may_be_shared(cli: Cli, role: str) -> None:
 @pytest.mark.parametrize("args", [
     ["invite"],
     ["invite", "--unit", "x"],
+    ["invite", "--unit", "99999999999999999999"],
     ["invite", "--unit", "1", "--role", "admin"],
     ["invite", "--unit", "1", "--uses", "many"],
 ])
@@ -557,3 +898,294 @@ async def test_run_with_a_token_telegram_rejects_fails_in_one_line(tmp_path: Pat
     assert errors[-1] == ("lantoa: LANTOA_BOT_TOKEN: Telegram không nhận token này; đồng chí "
                           "kiểm tra lại token từ @BotFather.")
     assert "123456:TEST-token" not in err.decode() + out.decode()
+
+
+# --- what `lantoa run` says once started, and its log ------------------------------------------
+
+ROOT = Path(__file__).resolve().parent.parent
+LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\+0700 [A-Z]+ [\w.]+: ")
+
+
+async def _run_until_started(folder: Path, env: dict[str, str]) -> tuple[list[str], str]:
+    """`lantoa run` (this checkout) against the fake Bot API until it says how to stop it,
+    then stopped as a service manager would: its stdout lines and its log."""
+    fake = FakeTelegram()
+    async with FakeBotServer(fake, "123456:TEST-token") as server:
+        env = {**{k: v for k, v in os.environ.items() if not k.startswith("LANTOA_")}, **env,
+               "LANTOA_BOT_TOKEN": "123456:TEST-token", "LANTOA_BOT_API_URL": server.url,
+               "LANTOA_POLL_TIMEOUT": "1", "PYTHONPATH": str(ROOT)}
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot.runtime.cli", "run", env=env, cwd=folder,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        assert process.stdout is not None
+        lines: list[str] = []
+        try:
+            while not lines or lines[-1] != T.plain("cli.run.stop"):
+                line = await asyncio.wait_for(process.stdout.readline(), timeout=30)
+                assert line, f"stopped early after {lines}"
+                lines.append(line.decode().rstrip("\n"))
+            process.send_signal(signal.SIGTERM)
+            _, err = await asyncio.wait_for(process.communicate(), timeout=30)
+        finally:
+            if process.returncode is None:
+                process.kill()
+                await process.wait()
+    assert process.returncode == 0, err.decode()
+    return lines, err.decode()
+
+
+async def test_run_says_where_it_runs_and_what_to_type_next(tmp_path: Path) -> None:
+    # No LANTOA_DATABASE: the first start from the README makes data/ and the database.
+    lines, log = await _run_until_started(tmp_path, {})
+    assert lines == [
+        T.plain("cli.run.started", username="lantoa_test_bot"),
+        T.plain("cli.run.database", path=tmp_path / "data" / "lantoa.sqlite3"),
+        T.plain("cli.run.counts", units=T.plain("cli.run.units", count=0),
+                members=T.plain("cli.run.members", count=0),
+                groups=T.plain("cli.run.groups", count=0)),
+        T.plain("cli.run.no_units"),
+        T.plain("cli.run.stop")]
+    assert "lantoa demo-data" in lines[3] and "lantoa unit add" in lines[3]
+    # Every log line carries its time with the offset of the bot's time zone.
+    assert log.splitlines() and all(LOG_LINE.match(line) for line in log.splitlines()), log
+
+
+async def test_run_counts_units_members_and_linked_groups(tmp_path: Path) -> None:
+    database = tmp_path / "lantoa.sqlite3"
+    env = {"LANTOA_DATABASE": str(database)}
+    assert subprocess.run([sys.executable, "-m", "bot.runtime.cli", "demo-data"], cwd=tmp_path,
+                          env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
+                          capture_output=True, check=False).returncode == 0
+    with contextlib.closing(sqlite3.connect(database)) as conn, conn:
+        conn.execute("INSERT INTO people (id, telegram_user_id, full_name, created_at)"
+                     " VALUES (1, 1001, 'Hoàng Thị Mai', '2026-12-01T00:00:00+00:00')")
+        conn.execute("INSERT INTO memberships (person_id, unit_id, role, joined_at)"
+                     " VALUES (1, 3, 'member', '2026-12-01T00:00:00+00:00')")
+        conn.execute("UPDATE units SET group_chat_id = -100123 WHERE id = 3")
+    lines, _ = await _run_until_started(tmp_path, env)
+    assert lines[1:] == [
+        T.plain("cli.run.database", path=database),
+        T.plain("cli.run.counts", units=T.plain("cli.run.units", count=len(DEMO_UNITS)),
+                members=T.plain("cli.run.members", count=1),
+                groups=T.plain("cli.run.groups", count=1)),
+        T.plain("cli.run.stop")]
+
+
+@pytest.mark.parametrize(("zone", "said"), [
+    ("Asia/Ho_Chi_Minh", "2026-12-07 17:58:09+0700"), ("UTC", "2026-12-07 10:58:09+0000"),
+    ("America/Sao_Paulo", "2026-12-07 07:58:09-0300"),
+])
+def test_log_lines_carry_the_offset_of_the_bot_time_zone(zone: str, said: str) -> None:
+    record = logging.LogRecord("bot.runtime.app", logging.INFO, __file__, 1, "Lan Tỏa is running",
+                               None, None)
+    record.created = dt.datetime(2026, 12, 7, 10, 58, 9, tzinfo=dt.UTC).timestamp()
+    assert ZonedFormatter(ZoneInfo(zone)).format(record) == (
+        f"{said} INFO bot.runtime.app: Lan Tỏa is running")
+
+
+# --- backup ---------------------------------------------------------------------------------------
+
+def _today() -> str:
+    return dt.datetime.now(ZoneInfo("Asia/Ho_Chi_Minh")).date().isoformat()
+
+
+def test_backup_into_a_folder_writes_a_dated_file_each_time(cli: Cli) -> None:
+    cli.add("Chi bộ Thôn Bản Chặng")
+    folder = cli.folder / "backups"
+    folder.mkdir()
+    first = cli.ok("backup", str(folder)).out
+    second = cli.ok("backup", str(folder) + "/").out
+    names = sorted(path.name for path in folder.iterdir())
+    assert names == [f"lantoa-{_today()}-2.sqlite3", f"lantoa-{_today()}.sqlite3"]
+    assert str(folder / names[1]) in first and str(folder / names[0]) in second
+    with contextlib.closing(sqlite3.connect(folder / names[0])) as copy:
+        assert copy.execute("SELECT name FROM units").fetchall() == [("Chi bộ Thôn Bản Chặng",)]
+
+
+@pytest.mark.parametrize("target", ["nowhere/", "nowhere/nightly.sqlite3", "nowhere/deeper/"])
+def test_backup_into_a_missing_folder_names_it(cli: Cli, target: str) -> None:
+    cli.add("Chi bộ Thôn Bản Chặng")
+    result = cli("backup", target)
+    assert result.failed_with_one_line()
+    folder = Path(target.rstrip("/")) if target.endswith("/") else Path(target).parent
+    assert result.err.strip() == "lantoa: " + T.plain("cli.backup_no_folder", folder=folder)
+    assert result.err.startswith(f"lantoa: Thư mục {folder} không tồn tại")
+    assert not (cli.folder / "nowhere").exists()
+
+
+async def _fail_copy(source: Path, target: Path) -> None:
+    target.write_bytes(b"SQLite format 3\x00 half")  # what a full disk leaves
+    raise OSError(28, "No space left on device")
+
+
+def _fail_replace(source: Path, target: Path) -> None:
+    raise PermissionError(13, "Permission denied", str(target))
+
+
+async def _fail_check(path: Path) -> tuple[int, int]:
+    raise BackupCheckFailed("integrity_check: [('*** in database main ***',)]")
+
+
+@pytest.mark.parametrize(("patch", "replacement", "key"), [
+    ("storage.backup._copy", _fail_copy, "cli.os_error"),
+    ("storage.backup.os.replace", _fail_replace, "cli.os_error"),
+    ("storage.backup._check", _fail_check, "cli.backup_damaged"),
+])
+def test_a_failed_backup_leaves_no_partial_file_and_the_old_backup(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, patch: str, replacement: object, key: str
+) -> None:
+    cli.add("Chi bộ Thôn Bản Chặng")
+    target = cli.folder / "nightly.sqlite3"
+    target.write_bytes(b"last night's backup")
+    monkeypatch.setattr(patch, replacement)
+    result = cli("backup", str(target))
+    assert result.failed_with_one_line()
+    assert result.err.startswith("lantoa: " + T.plain(key, path=cli.database, error="")[:20])
+    assert sorted(path.name for path in cli.folder.iterdir()) == ["data", "nightly.sqlite3"]
+    assert target.read_bytes() == b"last night's backup"
+
+
+# --- check ----------------------------------------------------------------------------------------
+
+def check_lines(result: Result) -> list[str]:
+    """The ✓ and ✗ lines of a check, without the table counts."""
+    return [line for line in result.lines if line[:1] in "✓✗"]
+
+
+def healthy_lines() -> list[str]:
+    return ["✓ " + T.plain("cli.check.intact"),
+            "✓ " + T.plain("cli.check.schema_current", version=LATEST_SCHEMA),
+            "✓ " + T.plain("cli.check.references_ok"),
+            "✓ " + T.plain("cli.check.tree_ok"),
+            "✓ " + T.plain("cli.check.deliveries_none"),
+            "✓ " + T.plain("cli.check.inbox_none")]
+
+
+def test_check_of_a_healthy_database(cli: Cli) -> None:
+    cli.ok("demo-data")
+    result = cli.ok("check")
+    assert result.lines[0] == T.plain("cli.check.title", path=cli.database)
+    assert check_lines(result) == healthy_lines()
+    counts = dict(line.split() for line in result.lines if line.startswith("  "))
+    assert counts["units"] == str(len(DEMO_UNITS)) and counts["models"] == str(len(DEMO_MODELS))
+    assert counts["reports"] == "0" and len(counts) >= 20
+    assert result.lines[-1] == T.plain("cli.check.result_good")
+
+
+def _with_foreign_keys_off(cli: Cli, *statements: str) -> None:
+    with contextlib.closing(sqlite3.connect(cli.database)) as conn, conn:
+        conn.execute("PRAGMA foreign_keys = OFF")
+        for statement in statements:
+            conn.execute(statement)
+
+
+def test_check_finds_rows_pointing_at_nothing(cli: Cli) -> None:
+    cell = cli.add("Chi bộ Thôn Bản Chặng")
+    _with_foreign_keys_off(
+        cli,
+        "INSERT INTO memberships (person_id, unit_id, role, joined_at)"
+        f" VALUES (999, {cell}, 'member', '2026-12-01T00:00:00+00:00')",
+        "INSERT INTO memberships (person_id, unit_id, role, joined_at)"
+        " VALUES (998, 77, 'leader', '2026-12-01T00:00:00+00:00')",
+        "INSERT INTO invites (code, unit_id, role, max_uses, expires_at, created_at)"
+        " VALUES ('x', 77, 'member', 1, '2027-01-01T00:00:00+00:00',"
+        " '2026-12-01T00:00:00+00:00')")
+    result = cli("check")
+    assert result.code == 2 and result.err == ""
+    assert [line for line in check_lines(result) if line.startswith("✗")] == [
+        "✗ " + T.plain("cli.check.broken", rows=1, table="invites", parent="units"),
+        "✗ " + T.plain("cli.check.broken", rows=2, table="memberships", parent="people"),
+        "✗ " + T.plain("cli.check.broken", rows=1, table="memberships", parent="units")]
+    assert result.lines[-1] == T.plain("cli.check.result_bad", count=3)
+
+
+def test_check_finds_a_loop_in_the_unit_tree(cli: Cli) -> None:
+    top = cli.add("Đảng bộ xã Tràng Định", "đảng bộ xã")
+    cell = cli.add("Chi bộ Thôn Bản Chặng", "chi bộ", "--parent", str(top))
+    cli.add("Tổ đảng số 1", "tổ đảng", "--parent", str(cell))  # below the loop, not in it
+    _with_foreign_keys_off(cli, f"UPDATE units SET parent_id = {cell} WHERE id = {top}")
+    result = cli("check")
+    assert result.code == 2
+    assert "✗ " + T.plain("cli.check.loops", ids=f"{top}, {cell}") in result.lines
+
+
+def _delivery(cli: Cli, chat: int, decided: dt.datetime, status: str = "queued") -> None:
+    with contextlib.closing(sqlite3.connect(cli.database)) as conn, conn:
+        conn.execute("INSERT INTO deliveries (kind, unit_id, chat_id, period, status, decided_at)"
+                     " VALUES ('digest', 1, ?, ?, ?, ?)",
+                     (chat, f"p{chat}{status}", status, decided.isoformat(timespec="seconds")))
+
+
+def _local(moment: dt.datetime) -> str:
+    return moment.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).strftime("%d/%m/%Y %H:%M")
+
+
+def test_check_tells_what_waits_and_alarms_when_it_waits_too_long(cli: Cli) -> None:
+    cli.add("Chi bộ Thôn Bản Chặng")
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    with contextlib.closing(sqlite3.connect(cli.database)) as conn, conn:
+        conn.execute("UPDATE units SET group_chat_id = -100 WHERE id = 1")
+    _delivery(cli, -100, now - dt.timedelta(hours=2))
+    _delivery(cli, -100, now - dt.timedelta(days=9), status="sent")  # long settled
+    result = cli.ok("check")
+    assert "✓ " + T.plain("cli.check.deliveries_waiting", count=1,
+                          oldest=_local(now - dt.timedelta(hours=2))) in result.lines
+
+    _delivery(cli, -100, now - dt.timedelta(hours=30), status="sending")
+    _delivery(cli, 555, now - dt.timedelta(hours=1))  # a chat no unit or person has
+    with contextlib.closing(sqlite3.connect(cli.database)) as conn, conn:
+        conn.execute("INSERT INTO inbox (update_id, body, received_at) VALUES (7, '{}', ?)",
+                     ((now - dt.timedelta(hours=3)).isoformat(),))
+    result = cli("check")
+    assert result.code == 2
+    assert [line for line in check_lines(result) if line.startswith("✗")] == [
+        "✗ " + T.plain("cli.check.stray_deliveries", count=1),
+        "✗ " + T.plain("cli.check.deliveries_late", count=3, hours=24,
+                       oldest=_local(now - dt.timedelta(hours=30))),
+        "✗ " + T.plain("cli.check.inbox_late", count=1, hours=1,
+                       oldest=_local(now - dt.timedelta(hours=3)))]
+
+
+@pytest.mark.parametrize(("version", "key"), [
+    (LATEST_SCHEMA - 1, "cli.check.schema_older"), (LATEST_SCHEMA + 5, "cli.check.schema_newer")])
+def test_check_compares_the_schema_version_and_changes_nothing(
+    cli: Cli, version: int, key: str
+) -> None:
+    cli.ok("init")
+    with contextlib.closing(sqlite3.connect(cli.database)) as conn:
+        conn.execute(f"PRAGMA user_version = {version}")
+    result = cli("check")
+    assert result.code == 2
+    assert "✗ " + T.plain(key, version=version, latest=LATEST_SCHEMA) in result.lines
+    assert cli.rows("PRAGMA user_version")[0][0] == version  # not migrated by the check
+
+
+def test_check_of_a_damaged_file(cli: Cli) -> None:
+    cli.ok("demo-data")
+    with contextlib.closing(sqlite3.connect(cli.database)) as conn:
+        # An index whose definition no longer matches its entries: what a torn write does.
+        conn.execute("PRAGMA writable_schema = ON")
+        conn.execute("UPDATE sqlite_master SET sql = replace(sql, '(parent_id)', '(name)')"
+                     " WHERE name = 'units_parent'")
+        conn.commit()
+    result = cli("check")
+    assert result.code == 2
+    assert check_lines(result)[0].startswith("✗ " + T.plain("cli.check.damaged", findings="")[:30])
+    assert "units_parent" in check_lines(result)[0]
+    assert result.lines[-1] == T.plain("cli.check.result_bad", count=1)
+
+
+def test_check_of_a_file_that_is_no_database(cli: Cli) -> None:
+    cli.database.write_bytes(b"not SQLite\n" * 500)
+    result = cli("check")
+    assert result.failed_with_one_line()
+    assert T.plain("cli.check.unreadable", path=cli.database, error="")[:40] in result.err
+    assert cli.database.read_bytes() == b"not SQLite\n" * 500
+
+
+def test_check_of_a_missing_database_creates_nothing(cli: Cli) -> None:
+    result = cli("check")
+    assert result.failed_with_one_line()
+    assert result.err.strip() == "lantoa: " + T.plain(
+        "cli.check.missing", setting="LANTOA_DATABASE", path=cli.database)
+    assert list(cli.database.parent.iterdir()) == []

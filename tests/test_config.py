@@ -8,11 +8,18 @@ import pytest
 from pydantic import SecretStr
 
 from bot.runtime.cli import main
-from bot.runtime.config import DEFAULT_FIELDS, ConfigError, load_settings
+from bot.runtime.config import (
+    DEFAULT_FIELDS,
+    ConfigError,
+    Settings,
+    expectation,
+    load_settings,
+)
 from bot.ui.catalogue import Catalogue
 
 REPO_CONFIG = Path(__file__).resolve().parent.parent / "config.toml"
 TOKEN = "123456:TEST-token"
+T = Catalogue.load().texts("vi")
 
 
 @pytest.fixture
@@ -28,10 +35,10 @@ def write_config(folder: Path, text: str) -> Path:
     return path
 
 
-def config_error(**overrides: object) -> str:
+def config_error() -> str:
     with pytest.raises(ConfigError) as caught:
-        load_settings(**overrides)
-    message = Catalogue.load().texts("vi").plain(caught.value.key, **caught.value.params)
+        load_settings()
+    message = caught.value.message(T)
     assert "\n" not in message
     return message
 
@@ -179,7 +186,8 @@ def test_broken_toml_names_the_file(folder: Path) -> None:
 @pytest.mark.parametrize(("setup", "named"), [
     ({"LANTOA_DRAFT_TTL_DAYS": "abc"}, "LANTOA_DRAFT_TTL_DAYS"),
     ({"LANTOA_CONFIG": "missing.toml"}, "LANTOA_CONFIG"),
-    ({"config.toml": 'timezone = "Nowhere/City"\n'}, "timezone"),
+    ({"config.toml": 'timezone = "Nowhere/City"\n'}, 'config.toml: "timezone"'),
+    ({"config.toml": "[report]\nmax_photos = 50\n"}, 'config.toml: "report.max_photos"'),
     ({"LANTOA_BOT_API_URL": "not a url"}, "LANTOA_BOT_API_URL"),
 ])
 def test_the_command_line_stops_with_one_line(
@@ -240,4 +248,118 @@ def test_keywords_for_no_field_are_a_configuration_error(folder: Path, toml: str
 
 def test_an_unknown_field_in_keywords_is_named(folder: Path) -> None:
     write_config(folder, '[report.keywords]\n"Kinh te" = ["chăn nuôi"]\n')
-    assert "'Kinh te'" in config_error()
+    assert T.plain("settings.expect.keyword_field", name="Kinh te") in config_error()
+
+
+# --- a wrong value in config.toml names the key and the file, in Vietnamese ---------------------
+
+def test_a_wrong_value_in_config_toml_is_said_in_one_vietnamese_line(folder: Path) -> None:
+    write_config(folder, '[report]\nmax_photos = "abc"\n')
+    assert config_error() == ('config.toml: "report.max_photos" phải là số nguyên từ 0 đến 10 '
+                              '(đang là "abc").')
+
+
+def test_a_wrong_top_level_value_names_the_file_not_a_variable(folder: Path) -> None:
+    write_config(folder, "draft_ttl_days = 0\n")
+    message = config_error()
+    assert message == 'config.toml: "draft_ttl_days" phải là số nguyên từ 1 trở lên (đang là 0).'
+    assert "LANTOA_" not in message
+
+
+def test_the_file_named_is_the_one_lantoa_config_points_at(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = folder / "prod.toml"
+    other.write_text("poll_timeout = 500\n", encoding="utf-8")
+    monkeypatch.setenv("LANTOA_CONFIG", str(other))
+    assert config_error() == (f'{other}: "poll_timeout" phải là số nguyên từ 0 đến 50 '
+                              "(đang là 500).")
+
+
+def test_a_wrong_environment_variable_names_itself(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_config(folder, "draft_ttl_days = 3\n")
+    monkeypatch.setenv("LANTOA_DRAFT_TTL_DAYS", "abc")
+    assert config_error() == 'LANTOA_DRAFT_TTL_DAYS phải là số nguyên từ 1 trở lên (đang là "abc").'
+
+
+def test_the_environment_overrides_a_wrong_value_of_config_toml(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_config(folder, 'draft_ttl_days = "abc"\n')
+    monkeypatch.setenv("LANTOA_DRAFT_TTL_DAYS", "3")
+    assert load_settings().draft_ttl_days == 3
+
+
+@pytest.mark.parametrize(("variable", "value", "said"), [
+    # A list that is not JSON.
+    ("LANTOA_ADMINS", "123, 456",
+     'LANTOA_ADMINS phải là danh sách số nguyên, ví dụ [123456789] (đang là "123, 456").'),
+    # A part of a table: the variable, then which part.
+    ("LANTOA_REPORT", '{"max_photos": 40}',
+     'LANTOA_REPORT: "report.max_photos" phải là số nguyên từ 0 đến 10 (đang là 40).'),
+])
+def test_a_list_or_table_in_an_environment_variable(
+    folder: Path, monkeypatch: pytest.MonkeyPatch, variable: str, value: str, said: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    assert config_error() == said
+
+
+@pytest.mark.parametrize(("toml", "setting", "expected", "value"), [
+    ('timezone = "Asia/Hanoi_City"', "timezone", ("settings.expect.zone", {}),
+     '"Asia/Hanoi_City"'),
+    ('bot_api_url = "api.telegram.org"', "bot_api_url", ("settings.expect.url", {}),
+     '"api.telegram.org"'),
+    ('admins = ["Nguyễn Văn A"]', "admins.0", ("settings.expect.int", {}), '"Nguyễn Văn A"'),
+    ("admins = 5", "admins", ("settings.expect.list_of_int", {}), "5"),
+    ('sequential_updates = "có"', "sequential_updates", ("settings.expect.bool", {}), '"có"'),
+    ('album_wait_seconds = "2 giây"', "album_wait_seconds",
+     ("settings.expect.float_between", {"low": 0, "high": 10}), '"2 giây"'),
+    ("month_cutoff_day = 31", "month_cutoff_day",
+     ("settings.expect.int_between", {"low": 1, "high": 28}), "31"),
+    ("invite_days = 1000", "invite_days",
+     ("settings.expect.int_between", {"low": 1, "high": 365}), "1000"),
+    ("report = 3", "report", ("settings.expect.table", {"name": "report"}), "3"),
+    ("[report]\nfields = []", "report.fields",
+     ("settings.expect.list_of_text_not_empty", {}), "[]"),
+    ('[report]\nfields = ["Kinh tế", "Kinh tế"]', "report.fields",
+     ("settings.expect.fields", {}), '["Kinh tế", "Kinh tế"]'),
+    ("[report]\ndescription_max = 5000", "report.description_max",
+     ("settings.expect.int_at_most", {"high": 3500}), "5000"),
+    ('[schedule]\ndigest_weekday = "thứ hai"', "schedule.digest_weekday",
+     ("settings.expect.choice", {"choices": '"monday", "tuesday", "wednesday", "thursday", '
+                                            '"friday", "saturday", "sunday"'}), '"thứ hai"'),
+    ('[schedule]\ndigest_time = "25:00"', "schedule.digest_time", ("settings.expect.time", {}),
+     '"25:00"'),
+    ('[schedule]\ndigest_every = "năm"', "schedule.digest_every",
+     ("settings.expect.choice", {"choices": '"week", "month"'}), '"năm"'),
+    ('[report.keywords]\n"Kinh tế" = "chăn nuôi"', "report.keywords.Kinh tế",
+     ("settings.expect.list_of_text", {}), '"chăn nuôi"'),
+    ('timezone = "' + "x" * 200 + '"', "timezone", ("settings.expect.zone", {}),
+     '"' + "x" * 59 + "…"),
+])
+def test_each_wrong_value_is_told_with_what_it_must_be(
+    folder: Path, toml: str, setting: str, expected: tuple[str, dict[str, object]], value: str
+) -> None:
+    write_config(folder, toml + "\n")
+    key, params = expected
+    assert config_error() == T.plain("settings.invalid", path="config.toml", setting=setting,
+                                     expected=T.plain(key, **params), value=value)
+
+
+def _fields(model: type, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = []
+    for name, field in model.model_fields.items():  # type: ignore[attr-defined]
+        found.append((*prefix, name))
+        if isinstance(field.annotation, type) and hasattr(field.annotation, "model_fields"):
+            found += _fields(field.annotation, (*prefix, name))
+    return found
+
+
+@pytest.mark.parametrize("location", _fields(Settings), ids=".".join)
+def test_every_setting_can_say_what_it_must_be(location: tuple[str, ...]) -> None:
+    key, params = expectation(location)
+    text = T.plain(key, **params)
+    assert text and "None" not in text

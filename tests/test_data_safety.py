@@ -111,7 +111,8 @@ def test_lantoa_backup_copies_and_refuses_what_it_cannot_do(
     monkeypatch.setenv("LANTOA_DATABASE", str(database))
     assert main(["backup", str(copy)]) == 2  # no database yet: none is created
     assert not database.exists() and not copy.exists()
-    said = CATALOGUE.texts("vi").plain("cli.backup_no_database", path=database)
+    said = CATALOGUE.texts("vi").plain("cli.backup_no_database", setting="LANTOA_DATABASE",
+                                       path=database)
     assert said in capsys.readouterr().err
     assert asyncio.run(_backup_beside_the_running_bot(tmp_path, copy)) == 0
     assert "1 báo cáo" in capsys.readouterr().out

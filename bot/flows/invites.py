@@ -16,7 +16,7 @@ from typing import Annotated
 
 from bot.flows.joins import ROLE_KEYS, request_notice, unit_title, waiting_key
 from bot.rules.access import Action, Request
-from bot.runtime.config import Settings
+from bot.runtime.config import MAX_INVITE_DAYS, Settings
 from bot.ui import formatting
 from bot.ui.buttons import ButtonData, Id, Page, codes
 from bot.ui.catalogue import Texts
@@ -34,7 +34,7 @@ KIND_KEYS = {Role.MEMBER: "invite.kind.member", Role.LEADER: "invite.kind.leader
 ACTION_FOR = {Role.MEMBER: Action.INVITE_MEMBER, Role.LEADER: Action.INVITE_LEADER,
               Role.OBSERVER: Action.INVITE_LEADER}
 CODE_BYTES = 9  # 12 characters of [A-Za-z0-9_-]: unguessable, and valid in a t.me start link
-MAX_USES = 2**63 - 1  # SQLite's INTEGER
+MAX_USES = 1000  # a commune's whole party organisation through one shared link; no more
 STALE = "invite.not_found"
 
 log = logging.getLogger(__name__)
@@ -109,12 +109,12 @@ ROLE_OF: dict[type[ButtonData], Role] = {
 
 
 class InviteError(Exception):
-    """The invite cannot be made: a catalogue key for the admin."""
+    """The invite cannot be made: a catalogue key and what to fill it with, for the admin."""
 
-    def __init__(self, key: str) -> None:
+    def __init__(self, key: str, **params: object) -> None:
         super().__init__(key)
         self.key = key
-        self.params: dict[str, object] = {}
+        self.params = params
 
 
 async def create_invite(
@@ -125,15 +125,11 @@ async def create_invite(
     invite waits for a leader's approval (bot/flows/joins.py), so a shared link makes nobody a
     leader by itself."""
     if await units.get_unit(tx, unit_id) is None:
-        raise InviteError("cli.unit_unknown")
-    if not 1 <= uses <= MAX_USES or days < 1:
-        raise InviteError("cli.invite_bounds")
-    try:
-        expires_at = now + dt.timedelta(days=days)
-    except OverflowError:
-        raise InviteError("cli.invite_bounds") from None
+        raise InviteError("cli.unit_unknown", id=unit_id)
+    if not (1 <= uses <= MAX_USES and 1 <= days <= MAX_INVITE_DAYS):
+        raise InviteError("cli.invite_bounds", uses=MAX_USES, days=MAX_INVITE_DAYS)
     new = NewInvite(code=secrets.token_urlsafe(CODE_BYTES), unit_id=unit_id, role=role,
-                    max_uses=uses, expires_at=expires_at)
+                    max_uses=uses, expires_at=now + dt.timedelta(days=days))
     return await invites.add_invite(tx, new, now, created_by)
 
 

@@ -8,7 +8,7 @@ import datetime as dt
 import gc
 import logging
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from telegram import (
@@ -176,10 +176,15 @@ class ServeFailure(Exception):
         self.params = params
 
 
-async def serve(settings: Settings, token: str, db: Database) -> None:
+# Told the bot's username once it polls (the command line prints where it runs).
+Started = Callable[[str], Awaitable[None]]
+
+
+async def serve(settings: Settings, token: str, db: Database,
+                started: Started | None = None) -> None:
     """`lantoa run`: until SIGINT or SIGTERM, or until Telegram refuses the token."""
     try:
-        await _serve(settings, token, db)
+        await _serve(settings, token, db, started)
     except InvalidToken:
         raise ServeFailure("cli.token_rejected") from None
     except NetworkError as error:
@@ -187,7 +192,7 @@ async def serve(settings: Settings, token: str, db: Database) -> None:
         raise ServeFailure("cli.api_unreachable", url=settings.api_root, error=reason) from None
 
 
-async def _serve(settings: Settings, token: str, db: Database) -> None:
+async def _serve(settings: Settings, token: str, db: Database, started: Started | None) -> None:
     core = Core.build(Services(settings, db, Catalogue.load(), SystemClock()))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -200,6 +205,8 @@ async def _serve(settings: Settings, token: str, db: Database) -> None:
         # thousand updates' garbage triggers no longer walk it all again.
         gc.freeze()
         log.info("Lan Tỏa is running")
+        if started is not None:
+            await started(application.bot.username)
         waits = [asyncio.create_task(stop.wait()), asyncio.create_task(poller.failed.wait())]
         await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
         for wait in waits:

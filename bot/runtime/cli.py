@@ -5,71 +5,140 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import os
 import sqlite3
 import sys
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
-from typing import NoReturn
+from typing import Any
 
-from bot.flows.invites import InviteError, create_invite, invite_link
+from bot.flows.invites import MAX_USES, InviteError, create_invite, invite_link
+from bot.flows.joins import ROLE_KEYS
 from bot.runtime.app import ServeFailure, serve
+from bot.runtime.check import check_database
+from bot.runtime.cli_parser import (
+    EXIT_USAGE,
+    Parser,
+    cli_texts,
+    speaking,
+    unit_id,
+    whole_number,
+)
 from bot.runtime.clock import SystemClock
-from bot.runtime.config import ConfigError, Settings, load_settings
+from bot.runtime.config import (
+    MAX_INVITE_DAYS,
+    ConfigError,
+    Settings,
+    environment_variable,
+    load_settings,
+)
 from bot.runtime.demo_data import load_demo_data
 from bot.runtime.logging_setup import configure_logging
-from bot.runtime.unit_tree import UnitError, add_unit, import_units, read_csv, tree_lines
+from bot.runtime.unit_tree import (
+    ImportRefused,
+    UnitError,
+    add_unit,
+    import_units,
+    read_csv,
+    tree_lines,
+)
+from bot.ui import formatting
 from bot.ui.catalogue import Catalogue, Texts
 from storage import meta, units
-from storage.backup import BackupCheckFailed, backup_database
+from storage.backup import BackupCheckFailed, backup_database, dated_target
+from storage.check import overview
 from storage.db import Database
 from storage.entities import NewUnit, Role
 
-EXIT_USAGE = 2
+DEFAULT_DATABASE = Settings.model_fields["database"].default
+PROBLEMS_SHOWN = 10  # rows of a refused import; the rest are counted
 
 
 class CliError(Exception):
     """Ends the command with one line and exit code 2."""
 
 
-class Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_USAGE, f"{self.prog}: {message}\n")
-
-
 def build_parser(t: Texts) -> Parser:
     parser = Parser(prog="lantoa", description=t.plain("cli.description"))
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-    commands.add_parser("init", help=t.plain("cli.help.init"))
-    commands.add_parser("run", help=t.plain("cli.help.run"))
-    commands.add_parser("demo-data", help=t.plain("cli.help.demo"))
-    unit = commands.add_parser("unit", help=t.plain("cli.help.unit"))
-    unit_commands = unit.add_subparsers(dest="unit_command", required=True, parser_class=Parser)
-    add = unit_commands.add_parser("add", help=t.plain("cli.help.unit_add"))
-    add.add_argument("--name", required=True)
-    add.add_argument("--kind", required=True, help=t.plain("cli.help.kind"))
-    add.add_argument("--parent", type=int, help=t.plain("cli.help.parent"))
-    add.add_argument("--code")
-    add.add_argument("--place", help=t.plain("cli.help.place"))
-    add.add_argument("--no-locations", action="store_true", help=t.plain("cli.help.no_locations"))
-    unit_commands.add_parser("list", help=t.plain("cli.help.unit_list"))
-    imp = unit_commands.add_parser("import", help=t.plain("cli.help.unit_import"))
-    imp.add_argument("file", type=Path)
-    invite = commands.add_parser("invite", help=t.plain("cli.help.invite"))
-    invite.add_argument("--unit", type=int, required=True)
-    invite.add_argument("--role", choices=[r.value for r in Role], default=Role.MEMBER.value)
-    invite.add_argument("--uses", type=int, default=1)
-    invite.add_argument("--days", type=int)
-    backup = commands.add_parser("backup", help=t.plain("cli.help.backup"))
-    backup.add_argument("file", type=Path, help=t.plain("cli.help.backup_file"))
+    commands = _commands(parser, "command", t)
+    _command(commands, "init", t)
+    _command(commands, "run", t)
+    _command(commands, "demo-data", t)
+    _command(commands, "check", t)
+    unit_commands = _commands(_command(commands, "unit", t), "unit_command", t)
+    _unit_add_options(_command(unit_commands, "add", t, "unit_add"), t)
+    _command(unit_commands, "list", t, "unit_list")
+    imp = _command(unit_commands, "import", t, "unit_import")
+    imp.add_argument("file", type=Path, metavar=t.plain("cli.metavar.csv"),
+                     help=t.plain("cli.help.csv"))
+    imp.add_argument("--allow-duplicate", action="store_true",
+                     help=t.plain("cli.help.allow_duplicate"))
+    _invite_options(_command(commands, "invite", t), t)
+    backup = _command(commands, "backup", t)
+    backup.add_argument("target", metavar=t.plain("cli.metavar.target"),
+                        help=t.plain("cli.help.backup_target"))
     return parser
 
 
-async def _open_database(settings: Settings, t: Texts) -> Database:
+def _commands(parser: Parser, dest: str, t: Texts) -> argparse._SubParsersAction[Parser]:
+    return parser.add_subparsers(dest=dest, required=True, parser_class=Parser,
+                                 title=t.plain("cli.commands"), help=t.plain("cli.help.command"),
+                                 metavar=t.plain("cli.metavar.command"))
+
+
+def _command(group: argparse._SubParsersAction[Parser], name: str, t: Texts,
+             key: str | None = None) -> Parser:
+    """A command, with the same words in the list of commands and atop its own --help."""
+    words = t.plain(f"cli.help.{key or name.replace('-', '_')}")
+    command: Parser = group.add_parser(name, help=words, description=words)
+    return command
+
+
+def _unit_add_options(add: Parser, t: Texts) -> None:
+    add.add_argument("--name", required=True, metavar=t.plain("cli.metavar.name"),
+                     help=t.plain("cli.help.name"))
+    add.add_argument("--kind", required=True, metavar=t.plain("cli.metavar.kind"),
+                     help=t.plain("cli.help.kind"))
+    add.add_argument("--parent", type=unit_id(t), metavar=t.plain("cli.metavar.id"),
+                     help=t.plain("cli.help.parent"))
+    add.add_argument("--code", metavar=t.plain("cli.metavar.code"), help=t.plain("cli.help.code"))
+    add.add_argument("--place", metavar=t.plain("cli.metavar.place"),
+                     help=t.plain("cli.help.place"))
+    add.add_argument("--no-locations", action="store_true", help=t.plain("cli.help.no_locations"))
+    add.add_argument("--allow-duplicate", action="store_true",
+                     help=t.plain("cli.help.allow_duplicate"))
+
+
+def _invite_options(invite: Parser, t: Texts) -> None:
+    invite.add_argument("--unit", type=unit_id(t), required=True, metavar=t.plain("cli.metavar.id"),
+                        help=t.plain("cli.help.unit_id"))
+    invite.add_argument("--role", choices=[r.value for r in Role], default=Role.MEMBER.value,
+                        help=t.plain("cli.help.role"))
+    invite.add_argument("--uses", type=whole_number(t, 1, MAX_USES), default=1,
+                        metavar=t.plain("cli.metavar.uses"),
+                        help=t.plain("cli.help.uses", max=MAX_USES))
+    invite.add_argument("--days", type=whole_number(t, 1, MAX_INVITE_DAYS),
+                        metavar=t.plain("cli.metavar.days"),
+                        help=t.plain("cli.help.days", max=MAX_INVITE_DAYS))
+
+
+def _database_source() -> str:
+    return environment_variable("database") or "database"
+
+
+async def _open_database(settings: Settings, t: Texts, create_folder: bool = False) -> Database:
+    """The database, migrated. Its folder must exist unless `create_folder`: a folder that is
+    not there is a mistyped path or the wrong working folder far more often than a first
+    start, and a new empty database there would hide the real one."""
+    folder = Path(settings.database).parent
+    if not folder.is_dir() and not create_folder:
+        raise CliError(t.plain("cli.database_folder_missing", setting=_database_source(),
+                               folder=folder.resolve()))
     try:
         return await Database.open(settings.database)
     except (OSError, sqlite3.Error) as error:
-        raise CliError(t.plain("cli.database_error", path=settings.database,
-                               error=error)) from None
+        raise CliError(t.plain("cli.database_error", setting=_database_source(),
+                               path=settings.database, error=error)) from None
 
 
 async def _with_db(settings: Settings, t: Texts,
@@ -82,10 +151,18 @@ async def _with_db(settings: Settings, t: Texts,
 
 
 async def _init(args: argparse.Namespace, settings: Settings, t: Texts) -> None:
-    async def work(db: Database) -> None:
+    """Creates whatever is missing, the database's folder included: it is the command that
+    makes things."""
+    folder = Path(settings.database).parent
+    created = not folder.is_dir()
+    db = await _open_database(settings, t, create_folder=True)
+    try:
+        if created:
+            print(t.plain("cli.folder_created", folder=folder.resolve()))
         version = await db.schema_version()
         print(t.plain("cli.init_done", path=settings.database, version=version))
-    await _with_db(settings, t, work)
+    finally:
+        await db.close()
 
 
 async def _unit(args: argparse.Namespace, settings: Settings, t: Texts) -> None:
@@ -96,10 +173,11 @@ async def _unit(args: argparse.Namespace, settings: Settings, t: Texts) -> None:
             if args.unit_command == "add":
                 unit = await add_unit(tx, NewUnit(
                     name=args.name, kind=args.kind, parent_id=args.parent, code=args.code,
-                    place_name=args.place, no_locations=args.no_locations), now)
+                    place_name=args.place, no_locations=args.no_locations), now,
+                    args.allow_duplicate)
                 print(t.plain("cli.unit_added", id=unit.id, name=unit.name))
             elif args.unit_command == "import":
-                result = await import_units(tx, read_csv(args.file), now)
+                result = await import_units(tx, read_csv(args.file), now, args.allow_duplicate)
                 print(t.plain("cli.imported", added=result.added, skipped=result.skipped))
             else:
                 lines = tree_lines(await units.list_units(tx))
@@ -118,16 +196,20 @@ async def _invite(args: argparse.Namespace, settings: Settings, t: Texts) -> Non
     async def work(db: Database) -> None:
         async with db.transaction() as tx:
             days = settings.invite_days if args.days is None else args.days
-            invite = await create_invite(tx, args.unit, Role(args.role), args.uses, days,
+            role = Role(args.role)
+            invite = await create_invite(tx, args.unit, role, args.uses, days,
                                          SystemClock().now())
+            unit = await units.get_unit(tx, invite.unit_id)
+        assert unit is not None  # create_invite found it
         username = await _bot_username(db, settings)
-        print(t.plain("cli.invite_code", code=invite.code))
+        print(t.plain("cli.invite_for", role=t.plain(ROLE_KEYS[role]), unit=unit.name,
+                      id=unit.id))
         print(invite_link(username or t.plain("cli.bot_username_placeholder"), invite.code))
+        print(t.plain("cli.invite_code", code=invite.code))
         if username is None:
             print(t.plain("cli.bot_username_unknown"))
-        expires = invite.expires_at.astimezone(settings.zone)
-        print(t.plain("cli.invite_terms", uses=invite.max_uses,
-                      expires=expires.strftime("%d/%m/%Y %H:%M")))
+        expires = formatting.day_time(invite.expires_at.astimezone(settings.zone))
+        print(t.plain("cli.invite_terms", uses=invite.max_uses, expires=expires))
     await _with_db(settings, t, work)
 
 
@@ -140,59 +222,126 @@ async def _demo(args: argparse.Namespace, settings: Settings, t: Texts) -> None:
     await _with_db(settings, t, work)
 
 
+def _backup_target(written: str, settings: Settings, t: Texts) -> Path:
+    """A folder gets a new file named by the day; a file is written (replaced) as named. The
+    folder must exist: a typo must not scatter backups where nobody looks."""
+    target = Path(written)
+    if target.is_dir():
+        return dated_target(target, SystemClock().now().astimezone(settings.zone).date())
+    folder = target if written.endswith(("/", os.sep)) else target.parent
+    if not folder.is_dir():
+        raise CliError(t.plain("cli.backup_no_folder", folder=folder))
+    return target
+
+
 async def _backup(args: argparse.Namespace, settings: Settings, t: Texts) -> None:
     """A checked copy of the database, safe to take while `lantoa run` is writing."""
-    source, target = Path(settings.database), Path(args.file)
+    source, target = Path(settings.database), _backup_target(args.target, settings, t)
     if target.resolve() == source.resolve():
         raise CliError(t.plain("cli.backup_same_file", path=target))
     try:
         result = await backup_database(source, target)
     except FileNotFoundError:
-        raise CliError(t.plain("cli.backup_no_database", path=source)) from None
+        raise CliError(t.plain("cli.backup_no_database", setting=_database_source(),
+                               path=source)) from None
     except BackupCheckFailed as failure:
         raise CliError(t.plain("cli.backup_damaged", path=source, error=failure)) from None
     print(t.plain("cli.backup_done", path=result.path, reports=result.reports,
                   version=result.schema_version, size=result.size_bytes // 1024))
 
 
+async def _check(args: argparse.Namespace, settings: Settings, t: Texts) -> int:
+    """Exit code 0 when all is well, 2 when anything is wrong (for a nightly job to alert)."""
+    path = Path(settings.database)
+    if not path.is_file():
+        raise CliError(t.plain("cli.check.missing", setting=_database_source(),
+                               path=path.resolve()))
+    try:
+        report = await check_database(path, t, SystemClock().now(), settings.zone)
+    except sqlite3.DatabaseError as error:
+        raise CliError(t.plain("cli.check.unreadable", path=path.resolve(),
+                               error=error)) from None
+    print("\n".join(report.lines))
+    return EXIT_USAGE if report.problems else 0
+
+
+def _started(db: Database, settings: Settings, t: Texts) -> Callable[[str], Awaitable[None]]:
+    """What `run` prints once the bot polls: where it runs, with what, and what to type next."""
+
+    async def announce(username: str) -> None:
+        async with db.transaction() as tx:
+            counts = await overview(tx)
+        lines = [t.plain("cli.run.started", username=username),
+                 t.plain("cli.run.database", path=Path(settings.database).resolve()),
+                 t.plain("cli.run.counts",
+                         units=t.plain("cli.run.units", count=counts.units),
+                         members=t.plain("cli.run.members", count=counts.members),
+                         groups=t.plain("cli.run.groups", count=counts.groups))]
+        if counts.units == 0:
+            lines.append(t.plain("cli.run.no_units"))
+        lines.append(t.plain("cli.run.stop"))
+        # Flushed: stdout is often a pipe or a log file, written in blocks otherwise.
+        print("\n".join(lines), flush=True)
+
+    return announce
+
+
 async def _run(args: argparse.Namespace, settings: Settings, t: Texts) -> None:
     if settings.bot_token is None or not settings.bot_token.get_secret_value().strip():
         raise CliError(t.plain("cli.token_missing"))
     token = settings.bot_token.get_secret_value().strip()
-    configure_logging(token)
-    db = await _open_database(settings, t)
+    configure_logging(token, settings.zone)
+    # The first start from the README makes data/ itself; a path someone set must exist.
+    db = await _open_database(settings, t, create_folder=settings.database == DEFAULT_DATABASE)
     try:
-        await serve(settings, token, db)
+        await serve(settings, token, db, _started(db, settings, t))
     except ServeFailure as failure:
         raise CliError(t.plain(failure.key, **failure.params)) from None
     finally:
         await db.close()
 
 
-COMMANDS = {"init": _init, "unit": _unit, "invite": _invite, "demo-data": _demo, "run": _run,
-            "backup": _backup}
+# What a command does; an exit code, or None for 0.
+Command = Callable[[argparse.Namespace, Settings, Texts], Coroutine[Any, Any, int | None]]
+COMMANDS: dict[str, Command] = {
+    "init": _init, "unit": _unit, "invite": _invite, "demo-data": _demo, "run": _run,
+    "backup": _backup, "check": _check}
 
 
 def main(argv: list[str] | None = None) -> int:
-    t = Catalogue.load().texts("vi")
+    catalogue = Catalogue.load()
+    t = cli_texts()
     try:
-        args = build_parser(t).parse_args(argv)
+        with speaking(catalogue):
+            args = build_parser(t).parse_args(argv)
     except SystemExit as stop:  # bad arguments (one line already printed) or --help
         return stop.code if isinstance(stop.code, int) else EXIT_USAGE
     try:
         settings = load_settings()
-        asyncio.run(COMMANDS[args.command](args, settings, t))
+        return asyncio.run(COMMANDS[args.command](args, settings, t)) or 0
     except ConfigError as error:
-        return _fail(t.plain(error.key, **error.params))
+        return _fail(error.message(t))
     except CliError as error:
         return _fail(str(error))
     except (UnitError, InviteError) as error:
         return _fail(t.plain(error.key, **error.params))
+    except ImportRefused as refused:
+        return _refused_import(refused, args.file, t)
     except (OSError, UnicodeDecodeError, csv.Error, sqlite3.Error) as error:
         return _fail(t.plain("cli.os_error", error=error))
     except KeyboardInterrupt:
         return 0
-    return 0
+
+
+def _refused_import(refused: ImportRefused, file: Path, t: Texts) -> int:
+    """A line per wrong row (the first few), then that nothing was imported."""
+    for problem in refused.problems[:PROBLEMS_SHOWN]:
+        what = t.plain(problem.key, **problem.params)
+        print(f"lantoa: {t.plain('cli.import_row', file=file, line=problem.line, what=what)}",
+              file=sys.stderr)
+    more = len(refused.problems) - PROBLEMS_SHOWN
+    return _fail(t.plain("cli.import_refused_more", more=more) if more > 0
+                 else t.plain("cli.import_refused"))
 
 
 def _fail(message: str) -> int:

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import os
+import re
+import types
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Union, get_args, get_origin
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from annotated_types import Ge, Le, MinLen
 from pydantic import (
     AnyHttpUrl,
     BaseModel,
@@ -18,12 +23,16 @@ from pydantic import (
     ValidationInfo,
     field_validator,
 )
+from pydantic_core import ErrorDetails
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
+
+from bot.ui.catalogue import Texts
 
 CONFIG_ENV = "LANTOA_CONFIG"
 DEFAULT_FIELDS = (
@@ -32,14 +41,41 @@ DEFAULT_FIELDS = (
 )
 
 
+# The longest an invite may live: config's invite_days and `lantoa invite --days` are held to
+# it. A year covers a campaign's shared link; a longer one is a link nobody remembers is open.
+MAX_INVITE_DAYS = 365
+ENV_PREFIX = "LANTOA_"
+SHOWN_VALUE = 60  # characters of a wrong value quoted back; the rest is cut
+
+Expectation = tuple[str, Mapping[str, object]]  # a key under settings.expect, and its params
+
+
 class ConfigError(Exception):
     """A setting is missing or wrong: a catalogue key and what to fill it with, for one line
-    that names the setting."""
+    that names the setting, where it was set (config.toml or an environment variable) and,
+    for a wrong value, what it must be."""
+
+    def __init__(self, key: str, expected: Expectation | None = None, **params: object) -> None:
+        super().__init__(key)
+        self.key = key
+        self.expected = expected
+        self.params = params
+
+    def message(self, t: Texts) -> str:
+        params = dict(self.params)
+        if self.expected is not None:
+            key, more = self.expected
+            params["expected"] = t.plain(key, **more)
+        return t.plain(self.key, **params)
+
+
+class SettingProblem(ValueError):
+    """A validator's refusal, said as what the setting must be (a key under settings.expect):
+    pydantic keeps the exception, and the line naming the setting quotes it."""
 
     def __init__(self, key: str, **params: object) -> None:
         super().__init__(key)
-        self.key = key
-        self.params = params
+        self.expected: Expectation = (key, params)
 
 
 class ReportSettings(BaseModel):
@@ -59,7 +95,7 @@ class ReportSettings(BaseModel):
     @classmethod
     def _distinct(cls, names: list[str]) -> list[str]:
         if len(set(names)) != len(names) or not all(name.strip() for name in names):
-            raise ValueError("each field must be named once, and not be empty")
+            raise SettingProblem("settings.expect.fields")
         return names
 
     @field_validator("keywords")
@@ -71,9 +107,9 @@ class ReportSettings(BaseModel):
         fields = info.data.get("fields", ())
         unknown = [name for name in keywords if name not in fields]
         if fields and unknown:
-            raise ValueError(f"{unknown[0]!r} is not one of report.fields")
+            raise SettingProblem("settings.expect.keyword_field", name=unknown[0])
         if any(not word.strip() for words in keywords.values() for word in words):
-            raise ValueError("a keyword must not be empty")
+            raise SettingProblem("settings.expect.keywords_not_empty")
         return keywords
 
 
@@ -102,7 +138,7 @@ class ScheduleSettings(BaseModel):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="LANTOA_", extra="forbid")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid")
 
     bot_token: SecretStr | None = None
     database: Path = Path("data/lantoa.sqlite3")
@@ -110,7 +146,7 @@ class Settings(BaseSettings):
     timezone: str = "Asia/Ho_Chi_Minh"
     draft_ttl_days: int = Field(7, ge=1)
     album_wait_seconds: float = Field(2.0, ge=0, le=10)
-    invite_days: int = Field(7, ge=1)
+    invite_days: int = Field(7, ge=1, le=MAX_INVITE_DAYS)
     poll_timeout: int = Field(30, ge=0, le=50)
     # One update at a time, as PTB does by default: only bench/interactive.py's baseline uses it.
     sequential_updates: bool = False
@@ -131,7 +167,7 @@ class Settings(BaseSettings):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}") from None
+            raise SettingProblem("settings.expect.zone") from None
         return value
 
     @field_validator("bot_username")
@@ -176,25 +212,96 @@ def config_path() -> Path:
     return Path(os.environ.get(CONFIG_ENV, "config.toml"))
 
 
-def _setting_name(location: tuple) -> str:
-    if len(location) == 1 and location[0] in Settings.model_fields:
-        return f"LANTOA_{str(location[0]).upper()} ({location[0]})"
-    return ".".join(str(part) for part in location)
+def environment_variable(name: str) -> str | None:
+    """The variable that sets the top-level setting `name`, if one does (pydantic-settings
+    reads them in any case)."""
+    wanted = f"{ENV_PREFIX}{name}".upper()
+    return next((key for key in os.environ if key.upper() == wanted), None)
 
 
-def load_settings(**overrides: Any) -> Settings:
-    """Reads the settings or raises ConfigError with one line naming the bad setting.
-    `overrides` are raw values for pydantic to validate, hence Any, as in its own __init__."""
+def load_settings() -> Settings:
+    """Reads the settings or raises ConfigError with one line naming the bad setting: the
+    environment variable when one set it, else the key in config.toml and the file."""
     path = config_path()
     if CONFIG_ENV in os.environ and not path.is_file():
         raise ConfigError("settings.file_missing", setting=CONFIG_ENV, path=path)
     try:
-        return Settings(**overrides)
+        return Settings()
     except ValidationError as error:
-        first = error.errors()[0]
-        setting = _setting_name(first["loc"])
-        if first["type"] == "extra_forbidden":
-            raise ConfigError("settings.unknown", setting=setting, path=path) from None
-        raise ConfigError("settings.invalid", setting=setting, detail=first["msg"]) from None
+        raise _wrong_value(error.errors()[0], path) from None
+    except SettingsError as error:
+        # A list or table given in an environment variable that is not JSON.
+        named = re.search(r'field "(\w+)"', str(error))
+        variable = environment_variable(named.group(1)) if named else None
+        if named is None or variable is None:
+            raise ConfigError("settings.unreadable", path=path, error=error) from None
+        raise ConfigError("settings.invalid_env", expectation((named.group(1),)),
+                          variable=variable, value=_shown(os.environ[variable])) from None
     except (OSError, ValueError) as error:
         raise ConfigError("settings.unreadable", path=path, error=error) from None
+
+
+def _wrong_value(error: ErrorDetails, path: Path) -> ConfigError:
+    location = tuple(error["loc"])
+    setting = ".".join(str(part) for part in location)
+    if error["type"] == "extra_forbidden":
+        return ConfigError("settings.unknown", setting=setting, path=path)
+    problem = error.get("ctx", {}).get("error")
+    expected = problem.expected if isinstance(problem, SettingProblem) else expectation(location)
+    # A token is not quoted back, even a wrong one: the line may be pasted anywhere.
+    value = "***" if location[0] == "bot_token" else _shown(error["input"])
+    variable = environment_variable(str(location[0]))
+    if variable is not None and len(location) == 1:
+        return ConfigError("settings.invalid_env", expected, variable=variable, value=value)
+    # A part of a list or table (given as JSON, if in a variable): where, then which part.
+    return ConfigError("settings.invalid", expected, path=variable or path, setting=setting,
+                       value=value)
+
+
+def _shown(value: object) -> str:
+    """The wrong value as written in TOML (a string in quotes), cut if long."""
+    text = json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= SHOWN_VALUE else text[:SHOWN_VALUE] + "…"
+
+
+def expectation(location: tuple[int | str, ...]) -> Expectation:
+    """What the setting at `location` (pydantic's: field names, then list indexes or table
+    keys) must be, read from its declaration: its type and bounds."""
+    annotation: Any = Settings
+    metadata: list[object] = []
+    for part in location:
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            field = annotation.model_fields.get(str(part))
+            if field is None:
+                break
+            annotation, metadata = field.annotation, list(field.metadata)
+        else:  # an item of a list, or a value of a table
+            annotation, metadata = (get_args(annotation) or (Any,))[-1], []
+    return _kind(annotation, metadata)
+
+
+_SIMPLE = {bool: "bool", int: "int", float: "float", str: "text", SecretStr: "text",
+           Path: "path", AnyHttpUrl: "url", dt.time: "time"}
+
+
+def _kind(annotation: Any, metadata: list[object]) -> Expectation:
+    origin, args = get_origin(annotation), get_args(annotation)
+    if origin in (Union, types.UnionType):  # X | None: None is the default, never written
+        return _kind(next(a for a in args if a is not type(None)), metadata)
+    if origin is Literal:
+        return "settings.expect.choice", {"choices": ", ".join(f'"{a}"' for a in args)}
+    if origin is list:
+        empty_ok = not any(isinstance(m, MinLen) for m in metadata)
+        kind = "list_of_int" if args == (int,) else "list_of_text"
+        return f"settings.expect.{kind}" + ("" if empty_ok else "_not_empty"), {}
+    if origin is dict:
+        return "settings.expect.keywords", {}
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        name = next(n for n, f in Settings.model_fields.items() if f.annotation is annotation)
+        return "settings.expect.table", {"name": name}
+    low = next((m.ge for m in metadata if isinstance(m, Ge)), None)
+    high = next((m.le for m in metadata if isinstance(m, Le)), None)
+    bounds = {(True, True): "_between", (True, False): "_at_least",
+              (False, True): "_at_most", (False, False): ""}[low is not None, high is not None]
+    return f"settings.expect.{_SIMPLE.get(annotation, 'text')}{bounds}", {"low": low,
+                                                                          "high": high}

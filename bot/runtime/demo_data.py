@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from bot.runtime.unit_tree import import_units
+from bot.runtime.unit_tree import UnitRow, import_units
 from storage import models, units
 from storage.db import Tx
 from storage.entities import NewModel
@@ -57,9 +57,7 @@ class DemoResult:
 
 
 async def load_demo_data(tx: Tx, now: dt.datetime) -> DemoResult:
-    rows = [dict(zip(("code", "name", "kind", "parent_code"), u, strict=True))
-            for u in DEMO_UNITS]
-    result = await import_units(tx, rows, now)
+    result = await import_units(tx, [UnitRow(*unit) for unit in DEMO_UNITS], now)
     for code in BORDER_UNITS:
         border = await units.get_unit_by_code(tx, code)
         if border is not None:

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+from zoneinfo import ZoneInfo
+
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# 2026-12-07 17:58:09+0700: the offset makes a line unambiguous whoever reads it, and where.
+TIME_FORMAT = "%Y-%m-%d %H:%M:%S%z"
 
 
 class RedactToken(logging.Filter):
@@ -21,10 +27,26 @@ class RedactToken(logging.Filter):
         return True
 
 
-def configure_logging(token: str, level: int = logging.INFO) -> None:
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=level)
+class ZonedFormatter(logging.Formatter):
+    """Times in the bot's time zone (settings' `timezone`), not the server's: the province
+    reads the log beside what the bot told people, whose times are in that zone, and a
+    rented server is often set to UTC."""
+
+    def __init__(self, zone: ZoneInfo) -> None:
+        super().__init__(FORMAT, TIME_FORMAT)
+        self.zone = zone
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        moment = dt.datetime.fromtimestamp(record.created, self.zone)
+        return moment.strftime(datefmt or TIME_FORMAT)
+
+
+def configure_logging(token: str, zone: ZoneInfo, level: int = logging.INFO) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(ZonedFormatter(zone))
+    logging.basicConfig(level=level, handlers=[handler])  # unless handlers were set up already
     # httpx logs every request URL at INFO, and the URL contains the token.
     for noisy in ("httpx", "httpcore", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(RedactToken(token))
+    for each in logging.getLogger().handlers:
+        each.addFilter(RedactToken(token))

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from collections.abc import Iterable
-from dataclasses import dataclass
+import io
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.parsing.text import normalize
+from bot.parsing.text import fold, normalize
 from storage import units
 from storage.db import Tx
 from storage.entities import NewUnit, Unit
 
 CSV_COLUMNS = ("code", "name", "kind", "parent_code")
+NAME_MAX = 150  # a unit's name, kind or place, in characters: they go into buttons and titles
 
 
 class UnitError(Exception):
@@ -26,64 +28,171 @@ class UnitError(Exception):
 
 
 @dataclass(frozen=True)
+class RowProblem:
+    """What is wrong with one row of an import: its line in the file (the header is line 1)."""
+
+    line: int
+    key: str
+    params: Mapping[str, object] = field(default_factory=dict)
+
+
+class ImportRefused(Exception):
+    """Nothing was imported; every row that is wrong, and why."""
+
+    def __init__(self, problems: list[RowProblem]) -> None:
+        super().__init__(f"{len(problems)} rows")
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class UnitRow:
+    """A unit to import, and the line of the file it was read from (0: not from a file)."""
+
+    code: str
+    name: str
+    kind: str
+    parent_code: str
+    line: int = 0
+
+
+@dataclass(frozen=True)
 class ImportResult:
     added: int
     skipped: int
 
 
-async def add_unit(tx: Tx, unit: NewUnit, now: dt.datetime) -> Unit:
-    if not normalize(unit.name) or not normalize(unit.kind):
+async def add_unit(tx: Tx, unit: NewUnit, now: dt.datetime,
+                   allow_duplicate: bool = False) -> Unit:
+    """Adds the unit, tidied. Refuses a name its parent already has, compared without case or
+    diacritics ("chi bo ban chang" is "Chi bộ Bản Chặng" typed on a keyboard without Telex),
+    unless `allow_duplicate`: two cells may really share a name, but far more often the same
+    cell is being added twice."""
+    name, kind = normalize(unit.name), normalize(unit.kind)
+    if not name or not kind:
         raise UnitError("cli.unit_name_kind_required")
-    if unit.parent_id is not None and await units.get_unit(tx, unit.parent_id) is None:
-        raise UnitError("cli.unit_parent_unknown")
     # An empty code or place means none: "" would be stored and, for the code, taken once.
     code = normalize(unit.code or "") or None
     place = normalize(unit.place_name or "") or None
+    if max(len(name), len(kind), len(place or "")) > NAME_MAX:
+        raise UnitError("cli.unit_too_long", max=NAME_MAX)
+    if unit.parent_id is not None and await units.get_unit(tx, unit.parent_id) is None:
+        raise UnitError("cli.unit_parent_unknown", id=unit.parent_id)
     if code and await units.get_unit_by_code(tx, code) is not None:
-        raise UnitError("cli.unit_code_taken")
-    clean = unit.model_copy(update={"name": normalize(unit.name), "kind": normalize(unit.kind),
-                                    "code": code, "place_name": place})
+        raise UnitError("cli.unit_code_taken", code=code)
+    if not allow_duplicate:
+        twin = next((u for u in await units.children(tx, unit.parent_id)
+                     if fold(u.name) == fold(name)), None)
+        if twin is not None:
+            raise UnitError("cli.unit_name_taken", name=twin.name, id=twin.id)
+    clean = unit.model_copy(update={"name": name, "kind": kind, "code": code,
+                                    "place_name": place})
     return await units.add_unit(tx, clean, now)
 
 
-def read_csv(path: Path) -> list[dict[str, str]]:
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        if reader.fieldnames is None or set(CSV_COLUMNS) - set(reader.fieldnames):
-            raise UnitError("cli.import_columns")
-        rows = [{k: normalize(row.get(k) or "") for k in CSV_COLUMNS} for row in reader]
-    # Spreadsheets save blank lines as ",,,"; they are not units without a code.
-    return [row for row in rows if any(row.values())]
+def read_csv(path: Path) -> list[UnitRow]:
+    """The file's units. UnitError when it cannot be read as a whole (not UTF-8, columns
+    missing); ImportRefused listing the rows with too few or too many values."""
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise UnitError("cli.import_not_utf8", line=data[:error.start].count(b"\n") + 1) from None
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows: list[UnitRow] = []
+    problems: list[RowProblem] = []
+    try:
+        header = [normalize(name).lower() for name in next(reader, [])]
+        missing = [name for name in CSV_COLUMNS if name not in header]
+        if missing:
+            raise UnitError("cli.import_columns", missing=", ".join(missing))
+        for values in reader:
+            # line_num is the record's last line (a quoted value may hold line breaks).
+            first = reader.line_num - sum(value.count("\n") for value in values)
+            if not any(value.strip() for value in values):
+                continue  # spreadsheets save blank lines as ",,,": not units without a code
+            if len(values) != len(header):
+                problems.append(RowProblem(first, "cli.import_row_width", {
+                    "found": len(values), "wanted": len(header)}))
+                continue
+            cells = dict(zip(header, (normalize(value) for value in values), strict=True))
+            rows.append(UnitRow(cells["code"], cells["name"], cells["kind"], cells["parent_code"],
+                                first))
+    except csv.Error as error:
+        raise UnitError("cli.import_unreadable", line=reader.line_num, error=error) from None
+    if problems:
+        raise ImportRefused(problems)
+    return rows
 
 
-async def import_units(tx: Tx, rows: list[dict[str, str]], now: dt.datetime) -> ImportResult:
+def _row_problems(rows: list[UnitRow]) -> list[RowProblem]:
+    """What is wrong with rows taken one by one, and codes repeated in the file."""
+    problems: list[RowProblem] = []
+    first_line: dict[str, int] = {}
+    for row in rows:
+        for column, value in (("code", row.code), ("name", row.name), ("kind", row.kind)):
+            if not value:
+                problems.append(RowProblem(row.line, "cli.import_empty", {"column": column}))
+        if row.code in first_line:
+            problems.append(RowProblem(row.line, "cli.import_code_repeated", {
+                "code": row.code, "first": first_line[row.code]}))
+        elif row.code:
+            first_line[row.code] = row.line
+        if row.code and row.code == row.parent_code:
+            problems.append(RowProblem(row.line, "cli.import_own_parent", {"code": row.code}))
+    return problems
+
+
+async def import_units(tx: Tx, rows: list[UnitRow], now: dt.datetime,
+                       allow_duplicate: bool = False) -> ImportResult:
     """Adds the rows' units, parents before children whatever the order of the file; codes
     already in the database are left as they are, so a file can be imported again after
-    adding lines to it."""
-    codes = [row["code"] for row in rows]
-    if any(not code for code in codes) or len(set(codes)) != len(codes):
-        raise UnitError("cli.import_codes")
-    pending = {row["code"]: row for row in rows}
+    adding lines to it. ImportRefused, with every row that is wrong, adds nothing (the
+    caller's transaction is rolled back)."""
+    problems = _row_problems(rows)
+    wrong = {problem.line for problem in problems}
+    # The other rows are added all the same (and rolled back): what else is wrong is told too.
+    pending = {row.code: row for row in rows if row.line not in wrong}
+    failed = {row.code for row in rows if row.line in wrong} - set(pending)
     added = skipped = 0
-    while pending:
+    progressed = True
+    while pending and progressed:
         progressed = False
         for code, row in list(pending.items()):
             if await units.get_unit_by_code(tx, code) is not None:
                 skipped += 1
+            elif row.parent_code in pending:
+                continue  # its parent first
+            elif row.parent_code in failed:
+                failed.add(code)  # its parent's row says what is wrong
             else:
-                parent = await units.get_unit_by_code(tx, row["parent_code"]) if row[
-                    "parent_code"] else None
-                if row["parent_code"] and parent is None:
-                    continue
-                await add_unit(tx, NewUnit(code=code, name=row["name"], kind=row["kind"],
-                                           parent_id=parent.id if parent else None), now)
-                added += 1
+                problem = await _add_row(tx, row, now, allow_duplicate)
+                if problem is None:
+                    added += 1
+                else:
+                    problems.append(problem)
+                    failed.add(code)
             del pending[code]
             progressed = True
-        if not progressed:
-            orphans = ", ".join(f"{code} ({row['parent_code']})" for code, row in pending.items())
-            raise UnitError("cli.import_parent_missing", rows=orphans)
+    problems += [RowProblem(row.line, "cli.import_parent_loop", {"code": row.parent_code})
+                 for row in pending.values()]
+    if problems:
+        raise ImportRefused(sorted(problems, key=lambda problem: problem.line))
     return ImportResult(added, skipped)
+
+
+async def _add_row(tx: Tx, row: UnitRow, now: dt.datetime,
+                   allow_duplicate: bool) -> RowProblem | None:
+    """Adds the row's unit, or says why it cannot be added."""
+    parent = await units.get_unit_by_code(tx, row.parent_code) if row.parent_code else None
+    if row.parent_code and parent is None:
+        return RowProblem(row.line, "cli.import_parent_unknown", {"code": row.parent_code})
+    try:
+        await add_unit(tx, NewUnit(code=row.code, name=row.name, kind=row.kind,
+                                   parent_id=parent.id if parent else None), now,
+                       allow_duplicate)
+    except UnitError as error:
+        return RowProblem(row.line, error.key, error.params)
+    return None
 
 
 def tree_lines(all_units: Iterable[Unit]) -> list[str]:

@@ -28,6 +28,11 @@ def day(value: dt.date) -> str:
     return value.strftime("%d/%m/%Y")
 
 
+def day_time(value: dt.datetime) -> str:
+    """27/11/2026 07:30, in the zone `value` is in."""
+    return value.strftime("%d/%m/%Y %H:%M")
+
+
 def day_month(value: dt.date) -> str:
     return value.strftime("%d/%m")
 
