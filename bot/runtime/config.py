@@ -54,6 +54,9 @@ class ReportSettings(BaseModel):
     # Field name -> words that point to it in a report sent as one message (config.toml says
     # how they are counted). Declared after `fields`, which its check needs already read.
     keywords: dict[str, list[str]] = Field(default_factory=dict)
+    # A province's own Word template for the official report (bot/ui/templates/report_doc.docx
+    # is the one packaged); a relative path is from the folder the bot runs in.
+    word_template: Path | None = None
 
     @field_validator("fields")
     @classmethod
@@ -182,6 +185,9 @@ def _setting_name(location: tuple) -> str:
     return ".".join(str(part) for part in location)
 
 
+WORD_TEMPLATE = _setting_name(("report", "word_template"))  # as errors name it
+
+
 def load_settings(**overrides: Any) -> Settings:
     """Reads the settings or raises ConfigError with one line naming the bad setting.
     `overrides` are raw values for pydantic to validate, hence Any, as in its own __init__."""
@@ -189,7 +195,7 @@ def load_settings(**overrides: Any) -> Settings:
     if CONFIG_ENV in os.environ and not path.is_file():
         raise ConfigError("settings.file_missing", setting=CONFIG_ENV, path=path)
     try:
-        return Settings(**overrides)
+        settings = Settings(**overrides)
     except ValidationError as error:
         first = error.errors()[0]
         setting = _setting_name(first["loc"])
@@ -198,3 +204,7 @@ def load_settings(**overrides: Any) -> Settings:
         raise ConfigError("settings.invalid", setting=setting, detail=first["msg"]) from None
     except (OSError, ValueError) as error:
         raise ConfigError("settings.unreadable", path=path, error=error) from None
+    template = settings.report.word_template
+    if template is not None and not template.is_file():
+        raise ConfigError("report_doc.template_missing", setting=WORD_TEMPLATE, path=template)
+    return settings
