@@ -282,11 +282,17 @@ async def test_the_figures_are_those_of_the_counting_module(world: World) -> Non
 
 async def test_highlights_are_public_starred_reports_of_the_period(world: World) -> None:
     await populated(world)
+    unmarked = await world.report("Dũng", world.cell, D(2027, 1, 8), words="Đã bỏ nêu gương",
+                                  highlighted=True)
+    async with world.db.transaction() as tx:
+        await reviews.add_review(tx, unmarked, world.people["Mai"], reviews.UNHIGHLIGHT, None,
+                                 NOW)
     doc = opened(await world.word(world.cell))
     text = lines(doc)
     start = text.index("II. VIỆC LÀM TIÊU BIỂU, ĐƯỢC NÊU GƯƠNG")
     end = text.index("III. ĐÁNH GIÁ CHUNG VÀ PHƯƠNG HƯỚNG")
-    # The private ⭐ report, the withdrawn one and Nà Pá's (another cell) are not there.
+    # The private ⭐ report, the withdrawn one, the one unmarked since and Nà Pá's (another
+    # cell) are not there.
     assert text[start + 1:end] == [
         "1. Đồng chí Hoàng Thị Mai (Chi bộ Thôn Bản Chặng), ngày 20/12/2026, lĩnh vực An sinh "
         "xã hội, giảm nghèo: Vận động bà con giúp hộ nghèo sửa nhà"]
