@@ -225,22 +225,26 @@ async def new_models_by_root(tx: Tx, roots: list[int], start: dt.datetime,
     return {int(r["grp"]): int(r["n"]) for r in rows}
 
 
+# The models `m` that run in a year (its two parameters): started by then, and not stopped or
+# completed in an earlier year (the latest status before the year decides, so a model taken up
+# again counts again).
+_RUNS_IN_YEAR = """m.start_year <= ?
+              AND COALESCE((SELECT y.status FROM model_years y
+                            WHERE y.model_id = m.id AND y.year < ?
+                            ORDER BY y.year DESC LIMIT 1), 'in_progress')
+                  NOT IN ('stopped', 'completed')"""
+
+
 async def models_of_year_by_root(tx: Tx, roots: list[int], year: int
                                  ) -> dict[int, dict[str, int]]:
-    """Per root and field: the models its subtree runs in `year`: started by then, and not
-    stopped or completed in an earlier year (the latest status before `year` decides, so a
-    model taken up again counts again)."""
+    """Per root and field: the models its subtree runs in `year` (_RUNS_IN_YEAR)."""
     if not roots:
         return {}
     rows = await tx.all(
         f"""WITH RECURSIVE {_tree(roots)}
             SELECT tree.root AS grp, m.field AS field, COUNT(*) AS n
             FROM models m JOIN tree ON m.owner_unit_id = tree.id
-            WHERE m.start_year <= ?
-              AND COALESCE((SELECT y.status FROM model_years y
-                            WHERE y.model_id = m.id AND y.year < ?
-                            ORDER BY y.year DESC LIMIT 1), 'in_progress')
-                  NOT IN ('stopped', 'completed')
+            WHERE {_RUNS_IN_YEAR}
             GROUP BY tree.root, m.field""",
         (*roots, year, year),
     )
@@ -248,6 +252,18 @@ async def models_of_year_by_root(tx: Tx, roots: list[int], year: int
     for row in rows:
         found[int(row["grp"])][str(row["field"])] = int(row["n"])
     return dict(found)
+
+
+async def models_of_year(tx: Tx, root: int, year: int) -> list[int]:
+    """The ids of the models `root`'s subtree runs in `year`, the ones counted by
+    models_of_year_by_root."""
+    rows = await tx.all(
+        f"""WITH RECURSIVE {_tree([root])}
+            SELECT m.id FROM models m JOIN tree ON m.owner_unit_id = tree.id
+            WHERE {_RUNS_IN_YEAR} ORDER BY m.id""",
+        (root, year, year),
+    )
+    return [int(r["id"]) for r in rows]
 
 
 # --- every unit at once ---------------------------------------------------------------------

@@ -37,9 +37,11 @@ from bot.rules.periods import Period
 from bot.runtime.config import Settings
 from storage import counting, units
 from storage import digests as digest_queries
+from storage import models as model_queries
 from storage.counting import Tally
 from storage.db import Tx
 from storage.entities import Unit
+from storage.models import ModelInfo
 
 
 class Basis(StrEnum):
@@ -113,6 +115,15 @@ class ModelsTable(_Frozen):
     @property
     def own_total(self) -> int:
         return sum(self.own.values())
+
+    @property
+    def by_field(self) -> dict[str, int]:
+        """The whole subtree's models per field: the unit's own and each child's."""
+        whole = dict(self.own)
+        for row in self.rows:
+            for name, n in row.by_field.items():
+                whole[name] = whole.get(name, 0) + n
+        return whole
 
 
 def within(settings: Settings, period: Period, basis: Basis) -> counting.Within:
@@ -224,6 +235,14 @@ async def models_table(tx: Tx, unit_id: int, year: int) -> ModelsTable:
             own[name] -= n
     return ModelsTable(unit=unit, year=year, total=sum(whole.values()),
                        own={k: v for k, v in own.items() if v}, rows=rows)
+
+
+async def models_of_year(tx: Tx, unit_id: int, year: int) -> list[ModelInfo]:
+    """The models `models_table` counts for the unit in the year, each whole, the unit's
+    subtree's unit by unit (as subtree_ids lists them), by name within a unit."""
+    running = set(await counting.models_of_year(tx, unit_id, year))
+    found = await model_queries.models_of_units(tx, await units.subtree_ids(tx, unit_id))
+    return [model for model in found if model.id in running]
 
 
 def _tally(sums: list[int], by_field: dict[str, int], models: int) -> Tally:

@@ -90,6 +90,9 @@ class ReportSettings(BaseModel):
     # Field name -> words that point to it in a report sent as one message (config.toml says
     # how they are counted). Declared after `fields`, which its check needs already read.
     keywords: dict[str, list[str]] = Field(default_factory=dict)
+    # A province's own Word template for the official report (bot/ui/templates/report_doc.docx
+    # is the one packaged); a relative path is from the folder the bot runs in.
+    word_template: Path | None = None
 
     @field_validator("fields")
     @classmethod
@@ -219,6 +222,9 @@ def environment_variable(name: str) -> str | None:
     return next((key for key in os.environ if key.upper() == wanted), None)
 
 
+WORD_TEMPLATE = ".".join(("report", "word_template"))  # as errors name it (not a text's key)
+
+
 def load_settings() -> Settings:
     """Reads the settings or raises ConfigError with one line naming the bad setting: the
     environment variable when one set it, else the key in config.toml and the file."""
@@ -226,7 +232,7 @@ def load_settings() -> Settings:
     if CONFIG_ENV in os.environ and not path.is_file():
         raise ConfigError("settings.file_missing", setting=CONFIG_ENV, path=path)
     try:
-        return Settings()
+        settings = Settings()
     except ValidationError as error:
         raise _wrong_value(error.errors()[0], path) from None
     except SettingsError as error:
@@ -239,6 +245,10 @@ def load_settings() -> Settings:
                           variable=variable, value=_shown(os.environ[variable])) from None
     except (OSError, ValueError) as error:
         raise ConfigError("settings.unreadable", path=path, error=error) from None
+    template = settings.report.word_template
+    if template is not None and not template.is_file():
+        raise ConfigError("report_doc.template_missing", setting=WORD_TEMPLATE, path=template)
+    return settings
 
 
 def _wrong_value(error: ErrorDetails, path: Path) -> ConfigError:
