@@ -18,6 +18,7 @@ from bot.runtime.config import ConfigError, Settings, load_settings
 from bot.runtime.demo_data import load_demo_data
 from bot.runtime.logging_setup import configure_logging
 from bot.runtime.unit_tree import UnitError, add_unit, import_units, read_csv, tree_lines
+from bot.tryout.session import try_bot
 from bot.ui.catalogue import Catalogue, Texts
 from storage import meta, units
 from storage.backup import BackupCheckFailed, backup_database
@@ -61,6 +62,8 @@ def build_parser(t: Texts) -> Parser:
     invite.add_argument("--days", type=int)
     backup = commands.add_parser("backup", help=t.plain("cli.help.backup"))
     backup.add_argument("file", type=Path, help=t.plain("cli.help.backup_file"))
+    trial = commands.add_parser("try", help=t.plain("try.cli_help"))
+    trial.add_argument("--database", type=Path, help=t.plain("try.cli_database"))
     return parser
 
 
@@ -169,8 +172,15 @@ async def _run(args: argparse.Namespace, settings: Settings, t: Texts) -> None:
         await db.close()
 
 
+async def _try(args: argparse.Namespace, settings: Settings, t: Texts) -> None:
+    """The bot in the terminal, on a database of its own: never the real bot's."""
+    if args.database is not None and args.database.resolve() == settings.database.resolve():
+        raise CliError(t.plain("try.real_database", path=args.database))
+    await try_bot(settings, args.database, sys.stdin, sys.stdout)
+
+
 COMMANDS = {"init": _init, "unit": _unit, "invite": _invite, "demo-data": _demo, "run": _run,
-            "backup": _backup}
+            "backup": _backup, "try": _try}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,8 +1,10 @@
-"""Logging for `lantoa run`: useful lines, and never the bot token."""
+"""Logging for `lantoa run` (and `lantoa try`, into a file): useful lines, and never the bot
+token."""
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 
 class RedactToken(logging.Filter):
@@ -21,8 +23,10 @@ class RedactToken(logging.Filter):
         return True
 
 
-def configure_logging(token: str, level: int = logging.INFO) -> None:
-    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=level)
+def configure_logging(token: str, level: int = logging.INFO, file: Path | None = None) -> None:
+    """To stderr, or to `file`."""
+    logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s", level=level,
+                        filename=file)
     # httpx logs every request URL at INFO, and the URL contains the token.
     for noisy in ("httpx", "httpcore", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
