@@ -51,7 +51,7 @@ from handlers import (
     welcome,
 )
 from handlers import command_menus as personal_menus
-from handlers.common import core_of_application, install_core
+from handlers.common import core_of_application, install_core, tidied
 from handlers.errors import on_error
 from handlers.pacing import PacedRateLimiter
 from storage import meta
@@ -165,6 +165,16 @@ async def running(application: Application) -> AsyncIterator[InboxPoller]:
                 await deliveries.stop(application)
             finally:
                 await application.stop()
+
+
+async def idle(application: Application, timeout: float = 60.0) -> None:
+    """Returns once the bot has done what it was given so far: the start-up's schedules built
+    and caught up, every update taken handled, the edits that tidy answered questions made, and
+    the ledger's messages sent (`lantoa try` shows what the bot did then)."""
+    await schedules.installed(application)
+    await application.update_queue.join()
+    await tidied(application)
+    await deliveries.settled(application, timeout)
 
 
 class ServeFailure(Exception):

@@ -42,6 +42,7 @@ from bot.runtime.unit_tree import (
     read_csv,
     tree_lines,
 )
+from bot.tryout.session import try_bot
 from bot.ui import formatting
 from bot.ui.catalogue import Catalogue, Texts
 from storage import meta, units
@@ -77,6 +78,10 @@ def build_parser(t: Texts) -> Parser:
     backup = _command(commands, "backup", t)
     backup.add_argument("target", metavar=t.plain("cli.metavar.target"),
                         help=t.plain("cli.help.backup_target"))
+    trial = commands.add_parser("try", help=t.plain("try.cli_help"),
+                                description=t.plain("try.cli_help"))
+    trial.add_argument("--database", type=Path, metavar=t.plain("cli.metavar.file"),
+                       help=t.plain("try.cli_database"))
     return parser
 
 
@@ -301,11 +306,18 @@ async def _run(args: argparse.Namespace, settings: Settings, t: Texts) -> None:
         await db.close()
 
 
+async def _try(args: argparse.Namespace, settings: Settings, t: Texts) -> None:
+    """The bot in the terminal, on a database of its own: never the real bot's."""
+    if args.database is not None and args.database.resolve() == settings.database.resolve():
+        raise CliError(t.plain("try.real_database", path=args.database))
+    await try_bot(settings, args.database, sys.stdin, sys.stdout)
+
+
 # What a command does; an exit code, or None for 0.
 Command = Callable[[argparse.Namespace, Settings, Texts], Coroutine[Any, Any, int | None]]
 COMMANDS: dict[str, Command] = {
     "init": _init, "unit": _unit, "invite": _invite, "demo-data": _demo, "run": _run,
-    "backup": _backup, "check": _check}
+    "backup": _backup, "check": _check, "try": _try}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -31,5 +31,19 @@ class FixedClock:
         self.moment += dt.timedelta(**delta)
 
 
+class MovableClock:
+    """The time as it goes by, from a moment it was moved to (`lantoa try` shows next
+    Monday's digest without waiting for it)."""
+
+    def __init__(self) -> None:
+        self.shift = dt.timedelta()
+
+    def now(self) -> dt.datetime:
+        return dt.datetime.now(dt.UTC) + self.shift
+
+    def move_to(self, moment: dt.datetime) -> None:
+        self.shift = moment - dt.datetime.now(dt.UTC)
+
+
 def local_today(clock: Clock, zone: ZoneInfo) -> dt.date:
     return clock.now().astimezone(zone).date()

@@ -1,9 +1,11 @@
-"""Logging for `lantoa run`: useful lines, and never the bot token."""
+"""Logging for `lantoa run` (and `lantoa try`, into a file): useful lines, and never the bot
+token."""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -41,8 +43,10 @@ class ZonedFormatter(logging.Formatter):
         return moment.strftime(datefmt or TIME_FORMAT)
 
 
-def configure_logging(token: str, zone: ZoneInfo, level: int = logging.INFO) -> None:
-    handler = logging.StreamHandler()
+def configure_logging(token: str, zone: ZoneInfo, level: int = logging.INFO,
+                      file: Path | None = None) -> None:
+    """To stderr, or to `file`."""
+    handler = logging.FileHandler(file) if file is not None else logging.StreamHandler()
     handler.setFormatter(ZonedFormatter(zone))
     logging.basicConfig(level=level, handlers=[handler])  # unless handlers were set up already
     # httpx logs every request URL at INFO, and the URL contains the token.

@@ -7,8 +7,9 @@ import copy
 import re
 from typing import Any
 
+from bot.tryout.telegram_html import HtmlError, parse_html, strip_text
+
 from .common import MAX_CAPTION_LENGTH, MAX_TEXT_LENGTH, ApiError, _KeyboardEffect
-from .markup import HtmlError, parse_html, strip_text
 from .state import FakeState
 
 _BUTTON_URL_RE = re.compile(r"(https?|tg)://\S+", re.IGNORECASE)

@@ -1,6 +1,7 @@
 """What the parts of the fake share: the error and time-out a call can be answered with
-(``ApiError``, ``SimulatedTimeout``), the record of one call (``Call``), a stored file
-(``StoredFile``), Telegram's length limits and small helpers."""
+(``ApiError``, the one any in-process Bot API raises: bot/tryout/wire.py; and
+``SimulatedTimeout``), the record of one call (``Call``), a stored file (``StoredFile``),
+Telegram's length limits and small helpers."""
 
 from __future__ import annotations
 
@@ -10,36 +11,15 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.tryout.wire import NOT_FOUND, ApiError
+
 __all__ = ["NOT_FOUND", "ApiError", "Call", "SimulatedTimeout", "StoredFile"]
 
 MAX_TEXT_LENGTH = 4096
 MAX_CAPTION_LENGTH = 1024
-NOT_FOUND: dict[str, Any] = {"ok": False, "error_code": 404, "description": "Not Found"}
 
 
-class ApiError(Exception):
-    """An error answer of the Bot API (raised inside the fake, turned into JSON)."""
-
-    def __init__(
-        self, code: int, description: str, parameters: dict[str, Any] | None = None
-    ) -> None:
-        super().__init__(description)
-        self.code = code
-        self.description = description
-        self.parameters = parameters
-
-    def response(self) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            "ok": False,
-            "error_code": self.code,
-            "description": self.description,
-        }
-        if self.parameters:
-            body["parameters"] = dict(self.parameters)
-        return body
-
-
-class SimulatedTimeout(Exception):
+class SimulatedTimeout(TimeoutError):
     """The bot gets no answer in time (``time_out_next``); transports turn it into their own
     time-out: ``FakeRequest`` raises ``telegram.error.TimedOut``, the HTTP server answers late.
     ``delivered``: Telegram did execute the call, only the answer was lost."""

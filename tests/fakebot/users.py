@@ -12,10 +12,11 @@ import secrets
 from collections.abc import Mapping
 from typing import Any
 
+from bot.tryout.telegram_html import utf16_len
+
 from .chats import ChatStore
 from .common import _fake_image, _now
 from .files import Files
-from .markup import utf16_len
 from .readback import Readback
 
 

@@ -1,7 +1,9 @@
-"""Parser for Telegram's HTML parse mode, used by the fake to render bot messages.
+"""Parser for Telegram's HTML parse mode, as Telegram reads the bot's messages.
 
 Telegram answers a ``parse_mode=HTML`` message with the *plain* text plus a list of
-entities, so the fake does the same; that also means tests see what users see.
+entities, and refuses markup it cannot read. The stand-in of `lantoa try` does the same (and
+the terminal shows the entities), and so does the tests' fake (tests/fakebot), so that tests
+see what users see.
 """
 
 from __future__ import annotations
