@@ -12,6 +12,8 @@ from pathlib import Path
 from typing import NoReturn
 
 from bot.flows.invites import InviteError, create_invite, invite_link
+from bot.flows.member_import import RowsRefused, cli_refusal, import_to_file, links_filename
+from bot.parsing.tables import TableError
 from bot.runtime.app import ServeFailure, serve
 from bot.runtime.clock import SystemClock
 from bot.runtime.config import ConfigError, Settings, load_settings
@@ -59,6 +61,13 @@ def build_parser(t: Texts) -> Parser:
     invite.add_argument("--role", choices=[r.value for r in Role], default=Role.MEMBER.value)
     invite.add_argument("--uses", type=int, default=1)
     invite.add_argument("--days", type=int)
+    member = commands.add_parser("member", help=t.plain("member_import.cli.help"))
+    member_commands = member.add_subparsers(dest="member_command", required=True,
+                                            parser_class=Parser)
+    listed = member_commands.add_parser("import", help=t.plain("member_import.cli.help_import"))
+    listed.add_argument("file", type=Path)
+    listed.add_argument("-o", "--output", type=Path, help=t.plain("member_import.cli.help_output"))
+    listed.add_argument("--days", type=int, help=t.plain("member_import.cli.help_days"))
     backup = commands.add_parser("backup", help=t.plain("cli.help.backup"))
     backup.add_argument("file", type=Path, help=t.plain("cli.help.backup_file"))
     return parser
@@ -131,6 +140,29 @@ async def _invite(args: argparse.Namespace, settings: Settings, t: Texts) -> Non
     await _with_db(settings, t, work)
 
 
+async def _member(args: argparse.Namespace, settings: Settings, t: Texts) -> None:
+    """`member import`: people and their roles from a file, their personal links into
+    another (beside it unless -o says where)."""
+    source: Path = args.file
+    output: Path = args.output or source.with_name(links_filename(source.name))
+    days = settings.import_invite_days if args.days is None else args.days
+    if output.suffix.lower() not in (".xlsx", ".csv") or output.resolve() == source.resolve():
+        raise CliError(t.plain("member_import.cli.output_kind", path=output))
+    if days < 1:
+        raise CliError(t.plain("cli.invite_bounds"))
+    data = source.read_bytes()
+
+    async def work(db: Database) -> None:
+        try:
+            said = await import_to_file(db, settings, t, source.name, data, SystemClock().now(),
+                                        days, output.suffix.lower() == ".csv",
+                                        output.write_bytes)
+        except RowsRefused as refused:
+            raise CliError(cli_refusal(t, refused, source.name)) from None
+        print("\n".join([*said, t.plain("member_import.cli.written", path=output)]))
+    await _with_db(settings, t, work)
+
+
 async def _demo(args: argparse.Namespace, settings: Settings, t: Texts) -> None:
     async def work(db: Database) -> None:
         async with db.transaction() as tx:
@@ -170,7 +202,7 @@ async def _run(args: argparse.Namespace, settings: Settings, t: Texts) -> None:
 
 
 COMMANDS = {"init": _init, "unit": _unit, "invite": _invite, "demo-data": _demo, "run": _run,
-            "backup": _backup}
+            "backup": _backup, "member": _member}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -186,7 +218,7 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(t.plain(error.key, **error.params))
     except CliError as error:
         return _fail(str(error))
-    except (UnitError, InviteError) as error:
+    except (UnitError, InviteError, TableError) as error:
         return _fail(t.plain(error.key, **error.params))
     except (OSError, UnicodeDecodeError, csv.Error, sqlite3.Error) as error:
         return _fail(t.plain("cli.os_error", error=error))
