@@ -635,3 +635,20 @@ async def test_a_forged_confirmation_of_anothers_import_does_nothing(bot: Harnes
                                   check_button=False)
     assert forged.toast == VI.plain("member_import.gone")
     assert await people_count(bot) == 2
+
+
+async def test_a_leader_finds_how_to_reach_who_has_not_joined(bot: Harness) -> None:
+    """The bot cannot write to anyone first: the phone number and username the list gave are
+    on the person's card in /members, for the leader."""
+    await leading(bot, "cell")
+    await imported(bot, rows=LIST_IN_TREE[:2])
+    await bot.say(LEADER, "/members")
+    card = await bot.tap(LEADER, "3. Nông Văn Bình")
+    assert card.shows("members.card_no_telegram")
+    assert card.shows("members.card_contact", contact="0912345678")
+    card = await bot.tap(LEADER, "📋 Danh sách")
+    card = await bot.tap(LEADER, "1. Hoàng Thị Mai")
+    assert card.shows("members.card_contact", contact="@hoangmai_ls")
+    card = await bot.tap(LEADER, "📋 Danh sách")
+    card = await bot.tap(LEADER, "2. Hoàng Văn Sơn")  # the leader, on Telegram
+    assert not card.shows("members.card_no_telegram") and not card.shows("members.card_contact")
