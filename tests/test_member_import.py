@@ -240,6 +240,19 @@ def test_running_it_again_creates_nobody_and_hands_out_the_same_links(cli: Cli) 
         " WHERE revoked = 0 AND uses = 0")} == {60}
 
 
+def test_someone_listed_in_two_of_their_units_gets_one_link(cli: Cli) -> None:
+    cli.imports("ds.csv", csv_bytes([HEADER[:3], ["Lò Văn Pá", "CB01", ""]]))
+    # Since then also a leader of the commune (given in /members, say).
+    cli.run("INSERT INTO memberships (person_id, unit_id, role, joined_at) SELECT id,"
+            " (SELECT id FROM units WHERE code = 'XTD'), 'leader', created_at FROM people")
+    cli.imports("ds.csv", csv_bytes([HEADER[:3], ["Lò Văn Pá", "CB01", ""],
+                                     ["Lò Văn Pá", "XTD", "Đảng ủy viên"]]))
+    links = read_links((cli.folder / "ds-lien-ket.xlsx").read_bytes())
+    assert [status(row) for row in links] == [VI.plain("member_import.status.again")] * 2
+    assert code_of(links[0]) == code_of(links[1])
+    assert cli.rows("SELECT COUNT(*) AS n FROM invites")[0]["n"] == 1
+
+
 @pytest.mark.parametrize("separator", [",", ";", "\t"])
 def test_csv_with_a_bom_any_separator_blank_lines_and_plain_headers(
         cli: Cli, separator: str) -> None:

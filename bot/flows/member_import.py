@@ -194,8 +194,10 @@ async def import_rows(tx: Tx, rows: list[ImportRow], now: dt.datetime, days: int
     matched = {r.line: known.get((name_key(r.name), r.unit_id)) for r in rows}
     waiting = [k.person_id for k in matched.values() if k and k.telegram_user_id is None]
     expires_at = now + dt.timedelta(days=days)
-    links = {link.person_id: link for link in await store.live_links(tx, waiting, now)}
-    await store.extend_links(tx, [link.invite_id for link in links.values()], expires_at)
+    links = await store.live_links(tx, waiting, now)
+    await store.extend_links(tx, [link.invite_id for link in links], expires_at)
+    # Each person's link: the one that works already (newest last), else one made below.
+    codes = {link.person_id: (link.code, max(expires_at, link.expires_at)) for link in links}
     fresh = [r for r in rows if matched[r.line] is None]
     ids = await store.add_members(tx, [NewMember(
         full_name=r.name, unit_id=r.unit_id, role=r.role, title=r.title,
@@ -212,14 +214,12 @@ async def import_rows(tx: Tx, rows: list[ImportRow], now: dt.datetime, days: int
             continue
         person_id = person.person_id if person else person_of[row.line]
         role, title = (person.role, person.title) if person else (row.role, row.title)
-        link = links.get(person_id)
-        code = link.code if link else secrets.token_urlsafe(CODE_BYTES)
-        if link is None:
-            new_links.append(NewInvite(code=code, unit_id=unit.id, role=role, max_uses=1,
-                                       expires_at=expires_at, person_id=person_id))
+        if person_id not in codes:  # (someone listed in two of their units gets one link)
+            codes[person_id] = secrets.token_urlsafe(CODE_BYTES), expires_at
+            new_links.append(NewInvite(code=codes[person_id][0], unit_id=unit.id, role=role,
+                                       max_uses=1, expires_at=expires_at, person_id=person_id))
         lines.append(LinkLine(row.line, person.full_name if person else row.name, unit, role,
-                              title, Outcome.AGAIN if person else Outcome.NEW, code,
-                              max(expires_at, link.expires_at) if link else expires_at))
+                              title, Outcome.AGAIN if person else Outcome.NEW, *codes[person_id]))
     await store.add_links(tx, new_links, created_by, now)
     return lines
 
