@@ -309,6 +309,20 @@ def test_a_wrong_file_imports_nothing_and_names_every_wrong_row(cli: Cli) -> Non
                                                          file="ds.csv", count=6)
 
 
+@pytest.mark.parametrize(("name", "data"), [
+    # Blank lines count, as in any text editor; a quoted name over two lines takes both.
+    ("ds.csv", b"Ho ten,Ma don vi\n\nNong Van Binh,CB01\n\n\"Hoang\nThi Mai\",CB01\n,CB01\n"),
+    # A workbook's title and the blank row under it count too.
+    ("ds.xlsx", xlsx([["Ho ten", "Ma don vi"], ["Nong Van Binh", "CB01"], ["", "CB01"]],
+                     title="DANH SACH")),
+])
+def test_a_wrong_row_is_named_by_the_files_own_line_number(
+        cli: Cli, name: str, data: bytes) -> None:
+    said = cli.refused(name, data)
+    assert said.splitlines()[1:] == [problem(7 if name.endswith(".csv") else 5,
+                                             "member_import.problem.no_name")]
+
+
 @pytest.mark.parametrize(("name", "data", "key"), [
     ("ds.xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 64, "table.old_excel"),
     ("ds.csv", b"\xff\xd8\xff\xe0 a photo of the list", "table.not_a_table"),

@@ -39,7 +39,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 from bot.flows.invites import CODE_BYTES, bot_username, invite_link
 from bot.flows.members import TITLES
-from bot.forms.engine import Input, TextInput
+from bot.forms.engine import Input, OtherInput, TextInput
 from bot.parsing.member_import import Problem, Written, name_key, read_sheet
 from bot.parsing.tables import TableError, read_table
 from bot.parsing.text import fold
@@ -459,7 +459,8 @@ class MemberImport:
 
     async def not_a_file(self, req: Request, given: Input) -> Reply | None:
         """A photo, sticker, voice note… while /import waits for its file: what it wants."""
-        if isinstance(given, TextInput) or getattr(given, "kind", None) == "command":
+        if isinstance(given, TextInput) or (
+                isinstance(given, OtherInput) and given.kind == "command"):
             return None
         waiting = await self._waiting(req)
         if waiting is None or waiting.status is not Status.WAITING:
