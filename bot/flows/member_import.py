@@ -228,6 +228,13 @@ def counts(lines: list[LinkLine]) -> Counter[Outcome]:
     return Counter(line.outcome for line in lines)
 
 
+def outcome_text(t: Texts, lines: list[LinkLine]) -> str:
+    """"5 đồng chí mới, 2 đồng chí đã tham gia": what an import did, nothing said of none."""
+    done = counts(lines)
+    return ", ".join(t.plain(f"member_import.outcome.{outcome}", count=done[outcome])
+                     for outcome in Outcome if done[outcome])
+
+
 def summary(lines: list[LinkLine]) -> str:
     """What an import did, for the audit log: "new:30 again:4 joined:0"."""
     done = counts(lines)
@@ -519,9 +526,8 @@ class MemberImport:
                 Outcome.JOINED])
             return Document(links_filename(filename), data, caption)
 
-        key = "member_import.done" if first else "member_import.done_again"
-        text = t(key, file=filename, new=done[Outcome.NEW], again=done[Outcome.AGAIN],
-                 joined=done[Outcome.JOINED])
+        text = (t("member_import.done", file=filename, outcome=outcome_text(t, lines)) if first
+                else t("member_import.done_again", file=filename))
         return Reply((Screen(text),), replace=True, document=document,
                      toast=t.plain("member_import.done_toast"))
 
@@ -546,9 +552,7 @@ async def import_to_file(db: Database, settings: Settings, t: Texts, source: str
         username = known or t.plain("cli.bot_username_placeholder")
         write(links_file(lines, t, lambda code: invite_link(username, code), settings.zone,
                          csv_file))
-    done = counts(lines)
-    said = [t.plain("member_import.cli.done", new=done[Outcome.NEW], again=done[Outcome.AGAIN],
-                    joined=done[Outcome.JOINED])]
+    said = [t.plain("member_import.cli.done", outcome=outcome_text(t, lines))]
     if checked.guessed_encoding:
         said.append(t.plain("member_import.cli.encoding",
                             names=", ".join(line.name for line in lines[:5])))
