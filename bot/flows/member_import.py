@@ -36,6 +36,7 @@ from openpyxl import Workbook
 from openpyxl.cell import Cell, WriteOnlyCell
 from openpyxl.styles import Font
 from openpyxl.worksheet._write_only import WriteOnlyWorksheet
+from openpyxl.worksheet.properties import PageSetupProperties
 
 from bot.flows.invites import CODE_BYTES, bot_username, invite_link
 from bot.flows.members import TITLES
@@ -305,6 +306,12 @@ def _workbook(header: list[str], records: list[list[object]], t: Texts) -> bytes
     book = Workbook(write_only=True)  # 20,000 rows in a second, not in ten
     sheet = book.create_sheet(t.plain("member_import.sheet_title"))
     sheet.freeze_panes = "A2"
+    # Printed to hand out: across the page, as wide as it is, the header on every page.
+    sheet.page_setup.orientation = "landscape"
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    sheet.print_title_rows = "1:1"
     for column, width in WIDTHS.items():
         sheet.column_dimensions[column].width = width
     bold = Font(bold=True)
