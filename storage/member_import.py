@@ -126,6 +126,14 @@ async def add_members(tx: Tx, members: list[NewMember], now: dt.datetime) -> lis
     return ids
 
 
+async def set_contacts(tx: Tx, contacts: list[tuple[int, str | None, str | None]]) -> None:
+    """(person, phone, Telegram username) as a newer list gives them; None keeps what was."""
+    await tx.run_many(
+        "UPDATE people SET phone = COALESCE(?, phone),"
+        " telegram_username = COALESCE(?, telegram_username) WHERE id = ?",
+        [(phone, username, person_id) for person_id, phone, username in contacts])
+
+
 async def add_links(tx: Tx, links: list[NewInvite], created_by: int | None,
                     now: dt.datetime) -> None:
     await tx.run_many(

@@ -227,7 +227,9 @@ def test_running_it_again_creates_nobody_and_hands_out_the_same_links(cli: Cli) 
     cli.run("UPDATE invites SET revoked = 1 WHERE person_id ="
             " (SELECT id FROM people WHERE full_name = 'Lò Văn Pá')")
 
-    out = cli.imports("ds.xlsx", xlsx([HEADER, *LIST]), "-o", "lai.csv", "--days", "60")
+    # The list again, with Pá's new number.
+    relisted = [*LIST[:2], [*LIST[2][:3], "0987 000 111", ""], *LIST[3:]]
+    out = cli.imports("ds.xlsx", xlsx([HEADER, *relisted]), "-o", "lai.csv", "--days", "60")
     assert VI.plain("member_import.cli.done", outcome=outcome(again=4, joined=1)) in out
     again = read_links((cli.folder / "lai.csv").read_bytes())
     assert cli.rows("SELECT COUNT(*) AS n FROM people")[0]["n"] == len(LIST)
@@ -240,6 +242,9 @@ def test_running_it_again_creates_nobody_and_hands_out_the_same_links(cli: Cli) 
     assert code_of(pa) != code_of(first[2])  # the revoked link is replaced
     kept = [0, 3, 4]
     assert [code_of(again[i]) for i in kept] == [code_of(first[i]) for i in kept]
+    assert [(r["phone"], r["telegram_username"]) for r in cli.rows(
+        "SELECT phone, telegram_username FROM people ORDER BY id")][1:3] == [
+        (None, "hoangmai_ls"), ("0987000111", None)]
     # Every link that works does for the new --days from now on.
     assert {r["days"] for r in cli.rows(
         "SELECT round(julianday(expires_at) - julianday('now')) AS days FROM invites"

@@ -5,11 +5,12 @@ to hand out.
 
 A file is checked whole before anything is written, and imported in one transaction: with any
 row wrong, nothing is, and the answer names each wrong row by the file's own line number. A
-row whose name and unit are already someone's with a role there is that person, created
-again never: importing the same file twice changes nothing but the links' expiry, and gives
-who has not joined yet their link again. The link they were handed out stays the one that
-works (its expiry pushed on), for the first list may be on paper already; a new one is made
-only when the old one no longer works (expired, or revoked by a leader).
+row whose name and unit are already someone's with a role there is that person, never created
+again: importing the same file twice changes nothing but the links' expiry (and the phone
+numbers and usernames the file gives), and gives who has not joined yet their link again. The
+link they were handed out stays the one that works (its expiry pushed on), for the first list
+may be on paper already; a new one is made only when the old one no longer works (expired, or
+revoked by a leader).
 
 In the bot: /import says what file is wanted and waits for it (an hour; the file alone works
 too, for a leader sending a spreadsheet); the file sent as a document is read and shown as a
@@ -39,6 +40,7 @@ from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 from openpyxl.worksheet.properties import PageSetupProperties
 
 from bot.flows.invites import CODE_BYTES, bot_username, invite_link
+from bot.flows.joins import ROLE_KEYS
 from bot.flows.members import TITLES
 from bot.forms.engine import Input, OtherInput, TextInput
 from bot.parsing.member_import import Problem, Written, name_key, read_sheet
@@ -66,8 +68,6 @@ SHOWN_PROBLEMS = 20
 SHOWN_UNITS = 15
 TABLE_NAMES = (".csv", ".tsv", ".txt", ".xlsx", ".xlsm", ".xls")
 STALE = "member_import.gone"
-ROLE_KEYS = {Role.MEMBER: "invite.role.member", Role.LEADER: "invite.role.leader",
-             Role.OBSERVER: "invite.role.observer"}
 
 
 class ConfirmImport(ButtonData, prefix="mi:go", action=Action.IMPORT_MEMBERS):
@@ -199,6 +199,8 @@ async def import_rows(tx: Tx, rows: list[ImportRow], now: dt.datetime, days: int
     await store.extend_links(tx, [link.invite_id for link in links], expires_at)
     # Each person's link: the one that works already (newest last), else one made below.
     codes = {link.person_id: (link.code, max(expires_at, link.expires_at)) for link in links}
+    await store.set_contacts(tx, [(k.person_id, r.phone, r.username) for r in rows
+                                  if (k := matched[r.line]) and (r.phone or r.username)])
     fresh = [r for r in rows if matched[r.line] is None]
     ids = await store.add_members(tx, [NewMember(
         full_name=r.name, unit_id=r.unit_id, role=r.role, title=r.title,
@@ -271,8 +273,9 @@ def problem_lines(t: Texts, problems: list[Problem], shown: int,
     return lines
 
 
-def links_filename(source: str, suffix: str = ".xlsx") -> str:
-    return f"{PurePath(source).stem or 'danh-sach'}-lien-ket{suffix}"
+def links_filename(source: str) -> str:
+    """"danh-sach.csv" → "danh-sach-lien-ket.xlsx"."""
+    return f"{PurePath(source).stem or 'danh-sach'}-lien-ket.xlsx"
 
 
 def links_file(lines: list[LinkLine], t: Texts, link: Callable[[str], str],
