@@ -169,8 +169,8 @@ async def _admit(req: Request, code: str) -> Admission | Screen:
 
 
 async def _admit_as(req: Request, invite: Invite, person_id: int) -> Admission | Screen:
-    """Who opens a personal invite becomes its person: unless they are someone already, or
-    the person has no role left (removed since the import), or is on Telegram already."""
+    """Who opens a personal invite becomes its person: unless they are someone on Lan Tỏa
+    already, or the person has no role left (removed since the import)."""
     t = req.t
     person = await people.get_person(req.tx, person_id)
     live = [m for m in await joins.live_memberships(req.tx, person_id)
@@ -178,15 +178,9 @@ async def _admit_as(req: Request, invite: Invite, person_id: int) -> Admission |
     if person is None or not live:
         return Screen(t("join.invite_revoked"))
     me = req.actor.person
-    if me is not None:
-        menu = await _menu_if_any(req, req.user_id, t)
-        if me.id == person.id:
-            return Screen(t("join.already_member", unit=await unit_title(req.tx, live[0].unit_id)),
-                          menu=menu)
+    if me is not None:  # (the person themself has used the link: it works no more)
         return Screen(t("join.personal_for_other", name=person.full_name, own=me.full_name),
-                      menu=menu)
-    if person.telegram_user_id is not None:
-        return Screen(t("join.invite_used_up"))
+                      menu=await _menu_if_any(req, req.user_id, t))
     home = next((m for m in live if m.unit_id == invite.unit_id), live[0])
     return Admission(invite, await unit_title(req.tx, home.unit_id), person, home.role)
 
