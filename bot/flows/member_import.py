@@ -377,9 +377,12 @@ class MemberImport:
         if len(reach) > SHOWN_UNITS:
             named.append(t("member_import.units_more", count=len(reach) - SHOWN_UNITS))
         text = t("member_import.intro", units=Markup("\n".join(named)),
-                 limit=formatting.number(BOT_MAX_ROWS, t),
-                 days=self.settings.import_invite_days)
+                 limit=formatting.number(BOT_MAX_ROWS, t), valid=self._valid(t))
         return Reply((Screen(text, _cancel_button(t, session.id)),))
+
+    def _valid(self, t: Texts) -> str:
+        """"dùng được 30 ngày": how long the links of an import work."""
+        return t.plain("member_import.valid", days=self.settings.import_invite_days)
 
     async def _refuse(self, req: Request) -> Reply:
         log.warning("user %s refused /import", req.user_id)
@@ -469,7 +472,7 @@ class MemberImport:
         if checked.guessed_encoding:
             lines.append(t("member_import.preview_encoding",
                            names=", ".join(row.name for row in rows[:5])))
-        lines.append(t("member_import.preview_ask", days=self.settings.import_invite_days))
+        lines.append(t("member_import.preview_ask", valid=self._valid(t)))
         buttons = ((Button(t.plain("member_import.confirm"), ConfirmImport(session_id).pack()),
                     Button(t.plain("member_import.cancel"), CancelImport(session_id).pack())),)
         return Screen("\n".join(lines), buttons)
