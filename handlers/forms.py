@@ -79,7 +79,8 @@ async def answer_form(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     command = isinstance(given, OtherInput) and given.kind == "command"
 
     async def use_case(req: Request) -> Reply:
-        reply = await core.quick_reports.follow_up(req, written)
+        reply = await core.member_import.not_a_file(req, given)
+        reply = reply or await core.quick_reports.follow_up(req, written)
         reply = reply or await core.conversations.handle(req, given)
         if reply is None and not command:
             reply = await core.quick_reports.offer(req, written)
@@ -166,7 +167,14 @@ async def acknowledge_owed_photos(context: CallbackContext) -> None:
 
 
 async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    await answer(update, context, core_of(context).conversations.cancel)
+    core = core_of(context)
+
+    async def use_case(req: Request) -> Reply:
+        # An import waiting for its file is the newest thing begun: it goes first.
+        return (await core.member_import.cancel(req)
+                or await core.conversations.cancel(req))
+
+    await answer(update, context, use_case)
 
 
 async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

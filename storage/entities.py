@@ -71,6 +71,7 @@ class Invite(Entity):
     uses: int
     expires_at: dt.datetime
     revoked: bool
+    person_id: int | None = None  # a personal invite: whoever opens it becomes this person
 
 
 class NewInvite(Entity):
@@ -79,6 +80,7 @@ class NewInvite(Entity):
     role: Role
     max_uses: int
     expires_at: dt.datetime
+    person_id: int | None = None
 
 
 class Model(Entity):

@@ -8,7 +8,7 @@ from storage.clock import from_db, to_db
 from storage.db import Tx, placeholders
 from storage.entities import Invite, NewInvite
 
-_INVITE = "id, code, unit_id, role, max_uses, uses, expires_at, revoked"
+_INVITE = "id, code, unit_id, role, max_uses, uses, expires_at, revoked, person_id"
 
 
 def _invite(row) -> Invite:
@@ -20,10 +20,10 @@ def _invite(row) -> Invite:
 async def add_invite(tx: Tx, invite: NewInvite, now: dt.datetime,
                      created_by: int | None = None) -> Invite:
     invite_id = await tx.run(
-        "INSERT INTO invites (code, unit_id, role, max_uses, expires_at, created_by, created_at)"
-        " VALUES (?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO invites (code, unit_id, role, max_uses, expires_at, created_by, created_at,"
+        " person_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         (invite.code, invite.unit_id, invite.role.value, invite.max_uses,
-         to_db(invite.expires_at), created_by, to_db(now)),
+         to_db(invite.expires_at), created_by, to_db(now), invite.person_id),
     )
     return Invite(id=invite_id, uses=0, revoked=False, **invite.model_dump())
 
@@ -39,13 +39,15 @@ async def get_invite(tx: Tx, invite_id: int) -> Invite | None:
 
 
 async def live_invites(tx: Tx, unit_ids: list[int], now: dt.datetime) -> list[Invite]:
-    """The invites of these units that can still be used, newest first."""
+    """The invites of these units that can still be used, newest first; not the personal
+    links of imported members (hundreds of them: the import's links file lists them)."""
     if not unit_ids:
         return []
     marks = placeholders(unit_ids)
     rows = await tx.all(
         f"SELECT {_INVITE} FROM invites WHERE unit_id IN ({marks})"
-        " AND revoked = 0 AND expires_at > ? AND uses < max_uses ORDER BY id DESC",
+        " AND revoked = 0 AND expires_at > ? AND uses < max_uses AND person_id IS NULL"
+        " ORDER BY id DESC",
         (*unit_ids, to_db(now)),
     )
     return [_invite(r) for r in rows]

@@ -40,6 +40,9 @@ class UnitPerson(Entity):
     leader: bool
     title: str | None
     excused: bool
+    # How to reach someone not on Telegram yet, as an imported list gave it.
+    phone: str | None = None
+    telegram_username: str | None = None
 
 
 _ROW = "id, person_id, unit_id, role, title, excused, status"
@@ -65,7 +68,7 @@ async def people_of_unit(tx: Tx, unit_id: int) -> list[UnitPerson]:
     """Everyone who reports in the unit, one entry per person (the caller sorts them)."""
     rows = await tx.all(
         """SELECT m.id, m.person_id, m.role, m.title, m.excused,
-                  p.telegram_user_id, p.full_name, p.lang
+                  p.telegram_user_id, p.full_name, p.lang, p.phone, p.telegram_username
            FROM memberships m JOIN people p ON p.id = m.person_id
            WHERE m.unit_id = ? AND m.status = 'active' AND m.role IN ('member', 'leader')
            ORDER BY m.person_id, m.role = 'leader', m.id""",
@@ -81,7 +84,8 @@ async def people_of_unit(tx: Tx, unit_id: int) -> list[UnitPerson]:
                 membership_id=row["id"], person_id=person_id,
                 telegram_user_id=row["telegram_user_id"], full_name=row["full_name"],
                 lang=row["lang"], member=not is_leader, leader=is_leader,
-                title=row["title"] if is_leader else None, excused=bool(row["excused"]))
+                title=row["title"] if is_leader else None, excused=bool(row["excused"]),
+                phone=row["phone"], telegram_username=row["telegram_username"])
         elif is_leader:
             found[person_id] = seen.model_copy(update={"leader": True, "title": row["title"]})
     return list(found.values())

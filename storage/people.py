@@ -36,6 +36,13 @@ async def add_person(
     return Person(id=person_id, telegram_user_id=telegram_user_id, full_name=full_name, lang=lang)
 
 
+async def attach_telegram(tx: Tx, person_id: int, telegram_user_id: int) -> bool:
+    """The person (imported without Telegram) opened their personal invite: this account is
+    theirs from now on. False when they have one already."""
+    return await tx.run("UPDATE people SET telegram_user_id = ? WHERE id = ?"
+                        " AND telegram_user_id IS NULL", (telegram_user_id, person_id)) == 1
+
+
 async def rename_person(tx: Tx, person_id: int, full_name: str) -> None:
     await tx.run("UPDATE people SET full_name = ? WHERE id = ?", (full_name, person_id))
 

@@ -238,7 +238,8 @@ async def test_ones_own_records_are_nobody_elses(place: Place, action: Action) -
 
 
 @pytest.mark.parametrize("action", [Action.ACKNOWLEDGE, Action.INVITE_MEMBER, Action.EXCUSE,
-                                    Action.MOVE, Action.SCHEDULE, Action.ANNOUNCE])
+                                    Action.MOVE, Action.SCHEDULE, Action.ANNOUNCE,
+                                    Action.IMPORT_MEMBERS])
 async def test_a_leader_acts_in_the_unit_and_below_and_an_admin_anywhere(
         place: Place, action: Action) -> None:
     for relation_ in Relation.SAME, Relation.CHILD:

@@ -102,7 +102,8 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureF
 # --- help and argparse's own words, in Vietnamese -----------------------------------------------
 
 COMMANDS = [[], ["init"], ["run"], ["demo-data"], ["check"], ["unit"], ["unit", "add"],
-            ["unit", "list"], ["unit", "import"], ["invite"], ["backup"], ["try"]]
+            ["unit", "list"], ["unit", "import"], ["invite"], ["backup"], ["try"],
+            ["member"], ["member", "import"]]
 # What argparse says in English when nobody translates it.
 ENGLISH = re.compile(r"usage:|options:|positional arguments|show this help|\berror\b|"
                      r"required|invalid|unrecognized|expected|argument|choose from|ambiguous")
@@ -129,7 +130,7 @@ def test_every_help_is_vietnamese(cli: Cli, command: list[str]) -> None:
 def test_every_command_and_option_has_help_text() -> None:
     with speaking(Catalogue.load()):
         parsers = all_parsers(build_parser(T))
-    assert len(parsers) == 12
+    assert len(parsers) == 14
     for parser in parsers:
         assert parser.description, parser.prog
         for action in parser._actions:

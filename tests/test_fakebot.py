@@ -641,6 +641,22 @@ async def test_send_document_and_download(transport: Transport) -> None:
     assert fake.calls_to("sendDocument")[0].files == {"document": b"ngay,so tien\n1,2\n"}
 
 
+async def test_a_user_sends_a_document_the_bot_downloads_up_to_20_mb(
+        transport: Transport) -> None:
+    fake = transport.fake
+    fake.send_document(USER, b"Ho ten,Ma don vi\n", "ds.csv")
+    fake.send_document(USER, b"...", "lon.xlsx", stated_size=21 * 1024 * 1024)
+    async with transport.bot() as bot:
+        small, big = [update.message.document for update in await bot.get_updates()
+                      if update.message is not None]
+        assert (small.file_name, small.mime_type, small.file_size) == ("ds.csv", "text/csv", 17)
+        tg_file = await small.get_file()
+        assert bytes(await tg_file.download_as_bytearray()) == b"Ho ten,Ma don vi\n"
+        assert big.file_size == 21 * 1024 * 1024
+        with pytest.raises(BadRequest, match="too big"):
+            await big.get_file()
+
+
 async def test_http_server_raw_requests(fake: FakeTelegram) -> None:
     """Request shapes PTB does not use but a Bot API server accepts."""
     async with FakeBotServer(fake, TOKEN) as server, httpx.AsyncClient() as client:

@@ -95,6 +95,16 @@ ROWS_OF_VERSION: dict[int, str] = {
             photo, decided_at) VALUES ('announcement', 1, 1001, 'a1', 7, 'sent',
             'Họp chi bộ tối thứ 6', x'89504e47', '{NOW}');
     """,
+    10: f"""
+        INSERT INTO people (id, telegram_user_id, full_name, phone, telegram_username,
+            created_at) VALUES (12, NULL, 'Lò Văn Pá', '0912345678', 'lovanpa', '{NOW}');
+        INSERT INTO memberships (id, person_id, unit_id, role, joined_at)
+            VALUES (31, 12, 1, 'member', '{NOW}');
+        INSERT INTO invites (id, code, unit_id, role, max_uses, expires_at, created_at,
+            person_id) VALUES (4, 'Pa7Kx2mQzR1t', 1, 'member', 1, '{NOW}', '{NOW}', 12);
+        INSERT INTO member_imports (id, telegram_user_id, status, filename, rows, created_at,
+            updated_at) VALUES (1, 1002, 'imported', 'ds.csv', '[]', '{NOW}', '{NOW}');
+    """,
 }
 
 

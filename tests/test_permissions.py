@@ -45,6 +45,7 @@ from storage import (
     drafts,
     groups,
     invites,
+    member_import,
     people,
     reports,
     reviews,
@@ -88,6 +89,7 @@ REFUSALS = frozenset({
     "invite.not_leader", "behalf.leaders_only", "behalf.self", "review.own_report",
     "groups.stranger", "groups.observer", "groups.not_leader", "groups.pick_denied",
     "groups.unlink_denied", "groups.linked_elsewhere", "announce.not_allowed",
+    "member_import.not_allowed",
 })
 
 LEADER, MEMBER, OBSERVER, HIGHER = Who.LEADER, Who.MEMBER, Who.OBSERVER, Who.HIGHER_LEADER
@@ -104,6 +106,7 @@ CASES: dict[Action, tuple[Case, Case]] = {
     Action.INVITE_MEMBER: ((LEADER, SAME), (LEADER, SIBLING)),
     Action.INVITE_LEADER: ((LEADER, CHILD), (LEADER, SAME)),
     Action.REVOKE_INVITE: ((LEADER, SAME), (STRANGER, SAME)),
+    Action.IMPORT_MEMBERS: ((LEADER, CHILD), (LEADER, SIBLING)),
     Action.APPROVE_JOIN: ((LEADER, SAME), (LEADER, SIBLING)),
     Action.MEMBERS: ((LEADER, SAME), (MEMBER, SAME)),
     Action.EXCUSE: ((LEADER, SAME), (OBSERVER, CHILD)),
@@ -1103,6 +1106,44 @@ async def _announce_sent(world: World) -> bool:
     await forge(world, f"an:go:{draft.id}")
     async with bot.db.transaction() as tx:
         return bool(await deliveries.in_ledger(tx, "announcement"))
+
+
+# --- member import ------------------------------------------------------------------------------
+
+
+@trigger("/import", Action.IMPORT_MEMBERS, listing=True)
+async def _import_intro(world: World) -> bool:
+    """/import names the units a file may name: the target's among them."""
+    return await unit_name(world, world.unit) in (await act(world, "/import")).text
+
+
+async def import_waiting(world: World, owner: int) -> int:
+    """An import of `owner`'s, its preview shown: one member for the target unit."""
+    row = {"line": 2, "name": "Nông Văn Tư", "unit_id": world.unit, "role": "member"}
+    async with world.bot.db.transaction() as tx:
+        session = await member_import.begin(tx, owner, world.bot.clock.now())
+        await member_import.previewed(tx, session.id, "ds.csv", [row], world.bot.clock.now())
+    return session.id
+
+
+@trigger("mi:go", Action.IMPORT_MEMBERS)
+async def _import_confirmed(world: World) -> bool:
+    """✅ Nhập under one's own preview of a file naming the target unit."""
+    await forge(world, f"mi:go:{await import_waiting(world, ACTOR)}")
+    async with world.bot.db.transaction() as tx:
+        known = await member_import.known_in(tx, [world.unit])
+    return any(person.full_name == "Nông Văn Tư" for person in known)
+
+
+@trigger("mi:no", Action.ANSWER_FORM, quiet=True)
+async def _import_dropped(world: World) -> bool:
+    """✖ Hủy under an import's preview: one's own, whatever one leads now; someone else's is
+    only "over"."""
+    session_id = await import_waiting(world, world.owner)
+    await forge(world, f"mi:no:{session_id}")
+    async with world.bot.db.transaction() as tx:
+        session = await member_import.get_session(tx, session_id)
+    return session is not None and session.status is member_import.Status.CANCELLED
 
 
 # --- one's own: forms, language, settings --------------------------------------------------------

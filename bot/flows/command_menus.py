@@ -12,8 +12,8 @@ from storage.db import Tx
 from storage.entities import Role
 
 MEMBER = ("report", "my", "model", "stats", "commit", "settings", "help", "lang", "cancel")
-LEADER = ("report", "review", "members", "invite", "behalf", "my", "model", "stats", "digest",
-          "commit", "schedule", "announce", "settings", "help", "lang", "cancel")
+LEADER = ("report", "review", "members", "invite", "import", "behalf", "my", "model", "stats",
+          "digest", "commit", "schedule", "announce", "settings", "help", "lang", "cancel")
 OBSERVER = ("stats", "digest", "model", "commit", "help", "lang")
 GROUP = ("link", "unlink")
 EVERY_COMMAND = (*LEADER, "start", *GROUP)

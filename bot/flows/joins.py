@@ -137,6 +137,10 @@ async def _conflict(tx: Tx, person: Person | None,
 class Admission:
     invite: Invite
     title: str
+    # A personal invite's person (imported from a list), whom the opener becomes, and their
+    # role where the invite names (or, moved since, where they are now).
+    person: Person | None = None
+    role: Role | None = None
 
 
 async def _menu_if_any(req: Request, user_id: int, t: Texts) -> Menu | None:
@@ -153,6 +157,8 @@ async def _admit(req: Request, code: str) -> Admission | Screen:
     problem = invite_problem(invite, req.now)
     if invite is None or problem is not None:
         return Screen(t(problem or "join.invite_unknown"))
+    if invite.person_id is not None:
+        return await _admit_as(req, invite, invite.person_id)
     title = await unit_title(req.tx, invite.unit_id)
     conflict = await _conflict(req.tx, req.actor.person, invite)
     if conflict is not None:
@@ -160,6 +166,23 @@ async def _admit(req: Request, code: str) -> Admission | Screen:
         menu = await _menu_if_any(req, req.user_id, t)
         return Screen(t(key, unit=await unit_title(req.tx, unit_id)), menu=menu)
     return Admission(invite, title)
+
+
+async def _admit_as(req: Request, invite: Invite, person_id: int) -> Admission | Screen:
+    """Who opens a personal invite becomes its person: unless they are someone on Lan Tỏa
+    already, or the person has no role left (removed since the import)."""
+    t = req.t
+    person = await people.get_person(req.tx, person_id)
+    live = [m for m in await joins.live_memberships(req.tx, person_id)
+            if m.status is Status.ACTIVE]
+    if person is None or not live:
+        return Screen(t("join.invite_revoked"))
+    me = req.actor.person
+    if me is not None:  # (the person themself has used the link: it works no more)
+        return Screen(t("join.personal_for_other", name=person.full_name, own=me.full_name),
+                      menu=await _menu_if_any(req, req.user_id, t))
+    home = next((m for m in live if m.unit_id == invite.unit_id), live[0])
+    return Admission(invite, await unit_title(req.tx, home.unit_id), person, home.role)
 
 
 class JoinKind:
@@ -210,6 +233,8 @@ class JoinKind:
         if not await invites.use_invite(tx, invite.id, req.now):
             return Reply((Screen(t("join.invite_used_up")),))
         name = state.answers["full_name"]
+        if admission.person is not None:
+            return await self._join_as(req, admission, admission.person, name)
         person = req.actor.person
         if person is None:
             person = await people.add_person(tx, draft.telegram_user_id, name, t.lang, req.now)
@@ -223,6 +248,22 @@ class JoinKind:
                            f"unit:{invite.unit_id}", f"invite:{invite.id} role:{invite.role}")
         menu = await menu_now(req)
         return Reply((Screen(t(DONE_KEYS[invite.role], name=name, unit=title), menu=menu),))
+
+    @staticmethod
+    async def _join_as(req: Request, admission: Admission, person: Person, name: str) -> Reply:
+        """Through a personal invite: the Telegram account becomes the imported person's, who
+        holds their role already."""
+        tx, t = req.tx, req.t
+        if not await people.attach_telegram(tx, person.id, req.user_id):
+            return Reply((Screen(t("join.invite_used_up")),))
+        if person.full_name != name:
+            await people.rename_person(tx, person.id, name)
+        invite = admission.invite
+        await audit.record(tx, req.now, f"person:{person.id}", "join_as",
+                           f"unit:{invite.unit_id}", f"invite:{invite.id}")
+        role = admission.role or invite.role
+        menu = await menu_now(req)
+        return Reply((Screen(t(DONE_KEYS[role], name=name, unit=admission.title), menu=menu),))
 
     async def _ask_approval(self, req: Request, person: Person, name: str, invite: Invite,
                             title: str) -> Reply:
@@ -279,7 +320,7 @@ class Joins:
         admission = await _admit(req, code)
         if isinstance(admission, Screen):
             return Reply((admission,))
-        person = req.actor.person
+        person = admission.person or req.actor.person
         name = person.full_name if person else req.name
         first = await self.conversations.begin(req, "join", invite=code, suggested_name=name)
         step = first.screens[0]

@@ -63,6 +63,17 @@ def leader_title(title: str | None, unit: Unit) -> str | None:
     return title or (titles_for(unit)[0] if unit.kind.casefold().startswith("tổ") else None)
 
 
+def _contact_lines(t: Texts, person: UnitPerson) -> list[Markup]:
+    """For someone not on Telegram yet: that they are not, and the phone number or username
+    their unit's list gave (the bot cannot write to them: a leader can)."""
+    if person.telegram_user_id is not None:
+        return []
+    reach = [person.phone, f"@{person.telegram_username}" if person.telegram_username else None]
+    contact = " · ".join(way for way in reach if way)
+    return [t("members.card_no_telegram"),
+            *([t("members.card_contact", contact=contact)] if contact else [])]
+
+
 def title_label(title: str | None, t: Texts) -> str:
     if title in TITLES:
         return t.plain(TITLES[title])
@@ -370,6 +381,7 @@ class Members:
                  t(key, week=_week(week))]
         if person.excused:
             lines.append(t("members.card_excused"))
+        lines += _contact_lines(t, person)
 
         async def may(action: Action) -> bool:
             return await req.may(action, unit.id, person.person_id)

@@ -51,6 +51,7 @@ class Action(StrEnum):
     INVITE_MEMBER = "invite_member"
     INVITE_LEADER = "invite_leader"  # leader and observer invites
     REVOKE_INVITE = "revoke_invite"
+    IMPORT_MEMBERS = "import_members"  # a list of members from a file, with their roles
     APPROVE_JOIN = "approve_join"
     MEMBERS = "members"
     EXCUSE = "excuse"
@@ -112,6 +113,8 @@ RULES: dict[Action, Rule] = {
     # Leaders and observers are invited into the units below, never beside oneself.
     Action.INVITE_LEADER: Rule(leader=ONLY_CHILD),
     Action.REVOKE_INVITE: Rule(leader=BELOW),
+    # Roles included, as SET_ROLE gives them: a file is what /members does, a row at a time.
+    Action.IMPORT_MEMBERS: Rule(leader=BELOW),
     Action.APPROVE_JOIN: Rule(leader=BELOW),
     Action.MEMBERS: Rule(leader=BELOW),
     Action.EXCUSE: Rule(leader=BELOW),

@@ -14,6 +14,8 @@ from typing import Any
 
 from bot.flows.invites import MAX_USES, InviteError, create_invite, invite_link
 from bot.flows.joins import ROLE_KEYS
+from bot.flows.member_import import RowsRefused, cli_refusal, import_to_file, links_filename
+from bot.parsing.tables import TableError
 from bot.runtime.app import ServeFailure, serve
 from bot.runtime.check import check_database
 from bot.runtime.cli_parser import (
@@ -75,6 +77,8 @@ def build_parser(t: Texts) -> Parser:
     imp.add_argument("--allow-duplicate", action="store_true",
                      help=t.plain("cli.help.allow_duplicate"))
     _invite_options(_command(commands, "invite", t), t)
+    member_commands = _commands(_command(commands, "member", t), "member_command", t)
+    _member_import_options(_command(member_commands, "import", t, "member_import"), t)
     backup = _command(commands, "backup", t)
     backup.add_argument("target", metavar=t.plain("cli.metavar.target"),
                         help=t.plain("cli.help.backup_target"))
@@ -125,6 +129,16 @@ def _invite_options(invite: Parser, t: Texts) -> None:
     invite.add_argument("--days", type=whole_number(t, 1, MAX_INVITE_DAYS),
                         metavar=t.plain("cli.metavar.days"),
                         help=t.plain("cli.help.days", max=MAX_INVITE_DAYS))
+
+
+def _member_import_options(listed: Parser, t: Texts) -> None:
+    listed.add_argument("file", type=Path, metavar=t.plain("cli.metavar.file"),
+                        help=t.plain("member_import.cli.help_file"))
+    listed.add_argument("-o", "--output", type=Path, metavar=t.plain("cli.metavar.file"),
+                        help=t.plain("member_import.cli.help_output"))
+    listed.add_argument("--days", type=whole_number(t, 1, MAX_INVITE_DAYS),
+                        metavar=t.plain("cli.metavar.days"),
+                        help=t.plain("member_import.cli.help_days", max=MAX_INVITE_DAYS))
 
 
 def _database_source() -> str:
@@ -215,6 +229,27 @@ async def _invite(args: argparse.Namespace, settings: Settings, t: Texts) -> Non
             print(t.plain("cli.bot_username_unknown"))
         expires = formatting.day_time(invite.expires_at.astimezone(settings.zone))
         print(t.plain("cli.invite_terms", uses=invite.max_uses, expires=expires))
+    await _with_db(settings, t, work)
+
+
+async def _member(args: argparse.Namespace, settings: Settings, t: Texts) -> None:
+    """`member import`: people and their roles from a file, their personal links into
+    another (beside it unless -o says where)."""
+    source: Path = args.file
+    output: Path = args.output or source.with_name(links_filename(source.name))
+    days = settings.import_invite_days if args.days is None else args.days
+    if output.suffix.lower() not in (".xlsx", ".csv") or output.resolve() == source.resolve():
+        raise CliError(t.plain("member_import.cli.output_kind", path=output))
+    data = source.read_bytes()
+
+    async def work(db: Database) -> None:
+        try:
+            said = await import_to_file(db, settings, t, source.name, data, SystemClock().now(),
+                                        days, output.suffix.lower() == ".csv",
+                                        output.write_bytes)
+        except RowsRefused as refused:
+            raise CliError(cli_refusal(t, refused, source.name)) from None
+        print("\n".join([*said, t.plain("member_import.cli.written", path=output)]))
     await _with_db(settings, t, work)
 
 
@@ -317,7 +352,8 @@ async def _try(args: argparse.Namespace, settings: Settings, t: Texts) -> None:
 Command = Callable[[argparse.Namespace, Settings, Texts], Coroutine[Any, Any, int | None]]
 COMMANDS: dict[str, Command] = {
     "init": _init, "unit": _unit, "invite": _invite, "demo-data": _demo, "run": _run,
-    "backup": _backup, "check": _check, "try": _try}
+    "backup": _backup, "check": _check, "try": _try,
+    "member": _member}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -335,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(error.message(t))
     except CliError as error:
         return _fail(str(error))
-    except (UnitError, InviteError) as error:
+    except (UnitError, InviteError, TableError) as error:
         return _fail(t.plain(error.key, **error.params))
     except ImportRefused as refused:
         return _refused_import(refused, args.file, t)

@@ -150,6 +150,9 @@ class Settings(BaseSettings):
     draft_ttl_days: int = Field(7, ge=1)
     album_wait_seconds: float = Field(2.0, ge=0, le=10)
     invite_days: int = Field(7, ge=1, le=MAX_INVITE_DAYS)
+    # The personal links of members imported from a file: lists are handed out on paper at a
+    # cell's monthly meeting, so they last longer than an invite sent in a chat.
+    import_invite_days: int = Field(30, ge=1, le=MAX_INVITE_DAYS)
     poll_timeout: int = Field(30, ge=0, le=50)
     # One update at a time, as PTB does by default: only bench/interactive.py's baseline uses it.
     sequential_updates: bool = False

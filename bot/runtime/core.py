@@ -14,6 +14,7 @@ from bot.flows.groups import Groups
 from bot.flows.invites import Invites
 from bot.flows.joins import JoinKind, Joins
 from bot.flows.language import Language
+from bot.flows.member_import import MemberImport
 from bot.flows.members import Members
 from bot.flows.models import ModelKind, Models
 from bot.flows.my_reports import MyReports
@@ -68,6 +69,7 @@ class Core:
     invites: Invites
     joins: Joins
     members: Members
+    member_import: MemberImport
     groups: Groups
     behalf: Behalf
     models: Models
@@ -117,6 +119,7 @@ class Core:
             invites=Invites(settings),
             joins=Joins(conversations, catalogue),
             members=Members(settings, catalogue),
+            member_import=MemberImport(settings),
             groups=Groups(catalogue),
             behalf=Behalf(conversations),
             models=Models(settings, conversations),

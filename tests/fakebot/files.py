@@ -26,6 +26,7 @@ class Files(FakeState):
         file_id: str | None = None,
         file_name: str | None = None,
         mime_type: str | None = None,
+        stated_size: int | None = None,
     ) -> StoredFile:
         n = next(self._file_counter)
         prefixes = {"photo": "AgACAgIAAxkBAAI", "document": "BQACAgIAAxkBAAI"}
@@ -43,6 +44,7 @@ class Files(FakeState):
             file_path=f"{folder}/file_{n}.{ext}",
             file_name=file_name,
             mime_type=mime_type,
+            stated_size=stated_size,
         )
         self._files[file_id] = stored
         self._files_by_path[stored.file_path] = stored
@@ -130,12 +132,23 @@ class Files(FakeState):
         stored = self._register_file("document", source.data, ext, file_name=name, mime_type=mime)
         return self._document_json(stored)
 
+    def _user_document(self, data: bytes, filename: str, mime_type: str | None,
+                       stated_size: int | None) -> dict[str, Any]:
+        """A document a user sends (📎 → File), stored so that getFile and the download find
+        it."""
+        mime = mime_type or mimetypes.guess_type(filename, strict=False)[0]
+        ext = filename.rsplit(".", 1)[-1] if "." in filename else "bin"
+        stored = self._register_file("document", data, ext, file_name=filename,
+                                     mime_type=mime or "application/octet-stream",
+                                     stated_size=stated_size)
+        return self._document_json(stored)
+
     @staticmethod
     def _document_json(stored: StoredFile) -> dict[str, Any]:
         doc: dict[str, Any] = {
             "file_id": stored.file_id,
             "file_unique_id": stored.file_unique_id,
-            "file_size": len(stored.data),
+            "file_size": stored.size,
         }
         if stored.file_name:
             doc["file_name"] = stored.file_name

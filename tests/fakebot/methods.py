@@ -33,6 +33,8 @@ _CHAT_ACTIONS = frozenset(
     }
 )
 _MEDIA_KEYS = ("photo", "document", "video", "audio", "animation", "voice", "video_note")
+# The largest file a bot may download through the Bot API (getFile refuses bigger ones).
+BOT_DOWNLOAD_LIMIT = 20 * 1024 * 1024
 _COMMAND_RE = re.compile(r"[a-z0-9_]{1,32}")
 _NOT_MODIFIED = (
     "Bad Request: message is not modified: specified new message content and reply markup "
@@ -346,4 +348,6 @@ class BotMethods(ChatStore, Checks, Files):
         stored = self._files.get(str(p.get("file_id") or ""))
         if stored is None:
             raise ApiError(400, "Bad Request: invalid file_id")
+        if stored.size > BOT_DOWNLOAD_LIMIT:
+            raise ApiError(400, "Bad Request: file is too big")
         return stored.as_file()
