@@ -19,7 +19,7 @@ from bot.rules.access import Action, Request
 from bot.runtime.config import MAX_INVITE_DAYS, Settings
 from bot.ui import formatting
 from bot.ui.buttons import ButtonData, Id, Page, codes
-from bot.ui.catalogue import Texts
+from bot.ui.catalogue import Said, Texts
 from bot.ui.paging import in_tree_order, page_of, turns
 from bot.ui.screens import Button, Keyboard, Reply, Screen, rows
 from storage import audit, invites, joins, meta, units
@@ -108,13 +108,8 @@ ROLE_OF: dict[type[ButtonData], Role] = {
     kind: role for role, kind in [*KIND_BUTTON.items(), *MAKE_BUTTON.items()]}
 
 
-class InviteError(Exception):
+class InviteError(Said):
     """The invite cannot be made: a catalogue key and what to fill it with, for the admin."""
-
-    def __init__(self, key: str, **params: object) -> None:
-        super().__init__(key)
-        self.key = key
-        self.params = params
 
 
 async def create_invite(

@@ -24,20 +24,15 @@ from bot.forms.render import FormView
 from bot.forms.spec import Field, FieldType, Form
 from bot.rules.access import Request
 from bot.runtime.config import Settings
-from bot.ui.catalogue import Catalogue, Markup, Texts
+from bot.ui.catalogue import Catalogue, Markup, Said, Texts
 from bot.ui.screens import Reply, Screen
 from storage import drafts, people, reports
 from storage.db import Tx
 from storage.entities import Draft
 
 
-class Refusal(Exception):
+class Refusal(Said):
     """The person may not (or may no longer) use this form; `key` says why."""
-
-    def __init__(self, key: str, **params: Any) -> None:
-        super().__init__(key)
-        self.key = key
-        self.params = params
 
 
 class FormKind(Protocol):

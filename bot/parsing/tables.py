@@ -24,6 +24,8 @@ from xml.etree.ElementTree import ParseError
 
 import openpyxl
 
+from bot.ui.catalogue import Said
+
 # What a file starts with, for files whose name says nothing or says something else.
 _ZIP = b"PK\x03\x04"  # .xlsx (and .ods, .docx: read as a workbook, they fail as one)
 _OLE = b"\xd0\xcf\x11\xe0"  # .xls, .doc: Microsoft's old binary formats
@@ -35,13 +37,8 @@ _DAMAGED = (zipfile.BadZipFile, KeyError, ValueError, TypeError, OSError, ParseE
 WINDOWS_VIETNAMESE = "cp1258"
 
 
-class TableError(Exception):
+class TableError(Said):
     """The file cannot be read as a table: a catalogue key and what to fill it with."""
-
-    def __init__(self, key: str, **params: object) -> None:
-        super().__init__(key)
-        self.key = key
-        self.params = params
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from bot.runtime.pacing import Pacer, PacingTime
 from bot.runtime.polling import InboxPoller
 from bot.runtime.services import Services
 from bot.runtime.update_order import PerChatUpdateProcessor
-from bot.ui.catalogue import LANGUAGES, Catalogue
+from bot.ui.catalogue import LANGUAGES, Catalogue, Said
 from handlers import (
     announcements,
     behalf,
@@ -179,13 +179,8 @@ async def idle(application: Application, timeout: float = 60.0) -> None:
     await deliveries.settled(application, timeout)
 
 
-class ServeFailure(Exception):
+class ServeFailure(Said):
     """Telegram would not have the bot: a catalogue key for the one line the CLI prints."""
-
-    def __init__(self, key: str, **params: object) -> None:
-        super().__init__(key)
-        self.key = key
-        self.params = params
 
 
 # Told the bot's username once it polls (the command line prints where it runs).

@@ -12,11 +12,10 @@ from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
-from bot.flows.invites import MAX_USES, InviteError, create_invite, invite_link
+from bot.flows.invites import MAX_USES, create_invite, invite_link
 from bot.flows.joins import ROLE_KEYS
 from bot.flows.member_import import RowsRefused, cli_refusal, import_to_file, links_filename
-from bot.parsing.tables import TableError
-from bot.runtime.app import ServeFailure, serve
+from bot.runtime.app import serve
 from bot.runtime.check import check_database
 from bot.runtime.cli_parser import (
     EXIT_USAGE,
@@ -38,7 +37,6 @@ from bot.runtime.demo_data import load_demo_data
 from bot.runtime.logging_setup import configure_logging
 from bot.runtime.unit_tree import (
     ImportRefused,
-    UnitError,
     add_unit,
     import_units,
     read_csv,
@@ -46,7 +44,7 @@ from bot.runtime.unit_tree import (
 )
 from bot.tryout.session import try_bot
 from bot.ui import formatting
-from bot.ui.catalogue import Catalogue, Texts
+from bot.ui.catalogue import Catalogue, Said, Texts
 from storage import meta, units
 from storage.backup import BackupCheckFailed, backup_database, dated_target
 from storage.check import overview
@@ -335,8 +333,6 @@ async def _run(args: argparse.Namespace, settings: Settings, t: Texts) -> None:
     db = await _open_database(settings, t, create_folder=settings.database == DEFAULT_DATABASE)
     try:
         await serve(settings, token, db, _started(db, settings, t))
-    except ServeFailure as failure:
-        raise CliError(t.plain(failure.key, **failure.params)) from None
     finally:
         await db.close()
 
@@ -371,7 +367,7 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(error.message(t))
     except CliError as error:
         return _fail(str(error))
-    except (UnitError, InviteError, TableError) as error:
+    except Said as error:  # a unit, an invite, a table, Telegram refusing the bot…
         return _fail(t.plain(error.key, **error.params))
     except ImportRefused as refused:
         return _refused_import(refused, args.file, t)

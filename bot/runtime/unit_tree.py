@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.parsing.text import fold, normalize
+from bot.ui.catalogue import Said
 from storage import units
 from storage.db import Tx
 from storage.entities import NewUnit, Unit
@@ -18,13 +19,8 @@ CSV_COLUMNS = ("code", "name", "kind", "parent_code")
 NAME_MAX = 150  # a unit's name, kind or place, in characters: they go into buttons and titles
 
 
-class UnitError(Exception):
+class UnitError(Said):
     """A unit cannot be added: a catalogue key and what to fill it with, for the admin."""
-
-    def __init__(self, key: str, **params: object) -> None:
-        super().__init__(key)
-        self.key = key
-        self.params = params
 
 
 @dataclass(frozen=True)

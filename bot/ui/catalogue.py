@@ -36,6 +36,16 @@ CATEGORIES = frozenset({"zero", "one", "two", "few", "many", "other"})
 COUNT = "count"  # the parameter that picks a plural form, unless the table names another
 
 
+class Said(Exception):
+    """Something that went wrong, as it is said to a person: a catalogue key and what to fill
+    it with (`t.plain(error.key, **error.params)`)."""
+
+    def __init__(self, key: str, **params: Any) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+
 class Markup(str):
     """Text that is already safe HTML."""
 
