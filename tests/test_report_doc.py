@@ -39,6 +39,7 @@ from storage.db import Database
 from storage.entities import NewModel, NewUnit, ReportContent, ReportState, Role, Unit
 from storage.models import ModelMark, ModelStatus
 from tests.harness import HANOI, migrated_database
+from tests.rendering import rendered_pages
 
 D = dt.date
 NOW = dt.datetime(2027, 2, 3, 9, 0, tzinfo=HANOI)
@@ -580,3 +581,15 @@ def test_a_missing_template_stops_the_bot_at_start(tmp_path: Path,
 async def test_an_unknown_unit_is_a_lookup_error(world: World) -> None:
     with pytest.raises(LookupError):
         await world.word(999_999)
+
+
+async def test_libreoffice_renders_the_report_on_a4_pages(world: World, tmp_path: Path) -> None:
+    """What the secretary opens: the draft converts and shows as pages (skipped, with what to
+    install, where LibreOffice is not installed)."""
+    await populated(world)
+    made = await world.word(world.cell)
+    path = tmp_path / made.filename
+    path.write_bytes(made.data)
+    pages = rendered_pages(path)
+    assert 1 <= len(pages) <= 4
+    assert all(page.stat().st_size > 2_000 for page in pages)  # a blank page is a few hundred
