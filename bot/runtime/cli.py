@@ -11,6 +11,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import NoReturn
 
+from bot.flows.exports import ExportError, export_to_file
 from bot.flows.invites import InviteError, create_invite, invite_link
 from bot.runtime.app import ServeFailure, serve
 from bot.runtime.clock import SystemClock
@@ -61,6 +62,12 @@ def build_parser(t: Texts) -> Parser:
     invite.add_argument("--days", type=int)
     backup = commands.add_parser("backup", help=t.plain("cli.help.backup"))
     backup.add_argument("file", type=Path, help=t.plain("cli.help.backup_file"))
+    export = commands.add_parser("export", help=t.plain("export.cli.help"))
+    export.add_argument("--unit", required=True, help=t.plain("export.cli.help_unit"))
+    export.add_argument("--from", dest="first", required=True, help=t.plain("export.cli.help_from"))
+    export.add_argument("--to", dest="last", required=True, help=t.plain("export.cli.help_to"))
+    export.add_argument("-o", dest="out", type=Path, required=True,
+                        help=t.plain("export.cli.help_out"))
     return parser
 
 
@@ -169,8 +176,15 @@ async def _run(args: argparse.Namespace, settings: Settings, t: Texts) -> None:
         await db.close()
 
 
+async def _export(args: argparse.Namespace, settings: Settings, t: Texts) -> None:
+    async def work(db: Database) -> None:
+        print(await export_to_file(db, settings, t, args.unit, args.first, args.last, args.out,
+                                   SystemClock().now()))
+    await _with_db(settings, t, work)
+
+
 COMMANDS = {"init": _init, "unit": _unit, "invite": _invite, "demo-data": _demo, "run": _run,
-            "backup": _backup}
+            "backup": _backup, "export": _export}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -186,7 +200,7 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(t.plain(error.key, **error.params))
     except CliError as error:
         return _fail(str(error))
-    except (UnitError, InviteError) as error:
+    except (UnitError, InviteError, ExportError) as error:
         return _fail(t.plain(error.key, **error.params))
     except (OSError, UnicodeDecodeError, csv.Error, sqlite3.Error) as error:
         return _fail(t.plain("cli.os_error", error=error))
