@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from storage.counting import COUNTED, REPORTING, RUNS_IN_YEAR, Within, in_scope, scope_of
@@ -74,22 +75,24 @@ class _Names:
         return None if name is None else self._seen.setdefault(name, name)
 
 
-async def deeds(tx: Tx, root: int, within: Within) -> list[DeedRow]:
-    """The counted reports of `root`'s subtree within the bounds, by day, then as received."""
+async def deeds(tx: Tx, root: int, within: Within) -> AsyncIterator[list[DeedRow]]:
+    """The counted reports of `root`'s subtree within the bounds, by day, then as received: a
+    batch at a time, so that a province's year is never all in memory."""
     condition, params = within
     scope, units_in, scope_params = scope_of(root)
     where = f"{COUNTED} AND {condition} AND {in_scope('r.unit_id', units_in)}"
     together: dict[int, list[str]] = defaultdict(list)
     name = _Names()
-    for report_id, partner in await tx.all(
+    async for rows in tx.batches(
             f"""{scope}
                 SELECT r.id, pe.full_name FROM reports r
                 JOIN report_participants p ON p.report_id = r.id
                 JOIN people pe ON pe.id = p.person_id
                 WHERE {where} ORDER BY r.id, pe.full_name, pe.id""",
             (*scope_params, *params)):
-        together[report_id].append(name(partner) or "")
-    rows = await tx.all(
+        for report_id, partner in rows:
+            together[report_id].append(name(partner) or "")
+    async for rows in tx.batches(
         f"""{scope}
             SELECT r.id, r.deed_date, a.full_name, r.unit_id, r.field, r.description, m.name,
                    r.people_helped, r.households_helped, r.value_vnd, r.place, r.latitude,
@@ -103,12 +106,12 @@ async def deeds(tx: Tx, root: int, within: Within) -> list[DeedRow]:
             JOIN people e ON e.id = r.entered_by
             LEFT JOIN models m ON m.id = r.model_id
             WHERE {where} ORDER BY r.deed_date, r.id""",
-        (*scope_params, ACKNOWLEDGED, *params))
-    return [DeedRow(row[0], dt.date.fromisoformat(row[1]), name(row[2]) or "", row[3],
-                    name(row[4]) or "", row[5], name(row[6]), row[7], row[8], row[9], row[10],
-                    row[11], row[12], row[13], bool(row[14]), name(row[15]), name(row[16]),
-                    tuple(together.get(row[0], ())))
-            for row in rows]
+            (*scope_params, ACKNOWLEDGED, *params)):
+        yield [DeedRow(row[0], dt.date.fromisoformat(row[1]), name(row[2]) or "", row[3],
+                       name(row[4]) or "", row[5], name(row[6]), row[7], row[8], row[9],
+                       row[10], row[11], row[12], row[13], bool(row[14]), name(row[15]),
+                       name(row[16]), tuple(together.pop(row[0], ())))
+               for row in rows]
 
 
 async def members(tx: Tx, root: int, year: int) -> list[MemberRow]:

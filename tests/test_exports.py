@@ -254,6 +254,7 @@ async def test_a_leader_exports_days_across_the_years_end(bot: Harness) -> None:
     deeds = book["Việc làm"]
     assert sheet_rows(deeds) == await expected_deeds(bot, [w.tree.cell, w.tree.group], FIRST,
                                                      LAST)
+    assert deeds.auto_filter.ref == f"A{TITLE_ROWS}:P{TITLE_ROWS + 4}", "a filter on each column"
 
 
 async def test_the_deeds_sheet_keeps_what_leaders_need_and_nothing_else(bot: Harness) -> None:
@@ -651,3 +652,42 @@ def test_the_command_line_writes_the_word_report(
                            "31/12/2026", "-o", str(out_file))
     assert (code, err) == (0, "")
     assert out_file.read_bytes()[:2] == b"PK", "a .docx is a zip"
+
+
+# --- a big export ------------------------------------------------------------------------------
+
+
+async def test_a_big_export_comes_in_batches_numbered_through(bot: Harness) -> None:
+    """12,000 reports: read and written a batch at a time (never all in memory), yet one
+    numbered list, whose count the caption gives."""
+    w = await world(bot)
+    mai = w.ids[MAI]
+    async with bot.db.transaction() as tx:
+        await tx.run_many(
+            """INSERT INTO reports (person_id, unit_id, deed_date, field, description,
+                                    entered_by, state, source_draft_id, received_at, updated_at)
+               VALUES (?, ?, ?, 'Kinh tế', ?, ?, 'acknowledged', ?, '2026-11-27T00:00:00+00:00',
+                       '2026-11-27T00:00:00+00:00')""",
+            [(mai, w.tree.cell, (D(2024, 1, 1) + dt.timedelta(days=n % 700)).isoformat(),
+              f"Việc số {n}", mai, 200_000 + n) for n in range(12_000)])
+    await export_typed(bot, SON, days="01/01/2024 - 31/12/2025")
+    sent = documents(bot, SON)[-1]
+    assert "12.002 việc làm" in sent["caption"], "and Mai's two of December 2025"
+    rows = sheet_rows(workbook_of(sent["data"])["Việc làm"])
+    assert [row[0] for row in rows] == list(range(1, 12_003))
+    assert [row[1] for row in rows] == sorted(row[1] for row in rows)
+
+
+async def test_an_export_reads_beside_the_bot_never_holding_it_up(bot: Harness) -> None:
+    """The export's read transaction is on a connection of its own: the bot writes meanwhile,
+    and the export reads the database as it was when it began."""
+    w = await world(bot)
+    async with bot.db.reading() as tx:
+        before = await tx.one("SELECT COUNT(*) AS n FROM reports")
+        await asyncio.wait_for(bot.stored_report(MAI, w.tree.cell, words="Viết trong lúc đọc"),
+                               timeout=5)
+        during = await tx.one("SELECT COUNT(*) AS n FROM reports")
+    assert before is not None and during is not None and before["n"] == during["n"]
+    async with bot.db.transaction() as tx:
+        after = await tx.one("SELECT COUNT(*) AS n FROM reports")
+    assert after is not None and after["n"] == before["n"] + 1

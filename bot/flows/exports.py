@@ -22,10 +22,9 @@ Every file made is written to the audit log: who, what, which unit, which days.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -56,7 +55,17 @@ from bot.ui.buttons import Between, ButtonData, Id, Page, codes
 from bot.ui.catalogue import Markup, Texts
 from bot.ui.paging import in_tree_order, page_of, turns
 from bot.ui.screens import Button, Document, Keyboard, Reply, Screen, rows
-from bot.ui.spreadsheets import Column, Indented, Kind, Numbers, Table, Value, csv_file, workbook
+from bot.ui.spreadsheets import (
+    Book,
+    Column,
+    Indented,
+    Kind,
+    Numbers,
+    Rows,
+    Table,
+    Value,
+    csv_file,
+)
 from storage import audit, drafts, units
 from storage import exports as queries
 from storage import models as model_queries
@@ -374,12 +383,12 @@ def _detail(days: Period, what: Format) -> str:
 
 @dataclass(frozen=True)
 class Gathered:
-    """Everything a workbook of the unit's period shows, read in one transaction."""
+    """What a workbook of the unit's period shows but its reports (which come a batch at a
+    time, `Sheets.deed_rows`), read in the same transaction."""
 
     unit: Unit
     days: Period
     tree: TreeFigures  # the figures of the unit and of each unit below it
-    deeds: list[DeedRow]
     models_table: ModelsTable
     models: list[ModelRow]
     standings: dict[int, model_queries.ModelYear | None]  # in the period's last year
@@ -402,7 +411,6 @@ async def gather(tx: Tx, settings: Settings, unit: Unit, days: Period) -> Gather
     return Gathered(
         unit=unit, days=days,
         tree=await counting.tree_figures(tx, settings, unit.id, days, BASIS),
-        deeds=await queries.deeds(tx, unit.id, within),
         models_table=await counting.models_table(tx, unit.id, year),
         models=models,
         standings={m: model_queries.status_in(years[m], year) for m in ids},
@@ -427,6 +435,7 @@ class Sheets:
         order = in_tree_order(list(self.units.values()))
         self.position = {u.id: i for i, u in enumerate(order)}
         self.order = order
+        self.deed_count = 0  # the reports `deed_rows` has given so far
 
     def _name(self, unit_id: int) -> str:
         unit = self.units.get(unit_id)
@@ -471,24 +480,32 @@ class Sheets:
                 tally.households_helped, tally.people_helped, tally.value_vnd,
                 figures.new_models, *[tally.by_field.get(name, 0) for name in fields]]
 
-    def deeds(self) -> Table:
-        """Việc làm: every report, with who did it, who entered it and who acknowledged it."""
-        t = self.t
+    def deeds(self, rows: Rows) -> Table:
+        """Việc làm: every report, with who did it, who entered it and who acknowledged it
+        (`rows`: the first of them, from `deed_rows`)."""
         columns = _columns(
-            t, ("number", Kind.KEY), ("date", Kind.DATE), ("member", Kind.TEXT),
+            self.t,
+            ("number", Kind.NUMBER), ("date", Kind.DATE), ("member", Kind.TEXT),
             ("together", Kind.TEXT), ("unit", Kind.TEXT), ("field", Kind.TEXT),
             ("description", Kind.LONG_TEXT), ("model", Kind.TEXT), ("people", Kind.NUMBER),
             ("households", Kind.NUMBER), ("value", Kind.MONEY), ("place", Kind.TEXT),
             ("state", Kind.TEXT), ("entered_by", Kind.TEXT), ("acknowledged_by", Kind.TEXT),
             ("private", Kind.KEY))
+        return self._table("deeds", columns, rows)
+
+    async def deed_rows(self, batches: AsyncIterator[list[DeedRow]]
+                        ) -> AsyncIterator[list[list[Value]]]:
+        """The rows of `deeds`, numbered, a batch at a time."""
+        t = self.t
         states = {state: t.plain(key) for state, key in STATES.items()}
         self_reported, yes = t.plain("export.self_reported"), t.plain("export.yes")
-        rows = [[number, r.deed_date, r.author, ", ".join(r.together), self._name(r.unit_id),
-                 r.field, r.description, r.model, r.people_helped, r.households_helped,
-                 r.value_vnd, _place(r), states.get(r.state, r.state),
-                 r.entered_by or self_reported, r.acknowledged_by, yes if r.private else None]
-                for number, r in enumerate(self.found.deeds, start=1)]
-        return self._table("deeds", columns, rows)
+        async for batch in batches:
+            yield [[number, r.deed_date, r.author, ", ".join(r.together) or None,
+                    self._name(r.unit_id), r.field, r.description, r.model, r.people_helped,
+                    r.households_helped, r.value_vnd, _place(r), states.get(r.state, r.state),
+                    r.entered_by or self_reported, r.acknowledged_by, yes if r.private else None]
+                   for number, r in enumerate(batch, start=self.deed_count + 1)]
+            self.deed_count += len(batch)
 
     def models(self) -> Table:
         """Mô hình: each model the subtree runs in the year, its standing and its reports."""
@@ -537,7 +554,7 @@ class Sheets:
             t, ("number", Kind.KEY), ("name", Kind.TEXT), ("unit", Kind.TEXT),
             ("member_reports", Kind.NUMBER), ("authored", Kind.NUMBER),
             ("co_participated", Kind.NUMBER))
-        columns += [Column(t.plain("export.column.commitment", year=found.year)),
+        columns += [Column(t.plain("export.column.commitment", year=found.year), Kind.KEY),
                     *_columns(t, ("excused", Kind.KEY), ("reachable", Kind.TEXT))]
         yes = t.plain("export.yes")
         people = sorted(found.members, key=lambda m: (self.position.get(m.unit_id, 0),
@@ -552,12 +569,17 @@ class Sheets:
                          yes if member.excused else None, t.plain(_reach(member))])
         return self._table("members", columns, rows)
 
-    def workbook(self) -> bytes:
-        return workbook([self.summary(), self.deeds(), self.models(), self.models_by_field(),
-                         self.members()], Numbers.of(self.t))
+    async def workbook(self, deeds: AsyncIterator[list[list[Value]]]) -> bytes:
+        """The five sheets; the reports' rows as `deeds` yields them."""
+        book = Book(Numbers.of(self.t))
+        await book.add(self.summary())
+        await book.add(self.deeds(await anext(deeds, [])), deeds)
+        for table in (self.models(), self.models_by_field(), self.members()):
+            await book.add(table)
+        return await book.save()
 
-    def csv(self) -> bytes:
-        return csv_file(self.deeds())
+    async def csv(self, deeds: AsyncIterator[list[list[Value]]]) -> bytes:
+        return await csv_file(self.deeds(await anext(deeds, [])), deeds)
 
 
 def _place(deed: DeedRow) -> str | None:
@@ -582,16 +604,18 @@ def file_name(unit: Unit, days: Period, what: Format) -> str:
 
 async def made_file(db: Database, settings: Settings, t: Texts, unit: Unit, days: Period,
                     what: Format, today: dt.date) -> Document:
-    """The file, from a read transaction of its own; the workbook or CSV written in a worker
-    thread (a province's year takes seconds, which the bot's other chats must not wait on)."""
+    """The file, from a read transaction of its own (on a connection of its own: a province's
+    year takes seconds to read, which the bot's writers must not wait on); the workbook or CSV
+    written in a worker thread, for the same reason."""
     if what is Format.DOCX:
         return await word_report(db, settings, unit.id, days, today)
-    async with db.transaction() as tx:
-        found = await gather(tx, settings, unit, days)
-    sheets = Sheets(settings, t, found, today)
-    data = await asyncio.to_thread(sheets.csv if what is Format.CSV else sheets.workbook)
+    async with db.reading() as tx:
+        sheets = Sheets(settings, t, await gather(tx, settings, unit, days), today)
+        deeds = sheets.deed_rows(queries.deeds(tx, unit.id,
+                                               counting.within(settings, days, BASIS)))
+        data = await (sheets.csv(deeds) if what is Format.CSV else sheets.workbook(deeds))
     caption = t("export.caption", unit=unit.name, first=formatting.day(days.first),
-                last=formatting.day(days.last), count=formatting.number(len(found.deeds), t))
+                last=formatting.day(days.last), count=formatting.number(sheets.deed_count, t))
     return Document(file_name(unit, days, what), data, caption)
 
 

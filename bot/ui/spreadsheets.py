@@ -9,15 +9,17 @@ by size (Excel allows two conditions and a rest), and each cell gets the format 
 (`_grouped`): one for amounts under a billion, one for larger ones.
 
 Workbooks are written in openpyxl's write-only mode (rows streamed to a temporary file, not
-held as cells): a province's year is 200,000 rows.
+held as cells), a sheet at a time, in a worker thread; a big sheet's rows come a batch at a
+time (`Book.add`): a province's year is 200,000 rows, never all in memory.
 """
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import datetime as dt
 import io
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any, cast
@@ -76,18 +78,20 @@ class Indented:
 
 
 Value = str | int | dt.date | Indented | None
+Rows = Sequence[Sequence[Value]]
 
 
 @dataclass(frozen=True)
 class Table:
     """One sheet: its name on the tab (at most 31 characters, Excel's limit), a title, the line
-    under it, and the rows under the header."""
+    under it, and the rows under the header (the first of them, when more are streamed: the
+    columns are as wide as these need)."""
 
     name: str
     title: str
     subtitle: str
     columns: Sequence[Column]
-    rows: Sequence[Sequence[Value]]
+    rows: Rows
 
 
 @dataclass(frozen=True)
@@ -159,9 +163,7 @@ class _Sheet:
         return cell
 
     def _date(self, value: Value) -> object:
-        if value is None:
-            return None
-        return self._cell(value, number_format=DATE_FORMAT, alignment=CENTRE)
+        return self._cell(value, number_format=DATE_FORMAT) if value is not None else None
 
     def _money(self, value: Value) -> object:
         return self._number(value, money=True)
@@ -226,7 +228,8 @@ class _Sheet:
                      + [min(len(column.header), HEADER_WIDTH)])
         return min(max(widest, header, 6) + 2, WIDEST)
 
-    def write(self) -> None:
+    def begin(self) -> None:
+        """Widths, title, header and the table's own rows."""
         table, sheet = self.table, self.sheet
         columns = table.columns
         for index, column in enumerate(columns):
@@ -242,29 +245,56 @@ class _Sheet:
         sheet.page_setup.fitToWidth = 1
         sheet.page_setup.fitToHeight = 0
         sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
-        last = get_column_letter(len(columns))
-        sheet.auto_filter.ref = f"A{header_row}:{last}{header_row + len(table.rows)}"
         sheet.append([self._cell(_clean(table.title), font=Font(bold=True, size=14))])
         sheet.append([self._cell(_clean(table.subtitle), font=Font(italic=True))])
         sheet.append([self._cell(c.header, font=HEADER, fill=HEADER_FILL, border=HEADER_BORDER,
                                  alignment=HEADER_ALIGNMENT) for c in columns])
-        converters = self._converters()
-        for row in table.rows:
-            sheet.append([convert(value) for convert, value in zip(converters, row,
-                                                                    strict=True)])
+        self.converters = self._converters()
+        self.append(table.rows)
+
+    def append(self, rows: Rows) -> None:
+        for row in rows:
+            self.sheet.append([convert(value) for convert, value in zip(self.converters, row,
+                                                                         strict=True)])
+
+    def end(self, count: int) -> None:
+        """The filter over the header and the `count` rows (written when the sheet closes)."""
+        header_row = TITLE_ROWS + 1
+        last = get_column_letter(len(self.table.columns))
+        self.sheet.auto_filter.ref = f"A{header_row}:{last}{header_row + count}"
 
 
-def workbook(tables: Sequence[Table], numbers: Numbers) -> bytes:
-    """The tables as an .xlsx file, one sheet each, in order."""
-    book = Workbook(write_only=True)
-    for table in tables:
+class Book:
+    """An .xlsx file written a sheet at a time, in a worker thread (a province's year takes
+    seconds, which the bot's other chats must not wait on)."""
+
+    def __init__(self, numbers: Numbers) -> None:
+        self.numbers = numbers
+        self._book = Workbook(write_only=True)
+
+    async def add(self, table: Table, more: AsyncIterator[Rows] | None = None) -> int:
+        """The table as the next sheet, then the rows `more` yields, a batch at a time. How
+        many rows it has."""
         # A write-only sheet takes a sheet's settings (widths, frozen rows, filter, printing):
         # openpyxl gives it them, its type stubs do not say so.
-        sheet = cast(Worksheet, book.create_sheet(table.name[:31]))
-        _Sheet(sheet, table, numbers).write()
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+        sheet = _Sheet(cast(Worksheet, self._book.create_sheet(table.name[:31])), table,
+                       self.numbers)
+        await asyncio.to_thread(sheet.begin)
+        count = len(table.rows)
+        if more is not None:
+            async for rows in more:
+                await asyncio.to_thread(sheet.append, rows)
+                count += len(rows)
+        sheet.end(count)
+        return count
+
+    def _saved(self) -> bytes:
+        out = io.BytesIO()
+        self._book.save(out)
+        return out.getvalue()
+
+    async def save(self) -> bytes:
+        return await asyncio.to_thread(self._saved)
 
 
 def _csv_value(value: Value) -> str:
@@ -277,11 +307,15 @@ def _csv_value(value: Value) -> str:
         FORMULA_START) else text
 
 
-def csv_file(table: Table) -> bytes:
-    """The table's header and rows as CSV in UTF-8 with a byte order mark (without it Excel
-    reads Vietnamese as Windows-1252); numbers plain, dates dd/mm/yyyy."""
+async def csv_file(table: Table, more: AsyncIterator[Rows] | None = None) -> bytes:
+    """The table's header and rows, then those `more` yields, as CSV in UTF-8 with a byte
+    order mark (without it Excel reads Vietnamese as Windows-1252); numbers plain, dates
+    dd/mm/yyyy."""
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([c.header for c in table.columns])
     writer.writerows([_csv_value(v) for v in row] for row in table.rows)
+    if more is not None:
+        async for rows in more:
+            writer.writerows([_csv_value(v) for v in row] for row in rows)
     return ("\ufeff" + out.getvalue()).encode("utf-8")
