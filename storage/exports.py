@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 
 from storage.counting import COUNTED, REPORTING, RUNS_IN_YEAR, Within, in_scope, scope_of
@@ -75,7 +75,7 @@ class _Names:
         return None if name is None else self._seen.setdefault(name, name)
 
 
-async def deeds(tx: Tx, root: int, within: Within) -> AsyncIterator[list[DeedRow]]:
+async def deeds(tx: Tx, root: int, within: Within) -> AsyncGenerator[list[DeedRow], None]:
     """The counted reports of `root`'s subtree within the bounds, by day, then as received: a
     batch at a time, so that a province's year is never all in memory."""
     condition, params = within

@@ -446,6 +446,11 @@ async def test_monthly_periods_follow_the_cut_off_day(tmp_path: Path) -> None:
         chosen = await bot.tap(SON, "Tháng trước")
         assert chosen.shows("export.period_named", period="Tháng trước", first="16/10/2026",
                             last="15/11/2026")
+        back = await bot.tap(SON, "◀ Chọn kỳ khác")
+        assert back.shows("export.title", unit=CELL) and back.methods() == ["editMessageText"]
+        this_month = await bot.tap(SON, "Tháng này")
+        assert this_month.shows("export.period_named", period="Tháng này", first="16/11/2026",
+                                last="15/12/2026")
 
 
 @pytest.mark.parametrize(("typed", "key"), [

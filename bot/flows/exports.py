@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import aclosing
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -611,9 +612,11 @@ async def made_file(db: Database, settings: Settings, t: Texts, unit: Unit, days
         return await word_report(db, settings, unit.id, days, today)
     async with db.reading() as tx:
         sheets = Sheets(settings, t, await gather(tx, settings, unit, days), today)
-        deeds = sheets.deed_rows(queries.deeds(tx, unit.id,
-                                               counting.within(settings, days, BASIS)))
-        data = await (sheets.csv(deeds) if what is Format.CSV else sheets.workbook(deeds))
+        # Closed with the transaction even when writing fails: the cursor must not outlive it.
+        async with aclosing(queries.deeds(tx, unit.id,
+                                          counting.within(settings, days, BASIS))) as read:
+            deeds = sheets.deed_rows(read)
+            data = await (sheets.csv(deeds) if what is Format.CSV else sheets.workbook(deeds))
     caption = t("export.caption", unit=unit.name, first=formatting.day(days.first),
                 last=formatting.day(days.last), count=formatting.number(sheets.deed_count, t))
     return Document(file_name(unit, days, what), data, caption)
