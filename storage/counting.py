@@ -26,11 +26,9 @@ COUNTED = "r.state != 'withdrawn'"
 # sung") waits for its author and is counted apart (SENT_BACK).
 WAITING = "pending"
 SENT_BACK = "needs_more"
-# The people counted in y, with the unit they count in: those who report there and are not
-# excused. Someone reports where bot/flows/reports.py's reporter_for says: in the unit of their
-# member role, or, for a leader who holds none, in the first unit they lead.
-EXPECTED = """SELECT m.person_id AS person_id, m.unit_id AS unit_id FROM memberships m
-    WHERE m.status = 'active' AND m.excused = 0
+# The membership `m` someone reports in, as bot/flows/reports.py's reporter_for says: their
+# member role, or, for a leader who holds none, the first unit they lead.
+_REPORTS_THERE = """m.status = 'active'
       AND (m.role = 'member'
            OR m.role = 'leader'
               AND m.id = (SELECT MIN(l.id) FROM memberships l
@@ -39,6 +37,20 @@ EXPECTED = """SELECT m.person_id AS person_id, m.unit_id AS unit_id FROM members
               AND NOT EXISTS (SELECT 1 FROM memberships o
                               WHERE o.person_id = m.person_id AND o.status = 'active'
                                 AND o.role = 'member'))"""
+# The people counted in y, with the unit they count in: those who report there and are not
+# excused.
+EXPECTED = f"""SELECT m.person_id AS person_id, m.unit_id AS unit_id FROM memberships m
+    WHERE m.excused = 0 AND {_REPORTS_THERE}"""
+# Everyone who reports somewhere, the excused (miễn sinh hoạt) too, with the unit they report in.
+REPORTING = f"""SELECT m.person_id AS person_id, m.unit_id AS unit_id, m.excused AS excused
+    FROM memberships m WHERE {_REPORTS_THERE}"""
+# A model `m` runs in a year (the year is both parameters) when it has started by then and was
+# not stopped or completed in an earlier year (the latest status before the year decides, so a
+# model taken up again counts again).
+RUNS_IN_YEAR = """m.start_year <= ?
+    AND COALESCE((SELECT y.status FROM model_years y
+                  WHERE y.model_id = m.id AND y.year < ?
+                  ORDER BY y.year DESC LIMIT 1), 'in_progress') NOT IN ('stopped', 'completed')"""
 
 Within = tuple[str, tuple[str, str]]
 _SUMS = ("total", "acknowledged", "pending", "needs_more", "people_helped", "households_helped",
@@ -225,26 +237,16 @@ async def new_models_by_root(tx: Tx, roots: list[int], start: dt.datetime,
     return {int(r["grp"]): int(r["n"]) for r in rows}
 
 
-# The models `m` that run in a year (its two parameters): started by then, and not stopped or
-# completed in an earlier year (the latest status before the year decides, so a model taken up
-# again counts again).
-_RUNS_IN_YEAR = """m.start_year <= ?
-              AND COALESCE((SELECT y.status FROM model_years y
-                            WHERE y.model_id = m.id AND y.year < ?
-                            ORDER BY y.year DESC LIMIT 1), 'in_progress')
-                  NOT IN ('stopped', 'completed')"""
-
-
 async def models_of_year_by_root(tx: Tx, roots: list[int], year: int
                                  ) -> dict[int, dict[str, int]]:
-    """Per root and field: the models its subtree runs in `year` (_RUNS_IN_YEAR)."""
+    """Per root and field: the models its subtree runs in `year` (RUNS_IN_YEAR)."""
     if not roots:
         return {}
     rows = await tx.all(
         f"""WITH RECURSIVE {_tree(roots)}
             SELECT tree.root AS grp, m.field AS field, COUNT(*) AS n
             FROM models m JOIN tree ON m.owner_unit_id = tree.id
-            WHERE {_RUNS_IN_YEAR}
+            WHERE {RUNS_IN_YEAR}
             GROUP BY tree.root, m.field""",
         (*roots, year, year),
     )
@@ -260,7 +262,7 @@ async def models_of_year(tx: Tx, root: int, year: int) -> list[int]:
     rows = await tx.all(
         f"""WITH RECURSIVE {_tree([root])}
             SELECT m.id FROM models m JOIN tree ON m.owner_unit_id = tree.id
-            WHERE {_RUNS_IN_YEAR} ORDER BY m.id""",
+            WHERE {RUNS_IN_YEAR} ORDER BY m.id""",
         (root, year, year),
     )
     return [int(r["id"]) for r in rows]
@@ -341,6 +343,26 @@ async def participants_by_unit(tx: Tx, root: int | None, within: Within
             JOIN report_participants p ON p.report_id = r.id WHERE {where}""",
         (*scope_params, *params, *params))
     return [(row[0], row[1]) for row in rows]
+
+
+async def counts_by_person(tx: Tx, root: int | None, within: Within
+                           ) -> dict[int, tuple[int, int]]:
+    """Per person: the reports of the units (in scope) they wrote or were named in as a
+    co-participant, each once, and how many of those they wrote. People with none left out."""
+    condition, params = within
+    scope, units_in, scope_params = scope_of(root)
+    where = f"{COUNTED} AND {condition} AND {in_scope('r.unit_id', units_in)}"
+    rows = await tx.all(
+        f"""{scope}
+            SELECT person_id, COUNT(DISTINCT rid) AS total, SUM(authored) AS authored FROM (
+                SELECT r.person_id AS person_id, r.id AS rid, 1 AS authored
+                FROM reports r WHERE {where}
+                UNION
+                SELECT p.person_id, r.id, 0 FROM reports r
+                JOIN report_participants p ON p.report_id = r.id WHERE {where})
+            GROUP BY person_id""",
+        (*scope_params, *params, *params))
+    return {row[0]: (row[1], row[2]) for row in rows}
 
 
 async def expected_by_unit(tx: Tx, root: int | None) -> list[tuple[int, int]]:

@@ -57,6 +57,14 @@ class Tx:
                 self._wrote(sql)
             return cursor.rowcount
 
+    async def batches(self, sql: str, params: Params = (),
+                      size: int = 5_000) -> AsyncIterator[list[aiosqlite.Row]]:
+        """The rows of a query a batch at a time: a big result (a province's year of reports)
+        is never all in memory as rows."""
+        async with self._conn.execute(sql, params) as cursor:
+            while rows := list(await cursor.fetchmany(size)):
+                yield rows
+
     async def run_many(self, sql: str, rows: Iterable[Params]) -> None:
         self._wrote(sql)
         await self._conn.executemany(sql, rows)
@@ -66,8 +74,9 @@ class Database:
     """Serialises access to the connection: SQLite has one writer anyway, and interleaving two
     handlers' statements on one connection would mix their transactions."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
+    def __init__(self, conn: aiosqlite.Connection, path: Path | None = None) -> None:
         self._conn = conn
+        self._path = path  # None: in memory
         self._lock = asyncio.Lock()
         self._versions: Counter[str] = Counter()
 
@@ -96,7 +105,7 @@ class Database:
             # aiosqlite's worker thread would otherwise keep the process alive.
             await conn.close()
             raise
-        return cls(conn)
+        return cls(conn, None if str(path) == ":memory:" else Path(path).resolve())
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
@@ -110,6 +119,29 @@ class Database:
                 raise
             await self._conn.execute("COMMIT")
             self._versions.update(tx.written)
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[Tx]:
+        """A read-only transaction on a connection of its own, for a long read (a province's
+        export): in WAL mode it reads the database as it was when it began, while the bot's
+        own connection goes on writing, never waiting for it. A database in memory has one
+        connection: its reads take the writers' turn."""
+        if self._path is None:
+            async with self.transaction() as tx:
+                yield tx
+            return
+        conn = await aiosqlite.connect(f"{self._path.as_uri()}?mode=ro", uri=True,
+                                       isolation_level=None)
+        try:
+            conn.row_factory = aiosqlite.Row
+            await conn.execute("PRAGMA busy_timeout = 5000")
+            await conn.execute("BEGIN")
+            try:
+                yield Tx(conn)
+            finally:
+                await conn.execute("ROLLBACK")  # it wrote nothing
+        finally:
+            await conn.close()
 
     def version(self, *tables: str) -> int:
         """Grows whenever a transaction of this process that changed one of `tables` commits

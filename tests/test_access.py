@@ -183,7 +183,8 @@ async def test_permits_follows_rules_in_every_case(place: Place, action: Action)
 # --- the policy, by hand --------------------------------------------------------------------------
 
 QUEUE = {Action.REVIEW, Action.ACKNOWLEDGE, Action.ASK_MORE, Action.HIGHLIGHT, Action.REOPEN}
-READING = {Action.STATS_UNIT, Action.DIGEST, Action.MODEL_LIST, Action.COMMIT_OVERVIEW}
+READING = {Action.STATS_UNIT, Action.DIGEST, Action.MODEL_LIST, Action.COMMIT_OVERVIEW,
+           Action.EXPORT}
 ONES_OWN = {Action.COMMIT, Action.OWN_REPORT, Action.STATS_OWN, Action.REPORT,
             Action.ANSWER_FORM, Action.CHOOSE_LANGUAGE, Action.NUDGE_SETTINGS}
 

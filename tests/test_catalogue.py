@@ -15,6 +15,7 @@ from bot.flows.command_menus import EVERY_COMMAND
 from bot.flows.menu import ACTIONS
 from bot.forms.spec import FieldType, Form
 from bot.parsing.dates import DateProblem
+from bot.rules.periods import PeriodKind
 from bot.runtime.config import Settings
 from bot.runtime.core import form_kinds
 from bot.ui.catalogue import Catalogue, Markup, Plural, Template, forms_of
@@ -232,6 +233,7 @@ def family_keys() -> list[tuple[str, set[str]]]:
     keys += [(f"form.hint.{kind}", set()) for kind in FieldType]
     keys += [(f"report.state.{state}", set()) for state in ReportState]
     keys += [(f"weekday.{day}", set()) for day in range(7)]
+    keys += [(f"period.{kind}", set()) for kind in PeriodKind]
     keys += [(f"join.done_{role}", {"name", "unit"}) for role in Role]
     keys += [(f"command.{command}", set()) for command in EVERY_COMMAND]
     keys += [(f"menu.{action}", set()) for action in ACTIONS]

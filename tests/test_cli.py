@@ -103,7 +103,7 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureF
 
 COMMANDS = [[], ["init"], ["run"], ["demo-data"], ["check"], ["unit"], ["unit", "add"],
             ["unit", "list"], ["unit", "import"], ["invite"], ["backup"], ["try"],
-            ["member"], ["member", "import"]]
+            ["member"], ["member", "import"], ["export"]]
 # What argparse says in English when nobody translates it.
 ENGLISH = re.compile(r"usage:|options:|positional arguments|show this help|\berror\b|"
                      r"required|invalid|unrecognized|expected|argument|choose from|ambiguous")
@@ -130,7 +130,7 @@ def test_every_help_is_vietnamese(cli: Cli, command: list[str]) -> None:
 def test_every_command_and_option_has_help_text() -> None:
     with speaking(Catalogue.load()):
         parsers = all_parsers(build_parser(T))
-    assert len(parsers) == 14
+    assert len(parsers) == 15
     for parser in parsers:
         assert parser.description, parser.prog
         for action in parser._actions:

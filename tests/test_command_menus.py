@@ -73,7 +73,8 @@ async def test_an_observer_sees_only_what_they_can_read(bot: Harness) -> None:
     await bot.appoint(LAN, tree.province, Role.OBSERVER, "Lan")
     await bot.say(LAN, "/help")
     await bot.fake.wait_for(lambda f: chat_menu(f, LAN) is not None)
-    assert chat_menu(bot.fake, LAN) == ["stats", "digest", "model", "commit", "help", "lang"]
+    assert chat_menu(bot.fake, LAN) == ["stats", "digest", "export", "report_doc", "model",
+                                        "commit", "help", "lang"]
 
 
 async def test_english_speakers_get_their_menu_in_english(bot: Harness) -> None:

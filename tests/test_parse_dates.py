@@ -7,7 +7,14 @@ from datetime import date
 
 import pytest
 
-from bot.parsing.dates import DateProblem, ParsedDate, parse_date
+from bot.parsing.dates import (
+    DateProblem,
+    ParsedDate,
+    RangeProblem,
+    parse_date,
+    parse_day,
+    parse_range,
+)
 
 FRIDAY = date(2026, 11, 27)
 MAX_AGE = 400
@@ -234,3 +241,64 @@ def test_negative_max_age_is_a_programming_error() -> None:
 
 def test_problems_are_strings_for_logs_and_callbacks() -> None:
     assert [str(problem) for problem in DateProblem] == ["unreadable", "future", "too_old"]
+
+
+# --- ranges of days and whole dates (exports) ---------------------------------------------------
+
+D = date
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("01/01/2026 - 30/06/2026", (D(2026, 1, 1), D(2026, 6, 30))),
+    ("1/1/2026-30/6/2026", (D(2026, 1, 1), D(2026, 6, 30))),
+    ("01/01/2026 – 30/06/2026", (D(2026, 1, 1), D(2026, 6, 30))),
+    ("01/01/2026 — 30/06/2026", (D(2026, 1, 1), D(2026, 6, 30))),
+    ("từ 01/01/2026 đến 30/06/2026", (D(2026, 1, 1), D(2026, 6, 30))),
+    ("Từ ngày 01/01/2026 đến ngày 30/06/2026", (D(2026, 1, 1), D(2026, 6, 30))),
+    (nfd("từ 01/01/2026 đến 30/06/2026"), (D(2026, 1, 1), D(2026, 6, 30))),
+    ("tu 01/01/2026 den 30/06/2026", (D(2026, 1, 1), D(2026, 6, 30))),
+    ("01-01-2026 - 30-06-2026", (D(2026, 1, 1), D(2026, 6, 30))),
+    ("01-01-2026-30-06-2026", (D(2026, 1, 1), D(2026, 6, 30))),
+    ("01.01.2026 .. 30.06.2026", (D(2026, 1, 1), D(2026, 6, 30))),
+    ("2026-01-01 - 2026-06-30", (D(2026, 1, 1), D(2026, 6, 30))),
+    ("01 / 01 / 2026 - 30 / 06 / 2026", (D(2026, 1, 1), D(2026, 6, 30))),
+    ("1/1/26 - 30/6/26", (D(2026, 1, 1), D(2026, 6, 30))),
+    # Across a year's end, and days typed without their year.
+    ("15/12/2025 - 15/01/2026", (D(2025, 12, 15), D(2026, 1, 15))),
+    ("01/10 - 31/12", (D(2026, 10, 1), D(2026, 12, 31))),
+    ("01/10 - 31/12/2025", (D(2025, 10, 1), D(2025, 12, 31))),
+    ("15/12 - 15/01/2026", (D(2025, 12, 15), D(2026, 1, 15))),
+    ("15/12/2025 - 15/01", (D(2025, 12, 15), D(2026, 1, 15))),
+    ("15/12 - 15/01", (D(2025, 12, 15), D(2026, 1, 15))),
+    # Read as typed; whether the range can be exported is bot/rules/periods.py's.
+    ("30/06/2026 - 01/01/2026", (D(2026, 6, 30), D(2026, 1, 1))),
+    ("31/02/2026 - 30/06/2026", RangeProblem.NO_SUCH_DAY),
+    ("01/13/2026 - 30/06/2026", RangeProblem.NO_SUCH_DAY),
+    ("", RangeProblem.UNREADABLE),
+    ("năm nay", RangeProblem.UNREADABLE),
+    ("01/01/2026", RangeProblem.UNREADABLE),
+    ("01/01/2026 và 30/06/2026", RangeProblem.UNREADABLE),
+    ("01/01/2026 - 30/06/2026 - 31/12/2026", RangeProblem.UNREADABLE),
+    ("📅 01/01/2026 - 30/06/2026", RangeProblem.UNREADABLE),
+    ("<b>01/01/2026</b> - 30/06/2026", RangeProblem.UNREADABLE),
+    ("9" * 5000, RangeProblem.UNREADABLE),
+])
+def test_a_typed_range(text: str, expected: object) -> None:
+    assert parse_range(text, FRIDAY) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("30/06/2026", D(2026, 6, 30)),
+    ("1/7/2026", D(2026, 7, 1)),
+    ("30-06-2026", D(2026, 6, 30)),
+    ("30.06.26", D(2026, 6, 30)),
+    ("2026-06-30", D(2026, 6, 30)),
+    (" 2026-6-3 ", D(2026, 6, 3)),
+    ("30/06", None),
+    ("31/06/2026", None),
+    ("2026/06/30", None),
+    ("hôm qua", None),
+    ("", None),
+])
+def test_a_whole_date(text: str, expected: date | None) -> None:
+    assert parse_day(text) == expected

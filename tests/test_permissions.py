@@ -127,6 +127,7 @@ CASES: dict[Action, tuple[Case, Case]] = {
     Action.STATS_UNIT: ((OBSERVER, CHILD), (MEMBER, SAME)),
     Action.SCHEDULE: ((LEADER, SAME), (OBSERVER, SAME)),
     Action.DIGEST: ((OBSERVER, SAME), (LEADER, SIBLING)),
+    Action.EXPORT: ((OBSERVER, CHILD), (LEADER, SIBLING)),
     Action.ANNOUNCE: ((LEADER, SAME), (MEMBER, SAME)),
     Action.REPORT: ((MEMBER, OWN), (OBSERVER, OWN)),
     Action.ANSWER_FORM: ((STRANGER, OWN), (MEMBER, SAME)),
@@ -985,6 +986,48 @@ add("dg:pick", Action.DIGEST, _digest_found("dg:pick:0"), listing=True)
 async def _digest_of_unit(world: World) -> bool:
     seen = await forge(world, f"dg:u:{world.unit}")
     return _digest_of(await unit_name(world, world.unit))(seen)
+
+
+# --- exports --------------------------------------------------------------------------------------
+
+
+def _export_screen(key: str, what: str, made: str) -> Probe:
+    """The target unit's export screen (`key`), found from the first screen by opening units."""
+    async def run(world: World) -> bool:
+        name = await unit_name(world, world.unit)
+        return await browse(world, await act(world, what), lambda s: shows(s, key, unit=name),
+                            (f"ex:u:{made}:", f"ex:o:{made}"))
+    return run
+
+
+add("/export", Action.EXPORT, _export_screen("export.title", "/export", "s"), listing=True)
+add("/report_doc", Action.EXPORT, _export_screen("export.title_word", "/report_doc", "w"),
+    listing=True)
+add("ex:o", Action.EXPORT, _export_screen("export.title", "ex:o:s", "s"), listing=True)
+
+
+@trigger("ex:u", Action.EXPORT)
+async def _export_unit(world: World) -> bool:
+    seen = await forge(world, f"ex:u:s:{world.unit}:0")
+    return shows(seen, "export.title", unit=await unit_name(world, world.unit))
+
+
+@trigger("ex:k", Action.EXPORT)
+async def _export_period(world: World) -> bool:
+    return shows(await forge(world, f"ex:k:s:{world.unit}:q"), "export.period_named")
+
+
+@trigger("ex:r", Action.EXPORT)
+async def _export_typed_days(world: World) -> bool:
+    await forge(world, f"ex:r:s:{world.unit}")
+    draft = await draft_of(world)
+    return draft is not None and draft.form == "export_period"
+
+
+@trigger("ex:m", Action.EXPORT)
+async def _export_made(world: World) -> bool:
+    await forge(world, f"ex:m:xlsx:{world.unit}:20261001:20261231")
+    return any(call.chat_id == ACTOR for call in world.bot.fake.calls_to("sendDocument"))
 
 
 # --- schedules ------------------------------------------------------------------------------------

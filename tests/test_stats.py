@@ -27,7 +27,7 @@ CELL, COMMUNE = "Chi bộ Thôn Bản Chặng", "Đảng bộ xã Tràng Định
 
 def _period(seen: Seen, period: str, first: str, last: str) -> bool:
     """The period shown (`period` the key of its name) and its first and last day."""
-    return seen.shows("stats.period_line", period=VI.plain(f"stats.period.{period}"),
+    return seen.shows("stats.period_line", period=VI.plain(f"period.{period}"),
                       first=first, last=last)
 
 

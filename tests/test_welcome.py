@@ -33,8 +33,8 @@ async def test_an_observer_reads_what_they_can_see(bot: Harness) -> None:
     seen = await bot.say(LAN, "/help")
     assert seen.shows("help.observer") and not seen.shows("help.member")
     assert "📝" not in seen.text
-    assert bot.fake.reply_keyboard(LAN) == [["📊 Thống kê", "🏅 Mô hình"],
-                                            ["✍ Cam kết", "❓ Hướng dẫn"]]
+    assert bot.fake.reply_keyboard(LAN) == [["📊 Thống kê", "📤 Xuất dữ liệu"],
+                                            ["🏅 Mô hình", "✍ Cam kết", "❓ Hướng dẫn"]]
 
 
 async def test_an_admin_without_a_unit_is_welcomed_as_a_leader(tmp_path: Path) -> None:

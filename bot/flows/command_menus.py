@@ -13,8 +13,9 @@ from storage.entities import Role
 
 MEMBER = ("report", "my", "model", "stats", "commit", "settings", "help", "lang", "cancel")
 LEADER = ("report", "review", "members", "invite", "import", "behalf", "my", "model", "stats",
-          "digest", "commit", "schedule", "announce", "settings", "help", "lang", "cancel")
-OBSERVER = ("stats", "digest", "model", "commit", "help", "lang")
+          "digest", "export", "report_doc", "commit", "schedule", "announce", "settings", "help",
+          "lang", "cancel")
+OBSERVER = ("stats", "digest", "export", "report_doc", "model", "commit", "help", "lang")
 GROUP = ("link", "unlink")
 EVERY_COMMAND = (*LEADER, "start", *GROUP)
 # Everyone's private chat shows the members' menu (most people are members) unless given their

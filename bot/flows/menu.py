@@ -7,11 +7,13 @@ from bot.ui.catalogue import Texts
 from bot.ui.screens import Menu
 from storage.entities import Role
 
-ACTIONS = ("report", "my", "model", "stats", "commit", "help", "review", "members", "invite")
+ACTIONS = ("report", "my", "model", "stats", "commit", "help", "review", "members", "invite",
+           "export")
 
 
 def main_menu(t: Texts, actor: Actor | None = None) -> Menu:
-    """A member's menu; a leader's has a row more; an observer's only what they can read."""
+    """A member's menu; a leader's has a row more; an observer's only what they can read, and
+    the export they mostly come for (a leader's exports are commands, as their digest is)."""
     def row(*actions: str) -> tuple[str, ...]:
         return tuple(t.plain(f"menu.{a}") for a in actions)
 
@@ -21,7 +23,7 @@ def main_menu(t: Texts, actor: Actor | None = None) -> Menu:
     if reports:
         rows += [row("report"), row("my", "model"), row("stats", "commit", "help")]
     else:
-        rows += [row("stats", "model"), row("commit", "help")]
+        rows += [row("stats", "export"), row("model", "commit", "help")]
     if leads:
         rows.append(row("review", "members", "invite"))
     return tuple(rows)

@@ -31,12 +31,12 @@ log = logging.getLogger(__name__)
 
 # Code in the button data → the period and its label.
 PERIODS: dict[str, tuple[PeriodKind, str]] = {
-    "w": (PeriodKind.THIS_WEEK, "stats.period.this_week"),
-    "lw": (PeriodKind.LAST_WEEK, "stats.period.last_week"),
-    "m": (PeriodKind.THIS_MONTH, "stats.period.this_month"),
-    "q": (PeriodKind.THIS_QUARTER, "stats.period.this_quarter"),
-    "y": (PeriodKind.THIS_YEAR, "stats.period.this_year"),
-    "ly": (PeriodKind.LAST_YEAR, "stats.period.last_year"),
+    "w": (PeriodKind.THIS_WEEK, "period.this_week"),
+    "lw": (PeriodKind.LAST_WEEK, "period.last_week"),
+    "m": (PeriodKind.THIS_MONTH, "period.this_month"),
+    "q": (PeriodKind.THIS_QUARTER, "period.this_quarter"),
+    "y": (PeriodKind.THIS_YEAR, "period.this_year"),
+    "ly": (PeriodKind.LAST_YEAR, "period.last_year"),
 }
 DEFAULT_PERIOD = "m"
 BASIS = Basis.DONE  # /stats counts by the day the deed happened

@@ -171,3 +171,78 @@ def _without_year(day: int, month: int, today: datetime.date) -> ParsedDate | Da
         if candidate <= today:
             return ParsedDate(candidate, needs_confirmation=year != today.year)
     return DateProblem.UNREADABLE
+
+
+# --- whole dates and ranges of them (exports) ---------------------------------------------------
+
+class RangeProblem(enum.StrEnum):
+    UNREADABLE = "unreadable"  # not two dates, or with something else between them
+    NO_SUCH_DAY = "no_such_day"  # 31/02/2026
+
+
+def _day_pattern(name: str) -> str:
+    """A day with its year (yyyy-mm-dd, or day first with one separator throughout) or without
+    it (dd/mm); the groups named after `name`."""
+    return (rf"(?:(?P<{name}_iso>[0-9]{{4}}-[0-9]{{1,2}}-[0-9]{{1,2}})"
+            rf"|(?P<{name}_day>[0-9]{{1,2}})(?P<{name}_sep>[/.-])(?P<{name}_month>[0-9]{{1,2}})"
+            rf"(?:(?P={name}_sep)(?P<{name}_year>[0-9]{{4}}|[0-9]{{2}}))?)")
+
+
+_WHOLE_DAY = re.compile(_day_pattern("a"))
+# "01/01/2026 - 30/06/2026", "từ 1/1/2026 đến 30/6/2026", "2026-01-01 – 2026-06-30" (folded).
+_RANGE = re.compile(
+    rf"(?:tu\s*)?(?:ngay\s*)?{_day_pattern('a')}"
+    r"\s*(?:-|–|—|~|->|→|\.{2,3}|…|den|toi|to|until)\s*"
+    rf"(?:ngay\s*)?{_day_pattern('b')}")
+# Spaces typed around a date's separators ("01 / 01 / 2026"); "-" also separates the two dates.
+_SPACED = re.compile(r"\s*([/.])\s*")
+
+Parts = tuple[int, int, int | None]  # day, month, year (None when not typed)
+
+
+def _parts(match: re.Match[str], name: str) -> Parts:
+    if iso := match[f"{name}_iso"]:
+        year_, month_, day_ = (int(part) for part in iso.split("-"))
+        return day_, month_, year_
+    year_text = match[f"{name}_year"]
+    # Two digits mean this century, as for a deed's date.
+    year = None if year_text is None else int(year_text) + (2000 if len(year_text) == 2 else 0)
+    return int(match[f"{name}_day"]), int(match[f"{name}_month"]), year
+
+
+def parse_day(text: str) -> datetime.date | None:
+    """A whole date, its year written: 30/06/2026, 30-6-2026, 30.06.26 or 2026-06-30."""
+    match = _WHOLE_DAY.fullmatch(_SPACED.sub(r"\1", text.strip()))
+    if match is None:
+        return None
+    day, month, year = _parts(match, "a")
+    if year is None:
+        return None
+    try:
+        return datetime.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def parse_range(text: str, today: datetime.date
+                ) -> tuple[datetime.date, datetime.date] | RangeProblem:
+    """The first and last day of a typed range, "01/01/2026 - 30/06/2026" (also with "đến",
+    "den", "–"). A day typed without its year takes the other's, or this year's; a range
+    that would then end before it starts ("15/12 - 15/01") begins in the year before. Whether
+    the range is acceptable is bot/rules/periods.py's `chosen_period`."""
+    match = _RANGE.fullmatch(_SPACED.sub(r"\1", fold(text)))
+    if match is None:
+        return RangeProblem.UNREADABLE
+    (day_a, month_a, year_a), (day_b, month_b, year_b) = _parts(match, "a"), _parts(match, "b")
+    first_year: int = year_a or year_b or today.year
+    last_year: int = year_b or year_a or today.year
+    try:
+        first = datetime.date(first_year, month_a, day_a)
+        last = datetime.date(last_year, month_b, day_b)
+        if first > last and year_a is None:
+            first = datetime.date(first_year - 1, month_a, day_a)
+        elif first > last and year_b is None:
+            last = datetime.date(last_year + 1, month_b, day_b)
+    except ValueError:
+        return RangeProblem.NO_SUCH_DAY
+    return first, last

@@ -12,6 +12,7 @@ import unicodedata
 # đ is a letter of its own, not d plus a combining mark, so NFD alone leaves it in place.
 # The Icelandic eth (Ð/ð) looks identical and turns up through mis-set keyboards and fonts.
 _D_LIKE = str.maketrans({"đ": "d", "Đ": "d", "ð": "d", "Ð": "d"})
+_D_LIKE_CASED = str.maketrans({"đ": "d", "Đ": "D", "ð": "d", "Ð": "D"})
 
 
 def normalize(text: str) -> str:
@@ -37,6 +38,16 @@ def fold(text: str) -> str:
         ch for ch in unicodedata.normalize("NFD", lowered) if not unicodedata.combining(ch)
     )
     return " ".join(unicodedata.normalize("NFC", bare).split())
+
+
+def ascii_words(text: str, limit: int) -> str:
+    """The words in plain ASCII letters and digits, case kept, joined by "-" and cut to `limit`
+    characters: "Chi bộ Thôn Bản Chặng" is "Chi-bo-Thon-Ban-Chang" (a file's name that every
+    system and mail program keeps as it is)."""
+    bare = "".join(ch for ch in unicodedata.normalize("NFD", text.translate(_D_LIKE_CASED))
+                   if not unicodedata.combining(ch))
+    words = "".join(ch if ch.isascii() and ch.isalnum() else " " for ch in bare).split()
+    return "-".join(words)[:limit].strip("-")
 
 
 def normalize_multiline(text: str) -> str:

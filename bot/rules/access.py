@@ -72,6 +72,7 @@ class Action(StrEnum):
     STATS_UNIT = "stats_unit"
     SCHEDULE = "schedule"  # see and change a unit's digest, reminder and custom reminders
     DIGEST = "digest"  # a unit's digest of the current period, on demand
+    EXPORT = "export"  # a unit's spreadsheet or Word report of a period, its whole subtree
     ANNOUNCE = "announce"  # a message to a unit's members and group
     REPORT = "report"  # report one's own deed (the report form)
     ANSWER_FORM = "answer_form"  # a step of one's own form (its draft is found by who presses)
@@ -138,6 +139,7 @@ RULES: dict[Action, Rule] = {
     Action.STATS_UNIT: Rule(leader=BELOW, observer=BELOW),
     Action.SCHEDULE: Rule(leader=BELOW),
     Action.DIGEST: Rule(leader=BELOW, observer=BELOW),
+    Action.EXPORT: Rule(leader=BELOW, observer=BELOW),
     Action.ANNOUNCE: Rule(leader=BELOW),
     # A leader reports in the unit they lead when they are a member nowhere.
     Action.REPORT: Rule(member=OWN, leader=OWN, admin=False),

@@ -217,6 +217,13 @@ async def person_figures(tx: Tx, settings: Settings, person_id: int, period: Per
                          authored=authored)
 
 
+async def member_counts(tx: Tx, settings: Settings, unit_id: int, period: Period,
+                        basis: Basis) -> dict[int, tuple[int, int]]:
+    """Per person: the reports of the unit's subtree in the period they wrote or were named in
+    as a co-participant (each once, as their own figures count), and how many they wrote."""
+    return await counting.counts_by_person(tx, unit_id, within(settings, period, basis))
+
+
 async def models_table(tx: Tx, unit_id: int, year: int) -> ModelsTable:
     """"Đảng bộ xã Tràng Định: 74 mô hình năm 2023", and how they spread over its children
     and fields."""

@@ -1,4 +1,5 @@
-"""Reporting periods in local time: ISO weeks (Monday–Sunday), months, quarters, years."""
+"""Reporting periods in local time: ISO weeks (Monday–Sunday), months, quarters, half years,
+years, and the ranges of days someone chooses for an export (`chosen_period`)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,10 @@ class PeriodKind(StrEnum):
     THIS_WEEK = "this_week"
     LAST_WEEK = "last_week"
     THIS_MONTH = "this_month"
+    LAST_MONTH = "last_month"
     THIS_QUARTER = "this_quarter"
+    LAST_QUARTER = "last_quarter"
+    FIRST_HALF = "first_half"  # 6 tháng đầu năm: January to June of this year
     THIS_YEAR = "this_year"
     LAST_YEAR = "last_year"
 
@@ -79,12 +83,54 @@ def period(kind: PeriodKind, today: dt.date, month_cutoff: int | None = None) ->
             return week_of(today - dt.timedelta(days=7))
         case PeriodKind.THIS_MONTH:
             return reporting_month_of(today, month_cutoff)
+        case PeriodKind.LAST_MONTH:
+            this_month = reporting_month_of(today, month_cutoff)
+            return reporting_month_of(this_month.first - dt.timedelta(days=1), month_cutoff)
         case PeriodKind.THIS_QUARTER:
             return quarter_of(today)
+        case PeriodKind.LAST_QUARTER:
+            return quarter_of(quarter_of(today).first - dt.timedelta(days=1))
+        case PeriodKind.FIRST_HALF:
+            return Period(dt.date(today.year, 1, 1), dt.date(today.year, 6, 30))
         case PeriodKind.THIS_YEAR:
             return year_of(today.year)
         case PeriodKind.LAST_YEAR:
             return year_of(today.year - 1)
+
+
+class PeriodProblem(StrEnum):
+    """Why a range of days someone chose cannot be exported."""
+
+    END_BEFORE_START = "end_before_start"
+    NOT_STARTED = "not_started"  # begins after today: nothing can have happened in it
+    TOO_EARLY = "too_early"  # before EARLIEST
+    TOO_LONG = "too_long"  # more than LONGEST_YEARS
+
+
+EARLIEST = dt.date(2000, 1, 1)  # long before any report (Directive 05-CT/TW is of 2016)
+# A party congress's term (nhiệm kỳ) is five years, and one that starts mid-year spans six
+# calendar years: the longest range anyone has a reason to export at once.
+LONGEST_YEARS = 6
+
+
+def _years_after(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28) + dt.timedelta(days=1)
+
+
+def chosen_period(first: dt.date, last: dt.date, today: dt.date) -> Period | PeriodProblem:
+    """The days from `first` to `last` as a period to export, if they make one."""
+    if last < first:
+        return PeriodProblem.END_BEFORE_START
+    if first < EARLIEST:
+        return PeriodProblem.TOO_EARLY
+    if first > today:
+        return PeriodProblem.NOT_STARTED
+    if last >= _years_after(first, LONGEST_YEARS):
+        return PeriodProblem.TOO_LONG
+    return Period(first, last)
 
 
 def key_of(period: Period) -> str:

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
+from bot.flows.exports import export_to_file
 from bot.flows.invites import MAX_USES, create_invite, invite_link
 from bot.flows.joins import ROLE_KEYS
 from bot.flows.member_import import RowsRefused, cli_refusal, import_to_file, links_filename
@@ -77,6 +78,7 @@ def build_parser(t: Texts) -> Parser:
     _invite_options(_command(commands, "invite", t), t)
     member_commands = _commands(_command(commands, "member", t), "member_command", t)
     _member_import_options(_command(member_commands, "import", t, "member_import"), t)
+    _export_options(_command(commands, "export", t), t)
     backup = _command(commands, "backup", t)
     backup.add_argument("target", metavar=t.plain("cli.metavar.target"),
                         help=t.plain("cli.help.backup_target"))
@@ -137,6 +139,17 @@ def _member_import_options(listed: Parser, t: Texts) -> None:
     listed.add_argument("--days", type=whole_number(t, 1, MAX_INVITE_DAYS),
                         metavar=t.plain("cli.metavar.days"),
                         help=t.plain("member_import.cli.help_days", max=MAX_INVITE_DAYS))
+
+
+def _export_options(export: Parser, t: Texts) -> None:
+    export.add_argument("--unit", required=True, metavar=t.plain("cli.metavar.code"),
+                        help=t.plain("export.cli.help_unit"))
+    export.add_argument("--from", dest="first", required=True,
+                        metavar=t.plain("cli.metavar.date"), help=t.plain("export.cli.help_from"))
+    export.add_argument("--to", dest="last", required=True, metavar=t.plain("cli.metavar.date"),
+                        help=t.plain("export.cli.help_to"))
+    export.add_argument("-o", "--output", dest="out", type=Path, required=True,
+                        metavar=t.plain("cli.metavar.file"), help=t.plain("export.cli.help_out"))
 
 
 def _database_source() -> str:
@@ -337,6 +350,13 @@ async def _run(args: argparse.Namespace, settings: Settings, t: Texts) -> None:
         await db.close()
 
 
+async def _export(args: argparse.Namespace, settings: Settings, t: Texts) -> None:
+    async def work(db: Database) -> None:
+        print(await export_to_file(db, settings, t, args.unit, args.first, args.last, args.out,
+                                   SystemClock().now()))
+    await _with_db(settings, t, work)
+
+
 async def _try(args: argparse.Namespace, settings: Settings, t: Texts) -> None:
     """The bot in the terminal, on a database of its own: never the real bot's."""
     if args.database is not None and args.database.resolve() == settings.database.resolve():
@@ -349,7 +369,7 @@ Command = Callable[[argparse.Namespace, Settings, Texts], Coroutine[Any, Any, in
 COMMANDS: dict[str, Command] = {
     "init": _init, "unit": _unit, "invite": _invite, "demo-data": _demo, "run": _run,
     "backup": _backup, "check": _check, "try": _try,
-    "member": _member}
+    "member": _member, "export": _export}
 
 
 def main(argv: list[str] | None = None) -> int:

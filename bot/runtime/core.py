@@ -10,6 +10,8 @@ from bot.flows.announcements import AnnouncementKind, Announcements
 from bot.flows.behalf import NEW_MEMBER, Behalf, NewMemberKind
 from bot.flows.commitments import AssessmentKind, CommitmentKind, Commitments
 from bot.flows.digests import Digests, ScheduledDigests
+from bot.flows.exports import FORM_NAME as EXPORT_PERIOD
+from bot.flows.exports import ExportPeriodKind, Exports
 from bot.flows.groups import Groups
 from bot.flows.invites import Invites
 from bot.flows.joins import JoinKind, Joins
@@ -52,6 +54,7 @@ def form_kinds(settings: Settings, catalogue: Catalogue,
         "review_reopen": ReviewNoteKind.reopen(catalogue, queue_view),
         "announcement": AnnouncementKind(),
         "schedule_reminder": ScheduleReminderKind(),
+        EXPORT_PERIOD: ExportPeriodKind(),
     }
 
 
@@ -80,6 +83,7 @@ class Core:
     scheduler: Scheduler
     settings: NudgeSettings
     announcements: Announcements
+    exports: Exports
 
     def opened_by_link(self, payload: str) -> Callable[[Request], Awaitable[Reply]] | None:
         """What t.me/<bot>?start=<payload> opens when the payload names a command of the
@@ -93,6 +97,7 @@ class Core:
             "invite": self.invites.open, "behalf": self.behalf.open,
             "digest": self.digests.open, "schedule": self.schedules.open,
             "announce": self.announcements.open, "settings": self.settings.open,
+            "export": self.exports.open, "report_doc": self.exports.open_word_report,
         }
         return opens.get(payload)
 
@@ -130,6 +135,7 @@ class Core:
             scheduler=_scheduler(services, notices),
             settings=NudgeSettings(reports),
             announcements=Announcements(services, conversations),
+            exports=Exports(settings, services.db, conversations),
         )
 
 
