@@ -16,7 +16,6 @@ import datetime as dt
 import io
 import logging
 import re
-import unicodedata
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -25,7 +24,7 @@ from typing import Any
 from docxtpl import DocxTemplate
 
 from bot.flows.members import leader_title, titles_for
-from bot.parsing.text import fold
+from bot.parsing.text import ascii_words, fold
 from bot.rules import counting
 from bot.rules.counting import Basis, Participation
 from bot.rules.periods import (
@@ -113,9 +112,7 @@ def period_wording(period: Period, cutoff: int | None) -> Wording:
 
 def file_name(unit: Unit, wording: Wording) -> str:
     """BaoCao_05_Chi-bo-Thon-Ban-Chang_2026-11.docx: ASCII only, for any mail or file system."""
-    bare = unicodedata.normalize("NFD", unit.name.replace("đ", "d").replace("Đ", "D"))
-    ascii_name = "".join(c for c in bare if not unicodedata.combining(c))
-    slug = "-".join(re.findall(r"[A-Za-z0-9]+", ascii_name))[:NAME_CHARS].strip("-")
+    slug = ascii_words(unit.name, NAME_CHARS)
     return f"BaoCao_05_{slug or f'don-vi-{unit.id}'}_{wording.code}.docx"
 
 
@@ -278,7 +275,7 @@ async def word_report(db: Database, settings: Settings, unit_id: int, period: Pe
     raises ConfigError (catalogue key and parameters, naming `report.word_template`); a unit
     that does not exist, LookupError."""
     wording = period_wording(period, settings.month_cutoff_day)
-    async with db.transaction() as tx:
+    async with db.reading() as tx:  # a province's year reads a while: no writer waits
         unit = await units.get_unit(tx, unit_id)
         if unit is None:
             raise LookupError(f"no unit {unit_id}")
