@@ -163,7 +163,8 @@ class _Sheet:
         return cell
 
     def _date(self, value: Value) -> object:
-        return self._cell(value, number_format=DATE_FORMAT) if value is not None else None
+        return (self._cell(value, number_format=DATE_FORMAT, alignment=CENTRE)
+                if value is not None else None)
 
     def _money(self, value: Value) -> object:
         return self._number(value, money=True)
