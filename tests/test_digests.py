@@ -35,7 +35,7 @@ WEEK_47 = week_of(D(2026, 11, 16))
 VI = CATALOGUE.texts("vi")
 CELL = "Chi bộ Thôn Bản Chặng"
 COMMUNE = "Đảng bộ xã Tràng Định"
-WEEK_48_DATES = "23–29/11/2026"
+WEEK_48_DATES = "23/11–29/11/2026"
 
 
 def up(count: int, previous: str = "digest.previous_week") -> str:
@@ -481,7 +481,7 @@ async def test_the_chart_shows_eight_periods_ending_with_the_digests(bot: Harnes
     assert digest.series == (0, 0, 0, 0, 0, 0, 1, 3)
     writer = Writer(bot.core.services.settings, bot.core.services.texts(None))
     labels = writer.chart_labels(digest)
-    assert labels[0] == "T41\n05–11/10" and labels[-1] == "T48\n23–29/11"
+    assert labels[0] == "T41\n05/10–11/10" and labels[-1] == "T48\n23/11–29/11"
     assert writer.chart_labels(monthly)[0] == "04/2026"
     assert writer.chart_labels(monthly)[-1] == "11/2026" and monthly.series[-1] == 5
     with warnings.catch_warnings():

@@ -32,7 +32,7 @@ VI = CATALOGUE.texts("vi")
 
 def title(unit: str) -> str:
     """Week 48's digest title of the unit, as its readers see it."""
-    return as_read(VI("digest.title_week", week=48, dates="23–29/11/2026", unit=unit))
+    return as_read(VI("digest.title_week", week=48, dates="23/11–29/11/2026", unit=unit))
 
 
 def said_to(bot: Harness, chat: int) -> frozenset[str]:

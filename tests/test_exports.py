@@ -238,7 +238,7 @@ async def test_a_leader_exports_days_across_the_years_end(bot: Harness) -> None:
     await bot.say(SON, "/export")
     await bot.tap(SON, "✏ Nhập khoảng ngày")
     chosen = await bot.say(SON, TYPED)
-    assert chosen.shows("export.period_days", first="15/12/2025", last="15/01/2026")
+    assert chosen.shows("export.period_days", dates="15/12/2025–15/01/2026")
     assert bot.buttons(SON) == [XLSX, CSV, "◀ Chọn kỳ khác"]
     making = await bot.tap(SON, XLSX)
     assert making.shows("export.making")
@@ -444,13 +444,13 @@ async def test_monthly_periods_follow_the_cut_off_day(tmp_path: Path) -> None:
         await world(bot)
         await bot.say(SON, "/export")
         chosen = await bot.tap(SON, "Tháng trước")
-        assert chosen.shows("export.period_named", period="Tháng trước", first="16/10/2026",
-                            last="15/11/2026")
+        assert chosen.shows("export.period_named", period="Tháng trước",
+                            dates="16/10–15/11/2026")
         back = await bot.tap(SON, "◀ Chọn kỳ khác")
         assert back.shows("export.title", unit=CELL) and back.methods() == ["editMessageText"]
         this_month = await bot.tap(SON, "Tháng này")
-        assert this_month.shows("export.period_named", period="Tháng này", first="16/11/2026",
-                                last="15/12/2026")
+        assert this_month.shows("export.period_named", period="Tháng này",
+                                dates="16/11–15/12/2026")
 
 
 @pytest.mark.parametrize(("typed", "key"), [
@@ -473,7 +473,7 @@ async def test_typed_days_that_cannot_be_exported(bot: Harness, typed: str, key:
     if key.endswith("range_too_long"):
         assert seen.shows(key, years=LONGEST_YEARS)
     good = await bot.say(SON, "01/01/2026 đến 30/06/2026")
-    assert good.shows("export.period_days", first="01/01/2026", last="30/06/2026")
+    assert good.shows("export.period_days", dates="01/01–30/06/2026")
     assert documents(bot, SON) == []
 
 
@@ -597,7 +597,7 @@ def test_the_command_line_exports_a_workbook_and_csv(
                              "2026-01-15", "-o", str(out_file))
     assert (code, err) == (0, "")
     assert out.strip() == VI.plain("export.cli.done", path=out_file, unit=CELL,
-                                   first="15/12/2025", last="15/01/2026")
+                                   dates="15/12/2025–15/01/2026")
     book = load_workbook(out_file)
     assert book.sheetnames == SHEETS
     rows = sheet_rows(book["Việc làm"])

@@ -13,7 +13,7 @@ SON, MAI, BINH, HANH, LAN, TUAN, OBS, CHI = 3001, 3002, 3003, 3004, 3005, 3006, 
 ADMIN = 3999
 VI = CATALOGUE.texts("vi")
 CELL = "Chi bộ Thôn Bản Chặng"
-WEEK = "23/11–29/11"
+WEEK = "23/11–29/11/2026"
 
 
 
@@ -94,7 +94,7 @@ async def test_the_list_marks_who_reported_this_week_including_co_participants(
     # Next week the marks start again.
     bot.clock.advance(days=3)
     monday = await bot.say(SON, "/members")
-    assert _listed(monday, count=4, reported=0, week="30/11–06/12")
+    assert _listed(monday, count=4, reported=0, week="30/11–06/12/2026")
 
 
 async def test_a_large_cell_is_shown_a_page_at_a_time(bot: Harness) -> None:

@@ -37,7 +37,7 @@ from bot.runtime.core import Core
 from bot.runtime.services import Services
 from bot.ui import buttons
 from bot.ui.catalogue import Catalogue
-from bot.ui.formatting import day_range
+from bot.ui.formatting import period_span
 from storage import (
     audit,
     commitments,
@@ -967,7 +967,7 @@ async def _behalf_new_member(world: World) -> bool:
 def _digest_of(name: str) -> Callable[[Seen], bool]:
     """This week's digest of the unit (27/11/2026 is in week 48)."""
     return lambda seen: shows(seen, "digest.title_week", week=48, unit=name,
-                              dates=day_range(dt.date(2026, 11, 23), dt.date(2026, 11, 29)))
+                              dates=period_span(dt.date(2026, 11, 23), dt.date(2026, 11, 29)))
 
 
 def _digest_found(what: str) -> Probe:

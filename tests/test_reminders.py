@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from bot.flows.reminders import is_holiday, week_span
-from bot.rules.periods import Period
+from bot.flows.reminders import is_holiday
 from handlers import schedules as schedule_jobs
 from storage import audit, settings
 from storage.schedules import ScheduleKind
@@ -28,7 +27,7 @@ from tests.test_schedules_due import (
 
 STRANGER = 4099
 VI = CATALOGUE.texts("vi")
-WEEK, CELL = "23–29/11", "Chi bộ Thôn Bản Chặng"
+WEEK, CELL = "23/11–29/11/2026", "Chi bộ Thôn Bản Chặng"
 
 
 
@@ -168,13 +167,6 @@ async def test_garbled_settings_and_nudge_data_get_a_polite_note(bot: Harness) -
 
 
 # --- words and days -----------------------------------------------------------------------------
-
-
-def test_week_spans_read_naturally() -> None:
-    assert week_span(Period(dt.date(2026, 11, 23), dt.date(2026, 11, 29))) == "23–29/11"
-    assert week_span(Period(dt.date(2026, 11, 30), dt.date(2026, 12, 6))) == "30/11–06/12"
-    assert week_span(Period(dt.date(2026, 12, 28), dt.date(2027, 1, 3))) == \
-        "28/12/2026–03/01/2027"
 
 
 def test_vietnamese_public_holidays() -> None:

@@ -32,6 +32,7 @@ from bot.rules import counting
 from bot.rules.periods import Period, month_of, quarter_of, reporting_month_of, week_of, year_of
 from bot.runtime.config import ConfigError, Settings, load_settings
 from bot.ui.catalogue import Catalogue
+from bot.ui.formatting import period_span
 from bot.ui.screens import Document
 from bot.ui.templates.build_report_doc import TARGET, template_bytes
 from storage import commitments, members, models, people, reports, reviews, units
@@ -519,8 +520,7 @@ async def test_the_period_is_worded_as_a_secretary_would(
     assert title in lines(opened(made))
     assert made.filename == f"BaoCao_05_Chi-bo-Thon-Ban-Chang_{code}.docx"
     assert made.caption == VI("report_doc.caption", unit="Chi bộ Thôn Bản Chặng",
-                              first=period.first.strftime("%d/%m/%Y"),
-                              last=period.last.strftime("%d/%m/%Y"))
+                              dates=period_span(period.first, period.last))
 
 
 # --- the template ----------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from bot.rules.periods import Period
 from bot.ui import buttons
 from bot.ui.buttons import LARGEST_ID
 from bot.ui.catalogue import Catalogue
-from bot.ui.formatting import percent
+from bot.ui.formatting import percent, period_span
 from storage import audit
 from storage.entities import Role
 from tests.harness import CATALOGUE, HANOI, Harness, Seen, Tree, started
@@ -28,7 +28,11 @@ CELL, COMMUNE = "Chi bộ Thôn Bản Chặng", "Đảng bộ xã Tràng Định
 def _period(seen: Seen, period: str, first: str, last: str) -> bool:
     """The period shown (`period` the key of its name) and its first and last day."""
     return seen.shows("stats.period_line", period=VI.plain(f"period.{period}"),
-                      first=first, last=last)
+                      dates=period_span(D(*reversed(_dmy(first))), D(*reversed(_dmy(last)))))
+
+
+def _dmy(day: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in day.split("/"))
 
 
 def _fields(*counts: tuple[str, int]) -> str:
@@ -318,3 +322,25 @@ async def test_a_cut_off_day_shifts_the_month_counted(tmp_path: Path) -> None:
     assert _period(seen, "this_month", "16/11/2026", "15/12/2026")
     # The 25/11 deed is in; Bình's of 03/11 (with her) belongs to the month before.
     assert _own(seen, 1, authored=1, together=0)
+
+
+async def test_one_week_reads_the_same_on_members_digest_and_stats(bot: Harness) -> None:
+    """One period formatter: the week of 23/11–29/11/2026 is written one way on every screen."""
+    tree = await _cell_with_reports(bot)
+    await bot.appoint(SON, tree.cell, Role.LEADER, "Sơn")
+    members = await bot.say(SON, "/members")
+    digest = await bot.say(SON, "/digest")
+    opened = await bot.say(SON, "/stats")
+    message_id, _ = bot.button(SON, "Quý này")
+    stats = await bot.press_data(SON, message_id, f"st:u:w:{tree.cell}", check_button=False)
+    assert opened.shows("stats.title_unit") and stats.shows("stats.title_unit", unit=CELL)
+    for seen in (members, digest, stats):
+        assert "23/11–29/11/2026" in seen.text, seen.text
+
+
+def test_a_period_is_written_one_way() -> None:
+    assert period_span(D(2026, 11, 23), D(2026, 11, 29)) == "23/11–29/11/2026"
+    assert period_span(D(2026, 11, 30), D(2026, 12, 6)) == "30/11–06/12/2026"
+    assert period_span(D(2026, 12, 28), D(2027, 1, 3)) == "28/12/2026–03/01/2027"
+    assert period_span(D(2026, 11, 27), D(2026, 11, 27)) == "27/11/2026"
+    assert period_span(D(2026, 11, 23), D(2026, 11, 29), year=False) == "23/11–29/11"

@@ -100,7 +100,7 @@ class Writer:
             return t("digest.title_month", month=d.period.first.strftime("%m/%Y"),
                      unit=d.unit.name)
         return t("digest.title_week", week=d.period.first.isocalendar().week,
-                 dates=formatting.day_range(d.period.first, d.period.last), unit=d.unit.name)
+                 dates=formatting.period_span(d.period.first, d.period.last), unit=d.unit.name)
 
     def _change(self, d: Digest) -> Markup:
         t = self.t
@@ -233,7 +233,7 @@ class Writer:
             return [t.plain("digest.chart_month", month=p.first.strftime("%m/%Y"))
                     for p in d.periods]
         return [t.plain("digest.chart_week", week=p.first.isocalendar().week,
-                        dates=formatting.day_range(p.first, p.last, year=False))
+                        dates=formatting.period_span(p.first, p.last, year=False))
                 for p in d.periods]
 
     async def chart(self, d: Digest) -> bytes:

@@ -369,10 +369,10 @@ class Exports:
 
 
 def _period_line(t: Texts, days: Period, label: str | None) -> Markup:
-    first, last = formatting.day(days.first), formatting.day(days.last)
+    dates = formatting.period_span(days.first, days.last)
     if label is None:
-        return t("export.period_days", first=first, last=last)
-    return t("export.period_named", period=t.plain(label), first=first, last=last)
+        return t("export.period_days", dates=dates)
+    return t("export.period_named", period=t.plain(label), dates=dates)
 
 
 def _detail(days: Period, what: Format) -> str:
@@ -617,8 +617,9 @@ async def made_file(db: Database, settings: Settings, t: Texts, unit: Unit, days
                                           counting.within(settings, days, BASIS))) as read:
             deeds = sheets.deed_rows(read)
             data = await (sheets.csv(deeds) if what is Format.CSV else sheets.workbook(deeds))
-    caption = t("export.caption", unit=unit.name, first=formatting.day(days.first),
-                last=formatting.day(days.last), count=formatting.number(sheets.deed_count, t))
+    caption = t("export.caption", unit=unit.name,
+                dates=formatting.period_span(days.first, days.last),
+                count=formatting.number(sheets.deed_count, t))
     return Document(file_name(unit, days, what), data, caption)
 
 
@@ -674,4 +675,4 @@ async def export_to_file(db: Database, settings: Settings, t: Texts, unit_given:
     made = await made_file(db, settings, t, unit, days, what, today)
     path.write_bytes(made.data)
     return t.plain("export.cli.done", path=path, unit=unit.name,
-                   first=formatting.day(days.first), last=formatting.day(days.last))
+                   dates=formatting.period_span(days.first, days.last))

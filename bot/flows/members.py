@@ -22,7 +22,7 @@ from bot.rules.periods import Period, week_of
 from bot.runtime.config import Settings
 from bot.ui.buttons import Between, ButtonData, Id, Page
 from bot.ui.catalogue import Catalogue, Markup, Texts
-from bot.ui.formatting import day_month
+from bot.ui.formatting import period_span
 from bot.ui.paging import page_of, turns
 from bot.ui.screens import Button, Reply, Screen, rows
 from storage import audit, units
@@ -601,4 +601,4 @@ class Members:
 
 
 def _week(week: Period) -> str:
-    return f"{day_month(week.first)}–{day_month(week.last)}"
+    return period_span(week.first, week.last)

@@ -25,23 +25,14 @@ from storage.reminders import Recipient
 SUNDAY = 6
 
 
-def week_span(week: Period) -> str:
-    """23–29/11; 30/11–06/12 across months; 28/12/2026–03/01/2027 across years."""
-    first, last = week.first, week.last
-    if first.year != last.year:
-        return f"{formatting.day(first)}–{formatting.day(last)}"
-    if first.month != last.month:
-        return f"{formatting.day_month(first)}–{formatting.day_month(last)}"
-    return f"{first.day:02d}–{formatting.day_month(last)}"
-
-
 async def group_reminder(tx: Tx, services: Services, unit_id: int, week: Period,
                          day: dt.date) -> Screen:
-    """"📌 Tuần này (23–29/11), Chi bộ … đã có 12 việc làm theo Bác của 9/34 đồng chí. Đề nghị
-    …". Positive: a week with nothing yet says so without a zero. Groups read Vietnamese."""
+    """"📌 Tuần này (23/11–29/11/2026), Chi bộ … đã có 12 việc làm theo Bác của 9/34 đồng
+    chí. Đề nghị …". Positive: a week with nothing yet says so without a zero. Groups read
+    Vietnamese."""
     t = services.texts(None)
     figures = await unit_figures(tx, services.settings, unit_id, week, Basis.RECEIVED)
-    span, name = week_span(week), figures.unit.name
+    span, name = formatting.period_span(week.first, week.last), figures.unit.name
     share = figures.participation
     if figures.reports.total == 0:
         head = t("reminder.group_none", week=span, unit=name)
@@ -65,7 +56,8 @@ def nudge(services: Services, person: Recipient, week: Period) -> Screen:
     t = services.texts(person.lang)
     buttons = ((Button(t.plain("reminder.nudge_report"), ReportNow().pack()),
                 Button(t.plain("reminder.nudge_off"), TURN_OFF.pack())),)
-    return Screen(t("reminder.nudge", name=person.full_name, week=week_span(week)), buttons)
+    week_dates = formatting.period_span(week.first, week.last)
+    return Screen(t("reminder.nudge", name=person.full_name, week=week_dates), buttons)
 
 
 def custom_reminder(services: Services, text: str) -> Screen:

@@ -283,6 +283,6 @@ async def word_report(db: Database, settings: Settings, unit_id: int, period: Pe
     # Filling in the template takes a while for a big unit: not on the bot's event loop.
     data = await asyncio.to_thread(_render, settings, context)
     t = Catalogue.load().texts(LANGUAGE)
-    caption = t("report_doc.caption", unit=unit.name, first=formatting.day(period.first),
-                last=formatting.day(period.last))
+    caption = t("report_doc.caption", unit=unit.name,
+                dates=formatting.period_span(period.first, period.last))
     return Document(file_name(unit, wording), data, caption)

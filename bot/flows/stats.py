@@ -209,7 +209,7 @@ class Stats:
     @staticmethod
     def _period_line(t: Texts, code: str, when: Period) -> Markup:
         return t("stats.period_line", period=t.plain(PERIODS[code][1]),
-                 first=formatting.day(when.first), last=formatting.day(when.last))
+                 dates=formatting.period_span(when.first, when.last))
 
     @staticmethod
     def _period_rows(t: Texts, current: str, data: Callable[[str], str]) -> Keyboard:

@@ -56,10 +56,13 @@ def preview(text: str, limit: int) -> str:
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
-def day_range(first: dt.date, last: dt.date, year: bool = True) -> str:
-    """"23–29/11/2026", "30/11–06/12/2026", "29/12/2025–04/01/2026"; without the year,
-    "23–29/11" and "30/11–06/12"."""
-    if year and first.year != last.year:
+def period_span(first: dt.date, last: dt.date, year: bool = True) -> str:
+    """The one way every screen writes a period: "23/11–29/11/2026", "28/12/2026–03/01/2027"
+    across years, "29/11/2026" for one day; without the year (chart labels) "23/11–29/11"."""
+    if not year:
+        return day_month(first) if first == last else f"{day_month(first)}–{day_month(last)}"
+    if first == last:
+        return day(first)
+    if first.year != last.year:
         return f"{day(first)}–{day(last)}"
-    head = first.strftime("%d") if first.month == last.month else day_month(first)
-    return f"{head}–{day(last) if year else day_month(last)}"
+    return f"{day_month(first)}–{day(last)}"
