@@ -30,7 +30,7 @@ from tests.harness import CATALOGUE, HANOI, Harness, Tree, as_read, started
 MAI, BINH, HOA, SON, TUNG, LAN, STRANGER, ADMIN = 1001, 1002, 1003, 2001, 2002, 2003, 9999, 3001
 GROUP = -100_500
 D = dt.date
-WEEK_48 = week_of(D(2026, 11, 23))  # 23–29/11/2026: the harness's Friday 27/11 is in it
+WEEK_48 = week_of(D(2026, 11, 23))  # 23/11–29/11/2026: the harness's Friday 27/11 is in it
 WEEK_47 = week_of(D(2026, 11, 16))
 VI = CATALOGUE.texts("vi")
 CELL = "Chi bộ Thôn Bản Chặng"

@@ -50,6 +50,12 @@ def _unit(seen: Seen, total: int, reported: int, expected: int, percent: str) ->
                       percent=percent)
 
 
+async def _this_month(bot: Harness, user_id: int, command: str = "/stats") -> Seen:
+    """/stats (which opens on this week), then "Tháng này"."""
+    await bot.say(user_id, command)
+    return await bot.tap(user_id, "Tháng này")
+
+
 async def _cell_with_reports(bot: Harness) -> Tree:
     """Mai, Bình and Hoa in Chi bộ Thôn Bản Chặng (Hoa in its Tổ đảng số 1), a few reports."""
     tree = await bot.tree()
@@ -68,7 +74,7 @@ async def _cell_with_reports(bot: Harness) -> Tree:
 
 async def test_a_member_sees_their_own_counts_for_the_month(bot: Harness) -> None:
     await _cell_with_reports(bot)
-    seen = await bot.say(MAI, "📊 Thống kê")
+    seen = await _this_month(bot, MAI, "📊 Thống kê")
     assert seen.shows("stats.title_own", name="Mai")
     assert _period(seen, "this_month", "01/11/2026", "30/11/2026")
     # Her own report and Bình's with her; the withdrawn one never counts.
@@ -110,8 +116,7 @@ async def test_a_week_across_the_new_year_shows_both_years(bot: Harness) -> None
     await bot.join(MAI, tree.cell, "Mai")
     bot.clock.moment = dt.datetime(2027, 1, 1, 0, 30, tzinfo=HANOI)
     await bot.stored_report(MAI, tree.cell, deed=D(2026, 12, 29))
-    await bot.say(MAI, "/stats")
-    week = await bot.tap(MAI, "Tuần này")
+    week = await bot.say(MAI, "/stats")
     assert _period(week, "this_week", "28/12/2026", "03/01/2027")
     assert _own(week, 1, authored=1, together=0)
     month = await bot.tap(MAI, "Tháng này")
@@ -123,7 +128,7 @@ async def test_a_cell_leader_sees_the_cells_figures_and_its_tổ(bot: Harness) -
     await bot.appoint(SON, tree.cell, Role.LEADER, "Sơn")
     await bot.stored_report(HOA, tree.group, deed=THIS_WEEK, field="Kinh tế", together=(SON,))
     await bot.model(tree.cell, "Tiết kiệm theo gương Bác", field="Kinh tế", year=2026)
-    seen = await bot.say(SON, "/stats")
+    seen = await _this_month(bot, SON)
     assert seen.shows("stats.title_unit", unit=CELL)
     # Mai, Bình, Hoa and Sơn (who reports in the cell he leads); all four took part.
     assert _unit(seen, 3, 4, 4, "100%")
@@ -152,7 +157,7 @@ async def test_excused_members_are_out_of_the_count(bot: Harness) -> None:
     hoa = await bot.person_id(HOA)
     async with bot.db.transaction() as tx:
         await tx.run("UPDATE memberships SET excused = 1 WHERE person_id = ?", (hoa,))
-    seen = await bot.say(SON, "/stats")
+    seen = await _this_month(bot, SON)
     assert _unit(seen, 2, 2, 3, "66,7%")
 
 
@@ -166,7 +171,7 @@ async def test_a_commune_leader_sees_each_cell_and_the_models_table(bot: Harness
     await bot.model(tree.sibling_cell, "Tiết kiệm theo gương Bác", field="Kinh tế", year=2026)
     await bot.model(tree.commune, "Đường làng sáng đẹp", field="Môi trường", year=2026)
     await bot.model(tree.sibling_cell, "Mô hình năm sau", field="Kinh tế", year=2027)
-    seen = await bot.say(TUNG, "📊 Thống kê")
+    seen = await _this_month(bot, TUNG, "📊 Thống kê")
     assert seen.shows("stats.title_unit", unit=COMMUNE)
     # Mai, Bình, Hoa, Hạnh and Tùng (reporting in the commune he leads).
     assert _unit(seen, 3, 3, 5, "60%")
@@ -213,7 +218,8 @@ async def test_someone_with_two_separate_units_picks_one(bot: Harness) -> None:
     seen = await bot.say(HANH, "/stats")
     assert seen.shows("stats.pick")
     assert bot.buttons(HANH) == ["Chi bộ Thôn Bản Chặng", "Đảng bộ phường Hoàng Văn Thụ"]
-    cell = await bot.tap(HANH, "Chi bộ Thôn Bản Chặng")
+    await bot.tap(HANH, "Chi bộ Thôn Bản Chặng")
+    cell = await bot.tap(HANH, "Tháng này")
     assert _unit(cell, 2, 2, 3, "66,7%")
     picker = await bot.tap(HANH, "🏛 Đơn vị khác")
     assert picker.shows("stats.pick")
@@ -229,7 +235,7 @@ async def test_a_forged_press_for_a_sibling_or_parent_unit_is_refused_and_logged
     tree = await _cell_with_reports(bot)
     await bot.appoint(SON, tree.cell, Role.LEADER, "Sơn")
     await bot.say(SON, "/stats")
-    message_id, _ = bot.button(SON, "Tuần này")
+    message_id, _ = bot.button(SON, "Tháng này")
     for target in (tree.sibling_cell, tree.commune, tree.other_commune):
         refused = await bot.press_data(SON, message_id, f"st:u:m:{target}", check_button=False)
         assert refused.shows("access.denied"), target
@@ -245,7 +251,7 @@ async def test_a_forged_press_for_a_sibling_or_parent_unit_is_refused_and_logged
 async def test_a_member_cannot_forge_a_units_figures(bot: Harness) -> None:
     tree = await _cell_with_reports(bot)
     await bot.say(MAI, "/stats")
-    message_id, _ = bot.button(MAI, "Tuần này")
+    message_id, _ = bot.button(MAI, "Tháng này")
     refused = await bot.press_data(MAI, message_id, f"st:u:m:{tree.cell}", check_button=False)
     assert refused.shows("access.denied")
     picker = await bot.press_data(MAI, message_id, "st:pick:m", check_button=False)
@@ -271,7 +277,7 @@ async def test_garbled_or_stale_data_gets_a_polite_note(bot: Harness) -> None:
     tree = await _cell_with_reports(bot)
     await bot.appoint(SON, tree.cell, Role.LEADER, "Sơn")
     await bot.say(SON, "/stats")
-    message_id, _ = bot.button(SON, "Tuần này")
+    message_id, _ = bot.button(SON, "Tháng này")
     for data in ("st:u:m:abc", "st:zz", "st:u:xx:1", "st:u:m:-1", "st:me:m:1", "st:u:m:1:2",
                  "st:u:m:" + "9" * 40, "st:pick:<b>"):
         seen = await bot.press_data(SON, message_id, data, check_button=False)
@@ -300,7 +306,7 @@ async def test_an_admin_sees_every_top_unit(tmp_path: Path) -> None:
         nothing = await bot.say(ADMIN, "/stats")
         assert nothing.shows("stats.no_units")
         await _cell_with_reports(bot)
-        seen = await bot.say(ADMIN, "/stats")
+        seen = await _this_month(bot, ADMIN)
         assert seen.shows("stats.title_unit", unit="Đảng bộ tỉnh Lạng Sơn")
         assert _unit(seen, 2, 2, 3, "66,7%")
 
@@ -318,7 +324,7 @@ def test_period_codes_and_percentages() -> None:
 async def test_a_cut_off_day_shifts_the_month_counted(tmp_path: Path) -> None:
     async with started(tmp_path, month_cutoff_day=15) as bot:
         await _cell_with_reports(bot)
-        seen = await bot.say(MAI, "📊 Thống kê")
+        seen = await _this_month(bot, MAI, "📊 Thống kê")
     assert _period(seen, "this_month", "16/11/2026", "15/12/2026")
     # The 25/11 deed is in; Bình's of 03/11 (with her) belongs to the month before.
     assert _own(seen, 1, authored=1, together=0)
@@ -330,10 +336,10 @@ async def test_one_week_reads_the_same_on_members_digest_and_stats(bot: Harness)
     await bot.appoint(SON, tree.cell, Role.LEADER, "Sơn")
     members = await bot.say(SON, "/members")
     digest = await bot.say(SON, "/digest")
-    opened = await bot.say(SON, "/stats")
-    message_id, _ = bot.button(SON, "Quý này")
+    await _this_month(bot, SON)
+    message_id, _ = bot.button(SON, "Tuần này")
     stats = await bot.press_data(SON, message_id, f"st:u:w:{tree.cell}", check_button=False)
-    assert opened.shows("stats.title_unit") and stats.shows("stats.title_unit", unit=CELL)
+    assert stats.shows("stats.title_unit", unit=CELL)
     for seen in (members, digest, stats):
         assert "23/11–29/11/2026" in seen.text, seen.text
 
@@ -344,3 +350,13 @@ def test_a_period_is_written_one_way() -> None:
     assert period_span(D(2026, 12, 28), D(2027, 1, 3)) == "28/12/2026–03/01/2027"
     assert period_span(D(2026, 11, 27), D(2026, 11, 27)) == "27/11/2026"
     assert period_span(D(2026, 11, 23), D(2026, 11, 29), year=False) == "23/11–29/11"
+
+
+async def test_stats_open_on_this_week_as_the_digests_do(bot: Harness) -> None:
+    tree = await _cell_with_reports(bot)
+    await bot.appoint(SON, tree.cell, Role.LEADER, "Sơn")
+    await bot.appoint(HANH, tree.commune, Role.OBSERVER, "Hạnh")
+    for user_id in (SON, HANH, MAI):
+        seen = await bot.say(user_id, "/stats")
+        assert _period(seen, "this_week", "23/11/2026", "29/11/2026"), user_id
+        assert "• Tuần này •" in bot.buttons(user_id) and "Tháng này" in bot.buttons(user_id)

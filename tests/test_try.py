@@ -166,7 +166,7 @@ def test_monday_brings_the_digest_to_the_group_with_its_chart(typed) -> None:
     chart, digest = run.to(GROUP)
     saved = Path(chart.text.removeprefix(T.plain("try.photo_saved", path="").strip()).strip())
     assert saved.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
-    assert digest.lines[0] == as_read(T("digest.title_week", week=48, dates="23–29/11/2026",
+    assert digest.lines[0] == as_read(T("digest.title_week", week=48, dates="23/11–29/11/2026",
                                         unit="Chi bộ Thôn Bản Chặng"))
     assert digest.lines[1].startswith("• 2 việc làm theo Bác của 2/4 đồng chí")
     # The secretary gets it too, with who has not reported, and a button to the queue.

@@ -38,7 +38,7 @@ PERIODS: dict[str, tuple[PeriodKind, str]] = {
     "y": (PeriodKind.THIS_YEAR, "period.this_year"),
     "ly": (PeriodKind.LAST_YEAR, "period.last_year"),
 }
-DEFAULT_PERIOD = "m"
+DEFAULT_PERIOD = "w"  # as the digests and reminders: the week is the rhythm
 BASIS = Basis.DONE  # /stats counts by the day the deed happened
 MAX_CHILD_BUTTONS = 30
 STALE = "stats.stale"
