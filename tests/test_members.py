@@ -413,3 +413,22 @@ async def test_a_to_dang_leader_appointed_by_invite_is_its_to_truong(bot: Harnes
     assert "Đàm Thị Chi — tổ trưởng" in listing.text
     cell = await bot.say(SON, "/members")
     assert "Hoàng Văn Sơn — cấp ủy viên" in cell.text
+
+
+async def test_a_move_or_an_excuse_stays_written_above_the_screen(bot: Harness) -> None:
+    """A pop-up fades; the message keeps what was done, above the card or the list."""
+    await _cell(bot)
+    await _card(bot, SON, "3. Lý Thị Hạnh")
+    excused = await bot.tap(SON, "🌙 Miễn sinh hoạt")
+    line = VI("members.done", what=VI.plain("members.excused", name="Lý Thị Hạnh"))
+    assert excused.html.startswith(f"{line}\n\n"), excused.html
+    assert excused.shows("members.card_excused")
+    await _card(bot, SON, "1. Hoàng Thị Mai")
+    await bot.tap(SON, "🔀 Chuyển đơn vị")
+    moved = await bot.tap(SON, "Tổ đảng số 1")
+    line = VI("members.done", what=VI.plain("members.moved", name="Hoàng Thị Mai",
+                                            unit="Tổ đảng số 1"))
+    assert moved.html.startswith(f"{line}\n\n") and _listed(moved, count=3), moved.html
+    assert moved.text.startswith("✓ Đã chuyển đồng chí Hoàng Thị Mai sang Tổ đảng số 1.")
+    card = await bot.tap(SON, next(b for b in bot.buttons(SON) if "Lý Thị Hạnh" in b))
+    assert card.shows("members.card_excused") and "✓" not in card.text, "only after a change"

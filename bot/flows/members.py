@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated
 
 from bot.flows.behalf import ReportFor
@@ -410,8 +410,10 @@ class Members:
         return Screen("\n".join(lines), tuple(keyboard))
 
     async def _after(self, req: Request, target: Target, toast: str,
-                     notices: tuple[tuple[int, Screen], ...] = ()) -> Reply:
-        """The card again after a change, or the list when the card's row is gone."""
+                     notices: tuple[tuple[int, Screen], ...] = (), done: bool = True) -> Reply:
+        """The card again after a change, or the list when the card's row is gone. What was
+        done stays written above it: a pop-up fades, and a list without the person moved away
+        would read as if they had vanished."""
         fresh = await store.membership(req.tx, target.row.id)
         again = await self._target(req, fresh, target.unit) if fresh is not None else None
         if again is not None:
@@ -420,6 +422,8 @@ class Members:
             screen = await self._listing(req, target.unit, 0)
         else:
             return Reply(toast=toast, close=True, notices=notices)
+        if done:
+            screen = replace(screen, text=f"{req.t('members.done', what=toast)}\n\n{screen.text}")
         return Reply((screen,), replace=True, toast=toast, notices=notices)
 
     async def _excuse(self, req: Request, target: Target, excuse: bool) -> Reply:
@@ -427,7 +431,7 @@ class Members:
         changed = await store.set_excused(req.tx, person.person_id, target.unit.id, excuse)
         if not changed:
             key = "members.already_excused" if excuse else "members.already_active"
-            return await self._after(req, target, t.plain(key, name=person.full_name))
+            return await self._after(req, target, t.plain(key, name=person.full_name), done=False)
         await self._audit(req, "excuse" if excuse else "unexcuse", target.row)
         key = "members.excused" if excuse else "members.unexcused"
         return await self._after(req, target, t.plain(key, name=person.full_name))
