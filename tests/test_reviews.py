@@ -149,7 +149,9 @@ async def test_asking_for_more_then_correcting_then_acknowledging(bot: Harness) 
     assert await _state(bot, 1) is ReportState.PENDING, "nothing sent yet, the draft is kept"
     sent = await bot.say(SON, "<b>Ghi rõ</b> số ngày công & số hộ được giúp")
     assert sent.shows("review.asked", name="Hoàng Thị Mai")
-    assert sent.shows("review.empty")
+    assert sent.shows("review.empty_after_ask") and not sent.shows("review.empty"), (
+        "no thanks for acknowledging: the leader has just asked for more")
+    assert sent.shows("review.sent_back", count=1)
     notice = bot.fake.last_message(MAI) or {}
     note = "<b>Ghi rõ</b> số ngày công & số hộ được giúp"  # shown as written, not as HTML
     assert notice["text"] == as_read(VI("review.notice_ask_more", unit=CELL, date=DAY, note=note))
