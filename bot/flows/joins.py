@@ -377,14 +377,19 @@ class Joins:
 
     @staticmethod
     async def _settled(req: Request, request: JoinRequest, title: str) -> Reply:
-        """Pressed again, or after another leader: who decided, and nothing changes."""
+        """Pressed again, or after another leader: who decided (the presser is not named to
+        themselves), and nothing changes."""
         verdict = await joins.verdict(req.tx, request.membership_id)
+        me = req.actor.person
+        mine = verdict is not None and me is not None and verdict.decided_by == me.id
         if verdict is None:
             key = "invite.request.closed"
         elif verdict.decision is Decision.APPROVED:
-            key = "invite.request.already_approved"
+            key = ("invite.request.already_approved_by_you" if mine
+                   else "invite.request.already_approved")
         else:
-            key = "invite.request.already_rejected"
+            key = ("invite.request.already_rejected_by_you" if mine
+                   else "invite.request.already_rejected")
         by = verdict.decider_name if verdict else ""
         params = {"name": request.full_name, "unit": title, "by": by}
         return Reply((Screen(req.t(key, **params)),), toast=req.t.plain(key, **params),
