@@ -316,16 +316,17 @@ async def test_observers_members_and_strangers_get_a_polite_refusal(bot: Harness
     tree = await _cell(bot)
     await bot.appoint(OBSERVER, tree.commune, Role.OBSERVER, "Hà Thị", "Thu")
     await bot.report(MAI, ROOF)
-    for user_id in (OBSERVER, BINH):
+    for user_id, key, params in ((OBSERVER, "access.read_only", {"unit": "Đảng bộ xã Tràng Định"}),
+                                 (BINH, "access.denied", {})):
         seen = await bot.say(user_id, "/review")
-        assert seen.shows("access.denied") and seen.text == as_read(VI("access.denied"))
+        assert seen.text == as_read(VI(key, **params))
     bot.person(STRANGER, "Khách")
     stranger = await bot.say(STRANGER, "/review")
     assert stranger.shows("access.not_member")
     message_id = (bot.fake.last_message(OBSERVER) or {})["message_id"]
     forged = await bot.press_data(OBSERVER, message_id, f"rv:ack:1:{await _version(bot, 1)}",
                                   check_button=False)
-    assert forged.toast == VI.plain("access.denied")
+    assert forged.toast == VI.plain("access.read_only", unit="Đảng bộ xã Tràng Định")
     assert await _state(bot, 1) is ReportState.PENDING
     async with bot.db.transaction() as tx:
         refused = await audit.entries(tx, "refused")
