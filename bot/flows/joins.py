@@ -154,18 +154,20 @@ async def _admit(req: Request, code: str) -> Admission | Screen:
     """Who is joining through which invite, or the screen that says why they cannot."""
     t = req.t
     invite = await invites.invite_by_code(req.tx, code)
+    # Who they are in the tree first: someone who opens the link they joined with, used up
+    # since, is told they are in the unit, not to ask its bí thư (maybe themself) for a new one.
+    conflict = (await _conflict(req.tx, req.actor.person, invite)
+                if invite is not None and invite.person_id is None else None)
+    if conflict is not None:
+        key, unit_id = conflict
+        menu = await _menu_if_any(req, req.user_id, t)
+        return Screen(t(key, unit=await unit_title(req.tx, unit_id)), menu=menu)
     problem = invite_problem(invite, req.now)
     if invite is None or problem is not None:
         return Screen(t(problem or "join.invite_unknown"))
     if invite.person_id is not None:
         return await _admit_as(req, invite, invite.person_id)
-    title = await unit_title(req.tx, invite.unit_id)
-    conflict = await _conflict(req.tx, req.actor.person, invite)
-    if conflict is not None:
-        key, unit_id = conflict
-        menu = await _menu_if_any(req, req.user_id, t)
-        return Screen(t(key, unit=await unit_title(req.tx, unit_id)), menu=menu)
-    return Admission(invite, title)
+    return Admission(invite, await unit_title(req.tx, invite.unit_id))
 
 
 async def _admit_as(req: Request, invite: Invite, person_id: int) -> Admission | Screen:
