@@ -298,3 +298,15 @@ async def test_leaders_and_observers_are_appointed_below_never_beside_or_in_ones
     assert not await allowed(place, "leader", Action.INVITE_LEADER, Relation.SAME)
     assert await allowed(place, "higher_leader", Action.MODEL_MARK, Relation.CHILD)
     assert not await allowed(place, "leader", Action.MODEL_MARK, Relation.SAME)
+
+
+async def test_a_refusal_naming_a_long_unit_still_fits_a_toast(bot: Harness) -> None:
+    """Unit names may have 150 characters; Telegram shows at most 200 in a press's note."""
+    name = "Chi bộ " + "Thôn Bản Chặng " * 9
+    cell = await bot.unit(name.strip()[:150])
+    await bot.appoint(OBSERVER, cell, Role.OBSERVER, "Lương Văn", "Khánh")
+    seen = await bot.say(OBSERVER, "/review")
+    assert seen.shows("access.read_only", unit=name.strip()[:150])
+    message_id = (bot.fake.last_message(OBSERVER) or {})["message_id"]
+    forged = await bot.press_data(OBSERVER, message_id, "rv:ack:1:00000000", check_button=False)
+    assert forged.toast is not None and len(forged.toast) == 200 and forged.toast.endswith("…")
