@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 CORE_KEY = "core"
 # chat_data: the message where the chat's form stands, the one whose buttons work.
 FORM_MESSAGE = "form_message"
+TOAST_MAX = 200  # characters Telegram shows in a press's note
 # bot_data: the tidying edits under way (see tidy_later).
 TIDYING = "tidying"
 # New messages in private chats: PTB's ChatType filter alone also lets edited messages through,
@@ -280,6 +281,8 @@ async def _answer(query: CallbackQuery, toast: str | None) -> bool:
     """Answers the press (stops the client's spinner, shows the note); False when Telegram
     refuses: the press was answered already (by a process that died before showing what it
     led to) or is too old (the bot was down)."""
+    if toast is not None and len(toast) > TOAST_MAX:
+        toast = toast[:TOAST_MAX - 1] + "…"  # a unit's name may be long (150 characters)
     try:
         await query.answer(toast)
     except BadRequest as error:

@@ -178,10 +178,10 @@ async def cancel(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def stale_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A button whose data no flow declared (never sent, or from an old version): refused,
-    and logged."""
+    """A button whose data no flow declared (never sent, or from an old version): refused as
+    out of date, and logged. (A form's own old buttons are its flow's: "form ended".)"""
     data = update.callback_query.data if update.callback_query else None
-    await answer(update, context, lambda req: unreadable(req, data or "", "form.ended"))
+    await answer(update, context, lambda req: unreadable(req, data or "", "fallback.old_button"))
 
 
 async def edited(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

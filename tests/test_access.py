@@ -22,10 +22,10 @@ from bot.rules.access import (
     relation,
     units_in_reach,
 )
-from storage import audit, people, units
+from storage import audit, people, reports, units
 from storage.db import Database
-from storage.entities import NewUnit, Role
-from tests.harness import Harness, migrated_database, started
+from storage.entities import NewUnit, ReportState, Role
+from tests.harness import CATALOGUE, Harness, as_read, migrated_database, started
 
 LEADER, MEMBER, OBSERVER, SPECIALIST, ADMIN = 2001, 2002, 2003, 2004, 2005
 NOW = dt.datetime(2026, 11, 27, 9, tzinfo=dt.UTC)
@@ -94,6 +94,49 @@ async def test_a_stranger_may_do_nothing_and_a_refusal_is_logged(bot: Harness) -
     async with bot.db.transaction() as tx:
         [entry] = await audit.entries(tx, "refused")
     assert entry["actor"] == "tg:9999" and entry["subject"] == "review"
+
+
+async def test_an_observer_is_told_they_follow_the_unit_read_only(bot: Harness) -> None:
+    """At a cell and at the commune: /review, /schedule and a forged ✅ Ghi nhận are refused as
+    what they are (the unit is theirs to follow, not to act on), and nobody above a cell is
+    sent to a bí thư chi bộ."""
+    tree = await bot.tree()
+    await bot.join(MEMBER, tree.cell, "Hoàng Thị", "Mai")
+    await bot.appoint(OBSERVER, tree.cell, Role.OBSERVER, "Lương Văn", "Khánh")
+    await bot.appoint(SPECIALIST, tree.commune, Role.OBSERVER, "Hà Thị", "Thu")
+    await bot.report(MEMBER, "Sửa mái nhà dột cho hộ bà Lăng Thị Hoa, hộ nghèo thôn Bản Chặng")
+    vi = CATALOGUE.texts("vi")
+    for user_id, unit in ((OBSERVER, "Chi bộ Thôn Bản Chặng"),
+                          (SPECIALIST, "Đảng bộ xã Tràng Định")):
+        said = vi("access.read_only", unit=unit)
+        for command in ("/review", "/schedule"):
+            seen = await bot.say(user_id, command)
+            assert seen.text == as_read(said), (user_id, command)
+            assert "bí thư" not in seen.text
+        message_id = (bot.fake.last_message(user_id) or {})["message_id"]
+        forged = await bot.press_data(user_id, message_id, "rv:ack:1:00000000",
+                                      check_button=False)
+        assert forged.toast == vi.plain("access.read_only", unit=unit)
+    async with bot.db.transaction() as tx:
+        assert (await reports.get_report(tx, 1)).state is ReportState.PENDING  # type: ignore
+
+
+async def test_nobody_above_a_cell_is_sent_to_a_bi_thu_chi_bo(bot: Harness) -> None:
+    tree = await bot.tree()
+    await bot.appoint(LEADER, tree.commune, Role.LEADER, "Hoàng Văn", "Tuấn")
+    await bot.appoint(SPECIALIST, tree.commune, Role.OBSERVER, "Hà Thị", "Thu")
+    await bot.appoint(OBSERVER, tree.cell, Role.OBSERVER, "Lương Văn", "Khánh")
+    vi = CATALOGUE.texts("vi")
+    async with bot.core.requests.begin(LEADER) as req:
+        beside = await req.check(Action.ACKNOWLEDGE, tree.other_commune, pressed=True)
+        assert beside is not None and beside.toast == vi.plain("access.denied_above_cell")
+    async with bot.core.requests.begin(SPECIALIST) as req:
+        beside = await req.check(Action.STATS_UNIT, tree.other_commune, pressed=True)
+        assert beside is not None and beside.toast == vi.plain("access.denied_above_cell")
+    async with bot.core.requests.begin(OBSERVER) as req:
+        beside = await req.check(Action.STATS_UNIT, tree.sibling_cell, pressed=True)
+        assert beside is not None and beside.toast == vi.plain("access.denied")
+    assert "bí thư" not in vi.plain("access.denied_above_cell")
 
 
 # --- permits, every case ------------------------------------------------------------------------
@@ -255,3 +298,15 @@ async def test_leaders_and_observers_are_appointed_below_never_beside_or_in_ones
     assert not await allowed(place, "leader", Action.INVITE_LEADER, Relation.SAME)
     assert await allowed(place, "higher_leader", Action.MODEL_MARK, Relation.CHILD)
     assert not await allowed(place, "leader", Action.MODEL_MARK, Relation.SAME)
+
+
+async def test_a_refusal_naming_a_long_unit_still_fits_a_toast(bot: Harness) -> None:
+    """Unit names may have 150 characters; Telegram shows at most 200 in a press's note."""
+    name = "Chi bộ " + "Thôn Bản Chặng " * 9
+    cell = await bot.unit(name.strip()[:150])
+    await bot.appoint(OBSERVER, cell, Role.OBSERVER, "Lương Văn", "Khánh")
+    seen = await bot.say(OBSERVER, "/review")
+    assert seen.shows("access.read_only", unit=name.strip()[:150])
+    message_id = (bot.fake.last_message(OBSERVER) or {})["message_id"]
+    forged = await bot.press_data(OBSERVER, message_id, "rv:ack:1:00000000", check_button=False)
+    assert forged.toast is not None and len(forged.toast) == 200 and forged.toast.endswith("…")

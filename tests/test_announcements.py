@@ -231,7 +231,8 @@ async def test_members_observers_and_strangers_are_refused_politely(bot: Harness
     await _cell(bot)
     bot.person(STRANGER, "Khách")
     assert (await bot.say(MAI, "/announce")).shows("access.denied")
-    assert (await bot.say(VY, "/announce")).shows("access.denied")
+    assert (await bot.say(VY, "/announce")).shows("access.read_only",
+                                                  unit="Đảng bộ xã Tràng Định")
     assert (await bot.say(STRANGER, "/announce")).shows("access.not_member")
     refused = [e["subject"] for e in await _entries(bot, "refused")]
     assert refused.count("announce") == 3

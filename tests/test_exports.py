@@ -490,8 +490,9 @@ async def test_typing_the_days_can_be_cancelled(bot: Harness) -> None:
 # --- who may export what -----------------------------------------------------------------------
 
 
-async def refused_and_logged(bot: Harness, user_id: int, seen: Seen, subject: str) -> None:
-    assert seen.shows("access.denied")
+async def refused_and_logged(bot: Harness, user_id: int, seen: Seen, subject: str,
+                             key: str = "access.denied") -> None:
+    assert seen.shows(key)
     assert documents(bot, user_id) == []
     async with bot.db.transaction() as tx:
         refused = [e["subject"] for e in await audit.entries(tx, "refused")]
@@ -509,14 +510,15 @@ async def test_a_member_is_refused_politely(bot: Harness) -> None:
 async def test_a_leader_of_another_unit_and_an_observer_beside_are_refused(
         bot: Harness) -> None:
     w = await world(bot)
-    for user in (TUNG, OANH):
+    # Oanh observes another commune: not sent to a bí thư chi bộ.
+    for user, key in ((TUNG, "access.denied"), (OANH, "access.denied_above_cell")):
         await bot.say(user, "/export")
         last = bot.fake.last_message(user)
         assert last is not None
         for data in (f"ex:m:xlsx:{w.tree.cell}:20251215:20260115", f"ex:u:s:{w.tree.cell}:0",
                      f"ex:k:s:{w.tree.cell}:q", f"ex:r:w:{w.tree.cell}"):
             seen = await bot.press_data(user, last["message_id"], data, check_button=False)
-            await refused_and_logged(bot, user, seen, "export")
+            await refused_and_logged(bot, user, seen, "export", key)
     async with bot.db.transaction() as tx:
         assert await audit.entries(tx, "export") == []
 

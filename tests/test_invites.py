@@ -364,6 +364,7 @@ async def test_two_join_through_a_shared_link_one_approved_one_rejected(bot: Har
     assert not bot.told(TUAN, "invite.request.notice"), "the cell has leaders of its own"
 
     stale = _notice(bot, SON, "Hoàng Thị Mai", "✅ Duyệt")
+    stale_binh = _notice(bot, SON, "Nông Văn Bình", "✅ Duyệt")
     approved = await _press_notice(bot, SON, "Hoàng Thị Mai", "✅ Duyệt")
     assert approved.toast == VI.plain("invite.request.approved_toast")
     assert approved.shows("invite.request.approved", name="Hoàng Thị Mai", unit=CELL, role=MEMBER)
@@ -379,8 +380,10 @@ async def test_two_join_through_a_shared_link_one_approved_one_rejected(bot: Har
     assert await _live(bot, BINH) == []
 
     twice = await bot.press_data(SON, *stale, check_button=False)
-    assert twice.shows("invite.request.already_approved", name="Hoàng Thị Mai",
-                       by="Hoàng Văn Sơn")
+    assert twice.shows("invite.request.already_approved_by_you", name="Hoàng Thị Mai")
+    assert "Hoàng Văn Sơn" not in twice.text, "Sơn pressed it: not named to himself"
+    rejected_twice = await bot.press_data(SON, *stale_binh, check_button=False)
+    assert rejected_twice.shows("invite.request.already_rejected_by_you", name="Nông Văn Bình")
     other = await _press_notice(bot, HANH, "Hoàng Thị Mai", "✖ Từ chối")
     assert other.shows("invite.request.already_approved", name="Hoàng Thị Mai",
                        by="Hoàng Văn Sơn")

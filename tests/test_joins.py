@@ -100,6 +100,23 @@ async def test_two_people_on_one_single_use_link_only_the_first_joins(bot: Harne
     assert await _memberships(bot, BINH) == []
 
 
+async def test_ones_own_used_link_opened_again_says_already_a_member(bot: Harness) -> None:
+    """A bí thư who opens the single-use link he joined with is not told to ask the bí thư
+    for a new one: being in the unit says more than the state of the link."""
+    cell = await _cell(bot)
+    leader_link = await bot.invite(cell, Role.LEADER)
+    await bot.join_with(SON, leader_link, "Sơn")
+    again = await bot.say(SON, f"/start {leader_link}")
+    assert again.shows("join.already_member", unit=CELL) and not again.shows(
+        "join.invite_used_up")
+    member_link = await bot.invite(cell, days=1)
+    await bot.join_with(MAI, member_link, "Mai")
+    bot.clock.advance(days=2)
+    expired = await bot.say(MAI, f"/start {member_link}")
+    assert expired.shows("join.already_member", unit=CELL)
+    assert await _memberships(bot, SON) == [("Sơn", cell, "leader")]
+
+
 async def test_a_multi_use_invite_lets_several_ask_until_its_uses_run_out(bot: Harness) -> None:
     cell = await _cell(bot)
     code = await bot.invite(cell, uses=2)

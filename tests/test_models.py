@@ -15,6 +15,7 @@ from tests.harness import CATALOGUE, Harness, Seen, Tree, as_read, started
 from tests.test_my_reports import _withdraw
 
 SON, MAI, BINH, TUAN, HANH, LAN = 3001, 3002, 3003, 3004, 3005, 3006
+COMMUNE = "Đảng bộ xã Tràng Định"
 VI = CATALOGUE.texts("vi")
 IN_PROGRESS, STOPPED = VI.plain("model.status.in_progress"), VI.plain("model.status.stopped")
 EXEMPLARY = VI.plain("model.mark.exemplary")
@@ -235,7 +236,7 @@ async def test_members_and_observers_cannot_register(bot: Harness) -> None:
     assert "➕ Đăng ký mô hình" not in bot.buttons(MAI)
     assert (await _forge(bot, MAI, "md:add")).shows("access.denied")
     await bot.say(LAN, "/model")
-    assert (await _forge(bot, LAN, "md:add")).shows("access.denied")
+    assert (await _forge(bot, LAN, "md:add")).shows("access.read_only", unit=COMMUNE)
     async with bot.db.transaction() as tx:
         refused = await audit.entries(tx, "refused")
         assert await tx.one("SELECT id FROM drafts") is None
@@ -336,7 +337,8 @@ async def test_an_observer_reads_the_subtree(bot: Harness) -> None:
     assert card.shows("model.card_title", name="Tiết kiệm theo gương Bác")
     assert not card.shows("model.card_actions")
     model_id = await _model_id(bot, "Tiết kiệm theo gương Bác")
-    assert (await _forge(bot, LAN, f"md:mk:{model_id}:2026:e")).shows("access.denied")
+    assert (await _forge(bot, LAN, f"md:mk:{model_id}:2026:e")).shows("access.read_only",
+                                                                      unit=COMMUNE)
 
 
 async def test_a_stranger_is_told_how_to_join(bot: Harness) -> None:

@@ -85,7 +85,8 @@ GROUP_CHAT = -100777
 DEED = "Sửa mái nhà dột cho hộ bà Lăng Thị Hoa"
 # What a refusal is said with: everything else someone is told is an answer.
 REFUSALS = frozenset({
-    "access.denied", "access.not_member", "access.observer_only", "members.leaders_only",
+    "access.denied", "access.denied_above_cell", "access.read_only", "access.not_member",
+    "access.observer_only", "members.leaders_only",
     "invite.not_leader", "behalf.leaders_only", "behalf.self", "review.own_report",
     "groups.stranger", "groups.observer", "groups.not_leader", "groups.pick_denied",
     "groups.unlink_denied", "groups.linked_elsewhere", "announce.not_allowed",

@@ -149,7 +149,9 @@ async def test_asking_for_more_then_correcting_then_acknowledging(bot: Harness) 
     assert await _state(bot, 1) is ReportState.PENDING, "nothing sent yet, the draft is kept"
     sent = await bot.say(SON, "<b>Ghi rõ</b> số ngày công & số hộ được giúp")
     assert sent.shows("review.asked", name="Hoàng Thị Mai")
-    assert sent.shows("review.empty")
+    assert sent.shows("review.empty_after_ask") and not sent.shows("review.empty"), (
+        "no thanks for acknowledging: the leader has just asked for more")
+    assert sent.shows("review.sent_back", count=1)
     notice = bot.fake.last_message(MAI) or {}
     note = "<b>Ghi rõ</b> số ngày công & số hộ được giúp"  # shown as written, not as HTML
     assert notice["text"] == as_read(VI("review.notice_ask_more", unit=CELL, date=DAY, note=note))
@@ -314,16 +316,17 @@ async def test_observers_members_and_strangers_get_a_polite_refusal(bot: Harness
     tree = await _cell(bot)
     await bot.appoint(OBSERVER, tree.commune, Role.OBSERVER, "Hà Thị", "Thu")
     await bot.report(MAI, ROOF)
-    for user_id in (OBSERVER, BINH):
+    for user_id, key, params in ((OBSERVER, "access.read_only", {"unit": "Đảng bộ xã Tràng Định"}),
+                                 (BINH, "access.denied", {})):
         seen = await bot.say(user_id, "/review")
-        assert seen.shows("access.denied") and seen.text == as_read(VI("access.denied"))
+        assert seen.text == as_read(VI(key, **params))
     bot.person(STRANGER, "Khách")
     stranger = await bot.say(STRANGER, "/review")
     assert stranger.shows("access.not_member")
     message_id = (bot.fake.last_message(OBSERVER) or {})["message_id"]
     forged = await bot.press_data(OBSERVER, message_id, f"rv:ack:1:{await _version(bot, 1)}",
                                   check_button=False)
-    assert forged.toast == VI.plain("access.denied")
+    assert forged.toast == VI.plain("access.read_only", unit="Đảng bộ xã Tràng Định")
     assert await _state(bot, 1) is ReportState.PENDING
     async with bot.db.transaction() as tx:
         refused = await audit.entries(tx, "refused")

@@ -45,3 +45,18 @@ async def test_an_admin_without_a_unit_is_welcomed_as_a_leader(tmp_path: Path) -
         seen = await bot.say(ADMIN, "/help")
         assert seen.shows("help.leader")
         assert (bot.fake.reply_keyboard(ADMIN) or [])[-1] == LEADER_ROW
+
+
+async def test_a_button_the_bot_does_not_know_is_said_to_be_out_of_date(bot: Harness) -> None:
+    """Data no flow declared is an old (or forged) button, not a form that ended; a press on a
+    form that did end still says so."""
+    tree = await bot.tree()
+    await bot.join(MAI, tree.cell, "Mai")
+    await bot.say(MAI, "/report")
+    message_id, old_form_button = bot.button(MAI, "Hôm nay")
+    for data in ("zz:1", "x", "' OR 1=1 --"):
+        seen = await bot.press_data(MAI, message_id, data, check_button=False)
+        assert seen.shows("fallback.old_button") and not seen.shows("form.ended"), data
+    await bot.say(MAI, "/cancel")
+    ended = await bot.press_data(MAI, message_id, old_form_button, check_button=False)
+    assert ended.shows("form.ended")

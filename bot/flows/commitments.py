@@ -14,7 +14,7 @@ from bot.flows.reports import reporter_of
 from bot.forms.conversations import Conversations, Refusal
 from bot.forms.engine import Choice, DraftState, FormContext, list_items, start_at_summary
 from bot.forms.spec import Field, FieldType, Form
-from bot.rules.access import Action, Request
+from bot.rules.access import Action, Request, refusal_key
 from bot.runtime.config import Settings
 from bot.ui import formatting
 from bot.ui.buttons import Between, ButtonData, Id
@@ -102,7 +102,8 @@ async def _own_commitment(req: Request, commitment_id: int | None) -> Commitment
     denied = await req.check(Action.COMMIT, commitment.unit_id, commitment.person_id,
                              pressed=True)
     if denied is not None:
-        raise Refusal("access.denied" if req.actor.known else "access.not_member")
+        key, params = await refusal_key(req.tx, req.actor, commitment.unit_id)
+        raise Refusal(key, **params)
     return commitment
 
 
@@ -122,7 +123,8 @@ class CommitmentKind:
             if not _editable(req, commitment):
                 raise Refusal("commitments.not_editable", year=commitment.year)
         elif await req.check(Action.COMMIT, who.unit.id, who.person.id) is not None:
-            raise Refusal("access.denied")
+            key, params = await refusal_key(req.tx, req.actor, who.unit.id)
+            raise Refusal(key, **params)
         return FormContext(today=req.today)
 
     async def submit(self, req: Request, draft: Draft, state: DraftState) -> Reply:

@@ -154,18 +154,20 @@ async def _admit(req: Request, code: str) -> Admission | Screen:
     """Who is joining through which invite, or the screen that says why they cannot."""
     t = req.t
     invite = await invites.invite_by_code(req.tx, code)
+    # Who they are in the tree first: someone who opens the link they joined with, used up
+    # since, is told they are in the unit, not to ask its bí thư (maybe themself) for a new one.
+    conflict = (await _conflict(req.tx, req.actor.person, invite)
+                if invite is not None and invite.person_id is None else None)
+    if conflict is not None:
+        key, unit_id = conflict
+        menu = await _menu_if_any(req, req.user_id, t)
+        return Screen(t(key, unit=await unit_title(req.tx, unit_id)), menu=menu)
     problem = invite_problem(invite, req.now)
     if invite is None or problem is not None:
         return Screen(t(problem or "join.invite_unknown"))
     if invite.person_id is not None:
         return await _admit_as(req, invite, invite.person_id)
-    title = await unit_title(req.tx, invite.unit_id)
-    conflict = await _conflict(req.tx, req.actor.person, invite)
-    if conflict is not None:
-        key, unit_id = conflict
-        menu = await _menu_if_any(req, req.user_id, t)
-        return Screen(t(key, unit=await unit_title(req.tx, unit_id)), menu=menu)
-    return Admission(invite, title)
+    return Admission(invite, await unit_title(req.tx, invite.unit_id))
 
 
 async def _admit_as(req: Request, invite: Invite, person_id: int) -> Admission | Screen:
@@ -377,14 +379,19 @@ class Joins:
 
     @staticmethod
     async def _settled(req: Request, request: JoinRequest, title: str) -> Reply:
-        """Pressed again, or after another leader: who decided, and nothing changes."""
+        """Pressed again, or after another leader: who decided (the presser is not named to
+        themselves), and nothing changes."""
         verdict = await joins.verdict(req.tx, request.membership_id)
+        me = req.actor.person
+        mine = verdict is not None and me is not None and verdict.decided_by == me.id
         if verdict is None:
             key = "invite.request.closed"
         elif verdict.decision is Decision.APPROVED:
-            key = "invite.request.already_approved"
+            key = ("invite.request.already_approved_by_you" if mine
+                   else "invite.request.already_approved")
         else:
-            key = "invite.request.already_rejected"
+            key = ("invite.request.already_rejected_by_you" if mine
+                   else "invite.request.already_rejected")
         by = verdict.decider_name if verdict else ""
         params = {"name": request.full_name, "unit": title, "by": by}
         return Reply((Screen(req.t(key, **params)),), toast=req.t.plain(key, **params),

@@ -267,15 +267,16 @@ class QueueView:
         return Screen("\n".join(lines), tuple(buttons), photos=shown)
 
     async def next_screen(self, desk: Desk, after: Report | None,
-                          note: str | None = None) -> Screen:
+                          note: str | None = None, empty: str = "review.empty") -> Screen:
         """The first waiting report after `after` in queue order (from the start without
-        one); the end of the queue, or the empty queue."""
+        one); the end of the queue, or the empty queue (said as `empty`: thanks for
+        acknowledging, unless the leader has just asked for more)."""
         t, tx = desk.t, desk.req.tx
         queue = await reviews.pending_queue(tx, desk.unit_ids, desk.person.id)
         recent = (Button(t.plain("review.recent"), Recent(0).pack()),)
         head = [note] if note else []
         if not queue:
-            return Screen("\n".join([*head, t("review.empty"), *await self._elsewhere(desk)]),
+            return Screen("\n".join([*head, t(empty), *await self._elsewhere(desk)]),
                           (recent,))
         key = (after.received_at, after.id) if after is not None else None
         entry = next((e for e in queue if key is None or e.order > key), None)
@@ -614,7 +615,7 @@ class ReviewNoteKind:
         name = name_or_unknown(t, member)
         done = t(self.done_key if notices else "review.noted_unreachable", name=name)
         if self.before is ReportState.PENDING:
-            screen = await self.view.next_screen(desk, report, done)
+            screen = await self.view.next_screen(desk, report, done, "review.empty_after_ask")
         else:
             screen = Screen(done, (_back_row(t),))
         return Reply((screen,), notices=notices)

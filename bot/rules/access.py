@@ -225,10 +225,31 @@ async def refuse(req: Request, action: Action, unit_id: int, person_id: int | No
     log.warning("user %s refused %s on unit %s", actor.user_id, action, unit_id)
     await audit.record(req.tx, req.now, f"tg:{actor.user_id}", "refused", action.value,
                        f"unit:{unit_id}" + (f" person:{person_id}" if person_id else ""))
-    key = "access.denied" if actor.known else "access.not_member"
+    key, params = await refusal_key(req.tx, actor, unit_id)
     if pressed:
-        return Reply(toast=req.t.plain(key))
-    return Reply((Screen(req.t(key)),))
+        return Reply(toast=req.t.plain(key, **params))
+    return Reply((Screen(req.t(key, **params)),))
+
+
+async def refusal_key(tx: Tx, actor: Actor, unit_id: int) -> tuple[str, dict[str, str]]:
+    """What a refusal says: to a stranger, how to join; to an observer of the unit (or of
+    anywhere, when the command was refused before a unit was named: unit 0), that they follow
+    it and may read but not act; to anyone else, that it is not theirs, sending to the bí thư
+    chi bộ only those whose roles are all at a cell or below (not a commune's people)."""
+    if not actor.known:
+        return "access.not_member", {}
+    held = [(m, await units.get_unit(tx, m.unit_id)) for m in actor.memberships]
+    for membership, unit in held:
+        if membership.role is Role.OBSERVER and unit is not None and (
+                unit_id == 0 or await relation(tx, unit.id, unit_id) in BELOW):
+            return "access.read_only", {"unit": unit.name}
+    at_cell = bool(held) and all(unit is not None and _at_cell(unit) for _, unit in held)
+    return ("access.denied" if at_cell else "access.denied_above_cell"), {}
+
+
+def _at_cell(unit: Unit) -> bool:
+    """A chi bộ or a tổ đảng: its people's bí thư is a bí thư chi bộ."""
+    return unit.kind.casefold().startswith(("chi bộ", "tổ"))
 
 
 async def unreadable(req: Request, data: str, key: str) -> Reply:
