@@ -400,6 +400,8 @@ class ScheduledDigests:
         (this row's or another's) covers this row already. The rows a run covers are known
         once its first transaction has found them: the other jobs of the moment return then,
         rather than wait for every chart to be drawn."""
+        if not due.late and self.services.quiet_now():
+            return 0  # nothing unasked at night: the morning's run sends it, within the grace
         running = self._digest_runs.get(due.moment)
         if running is not None and due.schedule.id in await asyncio.shield(running):
             return 0
