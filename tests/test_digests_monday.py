@@ -208,3 +208,23 @@ async def test_a_digest_that_cannot_be_drawn_costs_the_others_nothing(
         decided = await ledger.in_ledger(tx, "digest")
     assert {(d.unit_id, d.chat_id) for d in decided} == {(tree.cell, GROUP), (tree.cell, SON)}
     assert len(group_messages(bot)) == 2
+
+
+async def test_eight_empty_weeks_go_as_words_without_a_chart(bot: Harness) -> None:
+    # Nobody in the cell has reported in week 48 nor in the seven weeks before it.
+    tree = await bot.tree()
+    await bot.appoint(SON, tree.cell, Role.LEADER, "Sơn", "Hoàng Văn")
+    await bot.join(MAI, tree.cell, "Mai")
+    bot.fake.add_group(GROUP, "Chi bộ Thôn Bản Chặng")
+    async with bot.db.transaction() as tx:
+        await groups.link(tx, tree.cell, GROUP)
+    await bot.app.job_queue.get_jobs_by_name(NEW_UNITS_JOB)[0].run(bot.app)
+    bot.clock.moment = MONDAY_0730
+    await run_digest(bot, tree.cell)
+    [text] = group_messages(bot)
+    assert "photo" not in text and text["text"].startswith(title("Chi bộ Thôn Bản Chặng"))
+    assert "digest.empty_week" in said_to(bot, GROUP)
+    assert [m for m in bot.fake.messages(SON) if "photo" in m] == []
+    assert "digest.private_title" in said_to(bot, SON)
+    asked = await bot.say(SON, "/digest")
+    assert asked.methods() == ["sendMessage"], "the words alone"

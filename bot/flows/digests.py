@@ -1,4 +1,5 @@
-"""Digests: a unit's week or month in a few warm lines and a chart.
+"""Digests: a unit's week or month in a few warm lines and a chart (no chart when its eight
+periods are all zero).
 
 The scheduler (bot/rules/schedules.py) hands the digests due at one moment to
 `ScheduledDigests`, which asks `written_digests` for the messages of a past period of every unit
@@ -272,7 +273,10 @@ class WrittenDigest:
     messages: tuple[tuple[Outgoing, Writer], ...]
 
     async def drawn(self) -> list[Outgoing]:
-        """Each message with the chart in its reader's language, drawn once per language."""
+        """Each message with the chart in its reader's language, drawn once per language (none
+        when it would show only zeros)."""
+        if not self.digest.charted:
+            return [outgoing for outgoing, _ in self.messages]
         charts_by_lang: dict[str, bytes] = {}
         found: list[Outgoing] = []
         for outgoing, writer in self.messages:
@@ -539,4 +543,5 @@ class Digests:
         if len(tops) > 1:
             keyboard.append((Button(t.plain("digest.button_other"), PickDigest(0).pack()),))
         screen = Screen(writer.private_text(digest), tuple(keyboard))
-        return Reply((screen,), picture=lambda: writer.chart(digest))
+        return Reply((screen,), picture=(lambda: writer.chart(digest)) if digest.charted
+                     else None)
