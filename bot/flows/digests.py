@@ -7,11 +7,11 @@ due (a province's on Monday morning, read in one pass): one to each unit's linke
 one to each of its leaders privately; `digest_outgoing` gives one unit's. `/digest` shows a
 leader or an observer the current period's digest on demand, as the leaders read it. What a
 digest counts is bot/rules/digests.py's; here are its words and where they go:
-- The group reads the totals, the change against the period before, the fields, how many were
-  helped and the value, the new models, one line per child unit that has reports, and a few
-  examples. A group never sees a report marked "không công khai", and never a report's own
-  words (they may name the people helped): an example is who did it, the field, the model and
-  the day.
+- The group reads the totals, the change against the period before (a rise or the same, never
+  a fall: that is for the leaders), the fields, how many were helped and the value, the new
+  models, one line per child unit that has reports, and a few examples. A group never sees a
+  report marked "không công khai", and never a report's own words (they may name the people
+  helped): an example is who did it, the field, the model and the day.
 - The leaders read the same, with the examples' words, plus who has not reported, how many of
   the period's reports wait for acknowledgment (with a button into the review queue), and the
   child units with nothing.
@@ -103,7 +103,9 @@ class Writer:
         return t("digest.title_week", week=d.period.first.isocalendar().week,
                  dates=formatting.day_range(d.period.first, d.period.last), unit=d.unit.name)
 
-    def _change(self, d: Digest) -> Markup:
+    def _change(self, d: Digest, public: bool) -> Markup:
+        """", tăng 2 so với tuần trước"; a fall only in the leaders' copy: the group reads
+        what was done, not what was not."""
         t = self.t
         previous = (t.plain("digest.previous_month") if d.every is Every.MONTH
                     else t.plain("digest.previous_week"))
@@ -111,10 +113,11 @@ class Writer:
         if change > 0:
             return t("digest.up", count=self._n(change), previous=previous)
         if change < 0:
-            return t("digest.down", count=self._n(-change), previous=previous)
+            return Markup("") if public else t("digest.down", count=self._n(-change),
+                                                 previous=previous)
         return t("digest.same", previous=previous)
 
-    def _total(self, d: Digest) -> list[Markup]:
+    def _total(self, d: Digest, public: bool) -> list[Markup]:
         t = self.t
         if d.total == 0:
             empty = (t("digest.empty_month") if d.every is Every.MONTH
@@ -124,9 +127,10 @@ class Writer:
         if share.expected:
             line = t("digest.total", total=self._n(d.total), reported=self._n(share.reported),
                      expected=self._n(share.expected), percent=percent(share.share or 0, t),
-                     change=self._change(d))
+                     change=self._change(d, public))
         else:
-            line = t("digest.total_plain", total=self._n(d.total), change=self._change(d))
+            line = t("digest.total_plain", total=self._n(d.total),
+                     change=self._change(d, public))
         return [line]
 
     def _fields(self, d: Digest) -> list[Markup]:
@@ -197,8 +201,8 @@ class Writer:
             moment = d.as_of.astimezone(self.settings.zone)
             head.append(self.t("digest.as_of", time=moment.strftime("%H:%M"),
                                day=formatting.day(moment.date())))
-        return [*head, *self._total(d), *self._fields(d), *self._helped(d), *self._models(d),
-                *self._children(d), *self._examples(d, public)]
+        return [*head, *self._total(d, public), *self._fields(d), *self._helped(d),
+                *self._models(d), *self._children(d), *self._examples(d, public)]
 
     def group_text(self, d: Digest) -> str:
         return "\n".join(self._body(d, public=True))
