@@ -9,11 +9,12 @@ from pathlib import Path
 
 from bot.flows.stats import PERIODS, OwnStats, UnitStats
 from bot.rules.periods import Period
+from bot.runtime.demo_data import DEMO_MODELS, load_demo_data
 from bot.ui import buttons
 from bot.ui.buttons import LARGEST_ID
 from bot.ui.catalogue import Catalogue
 from bot.ui.formatting import percent
-from storage import audit
+from storage import audit, units
 from storage.entities import Role
 from tests.harness import CATALOGUE, HANOI, Harness, Seen, Tree, started
 
@@ -318,3 +319,17 @@ async def test_a_cut_off_day_shifts_the_month_counted(tmp_path: Path) -> None:
     assert _period(seen, "this_month", "16/11/2026", "15/12/2026")
     # The 25/11 deed is in; Bình's of 03/11 (with her) belongs to the month before.
     assert _own(seen, 1, authored=1, together=0)
+
+
+async def test_demo_models_begun_years_ago_are_not_new_this_week(bot: Harness) -> None:
+    # A fresh install: `lantoa demo-data`, then the province's secretary opens /stats.
+    async with bot.db.transaction() as tx:
+        await load_demo_data(tx, bot.clock.now(), HANOI)
+        province = await units.get_unit_by_code(tx, "LS")
+    assert province is not None
+    await bot.appoint(SON, province.id, Role.LEADER, "Sơn")
+    seen = await bot.say(SON, "/stats")
+    assert seen.shows("stats.title_unit", unit="Đảng bộ tỉnh Lạng Sơn")
+    assert "stats.new_models" not in seen.keys, f"{len(DEMO_MODELS)} models begun 2021–2024"
+    week = await bot.tap(SON, "Tuần này")
+    assert "stats.new_models" not in week.keys
