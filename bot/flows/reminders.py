@@ -61,12 +61,15 @@ async def group_reminder(tx: Tx, services: Services, unit_id: int, week: Period,
 
 
 def nudge(services: Services, person: Recipient, week: Period) -> Screen:
-    """One warm line to a member who has not reported this week, in their language, with a
-    button that opens the report form and one that turns nudges off."""
+    """One warm line to someone who has not reported this week, in their language, with a
+    button that opens the report form and one that turns nudges off. A leader reports too (they
+    count in their unit's y, bot/rules/counting.py), and is asked as one who sets the example,
+    not as a member told to report to the cell."""
     t = services.texts(person.lang)
     buttons = ((Button(t.plain("reminder.nudge_report"), ReportNow().pack()),
                 Button(t.plain("reminder.nudge_off"), TURN_OFF.pack())),)
-    return Screen(t("reminder.nudge", name=person.full_name, week=week_span(week)), buttons)
+    key = "reminder.nudge_leader" if person.leads else "reminder.nudge"
+    return Screen(t(key, name=person.full_name, week=week_span(week)), buttons)
 
 
 def custom_reminder(services: Services, text: str) -> Screen:
