@@ -9,7 +9,8 @@ building the jobs a few hundred units at a time between looks at the event loop 
 getUpdates goes out meanwhile), then catching up. Jobs due at the same moment share one trigger.
 
 Besides: the catch-up at start-up (what came due while the bot was down), a daily run when
-the quiet hours end (the nudges and review notices the evening held back), and an hourly look for
+the quiet hours end (what the evening held back: groups' reminders and digests, nudges, review
+notices), and an hourly look for
 units added meanwhile (the CLI adds units while the bot runs), which get their standard rows
 and jobs.
 """
@@ -27,7 +28,7 @@ from apscheduler.triggers.cron import CronTrigger
 from telegram.ext import Application, BaseHandler, ContextTypes, JobQueue
 
 from bot.flows import schedules
-from bot.rules.schedules import REMINDERS, RowsByUnit
+from bot.rules.schedules import RowsByUnit
 from bot.ui.catalogue import Catalogue
 from handlers.common import core_of, core_of_application, private_flow
 from storage.schedules import Every, Schedule
@@ -83,7 +84,7 @@ async def run_schedule(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 async def _morning(context: ContextTypes.DEFAULT_TYPE) -> None:
     core = core_of(context)
-    await core.scheduler.catch_up(REMINDERS)
+    await core.scheduler.catch_up()
     core.services.outbox.notify()
 
 

@@ -1,6 +1,7 @@
 """What reminders and private nudges need beyond storage/schedules.py and storage/people.py:
-who may get a nudge, and which chats were nudged in a week (across units: one nudge a person a
-week). A person's own nudge setting is storage/settings.py."""
+who may get a nudge (and whether they lead somewhere), and which chats were nudged in a week
+(across units: one nudge a person a week). A person's own nudge setting is
+storage/settings.py."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ class Recipient(Entity):
     telegram_user_id: int
     full_name: str
     lang: str
+    leads: bool = False  # a leader somewhere: reports too (counts in y), and reads a leader's words
 
 
 async def recipients(tx: Tx, person_ids: Collection[int]) -> list[Recipient]:
@@ -25,11 +27,15 @@ async def recipients(tx: Tx, person_ids: Collection[int]) -> list[Recipient]:
         return []
     ids = sorted(person_ids)
     rows = await tx.all(
-        f"""SELECT id, telegram_user_id, full_name, lang FROM people
+        f"""SELECT id, telegram_user_id, full_name, lang,
+                   EXISTS (SELECT 1 FROM memberships m WHERE m.person_id = people.id
+                           AND m.role = 'leader' AND m.status = 'active') AS leads
+            FROM people
             WHERE id IN ({placeholders(ids)}) AND telegram_user_id IS NOT NULL
               AND nudges_enabled = 1 AND unreachable = 0 ORDER BY id""", tuple(ids))
     return [Recipient(person_id=r["id"], telegram_user_id=r["telegram_user_id"],
-                      full_name=r["full_name"], lang=r["lang"]) for r in rows]
+                      full_name=r["full_name"], lang=r["lang"], leads=bool(r["leads"]))
+            for r in rows]
 
 
 async def nudged_chats(tx: Tx, period: str) -> set[int]:

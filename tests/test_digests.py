@@ -148,10 +148,13 @@ async def test_the_group_reads_the_week_warmly(bot: Harness) -> None:
 
 async def test_the_change_against_the_week_before(bot: Harness) -> None:
     tree = await cell_week(bot)
-    fewer = plain(to_group(await outgoing(bot, tree.cell, week_of(D(2026, 11, 30)))))
-    # Week 49 so far holds the one received on Monday 30/11 at 00:00.
+    fewer = await outgoing(bot, tree.cell, week_of(D(2026, 11, 30)))
+    # Week 49 so far holds the one received on Monday 30/11 at 00:00: 2 fewer, which only the
+    # leader reads; the group reads the number.
     down = VI("digest.down", count=2, previous=VI.plain("digest.previous_week"))
-    assert total(1, 1, 4, "25%", down) in fewer
+    assert total(1, 1, 4, "25%", down) in plain(to_person(fewer, SON))
+    assert total(1, 1, 4, "25%", "") in plain(to_group(fewer))
+    assert "giảm" not in plain(to_group(fewer))
     await bot.stored_report(BINH, tree.cell, received=at(D(2026, 11, 17)))
     await bot.stored_report(HOA, tree.group, received=at(D(2026, 11, 19)))
     same = plain(to_group(await outgoing(bot, tree.cell)))
@@ -405,7 +408,7 @@ async def test_someone_with_two_separate_units_picks_one(bot: Harness) -> None:
     assert seen.shows("digest.pick")
     assert bot.buttons(TUNG) == ["Chi bộ Thôn Bản Chặng", "Đảng bộ phường Hoàng Văn Thụ"]
     chosen = await bot.tap(TUNG, "Đảng bộ phường Hoàng Văn Thụ")
-    assert chosen.methods() == ["sendPhoto", "sendMessage"]
+    assert chosen.methods() == ["sendMessage"], "no reports in eight weeks: no chart of zeros"
     assert chosen.shows("digest.title_week", week=48, dates=WEEK_48_DATES,
                         unit="Đảng bộ phường Hoàng Văn Thụ")
     assert chosen.shows("digest.empty_week")

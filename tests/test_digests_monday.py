@@ -208,3 +208,52 @@ async def test_a_digest_that_cannot_be_drawn_costs_the_others_nothing(
         decided = await ledger.in_ledger(tx, "digest")
     assert {(d.unit_id, d.chat_id) for d in decided} == {(tree.cell, GROUP), (tree.cell, SON)}
     assert len(group_messages(bot)) == 2
+
+
+async def test_eight_empty_weeks_go_as_words_without_a_chart(bot: Harness) -> None:
+    # Nobody in the cell has reported in week 48 nor in the seven weeks before it.
+    tree = await bot.tree()
+    await bot.appoint(SON, tree.cell, Role.LEADER, "Sơn", "Hoàng Văn")
+    await bot.join(MAI, tree.cell, "Mai")
+    bot.fake.add_group(GROUP, "Chi bộ Thôn Bản Chặng")
+    async with bot.db.transaction() as tx:
+        await groups.link(tx, tree.cell, GROUP)
+    await bot.app.job_queue.get_jobs_by_name(NEW_UNITS_JOB)[0].run(bot.app)
+    bot.clock.moment = MONDAY_0730
+    await run_digest(bot, tree.cell)
+    [text] = group_messages(bot)
+    assert "photo" not in text and text["text"].startswith(title("Chi bộ Thôn Bản Chặng"))
+    assert "digest.empty_week" in said_to(bot, GROUP)
+    assert [m for m in bot.fake.messages(SON) if "photo" in m] == []
+    assert "digest.private_title" in said_to(bot, SON)
+    asked = await bot.say(SON, "/digest")
+    assert asked.methods() == ["sendMessage"], "the words alone"
+
+
+async def test_the_group_hears_the_number_and_only_the_leaders_hear_the_fall(
+        bot: Harness) -> None:
+    # Week 47: four reports; week 48: Mai's and Bình's two. 2 fewer.
+    tree = await bot.tree()
+    await bot.appoint(SON, tree.cell, Role.LEADER, "Sơn", "Hoàng Văn")
+    for user, name in ((MAI, "Mai"), (BINH, "Bình")):
+        await bot.join(user, tree.cell, name)
+    bot.fake.add_group(GROUP, "Chi bộ Thôn Bản Chặng")
+    async with bot.db.transaction() as tx:
+        await groups.link(tx, tree.cell, GROUP)
+    for day in (16, 17, 18, 19):
+        await bot.stored_report(MAI, tree.cell,
+                                received=dt.datetime(2026, 11, day, 10, tzinfo=HANOI))
+    for user in (MAI, BINH):
+        await bot.stored_report(user, tree.cell,
+                                received=dt.datetime(2026, 11, 24, 10, tzinfo=HANOI))
+    await bot.app.job_queue.get_jobs_by_name(NEW_UNITS_JOB)[0].run(bot.app)
+    bot.clock.moment = MONDAY_0730
+    await run_digest(bot, tree.cell)
+    group = "\n".join(m.get("text", "") for m in group_messages(bot))
+    assert as_read(VI("digest.total", total=2, reported=2, expected=3, percent="66,7%",
+                      change="")) in group
+    assert "giảm" not in group and "digest.down" not in said_to(bot, GROUP)
+    down = VI("digest.down", count=2, previous=VI.plain("digest.previous_week"))
+    leader = "\n".join(m.get("text", "") for m in bot.fake.messages(SON))
+    assert as_read(VI("digest.total", total=2, reported=2, expected=3, percent="66,7%",
+                      change=down)) in leader

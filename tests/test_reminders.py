@@ -40,7 +40,8 @@ NUDGES_OFF = as_read(VI("settings.nudges", state=VI("settings.state_off")))
 
 def _nudges(bot: Harness, user_id: int) -> int:
     """How many nudges the bot has sent this person."""
-    return sum("reminder.nudge" in call.keys for call in bot.fake.calls
+    return sum(bool({"reminder.nudge", "reminder.nudge_leader"} & call.keys)
+               for call in bot.fake.calls
                if call.params.get("chat_id") == user_id and not call.error)
 
 
@@ -80,12 +81,23 @@ async def test_nudges_go_only_to_who_has_not_reported_and_wants_them(bot: Harnes
         await tx.run("UPDATE people SET unreachable = 1 WHERE telegram_user_id = ?", (BINH,))
     await friday_reminder(bot, tree.cell)
     assert {d.chat_id for d in await ledger(bot, "nudge")} == {SON}
+    # Sơn leads the cell and counts in its y (bot/rules/counting.py): he is nudged too, in
+    # words for a leader who reports, not those that send a member to the cell.
     nudge = bot.fake.last_message(SON)
     assert nudge is not None
-    assert nudge["text"] == as_read(VI("reminder.nudge", name="Sơn", week=WEEK))
+    assert nudge["text"] == as_read(VI("reminder.nudge_leader", name="Sơn", week=WEEK))
+    assert "chi bộ cùng ghi nhận" not in nudge["text"]
     assert bot.buttons(SON) == ["📝 Báo cáo ngay", "🔕 Không nhắc nữa"]
     for user in (MAI, BINH, LAN):
         assert _nudges(bot, user) == 0
+
+
+async def test_a_member_reads_the_members_words(bot: Harness) -> None:
+    tree = await cell_with_group(bot)
+    await friday_reminder(bot, tree.cell)
+    nudge = bot.fake.last_message(MAI)
+    assert nudge is not None
+    assert nudge["text"] == as_read(VI("reminder.nudge", name="Mai", week=WEEK))
 
 
 async def test_one_nudge_a_week_however_many_units_remind(bot: Harness) -> None:

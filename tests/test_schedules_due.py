@@ -322,21 +322,75 @@ async def test_national_day_skips_a_custom_reminder(bot: Harness) -> None:
 # --- quiet hours ------------------------------------------------------------------------------
 
 
-async def test_a_reminder_caught_up_at_night_nudges_only_after_seven(tmp_path: Path) -> None:
+async def morning(bot: Harness) -> None:
+    """The daily run at the end of the quiet hours."""
+    await bot.app.job_queue.get_jobs_by_name(MORNING_JOB)[0].run(bot.app)
+    await bot.deliveries_settled()
+
+
+async def test_a_reminder_caught_up_at_night_waits_for_seven(tmp_path: Path) -> None:
+    # Down over Friday 16:00, back at 22:00: neither the group nor anybody hears it at night;
+    # at 07:00 (15 hours late, within the 24 hours' grace) the group and the nudges go.
     async with started(tmp_path) as bot:
         await cell_with_group(bot)
     async with started(tmp_path) as bot:
-        bot.clock.moment = at(2026, 11, 27, 22)  # back at 22:00: the group still hears it
+        bot.fake.add_group(GROUP, "Chi bộ Thôn Bản Chặng")
+        bot.clock.moment = at(2026, 11, 27, 22)
         await schedule_jobs.catch_up(bot.app)
-        assert len(await only_in_group(bot, "reminder")) == 1
-        assert await ledger(bot, "nudge") == []
+        await bot.deliveries_settled()
+        assert await ledger(bot, "reminder") == [] and await ledger(bot, "nudge") == []
+        assert bot.fake.messages(GROUP) == []
         bot.clock.moment = at(2026, 11, 28, 6, 59)
-        await bot.app.job_queue.get_jobs_by_name(MORNING_JOB)[0].run(bot.app)
-        assert await ledger(bot, "nudge") == []
+        await morning(bot)
+        assert await ledger(bot, "reminder") == [] and await ledger(bot, "nudge") == []
         bot.clock.moment = at(2026, 11, 28, 7)
-        await bot.app.job_queue.get_jobs_by_name(MORNING_JOB)[0].run(bot.app)
+        await morning(bot)
         assert {d.chat_id for d in await ledger(bot, "nudge")} == {SON, MAI, BINH, LAN}
-        assert len(await only_in_group(bot, "reminder")) == 1
+        [sent] = await only_in_group(bot, "reminder")
+        assert sent.status is Status.SENT and len(bot.fake.messages(GROUP)) == 1
+
+
+async def test_a_reminder_whose_grace_ends_at_night_is_dropped(tmp_path: Path) -> None:
+    # With 8 hours' grace, Friday 16:00 is too late by Saturday 07:00: recorded missed.
+    async with started(tmp_path, schedule={"grace_hours": 8}) as bot:
+        await cell_with_group(bot)
+    async with started(tmp_path, schedule={"grace_hours": 8}) as bot:
+        bot.clock.moment = at(2026, 11, 27, 22)
+        await schedule_jobs.catch_up(bot.app)
+        assert await ledger(bot, "reminder") == []
+        bot.clock.moment = at(2026, 11, 28, 7)
+        await morning(bot)
+        [missed] = await only_in_group(bot, "reminder")
+        assert missed.status is Status.MISSED and bot.fake.messages(GROUP) == []
+
+
+async def test_a_digest_caught_up_at_night_waits_for_seven(
+        tmp_path: Path, digests: list[tuple[int, Period, Every]]) -> None:
+    async with started(tmp_path) as bot:
+        await cell_with_group(bot)
+    async with started(tmp_path) as bot:
+        bot.fake.add_group(GROUP, "Chi bộ Thôn Bản Chặng")
+        bot.clock.moment = at(2026, 11, 30, 23)  # Monday 07:30 missed, back at 23:00
+        await schedule_jobs.catch_up(bot.app)
+        await bot.deliveries_settled()
+        assert await ledger(bot, "digest") == [] and bot.fake.messages(GROUP) == []
+        bot.clock.moment = at(2026, 12, 1, 7)
+        await morning(bot)
+        assert [m["text"] for m in bot.fake.messages(GROUP)] == ["digest 23/11–29/11"]
+
+
+async def test_a_group_message_decided_by_day_is_not_sent_at_night(bot: Harness) -> None:
+    # Decided at 16:00, but the bot stopped before sending it and came back at 22:00.
+    tree = await cell_with_group(bot)
+    bot.clock.moment = at(2026, 11, 27, 16)
+    async with bot.db.transaction() as tx:
+        await deliveries.queue(tx, [deliveries.NewDelivery(
+            kind="reminder", unit_id=tree.cell, chat_id=GROUP, period="2026-W48",
+            text="nhắc")], bot.clock.now())
+    bot.clock.moment = at(2026, 11, 27, 22)
+    await bot.deliveries_settled()
+    [held] = await only_in_group(bot, "reminder")
+    assert held.status is Status.MISSED and bot.fake.messages(GROUP) == []
 
 
 async def test_held_back_nudges_do_not_spill_into_the_next_week(tmp_path: Path) -> None:
@@ -346,7 +400,9 @@ async def test_held_back_nudges_do_not_spill_into_the_next_week(tmp_path: Path) 
         reminder = await row_of(bot, tree.cell, ScheduleKind.REMINDER)
         bot.clock.moment = at(2026, 11, 29, 21)  # Sunday 21:00, quiet already
         await run_job(bot, reminder.id)
-        assert len(await only_in_group(bot, "reminder")) == 1
+        assert await ledger(bot, "reminder") == []
         bot.clock.moment = at(2026, 11, 30, 7)  # Monday: a new week
-        await bot.app.job_queue.get_jobs_by_name(MORNING_JOB)[0].run(bot.app)
+        await morning(bot)
         assert await ledger(bot, "nudge") == []
+        [missed] = await only_in_group(bot, "reminder")  # "this week" would be last week
+        assert missed.status is Status.MISSED and bot.fake.messages(GROUP) == []

@@ -9,11 +9,12 @@ from pathlib import Path
 
 from bot.flows.stats import PERIODS, OwnStats, UnitStats
 from bot.rules.periods import Period
+from bot.runtime.demo_data import DEMO_MODELS, load_demo_data
 from bot.ui import buttons
 from bot.ui.buttons import LARGEST_ID
 from bot.ui.catalogue import Catalogue
 from bot.ui.formatting import percent, period_span
-from storage import audit
+from storage import audit, units
 from storage.entities import Role
 from tests.harness import CATALOGUE, HANOI, Harness, Seen, Tree, started
 
@@ -360,3 +361,17 @@ async def test_stats_open_on_this_week_as_the_digests_do(bot: Harness) -> None:
         seen = await bot.say(user_id, "/stats")
         assert _period(seen, "this_week", "23/11/2026", "29/11/2026"), user_id
         assert "• Tuần này •" in bot.buttons(user_id) and "Tháng này" in bot.buttons(user_id)
+
+
+async def test_demo_models_begun_years_ago_are_not_new_this_week(bot: Harness) -> None:
+    # A fresh install: `lantoa demo-data`, then the province's secretary opens /stats.
+    async with bot.db.transaction() as tx:
+        await load_demo_data(tx, bot.clock.now(), HANOI)
+        province = await units.get_unit_by_code(tx, "LS")
+    assert province is not None
+    await bot.appoint(SON, province.id, Role.LEADER, "Sơn")
+    seen = await bot.say(SON, "/stats")
+    assert seen.shows("stats.title_unit", unit="Đảng bộ tỉnh Lạng Sơn")
+    assert "stats.new_models" not in seen.keys, f"{len(DEMO_MODELS)} models begun 2021–2024"
+    month = await bot.tap(SON, "Tháng này")
+    assert "stats.new_models" not in month.keys

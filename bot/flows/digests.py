@@ -1,4 +1,5 @@
-"""Digests: a unit's week or month in a few warm lines and a chart.
+"""Digests: a unit's week or month in a few warm lines and a chart (no chart when its eight
+periods are all zero).
 
 The scheduler (bot/rules/schedules.py) hands the digests due at one moment to
 `ScheduledDigests`, which asks `written_digests` for the messages of a past period of every unit
@@ -6,11 +7,11 @@ due (a province's on Monday morning, read in one pass): one to each unit's linke
 one to each of its leaders privately; `digest_outgoing` gives one unit's. `/digest` shows a
 leader or an observer the current period's digest on demand, as the leaders read it. What a
 digest counts is bot/rules/digests.py's; here are its words and where they go:
-- The group reads the totals, the change against the period before, the fields, how many were
-  helped and the value, the new models, one line per child unit that has reports, and a few
-  examples. A group never sees a report marked "không công khai", and never a report's own
-  words (they may name the people helped): an example is who did it, the field, the model and
-  the day.
+- The group reads the totals, the change against the period before (a rise or the same, never
+  a fall: that is for the leaders), the fields, how many were helped and the value, the new
+  models, one line per child unit that has reports, and a few examples. A group never sees a
+  report marked "không công khai", and never a report's own words (they may name the people
+  helped): an example is who did it, the field, the model and the day.
 - The leaders read the same, with the examples' words, plus who has not reported, how many of
   the period's reports wait for acknowledgment (with a button into the review queue), and the
   child units with nothing.
@@ -102,7 +103,9 @@ class Writer:
         return t("digest.title_week", week=d.period.first.isocalendar().week,
                  dates=formatting.period_span(d.period.first, d.period.last), unit=d.unit.name)
 
-    def _change(self, d: Digest) -> Markup:
+    def _change(self, d: Digest, public: bool) -> Markup:
+        """", tăng 2 so với tuần trước"; a fall only in the leaders' copy: the group reads
+        what was done, not what was not."""
         t = self.t
         previous = (t.plain("digest.previous_month") if d.every is Every.MONTH
                     else t.plain("digest.previous_week"))
@@ -110,10 +113,11 @@ class Writer:
         if change > 0:
             return t("digest.up", count=self._n(change), previous=previous)
         if change < 0:
-            return t("digest.down", count=self._n(-change), previous=previous)
+            return Markup("") if public else t("digest.down", count=self._n(-change),
+                                                 previous=previous)
         return t("digest.same", previous=previous)
 
-    def _total(self, d: Digest) -> list[Markup]:
+    def _total(self, d: Digest, public: bool) -> list[Markup]:
         t = self.t
         if d.total == 0:
             empty = (t("digest.empty_month") if d.every is Every.MONTH
@@ -123,9 +127,10 @@ class Writer:
         if share.expected:
             line = t("digest.total", total=self._n(d.total), reported=self._n(share.reported),
                      expected=self._n(share.expected), percent=percent(share.share or 0, t),
-                     change=self._change(d))
+                     change=self._change(d, public))
         else:
-            line = t("digest.total_plain", total=self._n(d.total), change=self._change(d))
+            line = t("digest.total_plain", total=self._n(d.total),
+                     change=self._change(d, public))
         return [line]
 
     def _fields(self, d: Digest) -> list[Markup]:
@@ -196,8 +201,8 @@ class Writer:
             moment = d.as_of.astimezone(self.settings.zone)
             head.append(self.t("digest.as_of", time=moment.strftime("%H:%M"),
                                day=formatting.day(moment.date())))
-        return [*head, *self._total(d), *self._fields(d), *self._helped(d), *self._models(d),
-                *self._children(d), *self._examples(d, public)]
+        return [*head, *self._total(d, public), *self._fields(d), *self._helped(d),
+                *self._models(d), *self._children(d), *self._examples(d, public)]
 
     def group_text(self, d: Digest) -> str:
         return "\n".join(self._body(d, public=True))
@@ -272,7 +277,10 @@ class WrittenDigest:
     messages: tuple[tuple[Outgoing, Writer], ...]
 
     async def drawn(self) -> list[Outgoing]:
-        """Each message with the chart in its reader's language, drawn once per language."""
+        """Each message with the chart in its reader's language, drawn once per language (none
+        when it would show only zeros)."""
+        if not self.digest.charted:
+            return [outgoing for outgoing, _ in self.messages]
         charts_by_lang: dict[str, bytes] = {}
         found: list[Outgoing] = []
         for outgoing, writer in self.messages:
@@ -400,6 +408,8 @@ class ScheduledDigests:
         (this row's or another's) covers this row already. The rows a run covers are known
         once its first transaction has found them: the other jobs of the moment return then,
         rather than wait for every chart to be drawn."""
+        if not due.late and self.services.quiet_now():
+            return 0  # nothing unasked at night: the morning's run sends it, within the grace
         running = self._digest_runs.get(due.moment)
         if running is not None and due.schedule.id in await asyncio.shield(running):
             return 0
@@ -537,4 +547,5 @@ class Digests:
         if len(tops) > 1:
             keyboard.append((Button(t.plain("digest.button_other"), PickDigest(0).pack()),))
         screen = Screen(writer.private_text(digest), tuple(keyboard))
-        return Reply((screen,), picture=lambda: writer.chart(digest))
+        return Reply((screen,), picture=(lambda: writer.chart(digest)) if digest.charted
+                     else None)

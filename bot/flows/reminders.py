@@ -1,7 +1,8 @@
 """What the scheduler sends besides digests, and its words: Friday's reminder to a unit's
-group, the private nudge to each member who has not reported this week (one a week, whatever the
-number of units that remind; not in the quiet hours; not on a public holiday), and a leader's
-custom reminder to the group."""
+group (held to the end of the quiet hours, like everything the scheduler sends), the private
+nudge to each member who has not reported this week (one a week, whatever the number of units
+that remind; not in the quiet hours; not on a public holiday), and a leader's custom reminder
+to the group."""
 
 from __future__ import annotations
 
@@ -51,13 +52,16 @@ async def group_reminder(tx: Tx, services: Services, unit_id: int, week: Period,
 
 
 def nudge(services: Services, person: Recipient, week: Period) -> Screen:
-    """One warm line to a member who has not reported this week, in their language, with a
-    button that opens the report form and one that turns nudges off."""
+    """One warm line to someone who has not reported this week, in their language, with a
+    button that opens the report form and one that turns nudges off. A leader reports too (they
+    count in their unit's y, bot/rules/counting.py), and is asked as one who sets the example,
+    not as a member told to report to the cell."""
     t = services.texts(person.lang)
     buttons = ((Button(t.plain("reminder.nudge_report"), ReportNow().pack()),
                 Button(t.plain("reminder.nudge_off"), TURN_OFF.pack())),)
+    key = "reminder.nudge_leader" if person.leads else "reminder.nudge"
     week_dates = formatting.period_span(week.first, week.last)
-    return Screen(t("reminder.nudge", name=person.full_name, week=week_dates), buttons)
+    return Screen(t(key, name=person.full_name, week=week_dates), buttons)
 
 
 def custom_reminder(services: Services, text: str) -> Screen:
@@ -85,12 +89,15 @@ class Reminders:
         key = key_of(week)
         unit_id = schedule.unit_id
         added = 0
+        today = self.services.today()
         group = await groups.group_of_unit(tx, unit_id)
-        if group is not None and not await deliveries.group_had(tx, REMINDER, unit_id, key):
+        if group is not None and not await deliveries.group_had(tx, REMINDER, unit_id, key) \
+                and (late or not self.services.quiet_now()):
+            # In the quiet hours the group waits for the morning's run, which sends it within
+            # the grace window (records it missed after), unless the week it asks about is over.
             screen = await group_reminder(tx, self.services, unit_id, week, day)
             added += await self._decide(tx, REMINDER, unit_id, key, [Outgoing(group, screen)],
-                                        late)
-        today = self.services.today()
+                                        late or today not in week)
         if late or self.services.quiet_now() or today not in week or is_holiday(today):
             return added
         return added + await self._nudges(tx, unit_id, week, key)
@@ -114,9 +121,9 @@ class Reminders:
         schedule, day, late = due.schedule, due.day, due.late
         group = await groups.group_of_unit(tx, schedule.unit_id)
         period = custom_period(day, schedule.id)
-        if group is None or not schedule.text \
+        if group is None or not schedule.text or (not late and self.services.quiet_now()) \
                 or await deliveries.group_had(tx, CUSTOM, schedule.unit_id, period):
-            return 0
+            return 0  # in the quiet hours: the morning's run sends it, within the grace window
         screen = custom_reminder(self.services, schedule.text)
         return await self._decide(tx, CUSTOM, schedule.unit_id, period,
                                   [Outgoing(group, screen)], late)

@@ -56,6 +56,11 @@ class Digest:
         return self.series[-2] if len(self.series) > 1 else 0
 
     @property
+    def charted(self) -> bool:
+        """Whether the chart would show anything: eight bars of nothing are left out."""
+        return any(self.series)
+
+    @property
     def own_total(self) -> int:
         """Reports of the unit itself, in none of its child units."""
         return self.total - sum(c.reports.total for c in self.children)

@@ -11,7 +11,11 @@ start-up. It takes the row's latest occurrence at or before now and, in one tran
   recorded: the day simply has none); the digest still goes;
 - otherwise the row's flow decides what it sends (bot/flows/reminders.py, bot/flows/digests.py),
   told whether the occurrence is still within the grace window (settings.schedule.grace_hours)
-  or is to be recorded as missed.
+  or is to be recorded as missed;
+- in the quiet hours a flow decides nothing within the grace window (groups and leaders get
+  nothing unasked at night either): the end of the quiet hours runs every row again
+  (`catch_up`), and what is still within the grace window goes then, the rest is recorded
+  missed.
 Everything goes through the deliveries ledger, so running twice sends once. The flows are
 handed in (`Deciders`): rules import no flow.
 """
@@ -20,7 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable, Collection
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import cache
 from zoneinfo import ZoneInfo
@@ -40,9 +44,8 @@ DIGEST, REMINDER, NUDGE, CUSTOM = "digest", "reminder", "nudge", "custom"
 # A leader's daily "N báo cáo chờ ghi nhận", and the word that a report sent back for more came
 # back corrected (bot/flows/reviews.py): private, so never in the quiet hours.
 REVIEW_DAILY, RESUBMITTED = "review_daily", "resubmitted"
-PRIVATE = frozenset({NUDGE, REVIEW_DAILY, RESUBMITTED})
-# What the end of the quiet hours runs again: the private messages they held back.
-REMINDERS = frozenset({ScheduleKind.REMINDER, ScheduleKind.REVIEW})
+# Everything the scheduler decides, to groups and to people: none of it in the quiet hours.
+UNASKED = frozenset({DIGEST, REMINDER, CUSTOM, NUDGE, REVIEW_DAILY, RESUBMITTED})
 
 RowsByUnit = dict[int, list[Schedule]]
 
@@ -125,12 +128,11 @@ def digest_period(every: Every, day: dt.date) -> Period:
 def too_late(settings: Settings, now: dt.datetime, kind: str,
              decided_at: dt.datetime) -> str | None:
     """Why a queued message must no longer go (the bot was down, or the sender behind): what
-    the scheduler decided, once past the grace window; a private nudge, in the quiet hours.
-    None: send it."""
-    if kind in PRIVATE and settings.quiet_at(now):
+    the scheduler decided, in the quiet hours or once past the grace window. None: send it."""
+    if kind in UNASKED and settings.quiet_at(now):
         return "quiet hours"
     grace = dt.timedelta(hours=settings.schedule.grace_hours)
-    if kind in (DIGEST, REMINDER, CUSTOM, *PRIVATE) and now - decided_at > grace:
+    if kind in UNASKED and now - decided_at > grace:
         return "past the grace window"
     return None
 
@@ -230,13 +232,12 @@ class Scheduler:
                 return await self.deciders.review(tx, due)
         return await self.deciders.digests(due)
 
-    async def catch_up(self, kinds: Collection[ScheduleKind] | None = None) -> int:
-        """`run` for every enabled schedule (of these kinds): at start-up, what came due while
-        the bot was down; when the quiet hours end, the nudges and review notices they held
-        back. Then the notices of reports sent back corrected that the quiet hours held (or
-        a stop cut off). One unit's failure does not stop the others."""
-        rows = [s for s in await self.every_row()
-                if s.enabled and (kinds is None or s.kind in kinds)]
+    async def catch_up(self) -> int:
+        """`run` for every enabled schedule: at start-up, what came due while
+        the bot was down; when the quiet hours end, what they held back. Then the notices of
+        reports sent back corrected that the quiet hours held (or a stop cut off). One unit's
+        failure does not stop the others."""
+        rows = [s for s in await self.every_row() if s.enabled]
         total = 0
         for row in rows:
             try:

@@ -267,7 +267,7 @@ async def _member(args: argparse.Namespace, settings: Settings, t: Texts) -> Non
 async def _demo(args: argparse.Namespace, settings: Settings, t: Texts) -> None:
     async def work(db: Database) -> None:
         async with db.transaction() as tx:
-            result = await load_demo_data(tx, SystemClock().now())
+            result = await load_demo_data(tx, SystemClock().now(), settings.zone)
         print(t.plain("cli.demo_done", units=result.units_added, models=result.models_added,
                       cell=result.first_cell_id))
     await _with_db(settings, t, work)

@@ -1,10 +1,13 @@
 """Units and models named in the Lạng Sơn article (shared/seed), so a newcomer has something
-to look at. Running it twice adds nothing the second time."""
+to look at. Running it twice adds nothing the second time. A model is registered as of 1 January
+of its start year (local time), not today: a fresh install's /stats and digests must not count
+models begun in 2021–2024 as new this week."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from bot.runtime.unit_tree import UnitRow, import_units
 from storage import models, units
@@ -56,7 +59,7 @@ class DemoResult:
     first_cell_id: int
 
 
-async def load_demo_data(tx: Tx, now: dt.datetime) -> DemoResult:
+async def load_demo_data(tx: Tx, now: dt.datetime, zone: ZoneInfo) -> DemoResult:
     result = await import_units(tx, [UnitRow(*unit) for unit in DEMO_UNITS], now)
     for code in BORDER_UNITS:
         border = await units.get_unit_by_code(tx, code)
@@ -68,7 +71,8 @@ async def load_demo_data(tx: Tx, now: dt.datetime) -> DemoResult:
         if owner is None or await models.model_named(tx, owner.id, name) is not None:
             continue
         await models.add_model(tx, NewModel(name=name, field=field, owner_unit_id=owner.id,
-                                            start_year=year, mass_org=mass_org or None), now)
+                                            start_year=year, mass_org=mass_org or None),
+                               dt.datetime(year, 1, 1, tzinfo=zone))
         added_models += 1
     cell = await units.get_unit_by_code(tx, "TD-BC")
     return DemoResult(result.added, added_models, cell.id if cell else 0)

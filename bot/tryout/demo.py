@@ -89,7 +89,7 @@ class Demo:
 
 async def load_try_data(tx: Tx, now: dt.datetime, zone: ZoneInfo) -> Demo:
     """The units, models, people, group and reports of a session (only what is missing)."""
-    cell = (await load_demo_data(tx, now)).first_cell_id
+    cell = (await load_demo_data(tx, now, zone)).first_cell_id
     unit = await units.get_unit(tx, cell)
     demo = Demo(cell, unit.name if unit else "", PEOPLE)
     ids: dict[DemoPerson, int] = {}
