@@ -254,7 +254,11 @@ def _digest_scheduler(services: Services) -> Scheduler:
     async def no_reminders(tx: Tx, due: Due) -> int:
         raise AssertionError("only digests are decided here")
 
+    async def nothing_held(tx: Tx) -> int:
+        return 0
+
     return Scheduler(services, Deciders(reminder=no_reminders, custom=no_reminders,
+                                        review=no_reminders, held=nothing_held,
                                         digests=ScheduledDigests(services).decide))
 
 

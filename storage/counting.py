@@ -52,6 +52,14 @@ RUNS_IN_YEAR = """m.start_year <= ?
                   WHERE y.model_id = m.id AND y.year < ?
                   ORDER BY y.year DESC LIMIT 1), 'in_progress') NOT IN ('stopped', 'completed')"""
 
+# A co-participant is credited where they report, whichever unit the report is of: a commune-wide
+# deed is reported once, by one cell, naming the people of the others (bot/flows/reports.py
+# partners_of), and each counts in x of their own cell and every unit above it. The report's
+# own figures count in the reporting unit's subtree only. `p` is report_participants, `e` the
+# REPORTING row of the co-participant.
+_NAMED = f"""reports r JOIN report_participants p ON p.report_id = r.id
+    JOIN ({REPORTING}) e ON e.person_id = p.person_id"""
+
 Within = tuple[str, tuple[str, str]]
 _SUMS = ("total", "acknowledged", "pending", "needs_more", "people_helped", "households_helped",
          "value_vnd", "model_reports", "models_with_reports")
@@ -110,7 +118,8 @@ def _tree(roots: Sequence[int]) -> str:
 
 
 async def participants(tx: Tx, unit_ids: list[int], within: Within) -> set[int]:
-    """People who reported in the units, or were named as co-participants, within the bounds."""
+    """People who reported in the units, or who report there and were named as co-participants
+    (in a report of any unit), within the bounds."""
     if not unit_ids:
         return set()
     condition, params = within
@@ -119,8 +128,8 @@ async def participants(tx: Tx, unit_ids: list[int], within: Within) -> set[int]:
         f"""SELECT r.person_id AS person_id FROM reports r
             WHERE r.unit_id IN ({marks}) AND {COUNTED} AND {condition}
             UNION
-            SELECT p.person_id FROM reports r JOIN report_participants p ON p.report_id = r.id
-            WHERE r.unit_id IN ({marks}) AND {COUNTED} AND {condition}""",
+            SELECT p.person_id FROM {_NAMED}
+            WHERE e.unit_id IN ({marks}) AND {COUNTED} AND {condition}""",
         (*unit_ids, *params, *unit_ids, *params),
     )
     return {int(r["person_id"]) for r in rows}
@@ -183,7 +192,8 @@ async def tally_of_person(tx: Tx, person_id: int, within: Within) -> tuple[Tally
 
 
 async def participants_by_root(tx: Tx, roots: list[int], within: Within) -> dict[int, set[int]]:
-    """Per root: who reported in its subtree, or was named as a co-participant there."""
+    """Per root: who reported in its subtree, or reports there and was named as a
+    co-participant (in a report of any unit)."""
     if not roots:
         return {}
     condition, params = within
@@ -193,9 +203,7 @@ async def participants_by_root(tx: Tx, roots: list[int], within: Within) -> dict
             FROM reports r JOIN tree ON r.unit_id = tree.id
             WHERE {COUNTED} AND {condition}
             UNION
-            SELECT tree.root, p.person_id
-            FROM reports r JOIN tree ON r.unit_id = tree.id
-            JOIN report_participants p ON p.report_id = r.id
+            SELECT tree.root, p.person_id FROM {_NAMED} JOIN tree ON e.unit_id = tree.id
             WHERE {COUNTED} AND {condition}""",
         (*roots, *params, *params),
     )
@@ -330,8 +338,8 @@ async def sums_by_unit(tx: Tx, root: int | None, within: Within) -> dict[int, Un
 
 async def participants_by_unit(tx: Tx, root: int | None, within: Within
                                ) -> list[tuple[int, int]]:
-    """(unit, person): who wrote one of the unit's own reports, or was named as a
-    co-participant in one; each pair once."""
+    """(unit, person): who wrote one of the unit's own reports, or reports in the unit and was
+    named as a co-participant (in a report of any unit); each pair once."""
     condition, params = within
     scope, units_in, scope_params = scope_of(root)
     where = f"{COUNTED} AND {condition} AND {in_scope('r.unit_id', units_in)}"
@@ -339,16 +347,17 @@ async def participants_by_unit(tx: Tx, root: int | None, within: Within
         f"""{scope}
             SELECT r.unit_id AS unit, r.person_id AS person_id FROM reports r WHERE {where}
             UNION
-            SELECT r.unit_id, p.person_id FROM reports r
-            JOIN report_participants p ON p.report_id = r.id WHERE {where}""",
+            SELECT e.unit_id, p.person_id FROM {_NAMED}
+            WHERE {COUNTED} AND {condition} AND {in_scope('e.unit_id', units_in)}""",
         (*scope_params, *params, *params))
     return [(row[0], row[1]) for row in rows]
 
 
 async def counts_by_person(tx: Tx, root: int | None, within: Within
                            ) -> dict[int, tuple[int, int]]:
-    """Per person: the reports of the units (in scope) they wrote or were named in as a
-    co-participant, each once, and how many of those they wrote. People with none left out."""
+    """Per person: the reports of the units (in scope) they wrote, and those they were named
+    in as a co-participant while reporting in one of the units (a report of any unit), each
+    once, and how many of those they wrote. People with none left out."""
     condition, params = within
     scope, units_in, scope_params = scope_of(root)
     where = f"{COUNTED} AND {condition} AND {in_scope('r.unit_id', units_in)}"
@@ -358,8 +367,8 @@ async def counts_by_person(tx: Tx, root: int | None, within: Within
                 SELECT r.person_id AS person_id, r.id AS rid, 1 AS authored
                 FROM reports r WHERE {where}
                 UNION
-                SELECT p.person_id, r.id, 0 FROM reports r
-                JOIN report_participants p ON p.report_id = r.id WHERE {where})
+                SELECT p.person_id, r.id, 0 FROM {_NAMED}
+                WHERE {COUNTED} AND {condition} AND {in_scope('e.unit_id', units_in)})
             GROUP BY person_id""",
         (*scope_params, *params, *params))
     return {row[0]: (row[1], row[2]) for row in rows}

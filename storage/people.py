@@ -9,6 +9,7 @@ from storage.db import Tx
 from storage.entities import Membership, Person, Role
 
 _PERSON = "id, telegram_user_id, full_name, lang"
+_PERSON_OF_P = ", ".join("p." + c.strip() for c in _PERSON.split(","))
 
 
 async def person_by_telegram_id(tx: Tx, telegram_user_id: int) -> Person | None:
@@ -74,13 +75,35 @@ async def active_memberships(tx: Tx, person_id: int) -> list[Membership]:
 async def reporting_members(tx: Tx, unit_id: int) -> list[Person]:
     """Everyone who reports in the unit (members and its leaders), by name."""
     rows = await tx.all(
-        f"""SELECT DISTINCT {", ".join("p." + c.strip() for c in _PERSON.split(","))}
+        f"""SELECT DISTINCT {_PERSON_OF_P}
             FROM memberships m JOIN people p ON p.id = m.person_id
             WHERE m.unit_id = ? AND m.status = 'active' AND m.role IN ('member', 'leader')
             ORDER BY p.full_name""",
         (unit_id,),
     )
     return [Person(**dict(r)) for r in rows]
+
+
+async def reporting_members_within(tx: Tx, root_id: int) -> list[tuple[Person, str]]:
+    """Everyone who reports in `root_id`'s subtree (members and leaders), by name, each once,
+    with the unit they report in (the first by name when several)."""
+    rows = await tx.all(
+        f"""WITH RECURSIVE sub(id) AS (SELECT ? UNION ALL
+                                     SELECT u.id FROM units u JOIN sub ON u.parent_id = sub.id)
+            SELECT DISTINCT {_PERSON_OF_P},
+                   u.name AS unit_name
+            FROM memberships m JOIN people p ON p.id = m.person_id
+            JOIN units u ON u.id = m.unit_id
+            WHERE m.unit_id IN (SELECT id FROM sub) AND m.status = 'active'
+              AND m.role IN ('member', 'leader')
+            ORDER BY p.full_name, p.id, u.name""",
+        (root_id,),
+    )
+    found: dict[int, tuple[Person, str]] = {}
+    for r in rows:
+        person = Person(**{c.strip(): r[c.strip()] for c in _PERSON.split(",")})
+        found.setdefault(person.id, (person, str(r["unit_name"])))
+    return list(found.values())
 
 
 async def mark_unreachable(tx: Tx, telegram_user_id: int) -> int:

@@ -197,6 +197,8 @@ async def _build(db: Database, services: Services) -> World:
             others = [p for p in reporters[unit_name] if p != author]
             if unit_name != "commune" and rng.random() < 0.2:
                 others.append(commune_leader)  # the commune's leader joins a cell's work
+            if unit_name == "cell" and n % 5 == 0:
+                others += members["sibling"][:2]  # a commune-wide deed, reported by one cell
             together = set(rng.sample(others, rng.choice((0, 0, 1, 2)))) if others else set()
             content = ReportContent(
                 deed_date=deed, field=rng.choice(DEFAULT_FIELDS), description=f"việc {n}",
@@ -266,6 +268,11 @@ async def test_the_dataset_covers_every_case(world: World) -> None:
     states = {r.state for r in world.rows}
     assert states == set(STATES)
     assert any(r.participants for r in world.rows if r.state != "withdrawn")
+    sibling = world.subtree(world.names["sibling"])
+    assert any(r.unit == world.names["cell"] and r.state != "withdrawn"
+               and any((home := world.home(p)) is not None and home.unit in sibling
+                       for p in r.participants)
+               for r in world.rows), "a cell's report names members of its sibling cell"
     assert any(r.received.astimezone(dt.UTC).date() != r.received.astimezone(HANOI).date()
                for r in world.rows), "some reports received when UTC is still the day before"
     assert any((r.received.astimezone(HANOI).date() - r.deed).days > 30 for r in world.rows)
@@ -284,7 +291,10 @@ async def test_unit_figures_match_a_count_from_the_rows(world: World) -> None:
             for when in _periods():
                 for basis in Basis:
                     rows = world.counted([r for r in world.rows if r.unit in inside], when, basis)
-                    took_part = {r.person for r in rows} | {p for r in rows for p in r.participants}
+                    # A co-participant counts where they report, whichever unit's report it is.
+                    named = {p for r in world.counted(world.rows, when, basis)
+                             for p in r.participants}
+                    took_part = {r.person for r in rows} | named
                     got = await counting.unit_figures(tx, settings, root, when, basis)
                     where = (root, when, basis)
                     assert got.reports == expected_tally(rows), where
@@ -416,3 +426,46 @@ async def test_the_hand_counted_cases(world: World) -> None:
         assert (binh_january.reports.total, binh_january.authored) == (1, 0)
         assert binh_january.co_participated == 1
         assert await counting.not_reported(tx, settings, cell, crossing, Basis.DONE) == {binh}
+
+
+async def test_a_commune_wide_deed_counts_once_and_credits_each_cell(world: World) -> None:
+    """Mai of one cell reports the commune's Ngày Chủ nhật xanh naming Đức of the sibling cell,
+    and Đức reports his own deed naming Mai: each cell's x has its own member, the commune's
+    each once; the first deed's figures count in Mai's cell and the commune, once."""
+    services = world.services
+    settings = services.settings
+    now = services.now()
+    week = week_of(D(2027, 1, 4))
+    async with services.db.transaction() as tx:
+        commune = (await units.add_unit(tx, NewUnit(name="Xã Tân Tiến", kind="đảng bộ xã",
+                                                    parent_id=world.names["province"]), now)).id
+        cells = [(await units.add_unit(tx, NewUnit(name=name, kind="chi bộ", parent_id=commune),
+                                       now)).id for name in ("Bản Chặng", "Nà Pá")]
+        mai, duc = [(await people.add_person(tx, 7100 + n, name, "vi", now)).id
+                    for n, name in enumerate(("Mai", "Đức"))]
+        for person, cell in ((mai, cells[0]), (duc, cells[1])):
+            await people.add_membership(tx, person, cell, Role.MEMBER, None, now)
+        for n, (author, cell, partner, helped) in enumerate(((mai, cells[0], duc, 40),
+                                                             (duc, cells[1], mai, 3))):
+            content = ReportContent(deed_date=D(2027, 1, 4 + n), field="Môi trường",
+                                    description="Ngày Chủ nhật xanh", participant_ids=(partner,),
+                                    people_helped=helped, value_vnd=5_000_000)
+            await reports.insert_report(tx, person_id=author, unit_id=cell, entered_by=author,
+                                        content=content, source_draft_id=9100 + n,
+                                        now=dt.datetime(2027, 1, 4 + n, 20, tzinfo=HANOI))
+        whole = await counting.unit_figures(tx, settings, commune, week, Basis.DONE)
+        first, second = await counting.child_figures(tx, settings, commune, week, Basis.DONE)
+        tree = await counting.tree_figures(tx, settings, commune, week, Basis.DONE)
+        alone = await counting.tree_figures(tx, settings, cells[1], week, Basis.DONE)
+        counts = await counting.member_counts(tx, settings, cells[1], week, Basis.DONE)
+        took_part = await counting.participants(tx, settings, [cells[1]], week, Basis.DONE)
+        missing = await counting.not_reported(tx, settings, cells[1], week, Basis.DONE)
+    assert (whole.reports.total, whole.reports.people_helped, whole.reports.value_vnd) == (
+        2, 43, 10_000_000), "each deed once, however many cells took part"
+    assert (whole.participation.reported, whole.participation.expected) == (2, 2)
+    assert (first.reports.total, first.reports.people_helped) == (1, 40)
+    assert (second.reports.total, second.reports.people_helped) == (1, 3)
+    assert (first.participation.reported, second.participation.reported) == (1, 1)
+    assert [tree.figures[u] for u in (commune, *cells)] == [whole, first, second]
+    assert alone.figures[cells[1]] == second, "the cell alone credits its member too"
+    assert counts[duc] == (2, 1) and took_part == {duc} and missing == set()

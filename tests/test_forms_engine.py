@@ -263,3 +263,17 @@ def test_photos_sent_at_the_summary_are_taken_when_photos_are_a_detail() -> None
     assert len(outcome.state.answers["pictures"]) == 1
     refused = apply(SURVEY, _at("name"), CTX, PhotoInput("f1", "u1"))
     assert refused.event is Event.REJECTED, "a step that is not a detail takes no photo"
+
+
+def test_a_typed_name_means_the_own_units_member_before_one_from_further_afield() -> None:
+    wider = FormContext(today=TODAY, choices={"members": (
+        Choice("7", 7, "Nông Văn Bình"),
+        Choice("8", 8, "Lò Văn Bình", note="Chi bộ Thôn Nà Pá"),
+        Choice("9", 9, "Hà Thị Thu", note="Chi bộ Thôn Nà Pá"),
+        Choice("10", 10, "Lê Thị Thu", note="Chi bộ Thôn Khuổi Khỉn"))})
+    own = apply(SURVEY, _at("helpers"), wider, TextInput("binh"))
+    assert own.state.answers["helpers"] == [7]
+    other = apply(SURVEY, own.state, wider, TextInput("lo van binh"))
+    assert other.state.answers["helpers"] == [7, 8], "the note is not part of the name"
+    both_far = apply(SURVEY, other.state, wider, TextInput("thu"))
+    assert both_far.event is Event.REJECTED, "two from further afield: which one is not said"

@@ -392,3 +392,23 @@ async def test_a_correction_after_the_card_was_shown_but_not_noted_is_an_answer(
     [report] = await bot.reports_of(MAI)
     assert report.content.description == "Sáng thứ 7 dọn rác ở bờ suối đầu bản cùng đoàn viên"
     assert report.content.place == "bờ suối Nà Lầm"
+
+
+async def test_a_one_message_report_names_a_member_of_the_sibling_cell(bot: Harness) -> None:
+    """A commune-wide deed: the other cell's member is found by name, typed without the marks;
+    a name the cell has itself means its own member."""
+    tree = await bot.tree()
+    await bot.join(MAI, tree.cell, "Hoàng Thị Mai")
+    await bot.join(HOA, tree.cell, "Nguyễn Thị Hoa")
+    await bot.join(BINH, tree.sibling_cell, "Lò Văn Bình")
+    await bot.join(2001, tree.sibling_cell, "Lê Thị Hoa")
+    card = await write(bot, MAI, "Hôm qua cùng đ/c Lo Van Binh và Hoa tổng vệ sinh đường thôn "
+                                 "hưởng ứng phong trào xanh của cả xã")
+    assert card.shows(CARD)
+    assert line("participant_ids", "Lò Văn Bình (Chi bộ Thôn Nà Pá), Nguyễn Thị Hoa") in (
+        card.text)
+    sent = await bot.tap(MAI, "✅ Gửi")
+    assert sent.shows("report.received")
+    [report] = await bot.reports_of(MAI)
+    assert set(report.content.participant_ids) == {await bot.person_id(BINH),
+                                                   await bot.person_id(HOA)}

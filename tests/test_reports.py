@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 
-from storage.entities import ReportState
+from storage.entities import ReportState, Role
 from tests.harness import CATALOGUE, Harness, Seen, as_read
 from tests.test_joins import MENU
 
@@ -414,3 +414,50 @@ async def test_photos_sent_by_mistake_can_be_removed(bot: Harness) -> None:
     summary = await bot.tap(MAI, "🌐 Có, công khai")
     assert summary.shows("form.report.summary_title")
     assert not summary.shows("form.report.photos.label") and "📷" not in bot.screen(MAI)
+
+
+async def _commune_of_two_cells(bot: Harness) -> tuple[int, int]:
+    """Mai and Bình in one cell, Đức in its sibling cell, Thu in another commune; the person
+    ids of Đức and Thu."""
+    tree = await bot.tree()
+    await bot.join(MAI, tree.cell, "Mai", "Hoàng Thị")
+    await bot.join(BINH, tree.cell, "Bình", "Nông Văn")
+    await bot.join(SON, tree.sibling_cell, "Lò Văn Đức")
+    await bot.join(2001, tree.other_commune, "Hà Thị Thu")
+    return await bot.person_id(SON), await bot.person_id(2001)
+
+
+async def test_a_commune_wide_deed_names_people_of_the_other_cells(bot: Harness) -> None:
+    duc, _ = await _commune_of_two_cells(bot)
+    await bot.begin_report(MAI, description="Ngày Chủ nhật xanh: cả xã tổng vệ sinh đường làng")
+    asked = await bot.tap(MAI, "➕ Thêm chi tiết")
+    assert asked.shows("form.report.participant_ids.prompt")
+    # Her own cell first, then the commune's other cells, each name with its unit.
+    assert bot.buttons(MAI)[:2] == ["☐ Bình Nông Văn", "☐ Lò Văn Đức (Chi bộ Thôn Nà Pá)"]
+    assert not any("Thu" in label for label in bot.buttons(MAI)), "another commune's member"
+    outside = await bot.say(MAI, "ha thi thu")
+    assert outside.shows("form.problem.pick_button")
+    await bot.say(MAI, "lo van duc")  # typed without the marks, as phones often do
+    assert "☑ Lò Văn Đức (Chi bộ Thôn Nà Pá)" in bot.buttons(MAI)
+    await bot.tap(MAI, "Xong")
+    await bot.skip_details(MAI)
+    assert _answer("participant_ids", "Lò Văn Đức (Chi bộ Thôn Nà Pá)") in bot.screen(MAI)
+    done = await bot.tap(MAI, "✅ Gửi")
+    assert done.shows("report.received")
+    [stored] = await bot.reports_of(MAI)
+    assert stored.content.participant_ids == (duc,)
+
+
+async def test_a_unit_right_under_the_top_names_only_within_its_own_subtree(
+    bot: Harness
+) -> None:
+    """A commune's parent is the province: naming the whole province is not offered."""
+    tree = await bot.tree()
+    await bot.appoint(MAI, tree.commune, Role.LEADER, "Mai")
+    await bot.join(BINH, tree.cell, "Bình")
+    await bot.join(SON, tree.other_commune, "Sơn")
+    await bot.begin_report(MAI, description="Ngày Chủ nhật xanh: cả xã tổng vệ sinh đường làng")
+    await bot.tap(MAI, "➕ Thêm chi tiết")
+    labels = bot.buttons(MAI)
+    assert "☐ Bình (Chi bộ Thôn Bản Chặng)" in labels
+    assert not any("Sơn" in label for label in labels)

@@ -375,3 +375,30 @@ async def test_demo_models_begun_years_ago_are_not_new_this_week(bot: Harness) -
     assert "stats.new_models" not in seen.keys, f"{len(DEMO_MODELS)} models begun 2021–2024"
     month = await bot.tap(SON, "Tháng này")
     assert "stats.new_models" not in month.keys
+
+
+async def test_a_commune_wide_deed_counts_once_and_credits_the_other_cells_member(
+    bot: Harness
+) -> None:
+    """Mai's cell reports the commune's Ngày Chủ nhật xanh naming Hạnh of the sibling cell:
+    the sibling cell's secretary sees Hạnh took part (the deed is not theirs), the commune's
+    leader sees the deed, its people helped and value once and each person once."""
+    tree = await bot.tree()
+    await bot.join(MAI, tree.cell, "Mai")
+    await bot.join(HANH, tree.sibling_cell, "Hạnh")
+    await bot.appoint(SON, tree.sibling_cell, Role.LEADER, "Sơn")
+    await bot.appoint(TUNG, tree.commune, Role.LEADER, "Tùng")
+    await bot.stored_report(MAI, tree.cell, deed=THIS_WEEK, field="Môi trường", helped=300,
+                            value=3_000_000, together=(HANH,))
+    sibling = await bot.say(SON, "/stats")
+    # Hạnh and Sơn (reporting in the cell he leads) are its y; Hạnh took part.
+    assert sibling.shows("stats.unit_only_along", reported=1, expected=2, percent="50%")
+    commune = await bot.say(TUNG, "/stats")
+    # Mai, Hạnh, Sơn and Tùng; Mai and Hạnh took part, in one deed.
+    assert _unit(commune, 1, 2, 4, "50%")
+    assert commune.shows("stats.helped", households=0, people=300)
+    assert commune.shows("stats.value", value="3.000.000 đ")
+    assert commune.shows("stats.child_line", unit=CELL, total=1, acknowledged=0, reported=1,
+                         expected=1, percent="100%")
+    assert commune.shows("stats.child_only_along", unit="Chi bộ Thôn Nà Pá", reported=1,
+                         expected=2, percent="50%")

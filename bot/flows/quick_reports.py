@@ -173,6 +173,7 @@ class QuickReports:
 
     async def _reading(self, req: Request, ctx: FormContext, text: str) -> QuickReading:
         person = req.actor.person
+        members = ctx.choices.get("members", ())
         previous = None
         if person is not None:
             latest = await reports.reports_of_person(req.tx, person.id, 1, 0)
@@ -181,7 +182,8 @@ class QuickReports:
             text, today=req.today, max_age_days=self.settings.max_age_days,
             keywords=self.settings.keywords,
             models=[(c.value, c.label) for c in ctx.choices.get("models", ())],
-            members=[(c.value, c.label) for c in ctx.choices.get("members", ())],
+            members=[(c.value, c.label) for c in members if not c.note],
+            others=[(c.value, c.label) for c in members if c.note],
             previous_field=previous)
 
 

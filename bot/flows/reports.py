@@ -26,8 +26,8 @@ from storage.entities import Draft, Person, Photo, Report, ReportContent, Report
 # state.extra["for_person"]: the member a leader enters this report for (bot/flows/behalf.py).
 FOR_PERSON = "for_person"
 NOTICE_PREVIEW = 80
-# What the list of a unit's reporting members is read from.
-MEMBER_SOURCES = ("people", "memberships")
+# What the list of the members a report may name is read from.
+MEMBER_SOURCES = ("people", "memberships", "units")
 # What a detail left unasked stands for: a report is public, as the form has always proposed;
 # the summary says so.
 UNASKED = {"public": True}
@@ -160,6 +160,21 @@ def answers_from_content(content: ReportContent) -> dict[str, Any]:
     return {k: v for k, v in answers.items() if v not in (None, [])}
 
 
+async def partners_of(tx: Tx, unit: Unit) -> tuple[Choice, ...]:
+    """Whom a report of the unit may name as co-participants: its own members first, then the
+    others of its parent's subtree, each with their unit (a commune-wide deed is reported once,
+    by one cell, naming the people of the others). A unit at the top, or right under it, names
+    within its own subtree: the top's is a whole province."""
+    parent = await units.get_unit(tx, unit.parent_id) if unit.parent_id is not None else None
+    wider = parent.id if parent is not None and parent.parent_id is not None else unit.id
+    own = await people.reporting_members(tx, unit.id)
+    mine = {p.id for p in own}
+    return (*(Choice(str(p.id), p.id, p.full_name) for p in own),
+            *(Choice(str(p.id), p.id, p.full_name, note=unit_name)
+              for p, unit_name in await people.reporting_members_within(tx, wider)
+              if p.id not in mine))
+
+
 class ReportKind:
     def __init__(self, settings: Settings, catalogue: Catalogue,
                  db: Database | None = None) -> None:
@@ -169,9 +184,9 @@ class ReportKind:
         # Told when a report sent back for more is sent again (bot/flows/reviews.py).
         self.resubmitted: Callable[[Request, Report], Awaitable[None]] | None = None
         self.form: Form = report_form(settings.report)
-        # unit id -> (Database.version of MEMBER_SOURCES, its reporting members as choices):
-        # every step of a report form offers them (or needs to know there are some), and
-        # reading a whole cell from the database on each would cost more than the step.
+        # unit id -> (Database.version of MEMBER_SOURCES, the members its reports may name as
+        # choices): every step of a report form offers them (or needs to know there are some),
+        # and reading a whole commune from the database on each would cost more than the step.
         self._members: dict[int, tuple[int, tuple[Choice, ...]]] = {}
 
     async def context(self, req: Request, state: DraftState) -> FormContext:
@@ -184,7 +199,7 @@ class ReportKind:
         tx, today = req.tx, req.today
         above = [u.id for u in await units.ancestors(tx, unit.id)]
         open_models = await models.models_open_to(tx, [unit.id, *above], today.year)
-        others = tuple(c for c in await self._members_of(tx, unit.id)
+        others = tuple(c for c in await self._members_of(tx, unit)
                        if c.value != person_id)
         fields = self.settings.report.fields
         return FormContext(
@@ -199,19 +214,19 @@ class ReportKind:
             max_age_days=self.settings.report.max_age_days,
         )
 
-    async def _members_of(self, tx: Tx, unit_id: int) -> tuple[Choice, ...]:
-        """Everyone who reports in the unit, as choices; read again once a person or a role
-        changed (in this process: another one's changes show after a restart)."""
+    async def _members_of(self, tx: Tx, unit: Unit) -> tuple[Choice, ...]:
+        """The members a report of the unit may name, as choices (`partners_of`); read again
+        once a person, a role or a unit changed (in this process: another one's changes show
+        after a restart)."""
         version = self.db.version(*MEMBER_SOURCES) if self.db else -1
         # This very transaction changing them (a join) is not in the version until it commits.
         cached = self.db is not None and not tx.written.intersection(MEMBER_SOURCES)
-        known = self._members.get(unit_id)
+        known = self._members.get(unit.id)
         if cached and known is not None and known[0] == version:
             return known[1]
-        members = tuple(Choice(str(p.id), p.id, p.full_name)
-                        for p in await people.reporting_members(tx, unit_id))
+        members = await partners_of(tx, unit)
         if cached and self.db is not None and self.db.version(*MEMBER_SOURCES) == version:
-            self._members[unit_id] = (version, members)
+            self._members[unit.id] = (version, members)
         return members
 
     async def submit(self, req: Request, draft: Draft, state: DraftState) -> Reply:

@@ -247,7 +247,10 @@ class Stats:
     def _unit_lines(self, figures: UnitFigures, t: Texts) -> list[Markup]:
         tally = figures.reports
         lines: list[Markup] = []
-        if tally.total == 0:
+        if tally.total == 0 and figures.participation.reported:
+            # Its members took part only in deeds another unit reported (named as co-participants).
+            lines.append(t("stats.unit_only_along", **self._share(figures.participation, t)))
+        elif tally.total == 0:
             lines.append(t("stats.unit_empty"))
         elif figures.participation.expected:
             lines.append(t("stats.unit_total", total=self._n(tally.total, t),
@@ -265,6 +268,9 @@ class Stats:
 
     def _child_line(self, child: UnitFigures, t: Texts) -> Markup:
         total = child.reports.total
+        if total == 0 and child.participation.reported:
+            return t("stats.child_only_along", unit=child.unit.name,
+                     **self._share(child.participation, t))
         if total == 0:
             return t("stats.child_empty", unit=child.unit.name)
         if child.participation.expected:

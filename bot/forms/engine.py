@@ -67,7 +67,10 @@ class DraftState(BaseModel):
 class Choice:
     key: str  # short token carried in button data
     value: Any  # what is stored
-    label: str
+    label: str  # what a typed answer is matched with
+    # Shown beside the label, never matched: a choice from further afield (a member of another
+    # unit, and theirs); a typed answer means one without a note first.
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -594,6 +597,9 @@ def _match_choice(spec: Field, ctx: FormContext, text: str) -> Choice:
         raise Rejected("form.problem.pick_button")
     exact = [c for c in choices if fold(c.label) == wanted]
     partial = [c for c in choices if wanted in fold(c.label)]
+    near = [c for c in partial if not c.note]
     if exact or len(partial) == 1:
         return (exact or partial)[0]
+    if len(near) == 1:
+        return near[0]
     raise Rejected("form.problem.pick_button")

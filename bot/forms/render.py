@@ -120,7 +120,8 @@ class FormView:
             return (*rows(choices, per_row), *self._paging_row(spec))
         if spec.type.multi_choice:
             chosen = self.state.answers.get(spec.name) or []
-            marks = [self._button(("☑ " if c.value in chosen else "☐ ") + c.label, "tog", c.key)
+            marks = [self._button(("☑ " if c.value in chosen else "☐ ") + self._shown(c), "tog",
+                                  c.key)
                      for c in self._page_of_choices(spec)]
             return (*rows(marks, 2), *self._paging_row(spec), self._finish_row(spec))
         if spec.type is FieldType.PHOTOS:
@@ -159,6 +160,12 @@ class FormView:
             return self.t.plain(self._key(spec, label))
         return label
 
+    def _shown(self, choice: Choice) -> str:
+        """A choice as read on a button or in a summary: with its note, if any."""
+        if not choice.note:
+            return choice.label
+        return self.t.plain("form.noted_choice", label=choice.label, note=choice.note)
+
     # --- answers as text ----------------------------------------------------------------------
 
     def display(self, spec: Field, value: Any, preview: bool = False) -> str:
@@ -181,7 +188,7 @@ class FormView:
         if spec.type is FieldType.YES_NO:
             return t(self._key(spec, "yes" if value else "no"))
         if spec.type.single_choice or spec.type.multi_choice:
-            labels = {c.value: c.label for c in self.ctx.choices_for(spec)}
+            labels = {c.value: self._shown(c) for c in self.ctx.choices_for(spec)}
             values = value if isinstance(value, list) else [value]
             shown = [labels.get(v, t.plain("form.gone")) for v in values]
             return t("form.plain", value=", ".join(shown))

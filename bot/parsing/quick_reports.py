@@ -142,12 +142,14 @@ def read_quick_report(
     models: Sequence[tuple[int, str]],
     members: Sequence[tuple[int, str]],
     previous_field: str | None,
+    others: Sequence[tuple[int, str]] = (),
 ) -> QuickReading:
     """What `text` says, each value None (or empty) when it was not said or is doubtful.
 
     `keywords` maps each field to its words (config.toml, [report.keywords]); `models` are the
     (id, name) pairs open to the unit; `members` the (id, full name) of the unit without the
-    reporter; `previous_field` breaks a tie between fields.
+    reporter, `others` those of the wider subtree a report may also name (a name of both means
+    the unit's own); `previous_field` breaks a tie between fields.
     """
     message = _Message(text)
     value = _money(message)
@@ -162,7 +164,7 @@ def read_quick_report(
         households_helped=households,
         place=_place(message),
         model_id=_model(message.folded, models),
-        participant_ids=_participants(message, members),
+        participant_ids=_participants(message, _names(members, others)),
         field=_field(message.folded, keywords, previous_field),
     )
 
@@ -543,8 +545,7 @@ _CLAUSE_OPENS = re.compile(rf"(?:^|{_PUNCTUATION})\s*$")
 _AND = re.compile(r"\s*(?:,|&|\s(?:va|and|voi|cung)(?!\w))\s*")
 
 
-def _participants(message: _Message, members: Sequence[tuple[int, str]]) -> tuple[int, ...]:
-    names = _names(members)
+def _participants(message: _Message, names: dict[str, set[int]]) -> tuple[int, ...]:
     found: dict[int, None] = {}  # ordered, without repeats
     for start in _ALONG_START.finditer(message.folded):
         if start.group().strip() == "dc" and not _CLAUSE_OPENS.search(message.folded, 0,
@@ -556,9 +557,15 @@ def _participants(message: _Message, members: Sequence[tuple[int, str]]) -> tupl
     return tuple(found)
 
 
-def _names(members: Sequence[tuple[int, str]]) -> dict[str, set[int]]:
+def _names(members: Sequence[tuple[int, str]],
+           others: Sequence[tuple[int, str]]) -> dict[str, set[int]]:
     """Each way a member may be named (full name, or its last one, two, … words, down to the
-    given name) with everyone it could mean."""
+    given name) with everyone it could mean: the unit's own members, else the `others`."""
+    own = _ways_named(members)
+    return {**_ways_named(others), **own}
+
+
+def _ways_named(members: Sequence[tuple[int, str]]) -> dict[str, set[int]]:
     names: dict[str, set[int]] = {}
     for person, full_name in members:
         words = fold(full_name).split()

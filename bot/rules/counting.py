@@ -10,13 +10,15 @@
   a pending report, which a leader has to acknowledge (`Tally.waiting`, storage/counting.py
   WAITING). A report sent back for more (cần bổ sung) waits for its author and is shown apart.
 - A report counts once in every total, however many took part; each co-participant is credited
-  with it (in participation, and in their own figures).
+  with it (in participation, and in their own figures). Its figures (the report, people helped,
+  value) count in the reporting unit's subtree only; a co-participant named from another unit
+  (bot/flows/reports.py partners_of: the parent's subtree) is credited where they report.
 - A unit's figures include its whole subtree.
 - Participation x/y: y is the people who report in the subtree and are not excused (miễn sinh
   hoạt). Someone reports where their member role is; a leader without one reports in the unit
   they lead (as bot/flows/reports.py decides), so such a leader counts in that unit's y; leaders
   who are members of a cell count there, once. Observers never count. x is those of the y who
-  wrote a report of the subtree in the period or were named as co-participants in one.
+  wrote a report of the subtree in the period or were named as co-participants in any report.
 - A model counts in a year when it has started by then and was not stopped or completed in an
   earlier year; a model is new in a period when it was registered in it.
 - Periods are local days (bot/rules/periods.py: ISO weeks in Asia/Ho_Chi_Minh).
