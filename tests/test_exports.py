@@ -320,7 +320,7 @@ async def test_the_summary_shows_what_stats_shows(bot: Harness) -> None:
     assert stats.shows("stats.unit_total", total=total, reported=x, expected=y, percent=share)
     assert stats.shows("stats.states", acknowledged=acknowledged, pending=waiting,
                        needs_more=needs_more)
-    assert stats.shows("stats.helped", households=commune[8], people=commune[9])
+    assert stats.shows("stats.helped", whom=f"{commune[8]} hộ, {commune[9]} người")
     assert stats.shows("stats.value", value=f"{commune[10]:,} đ".replace(",", "."))
     for child in (CELL, SIBLING):
         row = rows[child]

@@ -82,7 +82,7 @@ async def test_a_member_sees_their_own_counts_for_the_month(bot: Harness) -> Non
     assert _own(seen, 2, authored=1, together=1)
     assert seen.shows("stats.states", acknowledged=1, pending=1, needs_more=0)
     assert seen.shows("stats.fields", fields=_fields(("Xã hội", 1), ("Môi trường", 1)))
-    assert seen.shows("stats.helped", households=2, people=5)
+    assert seen.shows("stats.helped", whom="2 hộ, 5 người")
     assert seen.shows("stats.value", value="2.000.000 đ")
     assert bot.buttons(MAI) == ["Tuần này", "Tuần trước", "• Tháng này •", "Quý này",
                                 "Năm nay", "Năm trước"], "a member has no unit to look at"
@@ -396,7 +396,8 @@ async def test_a_commune_wide_deed_counts_once_and_credits_the_other_cells_membe
     commune = await bot.say(TUNG, "/stats")
     # Mai, Hạnh, Sơn and Tùng; Mai and Hạnh took part, in one deed.
     assert _unit(commune, 1, 2, 4, "50%")
-    assert commune.shows("stats.helped", households=0, people=300)
+    assert commune.shows("stats.helped", whom="300 người")
+    assert "0 hộ" not in commune.text
     assert commune.shows("stats.value", value="3.000.000 đ")
     assert commune.shows("stats.child_line", unit=CELL, total=1, acknowledged=0, reported=1,
                          expected=1, percent="100%")

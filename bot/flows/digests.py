@@ -142,11 +142,8 @@ class Writer:
 
     def _helped(self, d: Digest) -> list[Markup]:
         t, tally = self.t, d.figures.reports
-        whom = [*([t.plain("digest.households", count=self._n(tally.households_helped))]
-                  if tally.households_helped else []),
-                *([t.plain("digest.people", count=self._n(tally.people_helped))]
-                  if tally.people_helped else [])]
-        parts = [t.plain("digest.helped", whom=", ".join(whom))] if whom else []
+        whom = formatting.helped(tally.households_helped, tally.people_helped, t, self._n)
+        parts = [t.plain("digest.helped", whom=whom)] if whom else []
         if tally.value_vnd:
             value = formatting.money(tally.value_vnd, t)
             parts.append(t.plain("digest.value", value=value) if whom

@@ -234,8 +234,8 @@ class Stats:
                    pending=self._n(tally.waiting, t), needs_more=self._n(tally.needs_more, t)),
                  t("stats.fields", fields=self._fields(tally.by_field, t))]
         if tally.people_helped or tally.households_helped:
-            lines.append(t("stats.helped", households=self._n(tally.households_helped, t),
-                           people=self._n(tally.people_helped, t)))
+            lines.append(t("stats.helped", whom=formatting.helped(
+                tally.households_helped, tally.people_helped, t)))
         if tally.value_vnd:
             lines.append(t("stats.value", value=formatting.money(tally.value_vnd, t)))
         return lines

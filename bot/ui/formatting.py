@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from babel.numbers import format_decimal, format_percent
 
@@ -13,6 +14,16 @@ _LOCALES = {"vi": "vi_VN", "en": "en_US"}
 
 def number(value: int, t: Texts) -> str:
     return format_decimal(value, locale=_LOCALES.get(t.lang, "vi_VN"))
+
+
+def helped(households: int, people: int, t: Texts,
+           count: Callable[[int], str] | None = None) -> str:
+    """"3 hộ, 22 người", saying only what is not zero ("" when both are): how many were helped,
+    the same words in /stats, digests and everywhere else. `count` writes a number (a digest of
+    a province passes its cached one)."""
+    write = count or (lambda value: number(value, t))
+    return ", ".join(t.plain(f"format.{key}", count=write(value))
+                     for key, value in (("households", households), ("people", people)) if value)
 
 
 def percent(share: float, t: Texts) -> str:
