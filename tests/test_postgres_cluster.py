@@ -1,0 +1,54 @@
+"""The tests' throwaway PostgreSQL cluster (tests/postgres.py) and the driver the backend uses."""
+
+from __future__ import annotations
+
+import os
+import socket
+
+import psycopg
+import pytest
+
+from tests.postgres import Cluster
+
+# Two tests write the same table name into the databases they were given: whichever runs
+# second (in any order, on any worker) must find its database empty.
+SHARED_NAME = "deeds"
+
+
+async def _write_and_read(url: str, text: str) -> list[tuple[int, str]]:
+    async with await psycopg.AsyncConnection.connect(url) as conn:
+        await conn.execute(f"CREATE TABLE {SHARED_NAME} (id BIGSERIAL PRIMARY KEY, text TEXT)")
+        cursor = await conn.execute(
+            f"INSERT INTO {SHARED_NAME} (text) VALUES (%s) RETURNING id", (text,))
+        assert await cursor.fetchone() == (1,)
+        await conn.commit()
+    async with await psycopg.AsyncConnection.connect(url) as conn:
+        cursor = await conn.execute(f"SELECT id, text FROM {SHARED_NAME}")
+        return await cursor.fetchall()
+
+
+@pytest.mark.parametrize("text", ["Trồng 20 cây xanh", "<b>đồng chí</b> 🌱"])
+async def test_each_test_gets_an_empty_database_of_its_own(postgres_url: str, text: str) -> None:
+    assert await _write_and_read(postgres_url, text) == [(1, text)]
+
+
+async def test_the_cluster_is_reachable_only_through_its_socket(
+        postgres_cluster: Cluster, postgres_url: str) -> None:
+    async with await psycopg.AsyncConnection.connect(postgres_url) as conn:
+        cursor = await conn.execute(
+            "SELECT inet_server_addr(), current_setting('listen_addresses')")
+        assert await cursor.fetchone() == (None, "")  # None: connected through a Unix socket
+    with socket.socket() as probe:
+        assert probe.connect_ex(("127.0.0.1", postgres_cluster.port)) != 0
+    with pytest.raises(psycopg.OperationalError):
+        await psycopg.AsyncConnection.connect(
+            postgres_url.split("?")[0].replace("@/", f"@127.0.0.1:{postgres_cluster.port}/"),
+            connect_timeout=2)
+
+
+def test_the_server_does_not_run_as_the_tests_user_when_that_is_root(
+        postgres_cluster: Cluster) -> None:
+    server = (postgres_cluster.data / "postmaster.pid").stat().st_uid  # the server wrote it
+    assert server != 0
+    assert server == (os.geteuid() if postgres_cluster.user is None
+                      else postgres_cluster.user.pw_uid)
