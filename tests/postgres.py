@@ -28,6 +28,9 @@ from urllib.parse import quote
 import psycopg
 
 ROLE = "lantoa"
+DEBIAN_PROGRAMS = Path("/usr/lib/postgresql")
+FOLDER_PREFIX = "lantoa-pg-"
+OWNER_FILE = "owner.pid"  # the test process whose cluster this folder holds
 TEMPLATE = "lantoa_template"
 INSTALL_HINT = ("PostgreSQL's server programs are missing (no /usr/lib/postgresql/*/bin/initdb): "
                 "install the Debian package postgresql-15 (`apt-get install postgresql`)")
@@ -46,12 +49,30 @@ SETTINGS = {
 }
 
 
-def server_programs() -> Path | None:
-    """The newest installed PostgreSQL's bin folder (Debian's layout), if any."""
-    found = [path.parent for path in Path("/usr/lib/postgresql").glob("*/bin/initdb")]
-    versions = [(int(m.group()), path) for path in found
-                if (m := re.fullmatch(r"\d+", path.parent.name))]
+def server_programs(installed: Path = DEBIAN_PROGRAMS) -> Path | None:
+    """The newest installed PostgreSQL's bin folder (Debian's layout: 9.6/bin, 15/bin), if any."""
+    found = [path.parent for path in installed.glob("*/bin/initdb")]
+    versions = [(tuple(int(part) for part in path.parent.name.split(".")), path)
+                for path in found if re.fullmatch(r"\d+(\.\d+)?", path.parent.name)]
     return max(versions)[1] if versions else None
+
+
+def remove_abandoned(bin_dir: Path, temp: Path) -> None:
+    """Stops and removes the clusters of test processes that died without their teardown (a
+    worker killed mid-run): their servers would otherwise run on, unseen, until reboot."""
+    for folder in temp.glob(f"{FOLDER_PREFIX}*"):
+        try:
+            owner = int((folder / OWNER_FILE).read_text())
+            os.kill(owner, 0)
+        except (FileNotFoundError, ValueError, PermissionError):
+            continue  # being made right now, or not ours to judge
+        except ProcessLookupError:
+            claimed = folder.with_name(f"removing-{folder.name}")
+            try:
+                folder.rename(claimed)  # only one of the workers starting together gets it
+            except FileNotFoundError:
+                continue
+            Cluster(bin_dir, claimed, 0, _unprivileged_user()).stop()
 
 
 def _unprivileged_user() -> pwd.struct_passwd | None:
@@ -155,14 +176,16 @@ class Cluster:
         self._admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
-def start_cluster(worker: str) -> Cluster:
+def start_cluster(worker: str, installed: Path = DEBIAN_PROGRAMS) -> Cluster:
     """Starts a cluster in a new temporary folder; raises FileNotFoundError(INSTALL_HINT)
     where PostgreSQL is not installed."""
-    bin_dir = server_programs()
+    bin_dir = server_programs(installed)
     if bin_dir is None:
         raise FileNotFoundError(INSTALL_HINT)
-    cluster = Cluster(bin_dir, Path(tempfile.mkdtemp(prefix=f"lantoa-pg-{worker}-")),
-                      _free_port(), _unprivileged_user())
+    remove_abandoned(bin_dir, Path(tempfile.gettempdir()))
+    folder = Path(tempfile.mkdtemp(prefix=f"{FOLDER_PREFIX}{worker}-"))
+    (folder / OWNER_FILE).write_text(str(os.getpid()))
+    cluster = Cluster(bin_dir, folder, _free_port(), _unprivileged_user())
     try:
         cluster.start()
     except BaseException:

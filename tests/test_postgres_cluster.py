@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+from pathlib import Path
 
 import psycopg
 import pytest
 
-from tests.postgres import Cluster
+from tests.postgres import OWNER_FILE, Cluster, remove_abandoned, server_programs, start_cluster
 
 # Two tests write the same table name into the databases they were given: whichever runs
 # second (in any order, on any worker) must find its database empty.
@@ -52,3 +54,30 @@ def test_the_server_does_not_run_as_the_tests_user_when_that_is_root(
     assert server != 0
     assert server == (os.geteuid() if postgres_cluster.user is None
                       else postgres_cluster.user.pw_uid)
+
+
+def test_the_newest_installed_postgresql_is_used(tmp_path: Path) -> None:
+    for version in ("9.6", "15", "16", "notes"):
+        (tmp_path / version / "bin").mkdir(parents=True)
+        (tmp_path / version / "bin" / "initdb").touch()
+    assert server_programs(tmp_path) == tmp_path / "16" / "bin"
+
+
+def test_without_postgresql_the_tests_are_told_what_to_install(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="postgresql-15"):
+        start_cluster("gw0", installed=tmp_path)
+
+
+def test_a_dead_test_process_s_cluster_folder_is_removed(tmp_path: Path) -> None:
+    dead = _pid_of_an_exited_process()
+    for name, owner in [("lantoa-pg-gw0-dead", dead), ("lantoa-pg-gw1-alive", os.getpid())]:
+        (tmp_path / name).mkdir()
+        (tmp_path / name / OWNER_FILE).write_text(str(owner))
+    remove_abandoned(Path("/nonexistent"), tmp_path)  # no server ran there: nothing to stop
+    assert [p.name for p in tmp_path.iterdir()] == ["lantoa-pg-gw1-alive"]
+
+
+def _pid_of_an_exited_process() -> int:
+    process = subprocess.Popen(["true"])
+    process.wait()
+    return process.pid
