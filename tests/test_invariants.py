@@ -17,12 +17,23 @@ from typing import Any
 
 import pytest
 
-from storage import deliveries, drafts, invites, joins, member_import, people, reports, reviews
+from storage import (
+    deliveries,
+    drafts,
+    invites,
+    joins,
+    member_import,
+    people,
+    reports,
+    reviews,
+    schedules,
+)
 from storage import members as memberships
 from storage.db import Database, Tx
 from storage.entities import NewInvite, NewUnit, ReportContent, ReportState, Role
 from storage.inbox import keep_new
 from storage.joins import Decision
+from storage.schedules import NewSchedule, ScheduleKind
 from storage.units import add_unit
 
 NOW = dt.datetime(2026, 12, 7, 2, 0, tzinfo=dt.UTC)
@@ -230,6 +241,17 @@ async def test_inbox_keeps_an_update_once_and_hands_it_out_once(dbs: list[Databa
     fresh = await race(dbs, lambda tx, i: keep_new(tx, updates[i:] + updates[:i], NOW))
     assert fresh[0] | fresh[1] == {101, 102} and not fresh[0] & fresh[1]
     assert await scalar(dbs[0], "SELECT COUNT(*) FROM inbox") == 2
+
+
+async def test_two_starts_add_each_standard_schedule_once(dbs: list[Database]) -> None:
+    async with dbs[0].transaction() as tx:
+        unit_id, _ = await unit_with_leaders(tx)
+    standard = [NewSchedule(unit_id=0, kind=ScheduleKind.DIGEST, weekday=0, at=dt.time(7, 30)),
+                NewSchedule(unit_id=0, kind=ScheduleKind.REMINDER, weekday=4, at=dt.time(16))]
+    added = await race(dbs, lambda tx, i: schedules.add_missing_standard(tx, standard, NOW))
+    assert sorted(added) == [0, 2]
+    assert await scalar(dbs[0], "SELECT COUNT(*) FROM schedules WHERE unit_id = ?",
+                        (unit_id,)) == 2
 
 
 # --- two processes ---------------------------------------------------------------------------
