@@ -20,6 +20,7 @@ import pytest
 from storage import (
     deliveries,
     drafts,
+    groups,
     invites,
     joins,
     member_import,
@@ -252,6 +253,17 @@ async def test_two_starts_add_each_standard_schedule_once(dbs: list[Database]) -
     assert sorted(added) == [0, 2]
     assert await scalar(dbs[0], "SELECT COUNT(*) FROM schedules WHERE unit_id = ?",
                         (unit_id,)) == 2
+
+
+async def test_a_group_upgraded_to_a_supergroup_is_moved_once(dbs: list[Database]) -> None:
+    """The two service messages (old chat, new chat) arrive from two chats at once."""
+    async with dbs[0].transaction() as tx:
+        unit_id, _ = await unit_with_leaders(tx)
+        await groups.link(tx, unit_id, -100)
+    moved = await race(dbs, lambda tx, i: groups.move_group(tx, -100, -1001234))
+    assert moved.count(unit_id) == 1 and moved.count(None) == 1
+    assert await scalar(dbs[0], "SELECT group_chat_id FROM units WHERE id = ?",
+                        (unit_id,)) == -1001234
 
 
 # --- two processes ---------------------------------------------------------------------------
