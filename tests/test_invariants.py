@@ -3,8 +3,11 @@ attempts: two connections to the same database in one process, and, for two of t
 processes. Exactly one attempt wins and the database holds one row, one state.
 
 On SQLite every transaction begins IMMEDIATE, so the loser's transaction starts only when the
-winner's has committed: the attempts start together (a barrier), not read together. The
-database comes from the `address` fixture, which the PostgreSQL backend will give a URL."""
+winner's has committed: the attempts start together (a barrier), not read together. Here a
+test fails when a rule's write stops being conditional (an unconditional claim lets both win);
+a rule kept by a lock or an ON CONFLICT (the last leader, the standard schedules) holds on
+SQLite even without it, and is for the PostgreSQL backend to pass. The database comes from the
+`address` fixture, which that backend will give a URL."""
 
 from __future__ import annotations
 
