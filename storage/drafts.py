@@ -68,8 +68,10 @@ async def owing_photo_acknowledgement(tx: Tx) -> list[int]:
     return [int(r["telegram_user_id"]) for r in rows]
 
 
-async def delete_draft(tx: Tx, draft_id: int) -> None:
-    await tx.run("DELETE FROM drafts WHERE id = ?", (draft_id,))
+async def delete_draft(tx: Tx, draft_id: int) -> bool:
+    """False when it was gone already: a second ✅ Gửi of the same form, on another
+    connection, a moment after the first."""
+    return await tx.run("DELETE FROM drafts WHERE id = ?", (draft_id,)) == 1
 
 
 async def drafts_untouched_since(tx: Tx, moment: dt.datetime) -> list[Draft]:

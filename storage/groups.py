@@ -44,8 +44,12 @@ async def move_group(tx: Tx, old_chat_id: int, new_chat_id: int) -> int | None:
     if row is None or old_chat_id == new_chat_id:
         return None
     unit_id = int(row["id"])
+    # Each write is conditional on the old id still being there: the two service messages
+    # come from two chats, which may be handled at once; the second then moves nothing.
     if await unit_of_group(tx, new_chat_id) is not None:
-        await tx.run("UPDATE units SET group_chat_id = NULL WHERE id = ?", (unit_id,))
+        await tx.run("UPDATE units SET group_chat_id = NULL WHERE id = ? AND group_chat_id = ?",
+                     (unit_id, old_chat_id))
         return None
-    await tx.run("UPDATE units SET group_chat_id = ? WHERE id = ?", (new_chat_id, unit_id))
-    return unit_id
+    moved = await tx.run("UPDATE units SET group_chat_id = ? WHERE id = ? AND group_chat_id = ?",
+                         (new_chat_id, unit_id, old_chat_id))
+    return unit_id if moved == 1 else None

@@ -5,23 +5,22 @@ from __future__ import annotations
 import datetime as dt
 
 from storage.clock import to_db
-from storage.db import Tx, placeholders
+from storage.db import Tx
 
 
 async def keep_new(tx: Tx, updates: list[tuple[int, str]], now: dt.datetime) -> set[int]:
-    """Stores the updates not seen before; returns their ids."""
+    """Stores the updates not seen before; returns their ids. The insert decides which are new
+    (not a read before it): two connections keeping the same update store it once, and only
+    one of them is told it is new."""
     if not updates:
         return set()
-    marks = placeholders(updates)
-    seen = {int(r["update_id"]) for r in await tx.all(
-        f"SELECT update_id FROM inbox WHERE update_id IN ({marks})",
-        tuple(update_id for update_id, _ in updates))}
-    fresh = [(update_id, body) for update_id, body in updates if update_id not in seen]
-    await tx.run_many(
-        "INSERT INTO inbox (update_id, body, received_at) VALUES (?, ?, ?)",
-        [(update_id, body, to_db(now)) for update_id, body in fresh],
+    rows = await tx.all(
+        "INSERT INTO inbox (update_id, body, received_at) VALUES "
+        + ", ".join("(?, ?, ?)" for _ in updates)
+        + " ON CONFLICT (update_id) DO NOTHING RETURNING update_id",
+        tuple(value for update_id, body in updates for value in (update_id, body, to_db(now))),
     )
-    return {update_id for update_id, _ in fresh}
+    return {int(r["update_id"]) for r in rows}
 
 
 async def mark_handled(tx: Tx, update_id: int, now: dt.datetime) -> None:

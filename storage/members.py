@@ -92,6 +92,12 @@ async def people_of_unit(tx: Tx, unit_id: int) -> list[UnitPerson]:
 
 
 async def leader_count(tx: Tx, unit_id: int) -> int:
+    """The unit's active leaders, counted for a step-down: their rows are taken for this
+    transaction first (a write that changes nothing), so that two leaders stepping down at
+    once on a database with several writers are counted one after the other, and the second
+    sees that the first has gone (storage/INVARIANTS.md)."""
+    await tx.run("UPDATE memberships SET status = status"
+                 " WHERE unit_id = ? AND role = 'leader' AND status = 'active'", (unit_id,))
     row = await tx.one(
         "SELECT COUNT(*) AS n FROM memberships"
         " WHERE unit_id = ? AND role = 'leader' AND status = 'active'",

@@ -86,7 +86,9 @@ async def add(tx: Tx, item: NewSchedule, now: dt.datetime) -> int:
 async def add_missing_standard(tx: Tx, defaults: Sequence[NewSchedule],
                                now: dt.datetime) -> int:
     """Gives every unit that lacks one a digest and a reminder row like `defaults` (their
-    unit_id is ignored). Returns how many rows were added."""
+    unit_id is ignored). Returns how many rows were added. Two processes starting at once
+    (the bot and `lantoa init`, or a standby) add each row once: the NOT EXISTS reads before
+    the other commits, the unique index `schedules_one_standard` then decides."""
     added = 0
     for item in defaults:
         values = _values(item)[1:]
@@ -94,7 +96,8 @@ async def add_missing_standard(tx: Tx, defaults: Sequence[NewSchedule],
             f"""INSERT INTO schedules ({", ".join(_COLUMNS)}, updated_at)
                 SELECT u.id, {", ".join("?" * (len(_COLUMNS) - 1))}, ?
                 FROM units u WHERE NOT EXISTS (
-                    SELECT 1 FROM schedules s WHERE s.unit_id = u.id AND s.kind = ?)""",
+                    SELECT 1 FROM schedules s WHERE s.unit_id = u.id AND s.kind = ?)
+                ON CONFLICT DO NOTHING""",
             (*values, to_db(now), item.kind.value))
         changed = await tx.one("SELECT changes() AS n")
         added += int(changed["n"]) if changed is not None else 0

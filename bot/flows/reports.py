@@ -232,7 +232,8 @@ class ReportKind:
     async def submit(self, req: Request, draft: Draft, state: DraftState) -> Reply:
         t, tx = req.t, req.tx
         who = await author_of(req, state)
-        await drafts.delete_draft(tx, draft.id)
+        if not await drafts.delete_draft(tx, draft.id):
+            return Reply(toast=t.plain("form.already_sent"))
         content = content_from_answers(state.answers)
         menu = await menu_now(req)
         if state.target is None:
