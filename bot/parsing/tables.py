@@ -68,7 +68,7 @@ def read_table(data: bytes, filename: str, max_rows: int | None = None) -> Table
         rows = _limited(_workbook_rows(data), max_rows)
         return Table(tuple(rows))
     text, guessed = _decoded(data)
-    return Table(tuple(_limited(_csv_rows(text), max_rows)), guessed)
+    return Table(tuple(_limited(csv_rows(text), max_rows)), guessed)
 
 
 def _limited(rows: Iterable[Row], max_rows: int | None) -> list[Row]:
@@ -111,7 +111,8 @@ def separator_of(text: str) -> str:
     return best if counts[best] else ","
 
 
-def _csv_rows(text: str) -> Iterator[Row]:
+def csv_rows(text: str) -> Iterator[Row]:
+    """The non-blank records of a CSV text, each with the line it starts on."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator_of(text))
     try:
         while True:

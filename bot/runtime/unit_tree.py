@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.parsing.tables import csv_rows
 from bot.parsing.text import fold, normalize
 from bot.ui.catalogue import Said
 from storage import units
@@ -87,34 +86,30 @@ async def add_unit(tx: Tx, unit: NewUnit, now: dt.datetime,
 
 def read_csv(path: Path) -> list[UnitRow]:
     """The file's units. UnitError when it cannot be read as a whole (not UTF-8, columns
-    missing); ImportRefused listing the rows with too few or too many values."""
+    missing); ImportRefused listing the rows with too few or too many values. Rows are read
+    as every imported table is (bot/parsing/tables.py: blank lines skipped, `,` `;` or tab,
+    each row with the line it starts on)."""
     data = path.read_bytes()
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise UnitError("cli.import_not_utf8", line=data[:error.start].count(b"\n") + 1) from None
-    reader = csv.reader(io.StringIO(text, newline=""))
+    found = csv_rows(text)
+    header_row = next(found, None)
+    header = [normalize(name).lower() for name in header_row.cells] if header_row else []
+    missing = [name for name in CSV_COLUMNS if name not in header]
+    if missing:
+        raise UnitError("cli.import_columns", missing=", ".join(missing))
     rows: list[UnitRow] = []
     problems: list[RowProblem] = []
-    try:
-        header = [normalize(name).lower() for name in next(reader, [])]
-        missing = [name for name in CSV_COLUMNS if name not in header]
-        if missing:
-            raise UnitError("cli.import_columns", missing=", ".join(missing))
-        for values in reader:
-            # line_num is the record's last line (a quoted value may hold line breaks).
-            first = reader.line_num - sum(value.count("\n") for value in values)
-            if not any(value.strip() for value in values):
-                continue  # spreadsheets save blank lines as ",,,": not units without a code
-            if len(values) != len(header):
-                problems.append(RowProblem(first, "cli.import_row_width", {
-                    "found": len(values), "wanted": len(header)}))
-                continue
-            cells = dict(zip(header, (normalize(value) for value in values), strict=True))
-            rows.append(UnitRow(cells["code"], cells["name"], cells["kind"], cells["parent_code"],
-                                first))
-    except csv.Error as error:
-        raise UnitError("cli.import_unreadable", line=reader.line_num, error=error) from None
+    for row in found:
+        if len(row.cells) != len(header):
+            problems.append(RowProblem(row.line, "cli.import_row_width", {
+                "found": len(row.cells), "wanted": len(header)}))
+            continue
+        cells = dict(zip(header, (normalize(value) for value in row.cells), strict=True))
+        rows.append(UnitRow(cells["code"], cells["name"], cells["kind"], cells["parent_code"],
+                            row.line))
     if problems:
         raise ImportRefused(problems)
     return rows
