@@ -43,8 +43,8 @@ from bot.flows.invites import CODE_BYTES, bot_username, invite_link
 from bot.flows.joins import ROLE_KEYS
 from bot.flows.members import TITLES
 from bot.forms.engine import Input, OtherInput, TextInput
-from bot.parsing.member_import import Problem, Written, name_key, read_sheet
-from bot.parsing.tables import TableError, read_table
+from bot.parsing.member_import import Written, name_key, read_sheet
+from bot.parsing.tables import RowProblem, TableError, read_table
 from bot.parsing.text import fold
 from bot.rules.access import Action, Request
 from bot.runtime.config import Settings
@@ -119,7 +119,7 @@ class LinkLine:
 @dataclass(frozen=True)
 class Checked:
     rows: list[ImportRow]
-    problems: list[Problem]
+    problems: list[RowProblem]
     guessed_encoding: str | None
 
 
@@ -134,18 +134,19 @@ class UnitFinder:
         for unit in every:
             self.by_name.setdefault(fold(unit.name), []).append(unit)
 
-    def find(self, row: Written) -> Unit | Problem:
+    def find(self, row: Written) -> Unit | RowProblem:
         unit = self.by_code.get(row.unit.casefold())
         if unit is None:
             named = self.by_name.get(fold(row.unit), [])
             if len(named) > 1:
-                return Problem(row.line, "member_import.problem.unit_ambiguous",
+                return RowProblem(row.line, "member_import.problem.unit_ambiguous",
                                {"unit": row.unit, "count": len(named)})
             if not named:
-                return Problem(row.line, "member_import.problem.unit_unknown", {"unit": row.unit})
+                return RowProblem(row.line, "member_import.problem.unit_unknown",
+                                  {"unit": row.unit})
             unit = named[0]
         if self.allowed is not None and unit.id not in self.allowed:
-            return Problem(row.line, "member_import.problem.unit_outside",
+            return RowProblem(row.line, "member_import.problem.unit_outside",
                            {"unit": row.unit, "name": unit.name})
         return unit
 
@@ -163,12 +164,12 @@ async def check_file(tx: Tx, data: bytes, filename: str, reach: list[Unit] | Non
     first_line: dict[tuple[str, int], int] = {}
     for written in sheet.rows:
         unit = finder.find(written)
-        if isinstance(unit, Problem):
+        if isinstance(unit, RowProblem):
             problems.append(unit)
             continue
         key = (name_key(written.name), unit.id)
         if key in first_line:
-            problems.append(Problem(written.line, "member_import.problem.duplicate",
+            problems.append(RowProblem(written.line, "member_import.problem.duplicate",
                                     {"name": written.name, "first": first_line[key]}))
             continue
         first_line[key] = written.line
@@ -260,7 +261,7 @@ def role_label(role: Role, title: str | None, t: Texts) -> str:
     return t.plain(ROLE_KEYS[role])
 
 
-def problem_lines(t: Texts, problems: list[Problem], shown: int,
+def problem_lines(t: Texts, problems: list[RowProblem], shown: int,
                   plain: bool = False) -> list[str]:
     """"Dòng 7: thiếu họ tên.", as many as `shown`, then how many more; `plain` for the
     terminal."""

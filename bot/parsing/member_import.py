@@ -12,10 +12,10 @@ Roles are written as people say them: "đảng viên" (or nothing) is a member; 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
-from bot.parsing.tables import Row, Table, TableError
+from bot.parsing.tables import Row, RowProblem, Table, TableError
 from bot.parsing.text import fold, normalize
 from storage.entities import Role
 
@@ -69,16 +69,6 @@ _LINK_PREFIX = re.compile(r"^(?:https?://)?(?:t\.me/|telegram\.me/)|^@", re.IGNO
 
 
 @dataclass(frozen=True)
-class Problem:
-    """What is wrong with a row (or with the file, on its header's line): a catalogue key of
-    the `member_import.problem` family and what to fill it with."""
-
-    line: int
-    key: str
-    params: dict[str, object] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
 class Written:
     """One row as written, its unit not looked up yet."""
 
@@ -94,7 +84,7 @@ class Written:
 @dataclass(frozen=True)
 class Sheet:
     rows: list[Written]
-    problems: list[Problem]
+    problems: list[RowProblem]
 
 
 def header_key(text: str) -> str:
@@ -102,14 +92,14 @@ def header_key(text: str) -> str:
     return " ".join(re.sub(r"[^a-z0-9]+", " ", fold(text)).split())
 
 
-def _columns(row: Row) -> dict[Column, int] | Problem:
+def _columns(row: Row) -> dict[Column, int] | RowProblem:
     found: dict[Column, int] = {}
     for place, text in enumerate(row.cells):
         column = HEADERS.get(header_key(text))
         if column is None:
             continue  # STT, ghi chú, ngày sinh…: not ours
         if column in found:
-            return Problem(row.line, "member_import.problem.column_twice", {"column": text})
+            return RowProblem(row.line, "member_import.problem.column_twice", {"column": text})
         found[column] = place
     return found
 
@@ -119,7 +109,7 @@ def read_sheet(table: Table) -> Sheet:
     each read or its problem said; TableError when no row is a header."""
     for index, row in enumerate(table.rows[:HEADER_SEARCH]):
         columns = _columns(row)
-        if isinstance(columns, Problem):
+        if isinstance(columns, RowProblem):
             return Sheet([], [columns])
         if all(column in columns for column in REQUIRED):
             return _read_rows(table.rows[index + 1:], columns)
@@ -129,17 +119,17 @@ def read_sheet(table: Table) -> Sheet:
 
 def _read_rows(rows: tuple[Row, ...], columns: dict[Column, int]) -> Sheet:
     written: list[Written] = []
-    problems: list[Problem] = []
+    problems: list[RowProblem] = []
     for row in rows:
         read = read_row(row, columns)
-        if isinstance(read, Problem):
+        if isinstance(read, RowProblem):
             problems.append(read)
         else:
             written.append(read)
     return Sheet(written, problems)
 
 
-def read_row(row: Row, columns: dict[Column, int]) -> Written | Problem:
+def read_row(row: Row, columns: dict[Column, int]) -> Written | RowProblem:
     def cell(column: Column) -> str:
         place = columns.get(column)
         return normalize(row.cells[place]) if place is not None and place < len(
@@ -147,24 +137,24 @@ def read_row(row: Row, columns: dict[Column, int]) -> Written | Problem:
 
     line, name = row.line, cell(Column.NAME)
     if not name:
-        return Problem(line, "member_import.problem.no_name")
+        return RowProblem(line, "member_import.problem.no_name")
     if len(name) > MAX_NAME or not any(ch.isalpha() for ch in name):
-        return Problem(line, "member_import.problem.bad_name", {"name": name, "max": MAX_NAME})
+        return RowProblem(line, "member_import.problem.bad_name", {"name": name, "max": MAX_NAME})
     unit = cell(Column.UNIT)
     if not unit:
-        return Problem(line, "member_import.problem.no_unit", {"name": name})
+        return RowProblem(line, "member_import.problem.no_unit", {"name": name})
     given = cell(Column.TITLE)
     # A title column that says "Bí thư" where the role is left empty makes a leader.
     role = read_role(cell(Column.ROLE) or (given if header_key(given) in TITLE_WORDS else ""))
     if role is None:
-        return Problem(line, "member_import.problem.bad_role", {"role": cell(Column.ROLE)})
+        return RowProblem(line, "member_import.problem.bad_role", {"role": cell(Column.ROLE)})
     username = read_username(cell(Column.USERNAME))
     if username is None:
-        return Problem(line, "member_import.problem.bad_username",
+        return RowProblem(line, "member_import.problem.bad_username",
                        {"username": cell(Column.USERNAME)})
     phone = read_phone(cell(Column.PHONE))
     if phone is None:
-        return Problem(line, "member_import.problem.bad_phone", {"phone": cell(Column.PHONE)})
+        return RowProblem(line, "member_import.problem.bad_phone", {"phone": cell(Column.PHONE)})
     kind, title = role
     return Written(line, name, unit, kind, TITLE_WORDS.get(header_key(given), given or title),
                    username or None, phone or None)

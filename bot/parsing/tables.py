@@ -18,8 +18,8 @@ import datetime as dt
 import io
 import unicodedata
 import zipfile
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from xml.etree.ElementTree import ParseError
 
 import openpyxl
@@ -39,6 +39,17 @@ WINDOWS_VIETNAMESE = "cp1258"
 
 class TableError(Said):
     """The file cannot be read as a table: a catalogue key and what to fill it with."""
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """What is wrong with one row of an imported table (or with the whole file, on its
+    header's line): the file's own line (the header is line 1), a catalogue key and what to
+    fill it with."""
+
+    line: int
+    key: str
+    params: Mapping[str, object] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

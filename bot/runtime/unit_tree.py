@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
-from bot.parsing.tables import csv_rows
+from bot.parsing.tables import RowProblem, csv_rows
 from bot.parsing.text import fold, normalize
 from bot.ui.catalogue import Said
 from storage import units
@@ -20,15 +20,6 @@ NAME_MAX = 150  # a unit's name, kind or place, in characters: they go into butt
 
 class UnitError(Said):
     """A unit cannot be added: a catalogue key and what to fill it with, for the admin."""
-
-
-@dataclass(frozen=True)
-class RowProblem:
-    """What is wrong with one row of an import: its line in the file (the header is line 1)."""
-
-    line: int
-    key: str
-    params: Mapping[str, object] = field(default_factory=dict)
 
 
 class ImportRefused(Exception):
