@@ -456,6 +456,7 @@ class MemberImport:
         unit_of = {u.id: u for u in await units.list_units(req.tx)}
         roles = Counter(row.role for row in rows)
         per_unit = Counter(row.unit_id for row in rows)
+
         def number(n: int) -> str:
             return formatting.number(n, t)
 
@@ -464,7 +465,8 @@ class MemberImport:
                                            count=number(roles[role]))
                                    for role in Role if roles[role])),
                  t("member_import.preview_units", units=" · ".join(
-                     f"{unit_of[unit_id].name}: {n}"
+                     t.plain("member_import.unit_count", unit=unit_of[unit_id].name,
+                             count=number(n))
                      for unit_id, n in per_unit.most_common(SHOWN_UNITS)))]
         known = _known_by_key(await store.known_in(req.tx, sorted(per_unit)))
         there = sum((name_key(row.name), row.unit_id) in known for row in rows)
