@@ -18,6 +18,7 @@ from bot.flows.behalf import ReportFor
 from bot.flows.menu import menu_now
 from bot.rules.access import Action, Request, refuse
 from bot.rules.counting import Basis, participants
+from bot.rules.levels import CHI_BO, TO_DANG, level_of
 from bot.rules.periods import Period, week_of
 from bot.runtime.config import Settings
 from bot.ui.buttons import Between, ButtonData, Id, Page
@@ -49,10 +50,10 @@ log = logging.getLogger(__name__)
 
 def titles_for(unit: Unit) -> tuple[str, ...]:
     """The titles a leader of this kind of unit may hold."""
-    kind = unit.kind.casefold()
-    if kind.startswith("tổ"):
+    level = level_of(unit)
+    if level == TO_DANG:
         return ("to_truong", "to_pho")
-    if kind.startswith("chi bộ"):
+    if level == CHI_BO:
         return ("bi_thu", "pho_bi_thu", "chi_uy_vien")
     return ("bi_thu", "pho_bi_thu", "dang_uy_vien")
 
@@ -60,7 +61,7 @@ def titles_for(unit: Unit) -> tuple[str, ...]:
 def leader_title(title: str | None, unit: Unit) -> str | None:
     """A leader's title, or what a leader of such a unit is when none was given (appointed by
     an invite): a tổ đảng's leader is its tổ trưởng."""
-    return title or (titles_for(unit)[0] if unit.kind.casefold().startswith("tổ") else None)
+    return title or (titles_for(unit)[0] if level_of(unit) == TO_DANG else None)
 
 
 def _contact_lines(t: Texts, person: UnitPerson) -> list[Markup]:

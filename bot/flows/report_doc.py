@@ -24,9 +24,10 @@ from typing import Any
 from docxtpl import DocxTemplate
 
 from bot.flows.members import leader_title, titles_for
-from bot.parsing.text import ascii_words, fold
+from bot.parsing.text import ascii_words
 from bot.rules import counting
 from bot.rules.counting import Basis, Participation
+from bot.rules.levels import level_of
 from bot.rules.periods import (
     Period,
     month_of,
@@ -57,13 +58,6 @@ MAX_HIGHLIGHTS = 30
 MAX_MODEL_ROWS = 200
 NAME_CHARS = 60  # of the unit's name in the file name
 ROMAN = ("I", "II", "III", "IV")
-# What kind of party organisation a unit is, for the template's words (its number's
-# abbreviation, on whose behalf it is signed): the first of these its kind begins with
-# (diacritics and case aside), else a đảng bộ led by its đảng ủy.
-LEVELS = (("tổ", "to_dang"), ("chi bộ", "chi_bo"), ("đảng bộ tỉnh", "tinh"),
-          ("tỉnh ủy", "tinh"), ("đảng bộ thành phố", "thanh_pho"), ("thành ủy", "thanh_pho"),
-          ("đảng bộ huyện", "huyen"), ("huyện ủy", "huyen"))
-DEFAULT_LEVEL = "dang_bo"
 # Control characters (XML 1.0 allows none but tab and line breaks) and what is no character.
 _UNPRINTABLE = re.compile("[\x00-\x08\x0e-\x1f\x7f\ud800-\udfff\ufffe\uffff]")
 
@@ -199,12 +193,6 @@ async def _signer(tx: Tx, unit: Unit) -> str:
     heads = [p.full_name for p in await members.people_of_unit(tx, unit.id)
              if p.leader and leader_title(p.title, unit) == head]
     return clean(heads[0]) if len(heads) == 1 else ""
-
-
-def level_of(unit: Unit) -> str:
-    kind = fold(unit.kind)
-    return next((level for prefix, level in LEVELS if kind.startswith(fold(prefix))),
-                DEFAULT_LEVEL)
 
 
 def _unit(unit: Unit) -> dict[str, Any]:

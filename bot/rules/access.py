@@ -21,6 +21,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from bot.rules.levels import at_cell
 from bot.runtime.clock import local_today
 from bot.runtime.services import Services
 from bot.ui.catalogue import Texts
@@ -243,13 +244,8 @@ async def refusal_key(tx: Tx, actor: Actor, unit_id: int) -> tuple[str, dict[str
         if membership.role is Role.OBSERVER and unit is not None and (
                 unit_id == 0 or await relation(tx, unit.id, unit_id) in BELOW):
             return "access.read_only", {"unit": unit.name}
-    at_cell = bool(held) and all(unit is not None and _at_cell(unit) for _, unit in held)
-    return ("access.denied" if at_cell else "access.denied_above_cell"), {}
-
-
-def _at_cell(unit: Unit) -> bool:
-    """A chi bộ or a tổ đảng: its people's bí thư is a bí thư chi bộ."""
-    return unit.kind.casefold().startswith(("chi bộ", "tổ"))
+    in_cells = bool(held) and all(unit is not None and at_cell(unit) for _, unit in held)
+    return ("access.denied" if in_cells else "access.denied_above_cell"), {}
 
 
 async def unreadable(req: Request, data: str, key: str) -> Reply:

@@ -55,7 +55,7 @@ NOBODY = "- Chưa có đảng viên trong danh sách theo dõi."  # when x/y wou
 SETTINGS = (
     "{#p Các dòng “set” dưới đây đặt cách gọi theo loại đơn vị và theo kỳ báo cáo; sửa chữ "
     "trong ngoặc kép để đổi cách viết. Chúng không hiện trong báo cáo. #}",
-    # Per kind of unit (bot/flows/report_doc.py, LEVELS): the abbreviation after "-BC/", on
+    # Per kind of unit (bot/rules/levels.py, LEVELS): the abbreviation after "-BC/", on
     # whose behalf it is signed, and the signer's office.
     '{%p set K = dict(to_dang=["TĐ", "T/M TỔ ĐẢNG", "TỔ TRƯỞNG"], '
     'chi_bo=["CB", "T/M CHI BỘ", "BÍ THƯ"], dang_bo=["ĐU", "T/M ĐẢNG ỦY", "BÍ THƯ"], '
