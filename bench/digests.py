@@ -59,6 +59,7 @@ from bot.ui.catalogue import Catalogue
 from storage.db import Database, Tx
 from storage.migrate import apply_migrations
 from storage.schedules import Every
+from storage.sqlite import SqliteDatabase
 
 WEEK = "received_at >= ? AND received_at < ?"
 FLOOR = f"SELECT unit_id, COUNT(*) FROM reports WHERE {WEEK} GROUP BY unit_id"
@@ -99,7 +100,7 @@ async def _open(path: Path, statements: list[str] | None = None) -> Database:
     await apply_migrations(conn)
     if statements is not None:
         await conn.set_trace_callback(statements.append)
-    return Database(conn)
+    return SqliteDatabase(conn)
 
 
 async def _timed(work: Callable[[], Awaitable[Any]], runs: int) -> tuple[list[float], Any]:

@@ -286,14 +286,14 @@ async def models_of_year(tx: Tx, root: int, year: int) -> list[int]:
 def scope_of(root: int | None) -> tuple[str, str, tuple]:
     """(WITH clause, condition on `unit`, params) for the units in scope."""
     if root is None:
-        return "", "1", ()
+        return "", "TRUE", ()
     return ("""WITH RECURSIVE sub(id) AS (SELECT ? UNION ALL
                                     SELECT u.id FROM units u JOIN sub ON u.parent_id = sub.id)""",
             "IN (SELECT id FROM sub)", (root,))
 
 
 def in_scope(column: str, condition: str) -> str:
-    return "1" if condition == "1" else f"{column} {condition}"
+    return condition if condition == "TRUE" else f"{column} {condition}"
 
 
 @dataclass(slots=True)

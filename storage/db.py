@@ -1,147 +1,113 @@
-"""One SQLite connection shared by the bot, with one transaction per user action."""
+"""The storage interface the rest of the code uses: a `Database` that hands out one transaction
+per user action, and the `Tx` that storage functions run their SQL in.
+
+Two backends implement it: SQLite (storage/sqlite.py, a file: the default) and PostgreSQL
+(storage/postgres.py, a server several processes share). `Database.open` picks by the
+location: a `postgresql://` or `postgres://` URL, or else a SQLite file. Storage functions
+write one SQL for both: `?` placeholders, ISO text for times, 0/1 for flags.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import re
+from abc import ABC, abstractmethod
 from collections import Counter
-from collections.abc import AsyncIterator, Iterable, Sized
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Iterable, Iterator, Sized
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
-from typing import Any
-
-import aiosqlite
-
-from storage.migrate import apply_migrations, schema_version
+from typing import Any, Literal, Protocol
 
 Params = tuple[Any, ...] | dict[str, Any]
+Dialect = Literal["sqlite", "postgresql"]
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 # The table a write statement changes (INSERT, REPLACE, UPDATE, DELETE, with or without OR ...).
-_WRITTEN_TABLE = re.compile(
+WRITTEN_TABLE = re.compile(
     r"\s*(?:(?:INSERT|REPLACE)(?:\s+OR\s+\w+)?\s+INTO|UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM)"
     r"\s+[\"`\[]?(\w+)", re.IGNORECASE)
 
 
-class Tx:
+class Row(Protocol):
+    """A result row, read by position, slice or column name, or unpacked; `dict(row)` gives
+    the columns by name."""
+
+    def __getitem__(self, key: Any) -> Any: ...
+
+    def __iter__(self) -> Iterator[Any]: ...
+
+    def __len__(self) -> int: ...
+
+    def keys(self) -> list[str]: ...
+
+
+def is_postgres_url(location: Path | str) -> bool:
+    return str(location).lower().startswith(POSTGRES_SCHEMES)
+
+
+class Tx(ABC):
     """The open transaction a storage function works in."""
 
-    def __init__(self, conn: aiosqlite.Connection) -> None:
-        self._conn = conn
+    dialect: Dialect
+
+    def __init__(self) -> None:
         self.written: set[str] = set()  # tables this transaction changed (see Database.version)
 
     def _wrote(self, sql: str) -> None:
-        match = _WRITTEN_TABLE.match(sql)
+        match = WRITTEN_TABLE.match(sql)
         if match:
             self.written.add(match.group(1).lower())
 
-    # Each call below is one trip to aiosqlite's thread and back (a cursor opened, read and
-    # closed from here would be three): a form step makes a few dozen of them.
-
-    async def one(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
+    async def one(self, sql: str, params: Params = ()) -> Row | None:
         rows = await self.all(sql, params)
         return rows[0] if rows else None
 
-    async def all(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
+    @abstractmethod
+    async def all(self, sql: str, params: Params = ()) -> list[Row]:
         """Rows of a query (or of a write with RETURNING)."""
-        if "RETURNING" in sql.upper():
-            self._wrote(sql)
-        return list(await self._conn.execute_fetchall(sql, params))
 
+    @abstractmethod
     async def run(self, sql: str, params: Params = ()) -> int:
         """Executes a write; returns the new row id for an INSERT, else the rows changed."""
-        if sql.lstrip()[:6].upper() == "INSERT":
-            self._wrote(sql)
-            row = await self._conn.execute_insert(sql, params)
-            return (row[0] if row else 0) or 0
-        async with self._conn.execute(sql, params) as cursor:
-            if cursor.rowcount > 0:
-                self._wrote(sql)
-            return cursor.rowcount
 
-    async def batches(self, sql: str, params: Params = (),
-                      size: int = 5_000) -> AsyncIterator[list[aiosqlite.Row]]:
+    @abstractmethod
+    def batches(self, sql: str, params: Params = (),
+                size: int = 5_000) -> AsyncIterator[list[Row]]:
         """The rows of a query a batch at a time: a big result (a province's year of reports)
         is never all in memory as rows."""
-        async with self._conn.execute(sql, params) as cursor:
-            while rows := list(await cursor.fetchmany(size)):
-                yield rows
 
-    async def run_many(self, sql: str, rows: Iterable[Params]) -> None:
-        self._wrote(sql)
-        await self._conn.executemany(sql, rows)
+    @abstractmethod
+    async def run_many(self, sql: str, rows: Iterable[Params]) -> None: ...
 
 
-class Database:
-    """Serialises access to the connection: SQLite has one writer anyway, and interleaving two
-    handlers' statements on one connection would mix their transactions."""
+class Database(ABC):
+    """Hands out transactions, one at a time per process for writing (see each backend)."""
 
-    def __init__(self, conn: aiosqlite.Connection, path: Path | None = None) -> None:
-        self._conn = conn
-        self._path = path  # None: in memory
-        self._lock = asyncio.Lock()
+    def __init__(self) -> None:
         self._versions: Counter[str] = Counter()
 
     @classmethod
-    async def open(cls, path: Path | str, durable: bool = True) -> Database:
-        """`durable=False` (tests only) skips the fsync of every commit: a test's database
-        does not have to survive a power cut, and waiting for the disk was most of its time."""
-        if str(path) != ":memory:":
-            if Path(path).is_dir():
-                # Said here: aiosqlite would fail inside its worker thread and leave it behind.
-                raise IsADirectoryError(f"{path} is a folder, not a database file")
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
-        conn = await aiosqlite.connect(str(path), isolation_level=None)
-        try:
-            conn.row_factory = aiosqlite.Row
-            for pragma in (
-                "PRAGMA journal_mode = WAL",
-                "PRAGMA foreign_keys = ON",
-                # FULL: a power cut must not take back a report the member saw confirmed.
-                "PRAGMA synchronous = FULL" if durable else "PRAGMA synchronous = OFF",
-                "PRAGMA busy_timeout = 5000",
-            ):
-                await conn.execute(pragma)
-            await apply_migrations(conn)
-        except BaseException:
-            # aiosqlite's worker thread would otherwise keep the process alive.
-            await conn.close()
-            raise
-        return cls(conn, None if str(path) == ":memory:" else Path(path).resolve())
+    async def open(cls, location: Path | str, durable: bool = True) -> Database:
+        """Opens and migrates the database at `location`. `durable=False` (tests only) skips
+        waiting for the disk at each commit: a test's database need not survive a power cut."""
+        # Imported here: each backend's module builds on this one.
+        if is_postgres_url(location):
+            from storage.postgres import PostgresDatabase
+            return await PostgresDatabase.connect(str(location), durable)
+        from storage.sqlite import SqliteDatabase
+        return await SqliteDatabase.open(location, durable)
 
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[Tx]:
-        async with self._lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                tx = Tx(self._conn)
-                yield tx
-            except BaseException:
-                await self._conn.execute("ROLLBACK")
-                raise
-            await self._conn.execute("COMMIT")
-            self._versions.update(tx.written)
+    @abstractmethod
+    def transaction(self) -> AbstractAsyncContextManager[Tx]:
+        """One user action's transaction: committed when the block ends, rolled back if it
+        raises."""
 
-    @asynccontextmanager
-    async def reading(self) -> AsyncIterator[Tx]:
+    @abstractmethod
+    def reading(self) -> AbstractAsyncContextManager[Tx]:
         """A read-only transaction on a connection of its own, for a long read (a province's
-        export): in WAL mode it reads the database as it was when it began, while the bot's
-        own connection goes on writing, never waiting for it. A database in memory has one
-        connection: its reads take the writers' turn."""
-        if self._path is None:
-            async with self.transaction() as tx:
-                yield tx
-            return
-        conn = await aiosqlite.connect(f"{self._path.as_uri()}?mode=ro", uri=True,
-                                       isolation_level=None)
-        try:
-            conn.row_factory = aiosqlite.Row
-            await conn.execute("PRAGMA busy_timeout = 5000")
-            await conn.execute("BEGIN")
-            try:
-                yield Tx(conn)
-            finally:
-                await conn.execute("ROLLBACK")  # it wrote nothing
-        finally:
-            await conn.close()
+        export): it sees the database as it was when it began, and the bot's writes go on
+        meanwhile, never waiting for it."""
+
+    def _committed(self, tx: Tx) -> None:
+        self._versions.update(tx.written)
 
     def version(self, *tables: str) -> int:
         """Grows whenever a transaction of this process that changed one of `tables` commits
@@ -149,12 +115,11 @@ class Database:
         remembered at one version is still right while the version stays the same."""
         return sum(self._versions[table] for table in tables)
 
-    async def schema_version(self) -> int:
-        async with self._lock:
-            return await schema_version(self._conn)
+    @abstractmethod
+    async def schema_version(self) -> int: ...
 
-    async def close(self) -> None:
-        await self._conn.close()
+    @abstractmethod
+    async def close(self) -> None: ...
 
 
 def placeholders(values: Sized) -> str:

@@ -197,15 +197,22 @@ async def unsettled(tx: Tx) -> int:
     return int(row["n"]) if row is not None else 0
 
 
+# The same decision is not held by the chat a row would move to (the rows' unique key).
+_NOT_THERE = ("NOT EXISTS (SELECT 1 FROM deliveries there WHERE there.chat_id = ? AND "
+              "there.kind = deliveries.kind AND there.unit_id = deliveries.unit_id AND "
+              "there.period = deliveries.period)")
+
+
 async def move_chat(tx: Tx, old_chat_id: int, new_chat_id: int, delivery_id: int,
                     now: dt.datetime) -> bool:
     """A group got a new id: the row being sent and the chat's queued rows follow it. A row the
     new id already holds the same decision for is settled unreachable (it is there already).
     Returns whether the row being sent moved."""
-    moved = await tx.run("UPDATE OR IGNORE deliveries SET chat_id = ? WHERE id = ?",
-                         (new_chat_id, delivery_id)) == 1
-    await tx.run("UPDATE OR IGNORE deliveries SET chat_id = ? "
-                 "WHERE chat_id = ? AND status = 'queued'", (new_chat_id, old_chat_id))
+    moved = await tx.run(f"UPDATE deliveries SET chat_id = ? WHERE id = ? AND {_NOT_THERE}",
+                         (new_chat_id, delivery_id, new_chat_id)) == 1
+    await tx.run(f"UPDATE deliveries SET chat_id = ? "
+                 f"WHERE chat_id = ? AND status = 'queued' AND {_NOT_THERE}",
+                 (new_chat_id, old_chat_id, new_chat_id))
     await _settle_where(tx, "chat_id = ? AND status = 'queued'", (old_chat_id,),
                         Status.UNREACHABLE, now)
     return moved
@@ -214,10 +221,15 @@ async def move_chat(tx: Tx, old_chat_id: int, new_chat_id: int, delivery_id: int
 async def keys_of(tx: Tx, status: Status, chat_id: int | None = None,
                   kind: str | None = None) -> set[tuple[str, int, str]]:
     """The (kind, unit, period) of the rows in this state (in this chat, of this kind)."""
+    where = ["status = ?"]
+    params: list[object] = [status.value]
+    for column, value in (("chat_id", chat_id), ("kind", kind)):
+        if value is not None:
+            where.append(f"{column} = ?")
+            params.append(value)
     rows = await tx.all(
-        "SELECT DISTINCT kind, unit_id, period FROM deliveries WHERE status = ? "
-        "AND (? IS NULL OR chat_id = ?) AND (? IS NULL OR kind = ?)",
-        (status.value, chat_id, chat_id, kind, kind))
+        f"SELECT DISTINCT kind, unit_id, period FROM deliveries WHERE {' AND '.join(where)}",
+        tuple(params))
     return {(str(r["kind"]), int(r["unit_id"]), str(r["period"])) for r in rows}
 
 

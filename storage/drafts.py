@@ -62,10 +62,9 @@ async def save_state(tx: Tx, draft_id: int, state: dict, now: dt.datetime) -> No
 
 async def owing_photo_acknowledgement(tx: Tx) -> list[int]:
     """Telegram ids of the people whose draft took photos not acknowledged yet."""
-    rows = await tx.all(
-        "SELECT telegram_user_id FROM drafts"
-        " WHERE json_extract(state, '$.photos_unacknowledged') = 1 ORDER BY id")
-    return [int(r["telegram_user_id"]) for r in rows]
+    rows = await tx.all("SELECT telegram_user_id, state FROM drafts ORDER BY id")
+    return [int(r["telegram_user_id"]) for r in rows
+            if json.loads(r["state"]).get("photos_unacknowledged") == 1]
 
 
 async def delete_draft(tx: Tx, draft_id: int) -> bool:

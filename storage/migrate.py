@@ -1,6 +1,9 @@
-"""Numbered migrations (`migrations/NNNN_name.sql`), tracked in PRAGMA user_version.
+"""Numbered migrations, one folder per dialect: `migrations/sqlite/NNNN_name.sql`, tracked in
+PRAGMA user_version, and `migrations/postgresql/NNNN_name.sql`, tracked in the table
+schema_version. A number means the same schema in both (PostgreSQL's first script is 0010, the
+whole schema of that version at once).
 
-Each script runs in its own transaction with foreign keys on. A script that rebuilds a table
+SQLite: each script runs in its own transaction with foreign keys on. A script that rebuilds a table
 other tables refer to (SQLite's way to change a column's constraints,
 https://www.sqlite.org/lang_altertable.html#otheralter) starts with the line
 `-- migrate: foreign_keys off`: it then runs with foreign keys off, and every reference is
@@ -11,20 +14,26 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from importlib import resources
+from typing import Any, Literal
 
 import aiosqlite
+import psycopg
 
 FOREIGN_KEYS_OFF = "-- migrate: foreign_keys off"
 
 Script = tuple[int, str]
+Dialect = Literal["sqlite", "postgresql"]
+# pg_advisory_xact_lock's key: two processes starting together on one PostgreSQL database
+# migrate one after the other (the second then finds nothing left to do).
+MIGRATION_LOCK = 0x1A_70A0
 
 
 class MigrationError(Exception):
     """A migration would have left the database inconsistent; nothing of it was applied."""
 
 
-def migration_scripts() -> list[Script]:
-    folder = resources.files("storage") / "migrations"
+def migration_scripts(dialect: Dialect = "sqlite") -> list[Script]:
+    folder = resources.files("storage") / "migrations" / dialect
     scripts = []
     for entry in folder.iterdir():
         if entry.name.endswith(".sql"):
@@ -93,3 +102,28 @@ async def _apply_without_foreign_keys(conn: aiosqlite.Connection, number: int,
     finally:
         if enforced:
             await conn.execute("PRAGMA foreign_keys = ON")
+
+
+async def postgres_schema_version(conn: psycopg.AsyncConnection[Any]) -> int:
+    """0 for an empty database."""
+    cursor = await conn.execute("SELECT to_regclass('schema_version') IS NOT NULL")
+    exists = await cursor.fetchone()
+    if not exists or not exists[0]:
+        return 0
+    cursor = await conn.execute("SELECT max(version) FROM schema_version")
+    row = await cursor.fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+async def apply_postgres_migrations(conn: psycopg.AsyncConnection[Any],
+                                    scripts: Iterable[Script] | None = None) -> int:
+    """PostgreSQL's migrations on a connection in autocommit mode, each in its own transaction
+    (PostgreSQL's DDL is transactional: a failed script leaves nothing behind)."""
+    for number, script in sorted(migration_scripts("postgresql") if scripts is None else scripts):
+        async with conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+            if number <= await postgres_schema_version(conn):
+                continue
+            await conn.execute(script.encode())  # bytes: a script's `%` is not a placeholder
+            await conn.execute("INSERT INTO schema_version (version) VALUES (%s)", (number,))
+    return await postgres_schema_version(conn)

@@ -67,7 +67,7 @@ async def pending_queue(tx: Tx, unit_ids: Sequence[int],
     leader's own report is acknowledged by someone else: `own_waiting_count`)."""
     rows = await tx.all(
         "SELECT id, received_at FROM reports WHERE state = ?"
-        f" AND unit_id IN ({_marks(unit_ids)}) AND person_id IS NOT ?"
+        f" AND unit_id IN ({_marks(unit_ids)}) AND person_id IS DISTINCT FROM ?"
         " ORDER BY received_at, id",
         (WAITING, *unit_ids, exclude_person_id),
     )
@@ -163,7 +163,7 @@ async def recent_acknowledged(tx: Tx, unit_ids: Sequence[int], exclude_person_id
             FROM reports x JOIN people p ON p.id = x.person_id
             JOIN report_reviews r ON r.report_id = x.id AND r.action = ?
             WHERE x.state = 'acknowledged' AND x.unit_id IN ({_marks(unit_ids)})
-              AND x.person_id IS NOT ?
+              AND x.person_id IS DISTINCT FROM ?
             GROUP BY x.id HAVING MAX(r.at) >= ?
             ORDER BY acknowledged_at DESC, x.id DESC LIMIT ?""",
         (ACKNOWLEDGED, *unit_ids, exclude_person_id, to_db(since), limit),
@@ -249,7 +249,7 @@ async def seen_pending(tx: Tx, pass_id: int) -> list[tuple[int, str]]:
     rows = await tx.all(
         "SELECT s.report_id, s.content_hash FROM review_seen s"
         " JOIN reports x ON x.id = s.report_id"
-        " WHERE s.pass_id = ? AND x.state = ? ORDER BY s.seen_at, s.rowid",
+        " WHERE s.pass_id = ? AND x.state = ? ORDER BY s.seen_at, s.report_id",
         (pass_id, WAITING),
     )
     return [(int(r["report_id"]), str(r["content_hash"])) for r in rows]

@@ -92,15 +92,14 @@ async def add_missing_standard(tx: Tx, defaults: Sequence[NewSchedule],
     added = 0
     for item in defaults:
         values = _values(item)[1:]
-        await tx.run(
+        rows = await tx.all(
             f"""INSERT INTO schedules ({", ".join(_COLUMNS)}, updated_at)
                 SELECT u.id, {", ".join("?" * (len(_COLUMNS) - 1))}, ?
                 FROM units u WHERE NOT EXISTS (
                     SELECT 1 FROM schedules s WHERE s.unit_id = u.id AND s.kind = ?)
-                ON CONFLICT DO NOTHING""",
+                ON CONFLICT DO NOTHING RETURNING id""",
             (*values, to_db(now), item.kind.value))
-        changed = await tx.one("SELECT changes() AS n")
-        added += int(changed["n"]) if changed is not None else 0
+        added += len(rows)
     return added
 
 

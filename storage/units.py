@@ -61,8 +61,8 @@ async def set_no_locations(tx: Tx, unit_id: int, value: bool) -> None:
 
 async def children(tx: Tx, unit_id: int | None) -> list[Unit]:
     """The units right below `unit_id`; with None, the units at the top of the tree."""
-    rows = await tx.all(f"SELECT {_COLUMNS} FROM units WHERE parent_id IS ? ORDER BY name, id",
-                        (unit_id,))
+    rows = await tx.all(f"SELECT {_COLUMNS} FROM units WHERE parent_id IS NOT DISTINCT FROM ?"
+                        " ORDER BY name, id", (unit_id,))
     return [_unit(r) for r in rows]
 
 

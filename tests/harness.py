@@ -32,6 +32,7 @@ from storage import models, people, reports, units
 from storage.db import Database
 from storage.entities import NewModel, NewUnit, Photo, Report, ReportContent, Role
 from tests.fakebot import Call, FakeRequest, FakeTelegram
+from tests.postgres import MIGRATED, Cluster
 
 TOKEN = "123456:TEST-token"
 CATALOGUE = Catalogue.load()  # to write what a key says, whatever its words
@@ -380,11 +381,42 @@ class Harness:
 _TEMPLATE: list[Path] = []
 
 
+@dataclass
+class Backend:
+    """Which database this test's bots run on (tests/conftest.py sets it for each test): SQLite
+    files, or databases of this process's PostgreSQL cluster, one per file path the test asks
+    for, so that a bot restarted on the same path finds its data again."""
+
+    name: str = "sqlite"
+    cluster: Cluster | None = None
+    urls: dict[Path, str] = field(default_factory=dict)
+
+    def location(self, path: Path) -> Path | str:
+        if self.cluster is None:
+            return path
+        if path not in self.urls:
+            self.urls[path] = self.cluster.url(self.cluster.create_database(MIGRATED))
+        return self.urls[path]
+
+    def drop_databases(self) -> None:
+        if self.cluster is not None:
+            for url in self.urls.values():
+                self.cluster.drop_database(url.rsplit("/", 1)[1].split("?", 1)[0])
+        self.urls.clear()
+
+
+BACKEND = Backend()
+
+
 async def migrated_database(path: Path) -> Database:
-    """A migrated database at `path`, as `lantoa run` would open it, but copied from one
+    """A migrated database for `path`, as `lantoa run` would open it, but copied from one
     migrated once per test process (migrating is most of a fresh start) and without the
-    fsync of each commit that a real bot needs and a test does not. An existing file at
-    `path` (a test's own earlier bot) is opened as it is."""
+    fsync of each commit that a real bot needs and a test does not. An existing database at
+    `path` (a test's own earlier bot) is opened as it is. On PostgreSQL (BACKEND) it is a
+    database of the test's cluster made for `path`."""
+    location = BACKEND.location(path)
+    if isinstance(location, str):
+        return await Database.open(location, durable=False)
     if not _TEMPLATE:
         template = Path(tempfile.mkdtemp(prefix="lantoa-template-")) / "migrated.sqlite3"
         await (await Database.open(template)).close()
@@ -403,9 +435,10 @@ async def started(tmp_path: Path, fake: FakeTelegram | None = None,
     fake = fake or FakeTelegram()
     said = Said()
     fake.key_source = said.keys_in
-    config = Settings(database=tmp_path / "lantoa.sqlite3", album_wait_seconds=0.05,
+    config = Settings(database=BACKEND.location(tmp_path / "lantoa.sqlite3"),
+                      album_wait_seconds=0.05,
                       poll_timeout=1, **settings)
-    db = await migrated_database(config.database)
+    db = await migrated_database(tmp_path / "lantoa.sqlite3")
     clock = FixedClock(now)
     core = Core.build(Services(config, db, Catalogue.load(said), clock))
     pacing = VirtualTime()

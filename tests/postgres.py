@@ -31,7 +31,8 @@ ROLE = "lantoa"
 DEBIAN_PROGRAMS = Path("/usr/lib/postgresql")
 FOLDER_PREFIX = "lantoa-pg-"
 OWNER_FILE = "owner.pid"  # the test process whose cluster this folder holds
-TEMPLATE = "lantoa_template"
+TEMPLATE = "lantoa_template"  # empty
+MIGRATED = "lantoa_migrated"  # at the current schema (tests/conftest.py migrates it)
 INSTALL_HINT = ("PostgreSQL's server programs are missing (no /usr/lib/postgresql/*/bin/initdb): "
                 "install the Debian package postgresql-15 (`apt-get install postgresql`)")
 # Speed over durability: a test's cluster never has to survive a crash of the machine.
@@ -105,7 +106,7 @@ class Cluster:
     _admin: psycopg.Connection | None = None
     _names: count[int] = field(default_factory=count)
     _maker: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(1))
-    _next: Future[str] | None = None
+    _next: dict[str, Future[str]] = field(default_factory=dict)  # made ahead, per template
 
     @property
     def data(self) -> Path:
@@ -139,7 +140,8 @@ class Cluster:
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.folder / "server.log"),
                   "-o", " ".join(options), "-w", "start")
         self._admin = psycopg.connect(self.url("postgres"), autocommit=True)
-        self._admin.execute(f"CREATE DATABASE {TEMPLATE}")
+        for template in (TEMPLATE, MIGRATED):
+            self._admin.execute(f"CREATE DATABASE {template}")
 
     def stop(self) -> None:
         self._maker.shutdown(wait=True, cancel_futures=True)
@@ -149,26 +151,24 @@ class Cluster:
             self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
         shutil.rmtree(self.folder, ignore_errors=True)
 
-    def create_database(self) -> str:
-        """The name of a fresh database copied from the template (empty now: the backend will
-        migrate the template, at `url(TEMPLATE)`, before its first call, so that every copy
-        starts at the current schema). A copy takes a tenth of a second or more (every catalogue
-        file is copied), so the next one is made meanwhile, while this test runs."""
-        if self._next is None:
-            self._next = self._maker.submit(self._copy_template)
-        name = self._next.result()
-        self._next = self._maker.submit(self._copy_template)
-        return name
+    def create_database(self, template: str = TEMPLATE) -> str:
+        """The name of a fresh database copied from `template`: TEMPLATE (empty), or MIGRATED
+        (once migrated, every copy starts at the current schema). A copy takes a tenth of a
+        second or more (every catalogue file is copied), so the next one of the same template
+        is made meanwhile, while this test runs."""
+        made = self._next.pop(template, None) or self._maker.submit(self._copy_template, template)
+        self._next[template] = self._maker.submit(self._copy_template, template)
+        return made.result()
 
     def drop_database(self, name: str) -> None:
         self._maker.submit(self._drop, name)
 
     # Run only in the `_maker` thread: the admin connection is used by one thread at a time.
 
-    def _copy_template(self) -> str:
+    def _copy_template(self, template: str) -> str:
         assert self._admin is not None, "the cluster is not started"
         name = f"test_{next(self._names)}"
-        self._admin.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE}")
+        self._admin.execute(f"CREATE DATABASE {name} TEMPLATE {template}")
         return name
 
     def _drop(self, name: str) -> None:

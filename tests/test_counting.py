@@ -178,8 +178,9 @@ async def _build(db: Database, services: Services) -> World:
                 name=f"M{len(made)}", field=field_name, owner_unit_id=names[unit_name],
                 start_year=start), created)
             for year, status in statuses.items():
-                await tx.run("INSERT OR REPLACE INTO model_years (model_id, year, status)"
-                             " VALUES (?, ?, ?)", (model.id, year, status))
+                await tx.run("INSERT INTO model_years (model_id, year, status) VALUES (?, ?, ?)"
+                             " ON CONFLICT (model_id, year) DO UPDATE SET status = excluded.status",
+                             (model.id, year, status))
             made.append(ModelRow(model.id, names[unit_name], field_name, start, created,
                                  statuses))
 

@@ -359,7 +359,9 @@ async def _export(args: argparse.Namespace, settings: Settings, t: Texts) -> Non
 
 async def _try(args: argparse.Namespace, settings: Settings, t: Texts) -> None:
     """The bot in the terminal, on a database of its own: never the real bot's."""
-    if args.database is not None and args.database.resolve() == settings.database.resolve():
+    real = settings.database
+    if args.database is not None and isinstance(real, Path) \
+            and args.database.resolve() == real.resolve():
         raise CliError(t.plain("try.real_database", path=args.database))
     await try_bot(settings, args.database, sys.stdin, sys.stdout)
 

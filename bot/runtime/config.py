@@ -33,6 +33,7 @@ from pydantic_settings import (
 )
 
 from bot.ui.catalogue import Texts
+from storage.db import is_postgres_url
 
 CONFIG_ENV = "LANTOA_CONFIG"
 DEFAULT_FIELDS = (
@@ -144,7 +145,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="forbid")
 
     bot_token: SecretStr | None = None
-    database: Path = Path("data/lantoa.sqlite3")
+    # A SQLite file, or a PostgreSQL server's URL (postgresql://user:password@host:5432/db).
+    database: Path | str = Path("data/lantoa.sqlite3")
     bot_api_url: AnyHttpUrl = AnyHttpUrl("https://api.telegram.org")
     timezone: str = "Asia/Ho_Chi_Minh"
     draft_ttl_days: int = Field(7, ge=1)
@@ -166,6 +168,11 @@ class Settings(BaseSettings):
     admins: list[int] = Field(default_factory=list)
     report: ReportSettings = Field(default_factory=ReportSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
+
+    @field_validator("database", mode="before")
+    @classmethod
+    def _file_or_url(cls, value: Any) -> Path | str:
+        return str(value) if is_postgres_url(value) else Path(value)
 
     @field_validator("timezone")
     @classmethod
