@@ -91,8 +91,9 @@ class Tally:
 
 # What a Tally adds up, as SQL over reports `r` (all but the distinct models); its
 # parameters, _SUMMED_PARAMS, go where it stands among the query's (SQL is parameterised always).
-_SUMMED = """COUNT(*) AS total, SUM(r.state = 'acknowledged') AS acknowledged,
-    SUM(r.state = ?) AS pending, SUM(r.state = ?) AS needs_more,
+_SUMMED = """COUNT(*) AS total, COUNT(*) FILTER (WHERE r.state = 'acknowledged') AS acknowledged,
+    COUNT(*) FILTER (WHERE r.state = ?) AS pending,
+    COUNT(*) FILTER (WHERE r.state = ?) AS needs_more,
     COALESCE(SUM(r.people_helped), 0) AS people_helped,
     COALESCE(SUM(r.households_helped), 0) AS households_helped,
     COALESCE(SUM(r.value_vnd), 0) AS value_vnd, COUNT(r.model_id) AS model_reports"""
@@ -368,7 +369,7 @@ async def counts_by_person(tx: Tx, root: int | None, within: Within
                 FROM reports r WHERE {where}
                 UNION
                 SELECT p.person_id, r.id, 0 FROM {_NAMED}
-                WHERE {COUNTED} AND {condition} AND {in_scope('e.unit_id', units_in)})
+                WHERE {COUNTED} AND {condition} AND {in_scope('e.unit_id', units_in)}) credited
             GROUP BY person_id""",
         (*scope_params, *params, *params))
     return {row[0]: (row[1], row[2]) for row in rows}

@@ -88,8 +88,10 @@ async def totals_per_window_by_unit(tx: Tx, root: int | None,
     """Per unit: its own reports received in each window [bounds[i], bounds[i + 1]) (units with
     none left out), from one pass over the rows of the whole span."""
     scope, units_in, scope_params = scope_of(root)
-    # SQLite counts the rows received before each inner bound; the windows are the differences.
-    before = ", ".join(f"SUM(r.received_at < ?) AS b{i}" for i in range(1, len(bounds) - 1))
+    # The database counts the rows received before each inner bound; the windows are the
+    # differences.
+    before = ", ".join(f"COUNT(*) FILTER (WHERE r.received_at < ?) AS b{i}"
+                       for i in range(1, len(bounds) - 1))
     counts = ["b1", *(f"b{i} - b{i - 1}" for i in range(2, len(bounds) - 1)),
               f"n - b{len(bounds) - 2}"] if len(bounds) > 2 else ["n"]
     rows = await tx.all(
@@ -99,7 +101,7 @@ async def totals_per_window_by_unit(tx: Tx, root: int | None,
                 FROM reports r
                 WHERE r.state != 'withdrawn' AND r.received_at >= ? AND r.received_at < ?
                   AND {in_scope('r.unit_id', units_in)}
-                GROUP BY r.unit_id)""",
+                GROUP BY r.unit_id) windows""",
         (*scope_params, *(to_db(b) for b in bounds[1:-1]), to_db(bounds[0]), to_db(bounds[-1])))
     return {row[0]: list(row[1:]) for row in rows}
 

@@ -164,7 +164,7 @@ async def recent_acknowledged(tx: Tx, unit_ids: Sequence[int], exclude_person_id
             JOIN report_reviews r ON r.report_id = x.id AND r.action = ?
             WHERE x.state = 'acknowledged' AND x.unit_id IN ({_marks(unit_ids)})
               AND x.person_id IS DISTINCT FROM ?
-            GROUP BY x.id HAVING MAX(r.at) >= ?
+            GROUP BY x.id, p.full_name HAVING MAX(r.at) >= ?
             ORDER BY acknowledged_at DESC, x.id DESC LIMIT ?""",
         (ACKNOWLEDGED, *unit_ids, exclude_person_id, to_db(since), limit),
     )

@@ -154,11 +154,12 @@ async def test_who_is_left_out(bot: Harness) -> None:
         await tx.run("UPDATE people SET unreachable = 1 WHERE telegram_user_id = ?", (BINH,))
         await tx.run("UPDATE memberships SET status = 'removed' WHERE person_id = "
                      "(SELECT id FROM people WHERE telegram_user_id = ?)", (HANH,))
-        await tx.run("INSERT INTO people (telegram_user_id, full_name, created_at) "
-                     "VALUES (NULL, 'Cụ Tư', '2026-01-01T00:00:00+00:00')")
+        without_telegram = await tx.run(
+            "INSERT INTO people (telegram_user_id, full_name, created_at) "
+            "VALUES (NULL, 'Cụ Tư', '2026-01-01T00:00:00+00:00')")
         await tx.run("INSERT INTO memberships (person_id, unit_id, role, joined_at) VALUES "
-                     "(last_insert_rowid(), ?, 'member', '2026-01-01T00:00:00+00:00')",
-                     (tree.cell,))
+                     "(?, ?, 'member', '2026-01-01T00:00:00+00:00')",
+                     (without_telegram, tree.cell))
     preview = await _write(bot, SON, audience="Chỉ đảng viên của Chi bộ Thôn Bản Chặng")
     assert _asks_to_send(preview, 1, 1)
     await bot.tap(SON, "✅ Gửi")

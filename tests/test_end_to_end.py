@@ -8,13 +8,13 @@ import asyncio
 import os
 import re
 import signal
-import sqlite3
 import sys
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 from tests.fakebot import FakeBotServer, FakeTelegram
+from tests.harness import BACKEND, sql_rows
 
 TOKEN = "123456:TEST-token"
 REPO = Path(__file__).resolve().parent.parent
@@ -26,7 +26,7 @@ def bot_environment(tmp_path: Path, api_url: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LANTOA_")}
     env.update(
         LANTOA_BOT_TOKEN=TOKEN,
-        LANTOA_DATABASE=str(tmp_path / "lantoa.sqlite3"),
+        LANTOA_DATABASE=str(BACKEND.location(tmp_path / "lantoa.sqlite3")),
         LANTOA_BOT_API_URL=api_url,
         LANTOA_CONFIG=str(REPO / "config.toml"),
         LANTOA_POLL_TIMEOUT="1",
@@ -118,11 +118,11 @@ async def test_join_report_kill_restart_finish(tmp_path: Path) -> None:
             second.send_signal(signal.SIGTERM)
             assert await asyncio.wait_for(second.wait(), timeout=20) == 0, "a clean stop"
 
-    with sqlite3.connect(tmp_path / "lantoa.sqlite3") as db:
-        rows = db.execute("SELECT description, value_vnd FROM reports ORDER BY id").fetchall()
-        photos = db.execute("SELECT COUNT(*) FROM report_photos").fetchone()[0]
-    assert [r[0][:8] for r in rows] == ["Đi tuyên", "Trồng 30"]
-    assert rows[1][1] == 1_500_000 and photos == 1
+    database = BACKEND.location(tmp_path / "lantoa.sqlite3")
+    rows = sql_rows(database, "SELECT description, value_vnd FROM reports ORDER BY id")
+    [photos] = sql_rows(database, "SELECT COUNT(*) AS n FROM report_photos")
+    assert [r["description"][:8] for r in rows] == ["Đi tuyên", "Trồng 30"]
+    assert rows[1]["value_vnd"] == 1_500_000 and photos["n"] == 1
     assert TOKEN not in log.read_text(encoding="utf-8"), "the token never reaches the logs"
 
 

@@ -24,7 +24,7 @@ from storage import audit, commitments, models, people, reports, reviews
 from storage.db import Database
 from storage.entities import ReportContent, Role
 from storage.models import ModelMark, ModelStatus
-from tests.harness import CATALOGUE, Harness, Seen, Tree, started
+from tests.harness import BACKEND, CATALOGUE, Harness, Seen, Tree, started
 
 VI = CATALOGUE.texts("vi")
 D = dt.date
@@ -581,7 +581,7 @@ def database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
     asyncio.run(build())
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("LANTOA_DATABASE", str(tmp_path / "lantoa.sqlite3"))
+    monkeypatch.setenv("LANTOA_DATABASE", str(BACKEND.location(tmp_path / "lantoa.sqlite3")))
     return tmp_path
 
 
@@ -609,12 +609,12 @@ def test_the_command_line_exports_a_workbook_and_csv(
                            "-o", str(csv_file))
     assert (code, err) == (0, "")
     assert len(list(csv.reader(io.StringIO(csv_file.read_text("utf-8-sig"))))) == 5
-    with_audit = asyncio.run(_audit_of(database / "lantoa.sqlite3"))
+    with_audit = asyncio.run(_audit_of(BACKEND.location(database / "lantoa.sqlite3")))
     assert [(e["actor"], e["detail"]) for e in with_audit] == [
         ("cli", "xlsx 2025-12-15..2026-01-15"), ("cli", "csv 2025-12-15..2026-01-15")]
 
 
-async def _audit_of(path: Path) -> list[dict]:
+async def _audit_of(path: Path | str) -> list[dict]:
     db = await Database.open(path)
     try:
         async with db.transaction() as tx:

@@ -8,11 +8,11 @@ from __future__ import annotations
 import csv
 import io
 import re
-import sqlite3
 import time
 import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pytest
@@ -21,7 +21,7 @@ from bot.flows.member_import import BOT_MAX_ROWS
 from bot.runtime.cli import main
 from storage import audit, people
 from storage.entities import Role
-from tests.harness import CATALOGUE, Harness, Seen, Tree, started
+from tests.harness import BACKEND, CATALOGUE, Harness, Seen, Tree, sql_rows, started
 
 VI = CATALOGUE.texts("vi")
 LEADER, COMMUNE_LEADER, MEMBER, NEWCOMER, STRANGER = 7101, 7102, 7103, 7104, 7105
@@ -122,7 +122,7 @@ def problem(line: int, key: str, **params: object) -> str:
 class Cli:
     def __init__(self, folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
         self.folder = folder
-        self.database = folder / "lantoa.sqlite3"
+        self.database = BACKEND.location(folder / "lantoa.sqlite3")
         self._capsys = capsys
 
     def __call__(self, *args: str) -> tuple[int, str, str]:
@@ -152,20 +152,10 @@ class Cli:
         return err
 
     def run(self, statement: str) -> None:
-        conn = sqlite3.connect(self.database)
-        try:
-            with conn:
-                conn.execute(statement)
-        finally:
-            conn.close()
+        sql_rows(self.database, statement)
 
-    def rows(self, sql: str, params: tuple = ()) -> list[sqlite3.Row]:
-        conn = sqlite3.connect(self.database)
-        try:
-            conn.row_factory = sqlite3.Row
-            return conn.execute(sql, params).fetchall()
-        finally:
-            conn.close()
+    def rows(self, sql: str, params: tuple = ()) -> list[dict[str, Any]]:
+        return sql_rows(self.database, sql, params)
 
 
 @pytest.fixture

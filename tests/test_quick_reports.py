@@ -3,7 +3,6 @@ Driven through the real Application against the fake Telegram, as a member on a 
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,7 @@ import pytest
 from handlers import forms
 from storage import drafts
 from tests.fakebot import FakeTelegram
-from tests.harness import CATALOGUE, Harness, Seen, started
+from tests.harness import CATALOGUE, Harness, Seen, migrated_database, started
 
 MAI, HOA, BINH = 1001, 1002, 1003
 VI = CATALOGUE.texts("vi")
@@ -361,9 +360,11 @@ async def test_a_correction_typed_on_the_card_is_answered_when_replayed_after_a_
         await before.edit_on_summary(MAI, "nội dung")
         corrected = await before.say(MAI, "Hôm qua dọn vệ sinh đường vào thôn Nà Lầm")
         assert corrected.shows(CARD)
-    with sqlite3.connect(tmp_path / "lantoa.sqlite3") as db:
-        db.execute("UPDATE inbox SET handled_at = NULL WHERE update_id = ?",
-                   (corrected.update_id,))
+    db = await migrated_database(tmp_path / "lantoa.sqlite3")
+    async with db.transaction() as tx:
+        await tx.run("UPDATE inbox SET handled_at = NULL WHERE update_id = ?",
+                     (corrected.update_id,))
+    await db.close()
     async with started(tmp_path, telegram_after_a_restart()) as after:
         await after.fake.wait_for(lambda f: after.told(MAI, CARD) == 1)
         assert line("description", "Hôm qua dọn vệ sinh đường vào thôn Nà Lầm") in after.screen(MAI)
