@@ -119,7 +119,8 @@ class _Mismatch(Exception):
         self.checks = checks
 
 
-def _latest() -> int:
+def latest_version() -> int:
+    """The schema version this program's migrations make."""
     return max(number for number, _ in migration_scripts("sqlite"))
 
 
@@ -128,7 +129,7 @@ async def move_to_postgres(source: Path, url: str,
     """Copies the SQLite database at `source` into the PostgreSQL database at `url`; `copying`
     is told each table as its copy starts. Raises MoveRefused (nothing written), MoveFailed
     (rolled back), or storage.postgres.DatabaseUnavailable."""
-    older = await _source_version(source) < _latest()
+    older = await _source_version(source) < latest_version()
     conn = await _connect(url)
     try:
         async with conn.transaction():
@@ -165,8 +166,8 @@ async def _source_version(source: Path) -> int:
     except aiosqlite.DatabaseError as error:
         raise MoveRefused(Refusal.SOURCE_NOT_OURS, error) from None
     if version < 1 or not found:
-        raise MoveRefused(Refusal.SOURCE_NOT_OURS, source)
-    if version > _latest():
+        raise MoveRefused(Refusal.SOURCE_NOT_OURS, f"PRAGMA user_version = {version}")
+    if version > latest_version():
         raise MoveRefused(Refusal.SOURCE_NEWER, version)
     return version
 
@@ -174,7 +175,7 @@ async def _source_version(source: Path) -> int:
 async def _prepare_target(conn: psycopg.AsyncConnection[PgRow]) -> None:
     """The target migrated (inside the move's transaction: a refusal undoes that too)."""
     version = await apply_postgres_migrations(conn)
-    if version > _latest():
+    if version > latest_version():
         raise MoveRefused(Refusal.TARGET_NEWER, version)
 
 
