@@ -62,9 +62,10 @@ class MoveRefused(Exception):
 
 
 class MoveFailed(Exception):
-    """The copy of `table` failed (PostgreSQL refused a row); the target was rolled back."""
+    """The move failed: the copy of `table` (PostgreSQL refused a row, say), or, with no table,
+    the server (the connection lost); the target was rolled back."""
 
-    def __init__(self, table: str, error: str) -> None:
+    def __init__(self, table: str | None, error: str) -> None:
         super().__init__(f"{table}: {error}")
         self.table = table
         self.error = error
@@ -149,6 +150,8 @@ async def move_to_postgres(source: Path, url: str,
                 raise _Mismatch(checks)
     except _Mismatch as mismatch:
         return MoveResult(mismatch.checks)
+    except psycopg.Error as error:
+        raise MoveFailed(None, str(error).strip()) from None
     finally:
         await conn.close()
     return MoveResult(checks)

@@ -230,11 +230,15 @@ def sources(tmp_path: Path) -> dict[str, Path]:
     other = tmp_path / "other.sqlite3"
     with sqlite3.connect(other) as conn:
         conn.execute("CREATE TABLE reports (id INTEGER PRIMARY KEY)")
+    newer = tmp_path / "newer.sqlite3"
+    with sqlite3.connect(newer) as conn:
+        conn.execute("CREATE TABLE reports (id INTEGER PRIMARY KEY)")
+        conn.execute("PRAGMA user_version = 99")
     return {"missing": tmp_path / "nowhere.sqlite3", "text": text, "empty": empty,
-           "other": other, "folder": tmp_path}
+            "other": other, "folder": tmp_path, "newer": newer}
 
 
-@pytest.mark.parametrize("kind", ["missing", "text", "empty", "other", "folder"])
+@pytest.mark.parametrize("kind", ["missing", "text", "empty", "other", "folder", "newer"])
 async def test_a_source_that_is_not_a_lan_toa_database_is_refused(
         sources: dict[str, Path], kind: str, postgres_url: str,
         capsys: pytest.CaptureFixture[str]) -> None:
@@ -243,6 +247,7 @@ async def test_a_source_that_is_not_a_lan_toa_database_is_refused(
     assert refused.err.startswith("lantoa: --from:"), refused.err
     assert _postgres(postgres_url, "SELECT to_regclass('units')") == [(None,)], "untouched"
     assert kind == "missing" or sources[kind].exists()
+    assert kind != "newer" or "phiên bản cấu trúc 99" in refused.err
 
 
 async def test_an_older_source_is_migrated_then_moved(
@@ -319,3 +324,20 @@ def test_the_check_reads_values_not_renderings() -> None:
     for one, other in [((1,), (1.0,)), ((None,), ("",)), (("1",), (1,)), ((b"a",), ("a",)),
                        ((0.1,), (0.1000000000000001,)), (("\\N",), (None,))]:
         assert tally([one]) != tally([other]), (one, other)
+
+
+async def test_a_connection_lost_mid_move_leaves_the_target_as_it_was(
+        tmp_path: Path, postgres_url: str, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    source = await _province(tmp_path)
+    copy = move_module._copy
+
+    async def cut_at_reports(reader: Any, conn: Any, table: move_module.Table) -> None:
+        if table.name == "reports":  # the server ends the session, as a restart would
+            await conn.execute("SELECT pg_terminate_backend(pg_backend_pid())")
+        await copy(reader, conn, table)
+    monkeypatch.setattr(move_module, "_copy", cut_at_reports)
+    failed = await _moved(capsys, source, postgres_url)
+    assert failed.code == 2 and failed.err.count("\n") == 1 and "Traceback" not in failed.err
+    assert "máy chủ PostgreSQL báo lỗi" in failed.err and "được giữ nguyên" in failed.err
+    assert _postgres(postgres_url, "SELECT to_regclass('units')") == [(None,)]

@@ -344,8 +344,10 @@ async def _move(args: argparse.Namespace, settings: Settings, t: Texts) -> int:
                                detail=_one_line(refused.detail),
                                latest=latest_version())) from None
     except MoveFailed as failed:
-        raise CliError(t.plain("cli.move.failed", table=failed.table,
-                               error=_one_line(failed.error), url=shown)) from None
+        error = _one_line(failed.error)
+        raise CliError(t.plain("cli.move.failed", table=failed.table, error=error, url=shown)
+                       if failed.table else
+                       t.plain("cli.move.server_failed", error=error, url=shown)) from None
     except DatabaseUnavailable as down:
         raise CliError(t.plain("cli.move.unreachable", url=shown,
                                reason=_one_line(down.reason))) from None
