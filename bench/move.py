@@ -2,7 +2,7 @@
 into an empty database of a throwaway PostgreSQL cluster (tests/postgres.py): its time and its
 peak memory.
 
-    .venv/bin/python -m bench.move [--db /tmp/province.sqlite3] [--scale 1.0]
+    .venv/bin/python -m bench.move [--db /tmp/province.sqlite3] [--scale 1.0] [--quick]
 
 Without --db, the province is made at --scale in a temporary folder first (scale 1: 5,066
 units, 35,000 members, 1,000,000 reports and their photos, co-participants and reviews; about
@@ -31,6 +31,7 @@ from bot.runtime.cli import main as lantoa
 from tests.postgres import start_cluster
 
 SCALE = 1.0
+QUICK_SCALE = 0.05
 
 
 def measured_move(source: Path, url: str, out: Path) -> None:
@@ -76,6 +77,7 @@ def main() -> None:
     parser.add_argument("--db", type=Path, help="an existing province (else one is made)")
     parser.add_argument("--scale", type=float, default=SCALE)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--quick", action="store_true", help=f"--scale {QUICK_SCALE}")
     args = parser.parse_args()
     if args.db is not None:
         report(args.db)
@@ -83,8 +85,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="lantoa-bench-move-") as folder:
         source = Path(folder) / "province.sqlite3"
         began = time.perf_counter()
-        counts = generate(source, args.seed, args.scale)
-        print(f"province at scale {args.scale}: {counts.get('reports', 0):,} reports, "
+        scale = QUICK_SCALE if args.quick else args.scale
+        counts = generate(source, args.seed, scale)
+        print(f"province at scale {scale}: {counts.get('reports', 0):,} reports, "
               f"made in {time.perf_counter() - began:.0f} s")
         report(source)
 
