@@ -36,7 +36,7 @@ import aiosqlite
 import psycopg
 
 from storage.db import Database
-from storage.migrate import apply_postgres_migrations, migration_scripts
+from storage.migrate import MigrationError, apply_postgres_migrations, migration_scripts
 from storage.postgres import PgRow, _connect
 
 BATCH = 5_000  # rows read, written or hashed at a time
@@ -136,7 +136,7 @@ async def move_to_postgres(source: Path, url: str,
         async with conn.transaction():
             await _prepare_target(conn)
             if older:
-                await (await Database.open(source)).close()  # migrated as a start would
+                await _migrate(source)
             async with _snapshot(source) as reader:
                 tables = await _tables(reader, conn)
                 await _refuse_rows(conn, tables)
@@ -173,6 +173,14 @@ async def _source_version(source: Path) -> int:
     if version > latest_version():
         raise MoveRefused(Refusal.SOURCE_NEWER, version)
     return version
+
+
+async def _migrate(source: Path) -> None:
+    """An older source brought up to date, as the bot's start would."""
+    try:
+        await (await Database.open(source)).close()
+    except MigrationError as error:
+        raise MoveRefused(Refusal.SOURCE_NOT_OURS, error) from None
 
 
 async def _prepare_target(conn: psycopg.AsyncConnection[PgRow]) -> None:
