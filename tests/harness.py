@@ -450,16 +450,20 @@ async def migrated_database(path: Path) -> Database:
 
 @asynccontextmanager
 async def started(tmp_path: Path, fake: FakeTelegram | None = None,
-                  now: dt.datetime = FRIDAY_MORNING, **settings: Any) -> AsyncIterator[Harness]:
-    """The bot running on `tmp_path`'s database; its clock says `now` from the start (what
-    start-up catches up on depends on it)."""
+                  now: dt.datetime = FRIDAY_MORNING, database: Path | str | None = None,
+                  **settings: Any) -> AsyncIterator[Harness]:
+    """The bot running on `tmp_path`'s database, or on `database` when given (a database
+    moved there, say); its clock says `now` from the start (what start-up catches up on
+    depends on it)."""
     fake = fake or FakeTelegram()
     said = Said()
     fake.key_source = said.keys_in
-    config = Settings(database=BACKEND.location(tmp_path / "lantoa.sqlite3"),
+    own = tmp_path / "lantoa.sqlite3"
+    config = Settings(database=BACKEND.location(own) if database is None else database,
                       album_wait_seconds=0.05,
                       poll_timeout=1, **settings)
-    db = await migrated_database(tmp_path / "lantoa.sqlite3")
+    db = await (migrated_database(own) if database is None
+                else Database.open(database, durable=False))
     clock = FixedClock(now)
     core = Core.build(Services(config, db, Catalogue.load(said), clock))
     pacing = VirtualTime()

@@ -103,7 +103,7 @@ def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureF
 
 COMMANDS = [[], ["init"], ["run"], ["demo-data"], ["check"], ["unit"], ["unit", "add"],
             ["unit", "list"], ["unit", "import"], ["invite"], ["backup"], ["try"],
-            ["member"], ["member", "import"], ["export"]]
+            ["member"], ["member", "import"], ["export"], ["move-to-postgres"]]
 # What argparse says in English when nobody translates it.
 ENGLISH = re.compile(r"usage:|options:|positional arguments|show this help|\berror\b|"
                      r"required|invalid|unrecognized|expected|argument|choose from|ambiguous")
@@ -130,7 +130,7 @@ def test_every_help_is_vietnamese(cli: Cli, command: list[str]) -> None:
 def test_every_command_and_option_has_help_text() -> None:
     with speaking(Catalogue.load()):
         parsers = all_parsers(build_parser(T))
-    assert len(parsers) == 15
+    assert len(parsers) == 16
     for parser in parsers:
         assert parser.description, parser.prog
         for action in parser._actions:
@@ -141,7 +141,7 @@ def test_the_help_lists_every_command_with_its_words(cli: Cli) -> None:
     text = " ".join(cli.ok("--help").out.split())
     for name, key in (("init", "init"), ("run", "run"), ("demo-data", "demo_data"),
                       ("check", "check"), ("unit", "unit"), ("invite", "invite"),
-                      ("backup", "backup")):
+                      ("backup", "backup"), ("move-to-postgres", "move_to_postgres")):
         assert f"{name} {T.plain(f'cli.help.{key}')}" in text
 
 

@@ -8,6 +8,7 @@ import csv
 import os
 import sqlite3
 import sys
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any
@@ -49,8 +50,17 @@ from bot.ui.catalogue import Catalogue, Said, Texts
 from storage import meta, units
 from storage.backup import BackupCheckFailed, backup_database, dated_target
 from storage.check import overview
-from storage.db import Database
+from storage.db import Database, is_postgres_url
 from storage.entities import NewUnit, Role
+from storage.move import (
+    MoveFailed,
+    MoveRefused,
+    MoveResult,
+    Refusal,
+    latest_version,
+    move_to_postgres,
+)
+from storage.postgres import DatabaseUnavailable, without_password
 
 DEFAULT_DATABASE = Settings.model_fields["database"].default
 PROBLEMS_SHOWN = 10  # rows of a refused import; the rest are counted
@@ -82,6 +92,7 @@ def build_parser(t: Texts) -> Parser:
     backup = _command(commands, "backup", t)
     backup.add_argument("target", metavar=t.plain("cli.metavar.target"),
                         help=t.plain("cli.help.backup_target"))
+    _move_options(_command(commands, "move-to-postgres", t), t)
     trial = commands.add_parser("try", help=t.plain("try.cli_help"),
                                 description=t.plain("try.cli_help"))
     trial.add_argument("--database", type=Path, metavar=t.plain("cli.metavar.file"),
@@ -150,6 +161,13 @@ def _export_options(export: Parser, t: Texts) -> None:
                         help=t.plain("export.cli.help_to"))
     export.add_argument("-o", "--output", dest="out", type=Path, required=True,
                         metavar=t.plain("cli.metavar.file"), help=t.plain("export.cli.help_out"))
+
+
+def _move_options(move: Parser, t: Texts) -> None:
+    move.add_argument("--from", dest="source", type=Path, required=True,
+                      metavar=t.plain("cli.metavar.file"), help=t.plain("cli.help.move_from"))
+    move.add_argument("--to", dest="target", required=True, metavar=t.plain("cli.metavar.url"),
+                      help=t.plain("cli.help.move_to"))
 
 
 def _database_source() -> str:
@@ -301,6 +319,69 @@ async def _backup(args: argparse.Namespace, settings: Settings, t: Texts) -> Non
                   version=result.schema_version, size=result.size_bytes // 1024))
 
 
+MOVE_REFUSALS = {
+    Refusal.SOURCE_MISSING: "cli.move.source_missing",
+    Refusal.SOURCE_NOT_OURS: "cli.move.source_not_ours",
+    Refusal.SOURCE_NEWER: "cli.move.source_newer",
+    Refusal.TARGET_NOT_EMPTY: "cli.move.target_not_empty",
+    Refusal.TARGET_NEWER: "cli.move.target_newer",
+}
+
+
+async def _move(args: argparse.Namespace, settings: Settings, t: Texts) -> int:
+    """`move-to-postgres`: the SQLite file into an empty PostgreSQL database, then the check of
+    every table; exit code 0 only when every table matches (else nothing was kept)."""
+    url: str = args.target
+    shown = without_password(url)
+    if not is_postgres_url(url):
+        raise CliError(t.plain("cli.move.not_a_url", url=shown))
+    began = time.perf_counter()
+    try:
+        result = await move_to_postgres(args.source, url, lambda table: print(
+            t.plain("cli.move.copying", table=table), flush=True))
+    except MoveRefused as refused:
+        raise CliError(t.plain(MOVE_REFUSALS[refused.reason], source=args.source, url=shown,
+                               detail=_one_line(refused.detail),
+                               latest=latest_version())) from None
+    except MoveFailed as failed:
+        error = _one_line(failed.error)
+        raise CliError(t.plain("cli.move.failed", table=failed.table, error=error, url=shown)
+                       if failed.table else
+                       t.plain("cli.move.server_failed", error=error, url=shown)) from None
+    except DatabaseUnavailable as down:
+        raise CliError(t.plain("cli.move.unreachable", url=shown,
+                               reason=_one_line(down.reason))) from None
+    print("\n".join(_check_lines(result, t)))
+    if not result.moved:
+        return _fail(t.plain("cli.move.mismatch", url=shown))
+    rows = sum(check.source.rows for check in result.checks)
+    print(t.plain("cli.move.done", tables=len(result.checks), rows=formatting.number(rows, t),
+                  url=shown, seconds=round(time.perf_counter() - began)))
+    return 0
+
+
+def _one_line(said: object) -> str:
+    """A server's message (libpq's are often several lines) within the one line we print."""
+    return " ".join(str(said).split())
+
+
+def _check_lines(result: MoveResult, t: Texts) -> list[str]:
+    """The check as a table: each table's rows and checksum (source → target where they
+    differ), ✓ or ✗."""
+    rows = [(t.plain("cli.move.column_table"), t.plain("cli.move.column_rows"),
+             t.plain("cli.move.column_checksum"), "")]
+    for check in result.checks:
+        source, target = check.source, check.target
+        count = formatting.number(source.rows, t)
+        if source.rows != target.rows:
+            count += f" → {formatting.number(target.rows, t)}"
+        checksum = source.checksum if check.matches else f"{source.checksum} → {target.checksum}"
+        rows.append((check.table, count, checksum, "✓" if check.matches else "✗"))
+    widths = [max(len(row[column]) for row in rows) for column in range(3)]
+    return [f"{name:<{widths[0]}}  {count:>{widths[1]}}  {checksum:<{widths[2]}}  {mark}".rstrip()
+            for name, count, checksum, mark in rows]
+
+
 async def _check(args: argparse.Namespace, settings: Settings, t: Texts) -> int:
     """Exit code 0 when all is well, 2 when anything is wrong (for a nightly job to alert)."""
     path = Path(settings.database)
@@ -371,7 +452,7 @@ Command = Callable[[argparse.Namespace, Settings, Texts], Coroutine[Any, Any, in
 COMMANDS: dict[str, Command] = {
     "init": _init, "unit": _unit, "invite": _invite, "demo-data": _demo, "run": _run,
     "backup": _backup, "check": _check, "try": _try,
-    "member": _member, "export": _export}
+    "member": _member, "export": _export, "move-to-postgres": _move}
 
 
 def main(argv: list[str] | None = None) -> int:
