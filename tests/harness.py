@@ -459,9 +459,10 @@ async def started(tmp_path: Path, fake: FakeTelegram | None = None,
     said = Said()
     fake.key_source = said.keys_in
     own = tmp_path / "lantoa.sqlite3"
+    # An album's photos arrive together from a phone; a busy machine (a PostgreSQL server
+    # beside every test process) takes longer than 50 ms to store one before the next.
     config = Settings(database=BACKEND.location(own) if database is None else database,
-                      album_wait_seconds=0.05,
-                      poll_timeout=1, **settings)
+                      album_wait_seconds=0.3, poll_timeout=1, **settings)
     db = await (migrated_database(own) if database is None
                 else Database.open(database, durable=False))
     clock = FixedClock(now)
