@@ -70,9 +70,15 @@ def _session(row) -> Session:
 
 
 async def known_in(tx: Tx, unit_ids: list[int]) -> list[Known]:
-    """Everyone with a live role (active or waiting for approval) in these units."""
+    """Everyone with a live role (active or waiting for approval) in these units. The units'
+    rows are taken for this transaction first (a write that changes nothing): two imports
+    into the same units at once (two leaders, or /import and the CLI) on a database with
+    several writers then read one after the other, and the second finds the people the first
+    created instead of creating them again (storage/INVARIANTS.md)."""
     if not unit_ids:
         return []
+    await tx.run(f"UPDATE units SET name = name WHERE id IN ({placeholders(unit_ids)})",
+                 tuple(unit_ids))
     rows = await tx.all(
         f"""SELECT m.person_id, p.full_name, p.telegram_user_id, m.unit_id, m.role, m.title
             FROM memberships m JOIN people p ON p.id = m.person_id
@@ -99,20 +105,17 @@ async def live_links(tx: Tx, person_ids: list[int], now: dt.datetime) -> list[Pe
 
 async def extend_links(tx: Tx, invite_ids: list[int], expires_at: dt.datetime) -> None:
     """The links handed out before keep working until `expires_at` (never shortened)."""
-    await tx.run_many("UPDATE invites SET expires_at = MAX(expires_at, ?) WHERE id = ?",
-                      [(to_db(expires_at), invite_id) for invite_id in invite_ids])
+    later = to_db(expires_at)
+    await tx.run_many("UPDATE invites SET expires_at = ? WHERE id = ? AND expires_at < ?",
+                      [(later, invite_id, later) for invite_id in invite_ids])
 
 
 async def add_members(tx: Tx, members: list[NewMember], now: dt.datetime) -> list[int]:
     """New people without Telegram, each with their role; their ids, in order. Written in
-    bulk, with the ids SQLite would give them: the transaction holds the database's one
-    write lock (BEGIN IMMEDIATE), so nobody takes them meanwhile, and 20,000 rows take one
-    statement per table instead of 40,000 trips."""
+    bulk, ids first (20,000 rows take one statement per table instead of 40,000 trips)."""
     if not members:
         return []
-    row = await tx.one("SELECT COALESCE(MAX(id), 0) AS last FROM people")
-    first = int(row["last"]) + 1 if row else 1
-    ids = list(range(first, first + len(members)))
+    ids = await _new_person_ids(tx, len(members))
     await tx.run_many(
         "INSERT INTO people (id, telegram_user_id, full_name, lang, telegram_username, phone,"
         " created_at) VALUES (?, NULL, ?, 'vi', ?, ?, ?)",
@@ -124,6 +127,20 @@ async def add_members(tx: Tx, members: list[NewMember], now: dt.datetime) -> lis
         [(person_id, m.unit_id, m.role.value, m.title, to_db(now))
          for person_id, m in zip(ids, members, strict=True)])
     return ids
+
+
+async def _new_person_ids(tx: Tx, count: int) -> list[int]:
+    """`count` ids for new people. On SQLite the ones it would give them: the transaction
+    holds the database's one write lock (BEGIN IMMEDIATE), so nobody takes them meanwhile.
+    On PostgreSQL other processes add people at the same time, and a later plain INSERT
+    takes its id from the column's sequence: the ids come from that sequence."""
+    if tx.dialect == "postgresql":
+        rows = await tx.all("SELECT nextval(pg_get_serial_sequence('people', 'id')) AS id"
+                            " FROM generate_series(1, ?) ORDER BY 1", (count,))
+        return [int(r["id"]) for r in rows]
+    row = await tx.one("SELECT COALESCE(MAX(id), 0) AS last FROM people")
+    first = int(row["last"]) + 1 if row else 1
+    return list(range(first, first + count))
 
 
 async def set_contacts(tx: Tx, contacts: list[tuple[int, str | None, str | None]]) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from bot.flows.member_import import ImportRow, import_rows
 from storage import (
     deliveries,
     drafts,
@@ -39,6 +40,7 @@ from storage.inbox import keep_new
 from storage.joins import Decision
 from storage.schedules import NewSchedule, ScheduleKind
 from storage.units import add_unit
+from tests.harness import BACKEND
 
 NOW = dt.datetime(2026, 12, 7, 2, 0, tzinfo=dt.UTC)
 WORKTREE = Path(__file__).resolve().parent.parent
@@ -48,8 +50,9 @@ Attempt = Callable[[Tx, int], Awaitable[Any]]
 
 @pytest.fixture
 def address(tmp_path: Path) -> str:
-    """The database every connection and process of a test opens."""
-    return str(tmp_path / "lantoa.sqlite3")
+    """The database every connection and process of a test opens: a SQLite file, or the URL
+    of a PostgreSQL database of the test's own (the `backend` the test runs on)."""
+    return str(BACKEND.location(tmp_path / "lantoa.sqlite3"))
 
 
 @pytest.fixture
@@ -225,6 +228,22 @@ async def test_member_import_confirmed_twice_imports_once(dbs: list[Database]) -
         await member_import.previewed(tx, session.id, "dang_vien.csv", [{"row": 1}], NOW)
     won = await race(dbs, lambda tx, i: member_import.imported(tx, session.id, NOW))
     assert sorted(won) == [False, True]
+
+
+async def test_two_imports_of_one_file_create_each_person_once(dbs: list[Database]) -> None:
+    """Two leaders (or /import and the CLI) import the same list into one unit at once: the
+    second finds the people the first created. The people's ids come from where a later
+    ordinary insert takes its own, so adding someone afterwards still works."""
+    async with dbs[0].transaction() as tx:
+        unit_id, _ = await unit_with_leaders(tx)
+    rows = [ImportRow(line=n, name=name, unit_id=unit_id, role=Role.MEMBER)
+            for n, name in enumerate(("Lò Văn Pá", "Quàng Thị Xuân", "Hà Văn Thắng"), 2)]
+    await race(dbs, lambda tx, i: import_rows(tx, rows, NOW, 7, None))
+    assert await scalar(dbs[0], "SELECT COUNT(*) FROM people WHERE telegram_user_id IS NULL"
+                        ) == len(rows)
+    async with dbs[0].transaction() as tx:
+        later = await people.add_person(tx, 4000, "Vừa Văn Sử", "vi", NOW)
+    assert await scalar(dbs[0], "SELECT COUNT(*) FROM people WHERE id = ?", (later.id,)) == 1
 
 
 async def test_ledger_decides_a_message_once_and_sends_it_once(dbs: list[Database]) -> None:
