@@ -36,6 +36,7 @@ AUTHOR = 2000  # the Telegram id of the member whose report and draft are raced 
 UPDATES = [(101, '{"update_id": 101}'), (102, '{"update_id": 102}')]
 NEW_GROUP = -1001234
 IMPORTED = ("Lò Văn Pá", "Quàng Thị Xuân", "Hà Văn Thắng")
+CORRECTED = "Giúp 20 kg gạo cho hộ bà Lò Thị Hoa"  # the author's correction of a report
 DECISIONS = (Decision.APPROVED, Decision.REJECTED)
 STANDARD = [NewSchedule(unit_id=0, kind=ScheduleKind.DIGEST, weekday=0, at=dt.time(7, 30)),
             NewSchedule(unit_id=0, kind=ScheduleKind.REMINDER, weekday=4, at=dt.time(16))]
@@ -79,6 +80,25 @@ async def acknowledge_or_withdraw(tx: Tx, report_id: int, i: int) -> bool:
     return await reports.withdraw_report(tx, report_id, NOW)
 
 
+async def acknowledge_seen_or_correct(tx: Tx, report_id: int, i: int) -> bool:
+    """Racer 0 is a leader's "Ghi nhận tất cả … vừa xem" (bot/flows/reviews.py) in the pass
+    that showed the report: each report still as it was shown is acknowledged. Racer 1 is
+    the report's author correcting it."""
+    from bot.flows.reviews import fingerprint  # here: the flows are slow to import
+    if i == 1:
+        return await reports.replace_content(tx, report_id, ReportContent(
+            deed_date=NOW.date(), field="an_sinh", description=CORRECTED), NOW)
+    seen = await tx.one("SELECT pass_id FROM review_seen WHERE report_id = ?", (report_id,))
+    assert seen is not None
+    acknowledged = False
+    for shown_id, shown in await reviews.take_seen_pending(tx, int(seen["pass_id"])):
+        report = await reports.get_report(tx, shown_id)
+        if report is not None and fingerprint(report) == shown:
+            acknowledged |= await reviews.change_state(tx, shown_id, ReportState.PENDING,
+                                                       ReportState.ACKNOWLEDGED, NOW)
+    return acknowledged
+
+
 async def step_down(tx: Tx, unit_id: int, i: int) -> bool:
     """Leader number `i` of the unit steps down, as bot/flows/members.py _take_role does."""
     if await memberships.leader_count(tx, unit_id) <= 1:
@@ -98,8 +118,7 @@ async def confirm_import(tx: Tx, session_id: int, i: int) -> bool:
 
 
 async def import_file(tx: Tx, unit_id: int, i: int) -> int:
-    # Imported here: the flows take a racing process three times as long to import as storage.
-    from bot.flows.member_import import ImportRow, import_rows
+    from bot.flows.member_import import ImportRow, import_rows  # here: slow to import
     rows = [ImportRow(line=n, name=name, unit_id=unit_id, role=Role.MEMBER)
             for n, name in enumerate(IMPORTED, 2)]
     return len(await import_rows(tx, rows, NOW, 7, None))
@@ -129,7 +148,8 @@ async def move_group(tx: Tx, old_chat_id: int, i: int) -> int | None:
 
 
 ATTEMPTS: dict[str, Attempt] = {attempt.__name__: attempt for attempt in (
-    use_invite, attach_telegram, send_report, acknowledge, acknowledge_or_withdraw, step_down,
+    use_invite, attach_telegram, send_report, acknowledge, acknowledge_or_withdraw,
+    acknowledge_seen_or_correct, step_down,
     decide_join, confirm_import, import_file, queue_digest, claim_delivery, keep_updates,
     add_standard_schedules, move_group)}
 

@@ -22,13 +22,14 @@ from typing import Any
 
 import pytest
 
-from storage import drafts, invites, joins, member_import, people, reports
+from bot.flows.reviews import fingerprint
+from storage import drafts, invites, joins, member_import, people, reports, reviews
 from storage.db import Database, Tx
 from storage.entities import NewInvite, NewUnit, ReportContent, Role
 from storage.units import add_unit
 from tests import racing
 from tests.harness import BACKEND
-from tests.racing import AUTHOR, DECISIONS, IMPORTED, NEW_GROUP, NOW
+from tests.racing import AUTHOR, CORRECTED, DECISIONS, IMPORTED, NEW_GROUP, NOW
 
 WORKTREE = Path(__file__).resolve().parent.parent
 
@@ -172,6 +173,27 @@ async def test_acknowledge_and_withdraw_at_once_one_wins(dbs: list[Database],
     assert sorted(won) == [False, True]
     state = "acknowledged" if won[0] else "withdrawn"
     assert await scalar(dbs[0], "SELECT state FROM reports WHERE id = ?", (report_id,)) == state
+
+
+async def test_acknowledging_all_seen_never_acknowledges_a_correction_unseen(
+        dbs: list[Database], race: Race) -> None:
+    """A leader acknowledges every report of the pass as shown while its author corrects one:
+    either the correction comes first (and that report is left for the leader to see) or
+    the acknowledgement does (and the author is told it is no longer theirs to change)."""
+    async with dbs[0].transaction() as tx:
+        report_id = await pending_report(tx)
+        leader = await people.person_by_telegram_id(tx, 1000)
+        report = await reports.get_report(tx, report_id)
+        assert leader is not None and report is not None
+        pass_id = await reviews.start_pass(tx, leader.id, NOW)
+        await reviews.mark_seen(tx, pass_id, report_id, fingerprint(report), NOW)
+    acknowledged, corrected = await race("acknowledge_seen_or_correct", report_id)
+    assert acknowledged != corrected
+    async with dbs[0].transaction() as tx:
+        now = await reports.get_report(tx, report_id)
+    assert now is not None
+    assert (now.state, now.content.description) == (
+        ("acknowledged", report.content.description) if acknowledged else ("pending", CORRECTED))
 
 
 async def test_last_two_leaders_stepping_down_leave_one(dbs: list[Database],
