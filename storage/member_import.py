@@ -70,9 +70,15 @@ def _session(row) -> Session:
 
 
 async def known_in(tx: Tx, unit_ids: list[int]) -> list[Known]:
-    """Everyone with a live role (active or waiting for approval) in these units."""
+    """Everyone with a live role (active or waiting for approval) in these units. The units'
+    rows are taken for this transaction first (a write that changes nothing): two imports
+    into the same units at once (two leaders, or /import and the CLI) on a database with
+    several writers then read one after the other, and the second finds the people the first
+    created instead of creating them again (storage/INVARIANTS.md)."""
     if not unit_ids:
         return []
+    await tx.run(f"UPDATE units SET name = name WHERE id IN ({placeholders(unit_ids)})",
+                 tuple(unit_ids))
     rows = await tx.all(
         f"""SELECT m.person_id, p.full_name, p.telegram_user_id, m.unit_id, m.role, m.title
             FROM memberships m JOIN people p ON p.id = m.person_id

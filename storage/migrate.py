@@ -12,7 +12,9 @@ checked before it commits.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+import sqlite3
+from collections.abc import Awaitable, Callable, Iterable
 from importlib import resources
 from typing import Any, Literal
 
@@ -67,14 +69,39 @@ async def apply_migrations(conn: aiosqlite.Connection,
         if needs_foreign_keys_off(script):
             await _apply_without_foreign_keys(conn, number, script)
         else:
-            await _apply(conn, f"BEGIN;\n{script}\nPRAGMA user_version = {number};\nCOMMIT;")
+            await _apply(conn, number, script)
         current = number
     return current
 
 
-async def _apply(conn: aiosqlite.Connection, script: str) -> None:
+def statements(script: str) -> list[str]:
+    """A script's statements one by one (sqlite3 runs a whole script only outside a
+    transaction: it commits the open one first)."""
+    found, start = [], 0
+    for end, char in enumerate(script):
+        if char == ";" and sqlite3.complete_statement(script[start:end + 1]):
+            found.append(script[start:end + 1])
+            start = end + 1
+    if re.sub(r"--[^\n]*", "", script[start:]).strip():
+        found.append(script[start:])  # the last statement, without its semicolon
+    return found
+
+
+async def _apply(conn: aiosqlite.Connection, number: int, script: str,
+                 check: Callable[[], Awaitable[None]] | None = None) -> None:
+    """One migration in a transaction that takes the write lock before it reads the version:
+    of two processes opening a new database at once, the second waits for the first's
+    migration and then skips it, rather than running it again over the result (a table
+    rebuild would run twice). `check` runs last, before the commit."""
+    await conn.execute("BEGIN IMMEDIATE")
     try:
-        await conn.executescript(script)
+        if await schema_version(conn) < number:
+            for statement in statements(script):
+                await conn.execute(statement)
+            await conn.execute(f"PRAGMA user_version = {number}")
+            if check is not None:
+                await check()
+        await conn.execute("COMMIT")
     except BaseException:
         if conn.in_transaction:
             await conn.execute("ROLLBACK")
@@ -85,20 +112,16 @@ async def _apply_without_foreign_keys(conn: aiosqlite.Connection, number: int,
                                       script: str) -> None:
     """The 12 steps of SQLite's table rebuild: foreign keys off outside the transaction (the
     pragma is a no-op inside one), the script, a foreign key check, commit, foreign keys back."""
-    enforced = await _pragma(conn, "foreign_keys")
-    await conn.execute("PRAGMA foreign_keys = OFF")
-    try:
-        # Left open: the references are checked before anything is committed.
-        await _apply(conn, f"BEGIN;\n{script}\nPRAGMA user_version = {number};")
+    async def references_hold() -> None:
         async with conn.execute("PRAGMA foreign_key_check") as cursor:
             broken = [tuple(row) for row in await cursor.fetchall()]
         if broken:
             raise MigrationError(f"migration {number} leaves broken references: {broken[:5]}")
-        await conn.execute("COMMIT")
-    except BaseException:
-        if conn.in_transaction:
-            await conn.execute("ROLLBACK")
-        raise
+
+    enforced = await _pragma(conn, "foreign_keys")
+    await conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        await _apply(conn, number, script, references_hold)
     finally:
         if enforced:
             await conn.execute("PRAGMA foreign_keys = ON")

@@ -243,6 +243,17 @@ async def mark_seen(tx: Tx, pass_id: int, report_id: int, content_hash: str,
     )
 
 
+async def take_seen_pending(tx: Tx, pass_id: int) -> list[tuple[int, str]]:
+    """`seen_pending`, for acknowledging them all: the reports' rows are taken for this
+    transaction first (a write that changes nothing). On a database with several writers an
+    author's correction at the same moment is then either read here (its fingerprint
+    differs: not acknowledged unseen) or waits, and finds the report acknowledged
+    (storage/INVARIANTS.md)."""
+    await tx.run("UPDATE reports SET state = state WHERE state = ? AND id IN"
+                 " (SELECT report_id FROM review_seen WHERE pass_id = ?)", (WAITING, pass_id))
+    return await seen_pending(tx, pass_id)
+
+
 async def seen_pending(tx: Tx, pass_id: int) -> list[tuple[int, str]]:
     """(report id, fingerprint of the content shown) of the reports shown in the pass that
     still wait for acknowledgment, in the order they were shown."""

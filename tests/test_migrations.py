@@ -1,5 +1,7 @@
-"""Upgrading a database that is in use: every row and reference kept, the schema the same as a
-new database's, and a migration that would break a reference changes nothing."""
+"""Upgrading a SQLite database that is in use (storage/migrations/sqlite/): every row and
+reference kept, the schema the same as a new database's, and a migration that would break a
+reference changes nothing. PostgreSQL's schema starts at version 10 and is compared with
+SQLite's in tests/test_schema_dialects.py, so these run on SQLite only."""
 
 from __future__ import annotations
 
@@ -10,7 +12,6 @@ from pathlib import Path
 import aiosqlite
 import pytest
 
-from storage.db import Database
 from storage.migrate import (
     FOREIGN_KEYS_OFF,
     MigrationError,
@@ -18,7 +19,9 @@ from storage.migrate import (
     migration_scripts,
     needs_foreign_keys_off,
     schema_version,
+    statements,
 )
+from storage.sqlite import SqliteDatabase
 
 NOW = "2026-11-27T02:00:00+00:00"
 
@@ -149,7 +152,7 @@ async def test_a_database_from_any_earlier_version_opens_as_a_fresh_one(
         await old.close()
     assert any(before.values()), "no rows to carry over"
     for path in (tmp_path / "old.sqlite3", tmp_path / "new.sqlite3"):
-        await (await Database.open(path)).close()
+        await (await SqliteDatabase.open(path)).close()
     migrated = await _connect(tmp_path / "old.sqlite3")
     fresh = await _connect(tmp_path / "new.sqlite3")
     try:
@@ -237,3 +240,13 @@ def test_only_a_first_line_marker_turns_foreign_keys_off() -> None:
     assert not needs_foreign_keys_off("")
     rebuild = dict(migration_scripts())[4]
     assert needs_foreign_keys_off(rebuild)
+
+
+def test_a_script_is_run_statement_by_statement() -> None:
+    """Each migration runs inside the transaction that read the version (storage/migrate.py
+    _apply), one statement at a time: a `;` in a string or a trigger's body does not split."""
+    script = ("-- a comment; not a statement\nCREATE TABLE a (t TEXT DEFAULT ';');\n"
+              "CREATE TRIGGER b AFTER INSERT ON a BEGIN DELETE FROM a; END;\nDROP TABLE c")
+    assert [s.strip() for s in statements(script)] == [
+        "-- a comment; not a statement\nCREATE TABLE a (t TEXT DEFAULT ';');",
+        "CREATE TRIGGER b AFTER INSERT ON a BEGIN DELETE FROM a; END;", "DROP TABLE c"]

@@ -525,7 +525,7 @@ class Reviews:
             return Reply(toast=t.plain("review.ack_all_stale"))
         done: list[Report] = []
         changed = 0
-        for report_id, version in await reviews.seen_pending(req.tx, pass_id):
+        for report_id, version in await reviews.take_seen_pending(req.tx, pass_id):
             report = await reports.get_report(req.tx, report_id)
             if report is None or await req.check(Action.ACKNOWLEDGE, report.unit_id,
                                                  report.person_id, pressed=True):
