@@ -155,12 +155,17 @@ def _configure_types(conn: psycopg.AsyncConnection[Any]) -> None:
     conn.adapters.register_dumper(int, Int8Dumper)
 
 
+def _reason(error: psycopg.Error) -> str:
+    """libpq's words on one line (it writes a hint on a second)."""
+    return " ".join(str(error).split())
+
+
 async def _connect(url: str) -> psycopg.AsyncConnection[PgRow]:
     try:
         conn = await psycopg.AsyncConnection.connect(
             url, autocommit=True, row_factory=_rows_by_name, connect_timeout=CONNECT_SECONDS)
     except psycopg.Error as error:
-        raise DatabaseUnavailable(without_password(url), str(error).strip()) from None
+        raise DatabaseUnavailable(without_password(url), _reason(error)) from None
     _configure_types(conn)
     return conn
 
@@ -194,7 +199,8 @@ class PostgresDatabase(Database):
         self._durable = durable
         self._lock = asyncio.Lock()
         self._reopening = asyncio.Lock()
-        self._away_since: float | None = None  # time.monotonic() when the server went away
+        self._lost_at: float | None = None  # time.monotonic() when the server was lost
+        self._told_away = False  # the log says it cannot be reached (said once)
 
     @classmethod
     async def connect(cls, url: str, durable: bool = True) -> PostgresDatabase:
@@ -248,7 +254,7 @@ class PostgresDatabase(Database):
                 if attempt == 1 and not begun and not isinstance(error, PoolTimeout):
                     continue
                 await self._put_away(pool)
-                raise DatabaseUnavailable(self.location, str(error).strip()) from error
+                raise DatabaseUnavailable(self.location, _reason(error)) from error
 
     async def _live_pool(self) -> Pool:
         """The pool, or a new one once the server can be reached again (raises
@@ -261,15 +267,15 @@ class PostgresDatabase(Database):
                     await (await _connect(self._url)).close()
                     self._pool = await _open_pool(self._url, self._durable)
                 except DatabaseUnavailable as error:
-                    if self._away_since is None:
-                        self._away_since = time.monotonic()
+                    if not self._told_away:
+                        self._told_away = True
                         log.warning("the database server cannot be reached (%s); the bot "
                                     "keeps running and goes on when it is back", error)
                     raise
-                if self._away_since is not None:
-                    log.warning("the database server is back, after %.0f s",
-                                time.monotonic() - self._away_since)
-                    self._away_since = None
+                away = time.monotonic() - (self._lost_at or time.monotonic())
+                log.log(logging.WARNING if self._told_away else logging.INFO,
+                        "connected to the database server again, %.1f s after losing it", away)
+                self._lost_at, self._told_away = None, False
             return self._pool
 
     async def _put_away(self, pool: Pool) -> None:
@@ -277,8 +283,7 @@ class PostgresDatabase(Database):
         opens a new pool once it can connect."""
         if self._pool is pool:
             self._pool = None
-            if self._away_since is None:
-                self._away_since = time.monotonic()
+            self._lost_at = self._lost_at or time.monotonic()
             await pool.close(timeout=1)
 
 
@@ -293,7 +298,7 @@ async def _open_pool(url: str, durable: bool) -> Pool:
         await pool.open(wait=True, timeout=CONNECT_SECONDS)
     except psycopg.OperationalError as error:
         await pool.close(timeout=0)
-        raise DatabaseUnavailable(without_password(url), str(error).strip()) from error
+        raise DatabaseUnavailable(without_password(url), _reason(error)) from error
     return pool
 
 

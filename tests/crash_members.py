@@ -34,6 +34,7 @@ from storage import people, units
 from storage.db import Database
 from storage.entities import NewUnit, Role
 from tests.fakebot import Call, FakeTelegram
+from tests.harness import BACKEND
 
 T = Catalogue.load().texts("vi")
 FORM = report_form(ReportSettings())
@@ -613,9 +614,10 @@ class Person:
 
 
 async def prepare_database(path: Path, count: int, cells: int = 2) -> list[Person]:
-    """A commune with `cells` chi bộ and `count` members already joined, spread evenly."""
+    """A commune with `cells` chi bộ and `count` members already joined, spread evenly, in
+    the test's database for `path` (BACKEND: the file, or a PostgreSQL database)."""
     now = dt.datetime.now(dt.UTC)
-    db = await Database.open(path)
+    db = await Database.open(BACKEND.location(path))
     try:
         async with db.transaction() as tx:
             commune = await units.add_unit(tx, NewUnit(name="Đảng bộ xã Tràng Định",

@@ -112,6 +112,10 @@ class Cluster:
     def data(self) -> Path:
         return self.folder / "data"
 
+    @property
+    def running(self) -> bool:
+        return (self.data / "postmaster.pid").exists()
+
     def url(self, database: str) -> str:
         """The libpq URL of a database, Unix-socket form."""
         return (f"postgresql://{ROLE}@/{database}"
@@ -170,7 +174,7 @@ class Cluster:
         self._maker.shutdown(wait=True, cancel_futures=True)
         if self._admin is not None:
             self._admin.close()
-        if (self.data / "postmaster.pid").exists():
+        if self.running:
             self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
         shutil.rmtree(self.folder, ignore_errors=True)
 

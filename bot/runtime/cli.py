@@ -49,7 +49,7 @@ from bot.ui.catalogue import Catalogue, Said, Texts
 from storage import meta, units
 from storage.backup import BackupCheckFailed, backup_database, dated_target
 from storage.check import overview
-from storage.db import Database
+from storage.db import Database, is_postgres_url
 from storage.entities import NewUnit, Role
 
 DEFAULT_DATABASE = Settings.model_fields["database"].default
@@ -161,7 +161,7 @@ async def _open_database(settings: Settings, t: Texts, create_folder: bool = Fal
     not there is a mistyped path or the wrong working folder far more often than a first
     start, and a new empty database there would hide the real one."""
     folder = Path(settings.database).parent
-    if not folder.is_dir() and not create_folder:
+    if not is_postgres_url(settings.database) and not folder.is_dir() and not create_folder:
         raise CliError(t.plain("cli.database_folder_missing", setting=_database_source(),
                                folder=folder.resolve()))
     try:
