@@ -174,7 +174,12 @@ class Board:
             self._read += 1
             if call.error:
                 continue
-            if call.method in self.SHOWING and call.chat_id is not None:
+            if self._records_older(call):
+                # An answer recorded on its question (handlers/common.py `_record_answer`)
+                # after the next question is out: the chat still ends with that question.
+                self._remember(call, f"(recorded on an older message: "
+                                     f"{_screen(call.params).text[:40]!r})")
+            elif call.method in self.SHOWING and call.chat_id is not None:
                 self.screens[call.chat_id] = _screen(call.params)
                 self.showing[call.chat_id] = _message_id(call)
                 self._remember(call)
@@ -189,11 +194,18 @@ class Board:
                 self.toasts[str(call.params.get("callback_query_id"))] = str(
                     call.params.get("text") or "")
 
-    def _remember(self, call: Call) -> None:
+    def _records_older(self, call: Call) -> bool:
+        """An edit of a message older than the screen, leaving it without buttons."""
+        shown = self.showing.get(call.chat_id) if call.chat_id is not None else None
+        edited = _message_id(call)
+        return (call.method == "editMessageText" and shown is not None and edited is not None
+                and edited < shown and not _screen(call.params).buttons)
+
+    def _remember(self, call: Call, note: str = "") -> None:
         assert call.chat_id is not None
         screen, seen = self.screens[call.chat_id], self.history.setdefault(call.chat_id, [])
         seen.append(f"#{len(seen)} {call.method}(message {call.params.get('message_id')}) "
-                    f"step={screen.step} {screen.text[:60]!r}")
+                    f"step={screen.step} {screen.text[:60]!r} {note}".rstrip())
 
     def screen(self, chat_id: int) -> Screen:
         self.refresh()
