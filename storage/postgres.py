@@ -34,6 +34,9 @@ from storage.migrate import apply_postgres_migrations, postgres_schema_version
 _SQL_TOKENS = re.compile(r"'(?:[^']|'')*'|\"[^\"]*\"|\?|%")
 POOL_SIZE = 8
 CONNECT_SECONDS = 10
+# How long a transaction waits for a connection, the server gone (a restart): a short stop is
+# only a delay; after that the pool is put away (PostgresDatabase).
+SERVER_WAIT_SECONDS = 10.0
 __all__ = ["DatabaseUnavailable", "PostgresDatabase", "without_password"]
 
 log = logging.getLogger(__name__)
@@ -185,7 +188,7 @@ class PostgresDatabase(Database):
     (rolled back; `DatabaseUnavailable`), never the bot: a connection the server dropped is
     replaced before it is lent (the pool's check), a transaction whose BEGIN found its
     connection broken is begun again on another, and a transaction waits up to
-    CONNECT_SECONDS for the server to come back. After that the pool is put away (it would
+    SERVER_WAIT_SECONDS for the server to come back. After that the pool is put away (it would
     go on retrying at longer and longer intervals); each transaction then tries one connection
     of its own, failing at once while the server is away, and the first that gets through
     opens a new pool: the bot goes on as soon as the server is back. storage/POSTGRES.md."""
@@ -244,7 +247,8 @@ class PostgresDatabase(Database):
         for attempt in (1, 2):
             pool, conn, begun = await self._live_pool(), None, False
             try:
-                async with pool.connection() as conn, conn.transaction():
+                async with (pool.connection(timeout=SERVER_WAIT_SECONDS) as conn,
+                            conn.transaction()):
                     begun = True
                     yield conn
                 return

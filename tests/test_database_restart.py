@@ -11,6 +11,7 @@ tests run on PostgreSQL only. How the backend copes: storage/POSTGRES.md."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import signal
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -20,13 +21,19 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from handlers.schedules import job_name
+from storage import postgres
 from storage.db import Database
+from storage.schedules import ScheduleKind
 from tests import databases
 from tests.crash_members import prepare_database, prompt_of, visible
 from tests.fakebot import FakeBotServer, FakeTelegram
 from tests.harness import BACKEND, Harness, started
 from tests.postgres import Cluster
 from tests.test_end_to_end import TOKEN, bot_environment, bot_process
+from tests.test_schedules_due import MAI as MAI_OF_THE_CELL
+from tests.test_schedules_due import SON as LEADER
+from tests.test_schedules_due import at, cell_with_group, row_of, run_job
 
 MAI = 3100  # sends a whole report before the server goes away
 # Each is that many moves into the report form when the server goes away (see MOVES).
@@ -170,6 +177,26 @@ async def test_an_answer_being_stored_at_the_restart_is_asked_again(
         assert stored.content.deed_date == bot.clock.now().date()
         assert stored.content.field == "Kinh tế"
         assert await _unhandled(bot.db) == 0
+
+
+async def test_a_schedule_due_while_the_server_is_away_runs_once_it_is_back(
+        tmp_path: Path, cluster: Cluster, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The leader's evening notice of the reports waiting comes due while the server is
+    stopped: it is decided a minute later, the server back, and the leader gets it once."""
+    monkeypatch.setattr(postgres, "SERVER_WAIT_SECONDS", 0.5)  # no need to wait ten here
+    async with started(tmp_path) as bot:
+        tree = await cell_with_group(bot)
+        await bot.report(MAI_OF_THE_CELL, "Cùng tổ dọn vệ sinh đường làng, khơi thông cống rãnh")
+        row = await row_of(bot, tree.cell, ScheduleKind.REVIEW)
+        bot.clock.moment = at(2026, 11, 27, 19)
+        await asyncio.to_thread(cluster.stop_server)
+        await run_job(bot, row.id)
+        [again] = bot.app.job_queue.get_jobs_by_name(f"{job_name(row.id)}:again")
+        assert again.next_t is not None and again.next_t > dt.datetime.now(dt.UTC)
+        await asyncio.to_thread(cluster.start_server)
+        await again.run(bot.app)
+        await bot.deliveries_settled()
+        assert bot.told(LEADER, "review.notice_daily") == 1
 
 
 async def _unhandled(db: Database) -> int:
