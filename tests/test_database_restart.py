@@ -154,11 +154,13 @@ async def _waiting_for_a_lock(url: str, timeout: float = 10.0) -> None:
             await asyncio.sleep(0.02)
 
 
-async def test_an_answer_being_stored_at_the_restart_is_asked_again(
-        tmp_path: Path, cluster: Cluster) -> None:
-    """The description is being stored when the server restarts: that transaction is lost
-    and rolled back; the member is asked to try again, does, and goes on (date and field,
-    answered before, are still there)."""
+@pytest.mark.parametrize("outage", ["restart", "stop"])
+async def test_an_answer_being_stored_when_the_server_goes_is_asked_again(
+        tmp_path: Path, cluster: Cluster, outage: str) -> None:
+    """The description is being stored when the server restarts (or stops): that transaction
+    is lost and rolled back; the member is asked to try again (with the server stopped, in
+    the words the bot has without its database), does, and goes on (date and field, answered
+    before, are still there)."""
     async with started(tmp_path) as bot:
         await _members_midway(bot)
         user_id = 3103  # at the description
@@ -167,11 +169,13 @@ async def test_an_answer_being_stored_at_the_restart_is_asked_again(
         async with _drafts_locked(url):
             update_id = _move(bot, user_id, 3)
             await _waiting_for_a_lock(url)
-            await asyncio.to_thread(cluster.restart)
+            await asyncio.to_thread(cluster.restart if outage == "restart" else cluster.stop_server)
         await bot.fake.wait_for(lambda _: bot.told(user_id, TROUBLE) > 0, timeout=BACK_WITHIN)
+        assert "thử lại" in bot.screen(user_id)
+        if outage == "stop":
+            await asyncio.to_thread(cluster.start_server)
         await bot.after(update_id, mark)
         assert bot.said_last(user_id) >= {TROUBLE}
-        assert "thử lại" in bot.screen(user_id)
         await _make_moves(bot, user_id, range(3, len(MOVES)))
         [stored] = await bot.reports_of(user_id)
         assert stored.content.deed_date == bot.clock.now().date()
