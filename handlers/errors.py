@@ -10,6 +10,7 @@ from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
 from handlers.common import answer, core_of
+from storage.db import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +22,12 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     if update.effective_chat is None or update.effective_chat.type != ChatType.PRIVATE:
         return
     try:
-        await answer(update, context, core_of(context).welcome.trouble)
+        try:
+            await answer(update, context, core_of(context).welcome.trouble)
+        except DatabaseUnavailable:
+            # Nothing can be read (not even the person's language) while the database server
+            # is away: the same words in the default language, sent as they are.
+            trouble = core_of(context).services.texts(None).plain("error.generic")
+            await context.bot.send_message(update.effective_chat.id, trouble)
     except Exception:  # the error handler itself must not raise
         log.warning("could not tell chat %s about the error", update.effective_chat.id)

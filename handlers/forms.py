@@ -128,11 +128,12 @@ async def _album_done(context: CallbackContext) -> None:
     # A job, not an update: the request of the person whose photos they are.
     async with core.requests.begin(job.data.user_id, job.data.display_name) as req:
         reply = await core.conversations.album_received(req)
+        stood = await core.conversations.draft_stands(req)
     live = None
     if reply is not None:
         live = await send_form_screens(context.bot, job.chat_id, reply.screens)
     async with core.requests.begin(job.data.user_id, job.data.display_name) as req:
-        await core.conversations.photos_acknowledged(req)
+        await core.conversations.photos_acknowledged(req, stood)
     # Owed no more as soon as it is shown; the previous message's buttons come off after (a
     # paced edit: a restart meanwhile must not send the acknowledgement again).
     if reply is not None:

@@ -31,6 +31,7 @@ from bot.flows import schedules
 from bot.rules.schedules import RowsByUnit
 from bot.ui.catalogue import Catalogue
 from handlers.common import core_of, core_of_application, private_flow
+from storage.db import DatabaseUnavailable
 from storage.schedules import Every, Schedule
 
 log = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ log = logging.getLogger(__name__)
 MORNING_JOB = "schedule-morning"
 NEW_UNITS_JOB = "schedule-new-units"
 NEW_UNITS_EVERY = dt.timedelta(hours=1)
+AGAIN_AFTER = dt.timedelta(minutes=1)  # a schedule whose time came while the database was away
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 INSTALL_CHUNK = 50  # units whose jobs are built between two looks at the event loop
 _INSTALLING = "lantoa:schedule-install"  # bot_data: the task building the jobs at start-up
@@ -78,7 +80,16 @@ async def run_schedule(context: ContextTypes.DEFAULT_TYPE) -> None:
     if job is None or not isinstance(job.data, ScheduleJob):
         return
     core = core_of(context)
-    await core.scheduler.run(job.data.schedule_id)
+    try:
+        await core.scheduler.run(job.data.schedule_id)
+    except DatabaseUnavailable:
+        # The database server is away (storage/POSTGRES.md says so in the log): the same
+        # occurrence is decided once it is back, late as any run woken late (nothing of the
+        # failed run was kept, so nothing is decided twice).
+        if context.job_queue is not None:
+            context.job_queue.run_once(run_schedule, AGAIN_AFTER, data=job.data,
+                                       name=f"{job_name(job.data.schedule_id)}:again")
+        return
     core.services.outbox.notify()
 
 

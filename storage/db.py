@@ -39,6 +39,17 @@ class Row(Protocol):
     def keys(self) -> list[str]: ...
 
 
+class DatabaseUnavailable(Exception):
+    """The database server could not be reached, or was lost during a transaction (which is
+    then rolled back): the same work may be tried again later. `reason` is the driver's own
+    words, which never hold the password. (A SQLite file is never unavailable this way.)"""
+
+    def __init__(self, location: str, reason: str) -> None:
+        super().__init__(f"{location}: {reason}")
+        self.location = location
+        self.reason = reason
+
+
 def is_postgres_url(location: Path | str) -> bool:
     return str(location).lower().startswith(POSTGRES_SCHEMES)
 

@@ -34,6 +34,7 @@ from storage import people, units
 from storage.db import Database
 from storage.entities import NewUnit, Role
 from tests.fakebot import Call, FakeTelegram
+from tests.harness import BACKEND
 
 T = Catalogue.load().texts("vi")
 FORM = report_form(ReportSettings())
@@ -173,7 +174,12 @@ class Board:
             self._read += 1
             if call.error:
                 continue
-            if call.method in self.SHOWING and call.chat_id is not None:
+            if self._records_older(call):
+                # An answer recorded on its question (handlers/common.py `_record_answer`)
+                # after the next question is out: the chat still ends with that question.
+                self._remember(call, f"(recorded on an older message: "
+                                     f"{_screen(call.params).text[:40]!r})")
+            elif call.method in self.SHOWING and call.chat_id is not None:
                 self.screens[call.chat_id] = _screen(call.params)
                 self.showing[call.chat_id] = _message_id(call)
                 self._remember(call)
@@ -188,11 +194,18 @@ class Board:
                 self.toasts[str(call.params.get("callback_query_id"))] = str(
                     call.params.get("text") or "")
 
-    def _remember(self, call: Call) -> None:
+    def _records_older(self, call: Call) -> bool:
+        """An edit of a message older than the screen, leaving it without buttons."""
+        shown = self.showing.get(call.chat_id) if call.chat_id is not None else None
+        edited = _message_id(call)
+        return (call.method == "editMessageText" and shown is not None and edited is not None
+                and edited < shown and not _screen(call.params).buttons)
+
+    def _remember(self, call: Call, note: str = "") -> None:
         assert call.chat_id is not None
         screen, seen = self.screens[call.chat_id], self.history.setdefault(call.chat_id, [])
         seen.append(f"#{len(seen)} {call.method}(message {call.params.get('message_id')}) "
-                    f"step={screen.step} {screen.text[:60]!r}")
+                    f"step={screen.step} {screen.text[:60]!r} {note}".rstrip())
 
     def screen(self, chat_id: int) -> Screen:
         self.refresh()
@@ -613,9 +626,10 @@ class Person:
 
 
 async def prepare_database(path: Path, count: int, cells: int = 2) -> list[Person]:
-    """A commune with `cells` chi bộ and `count` members already joined, spread evenly."""
+    """A commune with `cells` chi bộ and `count` members already joined, spread evenly, in
+    the test's database for `path` (BACKEND: the file, or a PostgreSQL database)."""
     now = dt.datetime.now(dt.UTC)
-    db = await Database.open(path)
+    db = await Database.open(BACKEND.location(path))
     try:
         async with db.transaction() as tx:
             commune = await units.add_unit(tx, NewUnit(name="Đảng bộ xã Tràng Định",

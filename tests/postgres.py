@@ -112,6 +112,10 @@ class Cluster:
     def data(self) -> Path:
         return self.folder / "data"
 
+    @property
+    def running(self) -> bool:
+        return (self.data / "postmaster.pid").exists()
+
     def url(self, database: str) -> str:
         """The libpq URL of a database, Unix-socket form."""
         return (f"postgresql://{ROLE}@/{database}"
@@ -135,19 +139,42 @@ class Cluster:
             os.chown(self.folder, self.user.pw_uid, self.user.pw_gid)
         self._run("initdb", "-D", str(self.data), "-U", ROLE, "--auth=trust", "--no-sync",
                   "--no-instructions", "-E", "UTF8", "--locale=C")
+        self.start_server()
+        assert self._admin is not None
+        for template in (TEMPLATE, MIGRATED):
+            self._admin.execute(f"CREATE DATABASE {template}")
+
+    def start_server(self) -> None:
+        """Starts the server of the cluster made by `start` (again, after `stop_server`): the
+        same settings, folder, socket and port, so the URLs handed out stay good."""
         options = [f"-c {name}={value}" for name, value in SETTINGS.items()]
         options += [f"-c unix_socket_directories={self.folder}", f"-p {self.port}"]
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.folder / "server.log"),
                   "-o", " ".join(options), "-w", "start")
         self._admin = psycopg.connect(self.url("postgres"), autocommit=True)
-        for template in (TEMPLATE, MIGRATED):
-            self._admin.execute(f"CREATE DATABASE {template}")
+
+    def stop_server(self) -> None:
+        """Stops the server as an administrator would (`-m fast`: sessions are ended, open
+        transactions rolled back, what was committed kept); `start_server` starts it again.
+        The copies being made ahead are finished first, and kept."""
+        self._maker.submit(lambda: None).result()  # whatever was queued is done
+        for made in self._next.values():
+            made.result()
+        if self._admin is not None:
+            self._admin.close()
+            self._admin = None
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def restart(self) -> None:
+        """The server restarted (`pg_ctl restart -m fast` is this stop and start)."""
+        self.stop_server()
+        self.start_server()
 
     def stop(self) -> None:
         self._maker.shutdown(wait=True, cancel_futures=True)
         if self._admin is not None:
             self._admin.close()
-        if (self.data / "postmaster.pid").exists():
+        if self.running:
             self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
         shutil.rmtree(self.folder, ignore_errors=True)
 

@@ -18,7 +18,6 @@ import datetime as dt
 import json
 import random
 import signal
-import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +28,7 @@ from bot.forms.engine import SUMMARY, DraftState
 from bot.runtime.polling import MAX_REPLAYS
 from storage import drafts
 from storage.db import Database
+from tests import databases
 from tests.crash_members import (
     ALREADY_SENT,
     CANCELLED,
@@ -48,6 +48,7 @@ from tests.crash_members import (
     visible,
 )
 from tests.fakebot import Call, FakeBotServer, FakeTelegram, SimulatedTimeout
+from tests.harness import BACKEND
 from tests.test_end_to_end import TOKEN, bot_environment, bot_process
 
 MEMBERS = 50
@@ -81,10 +82,20 @@ class Owed:
     did: int
 
 
-def _cards_owed(database: Path) -> set[int]:
+def _environment(tmp_path: Path, api_url: str) -> dict[str, str]:
+    """`lantoa run`'s environment, on the test's database (BACKEND: a file or a URL)."""
+    env = bot_environment(tmp_path, api_url)
+    env["LANTOA_DATABASE"] = str(_database(tmp_path))
+    return env
+
+
+def _database(tmp_path: Path) -> Path | str:
+    return BACKEND.location(tmp_path / "lantoa.sqlite3")
+
+
+def _cards_owed(database: Path | str) -> set[int]:
     """The members whose card the stopped process still owed (`photos_unacknowledged`)."""
-    with sqlite3.connect(database) as db:
-        rows = db.execute("SELECT telegram_user_id, state FROM drafts").fetchall()
+    rows = databases.rows(database, "SELECT telegram_user_id, state FROM drafts")
     return {user for user, state in rows
             if (parsed := json.loads(state)).get("from_message")
             and parsed.get("photos_unacknowledged")}
@@ -106,7 +117,7 @@ async def _crash_repeatedly(env: dict[str, str], log: Path, rng: random.Random, 
         fake = crew[0].fake
         owed += [Owed(by_user[user], len(by_user[user].filed), len(fake.calls),
                       by_user[user].card_began)
-                 for user in _cards_owed(Path(env["LANTOA_DATABASE"]))]
+                 for user in _cards_owed(env["LANTOA_DATABASE"])]
         await asyncio.sleep(rng.uniform(*DOWNTIME))
     return owed
 
@@ -137,7 +148,7 @@ async def _play(tmp_path: Path, run: Run) -> tuple[list[Member], list[Owed]]:
     log = tmp_path / "bot.log"
     kills_done = asyncio.Event()
     async with FakeBotServer(fake, TOKEN) as server:
-        env = bot_environment(tmp_path, server.url)
+        env = _environment(tmp_path, server.url)
         async with asyncio.TaskGroup() as members:
             runs = [members.create_task(m.run(kills_done, n in leaving))
                     for n, m in enumerate(crew)]
@@ -166,17 +177,18 @@ class Stored:
     participants: frozenset[int]
 
 
-def _stored_reports(path: Path) -> list[Stored]:
-    with sqlite3.connect(path) as db:
-        rows = db.execute(
-            "SELECT p.telegram_user_id, r.description, r.deed_date, r.field, r.people_helped,"
-            " r.households_helped, r.value_vnd, r.place, r.private,"
-            " (SELECT COUNT(*) FROM report_photos f WHERE f.report_id = r.id),"
-            " (SELECT group_concat(person_id) FROM report_participants t"
-            "  WHERE t.report_id = r.id)"
-            " FROM reports r JOIN people p ON p.id = r.person_id ORDER BY r.id").fetchall()
-    return [Stored(*row[:8], bool(row[8]), row[9],
-                   frozenset(int(p) for p in (row[10] or "").split(",") if p))
+def _stored_reports(database: Path | str) -> list[Stored]:
+    rows = databases.rows(
+        database,
+        "SELECT r.id, p.telegram_user_id, r.description, r.deed_date, r.field, r.people_helped,"
+        " r.households_helped, r.value_vnd, r.place, r.private,"
+        " (SELECT COUNT(*) FROM report_photos f WHERE f.report_id = r.id)"
+        " FROM reports r JOIN people p ON p.id = r.person_id ORDER BY r.id")
+    partners: dict[int, set[int]] = {}
+    for report_id, person_id in databases.rows(
+            database, "SELECT report_id, person_id FROM report_participants"):
+        partners.setdefault(report_id, set()).add(person_id)
+    return [Stored(*row[1:9], bool(row[9]), row[10], frozenset(partners.get(row[0], ())))
             for row in rows]
 
 
@@ -186,8 +198,8 @@ def _as_filed(filed: Filed, user_id: int) -> Stored:
                   filed.photos, frozenset(filed.participants))
 
 
-def _check_database(path: Path, crew: list[Member]) -> None:
-    stored = _stored_reports(path)
+def _check_database(database: Path | str, crew: list[Member]) -> None:
+    stored = _stored_reports(database)
     by_words: dict[str, list[Stored]] = {}
     for report in stored:
         by_words.setdefault(report.description, []).append(report)
@@ -199,10 +211,9 @@ def _check_database(path: Path, crew: list[Member]) -> None:
         assert copies[0] == _as_filed(filed, member.user_id)
     unsent = [r.description for r in stored if r.description not in sent]
     assert not unsent, f"stored, but nobody sent them: {unsent}"
-    with sqlite3.connect(path) as db:
-        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        drafts = {row[0] for row in db.execute("SELECT telegram_user_id FROM drafts")}
-        waiting = db.execute("SELECT COUNT(*) FROM inbox WHERE handled_at IS NULL").fetchone()[0]
+    assert databases.integrity(database) == ["ok"]
+    drafts = {row[0] for row in databases.rows(database, "SELECT telegram_user_id FROM drafts")}
+    waiting = _unhandled(database)
     assert drafts == {m.user_id for m in crew if m.stopped_at is not None}
     assert waiting == 0, "every update received was handled"
 
@@ -227,7 +238,7 @@ async def _crash_restart(tmp_path: Path, run: Run) -> None:
     print(f"\ncrash-restart seed={run.seed} (replay: -k {run.seed})")
     began = time.monotonic()
     crew, owed = await _play(tmp_path, run)
-    _check_database(tmp_path / "lantoa.sqlite3", crew)
+    _check_database(_database(tmp_path), crew)
     _check_owed_cards_shown(owed)
     print(_summary(run, crew, owed, time.monotonic() - began))
 
@@ -249,7 +260,7 @@ async def _draft_at_summary(path: Path, user_id: int) -> None:
     """A report filled in up to its summary, as the form leaves it."""
     answers = {"deed_date": dt.date.today().isoformat(), "field": "Kinh tế",
                "description": "Dọn vệ sinh đường làng cùng đoàn thanh niên", "public": True}
-    db = await Database.open(path)
+    db = await Database.open(BACKEND.location(path))
     try:
         async with db.transaction() as tx:
             await drafts.start_draft(tx, user_id, "report",
@@ -288,7 +299,7 @@ async def test_a_press_is_answered_after_a_crash(tmp_path: Path, button: str) ->
     fake.gates.append(hold)
     log = tmp_path / "bot.log"
     async with FakeBotServer(fake, TOKEN) as server:
-        env = bot_environment(tmp_path, server.url)
+        env = _environment(tmp_path, server.url)
         async with bot_process(env, log) as first:
             await member.type("/report", saying(RESUMED), "the summary again")
             hold.armed = True
@@ -307,13 +318,12 @@ async def test_a_press_is_answered_after_a_crash(tmp_path: Path, button: str) ->
         "the replay's answer to the press was refused (answered already)")
 
 
-def _unhandled(database: Path) -> int:
-    with sqlite3.connect(database) as db:
-        return db.execute("SELECT COUNT(*) FROM inbox WHERE handled_at IS NULL").fetchone()[0]
+def _unhandled(database: Path | str) -> int:
+    return int(databases.value(database, "SELECT COUNT(*) FROM inbox WHERE handled_at IS NULL"))
 
 
 async def _run_until_all_handled(env: dict[str, str], log: Path, fake: FakeTelegram,
-                                 database: Path) -> None:
+                                 database: Path | str) -> None:
     """Starts the bot undisturbed, and stops it cleanly once every update is handled."""
     async with bot_process(env, log) as last:
         await fake.wait_for(lambda f: bool(f.get_updates_calls) and not _unhandled(database),
@@ -338,18 +348,17 @@ async def test_a_backlog_outlives_quick_restarts(tmp_path: Path) -> None:
     fake.send_text(mai.user_id, "/report")
     fake.send_text(mai.user_id, "hôm qua")
     async with FakeBotServer(fake, TOKEN) as server:
-        env = bot_environment(tmp_path, server.url)
+        env = _environment(tmp_path, server.url)
         for _ in range(MAX_REPLAYS + 2):  # the first run, MAX_REPLAYS replays, one alone
             hold.armed, hold.held = True, False
             async with bot_process(env, log) as process:
                 await fake.wait_for(lambda _: hold.held, timeout=15)
                 process.send_signal(signal.SIGKILL)
                 await process.wait()
-        await _run_until_all_handled(env, log, fake, database)
+        await _run_until_all_handled(env, log, fake, _database(tmp_path))
     last = visible((fake.last_message(mai.user_id) or {}).get("text") or "")
     assert prompt_of("field") in last, f"the second message, which never ran, is answered: {last!r}"
-    with sqlite3.connect(database) as db:
-        tries = dict(db.execute("SELECT update_id, attempts FROM inbox").fetchall())
+    tries = dict(databases.rows(_database(tmp_path), "SELECT update_id, attempts FROM inbox"))
     assert sorted(tries.values()) == [1, MAX_REPLAYS + 1], (
         f"replays started per update: {tries} (the waiting one only at the end)")
 
@@ -370,7 +379,7 @@ async def test_updates_in_flight_together_at_crashes_are_not_set_aside(tmp_path:
         fake.send_text(person.user_id, "/report")
     log = tmp_path / "bot.log"
     async with FakeBotServer(fake, TOKEN) as server:
-        env = bot_environment(tmp_path, server.url)
+        env = _environment(tmp_path, server.url)
         for _ in range(MAX_REPLAYS + 1):  # the first run, then MAX_REPLAYS replays
             for hold in holds:
                 hold.armed, hold.held = True, False
@@ -378,7 +387,7 @@ async def test_updates_in_flight_together_at_crashes_are_not_set_aside(tmp_path:
                 await fake.wait_for(lambda _: all(h.held for h in holds), timeout=15)
                 process.send_signal(signal.SIGKILL)
                 await process.wait()
-        await _run_until_all_handled(env, log, fake, database)
+        await _run_until_all_handled(env, log, fake, _database(tmp_path))
     unanswered = [p.user_id for p in pair
                   if prompt_of("deed_date") not in visible(
                       (fake.last_message(p.user_id) or {}).get("text") or "")]

@@ -1,7 +1,7 @@
 """Faults from Telegram: while a fifth of the sends is answered 429, 500/502 or times out (the
 request lost on the way: tests/fakebot/faults.py), a Monday digest run and an announcement still
 put every message into its chat exactly once, the ledger says sent, and the database is whole
-afterwards (PRAGMA integrity_check).
+afterwards (tests/databases.py: SQLite's integrity_check, PostgreSQL's amcheck).
 
 The oracle, per chat: the sends Telegram took (no error) are exactly the parts of the chat's
 ledger rows (a digest's chart, then its text in parts), each once. Seeded; the seed is in the
@@ -10,7 +10,6 @@ test id and in every failure message (replay: `pytest tests/test_faults.py -k 's
 from __future__ import annotations
 
 import datetime as dt
-import sqlite3
 from collections import Counter
 from collections.abc import Collection
 from dataclasses import astuple
@@ -24,10 +23,11 @@ from storage import deliveries, groups, people, schedules
 from storage.deliveries import Delivery, Status
 from storage.entities import Role
 from storage.schedules import ScheduleKind
+from tests import databases
 from tests.fakebot import FakeTelegram
 from tests.fakebot.faults import RandomFaults
 from tests.fakebot.limits import TelegramLimits
-from tests.harness import CATALOGUE, HANOI, Harness, Tree, started
+from tests.harness import BACKEND, CATALOGUE, HANOI, Harness, Tree, started
 from tests.test_announcements import _write
 
 SEEDS = (7, 8, 9)
@@ -142,14 +142,6 @@ async def _assert_each_delivered_once(bot: Harness, mark: int, kinds: set[str],
     print(where)
 
 
-def _integrity(path: Path) -> list[str]:
-    connection = sqlite3.connect(path)
-    try:
-        return [str(r[0]) for r in connection.execute("PRAGMA integrity_check")]
-    finally:
-        connection.close()
-
-
 async def _run_digests(bot: Harness, tree: Tree) -> None:
     """Monday 07:30: every unit's digest job runs, as at its time."""
     bot.clock.moment = MONDAY_0730
@@ -178,7 +170,7 @@ async def _digest_run(tmp_path: Path, seed: int, extra: int) -> None:
                        if r.person_id is not None}
         assert leaders == {PROVINCE_LEADER, COMMUNE_LEADER, OTHER_LEADER, CELL_LEADER,
                            SIBLING_LEADER, GROUP_LEADER, *_extra_users(tree.cell, extra)}
-    assert _integrity(tmp_path / "lantoa.sqlite3") == ["ok"]
+    assert databases.integrity(BACKEND.location(tmp_path / "lantoa.sqlite3")) == ["ok"]
 
 
 async def _announcement(tmp_path: Path, seed: int, extra: int) -> None:
@@ -203,7 +195,7 @@ async def _announcement(tmp_path: Path, seed: int, extra: int) -> None:
             groups=vi.plain("announce.count_groups", groups="4/4"))
         assert bot.screen(COMMUNE_LEADER) == vi.plain("announce.result", date="27/11/2026",
                                                       recipients=reached)
-    assert _integrity(tmp_path / "lantoa.sqlite3") == ["ok"]
+    assert databases.integrity(BACKEND.location(tmp_path / "lantoa.sqlite3")) == ["ok"]
 
 
 @pytest.mark.parametrize("seed", SEEDS, ids=lambda s: f"seed-{s}")

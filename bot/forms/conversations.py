@@ -182,11 +182,21 @@ class Conversations:
         # Photos sent at the summary or another step: taken, and the step stays where it was.
         return as_prompt(Reply((view.photos_added(),)))
 
-    async def photos_acknowledged(self, req: Request) -> None:
-        """The photos' acknowledgement was shown (or is no longer wanted): nothing is owed.
-        Only after it was shown: a process that dies before still owes it at the next start."""
+    @staticmethod
+    async def draft_stands(req: Request) -> tuple[int, ...]:
+        """The updates the member's draft took last: read with an acknowledgement
+        (`album_received`), and handed to `photos_acknowledged` once it is shown."""
         draft = await drafts.draft_of(req.tx, req.user_id)
-        if draft is None:
+        return draft.recent_updates if draft is not None else ()
+
+    async def photos_acknowledged(self, req: Request, stood: tuple[int, ...]) -> None:
+        """The photos' acknowledgement was shown (or is no longer wanted): nothing is owed.
+        Only after it was shown: a process that dies before still owes it at the next start.
+        A photo taken while it was being shown (the draft no longer stands where it `stood`)
+        is still owed, and its own album's answer counts it: cleared here, the card stayed
+        one photo short (the crash-restart test, under load)."""
+        draft = await drafts.draft_of(req.tx, req.user_id)
+        if draft is None or draft.recent_updates != stood:
             return
         state = DraftState.model_validate(draft.state)
         if state.photos_unacknowledged:

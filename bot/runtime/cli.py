@@ -179,7 +179,7 @@ async def _open_database(settings: Settings, t: Texts, create_folder: bool = Fal
     not there is a mistyped path or the wrong working folder far more often than a first
     start, and a new empty database there would hide the real one."""
     folder = Path(settings.database).parent
-    if not folder.is_dir() and not create_folder:
+    if not is_postgres_url(settings.database) and not folder.is_dir() and not create_folder:
         raise CliError(t.plain("cli.database_folder_missing", setting=_database_source(),
                                folder=folder.resolve()))
     try:

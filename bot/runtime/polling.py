@@ -24,7 +24,7 @@ from telegram.warnings import PTBUserWarning
 from bot.runtime.clock import Clock
 from bot.runtime.update_order import PerChatUpdateProcessor
 from storage import inbox
-from storage.db import Database
+from storage.db import Database, DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 # getUpdates is called raw on purpose: PTB's get_updates parses a whole batch at once, and one
@@ -43,6 +43,9 @@ SOLO_REPLAY_WAIT = 30.0  # seconds a suspect may run alone before the others go 
 REMEMBER_HANDLED = dt.timedelta(days=2)
 PRUNE_EVERY = dt.timedelta(hours=1)
 EXTRA_READ_SECONDS = 10
+# While the database server is away (storage/postgres.py says so once): how often to try again.
+# Updates that could not be stored are not confirmed to Telegram, which sends them again.
+DATABASE_RETRY_SECONDS = 1.0
 
 
 class InboxPoller:
@@ -76,10 +79,24 @@ class InboxPoller:
     async def handled(self, update: object) -> None:
         """Called by the update processor when an update's handlers are done."""
         if isinstance(update, Update):
-            async with self.db.transaction() as tx:
-                await inbox.mark_handled(tx, update.update_id, self.clock.now())
+            await self._mark_handled(update.update_id)
             if (finished := self._finished.pop(update.update_id, None)) is not None:
                 finished.set()
+
+    async def _mark_handled(self, update_id: int) -> None:
+        """An update done while the database server is away is marked once it is back: the
+        member's next update waits behind it meanwhile (it could not be answered anyway), and
+        is not told of a failure it did not have. A stop first leaves it unmarked: the next
+        start replays it, as after a crash."""
+        while True:
+            try:
+                async with self.db.transaction() as tx:
+                    await inbox.mark_handled(tx, update_id, self.clock.now())
+                return
+            except DatabaseUnavailable:
+                if self._stopping:
+                    return
+                await asyncio.sleep(DATABASE_RETRY_SECONDS)
 
     async def start(self) -> None:
         await self.application.bot.delete_webhook()  # getUpdates is refused while one is set
@@ -162,6 +179,8 @@ class InboxPoller:
                 await self._wait(asyncio.sleep(_seconds(error.retry_after)))
             except TimedOut:
                 continue
+            except DatabaseUnavailable:
+                await self._wait(asyncio.sleep(DATABASE_RETRY_SECONDS))
             except (InvalidToken, EndPointNotFound):
                 # getUpdates always exists: "not found" here means the token was revoked.
                 self.failure = InvalidToken("the bot token was rejected while running")
