@@ -37,7 +37,7 @@ import psycopg
 
 from storage.db import Database
 from storage.migrate import MigrationError, apply_postgres_migrations, migration_scripts
-from storage.postgres import PgRow, _connect
+from storage.postgres import PgRow, connect_directly
 
 BATCH = 5_000  # rows read, written or hashed at a time
 PREFIX = 16  # hex digits of a checksum shown
@@ -131,7 +131,7 @@ async def move_to_postgres(source: Path, url: str,
     is told each table as its copy starts. Raises MoveRefused (nothing written), MoveFailed
     (rolled back), or storage.postgres.DatabaseUnavailable."""
     older = await _source_version(source) < latest_version()
-    conn = await _connect(url)
+    conn = await connect_directly(url)
     try:
         async with conn.transaction():
             await _prepare_target(conn)

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg import adapt, postgres
+from psycopg.cursor import BaseCursor
 from psycopg.rows import RowMaker, no_result
 from psycopg.types.numeric import Int8Dumper
 from psycopg_pool import AsyncConnectionPool, PoolClosed, PoolTimeout
@@ -79,7 +80,7 @@ class PgRow(tuple[Any, ...]):
         return list(self._index)
 
 
-def _rows_by_name(cursor: psycopg.AsyncCursor[Any]) -> RowMaker[PgRow]:
+def rows_by_name(cursor: BaseCursor[Any, Any]) -> RowMaker[PgRow]:
     description = cursor.description
     if description is None:
         return no_result
@@ -163,10 +164,12 @@ def _reason(error: psycopg.Error) -> str:
     return " ".join(str(error).split())
 
 
-async def _connect(url: str) -> psycopg.AsyncConnection[PgRow]:
+async def connect_directly(url: str) -> psycopg.AsyncConnection[PgRow]:
+    """A connection of its own, outside the pool, with the backend's rows and values (for
+    migrating, for moving a database in with COPY)."""
     try:
         conn = await psycopg.AsyncConnection.connect(
-            url, autocommit=True, row_factory=_rows_by_name, connect_timeout=CONNECT_SECONDS)
+            url, autocommit=True, row_factory=rows_by_name, connect_timeout=CONNECT_SECONDS)
     except psycopg.Error as error:
         raise DatabaseUnavailable(without_password(url), _reason(error)) from None
     _configure_types(conn)
@@ -207,7 +210,7 @@ class PostgresDatabase(Database):
 
     @classmethod
     async def connect(cls, url: str, durable: bool = True) -> PostgresDatabase:
-        conn = await _connect(url)
+        conn = await connect_directly(url)
         try:
             await apply_postgres_migrations(conn)
             cursor = await conn.execute(
@@ -268,7 +271,7 @@ class PostgresDatabase(Database):
         async with self._reopening:
             if self._pool is None:
                 try:
-                    await (await _connect(self._url)).close()
+                    await (await connect_directly(self._url)).close()
                     self._pool = await _open_pool(self._url, self._durable)
                 except DatabaseUnavailable as error:
                     if not self._told_away:
@@ -294,7 +297,7 @@ class PostgresDatabase(Database):
 async def _open_pool(url: str, durable: bool) -> Pool:
     pool: Pool = AsyncConnectionPool(
         url, min_size=1, max_size=POOL_SIZE, open=False, timeout=CONNECT_SECONDS,
-        kwargs={"autocommit": True, "row_factory": _rows_by_name},
+        kwargs={"autocommit": True, "row_factory": rows_by_name},
         configure=_configurer(durable),
         # A connection the server dropped (a restart) is replaced before it is lent.
         check=AsyncConnectionPool.check_connection)

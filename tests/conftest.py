@@ -13,14 +13,14 @@ from pathlib import Path
 import pytest
 
 from storage.db import Database
-from tests import harness
+from tests import databases, harness
 from tests.harness import Harness, started
 from tests.postgres import MIGRATED, Cluster, start_cluster
 
 BACKENDS = ("sqlite", "postgresql")
 # What a test module uses when it opens a database.
 _OPENS_DATABASE = {id(harness.started), id(harness.migrated_database), id(harness.BACKEND),
-                   id(harness.sql_rows), id(Database)}
+                   id(databases.rows), id(databases.named_rows), id(Database)}
 
 # The repo's config.toml is the default; tests must not pick up a developer's environment.
 for variable in [v for v in os.environ if v.startswith("LANTOA_")]:

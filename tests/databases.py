@@ -13,16 +13,30 @@ from typing import Any
 import psycopg
 
 from storage.db import is_postgres_url
-from storage.postgres import postgres_sql
+from storage.postgres import postgres_sql, rows_by_name
 
 
 def rows(location: Path | str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
-    """The rows of `sql`, written as storage/ writes it (`?` placeholders)."""
+    """The rows of `sql`, written as storage/ writes it (`?` placeholders); a write is
+    committed (a test changing what a stopped bot left)."""
+    return [tuple(row) for row in _fetched(location, sql, params)]
+
+
+def named_rows(location: Path | str, sql: str,
+               params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
+    """`rows`, each by column name."""
+    return [dict(row) for row in _fetched(location, sql, params)]
+
+
+def _fetched(location: Path | str, sql: str, params: tuple[Any, ...]) -> list[Any]:
+    """Rows that are sequences and mappings both (sqlite3.Row, the backend's PgRow)."""
     if is_postgres_url(location):
-        with psycopg.connect(str(location)) as conn:
-            return [tuple(row) for row in conn.execute(postgres_sql(sql), params).fetchall()]
-    with closing(sqlite3.connect(location)) as conn:
-        return [tuple(row) for row in conn.execute(sql, params).fetchall()]
+        with psycopg.connect(str(location), row_factory=rows_by_name) as conn:
+            cursor = conn.execute(postgres_sql(sql).encode(), params)
+            return list(cursor.fetchall()) if cursor.description else []
+    with closing(sqlite3.connect(location)) as conn, conn:
+        conn.row_factory = sqlite3.Row
+        return conn.execute(sql, params).fetchall()
 
 
 def value(location: Path | str, sql: str, params: tuple[Any, ...] = ()) -> Any:

@@ -7,7 +7,6 @@ import datetime as dt
 import html
 import re
 import shutil
-import sqlite3
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,8 +15,6 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import psycopg
-from psycopg.rows import dict_row
 from telegram.ext import Application
 
 from bot.flows.invites import create_invite
@@ -34,7 +31,6 @@ from handlers.common import tidied
 from storage import models, people, reports, units
 from storage.db import Database
 from storage.entities import NewModel, NewUnit, Photo, Report, ReportContent, Role
-from storage.postgres import postgres_sql
 from tests.fakebot import Call, FakeRequest, FakeTelegram
 from tests.postgres import MIGRATED, Cluster
 
@@ -410,23 +406,6 @@ class Backend:
 
 
 BACKEND = Backend()
-
-
-def sql_rows(location: Path | str, sql: str, params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
-    """A statement on the database at `location` (a SQLite file or a PostgreSQL URL) from
-    outside any bot, committed; its rows by column name. For tests that look at, or change
-    behind its back, what a stopped `lantoa` process left."""
-    if isinstance(location, str):
-        with psycopg.connect(location, row_factory=dict_row) as conn:
-            cursor = conn.execute(postgres_sql(sql).encode(), params)
-            return list(cursor.fetchall()) if cursor.description else []
-    conn = sqlite3.connect(location)
-    try:
-        with conn:
-            conn.row_factory = sqlite3.Row
-            return [dict(row) for row in conn.execute(sql, params).fetchall()]
-    finally:
-        conn.close()
 
 
 async def migrated_database(path: Path) -> Database:

@@ -13,8 +13,9 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from tests.databases import named_rows
 from tests.fakebot import FakeBotServer, FakeTelegram
-from tests.harness import BACKEND, sql_rows
+from tests.harness import BACKEND
 
 TOKEN = "123456:TEST-token"
 REPO = Path(__file__).resolve().parent.parent
@@ -119,8 +120,8 @@ async def test_join_report_kill_restart_finish(tmp_path: Path) -> None:
             assert await asyncio.wait_for(second.wait(), timeout=20) == 0, "a clean stop"
 
     database = BACKEND.location(tmp_path / "lantoa.sqlite3")
-    rows = sql_rows(database, "SELECT description, value_vnd FROM reports ORDER BY id")
-    [photos] = sql_rows(database, "SELECT COUNT(*) AS n FROM report_photos")
+    rows = named_rows(database, "SELECT description, value_vnd FROM reports ORDER BY id")
+    [photos] = named_rows(database, "SELECT COUNT(*) AS n FROM report_photos")
     assert [r["description"][:8] for r in rows] == ["Đi tuyên", "Trồng 30"]
     assert rows[1]["value_vnd"] == 1_500_000 and photos["n"] == 1
     assert TOKEN not in log.read_text(encoding="utf-8"), "the token never reaches the logs"

@@ -21,7 +21,8 @@ from bot.flows.member_import import BOT_MAX_ROWS
 from bot.runtime.cli import main
 from storage import audit, people
 from storage.entities import Role
-from tests.harness import BACKEND, CATALOGUE, Harness, Seen, Tree, sql_rows, started
+from tests.databases import named_rows
+from tests.harness import BACKEND, CATALOGUE, Harness, Seen, Tree, started
 
 VI = CATALOGUE.texts("vi")
 LEADER, COMMUNE_LEADER, MEMBER, NEWCOMER, STRANGER = 7101, 7102, 7103, 7104, 7105
@@ -152,10 +153,10 @@ class Cli:
         return err
 
     def run(self, statement: str) -> None:
-        sql_rows(self.database, statement)
+        named_rows(self.database, statement)
 
     def rows(self, sql: str, params: tuple = ()) -> list[dict[str, Any]]:
-        return sql_rows(self.database, sql, params)
+        return named_rows(self.database, sql, params)
 
 
 @pytest.fixture
