@@ -10,6 +10,7 @@ import types
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from annotated_types import Ge, Le, MinLen
@@ -47,6 +48,8 @@ DEFAULT_FIELDS = (
 MAX_INVITE_DAYS = 365
 ENV_PREFIX = "LANTOA_"
 SHOWN_VALUE = 60  # characters of a wrong value quoted back; the rest is cut
+URL_LIKE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+PASSWORD_PARAMETER = re.compile(r"([?&]password=)[^&]*", re.IGNORECASE)
 
 Expectation = tuple[str, Mapping[str, object]]  # a key under settings.expect, and its params
 
@@ -172,7 +175,18 @@ class Settings(BaseSettings):
     @field_validator("database", mode="before")
     @classmethod
     def _file_or_url(cls, value: Any) -> Path | str:
-        return str(value) if is_postgres_url(value) else Path(value)
+        """A PostgreSQL URL, or else a SQLite file. A value that looks like a URL of another
+        scheme (`postgresq://`, `mysql://`) is a typo or the wrong server, never a file name
+        meant: taken as a path, it would quietly start an empty SQLite database."""
+        if is_postgres_url(value):
+            try:
+                urlsplit(str(value)).port  # noqa: B018 - read to find a malformed address
+            except ValueError:
+                raise SettingProblem("settings.expect.database") from None
+            return str(value)
+        if URL_LIKE.match(str(value)):
+            raise SettingProblem("settings.expect.database")
+        return Path(value)
 
     @field_validator("timezone")
     @classmethod
@@ -261,6 +275,23 @@ def load_settings() -> Settings:
     return settings
 
 
+def shown_database(location: Path | str) -> str:
+    """The database setting as it may be printed or logged: a URL's password (between the
+    user's name and the last `@`, or a `password=` parameter) as ***. Written for any text, not
+    only a valid URL: a mistyped one is quoted back too, and a password with a raw `?` or `/`
+    in it must not show either (the address then shown may be cut short, never the password)."""
+    text = str(location)
+    scheme = URL_LIKE.match(text)
+    if scheme is None:
+        return text
+    rest = PASSWORD_PARAMETER.sub(r"\1***", text[scheme.end():])
+    userinfo, at, address = rest.rpartition("@")
+    user, has_password, _ = userinfo.partition(":")
+    if at and has_password:
+        rest = f"{user}:***@{address}"
+    return scheme.group(0) + rest
+
+
 def _wrong_value(error: ErrorDetails, path: Path) -> ConfigError:
     location = tuple(error["loc"])
     setting = ".".join(str(part) for part in location)
@@ -268,8 +299,11 @@ def _wrong_value(error: ErrorDetails, path: Path) -> ConfigError:
         return ConfigError("settings.unknown", setting=setting, path=path)
     problem = error.get("ctx", {}).get("error")
     expected = problem.expected if isinstance(problem, SettingProblem) else expectation(location)
-    # A token is not quoted back, even a wrong one: the line may be pasted anywhere.
-    value = "***" if location[0] == "bot_token" else _shown(error["input"])
+    # A token is not quoted back, even a wrong one, nor a database URL's password: the line
+    # may be pasted anywhere.
+    value = ("***" if location[0] == "bot_token" else
+             _shown(shown_database(str(error["input"]))) if location[0] == "database" else
+             _shown(error["input"]))
     variable = environment_variable(str(location[0]))
     if variable is not None and len(location) == 1:
         return ConfigError("settings.invalid_env", expected, variable=variable, value=value)
