@@ -12,21 +12,26 @@ import os
 import re
 import shlex
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
+import threading
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlsplit
 from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from bot.runtime.cli import build_parser, main
 from bot.runtime.cli_parser import Parser, speaking
+from bot.runtime.config import shown_database
 from bot.runtime.demo_data import BORDER_UNITS, DEMO_MODELS, DEMO_UNITS
 from bot.runtime.logging_setup import ZonedFormatter
 from bot.ui.catalogue import Catalogue
@@ -1070,21 +1075,16 @@ async def test_run_says_where_it_runs_and_what_to_type_next(tmp_path: Path) -> N
     assert log.splitlines() and all(LOG_LINE.match(line) for line in log.splitlines()), log
 
 
-async def test_run_counts_units_members_and_linked_groups(tmp_path: Path) -> None:
-    database = tmp_path / "lantoa.sqlite3"
-    env = {"LANTOA_DATABASE": str(database)}
-    assert subprocess.run([sys.executable, "-m", "bot.runtime.cli", "demo-data"], cwd=tmp_path,
-                          env={**os.environ, **env, "PYTHONPATH": str(ROOT)},
-                          capture_output=True, check=False).returncode == 0
-    with contextlib.closing(sqlite3.connect(database)) as conn, conn:
-        conn.execute("INSERT INTO people (id, telegram_user_id, full_name, created_at)"
-                     " VALUES (1, 1001, 'Hoàng Thị Mai', '2026-12-01T00:00:00+00:00')")
-        conn.execute("INSERT INTO memberships (person_id, unit_id, role, joined_at)"
-                     " VALUES (1, 3, 'member', '2026-12-01T00:00:00+00:00')")
-        conn.execute("UPDATE units SET group_chat_id = -100123 WHERE id = 3")
-    lines, _ = await _run_until_started(tmp_path, env)
+async def test_run_counts_units_members_and_linked_groups(cli: Cli) -> None:
+    await asyncio.to_thread(cli.ok, "demo-data")
+    cli.write("INSERT INTO people (id, telegram_user_id, full_name, created_at)"
+              " VALUES (1, 1001, 'Hoàng Thị Mai', '2026-12-01T00:00:00+00:00')",
+              "INSERT INTO memberships (person_id, unit_id, role, joined_at)"
+              " VALUES (1, 3, 'member', '2026-12-01T00:00:00+00:00')",
+              "UPDATE units SET group_chat_id = -100123 WHERE id = 3")
+    lines, _ = await _run_until_started(cli.folder, {"LANTOA_DATABASE": str(cli.database)})
     assert lines[1:] == [
-        T.plain("cli.run.database", path=database),
+        T.plain("cli.run.database", path=cli.database),
         T.plain("cli.run.counts", units=T.plain("cli.run.units", count=len(DEMO_UNITS)),
                 members=T.plain("cli.run.members", count=1),
                 groups=T.plain("cli.run.groups", count=1)),
@@ -1355,3 +1355,186 @@ def test_check_of_a_missing_database_creates_nothing(
             "cli.database_not_there", setting="", database="missing_", location="",
             reason="").split('"')[0].removeprefix(": "))
         assert not cli.exists()
+
+
+# --- the database setting: what an admin may get wrong ------------------------------------------
+
+SECRET = "S3cret:p@ss/ở"  # with what a URL must encode: the raw and the encoded must not show
+PASSWORD_ROLE = "lantoa_pw"
+# A command of each kind: one that makes, one that reads, and those with a database of their own.
+DATABASE_COMMANDS = [["init"], ["unit", "list"], ["check"], ["backup", "."], ["run"]]
+
+
+def _quiet_about_the_password(result: Result) -> bool:
+    """One line, exit code 2, and the password nowhere in what was printed."""
+    printed = result.out + result.err
+    return result.failed_with_one_line() and SECRET not in printed and quote(
+        SECRET, safe="") not in printed
+
+
+@once
+@pytest.mark.parametrize("value", [
+    f"postgresq://lantoa:{quote(SECRET, safe='')}@localhost/lantoa",
+    f"mysql://lantoa:{quote(SECRET, safe='')}@localhost/lantoa",
+    "sqlite:///data/lantoa.sqlite3",
+    f"postgresql://lantoa:{quote(SECRET, safe='')}@localhost:54x2/lantoa",
+    f"postgresql://lantoa:{quote(SECRET, safe='')}@[localhost/lantoa",
+])
+@pytest.mark.parametrize("command", DATABASE_COMMANDS, ids=" ".join)
+def test_a_mistyped_address_is_refused_and_never_taken_for_a_file(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, value: str, command: list[str]
+) -> None:
+    monkeypatch.setenv("LANTOA_BOT_TOKEN", "123456:TEST-token")
+    monkeypatch.setenv("LANTOA_DATABASE", value)
+    result = cli(*command)
+    assert _quiet_about_the_password(result)
+    assert result.err.startswith("lantoa: LANTOA_DATABASE " + T.plain(
+        "settings.invalid_env", variable="", expected=T.plain("settings.expect.database"),
+        value="").split(" (")[0].strip())
+    assert "postgresql://" in result.err and "postgres://" in result.err
+    assert sorted(path.name for path in cli.folder.iterdir()) == ["data"]  # no file made
+
+
+@once
+@pytest.mark.parametrize("address", [
+    f"postgresql://lantoa:{quote(SECRET, safe='')}@127.0.0.1:{{port}}/lantoa",
+    "postgresql://lantoa@/lantoa?host={folder}/no-such-folder&port={port}",
+    f"postgres://lantoa@/lantoa?host={{folder}}&port={{port}}&password={quote(SECRET)}",
+])
+@pytest.mark.parametrize("command", DATABASE_COMMANDS, ids=" ".join)
+def test_a_server_nobody_listens_for_is_one_line(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch, address: str, command: list[str]
+) -> None:
+    with socket.socket() as probe:  # a port free now: nothing listens on it
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("LANTOA_BOT_TOKEN", "123456:TEST-token")
+    monkeypatch.setenv("LANTOA_DATABASE", address.format(port=port, folder=cli.folder))
+    result = cli(*command)
+    assert _quiet_about_the_password(result)
+    said = T.plain("cli.database_unreachable", setting="LANTOA_DATABASE", location="{}",
+                   reason="")
+    before, after = said.split("{}")[0], said.split("{}")[1].split("(")[0]
+    assert result.err.startswith(f"lantoa: {before}postgres") and after in result.err
+    assert sorted(path.name for path in cli.folder.iterdir()) == ["data"]
+
+
+@pytest.mark.parametrize("command", DATABASE_COMMANDS, ids=" ".join)
+def test_a_database_the_server_does_not_have_is_named(
+    pg_cli: Cli, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    assert pg_cli.url is not None
+    address = pg_cli.url.replace("/test_", "/tets_", 1)
+    monkeypatch.setenv("LANTOA_BOT_TOKEN", "123456:TEST-token")
+    monkeypatch.setenv("LANTOA_DATABASE", address)
+    result = pg_cli(*command)
+    assert result.failed_with_one_line()
+    name = urlsplit(address).path.lstrip("/")
+    said = T.plain("cli.database_not_there", setting="LANTOA_DATABASE", database=name,
+                   location=address, reason="")
+    assert result.err.startswith("lantoa: " + said.rsplit("(", 1)[0])
+    assert f"createdb \"{name}\"" in result.err
+
+
+@pytest.fixture
+def password_url(postgres_cluster: Cluster, pg_cli: Cli) -> str:
+    """pg_cli's database, owned by a role that must give its password (scram-sha-256 on the
+    socket, where the test cluster trusts everyone else), with the password in the URL."""
+    assert pg_cli.url is not None
+    name = urlsplit(pg_cli.url).path.lstrip("/")
+    with psycopg.connect(postgres_cluster.url("postgres"), autocommit=True) as admin:
+        if not admin.execute("SELECT 1 FROM pg_roles WHERE rolname = %s",
+                             (PASSWORD_ROLE,)).fetchone():
+            admin.execute(sql.SQL("CREATE ROLE {} LOGIN PASSWORD {}").format(
+                sql.Identifier(PASSWORD_ROLE), sql.Literal(SECRET)))
+        admin.execute(sql.SQL("ALTER DATABASE {} OWNER TO {}").format(
+            sql.Identifier(name), sql.Identifier(PASSWORD_ROLE)))
+        rules = postgres_cluster.data / "pg_hba.conf"
+        rule = f"local all {PASSWORD_ROLE} scram-sha-256\n"
+        if not rules.read_text().startswith(rule):
+            rules.write_text(rule + rules.read_text())
+            admin.execute("SELECT pg_reload_conf()")
+    url = pg_cli.url.replace("lantoa@", f"{PASSWORD_ROLE}:{quote(SECRET, safe='')}@", 1)
+    _wait_for_passwords(url.replace(quote(SECRET, safe=""), "wrong", 1))
+    return url
+
+
+def _wait_for_passwords(wrong: str) -> None:
+    """Until the server has read its new rules (a reload is signalled, then done meanwhile):
+    a wrong password is then refused."""
+    for _ in range(200):
+        try:
+            psycopg.connect(wrong).close()
+        except psycopg.OperationalError:
+            return
+        threading.Event().wait(0.05)
+    raise AssertionError("the server never asked for the password")
+
+
+@pytest.mark.parametrize("command", DATABASE_COMMANDS, ids=" ".join)
+def test_a_wrong_password_is_one_line_without_it(
+    pg_cli: Cli, password_url: str, monkeypatch: pytest.MonkeyPatch, command: list[str]
+) -> None:
+    wrong = password_url.replace("S3cret", "s3cret", 1)
+    monkeypatch.setenv("LANTOA_BOT_TOKEN", "123456:TEST-token")
+    monkeypatch.setenv("LANTOA_DATABASE", wrong)
+    result = pg_cli(*command)
+    assert _quiet_about_the_password(result) and "s3cret" not in result.err
+    said = T.plain("cli.database_password", setting="LANTOA_DATABASE",
+                   location=shown_database(wrong), reason="")
+    assert result.err.startswith("lantoa: " + said.rsplit("(", 1)[0])
+    assert f"{PASSWORD_ROLE}:***@" in result.err
+
+
+def test_with_the_right_password_every_command_works_and_pg_dump_gets_it_unseen(
+    pg_cli: Cli, password_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LANTOA_DATABASE", password_url)
+    shown = shown_database(password_url)
+    assert pg_cli.ok("init").out.strip() == T.plain("cli.init_done", path=shown,
+                                                    version=LATEST_SCHEMA)
+    pg_cli.add("Chi bộ Thôn Bản Chặng")
+    assert pg_cli.ok("check").lines[0] == T.plain("cli.check.title", path=shown)
+    started: list[tuple[tuple[str, ...], dict[str, str]]] = []
+    real = asyncio.create_subprocess_exec
+
+    async def watched(*args: str, env: dict[str, str], **kwargs: Any) -> Any:
+        started.append((args, env))
+        return await real(*args, env=env, **kwargs)
+
+    monkeypatch.setattr("storage.backup.asyncio.create_subprocess_exec", watched)
+    printed = pg_cli.ok("backup", str(pg_cli.folder)).out
+    assert SECRET not in printed and quote(SECRET, safe="") not in printed
+    # What `ps` shows of pg_dump and pg_restore holds no password; pg_dump's environment does.
+    assert [Path(args[0]).name for args, _ in started] == ["pg_dump", "pg_restore"]
+    assert all(SECRET not in " ".join(args) and quote(SECRET, safe="") not in " ".join(args)
+               for args, _ in started)
+    assert started[0][1]["PGPASSWORD"] == SECRET
+    copy = pg_cli.restored(pg_cli.folder / f"lantoa-{_today()}.dump")
+    assert [row[0] for row in copy.rows("SELECT name FROM units")] == ["Chi bộ Thôn Bản Chặng"]
+
+
+async def test_run_shows_the_address_without_the_password_and_logs_none(
+    password_url: str, tmp_path: Path
+) -> None:
+    lines, log = await _run_until_started(tmp_path, {"LANTOA_DATABASE": password_url})
+    assert lines[1] == T.plain("cli.run.database", path=shown_database(password_url))
+    everything = "\n".join(lines) + log
+    assert SECRET not in everything and quote(SECRET, safe="") not in everything
+
+
+def test_a_database_of_a_newer_schema_is_left_untouched(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cli.add("Chi bộ Thôn Bản Chặng")
+    cli.set_schema_version(LATEST_SCHEMA + 1)
+    monkeypatch.setenv("LANTOA_BOT_TOKEN", "123456:TEST-token")
+    for command in (["init"], ["unit", "list"], ["unit", "add", "--name", "Chi bộ 2", "--kind",
+                                                 "chi bộ"], ["invite", "--unit", "1"], ["run"]):
+        result = cli(*command)
+        assert result.failed_with_one_line(), command
+        assert result.err.strip() == "lantoa: " + T.plain(
+            "cli.database_newer", setting="LANTOA_DATABASE", path=cli.database,
+            version=LATEST_SCHEMA + 1, latest=LATEST_SCHEMA)
+    assert cli.schema_version() == LATEST_SCHEMA + 1
+    assert cli.unit_count() == 1 and cli.rows("SELECT count(*) FROM invites")[0][0] == 0
