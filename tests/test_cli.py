@@ -101,8 +101,8 @@ class Cli:
             with contextlib.closing(sqlite3.connect(self.file)) as conn:
                 conn.row_factory = sqlite3.Row
                 return conn.execute(sql, params).fetchall()
-        with psycopg.connect(self.url, row_factory=_rows_by_name) as conn:
-            cursor = conn.execute(postgres_sql(sql), params)
+        with psycopg.connect(self.url, row_factory=_rows_by_name) as server:  # type: ignore[arg-type]
+            cursor = server.execute(postgres_sql(sql), params)
             return cursor.fetchall() if cursor.description else []
 
     def write(self, *statements: str, references_off: bool = False) -> None:
@@ -114,11 +114,11 @@ class Cli:
                 for statement in statements:
                     conn.execute(statement)
             return
-        with psycopg.connect(self.url) as conn:
+        with psycopg.connect(self.url) as server:
             if references_off:
-                conn.execute("SET session_replication_role = replica")
+                server.execute("SET session_replication_role = replica")
             for statement in statements:
-                conn.execute(postgres_sql(statement))
+                server.execute(postgres_sql(statement))
 
     def schema_version(self) -> int:
         if self.url is None:
@@ -185,7 +185,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
         backend: str, request: pytest.FixtureRequest) -> Cli:
     if backend == "postgresql":
-        return request.getfixturevalue("pg_cli")  # type: ignore[no-any-return]
+        return request.getfixturevalue("pg_cli")
     return _cli(Cli(tmp_path, capsys), monkeypatch)
 
 
