@@ -203,14 +203,14 @@ async def _open_database(settings: Settings, t: Texts, create_folder: bool = Fal
     return db
 
 
-def _unavailable(error: DatabaseUnavailable, t: Texts) -> str:
-    """One line for a PostgreSQL server that cannot be reached or refuses us: what is most
-    likely wrong, said by libpq's words (in one line; they never hold the password)."""
+def _unavailable(error: DatabaseUnavailable, url: str, t: Texts) -> str:
+    """One line for the PostgreSQL server at `url` that cannot be reached or refuses us: what
+    is most likely wrong, said by libpq's words (in one line; they never hold the password)."""
     reason = " ".join(error.reason.split())
     key = next((key for words, key in UNAVAILABLE if words in reason.lower()),
                "cli.database_unreachable")
-    database = urlsplit(error.location).path.lstrip("/")
-    return t.plain(key, setting=_database_source(), location=error.location, reason=reason,
+    database = urlsplit(url).path.lstrip("/")
+    return t.plain(key, setting=_database_source(), location=shown_database(url), reason=reason,
                    database=database)
 
 
@@ -456,7 +456,7 @@ def main(argv: list[str] | None = None) -> int:
     except CliError as error:
         return _fail(str(error), secret)
     except DatabaseUnavailable as error:
-        return _fail(_unavailable(error, t), secret)
+        return _fail(_unavailable(error, str(settings.database), t), secret)
     except psycopg.Error as error:  # the server refused a statement: rights, a full disk…
         return _fail(t.plain("cli.database_failed", setting=_database_source(),
                              error=" ".join(str(error).split())), secret)
