@@ -37,6 +37,7 @@ from bot.runtime.logging_setup import ZonedFormatter
 from bot.ui.catalogue import Catalogue
 from storage.backup import BackupCheckFailed
 from storage.backup import _dump as DUMP
+from storage.check import inspect as inspect_database
 from storage.migrate import migration_scripts
 from storage.postgres import _rows_by_name, postgres_sql
 from tests.fakebot import FakeBotServer, FakeTelegram
@@ -1122,6 +1123,21 @@ def test_backup_into_a_folder_writes_a_dated_file_each_time(cli: Cli) -> None:
     copy = cli.restored(folder / names[0])
     assert [tuple(row) for row in copy.rows("SELECT name FROM units")] == [
         ("Chi bộ Thôn Bản Chặng",)]
+
+
+def test_a_backup_restored_holds_every_row_of_every_table(cli: Cli) -> None:
+    cli.ok("demo-data")
+    cell = cli.rows("SELECT id FROM units WHERE code = 'TD-BC'")[0]["id"]
+    cli.ok("invite", "--unit", str(cell), "--uses", "40")
+    cli.write("INSERT INTO inbox (update_id, body, received_at)"
+              " VALUES (7, '{\"message\": \"Xin chào 🌾\"}', '2026-12-07T01:00:00+00:00')")
+    backup = cli.folder / "nightly.backup"
+    cli.ok("backup", str(backup))
+    source, copy = (asyncio.run(inspect_database(location))
+                    for location in (cli.database, cli.restored(backup).database))
+    assert copy.tables == source.tables and copy.schema_version == LATEST_SCHEMA
+    assert copy.tables["units"] == len(DEMO_UNITS) and copy.tables["invites"] == 1
+    assert copy.broken == []
 
 
 @pytest.mark.parametrize("target", ["nowhere/", "nowhere/nightly.sqlite3", "nowhere/deeper/"])
