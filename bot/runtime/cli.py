@@ -70,6 +70,9 @@ from storage.postgres import DatabaseUnavailable
 
 DEFAULT_DATABASE = Settings.model_fields["database"].default
 PROBLEMS_SHOWN = 10  # rows of a refused import; the rest are counted
+# A password shorter than this is not blotted out of a line (whose every "a" it might be): the
+# lines are made without it in any case.
+SECRET_BLOTTED = 4
 # libpq's words for what is wrong when a PostgreSQL server refuses us, and the line saying it.
 UNAVAILABLE = (("password authentication failed", "cli.database_password"),
                ("no password supplied", "cli.database_password"),
@@ -193,8 +196,9 @@ async def _open_database(settings: Settings, t: Texts, create_folder: bool = Fal
     try:
         db = await Database.open(location)
     except (OSError, sqlite3.Error) as error:
+        shown = location if isinstance(location, Path) else shown_database(location)
         raise CliError(t.plain("cli.database_error", setting=_database_source(),
-                               path=location, error=error)) from None
+                               path=shown, error=error)) from None
     version, latest = await db.schema_version(), migration_scripts()[-1][0]
     if version > latest:
         await db.close()
@@ -484,7 +488,7 @@ def _refused_import(refused: ImportRefused, file: Path, t: Texts) -> int:
 def _fail(message: str, secret: str | None = None) -> int:
     """One line on stderr. A database password is never in it: every message above is made
     without it, and `secret` is blotted out anyway, should a driver's words ever quote it."""
-    if secret:
+    if secret and len(secret) >= SECRET_BLOTTED:
         message = message.replace(secret, "***")
     print(f"lantoa: {message}", file=sys.stderr)
     return EXIT_USAGE
