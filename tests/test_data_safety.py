@@ -21,6 +21,7 @@ from tests.harness import BACKEND, CATALOGUE, Harness, started
 MEMBERS = range(2001, 2009)
 FORM_REPORTS_EACH = 2
 STORED_REPORTS = 120
+BACKUP_EVERY = 15  # stored reports
 
 # A report with everything that belongs to it, as one comparable value.
 REPORT_ROWS = {
@@ -62,20 +63,24 @@ async def _readable(copy: Path) -> Path | str:
     return url
 
 
-async def _fill_forms(bot: Harness, user_id: int) -> None:
-    """A member sends reports through the form, some with an album of photos."""
+async def _fill_forms(bot: Harness, user_id: int, more: asyncio.Event) -> None:
+    """A member sends reports through the form, some with an album of photos; `more` is set
+    after each."""
     for n in range(FORM_REPORTS_EACH):
         await bot.report(user_id, f"Giúp hộ nghèo sửa nhà, lần {n + 1} của {user_id}",
                          photos=(user_id + n) % 3)
+        more.set()
 
 
-async def _store_reports(bot: Harness, cell: int) -> None:
+async def _store_reports(bot: Harness, cell: int, more: asyncio.Event) -> None:
     """Reports with photos and co-participants written straight into the bot's database, in
-    between the form traffic: many small transactions."""
+    between the form traffic: many small transactions. `more` is set every BACKUP_EVERY."""
     for n in range(STORED_REPORTS):
         author, partner = MEMBERS[n % len(MEMBERS)], MEMBERS[(n + 1) % len(MEMBERS)]
         await bot.stored_report(author, cell, words=f"Việc làm tốt số {n}", photos=n % 4,
                                 together=(partner,), helped=n)
+        if n % BACKUP_EVERY == BACKUP_EVERY - 1:
+            more.set()
         await asyncio.sleep(0)
 
 
@@ -86,10 +91,16 @@ async def test_a_backup_taken_while_reports_pour_in_is_a_consistent_moment(
         cell = await bot.unit("Chi bộ Thôn Bản Chặng")
         for user_id in MEMBERS:
             await bot.join(user_id, cell, f"Đảng viên {user_id}")
-        writers = asyncio.gather(_store_reports(bot, cell),
-                                 *(_fill_forms(bot, user_id) for user_id in MEMBERS))
+        more = asyncio.Event()
+        writers = asyncio.gather(_store_reports(bot, cell, more),
+                                 *(_fill_forms(bot, user_id, more) for user_id in MEMBERS))
         copies: list[Path] = []
         while not writers.done():
+            # A backup each time more reports are in: moments spread over the writes, and a
+            # bounded number of them (each dump is restored below to be read).
+            await asyncio.wait([writers, asyncio.ensure_future(more.wait())],
+                               return_when=asyncio.FIRST_COMPLETED)
+            more.clear()
             copy = tmp_path / f"backup-{len(copies)}.copy"
             await _backup(bot.core.services.settings.database, copy)
             copies.append(copy)
