@@ -4,19 +4,41 @@ prints when it starts.
 The database is opened read-only and not migrated: a check of a file the bot has not opened
 yet, or of one newer than this code, must leave it as it was. SQLite's own checks come first;
 a file that fails `integrity_check` is not read further (its counts would be made up).
+PostgreSQL has no such check of a whole database (the server checks its pages as it reads
+them, and `pg_amcheck` is a server administrator's tool), so there the checks start with the
+references. Both backends are read through the same `Tx`, the dialect deciding the few
+queries of the catalogue that differ.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiosqlite
 
 from storage.clock import from_db
-from storage.db import Tx
-from storage.migrate import schema_version
+from storage.db import Dialect, Tx, is_postgres_url
+from storage.migrate import postgres_schema_version, schema_version
+from storage.postgres import PostgresTx
+from storage.postgres import connect_directly as connect
+from storage.sqlite import SqliteTx
+
+# Each foreign key of the current schema: the table, the table it points at, and the columns
+# of each, in order.
+FOREIGN_KEYS = """
+    SELECT c.conrelid::regclass::text, c.confrelid::regclass::text,
+           array_agg(a.attname::text ORDER BY k.n), array_agg(b.attname::text ORDER BY k.n)
+    FROM pg_constraint c
+    CROSS JOIN LATERAL unnest(c.conkey, c.confkey) WITH ORDINALITY AS k(mine, theirs, n)
+    JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.mine
+    JOIN pg_attribute b ON b.attrelid = c.confrelid AND b.attnum = k.theirs
+    WHERE c.contype = 'f' AND c.connamespace = current_schema()::regnamespace
+    GROUP BY c.oid, c.conrelid, c.confrelid"""
 
 
 @dataclass(frozen=True)
@@ -66,66 +88,106 @@ class Health:
     stray_deliveries: int = 0
     deliveries: Backlog = NO_BACKLOG  # queued, or caught mid-send
     inbox: Backlog = NO_BACKLOG  # updates fetched from Telegram and not yet handled
+    dialect: Dialect = "sqlite"  # PostgreSQL's integrity is the server's: it has no such check
 
     @property
     def sound(self) -> bool:
         return self.integrity == ["ok"]
 
 
-async def inspect(path: Path) -> Health:
-    """Reads `path` (which must exist: connecting would create it) read-only. sqlite3's
-    DatabaseError when the file is no SQLite database at all."""
-    conn = await aiosqlite.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
-    try:
-        conn.row_factory = aiosqlite.Row
-        integrity = [str(r[0]) for r in await conn.execute_fetchall("PRAGMA integrity_check")]
-        health = Health(await schema_version(conn), integrity)
+async def inspect(location: Path | str) -> Health:
+    """Reads the database at `location` read-only: a SQLite file (which must exist: connecting
+    would create it), or a PostgreSQL URL. sqlite3's DatabaseError when the file is no SQLite
+    database at all; storage.postgres.DatabaseUnavailable when the server cannot be reached."""
+    async with _read_only(location) as (tx, version):
+        integrity = (["ok"] if tx.dialect == "postgresql" else
+                     [str(row[0]) for row in await tx.all("PRAGMA integrity_check")])
+        health = Health(version, integrity, dialect=tx.dialect)
         if not health.sound:
             return health
-        tables = await _table_counts(conn)
+        tables = await _table_counts(tx)
         return Health(
-            health.schema_version, integrity, await _broken_references(conn), tables,
-            await _loops(conn) if "units" in tables else [],
-            await _stray_deliveries(conn) if "deliveries" in tables else 0,
-            await _backlog(conn, "SELECT COUNT(*), MIN(decided_at) FROM deliveries"
-                                 " WHERE status IN ('queued', 'sending')")
+            version, integrity, await _broken_references(tx), tables,
+            await _loops(tx) if "units" in tables else [],
+            await _stray_deliveries(tx) if "deliveries" in tables else 0,
+            await _backlog(tx, "SELECT COUNT(*), MIN(decided_at) FROM deliveries"
+                               " WHERE status IN ('queued', 'sending')")
             if "deliveries" in tables else NO_BACKLOG,
-            await _backlog(conn, "SELECT COUNT(*), MIN(received_at) FROM inbox"
-                                 " WHERE handled_at IS NULL")
+            await _backlog(tx, "SELECT COUNT(*), MIN(received_at) FROM inbox"
+                               " WHERE handled_at IS NULL")
             if "inbox" in tables else NO_BACKLOG,
+            tx.dialect,
         )
+
+
+@asynccontextmanager
+async def _read_only(location: Path | str) -> AsyncIterator[tuple[Tx, int]]:
+    """A read-only transaction on a connection of its own, and the schema version, without
+    migrating: the checks below then read either backend through the same `Tx`."""
+    if is_postgres_url(location):
+        conn = await connect(str(location))
+        try:
+            version = await postgres_schema_version(conn)
+            async with conn.transaction():
+                await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                yield PostgresTx(conn, frozenset()), version
+        finally:
+            await conn.close()
+        return
+    lite = await aiosqlite.connect(f"{Path(location).resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        lite.row_factory = aiosqlite.Row
+        yield SqliteTx(lite), await schema_version(lite)
     finally:
-        await conn.close()
+        await lite.close()
 
 
-async def _table_counts(conn: aiosqlite.Connection) -> dict[str, int]:
-    names = [str(r[0]) for r in await conn.execute_fetchall(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-        " ORDER BY name")]
+async def _table_counts(tx: Tx) -> dict[str, int]:
+    listed = ("SELECT table_name FROM information_schema.tables"
+              " WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"
+              # The migrations' own bookkeeping: SQLite keeps it in a pragma, not a table.
+              " AND table_name <> 'schema_version' ORDER BY table_name"
+              if tx.dialect == "postgresql" else
+              "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+              " ORDER BY name")
     counts: dict[str, int] = {}
-    for name in names:
-        # A table's name cannot be a parameter; these come from sqlite_master, quoted.
-        quoted = '"' + name.replace('"', '""') + '"'
-        rows = list(await conn.execute_fetchall(f"SELECT COUNT(*) FROM {quoted}"))
-        counts[name] = int(rows[0][0])
+    for (name,) in await tx.all(listed):
+        # A table's name cannot be a parameter; these come from the catalogue, quoted.
+        row = await tx.one(f"SELECT COUNT(*) FROM {_quoted(name)}")
+        counts[str(name)] = int(row[0]) if row else 0
     return counts
 
 
-async def _broken_references(conn: aiosqlite.Connection) -> list[BrokenReference]:
-    # foreign_key_check finds them whether or not foreign keys were on when they were written.
-    found: dict[tuple[str, str], int] = {}
-    for row in await conn.execute_fetchall("PRAGMA foreign_key_check"):
-        key = (str(row[0]), str(row[2]))
-        found[key] = found.get(key, 0) + 1
-    return [BrokenReference(table, parent, rows) for (table, parent), rows in sorted(found.items())]
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
-async def _loops(conn: aiosqlite.Connection) -> list[int]:
+async def _broken_references(tx: Tx) -> list[BrokenReference]:
+    found: Counter[tuple[str, str]] = Counter()
+    if tx.dialect == "sqlite":
+        # foreign_key_check finds them whether or not foreign keys were on when written.
+        found.update((str(row[0]), str(row[2])) for row in await tx.all("PRAGMA foreign_key_check"))
+    else:
+        # PostgreSQL enforces every reference, but not while triggers are off (a restore or a
+        # copy with session_replication_role = replica): each is looked for as SQLite does.
+        for table, parent, columns, keys in await tx.all(FOREIGN_KEYS):
+            matched = " AND ".join(f"p.{_quoted(key)} = c.{_quoted(column)}"
+                                   for column, key in zip(columns, keys, strict=True))
+            present = " AND ".join(f"c.{_quoted(column)} IS NOT NULL" for column in columns)
+            row = await tx.one(f"SELECT COUNT(*) FROM {_quoted(table)} c WHERE {present}"
+                               f" AND NOT EXISTS (SELECT 1 FROM {_quoted(parent)} p"
+                               f" WHERE {matched})")
+            found[(table, parent)] += int(row[0]) if row else 0
+    return [BrokenReference(table, parent, rows)
+            for (table, parent), rows in sorted(found.items()) if rows]
+
+
+async def _loops(tx: Tx) -> list[int]:
     """Units among their own ancestors: every walk up the tree (the bot's recursive queries)
     would go round for ever. Found by walking up from each unit once, in Python: a walk in
     SQL cannot remember where it has been."""
     parent = {int(r[0]): None if r[1] is None else int(r[1])
-              for r in await conn.execute_fetchall("SELECT id, parent_id FROM units")}
+              for r in await tx.all("SELECT id, parent_id FROM units")}
     in_loop: set[int] = set()
     done: set[int] = set()
     for start in parent:
@@ -141,20 +203,20 @@ async def _loops(conn: aiosqlite.Connection) -> list[int]:
     return sorted(in_loop)
 
 
-async def _stray_deliveries(conn: aiosqlite.Connection) -> int:
+async def _stray_deliveries(tx: Tx) -> int:
     """Waiting deliveries whose chat is no unit's group and no person's: a group unlinked, or
     a person deleted, while they waited."""
-    rows = list(await conn.execute_fetchall(
+    row = await tx.one(
         """SELECT COUNT(*) FROM deliveries
            WHERE status IN ('queued', 'sending')
              AND chat_id NOT IN (SELECT group_chat_id FROM units
                                  WHERE group_chat_id IS NOT NULL)
              AND chat_id NOT IN (SELECT telegram_user_id FROM people
-                                 WHERE telegram_user_id IS NOT NULL)"""))
-    return int(rows[0][0])
+                                 WHERE telegram_user_id IS NOT NULL)""")
+    return int(row[0]) if row else 0
 
 
-async def _backlog(conn: aiosqlite.Connection, sql: str) -> Backlog:
-    rows = list(await conn.execute_fetchall(sql))
-    count, oldest = rows[0]
+async def _backlog(tx: Tx, sql: str) -> Backlog:
+    row = await tx.one(sql)
+    count, oldest = row if row else (0, None)
     return Backlog(int(count), from_db(str(oldest)) if oldest is not None else None)

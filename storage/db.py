@@ -20,6 +20,8 @@ from typing import Any, Literal, Protocol
 Params = tuple[Any, ...] | dict[str, Any]
 Dialect = Literal["sqlite", "postgresql"]
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
+URL_LIKE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+PASSWORD_PARAMETER = re.compile(r"([?&]password=)[^&]*", re.IGNORECASE)
 # The table a write statement changes (INSERT, REPLACE, UPDATE, DELETE, with or without OR ...).
 WRITTEN_TABLE = re.compile(
     r"\s*(?:(?:INSERT|REPLACE)(?:\s+OR\s+\w+)?\s+INTO|UPDATE(?:\s+OR\s+\w+)?|DELETE\s+FROM)"
@@ -52,6 +54,23 @@ class DatabaseUnavailable(Exception):
 
 def is_postgres_url(location: Path | str) -> bool:
     return str(location).lower().startswith(POSTGRES_SCHEMES)
+
+
+def without_password(location: Path | str) -> str:
+    """The database's location as it may be printed or logged: a URL's password (between the
+    user's name and the last `@`, or a `password=` parameter) as ***. Written for any text, not
+    only a valid URL: a mistyped one is quoted back too, and a password with a raw `?` or `/`
+    in it must not show either (the address then shown may be cut short, never the password)."""
+    text = str(location)
+    scheme = URL_LIKE.match(text)
+    if scheme is None:
+        return text
+    rest = PASSWORD_PARAMETER.sub(r"\1***", text[scheme.end():])
+    userinfo, at, address = rest.rpartition("@")
+    user, has_password, _ = userinfo.partition(":")
+    if at and has_password:
+        rest = f"{user}:***@{address}"
+    return scheme.group(0) + rest
 
 
 class Tx(ABC):

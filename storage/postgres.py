@@ -19,7 +19,6 @@ from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg import adapt, postgres
@@ -28,7 +27,15 @@ from psycopg.rows import RowMaker, no_result
 from psycopg.types.numeric import Int8Dumper
 from psycopg_pool import AsyncConnectionPool, PoolClosed, PoolTimeout
 
-from storage.db import WRITTEN_TABLE, Database, DatabaseUnavailable, Params, Row, Tx
+from storage.db import (
+    WRITTEN_TABLE,
+    Database,
+    DatabaseUnavailable,
+    Params,
+    Row,
+    Tx,
+    without_password,
+)
 from storage.migrate import apply_postgres_migrations, postgres_schema_version
 
 # A quoted literal or identifier (kept as written), a placeholder, or a percent sign.
@@ -44,16 +51,6 @@ log = logging.getLogger(__name__)
 # The pool warns at every failed attempt to reconnect, many a minute while the server is down:
 # PostgresDatabase says once that it is unreachable, and once that it is back.
 logging.getLogger("psycopg.pool").setLevel(logging.ERROR)
-
-
-def without_password(url: str) -> str:
-    """The URL as it may be printed or logged."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.netloc.rsplit("@", 1)[1]
-    user = parts.username or ""
-    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
 
 
 @lru_cache(maxsize=4096)

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from bot.ui import formatting
 from bot.ui.catalogue import Texts
 from storage.check import Health, inspect
+from storage.db import without_password
 from storage.migrate import migration_scripts
 
 # A backlog older than this means the bot is down or stuck. Deliveries wait for their chat's
@@ -34,16 +35,20 @@ class CheckReport:
         self.problems += 1
 
 
-async def check_database(path: Path, t: Texts, now: dt.datetime, zone: ZoneInfo) -> CheckReport:
-    """The report on the database at `path`, which exists. sqlite3.DatabaseError when it is no
-    SQLite database at all."""
-    health = await inspect(path)
-    report = CheckReport([t.plain("cli.check.title", path=path.resolve())])
+async def check_database(location: Path | str, t: Texts, now: dt.datetime,
+                         zone: ZoneInfo) -> CheckReport:
+    """The report on the database at `location`: a SQLite file, which exists, or a PostgreSQL
+    URL. sqlite3.DatabaseError when the file is no SQLite database at all;
+    storage.postgres.DatabaseUnavailable when the server cannot be reached."""
+    health = await inspect(location)
+    shown = without_password(location) if isinstance(location, str) else location.resolve()
+    report = CheckReport([t.plain("cli.check.title", path=shown)])
     if not health.sound:
         report.bad(t.plain("cli.check.damaged", findings="; ".join(
             health.integrity[:FINDINGS_SHOWN])))
     else:
-        report.good(t.plain("cli.check.intact"))
+        report.good(t.plain("cli.check.intact" if health.dialect == "sqlite"
+                            else "cli.check.intact_server"))
         _schema(report, health, t)
         _references(report, health, t)
         _backlogs(report, health, t, now, zone)

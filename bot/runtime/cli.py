@@ -12,6 +12,9 @@ import time
 from collections.abc import Awaitable, Callable, Coroutine
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
+
+import psycopg
 
 from bot.flows.exports import export_to_file
 from bot.flows.invites import MAX_USES, create_invite, invite_link
@@ -34,6 +37,7 @@ from bot.runtime.config import (
     Settings,
     environment_variable,
     load_settings,
+    without_password,
 )
 from bot.runtime.demo_data import load_demo_data
 from bot.runtime.logging_setup import configure_logging
@@ -48,10 +52,21 @@ from bot.tryout.session import try_bot
 from bot.ui import formatting
 from bot.ui.catalogue import Catalogue, Said, Texts
 from storage import meta, units
-from storage.backup import BackupCheckFailed, backup_database, dated_target
+from storage.backup import (
+    DUMP_SUFFIX,
+    SUFFIX,
+    BackupCheckFailed,
+    BackupResult,
+    PgDumpUnusable,
+    backup_database,
+    dated_target,
+    dump_postgres,
+    split_password,
+)
 from storage.check import overview
 from storage.db import Database, is_postgres_url
 from storage.entities import NewUnit, Role
+from storage.migrate import migration_scripts
 from storage.move import (
     MoveFailed,
     MoveRefused,
@@ -60,10 +75,17 @@ from storage.move import (
     latest_version,
     move_to_postgres,
 )
-from storage.postgres import DatabaseUnavailable, without_password
+from storage.postgres import DatabaseUnavailable
 
 DEFAULT_DATABASE = Settings.model_fields["database"].default
 PROBLEMS_SHOWN = 10  # rows of a refused import; the rest are counted
+# A password shorter than this is not blotted out of a line (whose every "a" it might be): the
+# lines are made without it in any case.
+SECRET_BLOTTED = 4
+# libpq's words for what is wrong when a PostgreSQL server refuses us, and the line saying it.
+UNAVAILABLE = (("password authentication failed", "cli.database_password"),
+               ("no password supplied", "cli.database_password"),
+               ("does not exist", "cli.database_not_there"))
 
 
 class CliError(Exception):
@@ -174,19 +196,43 @@ def _database_source() -> str:
     return environment_variable("database") or "database"
 
 
+def _shown(location: Path | str) -> str | Path:
+    """The database as said to the admin: a file's full path, a URL without its password."""
+    return without_password(location) if isinstance(location, str) else location.resolve()
+
+
 async def _open_database(settings: Settings, t: Texts, create_folder: bool = False) -> Database:
-    """The database, migrated. Its folder must exist unless `create_folder`: a folder that is
-    not there is a mistyped path or the wrong working folder far more often than a first
-    start, and a new empty database there would hide the real one."""
-    folder = Path(settings.database).parent
-    if not is_postgres_url(settings.database) and not folder.is_dir() and not create_folder:
+    """The database, migrated. A file's folder must exist unless `create_folder`: a folder
+    that is not there is a mistyped path or the wrong working folder far more often than a
+    first start, and a new empty database there would hide the real one. A database of a newer
+    schema than this code's is refused, untouched: this code would misread it."""
+    location = settings.database
+    if isinstance(location, Path) and not location.parent.is_dir() and not create_folder:
         raise CliError(t.plain("cli.database_folder_missing", setting=_database_source(),
-                               folder=folder.resolve()))
+                               folder=location.parent.resolve()))
     try:
-        return await Database.open(settings.database)
+        db = await Database.open(location)
     except (OSError, sqlite3.Error) as error:
+        shown = location if isinstance(location, Path) else without_password(location)
         raise CliError(t.plain("cli.database_error", setting=_database_source(),
-                               path=settings.database, error=error)) from None
+                               path=shown, error=error)) from None
+    version, latest = await db.schema_version(), migration_scripts()[-1][0]
+    if version > latest:
+        await db.close()
+        raise CliError(t.plain("cli.database_newer", setting=_database_source(),
+                               path=_shown(location), version=version, latest=latest))
+    return db
+
+
+def _unavailable(error: DatabaseUnavailable, url: str, t: Texts) -> str:
+    """One line for the PostgreSQL server at `url` that cannot be reached or refuses us: what
+    is most likely wrong, said by libpq's words (in one line; they never hold the password)."""
+    reason = " ".join(error.reason.split())
+    key = next((key for words, key in UNAVAILABLE if words in reason.lower()),
+               "cli.database_unreachable")
+    database = urlsplit(url).path.lstrip("/")
+    return t.plain(key, setting=_database_source(), location=without_password(url), reason=reason,
+                   database=database)
 
 
 async def _with_db(settings: Settings, t: Texts,
@@ -201,14 +247,15 @@ async def _with_db(settings: Settings, t: Texts,
 async def _init(args: argparse.Namespace, settings: Settings, t: Texts) -> None:
     """Creates whatever is missing, the database's folder included: it is the command that
     makes things."""
-    folder = Path(settings.database).parent
-    created = not folder.is_dir()
+    folder = settings.database.parent if isinstance(settings.database, Path) else None
+    created = folder is not None and not folder.is_dir()
     db = await _open_database(settings, t, create_folder=True)
     try:
-        if created:
+        if created and folder is not None:
             print(t.plain("cli.folder_created", folder=folder.resolve()))
         version = await db.schema_version()
-        print(t.plain("cli.init_done", path=settings.database, version=version))
+        shown = settings.database if folder is not None else _shown(settings.database)
+        print(t.plain("cli.init_done", path=shown, version=version))
     finally:
         await db.close()
 
@@ -291,12 +338,12 @@ async def _demo(args: argparse.Namespace, settings: Settings, t: Texts) -> None:
     await _with_db(settings, t, work)
 
 
-def _backup_target(written: str, settings: Settings, t: Texts) -> Path:
+def _backup_target(written: str, settings: Settings, t: Texts, suffix: str) -> Path:
     """A folder gets a new file named by the day; a file is written (replaced) as named. The
     folder must exist: a typo must not scatter backups where nobody looks."""
     target = Path(written)
     if target.is_dir():
-        return dated_target(target, SystemClock().now().astimezone(settings.zone).date())
+        return dated_target(target, SystemClock().now().astimezone(settings.zone).date(), suffix)
     folder = target if written.endswith(("/", os.sep)) else target.parent
     if not folder.is_dir():
         raise CliError(t.plain("cli.backup_no_folder", folder=folder))
@@ -305,7 +352,9 @@ def _backup_target(written: str, settings: Settings, t: Texts) -> Path:
 
 async def _backup(args: argparse.Namespace, settings: Settings, t: Texts) -> None:
     """A checked copy of the database, safe to take while `lantoa run` is writing."""
-    source, target = Path(settings.database), _backup_target(args.target, settings, t)
+    if isinstance(settings.database, str):
+        return await _dump(args, settings.database, settings, t)
+    source, target = settings.database, _backup_target(args.target, settings, t, SUFFIX)
     if target.resolve() == source.resolve():
         raise CliError(t.plain("cli.backup_same_file", path=target))
     try:
@@ -315,6 +364,24 @@ async def _backup(args: argparse.Namespace, settings: Settings, t: Texts) -> Non
                                path=source)) from None
     except BackupCheckFailed as failure:
         raise CliError(t.plain("cli.backup_damaged", path=source, error=failure)) from None
+    _backed_up(result, t)
+
+
+async def _dump(args: argparse.Namespace, url: str, settings: Settings, t: Texts) -> None:
+    """`backup` on PostgreSQL: pg_dump's custom format, or what to run where it cannot be."""
+    target = _backup_target(args.target, settings, t, DUMP_SUFFIX)
+    try:
+        result = await dump_postgres(url, target)
+    except PgDumpUnusable as unusable:
+        key = "cli.backup_no_pg_dump" if unusable.found is None else "cli.backup_old_pg_dump"
+        raise CliError(t.plain(key, found=unusable.found, server=unusable.server,
+                               command=unusable.command)) from None
+    except BackupCheckFailed as failure:
+        raise CliError(t.plain("cli.backup_dump_failed", error=failure)) from None
+    _backed_up(result, t)
+
+
+def _backed_up(result: BackupResult, t: Texts) -> None:
     print(t.plain("cli.backup_done", path=result.path, reports=result.reports,
                   version=result.schema_version, size=result.size_bytes // 1024))
 
@@ -384,14 +451,14 @@ def _check_lines(result: MoveResult, t: Texts) -> list[str]:
 
 async def _check(args: argparse.Namespace, settings: Settings, t: Texts) -> int:
     """Exit code 0 when all is well, 2 when anything is wrong (for a nightly job to alert)."""
-    path = Path(settings.database)
-    if not path.is_file():
+    location = settings.database
+    if isinstance(location, Path) and not location.is_file():
         raise CliError(t.plain("cli.check.missing", setting=_database_source(),
-                               path=path.resolve()))
+                               path=location.resolve()))
     try:
-        report = await check_database(path, t, SystemClock().now(), settings.zone)
+        report = await check_database(location, t, SystemClock().now(), settings.zone)
     except sqlite3.DatabaseError as error:
-        raise CliError(t.plain("cli.check.unreadable", path=path.resolve(),
+        raise CliError(t.plain("cli.check.unreadable", path=_shown(location),
                                error=error)) from None
     print("\n".join(report.lines))
     return EXIT_USAGE if report.problems else 0
@@ -404,7 +471,7 @@ def _started(db: Database, settings: Settings, t: Texts) -> Callable[[str], Awai
         async with db.transaction() as tx:
             counts = await overview(tx)
         lines = [t.plain("cli.run.started", username=username),
-                 t.plain("cli.run.database", path=Path(settings.database).resolve()),
+                 t.plain("cli.run.database", path=_shown(settings.database)),
                  t.plain("cli.run.counts",
                          units=t.plain("cli.run.units", count=counts.units),
                          members=t.plain("cli.run.members", count=counts.members),
@@ -465,17 +532,24 @@ def main(argv: list[str] | None = None) -> int:
         return stop.code if isinstance(stop.code, int) else EXIT_USAGE
     try:
         settings = load_settings()
-        return asyncio.run(COMMANDS[args.command](args, settings, t)) or 0
     except ConfigError as error:
         return _fail(error.message(t))
+    secret = split_password(settings.database)[1] if isinstance(settings.database, str) else None
+    try:
+        return asyncio.run(COMMANDS[args.command](args, settings, t)) or 0
     except CliError as error:
-        return _fail(str(error))
+        return _fail(str(error), secret)
+    except DatabaseUnavailable as error:
+        return _fail(_unavailable(error, str(settings.database), t), secret)
+    except psycopg.Error as error:  # the server refused a statement: rights, a full disk…
+        return _fail(t.plain("cli.database_failed", setting=_database_source(),
+                             error=" ".join(str(error).split())), secret)
     except Said as error:  # a unit, an invite, a table, Telegram refusing the bot…
         return _fail(t.plain(error.key, **error.params))
     except ImportRefused as refused:
         return _refused_import(refused, args.file, t)
     except (OSError, UnicodeDecodeError, csv.Error, sqlite3.Error) as error:
-        return _fail(t.plain("cli.os_error", error=error))
+        return _fail(t.plain("cli.os_error", error=error), secret)
     except KeyboardInterrupt:
         return 0
 
@@ -491,7 +565,11 @@ def _refused_import(refused: ImportRefused, file: Path, t: Texts) -> int:
                  else t.plain("cli.import_refused"))
 
 
-def _fail(message: str) -> int:
+def _fail(message: str, secret: str | None = None) -> int:
+    """One line on stderr. A database password is never in it: every message above is made
+    without it, and `secret` is blotted out anyway, should a driver's words ever quote it."""
+    if secret and len(secret) >= SECRET_BLOTTED:
+        message = message.replace(secret, "***")
     print(f"lantoa: {message}", file=sys.stderr)
     return EXIT_USAGE
 

@@ -10,6 +10,7 @@ import types
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, Union, get_args, get_origin
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from annotated_types import Ge, Le, MinLen
@@ -33,7 +34,7 @@ from pydantic_settings import (
 )
 
 from bot.ui.catalogue import Texts
-from storage.db import is_postgres_url
+from storage.db import URL_LIKE, is_postgres_url, without_password
 
 CONFIG_ENV = "LANTOA_CONFIG"
 DEFAULT_FIELDS = (
@@ -172,7 +173,18 @@ class Settings(BaseSettings):
     @field_validator("database", mode="before")
     @classmethod
     def _file_or_url(cls, value: Any) -> Path | str:
-        return str(value) if is_postgres_url(value) else Path(value)
+        """A PostgreSQL URL, or else a SQLite file. A value that looks like a URL of another
+        scheme (`postgresq://`, `mysql://`) is a typo or the wrong server, never a file name
+        meant: taken as a path, it would quietly start an empty SQLite database."""
+        if is_postgres_url(value):
+            try:
+                urlsplit(str(value)).port  # noqa: B018 - read to find a malformed address
+            except ValueError:
+                raise SettingProblem("settings.expect.database") from None
+            return str(value)
+        if URL_LIKE.match(str(value)):
+            raise SettingProblem("settings.expect.database")
+        return Path(value)
 
     @field_validator("timezone")
     @classmethod
@@ -268,8 +280,11 @@ def _wrong_value(error: ErrorDetails, path: Path) -> ConfigError:
         return ConfigError("settings.unknown", setting=setting, path=path)
     problem = error.get("ctx", {}).get("error")
     expected = problem.expected if isinstance(problem, SettingProblem) else expectation(location)
-    # A token is not quoted back, even a wrong one: the line may be pasted anywhere.
-    value = "***" if location[0] == "bot_token" else _shown(error["input"])
+    # A token is not quoted back, even a wrong one, nor a database URL's password: the line
+    # may be pasted anywhere.
+    value = ("***" if location[0] == "bot_token" else
+             _shown(without_password(str(error["input"]))) if location[0] == "database" else
+             _shown(error["input"]))
     variable = environment_variable(str(location[0]))
     if variable is not None and len(location) == 1:
         return ConfigError("settings.invalid_env", expected, variable=variable, value=value)
