@@ -37,7 +37,6 @@ from bot.runtime.config import (
     Settings,
     environment_variable,
     load_settings,
-    without_password,
 )
 from bot.runtime.demo_data import load_demo_data
 from bot.runtime.logging_setup import configure_logging
@@ -64,7 +63,7 @@ from storage.backup import (
     split_password,
 )
 from storage.check import overview
-from storage.db import Database, is_postgres_url
+from storage.db import Database, is_postgres_url, without_password
 from storage.entities import NewUnit, Role
 from storage.migrate import migration_scripts
 from storage.move import (
