@@ -19,16 +19,16 @@ from storage.postgres import postgres_sql, rows_by_name
 def rows(location: Path | str, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
     """The rows of `sql`, written as storage/ writes it (`?` placeholders); a write is
     committed (a test changing what a stopped bot left)."""
-    return [tuple(row) for row in _fetched(location, sql, params)]
+    return [tuple(row) for row in fetched(location, sql, params)]
 
 
 def named_rows(location: Path | str, sql: str,
                params: tuple[Any, ...] = ()) -> list[dict[str, Any]]:
     """`rows`, each by column name."""
-    return [dict(row) for row in _fetched(location, sql, params)]
+    return [dict(row) for row in fetched(location, sql, params)]
 
 
-def _fetched(location: Path | str, sql: str, params: tuple[Any, ...]) -> list[Any]:
+def fetched(location: Path | str, sql: str, params: tuple[Any, ...]) -> list[Any]:
     """Rows that are sequences and mappings both (sqlite3.Row, the backend's PgRow)."""
     if is_postgres_url(location):
         with psycopg.connect(str(location), row_factory=rows_by_name) as conn:

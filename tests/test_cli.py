@@ -39,7 +39,8 @@ from storage.backup import _dump as DUMP
 from storage.check import inspect as inspect_database
 from storage.db import without_password
 from storage.migrate import migration_scripts
-from storage.postgres import _rows_by_name, postgres_sql
+from storage.postgres import postgres_sql
+from tests.databases import fetched
 from tests.fakebot import FakeBotServer, FakeTelegram
 from tests.postgres import Cluster
 
@@ -98,14 +99,7 @@ class Cli:
 
     def rows(self, sql: str, params: tuple = ()) -> list[Any]:
         """Rows read by name or position, on either backend (SQL written for SQLite)."""
-        if self.url is None:
-            with contextlib.closing(sqlite3.connect(self.file)) as conn:
-                conn.row_factory = sqlite3.Row
-                return conn.execute(sql, params).fetchall()
-        by_name: Any = _rows_by_name  # written for async cursors; a sync one works alike
-        with psycopg.connect(self.url, row_factory=by_name) as server:
-            cursor = server.execute(postgres_sql(sql), params)
-            return cursor.fetchall() if cursor.description else []
+        return fetched(self.file if self.url is None else self.url, sql, params)
 
     def write(self, *statements: str, references_off: bool = False) -> None:
         """Statements in one transaction; `references_off` writes what the database's own

@@ -6,6 +6,7 @@ wrong, by the file's own line numbers."""
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import re
 import time
@@ -13,6 +14,7 @@ import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import openpyxl
 import pytest
@@ -20,6 +22,7 @@ import pytest
 from bot.flows.member_import import BOT_MAX_ROWS
 from bot.runtime.cli import main
 from storage import audit, people
+from storage.clock import from_db
 from storage.entities import Role
 from tests.databases import named_rows
 from tests.harness import BACKEND, CATALOGUE, Harness, Seen, Tree, started
@@ -120,6 +123,9 @@ def problem(line: int, key: str, **params: object) -> str:
 # --- the command line ---------------------------------------------------------------------------
 
 
+HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
 class Cli:
     def __init__(self, folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
         self.folder = folder
@@ -186,12 +192,12 @@ def test_the_command_line_imports_a_list_and_writes_each_persons_link(cli: Cli) 
     assert {status(row) for row in links} == {VI.plain("member_import.status.new")}
     # The expiry as a day in Hà Nội (UTC+7), the same for all.
     assert {row[VI.plain("member_import.column.expires")] for row in links} == {
-        r["day"] for r in cli.rows(
-            "SELECT strftime('%d/%m/%Y', expires_at, '+7 hours') AS day FROM invites")}
+        from_db(r["expires_at"]).astimezone(HANOI).strftime("%d/%m/%Y")
+        for r in cli.rows("SELECT expires_at FROM invites")}
 
     stored = cli.rows("""SELECT p.full_name, p.telegram_user_id, p.phone, p.telegram_username,
                                 u.code, m.role, m.title, i.code AS invite, i.max_uses,
-                                julianday(i.expires_at) - julianday(p.created_at) AS days
+                                i.expires_at, p.created_at
                          FROM people p JOIN memberships m ON m.person_id = p.id
                          JOIN units u ON u.id = m.unit_id JOIN invites i ON i.person_id = p.id
                          ORDER BY p.id""")
@@ -204,7 +210,8 @@ def test_the_command_line_imports_a_list_and_writes_each_persons_link(cli: Cli) 
         (None, "langhoa"), (None, None)]
     assert {r["telegram_user_id"] for r in stored} == {None}
     assert {r["max_uses"] for r in stored} == {1}
-    assert {round(r["days"]) for r in stored} == {30}  # config's import_invite_days
+    assert {(from_db(r["expires_at"]) - from_db(r["created_at"])).days
+            for r in stored} == {30}  # config's import_invite_days
     assert [r["invite"] for r in stored] == [code_of(row) for row in links]
 
 
@@ -237,9 +244,9 @@ def test_running_it_again_creates_nobody_and_hands_out_the_same_links(cli: Cli) 
         "SELECT phone, telegram_username FROM people ORDER BY id")][1:3] == [
         (None, "hoangmai_ls"), ("0987000111", None)]
     # Every link that works does for the new --days from now on.
-    assert {r["days"] for r in cli.rows(
-        "SELECT round(julianday(expires_at) - julianday('now')) AS days FROM invites"
-        " WHERE revoked = 0 AND uses = 0")} == {60}
+    now = dt.datetime.now(dt.UTC)
+    assert {round((from_db(r["expires_at"]) - now) / dt.timedelta(days=1)) for r in cli.rows(
+        "SELECT expires_at FROM invites WHERE revoked = 0 AND uses = 0")} == {60}
 
 
 def test_someone_listed_in_two_of_their_units_gets_one_link(cli: Cli) -> None:
