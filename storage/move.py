@@ -148,6 +148,9 @@ async def move_to_postgres(source: Path, url: str,
                                      await _postgres_tally(conn, table)) for table in tables]
             if not all(check.matches for check in checks):
                 raise _Mismatch(checks)
+        # The planner's statistics of the tables just filled: without them the first Monday's
+        # figures took 10–40 times as long, until autovacuum came by (bench/README.md, 9).
+        await conn.execute("ANALYZE")
     except _Mismatch as mismatch:
         return MoveResult(mismatch.checks)
     except psycopg.Error as error:
