@@ -612,7 +612,7 @@ class Person:
     name: str
 
 
-async def prepare_database(path: Path, count: int, cells: int = 2) -> list[Person]:
+async def prepare_database(path: Path | str, count: int, cells: int = 2) -> list[Person]:
     """A commune with `cells` chi bộ and `count` members already joined, spread evenly."""
     now = dt.datetime.now(dt.UTC)
     db = await Database.open(path)
