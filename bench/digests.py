@@ -393,6 +393,15 @@ def on_postgres(source: Path, child: list[str], phases: tuple[str, ...]) -> None
         province, seconds = moved_province(cluster, source)
         print(f"  the province moved into PostgreSQL by storage/move.py: {seconds:.0f} s;"
               f" load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+        began = time.perf_counter()
+        # The throwaway cluster runs without autovacuum (tests/postgres.py), which on a real
+        # server gathers the planner's statistics of the freshly copied tables soon after the
+        # move; without them the planner guesses, and the figures take tens of times longer.
+        admin(cluster, "ANALYZE", province)
+        print(f"  ANALYZE of the moved province: {time.perf_counter() - began:.0f} s", flush=True)
+        for setting in ("log_min_duration_statement = 100", "log_min_messages = log"):
+            admin(cluster, f"ALTER SYSTEM SET {setting}")
+        admin(cluster, "SELECT pg_reload_conf()")
         server = ServerCpu(cluster)
         for phase in phases:
             name = province if phase == "figures" else copied(cluster, province, phase)
@@ -402,8 +411,18 @@ def on_postgres(source: Path, child: list[str], phases: tuple[str, ...]) -> None
                   f" {server.seconds() - before:.1f} s", flush=True)
             if name != province:
                 admin(cluster, f"DROP DATABASE {name}")
+        _slowest(cluster.folder / "server.log")
     finally:
         cluster.stop()
+
+
+def _slowest(log: Path, most: int = 12) -> None:
+    """The statements that took the server 100 ms or more over the phases, slowest first."""
+    found = re.findall(r"duration: ([\d.]+) ms +(?:statement|execute [^:]*): (.*?)"
+                       r"(?=\n\d{4}-\d\d-\d\d |\Z)", log.read_text(errors="replace"), re.S)
+    print(f"  statements of 100 ms or more on PostgreSQL: {len(found)}; the slowest:")
+    for ms, sql in sorted(found, key=lambda f: -float(f[0]))[:most]:
+        print(f"    {float(ms):9.0f} ms  {' '.join(sql.split())[:140]}")
 
 
 def copied(cluster: Cluster, template: str, name: str) -> str:
@@ -413,8 +432,8 @@ def copied(cluster: Cluster, template: str, name: str) -> str:
     return name
 
 
-def admin(cluster: Cluster, statement: str) -> None:
-    with psycopg.connect(cluster.url("postgres"), autocommit=True) as conn:
+def admin(cluster: Cluster, statement: str, database: str = "postgres") -> None:
+    with psycopg.connect(cluster.url(database), autocommit=True) as conn:
         conn.execute(statement.encode())
 
 

@@ -32,6 +32,7 @@ from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bench.backends import ServerCpu, add_option, chosen, migrated_cluster
 from bench.members import (
@@ -291,9 +292,9 @@ OURS = frozenset({"a", "b", "d", "e"})
 
 async def _runs(args: argparse.Namespace, work: Path, backends: Sequence[str],
                 cluster: Cluster | None) -> dict[tuple[str, str | None], Run]:
-    capped = {"latency": LATENCY, "caps": True, "workdir": work}
-    cut = {"seconds": args.baseline_seconds}
-    free = {"latency": 0.0, "caps": False, "workdir": work}
+    capped: dict[str, Any] = {"latency": LATENCY, "caps": True, "workdir": work}
+    cut: dict[str, Any] = {"seconds": args.baseline_seconds}
+    free: dict[str, Any] = {"latency": 0.0, "caps": False, "workdir": work}
     profile = args.profile
     plan = [
         ("a", "(a) ours, 150 ms, caps", ours(profile and profile / "a.prof"), REPORT, capped, {}),
