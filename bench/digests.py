@@ -28,7 +28,7 @@ time over each phase is printed beside it (its processes, from /proc).
 
     .venv/bin/python -m bench.gen_province --out /tmp/province.sqlite3
     .venv/bin/python -m bench.digests --db /tmp/province.sqlite3 [--runs 3] [--quick] [--charts]
-        [--monday] [--backend sqlite|postgresql|both]
+        [--monday] [--only figures decision monday] [--backend sqlite|postgresql|both]
 """
 
 from __future__ import annotations
@@ -354,6 +354,7 @@ def main() -> None:
                         help="draw every chart in (c) (minutes) instead of copying one")
     parser.add_argument("--monday", action="store_true",
                         help="then Monday end to end: 07:30 to the last digest delivered")
+    parser.add_argument("--only", nargs="+", choices=PHASES, help="these phases alone")
     add_option(parser)
     parser.add_argument("--phase", choices=PHASES, help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)  # a phase's PostgreSQL database
@@ -371,7 +372,7 @@ def main() -> None:
         return
     # Migrations first (a new index on a million rows), so that the children only read.
     asyncio.run(_migrate(args.db))
-    phases = PHASES if args.monday else PHASES[:2]
+    phases = tuple(args.only or (PHASES if args.monday else PHASES[:2]))
     for backend in chosen(args.backend):
         print(f"\n=== {backend}; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}",
               flush=True)
