@@ -142,6 +142,7 @@ async def broadcast(path: Path, audience: Audience, timeout: float) -> Run:
                 already = len(await deliveries.in_ledger(tx))
             mark = len(fake.calls)
             clock.moment = FRIDAY_16
+            assert app.job_queue is not None
             cpu, start = time.process_time(), time.monotonic()
             for schedule_id in reminders:  # each job at its time, as the job queue runs them
                 [job] = app.job_queue.get_jobs_by_name(job_name(schedule_id))

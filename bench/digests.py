@@ -17,10 +17,18 @@ Phases, each timed apart:
       RSS is the run's;
   (d) charts: one chart's drawing time × the charts a province's Monday draws.
 Then cProfile's top entries of (a), and EXPLAIN QUERY PLAN of every query (a full SCAN of a
-big table flagged). Targets: (a) ≤ 3× the floor, peak RSS ≤ 150 MB.
+big table flagged; SQLite only). Targets: (a) ≤ 3× the floor, peak RSS ≤ 150 MB.
+With --monday, then the Monday end to end (bench/monday.py): 07:30 to the last digest delivered
+through the paced sender, against the send floor.
+
+Issue 14: each phase runs on each backend asked (--backend, default both): on PostgreSQL, the
+province moved by storage/move.py into a throwaway cluster (tests/postgres.py) first (minutes;
+timed), (c) and the Monday each on a copy of it (CREATE DATABASE … TEMPLATE); the server's CPU
+time over each phase is printed beside it (its processes, from /proc).
 
     .venv/bin/python -m bench.gen_province --out /tmp/province.sqlite3
     .venv/bin/python -m bench.digests --db /tmp/province.sqlite3 [--runs 3] [--quick] [--charts]
+        [--monday] [--only figures decision monday] [--backend sqlite|postgresql|both]
 """
 
 from __future__ import annotations
@@ -45,7 +53,10 @@ from pathlib import Path
 from typing import Any
 
 import aiosqlite
+import psycopg
 
+from bench.backends import ServerCpu, add_option, chosen, moved_province
+from bench.monday import monday
 from bot.flows import digests as digest_flow
 from bot.flows.digests import ScheduledDigests, Writer, WrittenBatch, written_digests
 from bot.rules.digests import digest_figures
@@ -60,6 +71,7 @@ from storage.db import Database, Tx
 from storage.migrate import apply_migrations
 from storage.schedules import Every
 from storage.sqlite import SqliteDatabase
+from tests.postgres import Cluster, start_cluster
 
 WEEK = "received_at >= ? AND received_at < ?"
 FLOOR = f"SELECT unit_id, COUNT(*) FROM reports WHERE {WEEK} GROUP BY unit_id"
@@ -91,9 +103,11 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-async def _open(path: Path, statements: list[str] | None = None) -> Database:
+async def _open(path: Path | str, statements: list[str] | None = None) -> Database:
     """The bot's Database on the file; every statement it runs written down (with its values,
-    for EXPLAIN QUERY PLAN) when asked."""
+    for EXPLAIN QUERY PLAN) when asked. A PostgreSQL URL is opened as the bot opens it."""
+    if isinstance(path, str):
+        return await Database.open(path)
     conn = await aiosqlite.connect(str(path), isolation_level=None)
     conn.row_factory = aiosqlite.Row
     await conn.execute("PRAGMA busy_timeout = 5000")
@@ -112,14 +126,17 @@ async def _timed(work: Callable[[], Awaitable[Any]], runs: int) -> tuple[list[fl
     return times, result
 
 
-def _week_undecided(path: Path) -> Period:
+async def _week_undecided(location: Path | str) -> Period:
     """The latest full week before today with no digest in the ledger."""
-    raw = sqlite3.connect(path)
+    db = await _open(location)
     week = week_of(dt.date.today() - dt.timedelta(days=7))
-    while raw.execute("SELECT 1 FROM deliveries WHERE kind = ? AND period = ? LIMIT 1",
-                      (DIGEST, key_of(week))).fetchone():
-        week = week_of(week.first - dt.timedelta(days=1))
-    raw.close()
+    try:
+        async with db.transaction() as tx:
+            while await tx.one("SELECT 1 FROM deliveries WHERE kind = ? AND period = ? LIMIT 1",
+                               (DIGEST, key_of(week))):
+                week = week_of(week.first - dt.timedelta(days=1))
+    finally:
+        await db.close()
     return week
 
 
@@ -138,7 +155,7 @@ def _row(label: str, seconds: float, note: str = "") -> None:
 # --- (a), (b), (d) ---------------------------------------------------------------------------
 
 
-async def figures_and_texts(path: Path, week: Period, runs: int) -> None:
+async def figures_and_texts(path: Path | str, week: Period, runs: int) -> None:
     statements: list[str] = []
     db = await _open(path, statements)
     services = _services(db, week)
@@ -218,7 +235,8 @@ async def figures_and_texts(path: Path, week: Period, runs: int) -> None:
           " at once, to time (b) alone: not Monday's path, which is (c))")
     await _profile(db, services, week)
     await db.close()
-    _plans(path, [FLOOR.replace("?", f"'{start}'", 1).replace("?", f"'{end}'", 1), *traced])
+    if isinstance(path, Path):
+        _plans(path, [FLOOR.replace("?", f"'{start}'", 1).replace("?", f"'{end}'", 1), *traced])
 
 
 async def _profile(db: Database, services: Services, week: Period) -> None:
@@ -238,16 +256,24 @@ async def _profile(db: Database, services: Services, week: Period) -> None:
 # --- (c) --------------------------------------------------------------------------------------
 
 
-async def decision(path: Path, week: Period, real_charts: bool) -> None:
-    """Monday's first digest job, as bot/rules/schedules.py runs it, then the same job again; on a
-    copy of the file, so that the province stays as generated (its charts would grow it)."""
-    copy = path.with_name(f"{path.stem}.decision{path.suffix}")
-    shutil.copyfile(path, copy)
+async def on_a_copy(location: Path | str, work: Callable[[Path | str], Awaitable[None]]) -> None:
+    """`work` on a copy of the SQLite file, so that the province stays as generated (charts
+    and ledger rows would grow it); a PostgreSQL URL is a copy the parent made already."""
+    if isinstance(location, str):
+        await work(location)
+        return
+    copy = location.with_name(f"{location.stem}.copy{location.suffix}")
+    shutil.copyfile(location, copy)
     try:
-        await _decide(copy, week, real_charts)
+        await work(copy)
     finally:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{copy}{suffix}").unlink(missing_ok=True)
+
+
+async def decision(location: Path | str, week: Period, real_charts: bool) -> None:
+    """Monday's first digest job, as bot/rules/schedules.py runs it, then the same job again."""
+    await on_a_copy(location, lambda copy: _decide(copy, week, real_charts))
 
 
 def _digest_scheduler(services: Services) -> Scheduler:
@@ -263,7 +289,7 @@ def _digest_scheduler(services: Services) -> Scheduler:
                                         digests=ScheduledDigests(services).decide))
 
 
-async def _decide(path: Path, week: Period, real_charts: bool) -> None:
+async def _decide(path: Path | str, week: Period, real_charts: bool) -> None:
     db = await _open(path)
     services = _services(db, week)
     job = _digest_scheduler(services)
@@ -316,6 +342,9 @@ def _plans(path: Path, statements: list[str]) -> None:
     raw.close()
 
 
+PHASES = ("figures", "decision", "monday")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, default=Path("/tmp/province.sqlite3"))
@@ -323,24 +352,90 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="one run of each")
     parser.add_argument("--charts", action="store_true",
                         help="draw every chart in (c) (minutes) instead of copying one")
-    parser.add_argument("--phase", choices=("figures", "decision"), help=argparse.SUPPRESS)
+    parser.add_argument("--monday", action="store_true",
+                        help="then Monday end to end: 07:30 to the last digest delivered")
+    parser.add_argument("--only", nargs="+", choices=PHASES, help="these phases alone")
+    add_option(parser)
+    parser.add_argument("--phase", choices=PHASES, help=argparse.SUPPRESS)
+    parser.add_argument("--url", help=argparse.SUPPRESS)  # a phase's PostgreSQL database
     args = parser.parse_args()
     if not args.db.exists():
         parser.error(f"{args.db} does not exist: make it with `python -m bench.gen_province`")
     runs = 1 if args.quick else args.runs
     if args.phase is not None:
-        week = _week_undecided(args.db)
-        asyncio.run(figures_and_texts(args.db, week, runs) if args.phase == "figures"
-                    else decision(args.db, week, args.charts))
+        location: Path | str = args.url or args.db
+        week = asyncio.run(_week_undecided(location))
+        work = {"figures": lambda: figures_and_texts(location, week, runs),
+                "decision": lambda: decision(location, week, args.charts),
+                "monday": lambda: on_a_copy(location, lambda copy: monday(copy, week))}
+        asyncio.run(work[args.phase]())
         return
     # Migrations first (a new index on a million rows), so that the children only read.
     asyncio.run(_migrate(args.db))
-    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    for phase in ("figures", "decision"):
-        # Each phase in a process of its own: its peak RSS is the phase's alone.
-        subprocess.run([sys.executable, "-m", "bench.digests", "--db", str(args.db),
-                        "--runs", str(runs), "--phase", phase,
-                        *(["--charts"] if args.charts else [])], check=True)
+    phases = tuple(args.only or (PHASES if args.monday else PHASES[:2]))
+    for backend in chosen(args.backend):
+        print(f"\n=== {backend}; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}",
+              flush=True)
+        child = [sys.executable, "-m", "bench.digests", "--db", str(args.db), "--runs", str(runs),
+                 *(["--charts"] if args.charts else [])]
+        if backend == "sqlite":
+            for phase in phases:
+                # Each phase in a process of its own: its peak RSS is the phase's alone.
+                subprocess.run([*child, "--phase", phase], check=True)
+        else:
+            on_postgres(args.db, child, phases)
+
+
+def on_postgres(source: Path, child: list[str], phases: tuple[str, ...]) -> None:
+    """The phases on the province moved into a throwaway cluster; those that write, each on a
+    copy of it; the server's CPU time over each phase."""
+    cluster = start_cluster("bench-digests")
+    try:
+        province, seconds = moved_province(cluster, source)
+        print(f"  the province moved into PostgreSQL by storage/move.py: {seconds:.0f} s;"
+              f" load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+        began = time.perf_counter()
+        # The throwaway cluster runs without autovacuum (tests/postgres.py), which on a real
+        # server gathers the planner's statistics of the freshly copied tables soon after the
+        # move; without them the planner guesses, and the figures take tens of times longer.
+        admin(cluster, "ANALYZE", province)
+        print(f"  ANALYZE of the moved province: {time.perf_counter() - began:.0f} s", flush=True)
+        for setting in ("log_min_duration_statement = 100", "log_min_messages = log"):
+            admin(cluster, f"ALTER SYSTEM SET {setting}")
+        admin(cluster, "SELECT pg_reload_conf()")
+        server = ServerCpu(cluster)
+        for phase in phases:
+            name = province if phase == "figures" else copied(cluster, province, phase)
+            before = server.seconds()
+            subprocess.run([*child, "--phase", phase, "--url", cluster.url(name)], check=True)
+            print(f"  PostgreSQL server CPU over the phase {phase!r} (its whole process):"
+                  f" {server.seconds() - before:.1f} s", flush=True)
+            if name != province:
+                admin(cluster, f"DROP DATABASE {name}")
+        _slowest(cluster.folder / "server.log")
+    finally:
+        cluster.stop()
+
+
+def _slowest(log: Path, most: int = 12) -> None:
+    """The statements that took the server 100 ms or more over the phases, slowest first."""
+    found = re.findall(r"duration: ([\d.]+) ms +(?:statement|execute [^:]*): (.*?)"
+                       r"(?=\n\d{4}-\d\d-\d\d |\Z)", log.read_text(errors="replace"), re.S)
+    print(f"  statements of 100 ms or more on PostgreSQL: {len(found)}; the slowest:")
+    for ms, sql in sorted(found, key=lambda f: -float(f[0]))[:most]:
+        print(f"    {float(ms):9.0f} ms  {' '.join(sql.split())[:140]}")
+
+
+def copied(cluster: Cluster, template: str, name: str) -> str:
+    """A copy of a database, made here and now (the cluster's `create_database` would make a
+    next one ahead, a gigabyte written while a phase is measured)."""
+    admin(cluster, f"CREATE DATABASE {name} TEMPLATE {template}")
+    return name
+
+
+def admin(cluster: Cluster, statement: str, database: str = "postgres") -> None:
+    with psycopg.connect(cluster.url(database), autocommit=True) as conn:
+        conn.execute(statement.encode())
 
 
 async def _migrate(path: Path) -> None:

@@ -625,11 +625,12 @@ class Person:
     name: str
 
 
-async def prepare_database(path: Path, count: int, cells: int = 2) -> list[Person]:
+async def prepare_database(path: Path | str, count: int, cells: int = 2) -> list[Person]:
     """A commune with `cells` chi bộ and `count` members already joined, spread evenly, in
-    the test's database for `path` (BACKEND: the file, or a PostgreSQL database)."""
+    the database at `path`: a URL as it is, a file path as the test's backend has it
+    (BACKEND: the file, or a PostgreSQL database made for it)."""
     now = dt.datetime.now(dt.UTC)
-    db = await Database.open(BACKEND.location(path))
+    db = await Database.open(path if isinstance(path, str) else BACKEND.location(path))
     try:
         async with db.transaction() as tx:
             commune = await units.add_unit(tx, NewUnit(name="Đảng bộ xã Tràng Định",
