@@ -11,9 +11,12 @@ from storage.db import Tx
 async def keep_new(tx: Tx, updates: list[tuple[int, str]], now: dt.datetime) -> set[int]:
     """Stores the updates not seen before; returns their ids. The insert decides which are new
     (not a read before it): two connections keeping the same update store it once, and only
-    one of them is told it is new."""
+    one of them is told it is new. Inserted in the order of their ids: two processes keeping
+    the same updates take their keys' locks in one order, where any other order could each
+    hold one and wait for the other's (PostgreSQL's deadlock, found by the invariant test)."""
     if not updates:
         return set()
+    updates = sorted(updates)
     rows = await tx.all(
         "INSERT INTO inbox (update_id, body, received_at) VALUES "
         + ", ".join("(?, ?, ?)" for _ in updates)
