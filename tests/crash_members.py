@@ -289,6 +289,8 @@ class Member:
     def __init__(self, fake: FakeTelegram, board: Board, user_id: int, name: str,
                  rng: random.Random) -> None:
         self.fake, self.board, self.user_id, self.name, self.rng = fake, board, user_id, name, rng
+        # Set once the bot is killed no more: until then it may die before it ever polls.
+        self.kills_done: asyncio.Event | None = None
         self.filed: list[Filed] = []
         self.photo_resends = 0
         self.presses_again = 0
@@ -303,11 +305,20 @@ class Member:
         return self.board.screen(self.user_id)
 
     async def _until(self, expect: Callable[[], bool], patience: float) -> bool:
-        try:
-            await self.fake.wait_for(lambda _: expect(), timeout=patience)
-        except AssertionError:
-            return False
-        return True
+        """Whether `expect` came true within `patience`. A member's full PATIENCE counts from
+        the bot being left to run: begun while the kills go on, it is waited again in full (a
+        process killed before its first poll answered nobody, and the next may be killed as
+        soon). Shorter waits (pressing again after a SILENCE) are as a person's."""
+        while True:
+            killing = (patience >= PATIENCE and self.kills_done is not None
+                       and not self.kills_done.is_set())
+            try:
+                await self.fake.wait_for(lambda _: expect(), timeout=patience)
+            except AssertionError:
+                if killing:
+                    continue
+                return False
+            return True
 
     def _fail(self, what: str, wanted: str) -> Unanswered:
         self.board.refresh()
@@ -592,6 +603,7 @@ class Member:
     async def run(self, kills_done: asyncio.Event, leaves_draft: bool) -> None:
         """Reports until the kills are over; one who leaves a draft does a report or two first,
         then stops mid-form and waits (the draft must outlive the kills that follow)."""
+        self.kills_done = kills_done
         await asyncio.sleep(self.rng.uniform(0.0, 2.0))
         full = self.rng.choice((0, 1)) if leaves_draft else None
         number = 0
