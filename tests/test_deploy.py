@@ -413,7 +413,7 @@ def _snippet(upstreams: tuple[int, int], port: int, folder: Path, local_allowed:
     changes = [("server 127.0.0.1:8081 ", f"server 127.0.0.1:{upstreams[0]} "),
                ("server 127.0.0.1:8082 ", f"server 127.0.0.1:{upstreams[1]} "),
                ("listen 443 ssl;", f"listen 127.0.0.1:{port} ssl;"),
-               ("listen [::]:443 ssl;", ""),
+               ("listen [::]:443 ssl;", "#"),
                ("/etc/letsencrypt/live/bot.example.gov.vn/fullchain.pem", str(folder / "c.pem")),
                ("/etc/letsencrypt/live/bot.example.gov.vn/privkey.pem", str(folder / "k.pem"))]
     if local_allowed:
