@@ -55,10 +55,11 @@ MEMBERS = 50
 KILLS = 20
 # Of the members, this share leaves its last report unfinished.
 LEAVING_DRAFTS = 0.25
-# Each process lives this long (seconds, seeded) before its SIGKILL: the short ones die while
-# starting up or replaying, the long ones in the middle of everyone's answers.
+# Each process lives this long (seconds, seeded) after its first call before its SIGKILL: the
+# short ones die while starting up or replaying, the long ones in the middle of everyone's answers.
 LIFETIME = (0.15, 2.5)
 DOWNTIME = (0.0, 0.4)
+STARTUP_DEADLINE = 60.0  # from the spawn to the process's first call
 # After the last kill the members finish their reports against the last process.
 FINISH_DEADLINE = 120.0
 
@@ -106,15 +107,20 @@ async def _crash_repeatedly(env: dict[str, str], log: Path, rng: random.Random, 
     """Starts the bot and SIGKILLs it `kills` times; the cards owed at each kill."""
     owed = []
     by_user = {m.user_id: m for m in crew}
+    fake = crew[0].fake
     for _ in range(kills):
         lifetime = rng.uniform(*LIFETIME)
+        calls = len(fake.calls)
         async with bot_process(env, log) as process:
+            # Counted from its first call (getMe), not from the spawn: on a loaded machine
+            # Python's imports took longer than every lifetime, and no kill reached the bot.
+            await fake.wait_for(lambda f, before=calls: len(f.calls) > before,
+                                timeout=STARTUP_DEADLINE)
             await asyncio.sleep(lifetime)
             assert process.returncode is None, (
                 f"the bot stopped on its own (exit code {process.returncode}); log: {log}")
             process.send_signal(signal.SIGKILL)
             await process.wait()
-        fake = crew[0].fake
         owed += [Owed(by_user[user], len(by_user[user].filed), len(fake.calls),
                       by_user[user].card_began)
                  for user in _cards_owed(env["LANTOA_DATABASE"])]
