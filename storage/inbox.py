@@ -30,24 +30,24 @@ async def mark_handled(tx: Tx, update_id: int, now: dt.datetime) -> None:
     await tx.run("UPDATE inbox SET handled_at = ? WHERE update_id = ?", (to_db(now), update_id))
 
 
-async def set_aside(tx: Tx, max_replays: int, now: dt.datetime) -> list[int]:
-    """Marks handled, without running them, the updates whose replay was started more than
-    `max_replays` times without finishing (see `count_replay`), the last time alone: taken
-    for the cause of those crashes. Their ids."""
+async def set_aside(tx: Tx, starts: int, now: dt.datetime) -> list[int]:
+    """Marks handled, without running them, the updates whose replay was started `starts`
+    times without finishing (see `count_replay`), the last of them alone: taken for the cause
+    of those crashes. Their ids."""
     rows = await tx.all(
-        "UPDATE inbox SET handled_at = ? WHERE handled_at IS NULL AND attempts > ?"
+        "UPDATE inbox SET handled_at = ? WHERE handled_at IS NULL AND attempts >= ?"
         " RETURNING update_id",
-        (to_db(now), max_replays),
+        (to_db(now), starts),
     )
     return sorted(int(r["update_id"]) for r in rows)
 
 
-async def take_unhandled(tx: Tx, max_replays: int,
+async def take_unhandled(tx: Tx, set_aside_after: int,
                          now: dt.datetime) -> list[tuple[int, str, int]]:
     """The updates to replay, oldest first, with their attempts so far, once those that failed
     too often are set aside (`set_aside`). Waiting costs no attempt: an update that never
     started, however many restarts it waited through, is replayed."""
-    await set_aside(tx, max_replays, now)
+    await set_aside(tx, set_aside_after, now)
     rows = await tx.all(
         "SELECT update_id, body, attempts FROM inbox WHERE handled_at IS NULL"
         " ORDER BY received_at, update_id"

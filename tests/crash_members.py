@@ -452,13 +452,14 @@ class Member:
         self.filed.append(filed)
         asks = SUMMARY if field else "field"
         wanted = f"the card ({filed.photos} photos) at {asks}"
-        filed.deed_date = dt.datetime.now(ZONE).date().isoformat()
+        sent_on = dt.datetime.now(ZONE).date()
         self.card_began = len(self.did)
         if filed.photos:
             await self.album(filed.description, filed.photos, card_of(filed.photos, asks),
                              wanted)
         else:
             await self.type(filed.description, card_of(0, asks), wanted)
+        filed.deed_date = self._card_date(sent_on)
         await self.think()
         if not field:
             label, _ = rng.choice(self.screen.verbs("pick"))
@@ -474,6 +475,17 @@ class Member:
             await self.think()
         await self._send(filed)
         return filed
+
+    def _card_date(self, sent_on: dt.date) -> str:
+        """The date the card shows, which the member confirms: today when the message was
+        read, so the day after when a restart replayed it past midnight (a run at 17:00 UTC
+        straddles Vietnam's midnight)."""
+        match = re.search(r"📅 [^:]+: (\d{2}/\d{2}/\d{4})", visible(self.screen.text))
+        assert match is not None, f"member {self.user_id}: no date on {self.screen.text!r}"
+        shown = dt.datetime.strptime(match[1], "%d/%m/%Y").date()
+        assert shown in (sent_on, dt.datetime.now(ZONE).date()), (
+            f"member {self.user_id}: the card says {shown}, sent on {sent_on}")
+        return shown.isoformat()
 
     def _moves(self, filed: Filed, brief: bool) -> list[Move]:
         """The form, one member's action each, in order: date, field and text lead to the

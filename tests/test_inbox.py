@@ -8,7 +8,7 @@ from pathlib import Path
 
 from telegram.error import InvalidToken
 
-from bot.runtime.polling import MAX_REPLAYS
+from bot.runtime.polling import SET_ASIDE_AFTER
 from storage import inbox
 from tests.fakebot import FakeTelegram
 from tests.harness import FRIDAY_MORNING, Harness, started
@@ -80,15 +80,16 @@ async def test_only_replays_that_start_count_towards_setting_an_update_aside(
         now = bot.clock.now()
         async with bot.db.transaction() as tx:
             await inbox.keep_new(tx, [(5000, _message(5000, "/help"))], now)
-        for _ in range(MAX_REPLAYS + 2):  # quick restarts: the update waits, never starts
+        for _ in range(SET_ASIDE_AFTER + 1):  # quick restarts: the update waits, never starts
             async with bot.db.transaction() as tx:
-                assert await inbox.take_unhandled(tx, MAX_REPLAYS, now) != []
-        # It starts and kills the bot: MAX_REPLAYS times among others, then once alone.
-        for started_replays in range(1, MAX_REPLAYS + 2):
+                assert await inbox.take_unhandled(tx, SET_ASIDE_AFTER, now) != []
+        # It starts and kills the bot: a few times among others, then alone until the
+        # last of SOLO_REPLAYS.
+        for started_replays in range(1, SET_ASIDE_AFTER + 1):
             async with bot.db.transaction() as tx:
                 await inbox.count_replay(tx, 5000)
-                left = await inbox.take_unhandled(tx, MAX_REPLAYS, now)
-            assert bool(left) == (started_replays <= MAX_REPLAYS)
+                left = await inbox.take_unhandled(tx, SET_ASIDE_AFTER, now)
+            assert bool(left) == (started_replays < SET_ASIDE_AFTER)
         assert await _left(bot) == [], "set aside"
 
 

@@ -35,10 +35,16 @@ BACKOFF_SECONDS = (1, 2, 5, 10, 30)
 # Only what some handler answers: fewer kinds of update, fewer surprises.
 ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
 # An update whose replay was started this many times and never finished is a suspect: a crash
-# with many updates in flight points at none of them, so it is replayed once more alone, before
-# any other, and set aside (not replayed again) only if the process dies then too. Only starts
-# count: an update waiting behind another through quick restarts is never suspected for them.
+# with many updates in flight points at none of them, so it is replayed alone, before any other,
+# and set aside (not replayed again) only if the process dies SOLO_REPLAYS times then too. One
+# death alone is not enough: a process killed from outside (an OOM kill, a restart, the standby
+# taking over) while a start-up replays suspects one after another lands on one of them, and a
+# member's press was lost that way (the crash-restart test on PostgreSQL, whose start-up takes
+# long enough for kills to land there). Only starts count: an update waiting behind another
+# through quick restarts is never suspected for them.
 MAX_REPLAYS = 3
+SOLO_REPLAYS = 2
+SET_ASIDE_AFTER = MAX_REPLAYS + SOLO_REPLAYS  # replay starts that never finished
 SOLO_REPLAY_WAIT = 30.0  # seconds a suspect may run alone before the others go on anyway
 REMEMBER_HANDLED = dt.timedelta(days=2)
 PRUNE_EVERY = dt.timedelta(hours=1)
@@ -101,11 +107,12 @@ class InboxPoller:
     async def start(self) -> None:
         await self.application.bot.delete_webhook()  # getUpdates is refused while one is set
         async with self.db.transaction() as tx:
-            dropped = await inbox.set_aside(tx, MAX_REPLAYS, self.clock.now())
-            left = await inbox.take_unhandled(tx, MAX_REPLAYS, self.clock.now())
+            dropped = await inbox.set_aside(tx, SET_ASIDE_AFTER, self.clock.now())
+            left = await inbox.take_unhandled(tx, SET_ASIDE_AFTER, self.clock.now())
         if dropped:
             log.warning("set aside, not replayed again: update(s) %s, each started %d times "
-                        "and never finished, the last time alone", dropped, MAX_REPLAYS + 1)
+                        "and never finished, the last %d times alone", dropped, SET_ASIDE_AFTER,
+                        SOLO_REPLAYS)
         if left:
             log.info("replaying %d update(s) not handled before the last stop", len(left))
         self._replaying = {update_id for update_id, _, _ in left}
