@@ -18,12 +18,11 @@ from zoneinfo import ZoneInfo
 from telegram.ext import Application
 
 from bot.flows.invites import create_invite
-from bot.runtime.app import build_application, running
+from bot.runtime.app import UpdateSource, build_application, running
 from bot.runtime.clock import FixedClock
 from bot.runtime.config import Settings
 from bot.runtime.core import Core
 from bot.runtime.pacing import VirtualTime
-from bot.runtime.polling import InboxPoller
 from bot.runtime.services import Services
 from bot.ui.catalogue import Catalogue
 from handlers import deliveries as outbox
@@ -140,7 +139,7 @@ class Harness:
     core: Core
     clock: FixedClock
     db: Database
-    poller: InboxPoller
+    poller: UpdateSource
     # Telegram's limits are kept on this clock: pacing never makes a test wait.
     pacing: VirtualTime = field(default_factory=VirtualTime)
 

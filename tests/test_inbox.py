@@ -8,7 +8,7 @@ from pathlib import Path
 
 from telegram.error import InvalidToken
 
-from bot.runtime.polling import MAX_REPLAYS
+from bot.runtime.intake import MAX_REPLAYS
 from storage import inbox
 from tests.fakebot import FakeTelegram
 from tests.harness import FRIDAY_MORNING, Harness, started
