@@ -9,6 +9,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
+import re
+import signal
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -18,12 +21,24 @@ from typing import Any
 import httpx
 import pytest
 
+from bot.runtime.app import ServeFailure, serve
+from bot.runtime.cli import main
+from bot.runtime.config import Settings
 from bot.runtime.intake import ALLOWED_UPDATES
 from bot.runtime.webhook import MAX_BODY, SECRET_HEADER, HttpServer
 from storage import inbox
 from storage.db import DatabaseUnavailable
-from tests.fakebot import FakeTelegram
-from tests.harness import Harness, started
+from tests.fakebot import FakeBotServer, FakeTelegram
+from tests.harness import TOKEN, Harness, migrated_database, started
+from tests.test_end_to_end import (
+    _admin,
+    _expect,
+    _last_text,
+    _step,
+    _tap,
+    bot_environment,
+    bot_process,
+)
 
 MAI = 1001
 SECRET = "bi-mat_Lan-Toa_2026"
@@ -275,3 +290,100 @@ async def test_an_update_answered_200_is_in_the_inbox(hook: Harness) -> None:
     await hook.app.update_queue.join()
     async with hook.db.transaction() as tx:
         assert await inbox.unhandled_ids(tx) == []
+
+
+async def test_the_real_program_through_the_webhook_replays_what_a_kill_left(
+        tmp_path: Path) -> None:
+    """`lantoa run --webhook` against the HTTP fake: a member joins and starts a report; the
+    process is killed after it stored an answer (200) and before it replied; the next process
+    replies from its inbox, Telegram never sending the answer again."""
+    fake = FakeTelegram()
+    fake.add_user(MAI, "Mai", "Hoàng Thị")
+    async with FakeBotServer(fake, TOKEN) as server:
+        port = free_port()
+        env = bot_environment(tmp_path, server.url)
+        env.update({f"LANTOA_{name.upper()}": str(value)
+                    for name, value in webhook_settings(port).items()})
+        await _admin(env, "init")
+        await _admin(env, "unit", "add", "--name", "Chi bộ Thôn Bản Chặng", "--kind", "chi bộ")
+        code = re.search(r"Mã mời: (\S+)", await _admin(env, "invite", "--unit", "1"))
+        assert code is not None
+        log = tmp_path / "bot.log"
+        async with bot_process(env, log, "--webhook") as first:
+            await _step(fake, lambda: fake.send_text(MAI, f"/start {code[1]}"), "Họ và tên")
+            await _step(fake, lambda: _tap(fake, "✅ Đúng"), "Đã ghi nhận")
+            await _step(fake, lambda: fake.send_text(MAI, "/report"), "ngày nào")
+            fake.time_out_next("sendMessage", chat_id=MAI)  # its reply hangs: killed meanwhile
+            answer = fake.send_text(MAI, "hom qua")
+            await fake.wait_for(lambda f: (answer, 200) in f.webhook_posts and any(
+                c.error == "timed out" for c in f.calls_to("sendMessage")), timeout=15)
+            first.send_signal(signal.SIGKILL)
+            await first.wait()
+        assert "lĩnh vực" not in _last_text(fake)
+        async with bot_process(env, log, "--webhook") as second:
+            await _expect(fake, "lĩnh vực")
+            assert [s for u, s in fake.webhook_posts if u == answer] == [200], "not sent again"
+            await _step(fake, lambda: fake.send_text(MAI, "moi truong"), "đã làm gì")
+            async with httpx.AsyncClient() as client:
+                health = (await client.get(f"http://127.0.0.1:{port}/healthz")).json()
+                metrics = (await client.get(f"http://127.0.0.1:{port}/metrics")).text
+            # The replayed answer is done (the next one waited for it); the last may be finishing.
+            assert health["role"] == "active" and health["updates_handled"] >= 1
+            assert sample(metrics, "lantoa_updates_handled_total") >= 1
+            second.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(second.wait(), timeout=20) == 0, "a clean stop"
+    assert len(fake.calls_to("setWebhook")) == 2 and not fake.calls_to("deleteWebhook")
+    assert fake.get_updates_calls == []
+    text = log.read_text(encoding="utf-8")
+    assert "replaying 1 update(s)" in text
+    assert TOKEN not in text and SECRET not in text, "no secret reaches the logs"
+
+
+WEBHOOK_ENV = {"LANTOA_HTTP_LISTEN": "127.0.0.1:8443", "LANTOA_WEBHOOK_SECRET": SECRET,
+               "LANTOA_WEBHOOK_URL": "https://bot.tinh-uy.vn/telegram/lantoa"}
+
+
+@pytest.mark.parametrize(("env", "named"), [
+    ({"LANTOA_HTTP_LISTEN": None}, "LANTOA_HTTP_LISTEN"),
+    ({"LANTOA_WEBHOOK_URL": None}, "LANTOA_WEBHOOK_URL"),
+    ({"LANTOA_WEBHOOK_SECRET": None}, "LANTOA_WEBHOOK_SECRET"),
+    ({"LANTOA_WEBHOOK_SECRET": "khoá#riêng-tư"}, "LANTOA_WEBHOOK_SECRET"),
+    ({"LANTOA_WEBHOOK_SECRET": "x" * 257}, "LANTOA_WEBHOOK_SECRET"),
+    ({"LANTOA_HTTP_LISTEN": "8080"}, "LANTOA_HTTP_LISTEN"),
+    ({"LANTOA_HTTP_LISTEN": "0.0.0.0:99999"}, "LANTOA_HTTP_LISTEN"),
+    ({"LANTOA_HTTP_LISTEN": "localhost:http"}, "LANTOA_HTTP_LISTEN"),
+    ({"LANTOA_WEBHOOK_URL": "bot.tinh-uy.vn/telegram"}, "LANTOA_WEBHOOK_URL"),
+])
+def test_run_webhook_refuses_missing_or_wrong_settings_in_one_line(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+        env: dict[str, str | None], named: str) -> None:
+    monkeypatch.chdir(tmp_path)  # no config.toml
+    for variable in [v for v in os.environ if v.startswith("LANTOA_")]:
+        monkeypatch.delenv(variable)
+    monkeypatch.setenv("LANTOA_BOT_TOKEN", TOKEN)
+    monkeypatch.setenv("LANTOA_DATABASE", str(tmp_path / "lantoa.sqlite3"))
+    for variable, value in {**WEBHOOK_ENV, **env}.items():
+        if value is not None:
+            monkeypatch.setenv(variable, value)
+    assert main(["run", "--webhook"]) == 2
+    captured = capsys.readouterr()
+    [line] = captured.err.splitlines()
+    assert line.startswith(f"lantoa: {named}") and captured.out == ""
+    assert SECRET not in line and "khoá#" not in line and "x" * 20 not in line
+    assert not (tmp_path / "lantoa.sqlite3").exists(), "refused before anything was opened"
+
+
+async def test_a_taken_port_is_said_in_one_line(tmp_path: Path) -> None:
+    db = await migrated_database(tmp_path / "lantoa.sqlite3")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = int(taken.getsockname()[1])
+        settings = Settings(database=tmp_path / "lantoa.sqlite3", **webhook_settings(port))
+        try:
+            with pytest.raises(ServeFailure) as refused:
+                await serve(settings, TOKEN, db, webhook=True)
+        finally:
+            await db.close()
+    assert refused.value.key == "cli.http_listen_failed"
+    assert refused.value.params["listen"] == f"127.0.0.1:{port}"
