@@ -28,6 +28,8 @@ from bot.runtime.intake import ALLOWED_UPDATES
 from bot.runtime.webhook import MAX_BODY, SECRET_HEADER, HttpServer
 from storage import inbox
 from storage.db import DatabaseUnavailable
+from storage.deliveries import Status
+from storage.schedules import ScheduleKind
 from tests.fakebot import FakeBotServer, FakeTelegram
 from tests.harness import TOKEN, Harness, migrated_database, started
 from tests.test_end_to_end import (
@@ -38,6 +40,14 @@ from tests.test_end_to_end import (
     _tap,
     bot_environment,
     bot_process,
+)
+from tests.test_schedules_due import (
+    GROUP,
+    MONDAY_0730,
+    cell_with_group,
+    ledger,
+    row_of,
+    run_job,
 )
 
 MAI = 1001
@@ -238,9 +248,12 @@ async def test_healthz_is_503_when_the_database_does_not_answer(
     try:
         async with httpx.AsyncClient() as client:
             answer = await client.get(f"http://127.0.0.1:{port}/healthz")
+            scraped = await client.get(f"http://127.0.0.1:{port}/metrics")
     finally:
         await server.stop()
     assert answer.status_code == 503 and answer.json()["status"] == "unavailable"
+    assert scraped.status_code == 200, "the metrics are served all the same"
+    assert "lantoa_ledger_backlog 0.0" in scraped.text
 
 
 def sample(text: str, name: str, **labels: str) -> float:
@@ -274,6 +287,20 @@ async def test_metrics_move_with_the_traffic(hook: Harness) -> None:
     assert sample(after, "lantoa_retry_after_total") == 1
     assert "lantoa_ledger_backlog 0.0" in after
     assert "lantoa_digest_run_seconds_count 0.0" in after
+
+
+async def test_a_digest_run_is_timed_and_its_messages_counted_by_kind(hook: Harness) -> None:
+    tree = await cell_with_group(hook)
+    digest = await row_of(hook, tree.cell, ScheduleKind.DIGEST)
+    hook.clock.moment = MONDAY_0730
+    await run_job(hook, digest.id)
+    await hook.deliveries_settled()
+    sent = [d for d in await ledger(hook, "digest") if d.status is Status.SENT]
+    assert GROUP in {d.chat_id for d in sent}
+    metrics = await scrape(hook)
+    assert sample(metrics, "lantoa_digest_run_seconds_count") == 1
+    assert sample(metrics, "lantoa_messages_sent_total", kind="digest") == len(sent)
+    assert sample(metrics, "lantoa_ledger_backlog") == 0
 
 
 async def test_metrics_are_not_served_unless_asked(tmp_path: Path) -> None:

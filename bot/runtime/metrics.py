@@ -55,7 +55,9 @@ class Metrics:
                 self.digest_run_seconds.observe(perf_counter() - began)
         return timed
 
-    def exposition(self, backlog: int) -> bytes:
-        """The text a scrape gets, with the ledger's backlog just read."""
-        self.ledger_backlog.set(backlog)
+    def exposition(self, backlog: int | None) -> bytes:
+        """The text a scrape gets, with the ledger's backlog just read (None: it could not be
+        read, the last value stands)."""
+        if backlog is not None:
+            self.ledger_backlog.set(backlog)
         return generate_latest(self.registry)

@@ -15,7 +15,8 @@ import asyncio
 import hmac
 import json
 import logging
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
 
 from aiohttp import web
 
@@ -25,9 +26,10 @@ from bot.runtime.intake import ALLOWED_UPDATES, Intake
 from bot.runtime.metrics import Metrics
 from storage import deliveries
 from storage import health as database_health
-from storage.db import Database, DatabaseUnavailable
+from storage.db import Database, DatabaseUnavailable, Tx
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 # Telegram's updates are a few kilobytes; a megabyte is far above any and far below harm.
 MAX_BODY = 1024 * 1024
@@ -66,21 +68,23 @@ class HttpServer:
             self._runner = None
 
     async def _healthz(self, request: web.Request) -> web.Response:
-        answered = False
-        try:
-            async with asyncio.timeout(DATABASE_WAIT_SECONDS):
-                async with self.db.reading() as tx:
-                    answered = await database_health.answers(tx)
-        except Exception as error:  # a time-out, a server away: all mean "not healthy"
-            log.warning("/healthz: the database did not answer (%s)", type(error).__name__)
+        answered = await self._read(database_health.answers, "/healthz")
         body = {"status": "ok" if answered else "unavailable", **self.health.report()}
         return web.json_response(body, status=200 if answered else 503)
 
     async def _metrics(self, request: web.Request) -> web.Response:
-        async with self.db.reading() as tx:
-            backlog = await deliveries.unsettled(tx)
+        backlog = await self._read(deliveries.unsettled, "/metrics")
         return web.Response(body=self.metrics.exposition(backlog),
                             headers={"Content-Type": PROMETHEUS_TEXT})
+
+    async def _read(self, query: Callable[[Tx], Awaitable[T]], route: str) -> T | None:
+        """The query's answer, or None when the database does not give it in time."""
+        try:
+            async with asyncio.timeout(DATABASE_WAIT_SECONDS), self.db.reading() as tx:
+                return await query(tx)
+        except Exception as error:  # a time-out, a server away: all mean "not healthy"
+            log.warning("%s: the database did not answer (%s)", route, type(error).__name__)
+            return None
 
     async def _webhook(self, request: web.Request) -> web.Response:
         if not _secret_matches(request.headers.get(SECRET_HEADER, ""), self.settings):
