@@ -41,7 +41,7 @@ PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8"
 
 class HttpServer:
     """Serves while the process lives (standby too: /healthz must answer); the webhook route
-    takes updates only once `open` gave it the active process's intake."""
+    takes updates only while the active process's `WebhookSource` has given it its intake."""
 
     def __init__(self, settings: Settings, db: Database, health: Health,
                  metrics: Metrics, webhook: bool) -> None:
