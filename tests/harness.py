@@ -435,8 +435,9 @@ async def started(tmp_path: Path, fake: FakeTelegram | None = None,
                   webhook: bool = False, **settings: Any) -> AsyncIterator[Harness]:
     """The bot running on `tmp_path`'s database, or on `database` when given (a database
     moved there, say); its clock says `now` from the start (what start-up catches up on
-    depends on it). `webhook`: updates come through the bot's HTTP server (`settings` name
-    http_listen, webhook_url, webhook_secret), the fake POSTing them, instead of polling."""
+    depends on it). With `http_listen` among `settings` the bot's HTTP server serves, as
+    `lantoa run` does; `webhook`: updates come through it (`settings` name webhook_url and
+    webhook_secret too), the fake POSTing them, instead of polling."""
     fake = fake or FakeTelegram()
     said = Said()
     fake.key_source = said.keys_in
@@ -457,12 +458,14 @@ async def started(tmp_path: Path, fake: FakeTelegram | None = None,
     try:
         async with AsyncExitStack() as stack:
             server = None
-            if webhook:
-                server = HttpServer(config, db, health, metrics_of(app), webhook=True)
+            if config.http_listen is not None:
+                server = HttpServer(config, db, health, metrics_of(app), webhook)
                 await server.start()
                 stack.push_async_callback(server.stop)
+            if webhook:
                 await stack.enter_async_context(WebhookPusher(fake))
-            source = await stack.enter_async_context(running(app, health, server))
+            source = await stack.enter_async_context(
+                running(app, health, server if webhook else None))
             try:
                 yield Harness(fake, app, core, clock, db, source, pacing, health)
             finally:

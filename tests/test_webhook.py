@@ -204,6 +204,21 @@ async def test_switching_from_webhook_to_polling_and_back(tmp_path: Path) -> Non
         assert len(fake.get_updates_calls) == polls
 
 
+async def test_a_polling_bot_serves_healthz_and_metrics_but_no_webhook(tmp_path: Path) -> None:
+    port = free_port()
+    async with started(tmp_path, http_listen=f"127.0.0.1:{port}", metrics=True) as bot:
+        bot.fake.add_user(MAI, "Mai")
+        assert (await bot.say(MAI, "/start")).calls and bot.fake.get_updates_calls
+        async with httpx.AsyncClient() as client:
+            health = await client.get(f"http://127.0.0.1:{port}/healthz")
+            metrics = await client.get(f"http://127.0.0.1:{port}/metrics")
+            webhook = await client.post(f"http://127.0.0.1:{port}{PATH}",
+                                        content=start_update(900), headers={SECRET_HEADER: ""})
+    assert health.status_code == 200 and health.json()["role"] == "active"
+    assert sample(metrics.text, "lantoa_updates_handled_total") == 1
+    assert webhook.status_code == 404 and not bot.fake.calls_to("setWebhook")
+
+
 async def test_the_fake_refuses_polling_while_a_webhook_is_set(hook: Harness) -> None:
     status, body = await hook.fake.call_api("getUpdates", {"timeout": 0})
     assert status == 409 and "webhook is active" in body["description"]
