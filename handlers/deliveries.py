@@ -218,7 +218,7 @@ class Outbox:
         index = faults = 0
         while index < len(parts):
             try:
-                await self._send(chat_id, parts[index], flight)
+                await self._send(chat_id, parts[index], flight, row.kind)
                 index += 1
                 flight.parts_sent = index
                 faults = 0
@@ -250,9 +250,9 @@ class Outbox:
         await self._settle(row, Status.SENT)
         return chat_id
 
-    async def _send(self, chat_id: int, part: Part, flight: Flight) -> None:
+    async def _send(self, chat_id: int, part: Part, flight: Flight, kind: str) -> None:
         await send_part(self.application.bot, chat_id, part,
-                        rate_limit_args={**BULK, "flight": flight})
+                        rate_limit_args={**BULK, "flight": flight, "kind": kind})
 
     async def _settle(self, row: Delivery, status: Status, detail: str | None = None) -> None:
         services = self.services

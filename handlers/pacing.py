@@ -16,11 +16,13 @@ from typing import Any
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
+from bot.runtime.metrics import Metrics
 from bot.runtime.pacing import BULK_HORIZON, Pacer, sending_at
 
 log = logging.getLogger(__name__)
 
-# rate_limit_args of a broadcast send (digests, reminders, nudges, announcements).
+# rate_limit_args of a broadcast send (digests, reminders, nudges, announcements); the sender
+# adds the ledger's "kind", which the metrics count sent messages by.
 BULK: dict[str, Any] = {"bulk": True}
 # Calls that show something in a chat: each counts towards Telegram's limits.
 PACED = frozenset({
@@ -73,8 +75,9 @@ async def _booked(pacer: Pacer, chat_id: int, bulk: bool, count: int) -> float:
 
 
 class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
-    def __init__(self, pacer: Pacer) -> None:
+    def __init__(self, pacer: Pacer, metrics: Metrics) -> None:
         self.pacer = pacer
+        self.metrics = metrics
 
     async def initialize(self) -> None:
         pass
@@ -113,6 +116,7 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
                     result = await callback(*args, **kwargs)
             except RetryAfter as error:
                 flight.active = False
+                self.metrics.retry_after.inc()
                 pacer.pause(chat_id, retry_seconds(error), pacer.time.now())
                 if bulk or attempt == REPLY_RETRIES:
                     raise
@@ -122,5 +126,6 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
                 raise
             else:
                 flight.active = False
+                self.metrics.sent(rate_limit_args.get("kind") if rate_limit_args else None)
                 return result
         raise AssertionError("unreachable")  # pragma: no cover

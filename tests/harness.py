@@ -9,7 +9,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,20 +18,21 @@ from zoneinfo import ZoneInfo
 from telegram.ext import Application
 
 from bot.flows.invites import create_invite
-from bot.runtime.app import build_application, running
+from bot.runtime.app import UpdateSource, build_application, metrics_of, running
 from bot.runtime.clock import FixedClock
 from bot.runtime.config import Settings
 from bot.runtime.core import Core
+from bot.runtime.health import Health
 from bot.runtime.pacing import VirtualTime
-from bot.runtime.polling import InboxPoller
 from bot.runtime.services import Services
+from bot.runtime.webhook import HttpServer
 from bot.ui.catalogue import Catalogue
 from handlers import deliveries as outbox
 from handlers.common import tidied
 from storage import models, people, reports, units
 from storage.db import Database
 from storage.entities import NewModel, NewUnit, Photo, Report, ReportContent, Role
-from tests.fakebot import Call, FakeRequest, FakeTelegram
+from tests.fakebot import Call, FakeRequest, FakeTelegram, WebhookPusher
 from tests.postgres import MIGRATED, Cluster
 
 TOKEN = "123456:TEST-token"
@@ -140,9 +141,10 @@ class Harness:
     core: Core
     clock: FixedClock
     db: Database
-    poller: InboxPoller
+    poller: UpdateSource
     # Telegram's limits are kept on this clock: pacing never makes a test wait.
     pacing: VirtualTime = field(default_factory=VirtualTime)
+    health: Health = field(default_factory=Health)
 
     async def deliveries_settled(self, timeout: float = 10.0) -> None:
         """Waits until the paced sender has sent (or given up on) everything in the
@@ -430,10 +432,12 @@ async def migrated_database(path: Path) -> Database:
 @asynccontextmanager
 async def started(tmp_path: Path, fake: FakeTelegram | None = None,
                   now: dt.datetime = FRIDAY_MORNING, database: Path | str | None = None,
-                  **settings: Any) -> AsyncIterator[Harness]:
+                  webhook: bool = False, **settings: Any) -> AsyncIterator[Harness]:
     """The bot running on `tmp_path`'s database, or on `database` when given (a database
     moved there, say); its clock says `now` from the start (what start-up catches up on
-    depends on it)."""
+    depends on it). With `http_listen` among `settings` the bot's HTTP server serves, as
+    `lantoa run` does; `webhook`: updates come through it (`settings` name webhook_url and
+    webhook_secret too), the fake POSTing them, instead of polling."""
     fake = fake or FakeTelegram()
     said = Said()
     fake.key_source = said.keys_in
@@ -450,10 +454,20 @@ async def started(tmp_path: Path, fake: FakeTelegram | None = None,
     fake.time_source = pacing.stamp
     app = build_application(core, TOKEN, request=FakeRequest(fake),
                             updates_request=FakeRequest(fake), pacing_time=pacing)
+    health = Health()
     try:
-        async with running(app) as poller:
+        async with AsyncExitStack() as stack:
+            server = None
+            if config.http_listen is not None:
+                server = HttpServer(config, db, health, metrics_of(app), webhook)
+                await server.start()
+                stack.push_async_callback(server.stop)
+            if webhook:
+                await stack.enter_async_context(WebhookPusher(fake))
+            source = await stack.enter_async_context(
+                running(app, health, server if webhook else None))
             try:
-                yield Harness(fake, app, core, clock, db, poller, pacing)
+                yield Harness(fake, app, core, clock, db, source, pacing, health)
             finally:
                 pacing.release()  # a test that held the pacing clock must not hang the stop
     finally:

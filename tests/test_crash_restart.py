@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 from bot.forms.engine import SUMMARY, DraftState
-from bot.runtime.polling import MAX_REPLAYS, SET_ASIDE_AFTER, SOLO_REPLAYS
+from bot.runtime.intake import MAX_REPLAYS, SET_ASIDE_AFTER, SOLO_REPLAYS
 from storage import drafts
 from storage.db import Database
 from tests import databases

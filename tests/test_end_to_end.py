@@ -46,9 +46,10 @@ async def _admin(env: dict[str, str], *args: str) -> str:
 
 
 @asynccontextmanager
-async def bot_process(env: dict[str, str], log: Path) -> AsyncIterator[asyncio.subprocess.Process]:
+async def bot_process(env: dict[str, str], log: Path,
+                      *options: str) -> AsyncIterator[asyncio.subprocess.Process]:
     with log.open("ab") as sink:
-        process = await asyncio.create_subprocess_exec(str(LANTOA), "run", env=env,
+        process = await asyncio.create_subprocess_exec(str(LANTOA), "run", *options, env=env,
                                                        stdout=sink, stderr=sink)
     try:
         yield process

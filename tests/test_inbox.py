@@ -8,7 +8,7 @@ from pathlib import Path
 
 from telegram.error import InvalidToken
 
-from bot.runtime.polling import SET_ASIDE_AFTER
+from bot.runtime.intake import SET_ASIDE_AFTER
 from storage import inbox
 from tests.fakebot import FakeTelegram
 from tests.harness import FRIDAY_MORNING, Harness, started

@@ -4,12 +4,14 @@ The only module in `bot/` that knows `handlers/`."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import gc
 import logging
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from typing import Protocol
 
 from telegram import (
     BotCommand,
@@ -24,10 +26,14 @@ from bot.flows import command_menus
 from bot.runtime.clock import SystemClock
 from bot.runtime.config import Settings
 from bot.runtime.core import Core
+from bot.runtime.health import Health
+from bot.runtime.intake import Intake
+from bot.runtime.metrics import Metrics
 from bot.runtime.pacing import Pacer, PacingTime
 from bot.runtime.polling import InboxPoller
 from bot.runtime.services import Services
 from bot.runtime.update_order import PerChatUpdateProcessor
+from bot.runtime.webhook import HttpServer, WebhookSource
 from bot.ui.catalogue import LANGUAGES, Catalogue, Said
 from handlers import (
     announcements,
@@ -61,6 +67,12 @@ from storage.db import Database
 
 log = logging.getLogger(__name__)
 DRAFT_SWEEP_EVERY = dt.timedelta(hours=1)
+METRICS_KEY = "lantoa:metrics"  # bot_data: the application's Metrics
+
+
+def metrics_of(application: Application) -> Metrics:
+    metrics: Metrics = application.bot_data[METRICS_KEY]
+    return metrics
 
 
 def build_application(
@@ -86,7 +98,12 @@ def build_application(
     )
     builder = builder.request(request or HTTPXRequest(connection_pool_size=64))
     builder = builder.get_updates_request(updates_request or HTTPXRequest())
-    application = builder.rate_limiter(PacedRateLimiter(Pacer(pacing_time))).build()
+    metrics = Metrics()
+    application = builder.rate_limiter(PacedRateLimiter(Pacer(pacing_time), metrics)).build()
+    application.bot_data[METRICS_KEY] = metrics
+    deciders = core.scheduler.deciders
+    core.scheduler.deciders = dataclasses.replace(
+        deciders, digests=metrics.timed_digests(deciders.digests))
     install_core(application, core)
     deliveries.install(application)
     catalogue = core.services.catalogue
@@ -148,24 +165,41 @@ async def _introduce(application: Application) -> None:
                                        name="command-menus")
 
 
+class UpdateSource(Protocol):
+    """Long polling (InboxPoller) or the webhook (WebhookSource): both through one Intake."""
+
+    failure: BaseException | None  # set, with `failed`, when the source had to stop
+    failed: asyncio.Event
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
 @asynccontextmanager
-async def running(application: Application) -> AsyncIterator[InboxPoller]:
-    """The bot polling for updates until the block ends; the poller says if it had to stop."""
+async def running(application: Application, health: Health | None = None,
+                  webhook: HttpServer | None = None) -> AsyncIterator[UpdateSource]:
+    """The bot as the active process until the block ends, taking updates by long polling,
+    or through `webhook`'s route (its server already serving); the source says if it had to
+    stop. `health` is told the role and each update handled."""
     services = core_of_application(application).services
-    poller = InboxPoller(application, services.db, services.clock,
-                         services.settings.poll_timeout)
+    health = health or Health()
+    intake = Intake(application, services.db, services.clock, metrics_of(application), health)
+    source: UpdateSource = (InboxPoller(intake, services.settings.poll_timeout)
+                            if webhook is None else WebhookSource(intake, webhook))
     async with application:
         await _introduce(application)
         await application.start()
         try:
             await deliveries.start(application)
             await schedules.install(application)
-            await poller.start()
+            health.become("active", services.now())
+            await source.start()
             _start_draft_jobs(application)
-            yield poller
+            yield source
         finally:
             try:
-                await poller.stop()
+                await source.stop()
                 await deliveries.stop(application)
             finally:
                 await application.stop()
@@ -190,10 +224,11 @@ Started = Callable[[str], Awaitable[None]]
 
 
 async def serve(settings: Settings, token: str, db: Database,
-                started: Started | None = None) -> None:
-    """`lantoa run`: until SIGINT or SIGTERM, or until Telegram refuses the token."""
+                started: Started | None = None, webhook: bool = False) -> None:
+    """`lantoa run`: until SIGINT or SIGTERM, or until Telegram refuses the token. `webhook`:
+    updates come through the webhook (settings.webhook_url) instead of long polling."""
     try:
-        await _serve(settings, token, db, started)
+        await _serve(settings, token, db, started, webhook)
     except InvalidToken:
         raise ServeFailure("cli.token_rejected") from None
     except NetworkError as error:
@@ -201,14 +236,37 @@ async def serve(settings: Settings, token: str, db: Database,
         raise ServeFailure("cli.api_unreachable", url=settings.api_root, error=reason) from None
 
 
-async def _serve(settings: Settings, token: str, db: Database, started: Started | None) -> None:
+async def _serve(settings: Settings, token: str, db: Database, started: Started | None,
+                 webhook: bool) -> None:
     core = Core.build(Services(settings, db, Catalogue.load(), SystemClock()))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signal_number, stop.set)
     application = build_application(core, token, sequential=settings.sequential_updates)
-    async with running(application) as poller:
+    health = Health()
+    server = None
+    if settings.http_listen is not None:
+        server = HttpServer(settings, db, health, metrics_of(application), webhook)
+        await _listen(server, settings)
+    try:
+        await _active(application, health, server if webhook else None, stop, started)
+    finally:
+        if server is not None:
+            await server.stop()
+
+
+async def _listen(server: HttpServer, settings: Settings) -> None:
+    try:
+        await server.start()
+    except OSError as error:  # the port is taken, or the address is not this machine's
+        raise ServeFailure("cli.http_listen_failed", listen=settings.http_listen,
+                           error=error.strerror or error) from None
+
+
+async def _active(application: Application, health: Health, webhook: HttpServer | None,
+                  stop: asyncio.Event, started: Started | None) -> None:
+    async with running(application, health, webhook) as source:
         # What start-up built (modules, handlers, the catalogue, settings) lives as long as
         # the process: out of the collector's sight, the full collections that every few
         # thousand updates' garbage triggers no longer walk it all again.
@@ -216,9 +274,9 @@ async def _serve(settings: Settings, token: str, db: Database, started: Started 
         log.info("Lan Tỏa is running")
         if started is not None:
             await started(application.bot.username)
-        waits = [asyncio.create_task(stop.wait()), asyncio.create_task(poller.failed.wait())]
+        waits = [asyncio.create_task(stop.wait()), asyncio.create_task(source.failed.wait())]
         await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
         for wait in waits:
             wait.cancel()
-    if poller.failure is not None:
-        raise poller.failure
+    if source.failure is not None:
+        raise source.failure

@@ -32,6 +32,7 @@ from bot.runtime.cli_parser import (
 )
 from bot.runtime.clock import SystemClock
 from bot.runtime.config import (
+    ENV_PREFIX,
     MAX_INVITE_DAYS,
     ConfigError,
     Settings,
@@ -95,7 +96,8 @@ def build_parser(t: Texts) -> Parser:
     parser = Parser(prog="lantoa", description=t.plain("cli.description"))
     commands = _commands(parser, "command", t)
     _command(commands, "init", t)
-    _command(commands, "run", t)
+    run = _command(commands, "run", t)
+    run.add_argument("--webhook", action="store_true", help=t.plain("cli.help.webhook"))
     _command(commands, "demo-data", t)
     _command(commands, "check", t)
     unit_commands = _commands(_command(commands, "unit", t), "unit_command", t)
@@ -463,7 +465,15 @@ async def _check(args: argparse.Namespace, settings: Settings, t: Texts) -> int:
     return EXIT_USAGE if report.problems else 0
 
 
-def _started(db: Database, settings: Settings, t: Texts) -> Callable[[str], Awaitable[None]]:
+def _check_webhook_settings(settings: Settings, t: Texts) -> None:
+    """--webhook needs the three settings; each is checked for its form when read."""
+    for name in ("http_listen", "webhook_url", "webhook_secret"):
+        if getattr(settings, name) is None:
+            raise CliError(t.plain("cli.run.webhook_needs", setting=f"{ENV_PREFIX}{name.upper()}"))
+
+
+def _started(db: Database, settings: Settings, t: Texts,
+             webhook: bool) -> Callable[[str], Awaitable[None]]:
     """What `run` prints once the bot polls: where it runs, with what, and what to type next."""
 
     async def announce(username: str) -> None:
@@ -475,6 +485,9 @@ def _started(db: Database, settings: Settings, t: Texts) -> Callable[[str], Awai
                          units=t.plain("cli.run.units", count=counts.units),
                          members=t.plain("cli.run.members", count=counts.members),
                          groups=t.plain("cli.run.groups", count=counts.groups))]
+        if webhook:
+            lines.append(t.plain("cli.run.webhook", url=settings.webhook_url,
+                                 listen=settings.http_listen))
         if counts.units == 0:
             lines.append(t.plain("cli.run.no_units"))
         lines.append(t.plain("cli.run.stop"))
@@ -488,11 +501,13 @@ async def _run(args: argparse.Namespace, settings: Settings, t: Texts) -> None:
     if settings.bot_token is None or not settings.bot_token.get_secret_value().strip():
         raise CliError(t.plain("cli.token_missing"))
     token = settings.bot_token.get_secret_value().strip()
+    if args.webhook:
+        _check_webhook_settings(settings, t)
     configure_logging(token, settings.zone)
     # The first start from the README makes data/ itself; a path someone set must exist.
     db = await _open_database(settings, t, create_folder=settings.database == DEFAULT_DATABASE)
     try:
-        await serve(settings, token, db, _started(db, settings, t))
+        await serve(settings, token, db, _started(db, settings, t, args.webhook), args.webhook)
     finally:
         await db.close()
 

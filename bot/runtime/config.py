@@ -47,6 +47,8 @@ DEFAULT_FIELDS = (
 # it. A year covers a campaign's shared link; a longer one is a link nobody remembers is open.
 MAX_INVITE_DAYS = 365
 ENV_PREFIX = "LANTOA_"
+WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{1,256}")  # Telegram's secret_token
+SECRETS = ("bot_token", "webhook_secret")
 SHOWN_VALUE = 60  # characters of a wrong value quoted back; the rest is cut
 
 Expectation = tuple[str, Mapping[str, object]]  # a key under settings.expect, and its params
@@ -167,6 +169,13 @@ class Settings(BaseSettings):
     month_cutoff_day: int | None = Field(None, ge=1, le=28)
     # Telegram user ids of the people who run the bot: they may do anything a leader may, anywhere.
     admins: list[int] = Field(default_factory=list)
+    # The bot's own HTTP server (webhook, /healthz, /metrics), e.g. "0.0.0.0:8080"; unset, none.
+    http_listen: str | None = None
+    # `lantoa run --webhook`: the public address Telegram posts to (its path is the route served
+    # on http_listen) and the secret Telegram sends with every update.
+    webhook_url: AnyHttpUrl | None = None
+    webhook_secret: SecretStr | None = None
+    metrics: bool = False  # GET /metrics on http_listen, in Prometheus' text format
     report: ReportSettings = Field(default_factory=ReportSettings)
     schedule: ScheduleSettings = Field(default_factory=ScheduleSettings)
 
@@ -185,6 +194,24 @@ class Settings(BaseSettings):
         if URL_LIKE.match(str(value)):
             raise SettingProblem("settings.expect.database")
         return Path(value)
+
+    @field_validator("http_listen")
+    @classmethod
+    def _host_and_port(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        host, colon, port = value.strip().rpartition(":")
+        if not colon or not port.isdigit() or not 1 <= int(port) <= 65535 or " " in host:
+            raise SettingProblem("settings.expect.http_listen")
+        return value.strip()
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _telegram_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        """What Telegram accepts as a secret_token."""
+        if value is not None and not WEBHOOK_SECRET.fullmatch(value.get_secret_value()):
+            raise SettingProblem("settings.expect.webhook_secret")
+        return value
 
     @field_validator("timezone")
     @classmethod
@@ -280,9 +307,9 @@ def _wrong_value(error: ErrorDetails, path: Path) -> ConfigError:
         return ConfigError("settings.unknown", setting=setting, path=path)
     problem = error.get("ctx", {}).get("error")
     expected = problem.expected if isinstance(problem, SettingProblem) else expectation(location)
-    # A token is not quoted back, even a wrong one, nor a database URL's password: the line
-    # may be pasted anywhere.
-    value = ("***" if location[0] == "bot_token" else
+    # A token or secret (SECRETS) is not quoted back, even a wrong one, nor a database URL's
+    # password: the line may be pasted anywhere.
+    value = ("***" if location[0] in SECRETS else
              _shown(without_password(str(error["input"]))) if location[0] == "database" else
              _shown(error["input"]))
     variable = environment_variable(str(location[0]))

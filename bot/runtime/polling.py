@@ -2,29 +2,23 @@
 
 PTB's Updater confirms a batch of updates to Telegram with its next getUpdates call, usually
 while their handlers are still running; a crash then would lose a member's answer for good.
-Here each update is written to the database inbox, as Telegram sent it, before it is
-dispatched; it is marked handled when its handlers are done; what is left unhandled is
-replayed at the next start, and an update Telegram sends again is recognised and skipped.
+Here each batch goes through the `Intake` (bot/runtime/intake.py: stored in the inbox before
+it is dispatched, replayed at the next start if unhandled) before the next getUpdates confirms
+it.
 """
 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import json
 import logging
 import warnings
 from typing import Any
 
-from telegram import Update
 from telegram.error import EndPointNotFound, InvalidToken, RetryAfter, TimedOut
-from telegram.ext import Application
 from telegram.warnings import PTBUserWarning
 
-from bot.runtime.clock import Clock
-from bot.runtime.update_order import PerChatUpdateProcessor
-from storage import inbox
-from storage.db import Database, DatabaseUnavailable
+from bot.runtime.intake import ALLOWED_UPDATES, DATABASE_RETRY_SECONDS, Intake
+from storage.db import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
 # getUpdates is called raw on purpose: PTB's get_updates parses a whole batch at once, and one
@@ -32,34 +26,13 @@ log = logging.getLogger(__name__)
 warnings.filterwarnings("ignore", message=r".*do_api_request\(\"getUpdates\"",
                         category=PTBUserWarning)
 BACKOFF_SECONDS = (1, 2, 5, 10, 30)
-# Only what some handler answers: fewer kinds of update, fewer surprises.
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
-# An update whose replay was started this many times and never finished is a suspect: a crash
-# with many updates in flight points at none of them, so it is replayed alone, before any other,
-# and set aside (not replayed again) only if the process dies SOLO_REPLAYS times then too. One
-# death alone is not enough: a process killed from outside (an OOM kill, a restart, the standby
-# taking over) while a start-up replays suspects one after another lands on one of them, and a
-# member's press was lost that way (the crash-restart test on PostgreSQL, whose start-up takes
-# long enough for kills to land there). Only starts count: an update waiting behind another
-# through quick restarts is never suspected for them.
-MAX_REPLAYS = 3
-SOLO_REPLAYS = 2
-SET_ASIDE_AFTER = MAX_REPLAYS + SOLO_REPLAYS  # replay starts that never finished
-SOLO_REPLAY_WAIT = 30.0  # seconds a suspect may run alone before the others go on anyway
-REMEMBER_HANDLED = dt.timedelta(days=2)
-PRUNE_EVERY = dt.timedelta(hours=1)
 EXTRA_READ_SECONDS = 10
-# While the database server is away (storage/postgres.py says so once): how often to try again.
-# Updates that could not be stored are not confirmed to Telegram, which sends them again.
-DATABASE_RETRY_SECONDS = 1.0
 
 
 class InboxPoller:
-    def __init__(self, application: Application, db: Database, clock: Clock,
-                 timeout: int) -> None:
-        self.application = application
-        self.db = db
-        self.clock = clock
+    def __init__(self, intake: Intake, timeout: int) -> None:
+        self.intake = intake
+        self.application = intake.application
         self.timeout = timeout
         self.failure: BaseException | None = None
         self.failed = asyncio.Event()
@@ -67,82 +40,16 @@ class InboxPoller:
         self._stopping = False
         self._interruptible = False
         self._offset = 0
-        self._pruned_at: dt.datetime | None = None
-        # Replayed updates not started yet; fresh ones are not counted (no extra transaction).
-        self._replaying: set[int] = set()
-        self._finished: dict[int, asyncio.Event] = {}  # suspects replayed alone
-        processor = application.update_processor
-        if isinstance(processor, PerChatUpdateProcessor):
-            processor.on_start, processor.on_done = self.starting, self.handled
-
-    async def starting(self, update: object) -> None:
-        """Called by the update processor as an update's handlers start."""
-        if isinstance(update, Update) and update.update_id in self._replaying:
-            self._replaying.discard(update.update_id)
-            async with self.db.transaction() as tx:
-                await inbox.count_replay(tx, update.update_id)
-
-    async def handled(self, update: object) -> None:
-        """Called by the update processor when an update's handlers are done."""
-        if isinstance(update, Update):
-            await self._mark_handled(update.update_id)
-            if (finished := self._finished.pop(update.update_id, None)) is not None:
-                finished.set()
-
-    async def _mark_handled(self, update_id: int) -> None:
-        """An update done while the database server is away is marked once it is back: the
-        member's next update waits behind it meanwhile (it could not be answered anyway), and
-        is not told of a failure it did not have. A stop first leaves it unmarked: the next
-        start replays it, as after a crash."""
-        while True:
-            try:
-                async with self.db.transaction() as tx:
-                    await inbox.mark_handled(tx, update_id, self.clock.now())
-                return
-            except DatabaseUnavailable:
-                if self._stopping:
-                    return
-                await asyncio.sleep(DATABASE_RETRY_SECONDS)
 
     async def start(self) -> None:
         await self.application.bot.delete_webhook()  # getUpdates is refused while one is set
-        async with self.db.transaction() as tx:
-            dropped = await inbox.set_aside(tx, SET_ASIDE_AFTER, self.clock.now())
-            left = await inbox.take_unhandled(tx, SET_ASIDE_AFTER, self.clock.now())
-        if dropped:
-            log.warning("set aside, not replayed again: update(s) %s, each started %d times "
-                        "and never finished, the last %d times alone", dropped, SET_ASIDE_AFTER,
-                        SOLO_REPLAYS)
-        if left:
-            log.info("replaying %d update(s) not handled before the last stop", len(left))
-        self._replaying = {update_id for update_id, _, _ in left}
-        for update_id, body, attempts in left:
-            if attempts >= MAX_REPLAYS:
-                await self._replay_alone(update_id, json.loads(body))
-        for update_id, body, attempts in left:
-            if attempts < MAX_REPLAYS:
-                await self._dispatch(update_id, json.loads(body))
+        await self.intake.replay()
         self._task = asyncio.create_task(self._poll(), name="lantoa-polling")
-
-    async def _replay_alone(self, update_id: int, body: dict[str, Any]) -> None:
-        """A suspect runs with nothing else in flight, so that a crash now is its own."""
-        log.warning("replaying update %s alone: it was started %d times and never finished",
-                    update_id, MAX_REPLAYS)
-        finished = self._finished[update_id] = asyncio.Event()
-        if not await self._dispatch(update_id, body):
-            self._finished.pop(update_id, None)
-            return
-        try:
-            await asyncio.wait_for(finished.wait(), SOLO_REPLAY_WAIT)
-        except TimeoutError:
-            self._finished.pop(update_id, None)
-            log.warning("update %s still running after %ss; the others go on", update_id,
-                        SOLO_REPLAY_WAIT)
 
     async def stop(self) -> None:
         """Stops between batches (never inside a database write), then confirms to Telegram
         what was fetched, as PTB's Updater does."""
-        self._stopping = True
+        self._stopping = self.intake.stopping = True
         if self._task is None:
             return
         if self._interruptible:
@@ -202,30 +109,8 @@ class InboxPoller:
                 await self._wait(asyncio.sleep(wait))
 
     async def _receive(self, raw: list[dict[str, Any]]) -> None:
-        now = self.clock.now()
-        bodies = [(int(item["update_id"]), json.dumps(item, ensure_ascii=False)) for item in raw]
-        async with self.db.transaction() as tx:
-            fresh = await inbox.keep_new(tx, bodies, now)
-            if self._pruned_at is None or now - self._pruned_at > PRUNE_EVERY:
-                await inbox.forget_handled_before(tx, now - REMEMBER_HANDLED)
-                self._pruned_at = now
-        self._offset = max(update_id for update_id, _ in bodies) + 1
-        for item in raw:
-            if int(item["update_id"]) in fresh:
-                await self._dispatch(int(item["update_id"]), item)
-
-    async def _dispatch(self, update_id: int, body: dict[str, Any]) -> bool:
-        """Hands the update to PTB; False if it could not be read (then it is marked handled)."""
-        try:
-            update = Update.de_json(body, self.application.bot)
-        except Exception:
-            # One update this version cannot read must not hold up everyone else's.
-            log.exception("skipping update %s that could not be read", update_id)
-            async with self.db.transaction() as tx:
-                await inbox.mark_handled(tx, update_id, self.clock.now())
-            return False
-        await self.application.update_queue.put(update)
-        return True
+        await self.intake.accept(raw)
+        self._offset = max(int(item["update_id"]) for item in raw) + 1
 
 
 def _seconds(value: object) -> float:

@@ -20,6 +20,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from .common import NOT_FOUND, SimulatedTimeout
 from .core import FakeTelegram
+from .webhook import WebhookPusher
 
 __all__ = ["FakeBotServer"]
 
@@ -99,6 +100,7 @@ class FakeBotServer:
         self.host = host
         self.requests: list[tuple[str, str]] = []  # (HTTP method, path) for debugging
         self._server: asyncio.Server | None = None
+        self._pusher = WebhookPusher(fake)  # POSTs updates to the bot while a webhook is set
         self._tasks: set[asyncio.Task[Any]] = set()
         self._url = ""
 
@@ -113,11 +115,13 @@ class FakeBotServer:
         self._server = await asyncio.start_server(self._serve, self.host, 0)
         port = self._server.sockets[0].getsockname()[1]
         self._url = f"http://{self.host}:{port}"
+        await self._pusher.__aenter__()
         return self._url
 
     async def stop(self) -> None:
         if self._server is None:
             return
+        await self._pusher.__aexit__(None, None, None)
         self._server.close()
         # Keep-alive connections (and parked long polls) would otherwise live on.
         tasks = list(self._tasks)

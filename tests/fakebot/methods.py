@@ -98,6 +98,9 @@ class BotMethods(ChatStore, Checks, Files):
 
     def _set_webhook(self, p: dict[str, Any], u: dict[str, _Upload]) -> bool:
         self.webhook_url = str(p.get("url") or "")
+        self.webhook_secret = str(p.get("secret_token") or "")
+        if "allowed_updates" in p:
+            self._allowed_updates = frozenset(p["allowed_updates"]) or None
         if p.get("drop_pending_updates"):
             self._queue.clear()
         return True

@@ -48,6 +48,10 @@ class FakeState:
         self.menu_buttons: dict[int | None, dict[str, Any]] = {}
         self.bot_texts: dict[tuple[str, str], str] = {}
         self.webhook_url = ""
+        self.webhook_secret = ""
+        # What the fake POSTed to the webhook, in order: (update_id, HTTP status or None when
+        # the bot could not be reached).
+        self.webhook_posts: list[tuple[int, int | None]] = []
         self.last_offset = 0
         # Stamps each Call's ``at``; tests set it to the bot's (virtual) pacing clock.
         self.time_source: Callable[[], float] | None = None

@@ -123,6 +123,19 @@ class UpdateQueue(FakeState):
         ready.sort(key=lambda q: q.update_id)
         return ready[:limit]
 
+    def _next_for_webhook(self) -> _Queued | None:
+        """The oldest update waiting for the webhook, as Telegram sends them: in order."""
+        ready = self._deliverable(0, 1) if self.webhook_url else []
+        return ready[0] if ready else None
+
+    def _posted(self, queued: _Queued, status: int | None) -> None:
+        """The bot answered a webhook POST (or could not be reached); a 2xx takes it off."""
+        self.webhook_posts.append((queued.update_id, status))
+        if status is not None and 200 <= status < 300:
+            queued.delivered = True
+            self._queue.remove(queued)
+        self._changed()
+
     async def _get_updates(self, p: dict[str, Any]) -> list[dict[str, Any]]:
         if self.webhook_url:
             raise ApiError(
