@@ -129,16 +129,18 @@ async def _crash_repeatedly(env: dict[str, str], log: Path, rng: random.Random, 
 
 
 def _check_owed_cards_shown(owed: list[Owed]) -> None:
-    """Each card owed at a kill is shown after it, unless its member had seen it and pressed a
-    button on it (it was shown, and the process died before noting that: the press, replayed
-    after the restart, may end the card before it is shown again)."""
+    """Each card owed at a kill is shown after it, unless its member had seen it and answered
+    it (it was shown, and the process died before noting that): a button pressed on it or a
+    text typed to it (/cancel, a correction), replayed after the restart, may end the card
+    before it is shown again."""
     for card in owed:
         member = card.member
         shown = any(c.method in Board.SHOWING and c.chat_id == member.user_id and not c.error
                     and CARD in visible(str(c.params.get("text") or ""))
                     for c in member.fake.calls[card.calls:])
-        pressed = any(" pressed " in did for did in member.did[card.did:])
-        assert shown or pressed, (
+        after = member.did[card.did + 1:]  # past the card's own message
+        answered = any(" pressed " in did or " typed " in did for did in after)
+        assert shown or answered, (
             f"member {member.user_id}: the card owed when the process was killed was never "
             f"shown after the restart; the member sent: {member.did[-12:]}")
 
