@@ -144,6 +144,12 @@ class Harness:
     # Telegram's limits are kept on this clock: pacing never makes a test wait.
     pacing: VirtualTime = field(default_factory=VirtualTime)
 
+    @property
+    def bot_id(self) -> int:
+        """The bot this harness runs as (its token's number)."""
+        assert self.core.services.bot is not None
+        return self.core.services.bot.bot_id
+
     async def deliveries_settled(self, timeout: float = 10.0) -> None:
         """Waits until the paced sender has sent (or given up on) everything in the
         deliveries ledger: no row queued or being sent, and the sender idle."""

@@ -20,6 +20,7 @@ from bot.flows.exports import export_to_file
 from bot.flows.invites import MAX_USES, create_invite, invite_link
 from bot.flows.joins import ROLE_KEYS
 from bot.flows.member_import import RowsRefused, cli_refusal, import_to_file, links_filename
+from bot.rules.bots import root_unit_id
 from bot.runtime.app import serve
 from bot.runtime.check import check_database
 from bot.runtime.cli_parser import (
@@ -95,7 +96,9 @@ def build_parser(t: Texts) -> Parser:
     parser = Parser(prog="lantoa", description=t.plain("cli.description"))
     commands = _commands(parser, "command", t)
     _command(commands, "init", t)
-    _command(commands, "run", t)
+    run = _command(commands, "run", t)
+    run.add_argument("--root-unit", metavar=t.plain("cli.metavar.code"),
+                     help=t.plain("cli.help.root_unit"))
     _command(commands, "demo-data", t)
     _command(commands, "check", t)
     unit_commands = _commands(_command(commands, "unit", t), "unit_command", t)
@@ -488,10 +491,14 @@ async def _run(args: argparse.Namespace, settings: Settings, t: Texts) -> None:
     if settings.bot_token is None or not settings.bot_token.get_secret_value().strip():
         raise CliError(t.plain("cli.token_missing"))
     token = settings.bot_token.get_secret_value().strip()
+    if args.root_unit is not None:
+        settings = settings.model_copy(update={"root_unit": args.root_unit})
     configure_logging(token, settings.zone)
     # The first start from the README makes data/ itself; a path someone set must exist.
     db = await _open_database(settings, t, create_folder=settings.database == DEFAULT_DATABASE)
     try:
+        async with db.transaction() as tx:  # a wrong --root-unit is said before Telegram hears
+            await root_unit_id(tx, settings.root_unit)
         await serve(settings, token, db, _started(db, settings, t))
     finally:
         await db.close()

@@ -24,6 +24,7 @@ from telegram.warnings import PTBUserWarning
 from bot.runtime.clock import Clock
 from bot.runtime.update_order import PerChatUpdateProcessor
 from storage import inbox
+from storage.bots import NO_BOT
 from storage.db import Database, DatabaseUnavailable
 
 log = logging.getLogger(__name__)
@@ -50,8 +51,9 @@ DATABASE_RETRY_SECONDS = 1.0
 
 class InboxPoller:
     def __init__(self, application: Application, db: Database, clock: Clock,
-                 timeout: int) -> None:
+                 timeout: int, bot_id: int = NO_BOT) -> None:
         self.application = application
+        self.bot_id = bot_id  # whose updates these are: ids are counted per bot
         self.db = db
         self.clock = clock
         self.timeout = timeout
@@ -74,7 +76,7 @@ class InboxPoller:
         if isinstance(update, Update) and update.update_id in self._replaying:
             self._replaying.discard(update.update_id)
             async with self.db.transaction() as tx:
-                await inbox.count_replay(tx, update.update_id)
+                await inbox.count_replay(tx, self.bot_id, update.update_id)
 
     async def handled(self, update: object) -> None:
         """Called by the update processor when an update's handlers are done."""
@@ -91,7 +93,7 @@ class InboxPoller:
         while True:
             try:
                 async with self.db.transaction() as tx:
-                    await inbox.mark_handled(tx, update_id, self.clock.now())
+                    await inbox.mark_handled(tx, self.bot_id, update_id, self.clock.now())
                 return
             except DatabaseUnavailable:
                 if self._stopping:
@@ -101,8 +103,8 @@ class InboxPoller:
     async def start(self) -> None:
         await self.application.bot.delete_webhook()  # getUpdates is refused while one is set
         async with self.db.transaction() as tx:
-            dropped = await inbox.set_aside(tx, MAX_REPLAYS, self.clock.now())
-            left = await inbox.take_unhandled(tx, MAX_REPLAYS, self.clock.now())
+            dropped = await inbox.set_aside(tx, self.bot_id, MAX_REPLAYS, self.clock.now())
+            left = await inbox.take_unhandled(tx, self.bot_id, MAX_REPLAYS, self.clock.now())
         if dropped:
             log.warning("set aside, not replayed again: update(s) %s, each started %d times "
                         "and never finished, the last time alone", dropped, MAX_REPLAYS + 1)
@@ -198,7 +200,7 @@ class InboxPoller:
         now = self.clock.now()
         bodies = [(int(item["update_id"]), json.dumps(item, ensure_ascii=False)) for item in raw]
         async with self.db.transaction() as tx:
-            fresh = await inbox.keep_new(tx, bodies, now)
+            fresh = await inbox.keep_new(tx, self.bot_id, bodies, now)
             if self._pruned_at is None or now - self._pruned_at > PRUNE_EVERY:
                 await inbox.forget_handled_before(tx, now - REMEMBER_HANDLED)
                 self._pruned_at = now
@@ -215,7 +217,7 @@ class InboxPoller:
             # One update this version cannot read must not hold up everyone else's.
             log.exception("skipping update %s that could not be read", update_id)
             async with self.db.transaction() as tx:
-                await inbox.mark_handled(tx, update_id, self.clock.now())
+                await inbox.mark_handled(tx, self.bot_id, update_id, self.clock.now())
             return False
         await self.application.update_queue.put(update)
         return True
