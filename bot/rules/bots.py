@@ -78,6 +78,10 @@ async def in_subtree(tx: Tx, bot: BotIdentity | None, unit_id: int) -> bool:
     return any(u.id == bot.root_unit_id for u in await units.ancestors(tx, unit_id))
 
 
+def invite_link(bot_username: str, code: str) -> str:
+    return f"https://t.me/{bot_username}?start={code}"
+
+
 async def owner_username(tx: Tx, unit_id: int) -> str | None:
     """The username of the bot that owns the unit (invite links, refusals naming the right
     bot); None while no bot has registered."""

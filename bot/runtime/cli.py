@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import psycopg
 
 from bot.flows.exports import export_to_file
-from bot.flows.invites import MAX_USES, create_invite, invite_link
+from bot.flows.invites import MAX_USES, bot_username, create_invite, invite_link
 from bot.flows.joins import ROLE_KEYS
 from bot.flows.member_import import RowsRefused, cli_refusal, import_to_file, links_filename
 from bot.rules.bots import root_unit_id
@@ -51,7 +51,7 @@ from bot.runtime.unit_tree import (
 from bot.tryout.session import try_bot
 from bot.ui import formatting
 from bot.ui.catalogue import Catalogue, Said, Texts
-from storage import meta, units
+from storage import units
 from storage.backup import (
     DUMP_SUFFIX,
     SUFFIX,
@@ -282,13 +282,6 @@ async def _unit(args: argparse.Namespace, settings: Settings, t: Texts) -> None:
     await _with_db(settings, t, work)
 
 
-async def _bot_username(db: Database, settings: Settings) -> str | None:
-    if settings.bot_username:
-        return settings.bot_username
-    async with db.transaction() as tx:
-        return await meta.get(tx, "bot_username")
-
-
 async def _invite(args: argparse.Namespace, settings: Settings, t: Texts) -> None:
     async def work(db: Database) -> None:
         async with db.transaction() as tx:
@@ -297,8 +290,9 @@ async def _invite(args: argparse.Namespace, settings: Settings, t: Texts) -> Non
             invite = await create_invite(tx, args.unit, role, args.uses, days,
                                          SystemClock().now())
             unit = await units.get_unit(tx, invite.unit_id)
+            # The bot that serves the unit, when several share the database (bot/rules/bots.py).
+            username = await bot_username(tx, settings, invite.unit_id)
         assert unit is not None  # create_invite found it
-        username = await _bot_username(db, settings)
         print(t.plain("cli.invite_for", role=t.plain(ROLE_KEYS[role]), unit=unit.name,
                       id=unit.id))
         print(invite_link(username or t.plain("cli.bot_username_placeholder"), invite.code))
