@@ -436,10 +436,11 @@ async def migrated_database(path: Path) -> Database:
 @asynccontextmanager
 async def started(tmp_path: Path, fake: FakeTelegram | None = None,
                   now: dt.datetime = FRIDAY_MORNING, database: Path | str | None = None,
-                  **settings: Any) -> AsyncIterator[Harness]:
+                  token: str = TOKEN, **settings: Any) -> AsyncIterator[Harness]:
     """The bot running on `tmp_path`'s database, or on `database` when given (a database
     moved there, say); its clock says `now` from the start (what start-up catches up on
-    depends on it)."""
+    depends on it). Another `token` (and fake) on the same `tmp_path` is a second bot on the
+    same database (tests/test_bots.py)."""
     fake = fake or FakeTelegram()
     said = Said()
     fake.key_source = said.keys_in
@@ -454,7 +455,7 @@ async def started(tmp_path: Path, fake: FakeTelegram | None = None,
     core = Core.build(Services(config, db, Catalogue.load(said), clock))
     pacing = VirtualTime()
     fake.time_source = pacing.stamp
-    app = build_application(core, TOKEN, request=FakeRequest(fake),
+    app = build_application(core, token, request=FakeRequest(fake),
                             updates_request=FakeRequest(fake), pacing_time=pacing)
     try:
         async with running(app) as poller:
