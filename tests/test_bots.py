@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.rules.access import actor_for
+from bot.rules.access import Action, actor_for, permits, units_in_reach
 from bot.rules.bots import BotIdentity
 from bot.runtime import cli
 from handlers import schedules as schedule_jobs
 from handlers.schedules import NEW_UNITS_JOB
-from storage import bots, deliveries, groups, units
+from storage import bots, deliveries, groups, inbox, meta, units
 from storage.db import Tx
 from storage.entities import NewUnit, Role
 from tests.fakebot import FakeTelegram
@@ -155,6 +155,32 @@ async def test_a_bot_without_a_root_owns_what_no_rooted_bot_owns(tmp_path: Path)
         assert c.core.services.bot == BotIdentity(C_ID, None)
 
 
+async def test_what_the_one_bot_of_before_left_is_taken_by_the_bots_it_belongs_to(
+        tmp_path: Path) -> None:
+    """Rows kept before migration 0011 have bot 0: the inbox's are the old bot's (the username
+    meta remembers), the ledger's those of the bot that serves each row's unit."""
+    tree = await _country(tmp_path)
+    db = await migrated_database(tmp_path / "lantoa.sqlite3")
+    now = dt.datetime(2026, 11, 27, 9, tzinfo=HANOI)
+    try:
+        async with db.transaction() as tx:
+            await meta.put(tx, "bot_username", "lantoa_old_bot")
+            await inbox.keep_new(tx, bots.NO_BOT, [(7, '{"update_id": 7}')], now)
+            await deliveries.queue(tx, [
+                deliveries.NewDelivery(kind="digest", unit_id=unit, chat_id=chat, period="w",
+                                       text="Bản tin") for unit, chat in (
+                    (tree.cell_a, A_GROUP), (tree.cell_b, B_GROUP))], now)
+            await bots.register(tx, A_ID, tree.commune, "lantoa_a_bot", now)
+            await bots.register(tx, C_ID, None, "lantoa_old_bot", now)
+            left = await inbox.unhandled_ids(tx, bots.NO_BOT)
+            taken = {bot_id: await inbox.unhandled_ids(tx, bot_id) for bot_id in (A_ID, C_ID)}
+            ledger = {row.unit_id: row.bot_id for row in await deliveries.in_ledger(tx)}
+    finally:
+        await db.close()
+    assert (left, taken) == ([], {A_ID: [], C_ID: [7]})
+    assert ledger == {tree.cell_a: A_ID, tree.cell_b: C_ID}
+
+
 # --- invites and members --------------------------------------------------------------------------
 
 
@@ -212,6 +238,20 @@ async def test_a_member_below_a_and_an_observer_through_c_has_each_role_in_its_b
         assert through_c.shows("stats.title_unit", unit="Đảng bộ tỉnh Lạng Sơn")
         assert "👤 Cá nhân" not in bots.c.buttons(MAI), "her own figures are A's"
         assert (await bots.c.say(MAI, "/report")).shows("access.observer_only")
+
+
+async def test_an_admin_acts_through_a_bot_only_within_its_subtree(tmp_path: Path) -> None:
+    async with three_bots(tmp_path) as bots:
+        tree = bots.tree
+        async with bots.a.db.transaction() as tx:
+            through_a = await actor_for(tx, [SON], SON, bots.a.core.services.bot)
+            through_c = await actor_for(tx, [SON], SON, bots.c.core.services.bot)
+            assert await permits(tx, through_a, Action.SCHEDULE, tree.cell_a)
+            assert not await permits(tx, through_a, Action.SCHEDULE, tree.cell_b)
+            assert not await permits(tx, through_a, Action.SCHEDULE, tree.province)
+            assert await permits(tx, through_c, Action.SCHEDULE, tree.cell_b)
+            reach = {u.id for u in await units_in_reach(tx, through_a, Action.SCHEDULE)}
+        assert reach == {tree.commune, tree.cell_a}
 
 
 # --- figures over all subtrees ------------------------------------------------------------------
