@@ -66,18 +66,21 @@ def _delivery(row) -> Delivery:
 
 
 async def _senders(tx: Tx, items: Sequence[NewDelivery]) -> list[int]:
-    """The bot each row goes out through. A group's: the bot that owns the unit (the group was
-    linked through it). A person's: the same, if it serves one of their memberships; else a
-    bot that does (a province's announcement reaches a cell's member through the cell's bot,
-    the only one they talk to)."""
-    chats = sorted({i.chat_id for i in items if i.chat_id > 0})
+    """The bot each row goes out through. A group's: the bot that owns the unit the group is
+    linked to (it was linked through that bot; a province's announcement reaches its cells'
+    groups through theirs), else the row's unit's. A person's: the bot of the row's unit, if it
+    serves one of their roles; else a bot that does (the province's announcement reaches a
+    cell's member through the cell's bot, the only one they may talk to)."""
+    chats = sorted({i.chat_id for i in items})
     held: dict[int, set[int]] = {}
     for start in range(0, len(chats), bots.CHUNK):
         some = chats[start:start + bots.CHUNK]
         rows = await tx.all(
             f"SELECT p.telegram_user_id AS chat, m.unit_id FROM people p "
             f"JOIN memberships m ON m.person_id = p.id WHERE m.status = 'active' "
-            f"AND p.telegram_user_id IN ({placeholders(some)})", tuple(some))
+            f"AND p.telegram_user_id IN ({placeholders(some)}) "
+            f"UNION ALL SELECT group_chat_id AS chat, id AS unit_id FROM units "
+            f"WHERE group_chat_id IN ({placeholders(some)})", (*some, *some))
         for r in rows:
             held.setdefault(int(r["chat"]), set()).add(int(r["unit_id"]))
     owners = await bots.owners_of(

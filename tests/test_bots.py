@@ -18,6 +18,7 @@ from bot.rules.access import Action, actor_for, permits, units_in_reach
 from bot.rules.bots import BotIdentity
 from bot.runtime import cli
 from handlers import schedules as schedule_jobs
+from handlers.deliveries import PEER_LOOK_SECONDS
 from handlers.schedules import NEW_UNITS_JOB
 from storage import bots, deliveries, groups, inbox, meta, units
 from storage.db import Tx
@@ -118,7 +119,11 @@ async def _members(bots: Bots) -> None:
 
 def _chats(bot: Harness, mark: int = 0) -> set[int]:
     """Every chat the bot sent a message to (after its `mark`-th call)."""
-    return {c.chat_id for c in bot.fake.calls[mark:] if c.method in ("sendMessage", "sendPhoto")
+    return _chats_of(bot.fake, mark)
+
+
+def _chats_of(fake: FakeTelegram, mark: int) -> set[int]:
+    return {c.chat_id for c in fake.calls[mark:] if c.method in ("sendMessage", "sendPhoto")
             and c.chat_id is not None and not c.error}
 
 
@@ -349,21 +354,28 @@ async def test_reminders_and_digests_go_out_only_through_the_bot_of_their_unit(
             (row.kind, row.unit_id, row.bot_id) for row in ledger]
 
 
-async def test_a_province_leaders_word_to_a_cell_member_goes_through_the_cells_bot(
+async def test_a_province_announcement_reaches_cells_through_their_bots(
         tmp_path: Path) -> None:
-    """A row decided by C for someone who talks only to A (a notice, an announcement) is A's
-    to send: C queues it, A's sender finds it."""
+    """Rows decided in C's process for people and groups of A's and B's cells (the province's
+    announcement to its whole subtree) are A's and B's to send: their senders find them."""
     async with three_bots(tmp_path) as bots:
         await _members(bots)
-        marks = len(bots.a.fake.calls), len(bots.c.fake.calls)
+        await _groups_linked(bots)
+        marks = {bot.fake.bot_id: len(bot.fake.calls) for bot in bots.all}
         async with bots.c.db.transaction() as tx:
             await deliveries.queue(tx, [deliveries.NewDelivery(
-                kind="announcement", unit_id=bots.tree.province, chat_id=MAI, period="a1",
-                text="Thông báo của Tỉnh ủy")], bots.c.clock.now())
-        bots.a.core.services.outbox.notify()
-        await bots.a.deliveries_settled()
-        await bots.c.deliveries_settled()
-        assert _chats(bots.a, marks[0]) == {MAI} and _chats(bots.c, marks[1]) == set()
+                kind="announcement", unit_id=bots.tree.province, chat_id=chat, period="a1",
+                text="Thông báo của Tỉnh ủy") for chat in (MAI, TUAN, A_GROUP, B_GROUP)],
+                bots.c.clock.now())
+        # Nobody rings A's and B's senders (C's process decided): they look on their own.
+        for bot, chats in ((bots.a, {MAI, A_GROUP}), (bots.b, {TUAN, B_GROUP})):
+            mark = marks[bot.fake.bot_id]
+            await bot.fake.wait_for(lambda f, m=mark, c=chats: _chats_of(f, m) >= c,
+                                    timeout=3 * PEER_LOOK_SECONDS)
+        for bot in bots.all:
+            await bot.deliveries_settled()
+        sent = {bot.fake.bot_id: _chats(bot, marks[bot.fake.bot_id]) for bot in bots.all}
+        assert sent == {A_ID: {MAI, A_GROUP}, B_ID: {TUAN, B_GROUP}, C_ID: set()}
 
 
 # --- the inbox ------------------------------------------------------------------------------------
