@@ -38,6 +38,7 @@ from handlers.common import core_of_application
 from handlers.pacing import BULK, Flight, PacedRateLimiter, retry_seconds
 from handlers.screens import Part, parts_of, send_part
 from storage import deliveries, groups, people
+from storage.db import DatabaseUnavailable
 from storage.deliveries import Delivery, Status
 
 log = logging.getLogger(__name__)
@@ -153,6 +154,10 @@ class Outbox:
                 async with self.services.db.transaction() as tx:
                     chats = await deliveries.waiting_chats(
                         tx, LANES - len(self._lanes), list(self._lanes), self.bot_id)
+            except DatabaseUnavailable:  # said once by the database; looked at again soon
+                await asyncio.sleep(1)
+                self._wake.set()
+                continue
             except Exception:
                 log.exception("could not read the deliveries ledger")
                 await asyncio.sleep(1)
