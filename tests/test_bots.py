@@ -204,8 +204,9 @@ async def test_a_member_joins_through_the_bot_of_the_unit_and_the_other_bot_refu
         await bots.a.say(MAI, f"/start {code}")
         done = await bots.a.tap(MAI, "✅ Đúng")
         assert done.shows("join.done_member")
-        # Through B she is nobody: her membership is A's.
-        assert (await bots.b.say(MAI, "/report")).shows("access.not_member")
+        # Through B she holds no role: hers is A's, and B says so.
+        assert (await bots.b.say(MAI, "/report")).shows("access.other_bot", bot="lantoa_a_bot")
+        assert (await bots.b.say(MAI, "/review")).shows("access.other_bot", bot="lantoa_a_bot")
 
 
 async def test_the_link_an_admin_prints_names_the_bot_of_the_unit(

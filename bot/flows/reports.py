@@ -14,7 +14,7 @@ from bot.flows.menu import menu_now
 from bot.forms.conversations import Conversations, Refusal
 from bot.forms.engine import Choice, DraftState, FormContext
 from bot.forms.spec import Field, FieldType, Form
-from bot.rules.access import Action, Request
+from bot.rules.access import Action, Request, other_bot_key
 from bot.runtime.config import ReportSettings, Settings
 from bot.ui import formatting
 from bot.ui.catalogue import Catalogue
@@ -83,6 +83,10 @@ async def reporter_of(req: Request) -> Reporter:
     person = req.actor.person
     if person is None:
         raise Refusal("access.not_member")
+    elsewhere = await other_bot_key(req.tx, req.actor)
+    if elsewhere is not None:
+        key, params = elsewhere
+        raise Refusal(key, **params)
     # Their roles as the bot they wrote to serves them (bot/rules/bots.py).
     return await home_of(req.tx, person, req.actor.memberships)
 
@@ -295,5 +299,5 @@ class Reports:
         try:
             await reporter_of(req)
         except Refusal as refusal:
-            return Reply((Screen(req.t(refusal.key)),))
+            return Reply((Screen(req.t(refusal.key, **refusal.params)),))
         return await self.conversations.begin(req, "report")

@@ -21,7 +21,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from bot.rules.bots import BotIdentity, in_subtree, served
+from bot.rules.bots import BotIdentity, in_subtree, owner_username, served
 from bot.rules.levels import at_cell
 from bot.runtime.clock import local_today
 from bot.runtime.services import Services
@@ -244,7 +244,7 @@ async def refusal_key(tx: Tx, actor: Actor, unit_id: int) -> tuple[str, dict[str
     it and may read but not act; to anyone else, that it is not theirs, sending to the bí thư
     chi bộ only those whose roles are all at a cell or below (not a commune's people)."""
     if not actor.known:
-        return "access.not_member", {}
+        return await other_bot_key(tx, actor) or ("access.not_member", {})
     held = [(m, await units.get_unit(tx, m.unit_id)) for m in actor.memberships]
     for membership, unit in held:
         if membership.role is Role.OBSERVER and unit is not None and (
@@ -252,6 +252,16 @@ async def refusal_key(tx: Tx, actor: Actor, unit_id: int) -> tuple[str, dict[str
             return "access.read_only", {"unit": unit.name}
     in_cells = bool(held) and all(unit is not None and at_cell(unit) for _, unit in held)
     return ("access.denied" if in_cells else "access.denied_above_cell"), {}
+
+
+async def other_bot_key(tx: Tx, actor: Actor) -> tuple[str, dict[str, str]] | None:
+    """Someone whose roles are all in units other bots serve (bot/rules/bots.py), writing to
+    this one: the line naming the bot to write to. None for anyone else."""
+    if actor.bot is None or actor.person is None or actor.memberships:
+        return None
+    held = await people.active_memberships(tx, actor.person.id)
+    username = await owner_username(tx, held[0].unit_id) if held else None
+    return ("access.other_bot", {"bot": username}) if username else None
 
 
 async def unreadable(req: Request, data: str, key: str) -> Reply:
