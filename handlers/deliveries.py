@@ -22,6 +22,7 @@ boundaries (the buttons on the last part), and the row is settled:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Any
 
@@ -37,6 +38,7 @@ from handlers.common import core_of_application
 from handlers.pacing import BULK, Flight, PacedRateLimiter, retry_seconds
 from handlers.screens import Part, parts_of, send_part
 from storage import deliveries, groups, people
+from storage.db import DatabaseUnavailable
 from storage.deliveries import Delivery, Status
 
 log = logging.getLogger(__name__)
@@ -47,6 +49,9 @@ NETWORK_RETRIES = 8  # after the first try: time-outs, network errors, 5xx
 BACKOFF = 2.0  # seconds before the first retry; doubles each time…
 MAX_BACKOFF = 60.0  # … up to this
 STOP_WAIT = 5.0  # seconds the rows being sent get to finish when the bot stops
+# How often the ledger is looked at unrung: another bot's process on the same database may have
+# queued rows this bot sends (a province leader's word to a member of this bot's cell).
+PEER_LOOK_SECONDS = 5.0
 # Runs before every other handler: a quick look whether the writer had blocked the bot.
 REACHABLE_GROUP = -100
 
@@ -74,6 +79,12 @@ class Outbox:
     def services(self) -> Services:
         return core_of_application(self.application).services
 
+    @property
+    def bot_id(self) -> int | None:
+        """Whose ledger rows this sender sends (bot/rules/bots.py); None: every row."""
+        bot = self.services.bot
+        return None if bot is None else bot.bot_id
+
     def notify(self) -> None:
         if self._stopping:
             return
@@ -83,8 +94,9 @@ class Outbox:
     async def start(self) -> None:
         services = self.services
         async with services.db.transaction() as tx:
-            caught = await deliveries.keys_of(tx, Status.SENDING, kind="announcement")
-            abandoned = await deliveries.abandon_in_flight(tx, services.now())
+            caught = await deliveries.keys_of(tx, Status.SENDING, kind="announcement",
+                                              bot_id=self.bot_id)
+            abandoned = await deliveries.abandon_in_flight(tx, services.now(), self.bot_id)
             self.unreachable = await people.unreachable_users(tx)
             more = await self._announcements_settled(tx, caught)
         if abandoned:
@@ -121,7 +133,7 @@ class Outbox:
                     self.notify()
                     await self._idle.wait()
                     async with self.services.db.transaction() as tx:
-                        if await deliveries.unsettled(tx) == 0:
+                        if await deliveries.unsettled(tx, self.bot_id) == 0:
                             return
         except TimeoutError:
             async with self.services.db.transaction() as tx:
@@ -133,14 +145,19 @@ class Outbox:
 
     async def _run(self) -> None:
         while not self._stopping:
-            await self._wake.wait()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), PEER_LOOK_SECONDS)
             self._wake.clear()
             if self._stopping:
                 break
             try:
                 async with self.services.db.transaction() as tx:
                     chats = await deliveries.waiting_chats(
-                        tx, LANES - len(self._lanes), list(self._lanes))
+                        tx, LANES - len(self._lanes), list(self._lanes), self.bot_id)
+            except DatabaseUnavailable:  # said once by the database; looked at again soon
+                await asyncio.sleep(1)
+                self._wake.set()
+                continue
             except Exception:
                 log.exception("could not read the deliveries ledger")
                 await asyncio.sleep(1)
@@ -158,7 +175,7 @@ class Outbox:
         try:
             while not self._stopping:
                 async with self.services.db.transaction() as tx:
-                    row = await deliveries.next_of_chat(tx, chat_id)
+                    row = await deliveries.next_of_chat(tx, chat_id, self.bot_id)
                 if row is None:
                     break
                 chat_id = await self._deliver(row)
@@ -271,8 +288,9 @@ class Outbox:
             if chat_id > 0:
                 await people.mark_unreachable(tx, chat_id)
                 self.unreachable.add(chat_id)
-            keys = await deliveries.keys_of(tx, Status.QUEUED, chat_id=chat_id)
-            await deliveries.drop_chat(tx, chat_id, now)
+            keys = await deliveries.keys_of(tx, Status.QUEUED, chat_id=chat_id,
+                                            bot_id=self.bot_id)
+            await deliveries.drop_chat(tx, chat_id, now, self.bot_id)
             if row is not None:
                 keys.add((row.kind, row.unit_id, row.period))
                 await deliveries.settle(tx, row.id, Status.UNREACHABLE, now, reason)

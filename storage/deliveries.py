@@ -9,6 +9,7 @@ import json
 from collections.abc import Sequence
 from enum import StrEnum
 
+from storage import bots
 from storage.clock import from_db, to_db
 from storage.db import Tx, placeholders
 from storage.entities import Entity
@@ -45,6 +46,7 @@ class NewDelivery(Entity):
 
 class Delivery(NewDelivery):
     id: int
+    bot_id: int = bots.NO_BOT
     attempts: int = 0
     decided_at: dt.datetime
 
@@ -57,21 +59,53 @@ def _delivery(row) -> Delivery:
     values = dict(row)
     values["buttons"] = tuple(tuple(tuple(b) for b in r) for r in json.loads(values["buttons"]))
     values["decided_at"] = from_db(values["decided_at"])
-    return Delivery(**{k: values[k] for k in (*_COLUMNS, "id", "attempts", "decided_at")})
+    return Delivery(**{k: values[k]
+                       for k in (*_COLUMNS, "id", "attempts", "decided_at", "bot_id")})
+
+
+
+
+async def _senders(tx: Tx, items: Sequence[NewDelivery]) -> list[int]:
+    """The bot each row goes out through. A group's: the bot that owns the unit the group is
+    linked to (it was linked through that bot; a province's announcement reaches its cells'
+    groups through theirs), else the row's unit's. A person's: the bot of the row's unit, if it
+    serves one of their roles; else a bot that does (the province's announcement reaches a
+    cell's member through the cell's bot, the only one they may talk to)."""
+    chats = sorted({i.chat_id for i in items})
+    held: dict[int, set[int]] = {}
+    for start in range(0, len(chats), bots.CHUNK):
+        some = chats[start:start + bots.CHUNK]
+        rows = await tx.all(
+            f"SELECT p.telegram_user_id AS chat, m.unit_id FROM people p "
+            f"JOIN memberships m ON m.person_id = p.id WHERE m.status = 'active' "
+            f"AND p.telegram_user_id IN ({placeholders(some)}) "
+            f"UNION ALL SELECT group_chat_id AS chat, id AS unit_id FROM units "
+            f"WHERE group_chat_id IN ({placeholders(some)})", (*some, *some))
+        for r in rows:
+            held.setdefault(int(r["chat"]), set()).add(int(r["unit_id"]))
+    owners = await bots.owners_of(
+        tx, {i.unit_id for i in items}.union(*held.values()))
+    found = []
+    for item in items:
+        owner = owners[item.unit_id]
+        theirs = {owners[u] for u in held.get(item.chat_id, ())}
+        found.append(owner if not theirs or owner in theirs else min(theirs))
+    return found
 
 
 async def queue(tx: Tx, items: Sequence[NewDelivery], now: dt.datetime) -> list[int]:
-    """Records the decisions; one already in the ledger for the same (kind, unit, chat, period)
-    is left as it was. Returns the ids of the rows added."""
+    """Records the decisions, each for the bot that sends it (`_senders`); one already in the
+    ledger for the same (kind, unit, chat, period) is left as it was. Returns the ids of the
+    rows added."""
     added: list[int] = []
-    for item in items:
+    for item, bot_id in zip(items, await _senders(tx, items), strict=True):
         row = await tx.one(
-            f"""INSERT INTO deliveries ({", ".join(_COLUMNS)}, decided_at, settled_at)
-                VALUES ({", ".join("?" * (len(_COLUMNS) + 2))})
+            f"""INSERT INTO deliveries ({", ".join(_COLUMNS)}, bot_id, decided_at, settled_at)
+                VALUES ({", ".join("?" * (len(_COLUMNS) + 3))})
                 ON CONFLICT DO NOTHING RETURNING id""",
             (item.kind, item.unit_id, item.chat_id, item.period, item.person_id,
              item.status.value, item.text, json.dumps(item.buttons, ensure_ascii=False),
-             item.photo_id, item.photo, to_db(now),
+             item.photo_id, item.photo, bot_id, to_db(now),
              to_db(now) if item.status.settled else None),
         )
         if row is not None:
@@ -141,9 +175,16 @@ async def requeue(tx: Tx, delivery_id: int, chat_id: int | None = None) -> None:
                      (chat_id, delivery_id))
 
 
-async def abandon_in_flight(tx: Tx, now: dt.datetime) -> int:
-    """At start-up: rows caught mid-send by a crash may have reached Telegram; never twice."""
-    return await _settle_where(tx, "status = 'sending'", (), Status.UNCERTAIN, now)
+def _of(bot_id: int | None) -> tuple[str, tuple[int, ...]]:
+    """The condition that keeps one bot's rows (None: every bot's), and its parameter."""
+    return ("", ()) if bot_id is None else (" AND bot_id = ?", (bot_id,))
+
+
+async def abandon_in_flight(tx: Tx, now: dt.datetime, bot_id: int | None = None) -> int:
+    """At start-up: rows caught mid-send by a crash may have reached Telegram; never twice.
+    Only the starting bot's: another bot's sender may be sending its own right now."""
+    mine, params = _of(bot_id)
+    return await _settle_where(tx, "status = 'sending'" + mine, params, Status.UNCERTAIN, now)
 
 
 async def _settle_where(tx: Tx, condition: str, params: tuple, status: Status,
@@ -152,10 +193,12 @@ async def _settle_where(tx: Tx, condition: str, params: tuple, status: Status,
                         f"WHERE {condition}", (status.value, to_db(now), *params))
 
 
-async def drop_chat(tx: Tx, chat_id: int, now: dt.datetime) -> int:
-    """A chat that blocked the bot: everything still queued for it will not arrive."""
-    return await _settle_where(tx, "chat_id = ? AND status = 'queued'", (chat_id,),
-                               Status.UNREACHABLE, now)
+async def drop_chat(tx: Tx, chat_id: int, now: dt.datetime, bot_id: int | None = None) -> int:
+    """A chat that blocked the bot: everything still queued for it through that bot will not
+    arrive."""
+    mine, params = _of(bot_id)
+    return await _settle_where(tx, "chat_id = ? AND status = 'queued'" + mine,
+                               (chat_id, *params), Status.UNREACHABLE, now)
 
 
 async def counts(tx: Tx, kind: str, unit_id: int, period: str) -> dict[Status, int]:
@@ -174,26 +217,31 @@ async def in_ledger(tx: Tx, kind: str | None = None) -> list[Delivery]:
     return [_delivery(r) for r in rows]
 
 
-async def waiting_chats(tx: Tx, limit: int, busy: Sequence[int] = ()) -> list[int]:
-    """Chats with queued rows, the one waiting longest first, leaving out `busy` ones."""
+async def waiting_chats(tx: Tx, limit: int, busy: Sequence[int] = (),
+                        bot_id: int | None = None) -> list[int]:
+    """Chats with queued rows (of this bot), the one waiting longest first, leaving out `busy`
+    ones."""
     skip = f"AND chat_id NOT IN ({', '.join('?' * len(busy))})" if busy else ""
+    mine, params = _of(bot_id)
     rows = await tx.all(
-        f"SELECT chat_id, MIN(id) AS first FROM deliveries WHERE status = 'queued' {skip} "
-        "GROUP BY chat_id ORDER BY first LIMIT ?", (*busy, limit))
+        f"SELECT chat_id, MIN(id) AS first FROM deliveries WHERE status = 'queued' {skip}{mine} "
+        "GROUP BY chat_id ORDER BY first LIMIT ?", (*busy, *params, limit))
     return [int(r["chat_id"]) for r in rows]
 
 
-async def next_of_chat(tx: Tx, chat_id: int) -> Delivery | None:
-    """The chat's oldest queued row: one chat's rows go strictly in order."""
-    row = await tx.one("SELECT * FROM deliveries WHERE status = 'queued' AND chat_id = ? "
-                       "ORDER BY id LIMIT 1", (chat_id,))
+async def next_of_chat(tx: Tx, chat_id: int, bot_id: int | None = None) -> Delivery | None:
+    """The chat's oldest queued row (of this bot): one chat's rows go strictly in order."""
+    mine, params = _of(bot_id)
+    row = await tx.one(f"SELECT * FROM deliveries WHERE status = 'queued' AND chat_id = ?{mine} "
+                       "ORDER BY id LIMIT 1", (chat_id, *params))
     return _delivery(row) if row is not None else None
 
 
-async def unsettled(tx: Tx) -> int:
-    """How many rows are queued or being sent."""
-    row = await tx.one("SELECT COUNT(*) AS n FROM deliveries "
-                       "WHERE status IN ('queued', 'sending')")
+async def unsettled(tx: Tx, bot_id: int | None = None) -> int:
+    """How many rows (of this bot) are queued or being sent."""
+    mine, params = _of(bot_id)
+    row = await tx.one(f"SELECT COUNT(*) AS n FROM deliveries "
+                       f"WHERE status IN ('queued', 'sending'){mine}", params)
     return int(row["n"]) if row is not None else 0
 
 
@@ -219,11 +267,12 @@ async def move_chat(tx: Tx, old_chat_id: int, new_chat_id: int, delivery_id: int
 
 
 async def keys_of(tx: Tx, status: Status, chat_id: int | None = None,
-                  kind: str | None = None) -> set[tuple[str, int, str]]:
-    """The (kind, unit, period) of the rows in this state (in this chat, of this kind)."""
+                  kind: str | None = None, bot_id: int | None = None) -> set[tuple[str, int, str]]:
+    """The (kind, unit, period) of the rows in this state (in this chat, of this kind, of this
+    bot)."""
     where = ["status = ?"]
     params: list[object] = [status.value]
-    for column, value in (("chat_id", chat_id), ("kind", kind)):
+    for column, value in (("chat_id", chat_id), ("kind", kind), ("bot_id", bot_id)):
         if value is not None:
             where.append(f"{column} = ?")
             params.append(value)

@@ -1,4 +1,5 @@
-"""Updates received from Telegram (see the inbox table)."""
+"""Updates received from Telegram (see the inbox table), per bot: update ids are counted per bot,
+so two bots on one database share numbers (migration 0011); each process reads only its own."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ from storage.clock import to_db
 from storage.db import Tx
 
 
-async def keep_new(tx: Tx, updates: list[tuple[int, str]], now: dt.datetime) -> set[int]:
+async def keep_new(tx: Tx, bot_id: int, updates: list[tuple[int, str]],
+                   now: dt.datetime) -> set[int]:
     """Stores the updates not seen before; returns their ids. The insert decides which are new
     (not a read before it): two connections keeping the same update store it once, and only
     one of them is told it is new. Inserted in the order of their ids: two processes keeping
@@ -18,52 +20,58 @@ async def keep_new(tx: Tx, updates: list[tuple[int, str]], now: dt.datetime) -> 
         return set()
     updates = sorted(updates)
     rows = await tx.all(
-        "INSERT INTO inbox (update_id, body, received_at) VALUES "
-        + ", ".join("(?, ?, ?)" for _ in updates)
-        + " ON CONFLICT (update_id) DO NOTHING RETURNING update_id",
-        tuple(value for update_id, body in updates for value in (update_id, body, to_db(now))),
+        "INSERT INTO inbox (bot_id, update_id, body, received_at) VALUES "
+        + ", ".join("(?, ?, ?, ?)" for _ in updates)
+        + " ON CONFLICT (bot_id, update_id) DO NOTHING RETURNING update_id",
+        tuple(value for update_id, body in updates
+              for value in (bot_id, update_id, body, to_db(now))),
     )
     return {int(r["update_id"]) for r in rows}
 
 
-async def mark_handled(tx: Tx, update_id: int, now: dt.datetime) -> None:
-    await tx.run("UPDATE inbox SET handled_at = ? WHERE update_id = ?", (to_db(now), update_id))
+async def mark_handled(tx: Tx, bot_id: int, update_id: int, now: dt.datetime) -> None:
+    await tx.run("UPDATE inbox SET handled_at = ? WHERE bot_id = ? AND update_id = ?",
+                 (to_db(now), bot_id, update_id))
 
 
-async def set_aside(tx: Tx, starts: int, now: dt.datetime) -> list[int]:
+async def set_aside(tx: Tx, bot_id: int, starts: int, now: dt.datetime) -> list[int]:
     """Marks handled, without running them, the updates whose replay was started `starts`
     times without finishing (see `count_replay`), the last of them alone: taken for the cause
     of those crashes. Their ids."""
     rows = await tx.all(
-        "UPDATE inbox SET handled_at = ? WHERE handled_at IS NULL AND attempts >= ?"
-        " RETURNING update_id",
-        (to_db(now), starts),
+        "UPDATE inbox SET handled_at = ? WHERE bot_id = ? AND handled_at IS NULL"
+        " AND attempts >= ? RETURNING update_id",
+        (to_db(now), bot_id, starts),
     )
     return sorted(int(r["update_id"]) for r in rows)
 
 
-async def take_unhandled(tx: Tx, set_aside_after: int,
+async def take_unhandled(tx: Tx, bot_id: int, set_aside_after: int,
                          now: dt.datetime) -> list[tuple[int, str, int]]:
     """The updates to replay, oldest first, with their attempts so far, once those that failed
     too often are set aside (`set_aside`). Waiting costs no attempt: an update that never
     started, however many restarts it waited through, is replayed."""
-    await set_aside(tx, set_aside_after, now)
+    await set_aside(tx, bot_id, set_aside_after, now)
     rows = await tx.all(
-        "SELECT update_id, body, attempts FROM inbox WHERE handled_at IS NULL"
-        " ORDER BY received_at, update_id"
+        "SELECT update_id, body, attempts FROM inbox WHERE bot_id = ? AND handled_at IS NULL"
+        " ORDER BY received_at, update_id", (bot_id,)
     )
     return [(int(r["update_id"]), str(r["body"]), int(r["attempts"])) for r in rows]
 
 
-async def count_replay(tx: Tx, update_id: int) -> None:
+async def count_replay(tx: Tx, bot_id: int, update_id: int) -> None:
     """A replayed update's handlers are starting (the `attempts` column counts these)."""
-    await tx.run("UPDATE inbox SET attempts = attempts + 1 WHERE update_id = ?", (update_id,))
+    await tx.run("UPDATE inbox SET attempts = attempts + 1 WHERE bot_id = ? AND update_id = ?",
+                 (bot_id, update_id))
 
 
 async def forget_handled_before(tx: Tx, moment: dt.datetime) -> None:
     await tx.run("DELETE FROM inbox WHERE handled_at < ?", (to_db(moment),))
 
 
-async def unhandled_ids(tx: Tx) -> list[int]:
-    rows = await tx.all("SELECT update_id FROM inbox WHERE handled_at IS NULL ORDER BY update_id")
+async def unhandled_ids(tx: Tx, bot_id: int | None = None) -> list[int]:
+    """The updates not handled yet (of one bot; of all when None)."""
+    mine, params = ("", ()) if bot_id is None else (" AND bot_id = ?", (bot_id,))
+    rows = await tx.all(f"SELECT update_id FROM inbox WHERE handled_at IS NULL{mine} "
+                        "ORDER BY update_id", params)
     return [int(r["update_id"]) for r in rows]

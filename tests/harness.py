@@ -146,6 +146,12 @@ class Harness:
     pacing: VirtualTime = field(default_factory=VirtualTime)
     health: Health = field(default_factory=Health)
 
+    @property
+    def bot_id(self) -> int:
+        """The bot this harness runs as (its token's number)."""
+        assert self.core.services.bot is not None
+        return self.core.services.bot.bot_id
+
     async def deliveries_settled(self, timeout: float = 10.0) -> None:
         """Waits until the paced sender has sent (or given up on) everything in the
         deliveries ledger: no row queued or being sent, and the sender idle."""
@@ -432,12 +438,14 @@ async def migrated_database(path: Path) -> Database:
 @asynccontextmanager
 async def started(tmp_path: Path, fake: FakeTelegram | None = None,
                   now: dt.datetime = FRIDAY_MORNING, database: Path | str | None = None,
-                  webhook: bool = False, **settings: Any) -> AsyncIterator[Harness]:
+                  webhook: bool = False, token: str = TOKEN,
+                  **settings: Any) -> AsyncIterator[Harness]:
     """The bot running on `tmp_path`'s database, or on `database` when given (a database
     moved there, say); its clock says `now` from the start (what start-up catches up on
     depends on it). With `http_listen` among `settings` the bot's HTTP server serves, as
     `lantoa run` does; `webhook`: updates come through it (`settings` name webhook_url and
-    webhook_secret too), the fake POSTing them, instead of polling."""
+    webhook_secret too), the fake POSTing them, instead of polling. Another `token` (and fake)
+    on the same `tmp_path` is a second bot on the same database (tests/test_bots.py)."""
     fake = fake or FakeTelegram()
     said = Said()
     fake.key_source = said.keys_in
@@ -452,7 +460,7 @@ async def started(tmp_path: Path, fake: FakeTelegram | None = None,
     core = Core.build(Services(config, db, Catalogue.load(said), clock))
     pacing = VirtualTime()
     fake.time_source = pacing.stamp
-    app = build_application(core, TOKEN, request=FakeRequest(fake),
+    app = build_application(core, token, request=FakeRequest(fake),
                             updates_request=FakeRequest(fake), pacing_time=pacing)
     health = Health()
     try:

@@ -33,6 +33,7 @@ from storage.schedules import NewSchedule, ScheduleKind
 
 NOW = dt.datetime(2026, 12, 7, 2, 0, tzinfo=dt.UTC)
 AUTHOR = 2000  # the Telegram id of the member whose report and draft are raced over
+RACING_BOT = 123456  # the bot whose inbox the racers write to
 UPDATES = [(101, '{"update_id": 101}'), (102, '{"update_id": 102}')]
 NEW_GROUP = -1001234
 IMPORTED = ("Lò Văn Pá", "Quàng Thị Xuân", "Hà Văn Thắng")
@@ -136,7 +137,7 @@ async def claim_delivery(tx: Tx, delivery_id: int, i: int) -> bool:
 
 async def keep_updates(tx: Tx, _: int, i: int) -> list[int]:
     """The same two updates, in another order for each racer; the ids it was told are new."""
-    return sorted(await keep_new(tx, UPDATES[i:] + UPDATES[:i], NOW))
+    return sorted(await keep_new(tx, RACING_BOT, UPDATES[i:] + UPDATES[:i], NOW))
 
 
 async def add_standard_schedules(tx: Tx, _: int, i: int) -> int:

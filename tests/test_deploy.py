@@ -42,7 +42,7 @@ GUIDE = DEPLOY / "README.md"
 VARIABLE = re.compile(r"\bLANTOA_([A-Z][A-Z0-9_]*)\b")
 # The settings of issue 15's other parts (standby, webhook, several bots), named by the guide
 # before they are merged: each is taken off this list when its part is (the test below says so).
-AWAITED = {"root_unit", "lease_seconds"}
+AWAITED = {"lease_seconds"}
 # What the guide must explain (the issue's list of variables).
 GUIDED = {"BOT_TOKEN", "DATABASE", "ROOT_UNIT", "WEBHOOK_URL", "WEBHOOK_SECRET", "HTTP_LISTEN",
           "METRICS", "LEASE_SECONDS", "BOT_API_URL"}

@@ -46,8 +46,8 @@ async def test_an_answer_fetched_before_a_crash_is_taken_after_the_restart(
         await before.begin_report(MAI)
         # What the inbox holds when the process dies between fetching and handling.
         async with before.db.transaction() as tx:
-            await inbox.keep_new(tx, [(5000, _message(5000, "Sửa đường liên thôn cùng bà con"))],
-                             before.clock.now())
+            said = _message(5000, "Sửa đường liên thôn cùng bà con")
+            await inbox.keep_new(tx, before.bot_id, [(5000, said)], before.clock.now())
     fresh = FakeTelegram()
     fresh.add_user(MAI, "Mai")
     fresh.continue_update_ids_from(6000)
@@ -79,16 +79,16 @@ async def test_only_replays_that_start_count_towards_setting_an_update_aside(
     async with started(tmp_path) as bot:
         now = bot.clock.now()
         async with bot.db.transaction() as tx:
-            await inbox.keep_new(tx, [(5000, _message(5000, "/help"))], now)
+            await inbox.keep_new(tx, bot.bot_id, [(5000, _message(5000, "/help"))], now)
         for _ in range(SET_ASIDE_AFTER + 1):  # quick restarts: the update waits, never starts
             async with bot.db.transaction() as tx:
-                assert await inbox.take_unhandled(tx, SET_ASIDE_AFTER, now) != []
+                assert await inbox.take_unhandled(tx, bot.bot_id, SET_ASIDE_AFTER, now) != []
         # It starts and kills the bot: a few times among others, then alone until the
         # last of SOLO_REPLAYS.
         for started_replays in range(1, SET_ASIDE_AFTER + 1):
             async with bot.db.transaction() as tx:
-                await inbox.count_replay(tx, 5000)
-                left = await inbox.take_unhandled(tx, SET_ASIDE_AFTER, now)
+                await inbox.count_replay(tx, bot.bot_id, 5000)
+                left = await inbox.take_unhandled(tx, bot.bot_id, SET_ASIDE_AFTER, now)
             assert bool(left) == (started_replays < SET_ASIDE_AFTER)
         assert await _left(bot) == [], "set aside"
 
@@ -108,7 +108,8 @@ async def test_an_update_both_replayed_and_sent_again_by_telegram_is_handled_onc
     async with started(tmp_path) as before:
         await before.member_of_new_cell(MAI)
         async with before.db.transaction() as tx:
-            await inbox.keep_new(tx, [(5000, _message(5000, "/help"))], before.clock.now())
+            await inbox.keep_new(tx, before.bot_id, [(5000, _message(5000, "/help"))],
+                                 before.clock.now())
     fresh = FakeTelegram()
     fresh.add_user(MAI, "Mai")
     fresh.continue_update_ids_from(5000)

@@ -164,7 +164,8 @@ async def test_a_bot_stopped_on_sqlite_goes_on_on_postgresql_where_it_stopped(
         await before.begin_report(MAI, field="Môi trường", day="Hôm qua")  # asked what she did
         async with before.db.transaction() as tx:
             # Her answer fetched but not handled when the bot stopped, and a nudge queued.
-            await inbox.keep_new(tx, [(5000, _message(5000, DESCRIPTION))], before.clock.now())
+            await inbox.keep_new(tx, before.bot_id, [(5000, _message(5000, DESCRIPTION))],
+                                 before.clock.now())
             await ledger.queue(tx, [NewDelivery(kind="nudge", unit_id=tree.cell, chat_id=MAI,
                                                 period="2026-W48", text=NUDGE)],
                                before.clock.now())

@@ -46,7 +46,7 @@ class CommandMenu:
 
 async def menu_change_for(tx: Tx, services: Services, user_id: int) -> CommandMenu | None:
     """The chat's menu if it differs from the one last given, else None."""
-    actor = await actor_for(tx, services.settings.admins, user_id)
+    actor = await actor_for(tx, services.settings.admins, user_id, services.bot)
     lang = actor.person.lang if actor.person else "vi"
     wanted = commands_for(actor)
     signature = DEFAULT if (wanted, lang) == (MEMBER, "vi") else f"{lang}:{','.join(wanted)}"

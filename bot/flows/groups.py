@@ -12,7 +12,8 @@ import datetime as dt
 import logging
 from typing import Annotated
 
-from bot.rules.access import Action, Request
+from bot.rules.access import Action, Request, actor_for, units_in_reach
+from bot.rules.bots import owner_username, served_units, serves
 from bot.ui.buttons import Between, ButtonData, Id, Page
 from bot.ui.catalogue import Catalogue, Texts
 from bot.ui.paging import in_tree_order, page_of, turns
@@ -109,9 +110,15 @@ class Groups:
         return Reply((Screen(req.t("groups.private_unlink" if unlink else "groups.private")),))
 
     async def link(self, req: Request, chat_id: int, anonymous: bool = False) -> Reply:
-        """/link in a group: the sender's one unit is linked; several give a picker."""
-        reach = [] if anonymous else await req.reach(Action.LINK_GROUP)
+        """/link in a group: the sender's one unit is linked; several give a picker. Only
+        units this bot serves (bot/rules/bots.py): a leader of another bot's unit is told to
+        link the group through that bot."""
+        everywhere = [] if anonymous else await self._reach_everywhere(req)
+        mine = await served_units(req.tx, req.bot, [u.id for u in everywhere])
+        reach = [u for u in everywhere if u.id in mine]
         if not reach:
+            if everywhere and (other := await self._other_bot(req, chat_id, everywhere[0])):
+                return other
             return await self._refuse_without_reach(req, chat_id, anonymous)
         linked = await groups.unit_of_group(req.tx, chat_id)
         if linked is not None:
@@ -119,6 +126,22 @@ class Groups:
         if len(reach) == 1:
             return await self._link(req, reach[0], chat_id)
         return self._picker(in_tree_order(reach), 0)
+
+    @staticmethod
+    async def _reach_everywhere(req: Request) -> list[Unit]:
+        """The units the sender may link a group to, whichever bot serves them."""
+        if req.bot is None:
+            return await req.reach(Action.LINK_GROUP)
+        unfiltered = await actor_for(req.tx, req.admins, req.user_id)
+        return await units_in_reach(req.tx, unfiltered, Action.LINK_GROUP)
+
+    async def _other_bot(self, req: Request, chat_id: int, unit: Unit) -> Reply | None:
+        """The unit is another bot's: the line naming it (None when no bot serves it)."""
+        username = await owner_username(req.tx, unit.id)
+        if username is None:
+            return None
+        await self._log_refusal(req, chat_id)
+        return self._say("groups.other_bot", unit=unit.name, bot=username)
 
     async def _linked_already(self, req: Request, linked: Unit) -> Reply:
         if await req.check(Action.LINK_GROUP, linked.id) is None:
@@ -199,6 +222,10 @@ class Groups:
         refusal = await req.check(press.action, unit.id, pressed=True)
         if refusal is not None:
             return refusal
+        if not await serves(req.tx, req.bot, unit.id):
+            other = await self._other_bot(req, chat_id, unit)
+            return Reply(other.screens, replace=True) if other else Reply(
+                toast=req.t.plain("groups.pick_denied"))
         linked = await groups.unit_of_group(req.tx, chat_id)
         if linked is not None:
             # Linked meanwhile (another /link, or a double press): the picker is over.
@@ -219,7 +246,10 @@ class Groups:
     @staticmethod
     async def bot_removed(req: Request, chat_id: int) -> Reply:
         """The bot can post nothing there any more: the unit has no group until a new
-        /link."""
+        /link. Another bot's unit keeps its group (both bots were in it)."""
+        linked = await groups.unit_of_group(req.tx, chat_id)
+        if linked is None or not await serves(req.tx, req.bot, linked.id):
+            return Reply()
         unit = await groups.unlink(req.tx, chat_id)
         if unit is not None:
             await audit.record(req.tx, req.now, f"tg:{req.user_id}", "group_unlinked",

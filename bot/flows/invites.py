@@ -16,6 +16,7 @@ from typing import Annotated
 
 from bot.flows.joins import ROLE_KEYS, request_notice, unit_title, waiting_key
 from bot.rules.access import Action, Request
+from bot.rules.bots import invite_link, owner_username
 from bot.runtime.config import MAX_INVITE_DAYS, Settings
 from bot.ui import formatting
 from bot.ui.buttons import ButtonData, Id, Page, codes
@@ -128,13 +129,12 @@ async def create_invite(
     return await invites.add_invite(tx, new, now, created_by)
 
 
-def invite_link(bot_username: str, code: str) -> str:
-    return f"https://t.me/{bot_username}?start={code}"
-
-
-async def bot_username(tx: Tx, settings: Settings) -> str | None:
-    """The configured username, or the one the bot learnt from Telegram when it started."""
-    return settings.bot_username or await meta.get(tx, "bot_username")
+async def bot_username(tx: Tx, settings: Settings, unit_id: int | None = None) -> str | None:
+    """The username of the bot that serves the unit (several bots on one database,
+    bot/rules/bots.py); else, or with no unit, the configured username, or the one the bot
+    without a root learnt from Telegram when it started."""
+    owner = await owner_username(tx, unit_id) if unit_id is not None else None
+    return owner or settings.bot_username or await meta.get(tx, "bot_username")
 
 
 async def _reach(req: Request) -> list[Unit]:
@@ -288,7 +288,7 @@ class Invites:
                                      created_by=me.id if me else None)
         await audit.record(req.tx, req.now, req.actor.label, "create_invite", f"unit:{unit.id}",
                            f"invite:{invite.id} role:{role} uses:{invite.max_uses}")
-        username = await bot_username(req.tx, self.settings)
+        username = await bot_username(req.tx, self.settings, unit.id)
         link = invite_link(username or t.plain("cli.bot_username_placeholder"), invite.code)
         role_text = t(ROLE_KEYS[role])
         if many:

@@ -15,6 +15,7 @@ from bot.forms.engine import DraftState, FormContext
 from bot.forms.spec import Field, FieldType, Form
 from bot.parsing.text import normalize
 from bot.rules.access import Action, Request
+from bot.rules.bots import invite_link, owner_username, serves
 from bot.runtime.config import Settings
 from bot.ui.buttons import ButtonData, Id
 from bot.ui.catalogue import Catalogue, Markup, Texts
@@ -114,6 +115,17 @@ async def unit_title(tx: Tx, unit_id: int) -> str:
     return f"{unit.name} ({parents[0].name})" if parents else unit.name
 
 
+async def other_bot(req: Request, unit_id: int, code: str) -> Screen:
+    """The invite's unit is another bot's (several bots on one database, bot/rules/bots.py):
+    the one line naming the bot to open it in, with the same code; nothing changes here."""
+    title = await unit_title(req.tx, unit_id)
+    username = await owner_username(req.tx, unit_id)
+    if username is None:
+        return Screen(req.t("join.no_bot_serves", unit=title))
+    return Screen(req.t("join.other_bot", unit=title, bot=username,
+                        link=invite_link(username, code)))
+
+
 async def _conflict(tx: Tx, person: Person | None,
                     invite: Invite) -> tuple[str, int] | None:
     """Why this person cannot take this invite, if they cannot: a catalogue key and the unit
@@ -154,6 +166,8 @@ async def _admit(req: Request, code: str) -> Admission | Screen:
     """Who is joining through which invite, or the screen that says why they cannot."""
     t = req.t
     invite = await invites.invite_by_code(req.tx, code)
+    if invite is not None and not await serves(req.tx, req.bot, invite.unit_id):
+        return await other_bot(req, invite.unit_id, code)
     # Who they are in the tree first: someone who opens the link they joined with, used up
     # since, is told they are in the unit, not to ask its bí thư (maybe themself) for a new one.
     conflict = (await _conflict(req.tx, req.actor.person, invite)

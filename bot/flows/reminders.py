@@ -46,7 +46,7 @@ async def group_reminder(tx: Tx, services: Services, unit_id: int, week: Period,
         head = t("reminder.group_reports", week=span, unit=name,
                  reports=formatting.number(figures.reports.total, t))
     ask = t("reminder.ask_today" if day.weekday() == SUNDAY else "reminder.ask")
-    username = await bot_username(tx, services.settings)
+    username = await bot_username(tx, services.settings, unit_id)
     how = t("reminder.how", bot=username) if username else t("reminder.how_private")
     return Screen(Markup(f"{head} {ask} {how}"))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import textwrap
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,14 +14,24 @@ from bot.flows.menu import menu_now
 from bot.forms.conversations import Conversations, Refusal
 from bot.forms.engine import Choice, DraftState, FormContext
 from bot.forms.spec import Field, FieldType, Form
-from bot.rules.access import Action, Request
+from bot.rules.access import Action, Request, other_bot_key
 from bot.runtime.config import ReportSettings, Settings
 from bot.ui import formatting
 from bot.ui.catalogue import Catalogue
 from bot.ui.screens import Reply, Screen
 from storage import audit, drafts, models, people, reports, units
 from storage.db import Database, Tx
-from storage.entities import Draft, Person, Photo, Report, ReportContent, ReportState, Role, Unit
+from storage.entities import (
+    Draft,
+    Membership,
+    Person,
+    Photo,
+    Report,
+    ReportContent,
+    ReportState,
+    Role,
+    Unit,
+)
 
 # state.extra["for_person"]: the member a leader enters this report for (bot/flows/behalf.py).
 FOR_PERSON = "for_person"
@@ -73,12 +83,19 @@ async def reporter_of(req: Request) -> Reporter:
     person = req.actor.person
     if person is None:
         raise Refusal("access.not_member")
-    return await home_of(req.tx, person)
+    elsewhere = await other_bot_key(req.tx, req.actor)
+    if elsewhere is not None:
+        key, params = elsewhere
+        raise Refusal(key, **params)
+    # Their roles as the bot they wrote to serves them (bot/rules/bots.py).
+    return await home_of(req.tx, person, req.actor.memberships)
 
 
-async def home_of(tx: Tx, person: Person) -> Reporter:
-    """The unit `person` reports in: where they are a member, else where they lead."""
-    memberships = await people.active_memberships(tx, person.id)
+async def home_of(tx: Tx, person: Person,
+                  held: Sequence[Membership] | None = None) -> Reporter:
+    """The unit `person` reports in: where they are a member, else where they lead (among
+    `held`, when given; else all their live roles)."""
+    memberships = await people.active_memberships(tx, person.id) if held is None else held
     home = next((m for m in memberships if m.role is Role.MEMBER), None) or next(
         (m for m in memberships if m.role is Role.LEADER), None
     )
@@ -282,5 +299,5 @@ class Reports:
         try:
             await reporter_of(req)
         except Refusal as refusal:
-            return Reply((Screen(req.t(refusal.key)),))
+            return Reply((Screen(req.t(refusal.key, **refusal.params)),))
         return await self.conversations.begin(req, "report")

@@ -21,6 +21,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from bot.rules.bots import BotIdentity, in_subtree, owner_username, served
 from bot.rules.levels import at_cell
 from bot.runtime.clock import local_today
 from bot.runtime.services import Services
@@ -153,12 +154,15 @@ RULES: dict[Action, Rule] = {
 
 @dataclass(frozen=True)
 class Actor:
-    """Whoever pressed or typed: their person (None for a stranger), live roles, admin or not."""
+    """Whoever pressed or typed: their person (None for a stranger), live roles, admin or not,
+    as seen by `bot`, the bot they wrote to (bot/rules/bots.py): only the roles held in units it
+    serves, and an admin only within its subtree. No bot: the whole tree."""
 
     user_id: int
     person: Person | None
     memberships: tuple[Membership, ...] = field(default=())
     admin: bool = False
+    bot: BotIdentity | None = None
 
     def holds(self, role: Role) -> bool:
         return any(m.role is role for m in self.memberships)
@@ -180,11 +184,13 @@ class Actor:
         return self.person is not None and person_id == self.person.id
 
 
-async def actor_for(tx: Tx, admins: Collection[int], user_id: int) -> Actor:
-    """Whoever this Telegram user is now, as the database says."""
+async def actor_for(tx: Tx, admins: Collection[int], user_id: int,
+                    bot: BotIdentity | None = None) -> Actor:
+    """Whoever this Telegram user is now, as the database says, seen by `bot` (their roles in
+    the units it serves; see `Actor`)."""
     person = await people.person_by_telegram_id(tx, user_id)
-    held = tuple(await people.active_memberships(tx, person.id)) if person else ()
-    return Actor(user_id, person, held, user_id in admins)
+    held = await people.active_memberships(tx, person.id) if person else []
+    return Actor(user_id, person, tuple(await served(tx, bot, held)), user_id in admins, bot)
 
 
 async def relation(tx: Tx, role_unit_id: int, target_unit_id: int) -> Relation:
@@ -203,7 +209,7 @@ async def permits(tx: Tx, actor: Actor, action: Action, unit_id: int,
     target is someone's record)?"""
     rule = RULES[action]
     own = actor.owns(person_id)
-    if actor.admin and rule.admin and not own:
+    if actor.admin and rule.admin and not own and await in_subtree(tx, actor.bot, unit_id):
         return True
     if not actor.memberships:
         return own and Relation.OWN in rule.stranger
@@ -238,7 +244,7 @@ async def refusal_key(tx: Tx, actor: Actor, unit_id: int) -> tuple[str, dict[str
     it and may read but not act; to anyone else, that it is not theirs, sending to the bí thư
     chi bộ only those whose roles are all at a cell or below (not a commune's people)."""
     if not actor.known:
-        return "access.not_member", {}
+        return await other_bot_key(tx, actor) or ("access.not_member", {})
     held = [(m, await units.get_unit(tx, m.unit_id)) for m in actor.memberships]
     for membership, unit in held:
         if membership.role is Role.OBSERVER and unit is not None and (
@@ -246,6 +252,16 @@ async def refusal_key(tx: Tx, actor: Actor, unit_id: int) -> tuple[str, dict[str
             return "access.read_only", {"unit": unit.name}
     in_cells = bool(held) and all(unit is not None and at_cell(unit) for _, unit in held)
     return ("access.denied" if in_cells else "access.denied_above_cell"), {}
+
+
+async def other_bot_key(tx: Tx, actor: Actor) -> tuple[str, dict[str, str]] | None:
+    """Someone whose roles are all in units other bots serve (bot/rules/bots.py), writing to
+    this one: the line naming the bot to write to. None for anyone else."""
+    if actor.bot is None or actor.person is None or actor.memberships:
+        return None
+    held = await people.active_memberships(tx, actor.person.id)
+    username = await owner_username(tx, held[0].unit_id) if held else None
+    return ("access.other_bot", {"bot": username}) if username else None
 
 
 async def unreadable(req: Request, data: str, key: str) -> Reply:
@@ -267,7 +283,11 @@ async def units_in_reach(tx: Tx, actor: Actor, action: Action) -> list[Unit]:
     (for pickers). Own-record actions reach no unit."""
     rule = RULES[action]
     if actor.admin and rule.admin:
-        return await units.list_units(tx)
+        every = await units.list_units(tx)
+        if actor.bot is None or actor.bot.root_unit_id is None:
+            return every
+        below = set(await units.subtree_ids(tx, actor.bot.root_unit_id))
+        return [unit for unit in every if unit.id in below]
     found: dict[int, Unit] = {}
     for membership in actor.memberships:
         reach = rule.reach(membership.role)
@@ -298,6 +318,7 @@ class Request:
     name: str = ""
     admins: Collection[int] = ()
     _after: list[Callable[[], None]] = field(default_factory=list)
+    bot: BotIdentity | None = None
 
     @property
     def user_id(self) -> int:
@@ -306,7 +327,7 @@ class Request:
     async def actor_of(self, user_id: int) -> Actor:
         """Someone as they are now in this transaction: the requester after a change of their
         roles, or another person a notice goes to."""
-        return await actor_for(self.tx, self.admins, user_id)
+        return await actor_for(self.tx, self.admins, user_id, self.bot)
 
     def after_commit(self, run: Callable[[], None]) -> None:
         self._after.append(run)
@@ -339,11 +360,11 @@ class Requests:
                     update_id: int = 0) -> AsyncIterator[Request]:
         services = self.services
         async with services.db.transaction() as tx:
-            actor = await actor_for(tx, services.settings.admins, user_id)
+            actor = await actor_for(tx, services.settings.admins, user_id, services.bot)
             now = services.now()
             req = Request(tx, actor, services.texts(actor.lang), now,
                           local_today(services.clock, services.settings.zone), update_id, name,
-                          services.settings.admins)
+                          services.settings.admins, bot=services.bot)
             yield req
         for run in req._after:
             run()

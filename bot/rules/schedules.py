@@ -31,6 +31,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
+from bot.rules.bots import served, served_units, serves
 from bot.rules.periods import Period, month_of, week_of
 from bot.runtime.config import WEEKDAYS, Settings
 from bot.runtime.services import Services
@@ -207,15 +208,19 @@ class Scheduler:
         return self.services.settings.zone
 
     async def every_row(self) -> list[Schedule]:
-        """Every schedule row, after giving each unit its standard ones (at start-up)."""
+        """Every schedule row of the units this bot serves (bot/rules/bots.py), after giving
+        each unit its standard ones (at start-up)."""
         async with self.services.db.transaction() as tx:
             await ensure_standard(tx, self.services.settings, self.services.now())
-            return await schedules.every_schedule(tx)
+            return await served(tx, self.services.bot, await schedules.every_schedule(tx))
 
     async def new_units(self) -> RowsByUnit:
-        """The rows of units that had none (added since start-up, e.g. by the CLI)."""
+        """The rows of units that had none (added since start-up, e.g. by the CLI), of those
+        this bot serves."""
         async with self.services.db.transaction() as tx:
-            return await ensure_standard(tx, self.services.settings, self.services.now())
+            rows = await ensure_standard(tx, self.services.settings, self.services.now())
+            mine = await served_units(tx, self.services.bot, rows)
+            return {unit_id: found for unit_id, found in rows.items() if unit_id in mine}
 
     async def run(self, schedule_id: int) -> int:
         """Decides what the schedule's latest occurrence sends; how many messages were newly
@@ -257,6 +262,8 @@ class Scheduler:
             return None
         if await units.get_unit(tx, schedule.unit_id) is None:
             return None
+        if not await serves(tx, self.services.bot, schedule.unit_id):
+            return None  # another bot's since the job was made (a bot with a root below)
         now = self.services.now()
         occurrence = latest_occurrence(schedule, now, self.zone)
         if occurrence < schedule.updated_at:

@@ -23,6 +23,7 @@ from telegram.ext import Application, ApplicationBuilder, Defaults
 from telegram.request import BaseRequest, HTTPXRequest
 
 from bot.flows import command_menus
+from bot.rules.bots import BotIdentity, bot_id_of, register, root_unit_id
 from bot.runtime.clock import SystemClock
 from bot.runtime.config import Settings
 from bot.runtime.core import Core
@@ -63,6 +64,7 @@ from handlers.common import core_of_application, install_core, tidied
 from handlers.errors import on_error
 from handlers.pacing import PacedRateLimiter
 from storage import meta
+from storage.bots import NO_BOT
 from storage.db import Database
 
 log = logging.getLogger(__name__)
@@ -104,6 +106,8 @@ def build_application(
     deciders = core.scheduler.deciders
     core.scheduler.deciders = dataclasses.replace(
         deciders, digests=metrics.timed_digests(deciders.digests))
+    # Its root is read from the database once it starts (`_introduce`).
+    core.services.bot = BotIdentity(bot_id_of(token))
     install_core(application, core)
     deliveries.install(application)
     catalogue = core.services.catalogue
@@ -147,12 +151,19 @@ def _start_draft_jobs(application: Application) -> None:
 
 
 async def _introduce(application: Application) -> None:
-    """Remembers the bot's username (the CLI prints invite links with it) and sets the default
-    command menus, in Vietnamese and for English clients; leaders' and observers' own menus
-    follow in a job."""
+    """Registers the bot with the subtree it serves (bot/rules/bots.py) and its username (invite
+    links are made with it), and sets the default command menus, in Vietnamese and for English
+    clients; leaders' and observers' own menus follow in a job."""
     core = core_of_application(application)
-    async with core.services.db.transaction() as tx:
-        await meta.put(tx, "bot_username", application.bot.username)
+    services = core.services
+    assert services.bot is not None
+    username = services.settings.bot_username or application.bot.username
+    async with services.db.transaction() as tx:
+        root = await root_unit_id(tx, services.settings.root_unit)
+        services.bot = BotIdentity(services.bot.bot_id, root)
+        await register(tx, services.bot, username, services.now())
+        if root is None:  # what the command line falls back on, as before several bots
+            await meta.put(tx, "bot_username", username)
     for scope, names in ((BotCommandScopeAllChatAdministrators(), command_menus.GROUP),
                          (BotCommandScopeAllPrivateChats(), command_menus.MEMBER)):
         for lang in LANGUAGES:
@@ -184,7 +195,8 @@ async def running(application: Application, health: Health | None = None,
     stop. `health` is told the role and each update handled."""
     services = core_of_application(application).services
     health = health or Health()
-    intake = Intake(application, services.db, services.clock, metrics_of(application), health)
+    intake = Intake(application, services.db, services.clock, metrics_of(application), health,
+                    services.bot.bot_id if services.bot else NO_BOT)
     source: UpdateSource = (InboxPoller(intake, services.settings.poll_timeout)
                             if webhook is None else WebhookSource(intake, webhook))
     async with application:

@@ -17,9 +17,10 @@ from urllib.parse import urlsplit
 import psycopg
 
 from bot.flows.exports import export_to_file
-from bot.flows.invites import MAX_USES, create_invite, invite_link
+from bot.flows.invites import MAX_USES, bot_username, create_invite, invite_link
 from bot.flows.joins import ROLE_KEYS
 from bot.flows.member_import import RowsRefused, cli_refusal, import_to_file, links_filename
+from bot.rules.bots import root_unit_id
 from bot.runtime.app import serve
 from bot.runtime.check import check_database
 from bot.runtime.cli_parser import (
@@ -51,7 +52,7 @@ from bot.runtime.unit_tree import (
 from bot.tryout.session import try_bot
 from bot.ui import formatting
 from bot.ui.catalogue import Catalogue, Said, Texts
-from storage import meta, units
+from storage import units
 from storage.backup import (
     DUMP_SUFFIX,
     SUFFIX,
@@ -98,6 +99,8 @@ def build_parser(t: Texts) -> Parser:
     _command(commands, "init", t)
     run = _command(commands, "run", t)
     run.add_argument("--webhook", action="store_true", help=t.plain("cli.help.webhook"))
+    run.add_argument("--root-unit", metavar=t.plain("cli.metavar.code"),
+                     help=t.plain("cli.help.root_unit"))
     _command(commands, "demo-data", t)
     _command(commands, "check", t)
     unit_commands = _commands(_command(commands, "unit", t), "unit_command", t)
@@ -281,13 +284,6 @@ async def _unit(args: argparse.Namespace, settings: Settings, t: Texts) -> None:
     await _with_db(settings, t, work)
 
 
-async def _bot_username(db: Database, settings: Settings) -> str | None:
-    if settings.bot_username:
-        return settings.bot_username
-    async with db.transaction() as tx:
-        return await meta.get(tx, "bot_username")
-
-
 async def _invite(args: argparse.Namespace, settings: Settings, t: Texts) -> None:
     async def work(db: Database) -> None:
         async with db.transaction() as tx:
@@ -296,8 +292,9 @@ async def _invite(args: argparse.Namespace, settings: Settings, t: Texts) -> Non
             invite = await create_invite(tx, args.unit, role, args.uses, days,
                                          SystemClock().now())
             unit = await units.get_unit(tx, invite.unit_id)
+            # The bot that serves the unit, when several share the database (bot/rules/bots.py).
+            username = await bot_username(tx, settings, invite.unit_id)
         assert unit is not None  # create_invite found it
-        username = await _bot_username(db, settings)
         print(t.plain("cli.invite_for", role=t.plain(ROLE_KEYS[role]), unit=unit.name,
                       id=unit.id))
         print(invite_link(username or t.plain("cli.bot_username_placeholder"), invite.code))
@@ -503,11 +500,16 @@ async def _run(args: argparse.Namespace, settings: Settings, t: Texts) -> None:
     token = settings.bot_token.get_secret_value().strip()
     if args.webhook:
         _check_webhook_settings(settings, t)
+    if args.root_unit is not None:
+        settings = settings.model_copy(update={"root_unit": args.root_unit})
     configure_logging(token, settings.zone)
     # The first start from the README makes data/ itself; a path someone set must exist.
     db = await _open_database(settings, t, create_folder=settings.database == DEFAULT_DATABASE)
     try:
-        await serve(settings, token, db, _started(db, settings, t, args.webhook), args.webhook)
+        async with db.transaction() as tx:  # a wrong --root-unit is said before Telegram hears
+            await root_unit_id(tx, settings.root_unit)
+        await serve(settings, token, db, _started(db, settings, t, args.webhook),
+                    args.webhook)
     finally:
         await db.close()
 

@@ -164,6 +164,9 @@ class Settings(BaseSettings):
     quiet_hours_start: int = Field(21, ge=0, le=23)
     quiet_hours_end: int = Field(7, ge=0, le=23)
     bot_username: str | None = None
+    # The unit (its code, or its numeric id) at the top of the subtree this bot token serves,
+    # when several bots share one database (bot/rules/bots.py); unset: the whole tree.
+    root_unit: str | None = None
     # The last day counted into a month by /stats and exports (e.g. 15: tháng 11 is 16/10–15/11);
     # unset, months are calendar months.
     month_cutoff_day: int | None = Field(None, ge=1, le=28)

@@ -21,6 +21,7 @@ from bot.runtime.health import Health
 from bot.runtime.metrics import Metrics
 from bot.runtime.update_order import PerChatUpdateProcessor
 from storage import inbox
+from storage.bots import NO_BOT
 from storage.db import Database, DatabaseUnavailable
 
 log = logging.getLogger(__name__)
@@ -47,8 +48,9 @@ DATABASE_RETRY_SECONDS = 1.0
 
 class Intake:
     def __init__(self, application: Application, db: Database, clock: Clock, metrics: Metrics,
-                 health: Health) -> None:
+                 health: Health, bot_id: int = NO_BOT) -> None:
         self.application = application
+        self.bot_id = bot_id  # whose updates these are: ids are counted per bot
         self.db = db
         self.clock = clock
         self.metrics = metrics
@@ -68,7 +70,7 @@ class Intake:
         if isinstance(update, Update) and update.update_id in self._replaying:
             self._replaying.discard(update.update_id)
             async with self.db.transaction() as tx:
-                await inbox.count_replay(tx, update.update_id)
+                await inbox.count_replay(tx, self.bot_id, update.update_id)
 
     async def handled(self, update: object) -> None:
         """Called by the update processor when an update's handlers are done."""
@@ -88,7 +90,7 @@ class Intake:
         while True:
             try:
                 async with self.db.transaction() as tx:
-                    await inbox.mark_handled(tx, update_id, self.clock.now())
+                    await inbox.mark_handled(tx, self.bot_id, update_id, self.clock.now())
                 return
             except DatabaseUnavailable:
                 if self.stopping:
@@ -98,8 +100,8 @@ class Intake:
     async def replay(self) -> None:
         """At start: what the last process accepted and did not finish."""
         async with self.db.transaction() as tx:
-            dropped = await inbox.set_aside(tx, SET_ASIDE_AFTER, self.clock.now())
-            left = await inbox.take_unhandled(tx, SET_ASIDE_AFTER, self.clock.now())
+            dropped = await inbox.set_aside(tx, self.bot_id, SET_ASIDE_AFTER, self.clock.now())
+            left = await inbox.take_unhandled(tx, self.bot_id, SET_ASIDE_AFTER, self.clock.now())
         if dropped:
             log.warning("set aside, not replayed again: update(s) %s, each started %d times "
                         "and never finished, the last %d times alone", dropped, SET_ASIDE_AFTER,
@@ -136,7 +138,7 @@ class Intake:
         now, came = self.clock.now(), time.monotonic()
         bodies = [(int(item["update_id"]), json.dumps(item, ensure_ascii=False)) for item in raw]
         async with self.db.transaction() as tx:
-            fresh = await inbox.keep_new(tx, bodies, now)
+            fresh = await inbox.keep_new(tx, self.bot_id, bodies, now)
             if self._pruned_at is None or now - self._pruned_at > PRUNE_EVERY:
                 await inbox.forget_handled_before(tx, now - REMEMBER_HANDLED)
                 self._pruned_at = now
@@ -155,7 +157,7 @@ class Intake:
             log.exception("skipping update %s that could not be read", update_id)
             self._received.pop(update_id, None)
             async with self.db.transaction() as tx:
-                await inbox.mark_handled(tx, update_id, self.clock.now())
+                await inbox.mark_handled(tx, self.bot_id, update_id, self.clock.now())
             return False
         await self.application.update_queue.put(update)
         return True

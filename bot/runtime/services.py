@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from bot.rules.bots import BotIdentity
 from bot.rules.deliveries import OutboxSignal
 from bot.runtime.clock import Clock, local_today
 from bot.runtime.config import Settings
@@ -30,6 +31,9 @@ class Services:
     clock: Clock
     # Rung after a transaction that queued deliveries has committed.
     outbox: OutboxSignal = field(default_factory=OutboxSignal)
+    # The bot this process runs as (bot/rules/bots.py), set once its token is known; None
+    # (the command line, tools) serves the whole tree.
+    bot: BotIdentity | None = None
 
     def now(self) -> dt.datetime:
         return self.clock.now()
