@@ -190,6 +190,14 @@ async def next_of_chat(tx: Tx, chat_id: int) -> Delivery | None:
     return _delivery(row) if row is not None else None
 
 
+async def backlog(tx: Tx) -> dict[Status, int]:
+    """How many rows are queued, and how many being sent."""
+    rows = await tx.all("SELECT status, COUNT(*) AS n FROM deliveries "
+                        "WHERE status IN ('queued', 'sending') GROUP BY status")
+    found = {Status(r["status"]): int(r["n"]) for r in rows}
+    return {status: found.get(status, 0) for status in (Status.QUEUED, Status.SENDING)}
+
+
 async def unsettled(tx: Tx) -> int:
     """How many rows are queued or being sent."""
     row = await tx.one("SELECT COUNT(*) AS n FROM deliveries "

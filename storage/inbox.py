@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from storage.clock import to_db
+from storage.clock import from_db, to_db
 from storage.db import Tx
 
 
@@ -67,3 +67,16 @@ async def forget_handled_before(tx: Tx, moment: dt.datetime) -> None:
 async def unhandled_ids(tx: Tx) -> list[int]:
     rows = await tx.all("SELECT update_id FROM inbox WHERE handled_at IS NULL ORDER BY update_id")
     return [int(r["update_id"]) for r in rows]
+
+
+async def backlog(tx: Tx) -> int:
+    """How many updates are kept and not handled yet."""
+    row = await tx.one("SELECT COUNT(*) AS n FROM inbox WHERE handled_at IS NULL")
+    return int(row["n"]) if row is not None else 0
+
+
+async def last_handled(tx: Tx) -> tuple[int, dt.datetime] | None:
+    """The update handled last, and when (None if none is remembered)."""
+    row = await tx.one("SELECT update_id, handled_at FROM inbox WHERE handled_at IS NOT NULL "
+                       "ORDER BY handled_at DESC, update_id DESC LIMIT 1")
+    return None if row is None else (int(row["update_id"]), from_db(str(row["handled_at"])))

@@ -27,6 +27,7 @@ from bot.runtime.core import Core
 from bot.runtime.pacing import Pacer, PacingTime
 from bot.runtime.polling import InboxPoller
 from bot.runtime.services import Services
+from bot.runtime.standby import LeaseKeeper, LeaseLost, bot_id_of
 from bot.runtime.update_order import PerChatUpdateProcessor
 from bot.ui.catalogue import LANGUAGES, Catalogue, Said
 from handlers import (
@@ -70,10 +71,11 @@ def build_application(
     updates_request: BaseRequest | None = None,
     pacing_time: PacingTime | None = None,
     sequential: bool = False,
+    keeper: LeaseKeeper | None = None,
 ) -> Application:
     """`pacing_time`: the clock Telegram's limits are kept by (tests pass a VirtualTime).
     `sequential`: one update at a time, as PTB does by default (bench/interactive.py compares
-    against it)."""
+    against it). `keeper`: the bot's lease, whose guard every Bot API call must pass."""
     root = core.services.settings.api_root
     builder = (
         ApplicationBuilder()
@@ -86,7 +88,9 @@ def build_application(
     )
     builder = builder.request(request or HTTPXRequest(connection_pool_size=64))
     builder = builder.get_updates_request(updates_request or HTTPXRequest())
-    application = builder.rate_limiter(PacedRateLimiter(Pacer(pacing_time))).build()
+    limiter = (PacedRateLimiter(Pacer(pacing_time)) if keeper is None else
+               PacedRateLimiter(Pacer(pacing_time), keeper.guard, keeper.retry_afters))
+    application = builder.rate_limiter(limiter).build()
     install_core(application, core)
     deliveries.install(application)
     catalogue = core.services.catalogue
@@ -152,8 +156,10 @@ async def _introduce(application: Application) -> None:
 async def running(application: Application) -> AsyncIterator[InboxPoller]:
     """The bot polling for updates until the block ends; the poller says if it had to stop."""
     services = core_of_application(application).services
+    limiter = application.bot.rate_limiter
+    guard = limiter.guard if isinstance(limiter, PacedRateLimiter) else None
     poller = InboxPoller(application, services.db, services.clock,
-                         services.settings.poll_timeout)
+                         services.settings.poll_timeout, guard)
     async with application:
         await _introduce(application)
         await application.start()
@@ -202,12 +208,34 @@ async def serve(settings: Settings, token: str, db: Database,
 
 
 async def _serve(settings: Settings, token: str, db: Database, started: Started | None) -> None:
-    core = Core.build(Services(settings, db, Catalogue.load(), SystemClock()))
+    """Waits for the bot's lease, runs the bot until a signal, a poller's failure or the
+    lease lost; after a loss, waits again as a standby (a fresh Application each time)."""
+    bot_id = bot_id_of(token)
+    if bot_id is None:
+        raise InvalidToken("the token has no bot id before ':'")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signal_number, stop.set)
-    application = build_application(core, token, sequential=settings.sequential_updates)
+    async with LeaseKeeper(settings.database, bot_id, settings.lease_seconds) as keeper:
+        while await keeper.acquire(stop):
+            try:
+                await _active(settings, token, db, keeper, stop, started)
+            except LeaseLost:  # a call refused before the renewal's task noticed
+                keeper.lost.set()
+            finally:
+                # A clean stop gives the lease up at once; a lost one is not ours to give.
+                await keeper.stand_down(release=not keeper.lost.is_set())
+            if not keeper.lost.is_set():
+                return
+
+
+async def _active(settings: Settings, token: str, db: Database, keeper: LeaseKeeper,
+                  stop: asyncio.Event, started: Started | None) -> None:
+    """The bot as the active process, until `stop`, the poller's failure or the lease lost."""
+    core = Core.build(Services(settings, db, Catalogue.load(), SystemClock()))
+    application = build_application(core, token, sequential=settings.sequential_updates,
+                                    keeper=keeper)
     async with running(application) as poller:
         # What start-up built (modules, handlers, the catalogue, settings) lives as long as
         # the process: out of the collector's sight, the full collections that every few
@@ -216,7 +244,8 @@ async def _serve(settings: Settings, token: str, db: Database, started: Started 
         log.info("Lan Tỏa is running")
         if started is not None:
             await started(application.bot.username)
-        waits = [asyncio.create_task(stop.wait()), asyncio.create_task(poller.failed.wait())]
+        waits = [asyncio.create_task(event.wait())
+                 for event in (stop, poller.failed, keeper.lost)]
         await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
         for wait in waits:
             wait.cancel()

@@ -22,6 +22,7 @@ from telegram.ext import Application
 from telegram.warnings import PTBUserWarning
 
 from bot.runtime.clock import Clock
+from bot.runtime.standby import LeaseGuard
 from bot.runtime.update_order import PerChatUpdateProcessor
 from storage import inbox
 from storage.db import Database, DatabaseUnavailable
@@ -50,8 +51,9 @@ DATABASE_RETRY_SECONDS = 1.0
 
 class InboxPoller:
     def __init__(self, application: Application, db: Database, clock: Clock,
-                 timeout: int) -> None:
+                 timeout: int, guard: LeaseGuard | None = None) -> None:
         self.application = application
+        self.guard = guard
         self.db = db
         self.clock = clock
         self.timeout = timeout
@@ -79,7 +81,10 @@ class InboxPoller:
     async def handled(self, update: object) -> None:
         """Called by the update processor when an update's handlers are done."""
         if isinstance(update, Update):
-            await self._mark_handled(update.update_id)
+            # The lease lost meanwhile, its replies were refused: the process that holds the
+            # lease now replays it at its start, unless it is marked handled here first.
+            if self.guard is None or self.guard.valid():
+                await self._mark_handled(update.update_id)
             if (finished := self._finished.pop(update.update_id, None)) is not None:
                 finished.set()
 
