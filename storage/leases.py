@@ -100,6 +100,14 @@ async def take(tx: Tx, bot_id: int, me: Holder, seconds: float,
     return _lease(row) if row is not None else None
 
 
+async def holds(tx: Tx, bot_id: int, me: Holder) -> bool:
+    """Whether the lease is ours and valid now, by the database's clock; on PostgreSQL the
+    row stays locked until this transaction ends, so a takeover waits for it: what the
+    transaction writes is written while we hold the lease, or not at all (a fence)."""
+    return await tx.run(f"UPDATE leases SET holder = holder WHERE bot_id = ? AND holder = ? "
+                        f"AND expires_at > {now_sql(tx)}", (bot_id, me.instance)) == 1
+
+
 async def release(tx: Tx, bot_id: int, me: Holder) -> bool:
     """Ends our lease now (a clean stop): a standby takes over at its next look."""
     return await tx.run(f"UPDATE leases SET expires_at = {now_sql(tx)} "

@@ -8,10 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
+import socket
 import subprocess
-from collections.abc import AsyncIterator
-from dataclasses import replace
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -23,10 +28,16 @@ from bot.runtime.standby import (
     holder_is_dead,
     this_process,
 )
+from handlers.pacing import PACED
 from storage import leases
 from storage.db import Database
 from storage.leases import Holder
+from tests import databases
+from tests.crash_members import T
+from tests.fakebot import FakeBotServer, FakeTelegram
 from tests.harness import BACKEND, migrated_database
+from tests.postgres import ROLE
+from tests.test_end_to_end import LANTOA, MAI, TOKEN, bot_environment, bot_process
 
 BOT = 123456
 
@@ -157,3 +168,296 @@ async def test_a_keeper_waits_as_standby_and_takes_over_once_released(tmp_path: 
         assert not first.guard.valid()
         assert await asyncio.wait_for(waiting, 5)
         assert second.epoch == 2
+
+
+# --------------------------------------------------------------------------- real processes
+
+TAKEOVER_SECONDS = 15.0  # the issue's promise, after a kill, a hang or a lost database
+
+
+class Proxy:
+    """A TCP port in front of the test cluster's Unix socket, which the test can cut: the
+    database lost to one process (a network partition), not to the other."""
+
+    def __init__(self, socket_path: Path) -> None:
+        self.socket_path = socket_path
+        self.cut = False
+        self._server: asyncio.Server | None = None
+        self._links: set[asyncio.StreamWriter] = set()
+        self.port = 0
+
+    async def __aenter__(self) -> Proxy:
+        self._server = await asyncio.start_server(self._link, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+        self.sever()
+
+    def sever(self) -> None:
+        """Every connection through the proxy is closed, and new ones too from now on."""
+        self.cut = True
+        for writer in list(self._links):
+            writer.transport.abort()
+
+    async def _link(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self.cut:
+            writer.transport.abort()
+            return
+        server_reader, server_writer = await asyncio.open_unix_connection(str(self.socket_path))
+        self._links |= {writer, server_writer}
+
+        async def pipe(source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
+            try:
+                while data := await source.read(65536):
+                    sink.write(data)
+                    await sink.drain()
+            except (ConnectionError, OSError):
+                pass
+            finally:
+                sink.transport.abort()
+                self._links.discard(sink)
+        await asyncio.gather(pipe(reader, server_writer), pipe(server_reader, writer))
+
+
+@dataclass
+class Bot:
+    """One `lantoa run` process, with an HTTP fake of its own in front of the shared
+    FakeTelegram: the calls it made are those its server saw."""
+
+    name: str
+    server: FakeBotServer
+    env: dict[str, str]
+    process: asyncio.subprocess.Process | None = None
+
+    def sent(self) -> int:
+        """Bot API requests that put something into a chat, made through this one."""
+        return sum(path.rsplit("/", 1)[-1] in PACED for _, path in self.server.requests)
+
+    def requests(self) -> int:
+        return len(self.server.requests)
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+
+async def _eventually(check: Callable[[], bool], timeout: float, what: str) -> float:
+    """Seconds until `check()` holds (looked at every 0.1 s, e.g. a database read)."""
+    began = time.monotonic()
+    while not check():
+        if time.monotonic() - began > timeout:
+            raise AssertionError(f"not within {timeout}s: {what}")
+        await asyncio.sleep(0.1)
+    return time.monotonic() - began
+
+
+def _roles(database: str) -> dict[int, str]:
+    return dict(databases.rows(database, "SELECT pid, role FROM processes"))
+
+
+def _holder_pid(database: str) -> int | None:
+    rows = databases.rows(database, "SELECT pid FROM leases WHERE expires_at > "
+                          "EXTRACT(EPOCH FROM clock_timestamp())")
+    return int(rows[0][0]) if rows else None
+
+
+class Scene:
+    """One FakeTelegram, a member who asks for /help, and the bots on one database."""
+
+    def __init__(self, tmp_path: Path, fake: FakeTelegram, database: str) -> None:
+        self.tmp_path, self.fake, self.database = tmp_path, fake, database
+        self.log = tmp_path / "bots.log"
+        self._stack = AsyncExitStack()
+
+    async def bot(self, name: str, database: str | None = None) -> Bot:
+        server = await self._stack.enter_async_context(FakeBotServer(self.fake, TOKEN))
+        env = bot_environment(self.tmp_path, server.url)
+        env["LANTOA_DATABASE"] = database or self.database
+        return Bot(name, server, env)
+
+    async def start(self, bot: Bot) -> Bot:
+        bot.process = await self._stack.enter_async_context(bot_process(bot.env, self.log))
+        return bot
+
+    async def ask(self, timeout: float = TAKEOVER_SECONDS) -> float:
+        """/help from the member; seconds until it is answered."""
+        before = len(self.fake.messages(MAI))
+        began = time.monotonic()
+        self.fake.send_text(MAI, "/help")
+        await self.fake.wait_for(lambda f: len(f.messages(MAI)) > before, timeout=timeout)
+        return time.monotonic() - began
+
+    async def active_and_standby(self, active: Bot, standby: Bot) -> None:
+        await _eventually(lambda: _holder_pid(self.database) == active.pid
+                          and _roles(self.database).get(standby.pid) == "standby",
+                          TAKEOVER_SECONDS, f"{active.name} active, {standby.name} standby")
+
+    async def __aenter__(self) -> Scene:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self._stack.aclose()
+
+
+@asynccontextmanager
+async def _scene(tmp_path: Path, backend: str) -> AsyncIterator[Scene]:
+    if backend != "postgresql":
+        pytest.skip("a standby needs PostgreSQL; SQLite refuses a second process "
+                    "(test_a_second_run_on_sqlite_is_refused)")
+    fake = FakeTelegram()
+    fake.add_user(MAI, "Mai", "Hoàng Thị")
+    database = str(BACKEND.location(tmp_path / "lantoa.sqlite3"))
+    async with Scene(tmp_path, fake, database) as scene:
+        yield scene
+
+
+async def _pair(scene: Scene) -> tuple[Bot, Bot]:
+    """The first started is active (it answers), the second waits as standby."""
+    first = await scene.start(await scene.bot("first"))
+    await scene.ask()
+    second = await scene.start(await scene.bot("second"))
+    await scene.active_and_standby(first, second)
+    return first, second
+
+
+async def test_one_answers_and_the_standby_takes_over_after_a_kill(tmp_path: Path,
+                                                                  backend: str) -> None:
+    async with _scene(tmp_path, backend) as scene:
+        first, second = await _pair(scene)
+        sent = second.sent()
+        await scene.ask()
+        assert second.sent() == sent and second.requests() == 0, (
+            "the standby never called Telegram")
+        status = await _lantoa_status(first.env)
+        assert f"tiến trình {first.pid}" in status and "Dự phòng: máy" in status, status
+        assert f"tiến trình {second.pid}, thấy lần cuối" in status, status
+        assert first.process is not None
+        first.process.send_signal(signal.SIGKILL)
+        await first.process.wait()
+        took = await scene.ask()
+        assert took < TAKEOVER_SECONDS
+        assert second.sent() > sent, "the standby answered"
+        assert _holder_pid(scene.database) == second.pid
+
+
+async def _lantoa_status(env: dict[str, str]) -> str:
+    process = await asyncio.create_subprocess_exec(
+        str(LANTOA), "status", env=env, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE)
+    out, err = await process.communicate()
+    assert process.returncode == 0, err.decode()
+    return out.decode()
+
+
+async def test_a_hung_active_is_replaced_and_stays_standby_when_it_resumes(
+        tmp_path: Path, backend: str) -> None:
+    """SIGSTOP: the pid still runs, so the standby waits for the lease to run out; the old
+    one, resumed, finds its guard lapsed, calls Telegram no more and waits as a standby."""
+    async with _scene(tmp_path, backend) as scene:
+        first, second = await _pair(scene)
+        assert first.process is not None
+        first.process.send_signal(signal.SIGSTOP)
+        try:
+            took = await scene.ask()
+        finally:
+            calls_of_the_hung = first.requests()
+            first.process.send_signal(signal.SIGCONT)
+        assert took < TAKEOVER_SECONDS
+        assert _holder_pid(scene.database) == second.pid
+        await _eventually(lambda: _roles(scene.database).get(first.pid) == "standby",
+                          TAKEOVER_SECONDS, "the resumed process waits as a standby")
+        await scene.ask()
+        assert first.requests() == calls_of_the_hung, (
+            "the resumed process called Telegram again: "
+            f"{first.server.requests[calls_of_the_hung:]}")
+        assert _holder_pid(scene.database) == second.pid
+        assert first.process.returncode is None
+
+
+async def test_an_active_that_loses_its_database_is_replaced(tmp_path: Path, backend: str,
+                                                            request: pytest.FixtureRequest
+                                                            ) -> None:
+    """The active process reaches the database through a proxy the test cuts: its renewals
+    fail, it stops calling Telegram before its lease runs out, and the standby (on the
+    database's own socket) takes over. With the database back, the old one stays standby."""
+    async with _scene(tmp_path, backend) as scene:
+        cluster = request.getfixturevalue("postgres_cluster")
+        name = urlsplit(scene.database).path.lstrip("/")
+        async with Proxy(cluster.folder / f".s.PGSQL.{cluster.port}") as proxy:
+            through = f"postgresql://{ROLE}@127.0.0.1:{proxy.port}/{name}"
+            first = await scene.start(await scene.bot("first", through))
+            await scene.ask()
+            second = await scene.start(await scene.bot("second"))
+            await scene.active_and_standby(first, second)
+            proxy.sever()
+            cut_at = time.monotonic()
+            took = await scene.ask(timeout=TAKEOVER_SECONDS + 5)
+            assert time.monotonic() - cut_at < TAKEOVER_SECONDS, took
+            assert _holder_pid(scene.database) == second.pid
+            calls = first.requests()
+            await scene.ask()
+            assert first.requests() == calls, (
+                f"cut off, it called Telegram: {first.server.requests[calls:]}")
+            proxy.cut = False  # the database is back for it
+            await _eventually(lambda: _roles(scene.database).get(first.pid) == "standby",
+                              TAKEOVER_SECONDS, "the old one, reconnected, is a standby")
+            await scene.ask()
+            assert first.requests() == calls
+            assert _holder_pid(scene.database) == second.pid
+
+
+async def test_a_stopped_active_hands_over_at_once(tmp_path: Path, backend: str) -> None:
+    """SIGTERM: the active one stops cleanly and ends its lease; the standby does not wait
+    for it to run out."""
+    async with _scene(tmp_path, backend) as scene:
+        first, second = await _pair(scene)
+        assert first.process is not None
+        first.process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(first.process.wait(), 20) == 0
+        after_exit = await _eventually(lambda: _holder_pid(scene.database) == second.pid,
+                                       TAKEOVER_SECONDS, "the standby took over")
+        assert after_exit < 3, f"{after_exit:.1f}s after the clean stop: not at once"
+        await scene.ask(timeout=5)
+
+
+async def test_two_started_at_once_one_is_active(tmp_path: Path, backend: str) -> None:
+    async with _scene(tmp_path, backend) as scene:
+        bots = [await scene.bot("one"), await scene.bot("two")]
+        await asyncio.gather(*(scene.start(bot) for bot in bots))
+        await scene.ask()
+        await _eventually(lambda: sorted(_roles(scene.database).values())
+                          == ["active", "standby"], TAKEOVER_SECONDS, "one active, one standby")
+        await scene.ask()
+        assert len(scene.fake.messages(MAI)) == 2, "each /help answered once"
+        talking = [bot.name for bot in bots if bot.requests()]
+        assert len(talking) == 1, f"both called Telegram: {talking}"
+
+
+async def test_a_second_run_on_sqlite_is_refused(tmp_path: Path, backend: str) -> None:
+    if backend != "sqlite":
+        pytest.skip("on PostgreSQL the second process is a standby (the tests above)")
+    fake = FakeTelegram()
+    fake.add_user(MAI, "Mai", "Hoàng Thị")
+    async with Scene(tmp_path, fake, str(tmp_path / "lantoa.sqlite3")) as scene:
+        first = await scene.start(await scene.bot("first"))
+        await scene.ask()
+        second = await scene.bot("second")
+        refused = await asyncio.create_subprocess_exec(
+            str(LANTOA), "run", env=second.env, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE)
+        _out, err = await asyncio.wait_for(refused.communicate(), 30)
+        assert refused.returncode == 2
+        line = err.decode().strip().splitlines()[-1]
+        assert line == "lantoa: " + T.plain("cli.standby.sqlite", pid=first.pid,
+                                            host=socket.gethostname()), line
+        assert second.requests() == 0
+        assert first.process is not None
+        first.process.send_signal(signal.SIGKILL)
+        await first.process.wait()
+        # Its holder dead on this host, the file is taken at once, not after the lease.
+        await scene.start(second)
+        assert await scene.ask() < 5

@@ -153,13 +153,13 @@ async def _introduce(application: Application) -> None:
 
 
 @asynccontextmanager
-async def running(application: Application) -> AsyncIterator[InboxPoller]:
-    """The bot polling for updates until the block ends; the poller says if it had to stop."""
+async def running(application: Application,
+                  keeper: LeaseKeeper | None = None) -> AsyncIterator[InboxPoller]:
+    """The bot polling for updates until the block ends; the poller says if it had to stop.
+    `keeper`: the lease it runs under (the one given to `build_application`)."""
     services = core_of_application(application).services
-    limiter = application.bot.rate_limiter
-    guard = limiter.guard if isinstance(limiter, PacedRateLimiter) else None
     poller = InboxPoller(application, services.db, services.clock,
-                         services.settings.poll_timeout, guard)
+                         services.settings.poll_timeout, keeper)
     async with application:
         await _introduce(application)
         await application.start()
@@ -236,7 +236,7 @@ async def _active(settings: Settings, token: str, db: Database, keeper: LeaseKee
     core = Core.build(Services(settings, db, Catalogue.load(), SystemClock()))
     application = build_application(core, token, sequential=settings.sequential_updates,
                                     keeper=keeper)
-    async with running(application) as poller:
+    async with running(application, keeper) as poller:
         # What start-up built (modules, handlers, the catalogue, settings) lives as long as
         # the process: out of the collector's sight, the full collections that every few
         # thousand updates' garbage triggers no longer walk it all again.

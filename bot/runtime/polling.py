@@ -22,7 +22,7 @@ from telegram.ext import Application
 from telegram.warnings import PTBUserWarning
 
 from bot.runtime.clock import Clock
-from bot.runtime.standby import LeaseGuard
+from bot.runtime.standby import LeaseKeeper
 from bot.runtime.update_order import PerChatUpdateProcessor
 from storage import inbox
 from storage.db import Database, DatabaseUnavailable
@@ -51,9 +51,9 @@ DATABASE_RETRY_SECONDS = 1.0
 
 class InboxPoller:
     def __init__(self, application: Application, db: Database, clock: Clock,
-                 timeout: int, guard: LeaseGuard | None = None) -> None:
+                 timeout: int, keeper: LeaseKeeper | None = None) -> None:
         self.application = application
-        self.guard = guard
+        self.keeper = keeper
         self.db = db
         self.clock = clock
         self.timeout = timeout
@@ -83,7 +83,7 @@ class InboxPoller:
         if isinstance(update, Update):
             # The lease lost meanwhile, its replies were refused: the process that holds the
             # lease now replays it at its start, unless it is marked handled here first.
-            if self.guard is None or self.guard.valid():
+            if self._acting():
                 await self._mark_handled(update.update_id)
             if (finished := self._finished.pop(update.update_id, None)) is not None:
                 finished.set()
@@ -152,7 +152,7 @@ class InboxPoller:
         except Exception:
             log.exception("polling had stopped with an error")
         self._task = None
-        if self._offset and self.failure is None:
+        if self._offset and self.failure is None and self._acting():
             try:
                 await self.application.bot.do_api_request(
                     "getUpdates", api_kwargs={"offset": self._offset, "timeout": 0})
@@ -167,9 +167,14 @@ class InboxPoller:
         finally:
             self._interruptible = False
 
+    def _acting(self) -> bool:
+        """Whether the lease (if any) still lets this process call Telegram: PTB passes
+        getUpdates by the rate limiter, whose guard refuses every other call."""
+        return self.keeper is None or self.keeper.guard.valid()
+
     async def _poll(self) -> None:
         failures = 0
-        while not self._stopping:
+        while not self._stopping and self._acting():
             try:
                 raw = await self._wait(self.application.bot.do_api_request(
                     "getUpdates",
@@ -203,6 +208,10 @@ class InboxPoller:
         now = self.clock.now()
         bodies = [(int(item["update_id"]), json.dumps(item, ensure_ascii=False)) for item in raw]
         async with self.db.transaction() as tx:
+            if self.keeper is not None and not await self.keeper.holds(tx):
+                # Fetched just before the lease was lost: not kept, not confirmed. Telegram
+                # hands them to the process that holds it now.
+                return
             fresh = await inbox.keep_new(tx, bodies, now)
             if self._pruned_at is None or now - self._pruned_at > PRUNE_EVERY:
                 await inbox.forget_handled_before(tx, now - REMEMBER_HANDLED)

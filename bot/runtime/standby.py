@@ -31,7 +31,7 @@ from pathlib import Path
 
 from bot.ui.catalogue import Said
 from storage import leases
-from storage.db import Database, DatabaseUnavailable
+from storage.db import Database, DatabaseUnavailable, Tx
 from storage.leases import Holder, Lease
 
 log = logging.getLogger(__name__)
@@ -243,6 +243,11 @@ class LeaseKeeper:
             await leases.seen(tx, self.bot_id, self.me, "active" if lease else "standby",
                               self.retry_afters.last_hour())
         return lease is not None and lease.epoch == self.epoch
+
+    async def holds(self, tx: Tx) -> bool:
+        """Whether the lease is still ours, checked in the caller's transaction (a fence on
+        what it writes: storage/leases.py `holds`)."""
+        return self.guard.valid() and await leases.holds(tx, self.bot_id, self.me)
 
     async def stand_down(self, release: bool) -> None:
         """Stops acting (the Application is down): stops renewing and, on a clean stop, ends
