@@ -79,27 +79,33 @@ async def _round(cluster: Cluster, mode: str, log: Path) -> float:
     assert is_postgres_url(database)
     fake = FakeTelegram()
     fake.add_user(MAI, "Mai", "Hoàng Thị")
-    processes = []
     try:
         async with FakeBotServer(fake, TOKEN) as server:
-            env = _environment(server.url, database)
-            processes.append(await _start(env, log, False))
-            fake.send_text(MAI, "/help")
-            await _until(lambda: len(fake.messages(MAI)) == 1)
-            processes.append(await _start(env, log, mode == "kill-elsewhere"))
-            await _until(lambda: _role_of(database, processes[1].pid) == "standby")
-            active = processes[0]
-            began = time.monotonic()
-            active.send_signal(SIGNALS[mode])
-            fake.send_text(MAI, "/help")
-            await _until(lambda: len(fake.messages(MAI)) == 2)
-            return time.monotonic() - began
+            return await _measure(fake, _environment(server.url, database), database, mode, log)
+    finally:
+        cluster.drop_database(database.rsplit("/", 1)[1].split("?", 1)[0])
+
+
+async def _measure(fake: FakeTelegram, env: dict[str, str], database: str, mode: str,
+                   log: Path) -> float:
+    """The two processes, ended before their fake server is (it waits for their polls)."""
+    processes = []
+    try:
+        processes.append(await _start(env, log, False))
+        fake.send_text(MAI, "/help")
+        await _until(lambda: len(fake.messages(MAI)) == 1)
+        processes.append(await _start(env, log, mode == "kill-elsewhere"))
+        await _until(lambda: _role_of(database, processes[1].pid) == "standby")
+        began = time.monotonic()
+        processes[0].send_signal(SIGNALS[mode])
+        fake.send_text(MAI, "/help")
+        await _until(lambda: len(fake.messages(MAI)) == 2)
+        return time.monotonic() - began
     finally:
         for process in processes:
             if process.returncode is None:
                 process.kill()
                 await process.wait()
-        cluster.drop_database(database.rsplit("/", 1)[1].split("?", 1)[0])
 
 
 async def main() -> None:

@@ -175,15 +175,17 @@ class LeaseKeeper:
     async def acquire(self, stop: asyncio.Event) -> bool:
         """Waits until the lease is ours (True), or `stop` is set (False). On SQLite, a live
         holder is a second process on the file: refused."""
-        told = False
+        told = failing = False
         while not stop.is_set():
             began = monotonic()
             try:
                 lease = await self._try_take()
             except Exception as error:  # the database away or busy: look again in a moment
-                log.warning("could not look at the lease: %r", error)
-                lease = None
+                if not failing:  # said once, not every second while the server is away
+                    log.warning("could not look at the lease: %r", error)
+                failing, lease = True, None
             else:
+                failing = False
                 if lease is not None and lease.holder == self.me.instance:
                     self._became_active(lease, began)
                     return True
