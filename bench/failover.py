@@ -75,31 +75,41 @@ def _role_of(database: str, pid: int) -> str | None:
 
 
 async def _round(cluster: Cluster, mode: str, log: Path) -> float:
+    """Each process calls the fake through a server of its own: the answer timed is the
+    standby's (after a SIGTERM the stopping process may still answer a message itself)."""
     database = cluster.url(cluster.create_database(MIGRATED))
     assert is_postgres_url(database)
     fake = FakeTelegram()
     fake.add_user(MAI, "Mai", "Hoàng Thị")
     try:
-        async with FakeBotServer(fake, TOKEN) as server:
-            return await _measure(fake, _environment(server.url, database), database, mode, log)
+        async with FakeBotServer(fake, TOKEN) as first, FakeBotServer(fake, TOKEN) as second:
+            envs = [_environment(server.url, database) for server in (first, second)]
+            return await _measure(fake, envs, second, database, mode, log)
     finally:
         cluster.drop_database(database.rsplit("/", 1)[1].split("?", 1)[0])
 
 
-async def _measure(fake: FakeTelegram, env: dict[str, str], database: str, mode: str,
-                   log: Path) -> float:
-    """The two processes, ended before their fake server is (it waits for their polls)."""
+async def _measure(fake: FakeTelegram, envs: list[dict[str, str]], standby: FakeBotServer,
+                   database: str, mode: str, log: Path) -> float:
+    """The two processes, ended before their fake servers are (they wait for their polls)."""
     processes = []
     try:
-        processes.append(await _start(env, log, False))
+        processes.append(await _start(envs[0], log, False))
         fake.send_text(MAI, "/help")
         await _until(lambda: len(fake.messages(MAI)) == 1)
-        processes.append(await _start(env, log, mode == "kill-elsewhere"))
+        processes.append(await _start(envs[1], log, mode == "kill-elsewhere"))
         await _until(lambda: _role_of(database, processes[1].pid) == "standby")
         began = time.monotonic()
         processes[0].send_signal(SIGNALS[mode])
+        asked = len(fake.messages(MAI)) + 1  # answers there are once this /help is
         fake.send_text(MAI, "/help")
-        await _until(lambda: len(fake.messages(MAI)) == 2)
+        while not any(path.endswith("/sendMessage") for _, path in standby.requests):
+            if len(fake.messages(MAI)) == asked:  # the stopping one answered: ask again
+                asked += 1
+                fake.send_text(MAI, "/help")
+            if time.monotonic() - began > WAIT:
+                raise TimeoutError("the standby did not answer")
+            await asyncio.sleep(0.02)
         return time.monotonic() - began
     finally:
         for process in processes:
