@@ -187,8 +187,12 @@ class LeaseKeeper:
             else:
                 failing = False
                 if lease is not None and lease.holder == self.me.instance:
-                    self._became_active(lease, began)
-                    return True
+                    if monotonic() - began < self.seconds / 3:
+                        self._became_active(lease, began)
+                        return True
+                    # Taken, but the answer came late (the server was coming back): the guard
+                    # counts from the question, so it would lapse at once. Ask again now.
+                    continue
                 if lease is not None and self.on_sqlite:
                     raise StandbyRefused("cli.standby.sqlite", host=lease.host, pid=lease.pid)
                 if not told and lease is not None:
