@@ -33,6 +33,7 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 from bot.rules.schedules import too_late
 from bot.runtime.pacing import Pacer
 from bot.runtime.services import Services
+from bot.runtime.standby import LeaseLost
 from bot.ui.screens import Button, Screen
 from handlers.common import core_of_application
 from handlers.pacing import BULK, Flight, PacedRateLimiter, retry_seconds
@@ -214,9 +215,10 @@ class Outbox:
         flight = Flight()
         try:
             return await self._send_row(row, flight)
-        except asyncio.CancelledError:
-            # Stopped while waiting its turn, nothing of it sent: it goes after the restart.
-            # Stopped later, it may have reached Telegram: left 'sending', never sent again.
+        except (asyncio.CancelledError, LeaseLost):
+            # Stopped while waiting its turn, nothing of it sent: it goes after the restart,
+            # or from the process that took the lease over. Stopped later, it may have
+            # reached Telegram: left 'sending', never sent again.
             if not flight.active and not flight.parts_sent:
                 async with services.db.transaction() as tx:
                     await deliveries.requeue(tx, row.id)

@@ -9,6 +9,7 @@ from telegram import Update
 from telegram.constants import ChatType
 from telegram.ext import ContextTypes
 
+from bot.runtime.standby import LeaseLost
 from handlers.common import answer, core_of
 from storage.db import DatabaseUnavailable
 
@@ -16,6 +17,12 @@ log = logging.getLogger(__name__)
 
 
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    if isinstance(context.error, LeaseLost):
+        # Not a failure of the update: this process may no longer answer anyone; the one that
+        # holds the lease now replays it (bot/runtime/standby.py).
+        log.info("update %s left to the process that holds the lease now",
+                 getattr(update, "update_id", "?"))
+        return
     log.error("update %s failed", getattr(update, "update_id", "?"), exc_info=context.error)
     if not isinstance(update, Update) or update.effective_user is None:
         return

@@ -3,7 +3,12 @@
 replies leave; everything else is a reply to someone using the bot and goes ahead of them. A
 reply that Telegram still refuses with "retry after" waits that long and is tried again (a few
 times); a broadcast's is the sender's to handle (handlers/deliveries.py), so the limiter only
-slows that chat and passes it on."""
+slows that chat and passes it on.
+
+While a process may act for the bot only under its lease (bot/runtime/standby.py), the
+limiter, which sees every Bot API call, refuses each one once the lease's guard has lapsed:
+a process that lost its lease (hung, or cut off from the database) sends nothing more, not
+even getUpdates. Each "retry after" is counted for `lantoa status`."""
 
 from __future__ import annotations
 
@@ -18,6 +23,7 @@ from telegram.ext import BaseRateLimiter
 
 from bot.runtime.metrics import Metrics
 from bot.runtime.pacing import BULK_HORIZON, Pacer, sending_at
+from bot.runtime.standby import LeaseGuard, RetryAfters
 
 log = logging.getLogger(__name__)
 
@@ -75,9 +81,12 @@ async def _booked(pacer: Pacer, chat_id: int, bulk: bool, count: int) -> float:
 
 
 class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
-    def __init__(self, pacer: Pacer, metrics: Metrics) -> None:
+    def __init__(self, pacer: Pacer, metrics: Metrics, guard: LeaseGuard | None = None,
+                 retry_afters: RetryAfters | None = None) -> None:
         self.pacer = pacer
         self.metrics = metrics
+        self.guard = guard
+        self.retry_afters = retry_afters or RetryAfters()
 
     async def initialize(self) -> None:
         pass
@@ -94,9 +103,15 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
         data: dict[str, Any],
         rate_limit_args: dict[str, Any] | None,
     ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+        if self.guard is not None:
+            self.guard.check()
         chat_id = _chat_of(data) if endpoint in PACED else None
         if chat_id is None:
-            return await callback(*args, **kwargs)
+            try:
+                return await callback(*args, **kwargs)
+            except RetryAfter:
+                self._told_to_wait()
+                raise
         bulk = bool(rate_limit_args and rate_limit_args.get("bulk"))
         media = data.get("media")
         count = len(media) if endpoint == "sendMediaGroup" and isinstance(media, list) else 1
@@ -106,6 +121,8 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
             await pacer.time.sleep_until(moment)
             while (late := pacer.held_back(pacer.time.now())) > 0:
                 await pacer.time.sleep_until(pacer.time.now() + late)
+            if self.guard is not None:  # the wait for its turn may have outlived the lease
+                self.guard.check()
             pacer.sending(pacer.time.now(), count)
             flight = rate_limit_args.get("flight") if rate_limit_args else None
             if not isinstance(flight, Flight):
@@ -116,7 +133,7 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
                     result = await callback(*args, **kwargs)
             except RetryAfter as error:
                 flight.active = False
-                self.metrics.retry_after.inc()
+                self._told_to_wait()
                 pacer.pause(chat_id, retry_seconds(error), pacer.time.now())
                 if bulk or attempt == REPLY_RETRIES:
                     raise
@@ -129,3 +146,8 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
                 self.metrics.sent(rate_limit_args.get("kind") if rate_limit_args else None)
                 return result
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _told_to_wait(self) -> None:
+        """A 429: for /metrics and for `lantoa status`."""
+        self.metrics.retry_after.inc()
+        self.retry_afters.seen()

@@ -237,6 +237,15 @@ async def next_of_chat(tx: Tx, chat_id: int, bot_id: int | None = None) -> Deliv
     return _delivery(row) if row is not None else None
 
 
+async def backlog(tx: Tx, bot_id: int | None = None) -> dict[Status, int]:
+    """How many rows (of this bot) are queued, and how many being sent."""
+    mine, params = _of(bot_id)
+    rows = await tx.all(f"SELECT status, COUNT(*) AS n FROM deliveries "
+                        f"WHERE status IN ('queued', 'sending'){mine} GROUP BY status", params)
+    found = {Status(r["status"]): int(r["n"]) for r in rows}
+    return {status: found.get(status, 0) for status in (Status.QUEUED, Status.SENDING)}
+
+
 async def unsettled(tx: Tx, bot_id: int | None = None) -> int:
     """How many rows (of this bot) are queued or being sent."""
     mine, params = _of(bot_id)

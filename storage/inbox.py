@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from storage.clock import to_db
+from storage.clock import from_db, to_db
 from storage.db import Tx
 
 
@@ -75,3 +75,18 @@ async def unhandled_ids(tx: Tx, bot_id: int | None = None) -> list[int]:
     rows = await tx.all(f"SELECT update_id FROM inbox WHERE handled_at IS NULL{mine} "
                         "ORDER BY update_id", params)
     return [int(r["update_id"]) for r in rows]
+
+
+async def backlog(tx: Tx, bot_id: int) -> int:
+    """How many of the bot's updates are kept and not handled yet."""
+    row = await tx.one("SELECT COUNT(*) AS n FROM inbox WHERE bot_id = ? AND handled_at IS NULL",
+                       (bot_id,))
+    return int(row["n"]) if row is not None else 0
+
+
+async def last_handled(tx: Tx, bot_id: int) -> tuple[int, dt.datetime] | None:
+    """The bot's update handled last, and when (None if none is remembered)."""
+    row = await tx.one("SELECT update_id, handled_at FROM inbox WHERE bot_id = ? AND "
+                       "handled_at IS NOT NULL ORDER BY handled_at DESC, update_id DESC LIMIT 1",
+                       (bot_id,))
+    return None if row is None else (int(row["update_id"]), from_db(str(row["handled_at"])))

@@ -203,7 +203,7 @@ def _cli(runner: Cli, monkeypatch: pytest.MonkeyPatch) -> Cli:
 
 COMMANDS = [[], ["init"], ["run"], ["demo-data"], ["check"], ["unit"], ["unit", "add"],
             ["unit", "list"], ["unit", "import"], ["invite"], ["backup"], ["try"],
-            ["member"], ["member", "import"], ["export"], ["move-to-postgres"]]
+            ["member"], ["member", "import"], ["export"], ["move-to-postgres"], ["status"]]
 # What argparse says in English when nobody translates it.
 ENGLISH = re.compile(r"usage:|options:|positional arguments|show this help|\berror\b|"
                      r"required|invalid|unrecognized|expected|argument|choose from|ambiguous")
@@ -231,7 +231,7 @@ def test_every_help_is_vietnamese(cli: Cli, command: list[str]) -> None:
 def test_every_command_and_option_has_help_text() -> None:
     with speaking(Catalogue.load()):
         parsers = all_parsers(build_parser(T))
-    assert len(parsers) == 16
+    assert len(parsers) == 17
     for parser in parsers:
         assert parser.description, parser.prog
         for action in parser._actions:
@@ -243,7 +243,8 @@ def test_the_help_lists_every_command_with_its_words(cli: Cli) -> None:
     text = " ".join(cli.ok("--help").out.split())
     for name, key in (("init", "init"), ("run", "run"), ("demo-data", "demo_data"),
                       ("check", "check"), ("unit", "unit"), ("invite", "invite"),
-                      ("backup", "backup"), ("move-to-postgres", "move_to_postgres")):
+                      ("backup", "backup"), ("move-to-postgres", "move_to_postgres"),
+                      ("status", "status")):
         assert f"{name} {T.plain(f'cli.help.{key}')}" in text
 
 
@@ -1373,7 +1374,8 @@ def test_check_of_a_missing_database_creates_nothing(
 SECRET = "S3cret:p@ss/ở"  # with what a URL must encode: the raw and the encoded must not show
 PASSWORD_ROLE = "lantoa_pw"
 # A command of each kind: one that makes, one that reads, and those with a database of their own.
-DATABASE_COMMANDS = [["init"], ["unit", "list"], ["check"], ["backup", "."], ["run"]]
+DATABASE_COMMANDS = [["init"], ["unit", "list"], ["check"], ["backup", "."], ["run"],
+                     ["status"]]
 
 
 def _quiet_about_the_password(result: Result) -> bool:

@@ -40,9 +40,6 @@ UNITS = DEPLOY / "systemd"
 NGINX = DEPLOY / "nginx-webhook.conf"
 GUIDE = DEPLOY / "README.md"
 VARIABLE = re.compile(r"\bLANTOA_([A-Z][A-Z0-9_]*)\b")
-# The settings of issue 15's other parts (standby, webhook, several bots), named by the guide
-# before they are merged: each is taken off this list when its part is (the test below says so).
-AWAITED = {"lease_seconds"}
 # What the guide must explain (the issue's list of variables).
 GUIDED = {"BOT_TOKEN", "DATABASE", "ROOT_UNIT", "WEBHOOK_URL", "WEBHOOK_SECRET", "HTTP_LISTEN",
           "METRICS", "LEASE_SECONDS", "BOT_API_URL"}
@@ -59,17 +56,10 @@ def test_every_lantoa_variable_the_deployment_names_is_a_setting() -> None:
     named = {(path.name, name) for path in _deployment_files()
              for name in VARIABLE.findall(path.read_text(encoding="utf-8"))}
     assert named
+    # LANTOA_CONFIG names the file, read before Settings.
     unknown = sorted((file, name) for file, name in named
-                     if name.lower() not in Settings.model_fields and name.lower() not in AWAITED
-                     and name != "CONFIG")  # LANTOA_CONFIG names the file, read before Settings
+                     if name.lower() not in Settings.model_fields and name != "CONFIG")
     assert unknown == [], "not a setting of bot/runtime/config.py's Settings"
-
-
-def test_the_awaited_settings_are_not_there_yet() -> None:
-    """Once a part is merged its settings exist: then take them off AWAITED, so that the test
-    above checks them against Settings itself."""
-    arrived = sorted(AWAITED & set(Settings.model_fields))
-    assert arrived == [], f"remove {arrived} from AWAITED in tests/test_deploy.py"
 
 
 def test_the_guide_explains_every_variable_an_office_sets() -> None:

@@ -11,6 +11,7 @@ import logging
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Protocol
 
 from telegram import (
@@ -33,6 +34,7 @@ from bot.runtime.metrics import Metrics
 from bot.runtime.pacing import Pacer, PacingTime
 from bot.runtime.polling import InboxPoller
 from bot.runtime.services import Services
+from bot.runtime.standby import LeaseKeeper, LeaseLost
 from bot.runtime.update_order import PerChatUpdateProcessor
 from bot.runtime.webhook import HttpServer, WebhookSource
 from bot.ui.catalogue import LANGUAGES, Catalogue, Said
@@ -84,10 +86,13 @@ def build_application(
     updates_request: BaseRequest | None = None,
     pacing_time: PacingTime | None = None,
     sequential: bool = False,
+    keeper: LeaseKeeper | None = None,
+    metrics: Metrics | None = None,
 ) -> Application:
     """`pacing_time`: the clock Telegram's limits are kept by (tests pass a VirtualTime).
     `sequential`: one update at a time, as PTB does by default (bench/interactive.py compares
-    against it)."""
+    against it). `keeper`: the bot's lease, whose guard every Bot API call must pass.
+    `metrics`: the process's, kept through its turns as active and standby."""
     root = core.services.settings.api_root
     builder = (
         ApplicationBuilder()
@@ -100,8 +105,10 @@ def build_application(
     )
     builder = builder.request(request or HTTPXRequest(connection_pool_size=64))
     builder = builder.get_updates_request(updates_request or HTTPXRequest())
-    metrics = Metrics()
-    application = builder.rate_limiter(PacedRateLimiter(Pacer(pacing_time), metrics)).build()
+    metrics = metrics or Metrics()
+    limiter = PacedRateLimiter(Pacer(pacing_time), metrics, keeper.guard if keeper else None,
+                               keeper.retry_afters if keeper else None)
+    application = builder.rate_limiter(limiter).build()
     application.bot_data[METRICS_KEY] = metrics
     deciders = core.scheduler.deciders
     core.scheduler.deciders = dataclasses.replace(
@@ -189,14 +196,16 @@ class UpdateSource(Protocol):
 
 @asynccontextmanager
 async def running(application: Application, health: Health | None = None,
-                  webhook: HttpServer | None = None) -> AsyncIterator[UpdateSource]:
+                  webhook: HttpServer | None = None,
+                  keeper: LeaseKeeper | None = None) -> AsyncIterator[UpdateSource]:
     """The bot as the active process until the block ends, taking updates by long polling,
     or through `webhook`'s route (its server already serving); the source says if it had to
-    stop. `health` is told the role and each update handled."""
+    stop. `health` is told the role and each update handled. `keeper`: the lease it runs
+    under (the one given to `build_application`)."""
     services = core_of_application(application).services
     health = health or Health()
     intake = Intake(application, services.db, services.clock, metrics_of(application), health,
-                    services.bot.bot_id if services.bot else NO_BOT)
+                    services.bot.bot_id if services.bot else NO_BOT, keeper)
     source: UpdateSource = (InboxPoller(intake, services.settings.poll_timeout)
                             if webhook is None else WebhookSource(intake, webhook))
     async with application:
@@ -250,19 +259,23 @@ async def serve(settings: Settings, token: str, db: Database,
 
 async def _serve(settings: Settings, token: str, db: Database, started: Started | None,
                  webhook: bool) -> None:
-    core = Core.build(Services(settings, db, Catalogue.load(), SystemClock()))
+    """Waits for the bot's lease, runs the bot until a signal, the update source's failure or
+    the lease lost; after a loss, waits again as a standby (a fresh Application each time).
+    The HTTP server (/healthz, the webhook) serves throughout, the standby's time too."""
+    bot_id = bot_id_of(token)
+    if bot_id == NO_BOT:
+        raise InvalidToken("the token has no bot id before ':'")
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signal_number in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signal_number, stop.set)
-    application = build_application(core, token, sequential=settings.sequential_updates)
-    health = Health()
+    process = Process(settings, token, db, Health(), Metrics(), stop, started)
     server = None
     if settings.http_listen is not None:
-        server = HttpServer(settings, db, health, metrics_of(application), webhook)
+        server = HttpServer(settings, db, process.health, process.metrics, webhook, bot_id)
         await _listen(server, settings)
     try:
-        await _active(application, health, server if webhook else None, stop, started)
+        await _take_turns(process, bot_id, server if webhook else None)
     finally:
         if server is not None:
             await server.stop()
@@ -276,17 +289,53 @@ async def _listen(server: HttpServer, settings: Settings) -> None:
                            error=error.strerror or error) from None
 
 
-async def _active(application: Application, health: Health, webhook: HttpServer | None,
-                  stop: asyncio.Event, started: Started | None) -> None:
-    async with running(application, health, webhook) as source:
+@dataclass(frozen=True)
+class Process:
+    """What lives as long as `lantoa run`, through its turns as active and standby."""
+
+    settings: Settings
+    token: str
+    db: Database
+    health: Health
+    metrics: Metrics
+    stop: asyncio.Event
+    started: Started | None
+
+
+async def _take_turns(process: Process, bot_id: int, webhook: HttpServer | None) -> None:
+    settings = process.settings
+    async with LeaseKeeper(settings.database, bot_id, settings.lease_seconds) as keeper:
+        process.health.become("standby", SystemClock().now())
+        while await keeper.acquire(process.stop):
+            try:
+                await _active(process, keeper, webhook)
+            except LeaseLost:  # a call refused before the renewal's task noticed
+                keeper.lost.set()
+            finally:
+                # A clean stop gives the lease up at once; a lost one is not ours to give.
+                await keeper.stand_down(release=not keeper.lost.is_set())
+                process.health.become("standby", SystemClock().now())
+            if not keeper.lost.is_set():
+                return
+
+
+async def _active(process: Process, keeper: LeaseKeeper, webhook: HttpServer | None) -> None:
+    """The bot as the active process, until `stop`, the source's failure or the lease lost."""
+    settings = process.settings
+    core = Core.build(Services(settings, process.db, Catalogue.load(), SystemClock()))
+    application = build_application(core, process.token,
+                                    sequential=settings.sequential_updates, keeper=keeper,
+                                    metrics=process.metrics)
+    async with running(application, process.health, webhook, keeper) as source:
         # What start-up built (modules, handlers, the catalogue, settings) lives as long as
         # the process: out of the collector's sight, the full collections that every few
         # thousand updates' garbage triggers no longer walk it all again.
         gc.freeze()
         log.info("Lan Tỏa is running")
-        if started is not None:
-            await started(application.bot.username)
-        waits = [asyncio.create_task(stop.wait()), asyncio.create_task(source.failed.wait())]
+        if process.started is not None:
+            await process.started(application.bot.username)
+        waits = [asyncio.create_task(event.wait())
+                 for event in (process.stop, source.failed, keeper.lost)]
         await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
         for wait in waits:
             wait.cancel()

@@ -42,6 +42,7 @@ from bot.runtime.config import (
 )
 from bot.runtime.demo_data import load_demo_data
 from bot.runtime.logging_setup import configure_logging
+from bot.runtime.status import status_lines
 from bot.runtime.unit_tree import (
     ImportRefused,
     add_unit,
@@ -103,6 +104,7 @@ def build_parser(t: Texts) -> Parser:
                      help=t.plain("cli.help.root_unit"))
     _command(commands, "demo-data", t)
     _command(commands, "check", t)
+    _command(commands, "status", t)
     unit_commands = _commands(_command(commands, "unit", t), "unit_command", t)
     _unit_add_options(_command(unit_commands, "add", t, "unit_add"), t)
     _command(unit_commands, "list", t, "unit_list")
@@ -469,6 +471,20 @@ def _check_webhook_settings(settings: Settings, t: Texts) -> None:
             raise CliError(t.plain("cli.run.webhook_needs", setting=f"{ENV_PREFIX}{name.upper()}"))
 
 
+async def _status(args: argparse.Namespace, settings: Settings, t: Texts) -> None:
+    """Which process is active for each bot, and what waits; read only."""
+    location = settings.database
+    if isinstance(location, Path) and not location.is_file():
+        raise CliError(t.plain("cli.check.missing", setting=_database_source(),
+                               path=location.resolve()))
+
+    async def work(db: Database) -> None:
+        async with db.reading() as tx:
+            lines = await status_lines(tx, t, settings.zone, settings.lease_seconds)
+        print("\n".join(lines))
+    await _with_db(settings, t, work)
+
+
 def _started(db: Database, settings: Settings, t: Texts,
              webhook: bool) -> Callable[[str], Awaitable[None]]:
     """What `run` prints once the bot polls: where it runs, with what, and what to type next."""
@@ -534,7 +550,7 @@ async def _try(args: argparse.Namespace, settings: Settings, t: Texts) -> None:
 Command = Callable[[argparse.Namespace, Settings, Texts], Coroutine[Any, Any, int | None]]
 COMMANDS: dict[str, Command] = {
     "init": _init, "unit": _unit, "invite": _invite, "demo-data": _demo, "run": _run,
-    "backup": _backup, "check": _check, "try": _try,
+    "backup": _backup, "check": _check, "status": _status, "try": _try,
     "member": _member, "export": _export, "move-to-postgres": _move}
 
 

@@ -159,6 +159,9 @@ class Settings(BaseSettings):
     # cell's monthly meeting, so they last longer than an invite sent in a chat.
     import_invite_days: int = Field(30, ge=1, le=MAX_INVITE_DAYS)
     poll_timeout: int = Field(30, ge=0, le=50)
+    # How long the active process's lease lasts unrenewed: a standby takes over this long
+    # (and a second or two) after the active one died, hung or lost the database.
+    lease_seconds: int = Field(10, ge=5, le=300)
     # One update at a time, as PTB does by default: only bench/interactive.py's baseline uses it.
     sequential_updates: bool = False
     quiet_hours_start: int = Field(21, ge=0, le=23)

@@ -19,6 +19,7 @@ from telegram.ext import Application
 from bot.runtime.clock import Clock
 from bot.runtime.health import Health
 from bot.runtime.metrics import Metrics
+from bot.runtime.standby import LeaseKeeper, LeaseLost
 from bot.runtime.update_order import PerChatUpdateProcessor
 from storage import inbox
 from storage.bots import NO_BOT
@@ -48,9 +49,10 @@ DATABASE_RETRY_SECONDS = 1.0
 
 class Intake:
     def __init__(self, application: Application, db: Database, clock: Clock, metrics: Metrics,
-                 health: Health, bot_id: int = NO_BOT) -> None:
+                 health: Health, bot_id: int = NO_BOT, keeper: LeaseKeeper | None = None) -> None:
         self.application = application
         self.bot_id = bot_id  # whose updates these are: ids are counted per bot
+        self.keeper = keeper  # the lease this process acts under (none in tests)
         self.db = db
         self.clock = clock
         self.metrics = metrics
@@ -75,7 +77,10 @@ class Intake:
     async def handled(self, update: object) -> None:
         """Called by the update processor when an update's handlers are done."""
         if isinstance(update, Update):
-            await self._mark_handled(update.update_id)
+            # The lease lost meanwhile, its replies were refused: the process that holds the
+            # lease now replays it at its start, unless it is marked handled here first.
+            if self.acting():
+                await self._mark_handled(update.update_id)
             received = self._received.pop(update.update_id, None)
             self.metrics.handled(None if received is None else time.monotonic() - received)
             self.health.handled(self.clock.now())
@@ -134,10 +139,15 @@ class Intake:
     async def accept(self, raw: list[dict[str, Any]]) -> None:
         """Stores the updates (each `update_id` an int) and dispatches those not seen before.
         Returns once they are stored: the source may then confirm them to Telegram. Raises
-        `DatabaseUnavailable` when they could not be stored (then they must not be)."""
+        `DatabaseUnavailable` when they could not be stored, `LeaseLost` when this process may
+        no longer keep them (then they must not be confirmed)."""
         now, came = self.clock.now(), time.monotonic()
         bodies = [(int(item["update_id"]), json.dumps(item, ensure_ascii=False)) for item in raw]
         async with self.db.transaction() as tx:
+            if self.keeper is not None and not await self.keeper.holds(tx):
+                # Fetched or posted just as the lease was lost: not kept, not confirmed.
+                # Telegram hands them to the process that holds it now.
+                raise LeaseLost("updates came after the lease was lost")
             fresh = await inbox.keep_new(tx, self.bot_id, bodies, now)
             if self._pruned_at is None or now - self._pruned_at > PRUNE_EVERY:
                 await inbox.forget_handled_before(tx, now - REMEMBER_HANDLED)
@@ -147,6 +157,11 @@ class Intake:
             if update_id in fresh:
                 self._received[update_id] = came
                 await self._dispatch(update_id, item)
+
+    def acting(self) -> bool:
+        """Whether the lease (if any) still lets this process act for the bot: PTB passes
+        getUpdates by the rate limiter, whose guard refuses every other call."""
+        return self.keeper is None or self.keeper.guard.valid()
 
     async def _dispatch(self, update_id: int, body: dict[str, Any]) -> bool:
         """Hands the update to PTB; False if it could not be read (then it is marked handled)."""

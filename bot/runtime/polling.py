@@ -18,6 +18,7 @@ from telegram.error import EndPointNotFound, InvalidToken, RetryAfter, TimedOut
 from telegram.warnings import PTBUserWarning
 
 from bot.runtime.intake import ALLOWED_UPDATES, DATABASE_RETRY_SECONDS, Intake
+from bot.runtime.standby import LeaseLost
 from storage.db import DatabaseUnavailable
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ class InboxPoller:
         except Exception:
             log.exception("polling had stopped with an error")
         self._task = None
-        if self._offset and self.failure is None:
+        if self._offset and self.failure is None and self.intake.acting():
             try:
                 await self.application.bot.do_api_request(
                     "getUpdates", api_kwargs={"offset": self._offset, "timeout": 0})
@@ -78,7 +79,7 @@ class InboxPoller:
 
     async def _poll(self) -> None:
         failures = 0
-        while not self._stopping:
+        while not self._stopping and self.intake.acting():
             try:
                 raw = await self._wait(self.application.bot.do_api_request(
                     "getUpdates",
@@ -95,6 +96,8 @@ class InboxPoller:
                 continue
             except DatabaseUnavailable:
                 await self._wait(asyncio.sleep(DATABASE_RETRY_SECONDS))
+            except LeaseLost:
+                return  # the process tears the bot down (bot/runtime/app.py)
             except (InvalidToken, EndPointNotFound):
                 # getUpdates always exists: "not found" here means the token was revoked.
                 self.failure = InvalidToken("the bot token was rejected while running")

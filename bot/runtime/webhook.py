@@ -24,6 +24,7 @@ from bot.runtime.config import Settings
 from bot.runtime.health import Health
 from bot.runtime.intake import ALLOWED_UPDATES, Intake
 from bot.runtime.metrics import Metrics
+from bot.runtime.standby import LeaseLost
 from storage import deliveries
 from storage import health as database_health
 from storage.db import Database, DatabaseUnavailable, Tx
@@ -44,8 +45,9 @@ class HttpServer:
     takes updates only while the active process's `WebhookSource` has given it its intake."""
 
     def __init__(self, settings: Settings, db: Database, health: Health,
-                 metrics: Metrics, webhook: bool) -> None:
+                 metrics: Metrics, webhook: bool, bot_id: int | None = None) -> None:
         self.settings, self.db, self.health, self.metrics = settings, db, health, metrics
+        self.bot_id = bot_id  # whose ledger /metrics counts (None: every bot's)
         self.intake: Intake | None = None
         self.app = web.Application(client_max_size=MAX_BODY)
         self.app.router.add_get("/healthz", self._healthz)
@@ -73,7 +75,7 @@ class HttpServer:
         return web.json_response(body, status=200 if answered else 503)
 
     async def _metrics(self, request: web.Request) -> web.Response:
-        backlog = await self._read(deliveries.unsettled, "/metrics")
+        backlog = await self._read(lambda tx: deliveries.unsettled(tx, self.bot_id), "/metrics")
         return web.Response(body=self.metrics.exposition(backlog),
                             headers={"Content-Type": PROMETHEUS_TEXT})
 
@@ -104,7 +106,7 @@ class HttpServer:
             return web.Response(status=400)
         try:
             await intake.accept([update])
-        except DatabaseUnavailable:
+        except (DatabaseUnavailable, LeaseLost):
             return web.Response(status=503)  # not stored: Telegram sends it again
         return web.Response(status=200)
 
