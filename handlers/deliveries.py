@@ -2,9 +2,11 @@
 
 It wakes when `services.outbox` is rung (and at start-up), takes queued rows oldest first and
 sends several chats at once, each chat's rows strictly in order. Per row: 'sending' is committed
-before Telegram hears of it, so a crash leaves 'sending', which is never sent again ('uncertain'
-at the next start). Then the image, the text in parts of at most 4,096 characters cut at line
-boundaries (the buttons on the last part), and the row is settled:
+when its turn has come, just before Telegram hears of it, so a crash then leaves 'sending',
+which is never sent again ('uncertain' at the next start); a row still waiting its turn stays
+'queued' and goes after the restart, or from the standby that took over. Then the image, the
+text in parts of at most 4,096 characters cut at line boundaries (the buttons on the last
+part), and the row is settled:
 
 - "retry after": that chat waits as long as Telegram says, and the part is sent again (parts
   already sent never are), however often: Telegram promises to take it then, and giving up
@@ -36,7 +38,7 @@ from bot.runtime.services import Services
 from bot.runtime.standby import LeaseLost
 from bot.ui.screens import Button, Screen
 from handlers.common import core_of_application
-from handlers.pacing import BULK, Flight, PacedRateLimiter, retry_seconds
+from handlers.pacing import BULK, Flight, NotTaken, PacedRateLimiter, retry_seconds
 from handlers.screens import Part, parts_of, send_part
 from storage import deliveries, groups, people
 from storage.db import DatabaseUnavailable
@@ -206,20 +208,21 @@ class Outbox:
             return row.chat_id
         async with services.db.transaction() as tx:
             blocked = row.chat_id > 0 and await people.is_unreachable(tx, row.chat_id)
-            taken = not blocked and await deliveries.start_sending(tx, row.id)
         if blocked:
             self.unreachable.add(row.chat_id)
             await self._unreachable(row.chat_id, "blocked the bot earlier")
-        if not taken:
             return row.chat_id
-        flight = Flight()
+        flight = Flight(takeoff=lambda: self._take(row.id))
         try:
             return await self._send_row(row, flight)
+        except NotTaken:
+            return row.chat_id
         except (asyncio.CancelledError, LeaseLost):
             # Stopped while waiting its turn, nothing of it sent: it goes after the restart,
-            # or from the process that took the lease over. Stopped later, it may have
-            # reached Telegram: left 'sending', never sent again.
-            if not flight.active and not flight.parts_sent:
+            # or from the process that took the lease over (still 'queued' before its first
+            # call's turn; put back if a retry-after held its first part). Stopped later, it
+            # may have reached Telegram: left 'sending', never sent again.
+            if flight.taken and not flight.active and not flight.parts_sent:
                 async with services.db.transaction() as tx:
                     await deliveries.requeue(tx, row.id)
             raise
@@ -227,6 +230,11 @@ class Outbox:
             log.exception("delivery %s failed unexpectedly", row.id)
             await self._settle(row, Status.FAILED, f"unexpected: {error!r}"[:500])
             return row.chat_id
+
+    async def _take(self, delivery_id: int) -> bool:
+        """queued → 'sending', committed as its first call goes (see `Flight`)."""
+        async with self.services.db.transaction() as tx:
+            return await deliveries.start_sending(tx, delivery_id)
 
     async def _send_row(self, row: Delivery, flight: Flight) -> int:
         chat_id = row.chat_id

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,10 +46,20 @@ Callback = Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[s
 @dataclass
 class Flight:
     """Whether a broadcast's call is with Telegram at this moment: stopped then, nobody can
-    know whether the message arrived."""
+    know whether the message arrived. `takeoff`, if given, is awaited once, when the first
+    call's turn has come and just before it goes: False means the message is no longer this
+    process's to send (`NotTaken` is raised). The ledger marks its row 'sending' there, not
+    before the wait: a process killed while a digest waited its turn left it 'sending', and
+    the next start could only call it uncertain and never send it."""
 
     active: bool = False
     parts_sent: int = 0  # of the message's parts, those Telegram took
+    takeoff: Callable[[], Awaitable[bool]] | None = None
+    taken: bool = False  # the takeoff said yes: the row is this process's 'sending'
+
+
+class NotTaken(Exception):
+    """The flight's `takeoff` said no: another process sends it, or it is settled."""
 
 
 def retry_seconds(error: RetryAfter) -> float:
@@ -123,10 +133,15 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
                 await pacer.time.sleep_until(pacer.time.now() + late)
             if self.guard is not None:  # the wait for its turn may have outlived the lease
                 self.guard.check()
-            pacer.sending(pacer.time.now(), count)
             flight = rate_limit_args.get("flight") if rate_limit_args else None
             if not isinstance(flight, Flight):
                 flight = Flight()
+            takeoff, flight.takeoff = flight.takeoff, None
+            if takeoff is not None:
+                if not await takeoff():
+                    raise NotTaken()
+                flight.taken = True
+            pacer.sending(pacer.time.now(), count)
             flight.active = True
             try:
                 with sending_at(moment):
