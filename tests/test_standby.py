@@ -363,6 +363,7 @@ async def test_one_answers_and_the_standby_takes_over_after_a_kill(tmp_path: Pat
         status = await _lantoa_status(first.env)
         assert f"tiến trình {first.pid}" in status and "Dự phòng: máy" in status, status
         assert f"tiến trình {second.pid}, thấy lần cuối" in status, status
+        assert f"(@{scene.fake.bot_username}):" in status, "the bot named by its username"
         assert first.process is not None
         first.process.send_signal(signal.SIGKILL)
         await first.process.wait()

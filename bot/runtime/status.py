@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from bot.ui import formatting
 from bot.ui.catalogue import Texts
-from storage import deliveries, inbox, leases
+from storage import bots, deliveries, inbox, leases
 from storage.db import Tx
 from storage.deliveries import Status
 from storage.leases import Lease
@@ -37,7 +37,9 @@ async def status_lines(tx: Tx, t: Texts, zone: ZoneInfo, lease_seconds: float) -
     for bot_id in bot_ids:
         lease = await leases.current(tx, bot_id)
         seen = await leases.processes(tx, bot_id)
-        lines.append(t.plain("cli.status.bot", bot_id=bot_id))
+        username = await bots.username_of(tx, bot_id)
+        lines.append(t.plain("cli.status.bot", bot_id=bot_id,
+                             name=f" (@{username})" if username else ""))
         lines.append(_holder_line(lease, now, t, when))
         alive = [p for p in seen if now - p.seen_at <= SILENT_AFTER_LEASES * lease_seconds]
         active = lease.holder if lease is not None and lease.expires_at > now else None
