@@ -41,6 +41,7 @@ from storage.schedules import Every, NewSchedule, ScheduleKind
 from tests import databases
 from tests.crash_members import Board, T, members_of, prepare_database
 from tests.fakebot import FakeBotServer, FakeTelegram
+from tests.fakebot.faults import RandomFaults
 from tests.harness import BACKEND, migrated_database
 from tests.postgres import ROLE
 from tests.test_crash_restart import (
@@ -57,6 +58,7 @@ from tests.test_crash_restart import (
     _summary,
 )
 from tests.test_end_to_end import LANTOA, MAI, TOKEN, bot_environment, bot_process
+from tests.test_faults import RATE as FAULT_RATE
 
 BOT = 123456
 
@@ -600,12 +602,16 @@ class Pair:
                 process.kill()
 
 
-async def _crash_with_a_standby(tmp_path: Path, seed: int) -> str:
+async def _crash_with_a_standby(tmp_path: Path, seed: int, faults: bool = False) -> str:
+    """`faults`: a fifth of the sends into the groups fail too (429, 5xx, lost on the way:
+    tests/test_faults.py's faults), so that digests are retried across the failovers."""
     rng = random.Random(seed)
     fake = FakeTelegram()
     database = str(BACKEND.location(tmp_path / "lantoa.sqlite3"))
     joined = await prepare_database(tmp_path / "lantoa.sqlite3", MEMBERS)
     chats = await _add_groups(database, fake)
+    if faults:
+        fake.gates.append(RandomFaults(rate=FAULT_RATE, seed=seed, chats=set(chats)))
     crew = members_of(fake, Board(fake), joined, seed)
     leaving = set(rng.sample(range(len(crew)), round(len(crew) * LEAVING_DRAFTS)))
     kills_done, owed = asyncio.Event(), []
@@ -657,6 +663,16 @@ async def test_killing_the_active_during_forms_and_a_digest_run(
     if backend != "postgresql":
         pytest.skip("a standby needs PostgreSQL (test_crash_restart.py is SQLite's)")
     print(await _crash_with_a_standby(tmp_path, seed))
+
+
+@pytest.mark.parametrize("seed", [20261208])
+async def test_killing_the_active_while_sends_fail(tmp_path: Path, seed: int,
+                                                   backend: str) -> None:
+    """The same through Telegram's faults: every group's digest still arrives at most once,
+    and all but those cut off mid-send arrive."""
+    if backend != "postgresql":
+        pytest.skip("a standby needs PostgreSQL (test_faults.py is SQLite's)")
+    print(await _crash_with_a_standby(tmp_path, seed, faults=True))
 
 
 @pytest.mark.heavy
