@@ -171,6 +171,7 @@ async def test_asking_for_more_then_correcting_then_acknowledging(bot: Harness) 
     corrected = await bot.tap(MAI, "✅ Gửi ngay")
     assert corrected.shows("report.corrected")
     assert await _state(bot, 1) is ReportState.PENDING
+    await bot.deliveries_settled()  # the leader is told of the correction before he looks
 
     back = await bot.say(SON, "/review")
     assert _title(back, 1, 1, "Hoàng Thị Mai", SOCIAL) and "3 ngày công, 1 hộ" in back.text
