@@ -652,6 +652,7 @@ async def _crash_with_a_standby(tmp_path: Path, seed: int, faults: bool = False)
     return f"{summary}; with a standby; {digests}"
 
 
+@pytest.mark.heavy  # every CI run has it through faults (below)
 @pytest.mark.parametrize("seed", [20261207])
 async def test_killing_the_active_during_forms_and_a_digest_run(
         tmp_path: Path, seed: int, backend: str) -> None:
