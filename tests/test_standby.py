@@ -373,6 +373,9 @@ async def test_one_answers_and_the_standby_takes_over_after_a_kill(tmp_path: Pat
         assert took < TAKEOVER_SECONDS
         assert second.sent() > sent, "the standby answered"
         assert _holder_pid(scene.database) == second.pid
+        status = await _lantoa_status(first.env)
+        silent = f"Không còn tín hiệu: máy {socket.gethostname()}, tiến trình {first.pid}"
+        assert silent in status, f"the killed one is not called a standby: {status}"
 
 
 async def _lantoa_status(env: dict[str, str]) -> str:

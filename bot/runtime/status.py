@@ -41,8 +41,11 @@ async def status_lines(tx: Tx, t: Texts, zone: ZoneInfo, lease_seconds: float) -
         lines.append(t.plain("cli.status.bot", bot_id=bot_id,
                              name=f" (@{username})" if username else ""))
         lines.append(_holder_line(lease, now, t, when))
-        alive = [p for p in seen if now - p.seen_at <= SILENT_AFTER_LEASES * lease_seconds]
         active = lease.holder if lease is not None and lease.expires_at > now else None
+        # A process last seen active that no longer holds the lease is not waiting: killed
+        # a moment ago, or cut off (its heartbeat has not had time to fall silent yet).
+        alive = [p for p in seen if now - p.seen_at <= SILENT_AFTER_LEASES * lease_seconds
+                 and (p.instance == active or p.role == "standby")]
         lines += [t.plain("cli.status.standby", host=p.host, pid=p.pid, seen=when(p.seen_at))
                   for p in alive if p.instance != active]
         lines += [t.plain("cli.status.silent", host=p.host, pid=p.pid, seen=when(p.seen_at))
