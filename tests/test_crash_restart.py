@@ -52,9 +52,9 @@ from tests.harness import BACKEND
 from tests.test_end_to_end import TOKEN, bot_environment, bot_process
 
 MEMBERS = 50
-# Each kill now reaches a running bot (counted from its first call): twelve in every CI run,
+# Each kill now reaches a running bot (counted from its first call): ten in every CI run,
 # sixty in the heavy ones.
-KILLS = 12
+KILLS = 10
 # Of the members, this share leaves its last report unfinished.
 LEAVING_DRAFTS = 0.25
 # Each process lives this long (seconds, seeded) after its first call before its SIGKILL: the
@@ -261,7 +261,7 @@ async def test_crash_restart(tmp_path: Path, seed: int, backend: str) -> None:
 @pytest.mark.heavy
 @pytest.mark.parametrize("seed", [1, 2, 3, 4, 5])
 async def test_crash_restart_heavy(tmp_path: Path, seed: int) -> None:
-    await _crash_restart(tmp_path, Run(seed, 5 * KILLS))
+    await _crash_restart(tmp_path, Run(seed, 6 * KILLS))
 
 
 # --------------------------------------------------------------------------- found by the above
