@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from bench.machine import load_average
 from bot.runtime import pacing
 from bot.runtime.app import build_application, running
 from bot.runtime.clock import FixedClock
@@ -206,7 +207,7 @@ def print_run(run: Run, nudges: int, group_count: int) -> None:
     ]
     width = max(len(label) for label, _ in rows)
     print(f"\nBroadcast pacing (cores: {os.cpu_count()}, load: "
-          f"{', '.join(f'{x:.2f}' for x in os.getloadavg())})")
+          f"{load_average()})")
     for label, value in rows:
         print(f"  {label:<{width}}  {value}")
 

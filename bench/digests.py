@@ -38,7 +38,6 @@ import asyncio
 import cProfile
 import datetime as dt
 import io
-import os
 import pstats
 import re
 import resource
@@ -56,6 +55,7 @@ import aiosqlite
 import psycopg
 
 from bench.backends import ServerCpu, add_option, chosen, moved_province
+from bench.machine import load_average
 from bench.monday import monday
 from bot.flows import digests as digest_flow
 from bot.flows.digests import ScheduledDigests, Writer, WrittenBatch, written_digests
@@ -374,7 +374,7 @@ def main() -> None:
     asyncio.run(_migrate(args.db))
     phases = tuple(args.only or (PHASES if args.monday else PHASES[:2]))
     for backend in chosen(args.backend):
-        print(f"\n=== {backend}; load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}",
+        print(f"\n=== {backend}; load average {load_average()}",
               flush=True)
         child = [sys.executable, "-m", "bench.digests", "--db", str(args.db), "--runs", str(runs),
                  *(["--charts"] if args.charts else [])]
@@ -393,7 +393,7 @@ def on_postgres(source: Path, child: list[str], phases: tuple[str, ...]) -> None
     try:
         province, seconds = moved_province(cluster, source)
         print(f"  the province moved into PostgreSQL by storage/move.py: {seconds:.0f} s;"
-              f" load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+              f" load average {load_average()}", flush=True)
         began = time.perf_counter()
         # The throwaway cluster runs without autovacuum (tests/postgres.py), which on a real
         # server gathers the planner's statistics of the freshly copied tables soon after the

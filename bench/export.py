@@ -19,7 +19,6 @@ import asyncio
 import datetime as dt
 import io
 import json
-import os
 import resource
 import sqlite3
 import subprocess
@@ -32,6 +31,7 @@ from typing import Any
 from openpyxl import Workbook, load_workbook
 
 from bench.gen_province import generate
+from bench.machine import load_average
 from bot.flows.exports import Format, made_file
 from bot.rules.periods import Period
 from bot.runtime.config import load_settings
@@ -140,7 +140,7 @@ def main() -> None:
             print(f"making a province at scale {SCALE} in {path} …", flush=True)
             generate(path, seed=1, scale=SCALE)
         days = period_holding(path, args.reports)
-        print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
+        print(f"load average {load_average()}; "
               f"the province, {days.first:%d/%m/%Y}–{days.last:%d/%m/%Y}")
         found = {side: child(side, path, days) for side in ("ours", "bare")}
     print(f"{'':<34}{'rows':>9}{'read s':>9}{'write s':>9}{'total s':>9}{'file MB':>9}"

@@ -28,6 +28,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bench.backends import migrated_cluster
+from bench.machine import load_average
 from storage.db import is_postgres_url
 from tests import databases
 from tests.fakebot import FakeBotServer, FakeTelegram
@@ -127,7 +128,7 @@ async def main() -> None:
         sys.exit("kill-elsewhere needs unshare (util-linux) and the right to use it (root)")
     cluster = await migrated_cluster("failover")
     log = Path(tempfile.mkdtemp(prefix="lantoa-failover-")) / "bots.log"
-    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}; "
+    print(f"load average {load_average()}; "
           f"{os.cpu_count()} cores; bots' log: {log}", flush=True)
     try:
         for mode in args.only:
@@ -137,7 +138,7 @@ async def main() -> None:
                   f"({', '.join(f'{t:.1f}' for t in times)})", flush=True)
     finally:
         cluster.stop()
-    print(f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"load average {load_average()}")
 
 
 if __name__ == "__main__":

@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.backends import ServerCpu, add_option, chosen, migrated_cluster
+from bench.machine import load_average
 from bench.members import (
     AnswerLog,
     Figures,
@@ -268,10 +269,10 @@ async def main_async(args: argparse.Namespace) -> None:
         with tempfile.TemporaryDirectory(prefix="lantoa-bench-") as tmp:
             print(f"{n} members x {len(REPORT)} steps; latency {LATENCY * 1000:.0f} ms; "
                   f"backends {', '.join(backends)}; load average "
-                  f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}; {os.cpu_count()} cores",
+                  f"{load_average()}; {os.cpu_count()} cores",
                   flush=True)
             runs = await _runs(args, Path(tmp), backends, cluster)
-            print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}\n")
+            print(f"load average after: {load_average()}\n")
     finally:
         if cluster is not None:
             cluster.stop()

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import os
 import time
 from collections import Counter
 from pathlib import Path
 
 from bench.broadcast import floor_seconds
+from bench.machine import load_average
 from bot.rules.periods import Period
 from bot.runtime.app import build_application, running
 from bot.runtime.clock import FixedClock
@@ -112,4 +112,4 @@ async def monday(location: Path | str, week: Period) -> None:
     print(f"  send floor (sends ÷ {SENDS_PER_SECOND}/s): {floor:.1f} s;"
           f" ratio {last / floor:.2f} × the floor")
     print(f"  CPU of this process (bot + fake) {cpu:.1f} s; load average "
-          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+          f"{load_average()}")

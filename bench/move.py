@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
@@ -27,6 +26,7 @@ import psycopg
 
 from bench.export import rss_mb
 from bench.gen_province import generate
+from bench.machine import load_average
 from bot.runtime.cli import main as lantoa
 from tests.postgres import start_cluster
 
@@ -65,7 +65,7 @@ def report(source: Path) -> None:
     print(f"exit code {figures['code']}; move {figures['seconds']:.1f} s; "
           f"peak RSS of the move {figures['peak_mb']:.1f} MB "
           f"({figures['start_mb']:.1f} MB at start); "
-          f"load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+          f"load average {load_average()}")
 
 
 def main() -> None:

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from bench.backends import ServerCpu, add_option, chosen, migrated_cluster
 from bench.interactive import LATENCY, REPORT, STEP_TIMEOUT, bot_process, environment, ours
+from bench.machine import load_average
 from bench.members import AnswerLog, Figures, MemberResult, add_members, crowd, figures
 from storage import units
 from storage.db import Database
@@ -117,7 +118,7 @@ async def main_async(args: argparse.Namespace) -> None:
         with tempfile.TemporaryDirectory(prefix="lantoa-bench-") as tmp:
             print(f"{args.members} members x {len(REPORT)} steps; latency "
                   f"{LATENCY * 1000:.0f} ms; backends {', '.join(backends)}; load average "
-                  f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}; {os.cpu_count()} cores",
+                  f"{load_average()}; {os.cpu_count()} cores",
                   flush=True)
             for backend in backends:
                 for bots in (1, 2):
@@ -128,7 +129,7 @@ async def main_async(args: argparse.Namespace) -> None:
                     run.label = label
                     runs.append(run)
                     print(f"  {label}: {time.monotonic() - began:.0f} s", flush=True)
-            print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}\n")
+            print(f"load average after: {load_average()}\n")
     finally:
         if cluster is not None:
             cluster.stop()

@@ -248,10 +248,7 @@ async def backlog(tx: Tx, bot_id: int | None = None) -> dict[Status, int]:
 
 async def unsettled(tx: Tx, bot_id: int | None = None) -> int:
     """How many rows (of this bot) are queued or being sent."""
-    mine, params = _of(bot_id)
-    row = await tx.one(f"SELECT COUNT(*) AS n FROM deliveries "
-                       f"WHERE status IN ('queued', 'sending'){mine}", params)
-    return int(row["n"]) if row is not None else 0
+    return sum((await backlog(tx, bot_id)).values())
 
 
 # The same decision is not held by the chat a row would move to (the rows' unique key).
