@@ -551,6 +551,21 @@ async def test_someone_with_two_separate_units_picks_one(bot: Harness) -> None:
     assert again.shows("digest.pick")
 
 
+async def test_a_chart_with_its_words_is_not_redrawn_in_place(bot: Harness) -> None:
+    """A digest shown as its chart with the words under it has no text to edit: the picker
+    asked from it comes as a new message."""
+    tree = await cell_week(bot)
+    await bot.appoint(TUNG, tree.cell, Role.LEADER, "Tùng")
+    await bot.appoint(TUNG, tree.other_commune, Role.OBSERVER, "Tùng")
+    await bot.say(TUNG, "/digest")
+    chosen = await bot.tap(TUNG, CELL)
+    assert chosen.methods() == ["sendPhoto"]
+    assert chosen.shows("digest.title_week", week=48, dates=WEEK_48_DATES, unit=CELL)
+    again = await bot.tap(TUNG, "🏛 Đơn vị khác")
+    assert again.methods() == ["sendMessage"] and again.shows("digest.pick")
+    assert bot.buttons(TUNG) == [CELL, "Đảng bộ phường Hoàng Văn Thụ"]
+
+
 async def test_an_admin_sees_the_top_units(tmp_path: Path) -> None:
     async with started(tmp_path, admins=[ADMIN]) as bot:
         await bot.tree()
