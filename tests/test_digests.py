@@ -465,6 +465,18 @@ async def test_a_leader_asks_for_this_weeks_digest(bot: Harness) -> None:
                        date="18/11/2026", field="Kinh tế")
 
 
+async def test_the_words_still_come_when_telegram_refuses_the_chart(bot: Harness) -> None:
+    await cell_week(bot)
+    bot.fake.fail_next("sendPhoto", status=400, chat_id=SON,
+                       description="Bad Request: IMAGE_PROCESS_FAILED")
+    seen = await bot.say(SON, "/digest")
+    [refused] = [c for c in bot.fake.calls_to("sendPhoto") if c.chat_id == SON]
+    assert refused.error and refused.params["caption"]
+    assert seen.methods() == ["sendMessage"], "the words alone"
+    assert seen.shows("digest.title_week", week=48, dates=WEEK_48_DATES, unit=CELL)
+    assert bot.buttons(SON) == ["✅ Ghi nhận báo cáo", "🏢 Tổ đảng số 1"]
+
+
 async def test_an_observer_reads_a_monthly_digest_without_the_review_button(
         bot: Harness) -> None:
     tree = await cell_week(bot)
