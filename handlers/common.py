@@ -9,6 +9,7 @@ import html
 import logging
 import re
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from dataclasses import replace
 from typing import Any, Protocol, TypeVar, cast
 
 from telegram import (
@@ -173,8 +174,9 @@ def _replace_fits(screen: Screen) -> bool:
 
 
 async def _replace(message: Message, screen: Screen) -> bool:
-    """Shows the screen in place of the message whose button was pressed, where it can."""
-    if not _replace_fits(screen):
+    """Shows the screen in place of the message whose button was pressed, where it can (not
+    in place of a picture whose caption is its text: a digest's chart)."""
+    if not _replace_fits(screen) or message.text is None:
         return False
     try:
         await message.edit_text(screen.text, parse_mode=ParseMode.HTML,
@@ -291,12 +293,29 @@ async def _answer(query: CallbackQuery, toast: str | None) -> bool:
     return True
 
 
-async def _show_picture(bot: Bot, chat_id: int, draw: Callable[[], Awaitable[bytes]]) -> None:
+async def _pictured(bot: Bot, chat_id: int, draw: Callable[[], Awaitable[bytes]],
+                    screens: list[Screen]) -> list[Screen]:
+    """The reply's picture, drawn now: put on its first screen (before the text, or with the
+    text as its caption: one message), or sent alone when there is no screen."""
+    picture = await draw()
+    if screens:
+        return [replace(screens[0], image=picture), *screens[1:]]
     try:
-        await send_part(bot, chat_id, Part(photo=await draw()))
+        await send_part(bot, chat_id, Part(photo=picture))
     except TelegramError as error:
+        log.warning("could not send a picture to %s: %s", chat_id, error)
+    return screens
+
+
+async def _send_reply_screen(bot: Bot, chat_id: int, screen: Screen) -> None:
+    try:
+        await send_screen(bot, chat_id, screen)
+    except TelegramError as error:
+        if screen.image is None:
+            raise
         # The figures still matter without their picture.
         log.warning("could not send a picture to %s: %s", chat_id, error)
+        await send_screen(bot, chat_id, replace(screen, image=None))
 
 
 async def _send_made_document(bot: Bot, chat_id: int,
@@ -335,7 +354,7 @@ async def deliver(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Rep
         screens = [Screen(html.escape(reply.toast))]
     message = query.message if query is not None else None
     if reply.picture is not None and chat is not None:
-        await _show_picture(context.bot, chat.id, reply.picture)
+        screens = await _pictured(context.bot, chat.id, reply.picture, screens)
     record, screens, replaced = await _in_place(message, reply, screens)
     closed = None
     if chat is not None and reply.prompt:
@@ -344,7 +363,7 @@ async def deliver(update: Update, context: ContextTypes.DEFAULT_TYPE, reply: Rep
                                          bool(reply.screens and reply.screens[0].buttons))
     elif chat is not None:
         for screen in screens:
-            await send_screen(context.bot, chat.id, screen)
+            await _send_reply_screen(context.bot, chat.id, screen)
     if reply.document is not None and chat is not None:
         await _send_made_document(context.bot, chat.id, reply.document)
     if isinstance(message, Message) and record is not None:

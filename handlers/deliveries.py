@@ -4,9 +4,10 @@ It wakes when `services.outbox` is rung (and at start-up), takes queued rows old
 sends several chats at once, each chat's rows strictly in order. Per row: 'sending' is committed
 when its turn has come, just before Telegram hears of it, so a crash then leaves 'sending',
 which is never sent again ('uncertain' at the next start); a row still waiting its turn stays
-'queued' and goes after the restart, or from the standby that took over. Then the image, the
-text in parts of at most 4,096 characters cut at line boundaries (the buttons on the last
-part), and the row is settled:
+'queued' and goes after the restart, or from the standby that took over. Then the picture with
+the text as its caption when it fits in one (one call), else the picture and the text in parts
+of at most 4,096 characters cut at line boundaries (the buttons on the last part), and the row
+is settled:
 
 - "retry after": that chat waits as long as Telegram says, and the part is sent again (parts
   already sent never are), however often: Telegram promises to take it then, and giving up
@@ -61,10 +62,11 @@ REACHABLE_GROUP = -100
 
 def screen_of(row: Delivery) -> Screen:
     """The screen a ledger row holds: its text and buttons, and its picture (a chart made
-    here, or a photo's file id)."""
+    here, or a photo's file id), the text its caption when it fits (a message sent once, never
+    redrawn in place)."""
     buttons = tuple(tuple(Button(label, data) for label, data in r) for r in row.buttons)
     photos = (row.photo_id,) if row.photo is None and row.photo_id is not None else ()
-    return Screen(row.text, buttons, photos=photos, image=row.photo)
+    return Screen(row.text, buttons, photos=photos, image=row.photo, caption=True)
 
 
 class Outbox:

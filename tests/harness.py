@@ -89,9 +89,10 @@ class Seen:
 
     @property
     def html(self) -> str:
-        """The messages as the bot sent them (Telegram HTML)."""
+        """The messages as the bot sent them (Telegram HTML): texts, and photos' captions."""
         return "\n".join(c.params.get("text") or c.params.get("caption") or ""
-                         for c in self.calls if c.method in ("sendMessage", "editMessageText"))
+                         for c in self.calls
+                         if c.method in ("sendMessage", "editMessageText", "sendPhoto"))
 
     @property
     def text(self) -> str:
@@ -247,9 +248,9 @@ class Harness:
         return await self.after(update_id, mark)
 
     def screen(self, user_id: int) -> str:
-        """The text of the bot's newest message in the chat."""
-        last = self.fake.last_message(user_id)
-        return (last or {}).get("text") or ""
+        """The text of the bot's newest message in the chat (a photo's caption)."""
+        last = self.fake.last_message(user_id) or {}
+        return last.get("text") or last.get("caption") or ""
 
     async def unit(self, name: str, kind: str = "chi bộ", parent: int | None = None,
                    no_locations: bool = False) -> int:

@@ -191,12 +191,15 @@ async def test_a_photo_goes_with_it_and_a_second_one_is_refused(bot: Harness) ->
     [photo] = [c for c in preview.calls if c.method == "sendPhoto"]
     assert photo.params["photo"] == "poster-1"
     assert preview.methods().index("sendPhoto") < preview.methods().index("sendMessage")
+    mark = len(bot.fake.calls)
     await bot.tap(SON, "✅ Gửi")
     assert {r.photo_id for r in await _ledger(bot)} == {"poster-1"}
     await bot.deliveries_settled()
     for chat in (MAI, GROUP):
-        sent = [c for c in bot.fake.calls_to("sendPhoto") if c.params["chat_id"] == chat]
-        assert [c.params["photo"] for c in sent] == ["poster-1"]
+        sent = [c for c in bot.fake.calls[mark:]
+                if c.chat_id == chat and c.method in ("sendMessage", "sendPhoto")]
+        assert [(c.method, c.params.get("photo")) for c in sent] == [("sendPhoto", "poster-1")], \
+            "one message: the photo, the words under it"
         assert TEXT in bot.screen(chat)
 
 

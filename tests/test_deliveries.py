@@ -8,13 +8,20 @@ from pathlib import Path
 
 from bot.rules import deliveries
 from bot.rules.deliveries import Outgoing
-from bot.ui.screens import Button, Screen
+from bot.ui.screens import Button, Screen, visible_length
 from handlers.deliveries import NETWORK_RETRIES
 from storage import deliveries as ledger
 from storage import groups, people
 from storage.deliveries import Delivery, NewDelivery, Status
 from tests.fakebot import Call, FakeTelegram
-from tests.harness import FRIDAY_MORNING, Harness, migrated_database, most_in_window, started
+from tests.harness import (
+    FRIDAY_MORNING,
+    Harness,
+    as_read,
+    migrated_database,
+    most_in_window,
+    started,
+)
 
 MAI, BINH = 1001, 1002
 GROUP = -100200300
@@ -264,15 +271,53 @@ async def test_a_long_text_is_split_at_lines_with_the_buttons_last(bot: Harness)
     assert [bool(bot.fake.inline_buttons(m)) for m in parts] == [False, False, True]
 
 
-async def test_a_chart_goes_before_its_text(bot: Harness) -> None:
+async def test_a_chart_goes_with_its_text_under_it_in_one_message(bot: Harness) -> None:
     cell = await _cell(bot)
-    await _queue(bot, cell, MAI, "Tuần này: 12 việc", kind="digest", image=b"\x89PNG chart")
+    mark = len(bot.fake.calls)
+    text = "<b>Tuần này</b>: 12 việc &amp; 3 mô hình 🎉"
+    await _queue(bot, cell, MAI, text, kind="digest", image=b"\x89PNG chart")
     await bot.deliveries_settled()
-    last_two = bot.fake.messages(MAI)[-2:]
-    assert "photo" in last_two[0]
-    assert last_two[1]["text"] == "Tuần này: 12 việc"
+    [sent] = [c for c in bot.fake.calls[mark:] if c.chat_id == MAI]
+    assert sent.method == "sendPhoto" and sent.params["caption"] == text
+    assert (bot.fake.last_message(MAI) or {}).get("caption") == "Tuần này: 12 việc & 3 mô hình 🎉"
     [row] = await _ledger(bot)
+    assert row.status is Status.SENT
     assert row.photo is None  # not kept once sent
+
+
+async def test_a_chart_goes_before_a_text_too_long_for_a_caption(bot: Harness) -> None:
+    cell = await _cell(bot)
+    mark = len(bot.fake.calls)
+    # 1,025 characters as read: the tags and the escape take no room, each emoji two.
+    text = "<b>Tổng hợp</b> &lt;" + "ệ" * 997 + "🎉" * 8 + "\n" + "x" * 1
+    assert len(as_read(text)) == 1017 and visible_length(text) == 1025
+    async with bot.db.transaction() as tx:
+        await deliveries.queue(tx, bot.clock.now(), "digest", cell, WEEK, [
+            Outgoing(MAI, Screen(text, ((Button("📊 Xem thống kê", "stats:open"),),),
+                                 image=b"\x89PNG chart"))])
+    bot.core.services.outbox.notify()
+    await bot.deliveries_settled()
+    chart, words = [c for c in bot.fake.calls[mark:] if c.chat_id == MAI]
+    assert chart.method == "sendPhoto" and "caption" not in chart.params
+    assert words.method == "sendMessage" and words.params["text"] == text
+    assert [bool(bot.fake.inline_buttons(m)) for m in bot.fake.messages(MAI)[-2:]] == [
+        False, True], "the buttons under the text"
+    assert [r.status for r in await _ledger(bot)] == [Status.SENT]
+
+
+async def test_flood_control_on_the_text_after_its_chart_resends_the_text_only(
+        bot: Harness) -> None:
+    cell = await _cell(bot)
+    mark = len(bot.fake.calls)
+    text = "\n".join(f"• Tổ đảng số {n}: {n} việc, {n}/12 đồng chí" for n in range(40))
+    assert visible_length(text) > 1024
+    bot.fake.fail_next("sendMessage", status=429, retry_after=3, chat_id=MAI,
+                       description="Too Many Requests: retry after 3")
+    await _queue(bot, cell, MAI, text, kind="digest", image=b"\x89PNG chart")
+    await bot.deliveries_settled()
+    taken = [c.method for c in bot.fake.calls[mark:] if c.chat_id == MAI and not c.error]
+    assert taken == ["sendPhoto", "sendMessage"]
+    assert [r.status for r in await _ledger(bot)] == [Status.SENT]
 
 
 async def test_a_big_broadcast_keeps_telegrams_limits(bot: Harness) -> None:

@@ -93,3 +93,35 @@ async def test_a_message_waiting_its_turn_at_a_stop_goes_after_the_restart(
             [row] = await ledger.in_ledger(tx)
         assert row.status is Status.SENT
         assert [m.get("text") for m in again.fake.messages(MAI)].count("Thông báo họp chi bộ") == 1
+
+
+async def test_a_chart_with_its_caption_waiting_its_turn_at_a_stop_goes_once_after_the_restart(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The one-part form of a digest (the chart, its text as caption): stopped before Telegram
+    took it, it is still queued, picture and all, and goes whole once after the restart."""
+    monkeypatch.setattr(outbox, "STOP_WAIT", 0.05)
+    text = "📊 <b>TỔNG HỢP TUẦN 48</b>\n• 3 việc làm theo Bác"
+    async with started(tmp_path) as bot:
+        cell = await _cell(bot)
+        bot.pacing.hold()
+        bot.fake.fail_next("sendPhoto", status=429, retry_after=30, chat_id=MAI,
+                           description="Too Many Requests: retry after 30")
+        async with bot.db.transaction() as tx:
+            await deliveries.queue(tx, bot.clock.now(), "digest", cell, "2026-W48",
+                                   [Outgoing(MAI, Screen(text, image=b"\x89PNG chart"))])
+        bot.core.services.outbox.notify()
+        bot.pacing.advance(5)
+        await bot.fake.wait_for(lambda f: any(c.error for c in f.calls_to("sendPhoto")))
+        await outbox.stop(bot.app)
+        async with bot.db.transaction() as tx:
+            [row] = await ledger.in_ledger(tx)
+        assert row.status is Status.QUEUED and row.photo == b"\x89PNG chart"
+    mark = len(bot.fake.calls)
+    async with started(tmp_path, fake=bot.fake) as again:
+        await again.deliveries_settled()
+        async with again.db.transaction() as tx:
+            [row] = await ledger.in_ledger(tx)
+        assert row.status is Status.SENT and row.photo is None
+        taken = [c for c in again.fake.calls[mark:] if c.chat_id == MAI and not c.error]
+        assert [(c.method, c.params.get("caption")) for c in taken] == [("sendPhoto", text)]
+        assert taken[0].files["photo"] == b"\x89PNG chart"

@@ -15,17 +15,27 @@ from pathlib import Path
 
 import pytest
 
-from bot.flows.digests import REVIEW_QUEUE, PickDigest, UnitDigest, Writer, digest_outgoing
+from bot.flows.digests import (
+    REVIEW_QUEUE,
+    DigestChart,
+    PickDigest,
+    UnitDigest,
+    Writer,
+    digest_outgoing,
+)
 from bot.rules import deliveries
 from bot.rules.deliveries import Outgoing
 from bot.rules.digests import gather
 from bot.rules.periods import Period, key_of, month_of, week_of
 from bot.ui import buttons, charts
+from bot.ui.screens import visible_length
 from storage import audit, groups, reviews, schedules
 from storage import deliveries as ledger
+from storage.deliveries import Status
 from storage.entities import Role
 from storage.schedules import Every, NewSchedule, ScheduleKind
-from tests.harness import CATALOGUE, HANOI, Harness, Tree, as_read, started
+from tests.fakebot import Call
+from tests.harness import CATALOGUE, HANOI, Harness, Seen, Tree, as_read, started
 
 MAI, BINH, HOA, SON, TUNG, LAN, STRANGER, ADMIN = 1001, 1002, 1003, 2001, 2002, 2003, 9999, 3001
 GROUP = -100_500
@@ -36,6 +46,11 @@ VI = CATALOGUE.texts("vi")
 CELL = "Chi bộ Thôn Bản Chặng"
 COMMUNE = "Đảng bộ xã Tràng Định"
 WEEK_48_DATES = "23/11–29/11/2026"
+
+
+def chart_of(unit_id: int, period: Period = WEEK_48, every: Every = Every.WEEK) -> str:
+    """The data of the 📊 Xem biểu đồ button of the unit's digest of `period`."""
+    return DigestChart(unit_id, every.value, period.first.toordinal()).pack()
 
 
 def up(count: int, previous: str = "digest.previous_week") -> str:
@@ -216,8 +231,8 @@ async def test_each_leader_reads_the_private_part_with_a_button_to_review(bot: H
     assert says("digest.sent_back", count=1) in text
     assert says("digest.not_reported", count=2, names="Hoàng Văn Sơn, Lan") in text
     assert [[(b.label, b.data) for b in row] for row in mine.screen.buttons] == [
-        [("✅ Ghi nhận báo cáo", REVIEW_QUEUE.pack())]]
-    assert mine.screen.image == to_group(items).screen.image
+        [("✅ Ghi nhận báo cáo", REVIEW_QUEUE.pack())], [("📊 Xem biểu đồ", chart_of(tree.cell))]]
+    assert mine.screen.image is None, "the group gets the chart: his is one press away"
 
 
 async def test_a_unit_without_group_or_reachable_leader_gets_nothing(bot: Harness) -> None:
@@ -236,14 +251,131 @@ async def test_the_leaders_button_opens_the_review_queue(bot: Harness) -> None:
                                       key_of(WEEK_48), items) == 0, "decided once"
         rows = await ledger.in_ledger(tx, "digest")
     assert {r.chat_id for r in rows} == {GROUP, SON}
-    assert all(r.photo and r.photo.startswith(b"\x89PNG") for r in rows)
+    theirs = next(r for r in rows if r.chat_id == GROUP)
+    assert theirs.photo is not None and theirs.photo.startswith(b"\x89PNG")
     mine = next(r for r in rows if r.chat_id == SON)
-    assert mine.buttons == (((("✅ Ghi nhận báo cáo", REVIEW_QUEUE.pack()),),))
+    assert mine.photo is None
+    assert mine.buttons == ((("✅ Ghi nhận báo cáo", REVIEW_QUEUE.pack()),),
+                            (("📊 Xem biểu đồ", chart_of(tree.cell)),))
     # The paced sender shows it as a message of the bot; the press lands in the review flow.
     sent = await bot.app.bot.send_message(SON, mine.text)
     seen = await bot.press_data(SON, sent.message_id, REVIEW_QUEUE.pack(), check_button=False)
     assert seen.shows("review.title", position=1, total=3, name="Hoàng Thị Mai",
                       date="18/11/2026", field="Kinh tế")
+
+
+# --- one message where it can be ----------------------------------------------------------------
+
+
+async def sent(bot: Harness, unit_id: int, items: list[Outgoing]) -> dict[int, list[Call]]:
+    """The items decided as the scheduler decides them and sent by the paced sender: the
+    calls Telegram took, by chat."""
+    if any(i.chat_id == GROUP for i in items):
+        bot.fake.add_group(GROUP, CELL)
+    mark = len(bot.fake.calls)
+    async with bot.db.transaction() as tx:
+        assert await deliveries.queue(tx, bot.clock.now(), "digest", unit_id, key_of(WEEK_48),
+                                      items) == len(items)
+    bot.core.services.outbox.notify()
+    await bot.deliveries_settled()
+    async with bot.db.transaction() as tx:
+        rows = await ledger.in_ledger(tx, "digest")
+    assert [r.status for r in rows] == [Status.SENT] * len(items)
+    found: dict[int, list[Call]] = {}
+    for call in bot.fake.calls[mark:]:
+        if not call.error and call.method in ("sendMessage", "sendPhoto"):
+            found.setdefault(call.chat_id or 0, []).append(call)
+    return found
+
+
+async def test_the_group_gets_one_message_and_the_leader_the_words_with_the_chart_a_press_away(
+        bot: Harness) -> None:
+    tree = await cell_week(bot)
+    items = await outgoing(bot, tree.cell)
+    calls = await sent(bot, tree.cell, items)
+    [chart] = calls[GROUP]
+    assert chart.method == "sendPhoto"
+    assert chart.params["caption"] == to_group(items).screen.text
+    assert chart.params["parse_mode"] == "HTML"
+    [words] = calls[SON]
+    assert words.method == "sendMessage"
+    assert words.params["text"] == to_person(items, SON).screen.text
+    assert bot.buttons(SON) == ["✅ Ghi nhận báo cáo", "📊 Xem biểu đồ"]
+    drawn = await bot.tap(SON, "📊 Xem biểu đồ")
+    assert drawn.methods() == ["sendPhoto"] and "caption" not in drawn.calls[0].params
+    assert drawn.calls[0].files["photo"] == to_group(items).screen.image, "that unit's week"
+    again = await bot.tap(SON, "📊 Xem biểu đồ")
+    assert again.methods() == ["sendPhoto"], "the button stays: pressed again, drawn again"
+
+
+async def test_a_leader_of_a_unit_without_group_gets_the_chart_with_the_words(
+        bot: Harness) -> None:
+    tree = await cell_week(bot)
+    await bot.appoint(LAN, tree.group, Role.LEADER, "Lan")
+    items = await outgoing(bot, tree.group)
+    assert [i.chat_id for i in items] == [LAN], "the tổ has no group"
+    [chart] = (await sent(bot, tree.group, items))[LAN]
+    assert chart.method == "sendPhoto"
+    assert chart.params["caption"] == to_person(items, LAN).screen.text
+    assert "digest.private_title" in chart.keys
+    assert bot.buttons(LAN) == ["✅ Ghi nhận báo cáo"], "no chart button: the chart is there"
+
+
+async def test_a_digest_too_long_for_a_caption_goes_as_the_chart_then_the_words(
+        bot: Harness) -> None:
+    tree = await cell_week(bot)
+    for n in range(1, 11):
+        name = f"Tổ đảng số {n + 1} — Khu dân cư Nà Slám, Bản Chặng & Pác Lạn, Tràng Định"
+        child = await bot.unit(name, kind="tổ đảng", parent=tree.cell)
+        await bot.stored_report(MAI, child, received=at(D(2026, 11, 25)))
+    items = await outgoing(bot, tree.cell)
+    group = to_group(items)
+    assert visible_length(group.screen.text) > 1024
+    calls = await sent(bot, tree.cell, items)
+    assert [c.method for c in calls[GROUP]] == ["sendPhoto", "sendMessage"]
+    assert "caption" not in calls[GROUP][0].params
+    assert calls[GROUP][1].params["text"] == group.screen.text
+    assert [c.method for c in calls[SON]] == ["sendMessage"], "the chart is the group's"
+    assert bot.buttons(SON) == ["✅ Ghi nhận báo cáo", "📊 Xem biểu đồ"]
+
+
+async def test_the_chart_button_is_checked_again_when_pressed(bot: Harness) -> None:
+    tree = await cell_week(bot)
+    await sent(bot, tree.cell, await outgoing(bot, tree.cell))
+    message_id, data = bot.button(SON, "📊 Xem biểu đồ")
+    assert data == chart_of(tree.cell)
+
+    async def press(user_id: int, data: str) -> Seen:
+        last = bot.fake.last_message(user_id)
+        assert last is not None
+        seen = await bot.press_data(user_id, message_id if user_id == SON else last["message_id"],
+                                    data, check_button=False)
+        assert "sendPhoto" not in seen.methods(), data
+        return seen
+
+    for unit in (tree.other_commune, tree.commune):  # another commune's, the one above his
+        assert (await press(SON, chart_of(unit))).shows("access.denied")
+    assert (await press(MAI, chart_of(tree.cell))).shows("access.denied"), "a member"
+    next_week = chart_of(tree.cell, week_of(D(2026, 11, 30)))
+    assert (await press(SON, next_week)).shows("digest.chart_future")
+    next_month = chart_of(tree.cell, month_of(D(2026, 12, 1)), Every.MONTH)
+    assert (await press(SON, next_month)).shows("digest.chart_future")
+    assert (await press(SON, chart_of(tree.cell, week_of(D(2020, 1, 6))))).shows(
+        "digest.chart_empty"), "eight empty weeks: no chart of zeros"
+    assert (await press(SON, chart_of(999_999))).shows("digest.not_found")
+    for garbled in ("dg:c:1:year:739943", "dg:c:x:week:739943", "dg:c:1:week:0",
+                    "dg:c:1:week", "dg:c:1:week:739943:1", "dg:c:1:week:" + "9" * 30,
+                    f"dg:c:{tree.cell}:week:-739943"):
+        assert (await press(SON, garbled)).shows("digest.stale"), garbled
+    below = await bot.press_data(SON, message_id, chart_of(tree.group), check_button=False)
+    assert below.methods() == ["sendPhoto"], "the tổ below him: allowed"
+    monthly = await bot.press_data(SON, message_id, chart_of(tree.cell, month_of(D(2026, 11, 1)),
+                                                             Every.MONTH), check_button=False)
+    assert monthly.methods() == ["sendPhoto"], "this month so far"
+    async with bot.db.transaction() as tx:
+        refused = {e["detail"] for e in await audit.entries(tx, "refused")
+                   if e["subject"] == "digest"}
+    assert refused >= {f"unit:{tree.other_commune}", f"unit:{tree.commune}"}
 
 
 # --- examples: highlights, photos, privacy -----------------------------------------------------
@@ -319,7 +451,9 @@ async def test_without_highlights_the_newest_public_reports_with_photos(bot: Har
 async def test_a_leader_asks_for_this_weeks_digest(bot: Harness) -> None:
     await cell_week(bot)
     seen = await bot.say(SON, "/digest")
-    assert seen.methods() == ["sendPhoto", "sendMessage"], "the chart, then the words"
+    assert seen.methods() == ["sendPhoto"], "the chart, the words under it"
+    [sent] = seen.calls
+    assert seen.text and len(sent.params["caption"]) < 1024
     assert seen.shows("digest.title_week", week=48, dates=WEEK_48_DATES, unit=CELL)
     assert seen.shows("digest.as_of", time="09:00", day="27/11/2026")
     assert seen.shows("digest.total", total=3, reported=3, expected=4, percent="75%",
@@ -331,6 +465,18 @@ async def test_a_leader_asks_for_this_weeks_digest(bot: Harness) -> None:
                        date="18/11/2026", field="Kinh tế")
 
 
+async def test_the_words_still_come_when_telegram_refuses_the_chart(bot: Harness) -> None:
+    await cell_week(bot)
+    bot.fake.fail_next("sendPhoto", status=400, chat_id=SON,
+                       description="Bad Request: IMAGE_PROCESS_FAILED")
+    seen = await bot.say(SON, "/digest")
+    [refused] = [c for c in bot.fake.calls_to("sendPhoto") if c.chat_id == SON]
+    assert refused.error and refused.params["caption"]
+    assert seen.methods() == ["sendMessage"], "the words alone"
+    assert seen.shows("digest.title_week", week=48, dates=WEEK_48_DATES, unit=CELL)
+    assert bot.buttons(SON) == ["✅ Ghi nhận báo cáo", "🏢 Tổ đảng số 1"]
+
+
 async def test_an_observer_reads_a_monthly_digest_without_the_review_button(
         bot: Harness) -> None:
     tree = await cell_week(bot)
@@ -340,7 +486,7 @@ async def test_an_observer_reads_a_monthly_digest_without_the_review_button(
                                             every=Every.MONTH, month_day=1,
                                             at=dt.time(7, 30)), bot.clock.now())
     seen = await bot.say(LAN, "/digest")
-    assert seen.methods() == ["sendPhoto", "sendMessage"]
+    assert seen.methods() == ["sendPhoto"]
     assert seen.shows("digest.title_month", month="11/2026", unit=COMMUNE)
     assert seen.shows("digest.child", unit=CELL, total=5, reported=3, expected=4)
     assert seen.shows("digest.quiet_units", units="Chi bộ Thôn Nà Pá")
@@ -415,6 +561,21 @@ async def test_someone_with_two_separate_units_picks_one(bot: Harness) -> None:
     assert bot.buttons(TUNG) == ["🏛 Đơn vị khác"], "an observer reviews nothing"
     again = await bot.tap(TUNG, "🏛 Đơn vị khác")
     assert again.shows("digest.pick")
+
+
+async def test_a_chart_with_its_words_is_not_redrawn_in_place(bot: Harness) -> None:
+    """A digest shown as its chart with the words under it has no text to edit: the picker
+    asked from it comes as a new message."""
+    tree = await cell_week(bot)
+    await bot.appoint(TUNG, tree.cell, Role.LEADER, "Tùng")
+    await bot.appoint(TUNG, tree.other_commune, Role.OBSERVER, "Tùng")
+    await bot.say(TUNG, "/digest")
+    chosen = await bot.tap(TUNG, CELL)
+    assert chosen.methods() == ["sendPhoto"]
+    assert chosen.shows("digest.title_week", week=48, dates=WEEK_48_DATES, unit=CELL)
+    again = await bot.tap(TUNG, "🏛 Đơn vị khác")
+    assert again.methods() == ["sendMessage"] and again.shows("digest.pick")
+    assert bot.buttons(TUNG) == [CELL, "Đảng bộ phường Hoàng Văn Thụ"]
 
 
 async def test_an_admin_sees_the_top_units(tmp_path: Path) -> None:

@@ -1,7 +1,8 @@
 """The whole way of a digest, as people see it: on Monday at 07:30 in Hà Nội the cell's job runs,
-the group receives the chart and last week's figures, each leader the private version with a
-button to the review queue; the same job again, or a restart, sends nothing more; and a
-member using the bot meanwhile is answered while the chart is drawn."""
+the group receives the chart with last week's figures under it (one message), each leader the
+private version with a button to the review queue and one that shows the chart; the same job
+again, or a restart, sends nothing more; and a member using the bot meanwhile is answered while
+the chart is drawn."""
 
 from __future__ import annotations
 
@@ -69,15 +70,20 @@ def group_messages(bot: Harness) -> list[dict]:
     return [m for m in bot.fake.messages(GROUP) if m.get("from", {}).get("is_bot")]
 
 
+def words(message: dict) -> str:
+    """A message's text, or a photo's caption."""
+    return message.get("text") or message.get("caption") or ""
+
+
 async def test_monday_morning_the_group_and_the_leader_get_last_weeks_digest(
         bot: Harness) -> None:
     tree = await cell_with_a_week(bot)
     bot.clock.moment = MONDAY_0730
     await run_digest(bot, tree.cell)
 
-    chart, text = group_messages(bot)
-    assert "photo" in chart, "the chart comes first"
-    body = text["text"]
+    [digest] = group_messages(bot)
+    assert "photo" in digest, "the chart, the words under it"
+    body = digest["caption"]
     assert body.startswith(title("Chi bộ Thôn Bản Chặng"))
     up = VI("digest.up", count=2, previous=VI.plain("digest.previous_week"))
     assert as_read(VI("digest.total", total=2, reported=2, expected=4, percent="50%",
@@ -86,13 +92,19 @@ async def test_monday_morning_the_group_and_the_leader_get_last_weeks_digest(
     assert not said_to(bot, GROUP) & {"digest.not_reported", "digest.private_title"}
 
     private = [m for m in bot.fake.messages(SON)
-               if (m.get("text") or "").startswith(title("Chi bộ Thôn Bản Chặng"))]
+               if words(m).startswith(title("Chi bộ Thôn Bản Chặng"))]
     assert len(private) == 1
+    assert "photo" not in private[0], "the group has the chart: the leader's is a press away"
     assert "digest.not_reported" in said_to(bot, SON)
     assert "Lan" in private[0]["text"], "the leader learns who has not reported"
     assert ("✅ Ghi nhận báo cáo", "rv:first:0") in bot.fake.inline_buttons(private[0])
     members = [user for user in (MAI, BINH, LAN) if "digest.title_week" in said_to(bot, user)]
     assert members == [], "members read the digest in the group"
+    chart = await bot.tap(SON, "📊 Xem biểu đồ")
+    assert chart.methods() == ["sendPhoto"]
+    [drawn] = [m for m in bot.fake.messages(SON) if "photo" in m]
+    assert bot.fake.file_bytes(drawn["photo"][-1]["file_id"]) == bot.fake.file_bytes(
+        digest["photo"][-1]["file_id"]), "the chart the group got"
 
 
 async def test_the_digest_goes_out_once_however_often_its_job_runs(tmp_path: Path) -> None:
@@ -107,7 +119,7 @@ async def test_the_digest_goes_out_once_however_often_its_job_runs(tmp_path: Pat
                        now=MONDAY_0730 + dt.timedelta(minutes=5)) as again:
         await installed(again.app)
         await again.deliveries_settled()
-        assert len(group_messages(again)) == sent == 2
+        assert len(group_messages(again)) == sent == 1
 
 
 async def test_a_digest_due_while_the_bot_was_down_goes_out_when_it_starts(
@@ -118,8 +130,8 @@ async def test_a_digest_due_while_the_bot_was_down_goes_out_when_it_starts(
                        now=MONDAY_0730 + dt.timedelta(hours=3)) as late:
         await installed(late.app)  # the catch-up runs once polling has started
         await late.deliveries_settled()
-        [_, text] = group_messages(late)
-        assert text["text"].startswith(title("Chi bộ Thôn Bản Chặng"))
+        [digest] = group_messages(late)
+        assert digest["caption"].startswith(title("Chi bộ Thôn Bản Chặng"))
 
 
 async def test_a_member_is_answered_while_the_digest_chart_is_drawn(
@@ -137,7 +149,7 @@ async def test_a_member_is_answered_while_the_digest_chart_is_drawn(
     monkeypatch.setattr(charts, "bar_chart_png", drawing_slowly)
     await run_digest(bot, tree.cell)
     assert answers and all(a.shows("help.member") for a in answers)
-    assert len(group_messages(bot)) == 2
+    assert len(group_messages(bot)) == 1
 
 
 COMMUNE_GROUP, HUNG = -1006002, 6005
@@ -183,10 +195,10 @@ async def test_one_job_decides_every_digest_due_that_morning_and_the_others_none
         [same] = [o for o in alone[d.unit_id] if o.chat_id == d.chat_id]
         assert d.text == same.screen.text
     commune = [m for m in bot.fake.messages(COMMUNE_GROUP) if m.get("from", {}).get("is_bot")]
-    assert [("photo" in m) for m in commune] == [True, False]
-    assert commune[1]["text"].startswith(title("Đảng bộ xã Tràng Định"))
+    assert [("photo" in m) for m in commune] == [True]
+    assert commune[0]["caption"].startswith(title("Đảng bộ xã Tràng Định"))
     assert as_read(VI("digest.child", unit="Chi bộ Thôn Bản Chặng", total=2, reported=2,
-                     expected=4)) in commune[1]["text"], "the cell's reports roll up"
+                     expected=4)) in commune[0]["caption"], "the cell's reports roll up"
 
 
 async def test_a_digest_that_cannot_be_drawn_costs_the_others_nothing(
@@ -207,7 +219,7 @@ async def test_a_digest_that_cannot_be_drawn_costs_the_others_nothing(
     async with bot.db.transaction() as tx:
         decided = await ledger.in_ledger(tx, "digest")
     assert {(d.unit_id, d.chat_id) for d in decided} == {(tree.cell, GROUP), (tree.cell, SON)}
-    assert len(group_messages(bot)) == 2
+    assert len(group_messages(bot)) == 1
 
 
 async def test_eight_empty_weeks_go_as_words_without_a_chart(bot: Harness) -> None:
@@ -249,11 +261,11 @@ async def test_the_group_hears_the_number_and_only_the_leaders_hear_the_fall(
     await bot.app.job_queue.get_jobs_by_name(NEW_UNITS_JOB)[0].run(bot.app)
     bot.clock.moment = MONDAY_0730
     await run_digest(bot, tree.cell)
-    group = "\n".join(m.get("text", "") for m in group_messages(bot))
+    group = "\n".join(words(m) for m in group_messages(bot))
     assert as_read(VI("digest.total", total=2, reported=2, expected=3, percent="66,7%",
                       change="")) in group
     assert "giảm" not in group and "digest.down" not in said_to(bot, GROUP)
     down = VI("digest.down", count=2, previous=VI.plain("digest.previous_week"))
-    leader = "\n".join(m.get("text", "") for m in bot.fake.messages(SON))
+    leader = "\n".join(words(m) for m in bot.fake.messages(SON))
     assert as_read(VI("digest.total", total=2, reported=2, expected=3, percent="66,7%",
                       change=down)) in leader

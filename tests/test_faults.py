@@ -4,7 +4,8 @@ put every message into its chat exactly once, the ledger says sent, and the data
 afterwards (tests/databases.py: SQLite's integrity_check, PostgreSQL's amcheck).
 
 The oracle, per chat: the sends Telegram took (no error) are exactly the parts of the chat's
-ledger rows (a digest's chart, then its text in parts), each once. Seeded; the seed is in the
+ledger rows (a picture with its text as caption when it fits, else the picture, then the
+text in parts), each once. Seeded; the seed is in the
 test id and in every failure message (replay: `pytest tests/test_faults.py -k 'seed-7'`)."""
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.ui.screens import split_text
+from bot.ui.screens import fits_caption, split_text
 from handlers.schedules import NEW_UNITS_JOB, job_name
 from storage import deliveries, groups, people, schedules
 from storage.deliveries import Delivery, Status
@@ -97,12 +98,20 @@ def _with_faults(fake: FakeTelegram, bot: Harness, seed: int,
 
 def _expected_sends(rows: list[Delivery], uncharted: Collection[int] = ()
                     ) -> dict[int, Counter[tuple[str, str | None]]]:
-    """Per chat, what its settled rows put there: a chart (a digest's, unless its unit is
-    `uncharted`: nothing in eight weeks), or a photo, then the text in parts."""
+    """Per chat, what its settled rows put there: a picture — a digest's chart (unless its
+    unit is `uncharted`: nothing in eight weeks; to a leader only when the unit has no group),
+    or a photo — with the text as caption when it fits, else the picture, then the text in
+    parts."""
+    grouped = {r.unit_id for r in rows if r.kind == "digest" and r.chat_id < 0}
     expected: dict[int, Counter[tuple[str, str | None]]] = {}
     for row in rows:
         sends = expected.setdefault(row.chat_id, Counter())
-        if (row.kind == "digest" and row.unit_id not in uncharted) or row.photo_id is not None:
+        charted = (row.kind == "digest" and row.unit_id not in uncharted
+                   and (row.chat_id < 0 or row.unit_id not in grouped))
+        if (charted or row.photo_id is not None) and fits_caption(row.text):
+            sends["sendPhoto", row.text] += 1
+            continue
+        if charted or row.photo_id is not None:
             sends["sendPhoto", None] += 1
         for part in split_text(row.text):
             sends["sendMessage", part] += 1
@@ -119,7 +128,7 @@ def _sends_taken(fake: FakeTelegram, mark: int,
         if call.method == "sendMessage":
             taken.setdefault(call.chat_id, Counter())["sendMessage", call.params["text"]] += 1
         elif call.method == "sendPhoto":
-            taken.setdefault(call.chat_id, Counter())["sendPhoto", None] += 1
+            taken.setdefault(call.chat_id, Counter())["sendPhoto", call.params.get("caption")] += 1
     return taken
 
 

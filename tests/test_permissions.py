@@ -989,6 +989,15 @@ async def _digest_of_unit(world: World) -> bool:
     return _digest_of(await unit_name(world, world.unit))(seen)
 
 
+@trigger("dg:c", Action.DIGEST)
+async def _digest_chart(world: World) -> bool:
+    """📊 Xem biểu đồ of the target unit's week 48, which has a report: its chart alone."""
+    await report_by(world)
+    week = dt.date(2026, 11, 23).toordinal()
+    seen = await forge(world, f"dg:c:{world.unit}:week:{week}")
+    return seen.methods() == ["sendPhoto"]
+
+
 # --- exports --------------------------------------------------------------------------------------
 
 

@@ -163,8 +163,9 @@ def test_a_member_reports_in_one_message_and_the_leader_acknowledges_it(typed) -
 def test_monday_brings_the_digest_to_the_group_with_its_chart(typed) -> None:
     run = typed(":monday")
     assert T.plain("try.clock", weekday="Thứ Hai", date="30/11/2026", time="07:30") in run.out
-    chart, digest = run.to(GROUP)
-    saved = Path(chart.text.removeprefix(T.plain("try.photo_saved", path="").strip()).strip())
+    [digest] = run.to(GROUP)  # one message: the chart, the words under it
+    saved = Path(digest.lines[-1].removeprefix(T.plain("try.photo_saved", path="").strip())
+                 .strip())
     assert saved.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     assert digest.lines[0] == as_read(T("digest.title_week", week=48, dates="23/11–29/11/2026",
                                         unit="Chi bộ Thôn Bản Chặng"))

@@ -37,7 +37,9 @@ log = logging.getLogger(__name__)
 
 KIND = "announcement"  # the form's name, and the ledger's kind for the members' messages
 RESULT_KIND = "announcement_result"  # the delivery count, to the author
-MAX_TEXT = 3000  # a photo goes as its own message, so the text is not a 1,024-char caption
+# With a photo, a text that fits in a caption (1,024 characters) goes under it in one message;
+# a longer one follows the photo as a message of its own.
+MAX_TEXT = 3000
 STALE = "announce.gone"
 
 ANNOUNCEMENT_FORM = Form("announcement", (
@@ -160,7 +162,7 @@ class Plan:
     def message(self, t: Texts) -> Screen:
         """The announcement as its recipients see it, in their language."""
         return Screen(t("announce.message", unit=self.unit.name, text=self.text),
-                      photos=(self.photo_id,) if self.photo_id else ())
+                      photos=(self.photo_id,) if self.photo_id else (), caption=True)
 
 
 async def _plan(req: Request, state: DraftState) -> Plan | None:

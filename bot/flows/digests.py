@@ -15,6 +15,11 @@ digest counts is bot/rules/digests.py's; here are its words and where they go:
 - The leaders read the same, with the examples' words, plus who has not reported, how many of
   the period's reports wait for acknowledgment (with a button into the review queue), and the
   child units with nothing.
+Each message is one call to Telegram where it can be (Telegram takes 30 a second in all): the
+chart with the text as its caption when the text fits in one (1,024 characters), else the chart
+then the text. A leader whose unit's group gets the chart reads the text alone, the chart one
+press away (📊 Xem biểu đồ, drawn when pressed); a leader of a unit without a group gets it
+with the text.
 """
 
 from __future__ import annotations
@@ -40,12 +45,12 @@ from bot.rules.digests import (
     digest_every,
     gather,
 )
-from bot.rules.periods import Period, key_of
+from bot.rules.periods import EARLIEST, Period, key_of, month_of, week_of
 from bot.rules.schedules import DIGEST, Due, digest_period, latest_occurrence
 from bot.runtime.config import Settings
 from bot.runtime.services import Services
 from bot.ui import charts, formatting
-from bot.ui.buttons import Between, ButtonData, Id
+from bot.ui.buttons import Between, ButtonData, Id, codes
 from bot.ui.catalogue import Catalogue, Markup, Texts
 from bot.ui.formatting import percent
 from bot.ui.screens import Button, Reply, Screen, rows
@@ -74,8 +79,17 @@ class PickDigest(ButtonData, prefix="dg:pick", action=Action.DIGEST):
     zero: Annotated[int, Between(0, 0)]
 
 
-Press = UnitDigest | PickDigest
-BUTTONS = (UnitDigest, PickDigest)
+class DigestChart(ButtonData, prefix="dg:c", action=Action.DIGEST):
+    """📊 Xem biểu đồ under a leader's digest: the chart of that unit's period (the one its
+    group got), drawn when pressed. `day` is the period's first day (`date.toordinal`)."""
+
+    unit: Id
+    every: Annotated[str, codes(Every.WEEK.value, Every.MONTH.value)]
+    day: Annotated[int, Between(EARLIEST.toordinal(), dt.date.max.toordinal())]
+
+
+Press = UnitDigest | PickDigest | DigestChart
+BUTTONS = (UnitDigest, PickDigest, DigestChart)
 
 
 # --- words ------------------------------------------------------------------------------------
@@ -245,6 +259,10 @@ class Writer:
     def review_row(self) -> tuple[Button, ...]:
         return (Button(self.t.plain("digest.button_review"), REVIEW_QUEUE.pack()),)
 
+    def chart_row(self, d: Digest) -> tuple[Button, ...]:
+        press = DigestChart(d.unit.id, d.every.value, d.period.first.toordinal())
+        return (Button(self.t.plain("digest.button_chart"), press.pack()),)
+
 
 # --- the scheduled digest ---------------------------------------------------------------------
 
@@ -268,19 +286,23 @@ async def digest_recipients_by_unit(tx: Tx, unit_ids: Collection[int]
 @dataclass(frozen=True)
 class WrittenDigest:
     """A digest's messages, written in the transaction that read its figures; their charts are
-    drawn afterwards (`drawn`), so nobody waits on the database while they are."""
+    drawn afterwards (`drawn`), so nobody waits on the database while they are. Each message
+    comes with the writer of its chart, or None when it goes without one."""
 
     digest: Digest
-    messages: tuple[tuple[Outgoing, Writer], ...]
+    messages: tuple[tuple[Outgoing, Writer | None], ...]
 
     async def drawn(self) -> list[Outgoing]:
-        """Each message with the chart in its reader's language, drawn once per language (none
-        when it would show only zeros)."""
+        """Each message that has a chart with it in its reader's language, drawn once per
+        language (none when it would show only zeros)."""
         if not self.digest.charted:
             return [outgoing for outgoing, _ in self.messages]
         charts_by_lang: dict[str, bytes] = {}
         found: list[Outgoing] = []
         for outgoing, writer in self.messages:
+            if writer is None:
+                found.append(outgoing)
+                continue
             if writer.t.lang not in charts_by_lang:
                 charts_by_lang[writer.t.lang] = await writer.chart(self.digest)
             chart = charts_by_lang[writer.t.lang]
@@ -291,20 +313,25 @@ class WrittenDigest:
 def _written(catalogue: Catalogue, settings: Settings, digest: Digest, group: int | None,
              leaders: list[queries.Recipient], writers: dict[str | None, Writer]
              ) -> WrittenDigest:
-    """The digest's message to its group and to each leader, in their languages."""
+    """The digest's message to its group and to each leader, in their languages. The chart
+    goes to the group; a leader gets it too when there is no group, else a button that draws
+    it (one message each instead of two: see the module's docstring)."""
     def writer(lang: str | None) -> Writer:
         if lang not in writers:
             writers[lang] = Writer(settings, catalogue.texts(lang))
         return writers[lang]
 
-    messages: list[tuple[Outgoing, Writer]] = []
+    messages: list[tuple[Outgoing, Writer | None]] = []
     if group is not None:
-        messages.append((Outgoing(group, Screen(writer(None).group_text(digest))), writer(None)))
+        screen = Screen(writer(None).group_text(digest), caption=True)
+        messages.append((Outgoing(group, screen), writer(None)))
+    chart_pressed = group is not None and digest.charted
     for leader in leaders:
         own = writer(leader.lang)
-        screen = Screen(own.private_text(digest), (own.review_row(),))
+        keyboard = (own.review_row(), *([own.chart_row(digest)] if chart_pressed else []))
+        screen = Screen(own.private_text(digest), keyboard, caption=True)
         messages.append((Outgoing(leader.telegram_user_id, screen, person_id=leader.person_id),
-                         own))
+                         None if chart_pressed else own))
     return WrittenDigest(digest, tuple(messages))
 
 
@@ -504,6 +531,8 @@ class Digests:
         return refusal or Reply((Screen(req.t("digest.no_units")),))
 
     async def press(self, req: Request, press: Press) -> Reply:
+        if isinstance(press, DigestChart):
+            return await self._chart(req, press)
         tops = await req.tops(Action.DIGEST)
         if isinstance(press, UnitDigest):
             return await self._digest(req, tops, press.unit, pressed=True)
@@ -543,6 +572,27 @@ class Digests:
         keyboard += rows(below, 2)
         if len(tops) > 1:
             keyboard.append((Button(t.plain("digest.button_other"), PickDigest(0).pack()),))
-        screen = Screen(writer.private_text(digest), tuple(keyboard))
+        screen = Screen(writer.private_text(digest), tuple(keyboard), caption=True)
         return Reply((screen,), picture=(lambda: writer.chart(digest)) if digest.charted
                      else None)
+
+    async def _chart(self, req: Request, press: DigestChart) -> Reply:
+        """📊 Xem biểu đồ: the chart of the unit's period, if the presser may read its digest
+        now (the button may be forged, or old: a leader no longer)."""
+        t = req.t
+        unit = await units.get_unit(req.tx, press.unit)
+        if unit is None:
+            return Reply(toast=t.plain("digest.not_found"))
+        refusal = await req.check(Action.DIGEST, unit.id, pressed=True)
+        if refusal is not None:
+            return refusal
+        first = dt.date.fromordinal(press.day)
+        if first > req.today:
+            return Reply(toast=t.plain("digest.chart_future"))
+        every = Every(press.every)
+        period = month_of(first) if every is Every.MONTH else week_of(first)
+        digest = await gather(req.tx, self.settings, unit.id, period, every)
+        if not digest.charted:
+            return Reply(toast=t.plain("digest.chart_empty"))
+        writer = Writer(self.settings, t)
+        return Reply(picture=lambda: writer.chart(digest))

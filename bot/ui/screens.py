@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -19,19 +21,24 @@ class Button:
 Keyboard = tuple[tuple[Button, ...], ...]
 Menu = tuple[tuple[str, ...], ...]
 MESSAGE_LIMIT = 4096
+CAPTION_LIMIT = 1024
+_TAG = re.compile(r"<[^>]*>")
 
 
 @dataclass(frozen=True)
 class Screen:
     """One message. `menu` is the main menu keyboard to put under it (so it is sent as a new
     message); `photos` are file ids shown just before the text, `image` a picture made here (a
-    chart), shown before them."""
+    chart), shown before them. `caption`: when the screen has one picture and its text fits
+    in a caption, the two go as one message (one call to the messenger instead of two): for a
+    message nobody redraws as a text in place."""
 
     text: str
     buttons: Keyboard = ()
     menu: Menu | None = None
     photos: tuple[str, ...] = ()
     image: bytes | None = None
+    caption: bool = False
 
 
 @dataclass(frozen=True)
@@ -53,10 +60,12 @@ class Reply:
     (the form it belonged to is over). `notices` go to other people's chats, e.g. the member
     whose report a leader asked more about: (Telegram user or group chat id, screen).
     `picture` is drawn only once the update's transaction is over (a chart takes tens of
-    milliseconds nobody should wait on the database for) and shown before the screens, which
-    still go if it cannot be. `prompt` says the last screen is where a form now stands (its
-    question, or the word that it is over): the form's message before it loses its buttons,
-    so that only one message of a form ever has buttons that work.
+    milliseconds nobody should wait on the database for) and becomes the first screen's
+    `image` (with its text as caption when that screen allows it), or goes alone when there
+    is no screen; the screens still go if it cannot be sent. `prompt` says the last screen is
+    where a form now stands (its question, or the word that it is over): the form's message
+    before it loses its buttons, so that only one message of a form ever has buttons that
+    work.
     `document` is made once the update's transaction is over too, after the screens (which say
     it is being made), while the chat shows that a file is on its way; it gives a screen
     instead when there is nothing to send after all.
@@ -71,6 +80,18 @@ class Reply:
     picture: Callable[[], Awaitable[bytes]] | None = None
     prompt: bool = False
     document: Callable[[], Awaitable[Document | Screen]] | None = None
+
+
+def visible_length(text: str) -> int:
+    """How long Telegram finds an HTML text when it holds it to a limit: the text as read (tags
+    left out, `&lt;` one character), in UTF-16 code units (an emoji beyond the basic plane is
+    two, a Vietnamese letter one)."""
+    return len(html.unescape(_TAG.sub("", text)).encode("utf-16-le")) // 2
+
+
+def fits_caption(text: str) -> bool:
+    """Whether the HTML text can be a photo's caption (Telegram keeps at most 1,024)."""
+    return visible_length(text) <= CAPTION_LIMIT
 
 
 def rows(buttons: list[Button], per_row: int) -> Keyboard:
