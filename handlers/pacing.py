@@ -47,7 +47,7 @@ Callback = Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[s
 class Flight:
     """Whether a broadcast's call is with Telegram at this moment: stopped then, nobody can
     know whether the message arrived. `takeoff`, if given, is awaited once, when the first
-    call's turn has come and just before it goes: False means the message is no longer this
+    call's turn has come, before it goes: False means the message is no longer this
     process's to send (`NotTaken` is raised). The ledger marks its row 'sending' there, not
     before the wait: a process killed while a digest waited its turn left it 'sending', and
     the next start could only call it uncertain and never send it."""
@@ -129,8 +129,6 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
         for attempt in range(REPLY_RETRIES + 1):
             moment = await _booked(pacer, chat_id, bulk, count)
             await pacer.time.sleep_until(moment)
-            while (late := pacer.held_back(pacer.time.now())) > 0:
-                await pacer.time.sleep_until(pacer.time.now() + late)
             if self.guard is not None:  # the wait for its turn may have outlived the lease
                 self.guard.check()
             flight = rate_limit_args.get("flight") if rate_limit_args else None
@@ -141,6 +139,12 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
                 if not await takeoff():
                     raise NotTaken()
                 flight.taken = True
+            # After the takeoff's commit, which may have waited: held back and counted at one
+            # moment, so sends are spaced as they really leave.
+            while (late := pacer.held_back(pacer.time.now(), bulk)) > 0:
+                await pacer.time.sleep_until(pacer.time.now() + late)
+            if self.guard is not None:
+                self.guard.check()
             pacer.sending(pacer.time.now(), count)
             flight.active = True
             try:
