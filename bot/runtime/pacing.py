@@ -74,8 +74,9 @@ BULK_HORIZON = 0.125  # seconds: how far ahead a broadcast may book (what a repl
 # (Telegram) finds the whole window or second between them, whatever the rounding.
 _EPSILON = 2.0 ** -20  # a power of two: moments stay exact sums in tests
 # A broadcast that went late may follow the send before it this share of the spacing sooner
-# (4.5 ms): the lag a busy loop caused shrinks again instead of staying for good.
-_CATCH_UP = 0.125
+# (9 ms): the lag a busy loop caused shrinks again instead of staying for good, as fast as
+# `OVERALL` among the sends really made lets it, never in a burst.
+_CATCH_UP = 0.25
 _KEEP = 61.0  # bookings older than this (seconds before now) no longer matter
 
 
