@@ -179,11 +179,13 @@ class Outbox:
         chats = {chat_id}
         try:
             while not self._stopping:
-                async with self.services.db.transaction() as tx:
+                async with self.services.db.transaction() as tx:  # one, not two, per row
                     row = await deliveries.next_of_chat(tx, chat_id, self.bot_id)
+                    blocked = (row is not None and row.chat_id > 0
+                               and await people.is_unreachable(tx, row.chat_id))
                 if row is None:
                     break
-                chat_id = await self._deliver(row)
+                chat_id = await self._deliver(row, blocked)
                 if chat_id not in chats:  # the group moved: its rows follow, in order
                     chats.add(chat_id)
                     self._lanes.setdefault(chat_id, me)  # type: ignore[arg-type]
@@ -198,8 +200,9 @@ class Outbox:
 
     # ------------------------------------------------------------------ one row
 
-    async def _deliver(self, row: Delivery) -> int:
-        """Sends one row and settles it; returns the chat it ended up in."""
+    async def _deliver(self, row: Delivery, blocked: bool) -> int:
+        """Sends one row and settles it (`blocked`: its person is marked unreachable); returns
+        the chat it ended up in."""
         services = self.services
         if row.chat_id in self.unreachable:
             await self._unreachable(row.chat_id, "blocked the bot earlier")
@@ -208,8 +211,6 @@ class Outbox:
         if stale is not None:
             await self._settle(row, Status.MISSED, stale)
             return row.chat_id
-        async with services.db.transaction() as tx:
-            blocked = row.chat_id > 0 and await people.is_unreachable(tx, row.chat_id)
         if blocked:
             self.unreachable.add(row.chat_id)
             await self._unreachable(row.chat_id, "blocked the bot earlier")

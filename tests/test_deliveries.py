@@ -362,10 +362,12 @@ async def test_a_reply_is_not_kept_waiting_behind_a_broadcast(bot: Harness) -> N
     def broadcast(fake: FakeTelegram) -> int:
         return sum(1 for c in fake.calls if c.method == "sendMessage" and c.chat_id in members)
 
-    await bot.fake.wait_for(lambda f: broadcast(f) >= 25)
+    # A broadcast's messages go 36 ms apart (bot/runtime/pacing.py): on the held clock the
+    # first goes, the next few are booked and wait.
+    await bot.fake.wait_for(lambda f: broadcast(f) >= 1)
     seen = await bot.say(MAI, "/help")
     assert seen.text
-    assert broadcast(bot.fake) <= 30  # most of the broadcast is still waiting
+    assert broadcast(bot.fake) <= 5  # the broadcast is still waiting
     bot.pacing.release()
     await bot.deliveries_settled(timeout=60)
     assert broadcast(bot.fake) == 300

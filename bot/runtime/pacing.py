@@ -1,13 +1,31 @@
 """Telegram's flood limits as a booking calendar: every send into a chat first books the
 earliest moment at which it keeps every limit (PRODUCT.md, "Telegram's limits"):
 
-- about 30 messages a second in all. Broadcasts (bulk) take only what replies leave: a broadcast
-  books a moment at most `BULK_HORIZON` ahead, never further, so a reply to someone who is using
-  the bot waits behind no more than that much of a broadcast, however long its backlog; when
-  nobody writes, broadcasts have the whole rate;
+- about 30 messages a second in all, counted when they arrive. Broadcasts (bulk) go one at a
+  time, evenly spread (below), and book a moment at most `BULK_HORIZON` ahead, never further,
+  so a reply to someone who is using the bot waits behind no more than that (and one spacing);
+  when nobody writes, broadcasts have the whole rate;
 - into one chat, a burst of three, then one a second (a token bucket, as Telegram counts; edits
   count too); broadcasts one a second;
 - 20 messages a minute into one group (bulk: 18, leaving room for replies there too).
+
+Why the numbers. Telegram counts a send when it arrives, 50–125 ms after it left (round trips
+of 100–250 ms, half of it before the message arrives): arrivals spread 75 ms against sends.
+`JITTER` allows 90 ms: 15 ms more for the time between a send counted here and its bytes on the
+way. At most 30 sends in any 1 + `JITTER` = 1.09 s (`OVERALL`) arrive at most 30 in any second,
+however they bunch: what arrives within one second left within 1.09 s. Broadcasts go one every
+1.09 / 30 = 36.3 ms (`BULK`: a broadcast keeps that far from every other send), 27.5 a second,
+91.7 % of 30, from the first second. Sends evenly spaced at rate r, their arrivals spread by J,
+put at most ceil(r x (1 + J)) into a second: ceil(27.5 x 1.075) = ceil(29.6) = 30. Leaving one
+send in every window to replies, as before, would cost a thirtieth (29 / 1.09 = 26.6 a second,
+under 90 % of 30): a reply takes the next free moment after the few broadcast messages booked
+ahead instead (at most `BULK_HORIZON` + 36 ms later) and the broadcast moves over by one.
+Broadcasts booked in bursts (29 at one moment, as before) left over 0.1–0.4 s while the loop
+worked through them, and up to 49 arrived in one second (issue 17).
+
+`held_back`: every send keeps `OVERALL` among the moments sends really went, and a broadcast
+keeps its spacing from the send before it (less `_CATCH_UP`), so sends that went late because
+the loop was busy do not all go at once to catch up.
 
 A booking is made just before the send, so bookings never pile up far ahead; any set of them
 keeps every limit. Pure: no Telegram types. Time is injected (`RealTime`,
@@ -42,21 +60,23 @@ class Bucket:
     rate: float
 
 
-# Telegram counts a send when it arrives, and arrivals jitter by some tens of milliseconds
-# against the moments booked here (the event loop wakes late, the HTTP client is busy): 30 in
-# any 1.07 s arrive as at most 30 in any second.
-OVERALL = Limit(30, 1.07)
-# A broadcast leaves one send in every window to replies, so that someone writing to the bot
-# while it goes out is answered at once.
-BULK = Limit(OVERALL.count - 1, OVERALL.window)
+# How much the moments sends arrive at may spread against the moments they left (see above).
+JITTER = 0.09
+OVERALL = Limit(30, 1.0 + JITTER)
+# A broadcast keeps this far from every other send: the overall rate, evenly spread.
+BULK = Limit(1, OVERALL.window / OVERALL.count)
 PER_CHAT = Limit(1, 1.0)
 CHAT_BUCKET = Bucket(3, 1.0)  # a reply in a private chat
 PER_GROUP = Limit(20, 60.0)
 BULK_PER_GROUP = Limit(18, 60.0)
-BULK_HORIZON = 0.25  # seconds: how far ahead a broadcast may book the overall rate
+BULK_HORIZON = 0.125  # seconds: how far ahead a broadcast may book (what a reply waits behind)
 # Moments computed by adding to a booking go this much later, so that whoever subtracts again
 # (Telegram) finds the whole window or second between them, whatever the rounding.
 _EPSILON = 2.0 ** -20  # a power of two: moments stay exact sums in tests
+# A broadcast that went late may follow the send before it this share of the spacing sooner
+# (9 ms): the lag a busy loop caused shrinks again instead of staying for good, as fast as
+# `OVERALL` among the sends really made lets it, never in a burst.
+_CATCH_UP = 0.25
 _KEEP = 61.0  # bookings older than this (seconds before now) no longer matter
 
 
@@ -223,6 +243,7 @@ class Pacer:
         self._paused: dict[int | None, float] = {}
         self._forgotten_at = float("-inf")
         self._sent: deque[float] = deque()  # when sends really went, latest last
+        self._turns = float("-inf")  # the last moment a waiting broadcast was told (`_turn`)
 
     def reserve(self, chat_id: int, bulk: bool, now: float | None = None,
                 count: int = 1) -> float:
@@ -249,19 +270,29 @@ class Pacer:
         start = max(now, self._paused.get(None, now), self._paused.get(chat_id, now))
         in_chat = self._earliest(self._chat_checks(chat, chat_id, bulk, count), start)
         overall = [(self._all, min(count, OVERALL.count), OVERALL)]
-        if bulk:
-            overall.append((self._all, min(count, BULK.count), BULK))
+        if bulk:  # an album is one send: its items keep the overall limit
+            overall.append((self._all, 1, BULK))
         moment = self._earliest([*overall, *self._chat_checks(chat, chat_id, bulk, count)],
                                 in_chat)
         # A group's broadcast may book ahead as far as the group's own limits push it; into a
         # private chat it waits for the chat to be quiet now: booked ahead, it would take the
         # room the person's next reply needs while they are using the bot.
-        ahead = now + BULK_HORIZON if chat_id > 0 else max(in_chat, now + BULK_HORIZON)
-        if bulk and moment > ahead:
+        # (Subtracted, as whoever asks again at `moment - BULK_HORIZON` does: the same sum.)
+        too_far = moment - BULK_HORIZON > now and (chat_id > 0 or moment > in_chat)
+        if bulk and too_far:
+            if in_chat - BULK_HORIZON <= now:  # only room among the other sends is missing
+                moment = self._turn(moment)
             return Booking(moment, booked=False)
         self._all.book(moment, count)
         chat.book(moment, 1 if chat_id > 0 else count)
         return Booking(moment)
+
+    def _turn(self, moment: float) -> float:
+        """When a broadcast that found no room near enough is to ask again: waiting ones ask
+        one spacing apart, in turn (as the room comes), not all at once at the next free
+        moment, where one would get it and the rest ask again."""
+        self._turns = max(moment, self._turns + BULK.window)
+        return self._turns
 
     @staticmethod
     def _chat_checks(chat: _Calendar, chat_id: int, bulk: bool,
@@ -285,16 +316,20 @@ class Pacer:
                 return moment
             moment = later
 
-    def held_back(self, now: float) -> float:
+    def held_back(self, now: float, bulk: bool = False) -> float:
         """How much longer a send due now waits because the sends before it went later than
-        booked (the process was busy, or collecting garbage) and would now arrive closer
-        together than booked: 0 when there is room among the sends really made."""
+        booked (the process was busy, or collecting garbage) and would now go closer together
+        than booked: 0 when there is room among the sends really made. A broadcast also keeps
+        its spacing from the last of them, so a stall is not caught up in a burst."""
         sent, window = self._sent, OVERALL.window
         while sent and sent[0] <= now - window:
             sent.popleft()
-        if len(sent) < OVERALL.count:
-            return 0.0
-        return sent[-OVERALL.count] + window + _EPSILON - now
+        waits = [0.0]
+        if len(sent) >= OVERALL.count:
+            waits.append(sent[-OVERALL.count] + window + _EPSILON - now)
+        if bulk and sent:
+            waits.append(sent[-1] + BULK.window * (1 - _CATCH_UP) - now)
+        return max(waits)
 
     def sending(self, now: float, count: int = 1) -> None:
         """A send (of `count` messages) goes now, after its booked moment and `held_back`."""
