@@ -72,7 +72,7 @@ def parts_of(screen: Screen) -> list[Part]:
 
 async def send_part(bot: Bot, chat_id: int, part: Part, **extra: Any) -> Message:
     """`extra`: what the pacer is told (`rate_limit_args`). The message sent (an album's
-    last)."""
+    last); with the pacer's BULK, whose answers are not read, True for a single one."""
     if part.text is not None:
         return await bot.send_message(chat_id, part.text, parse_mode=ParseMode.HTML,
                                       reply_markup=part.markup,

@@ -23,13 +23,15 @@ from telegram.request import BaseRequest, RequestData
 
 # What the bot itself put into a message it sent or edited: never read back from the answer.
 SENT_BY_US = ("reply_markup", "entities", "caption_entities", "link_preview_options", "from")
-# The calls whose answer is the message sent or edited (a list of them for an album).
-MESSAGE_ANSWERS = frozenset({
-    "sendMessage", "sendPhoto", "sendMediaGroup", "sendDocument", "sendVideo", "sendAudio",
-    "sendAnimation", "sendVoice", "sendVideoNote", "sendSticker", "sendLocation", "sendVenue",
-    "sendContact", "sendPoll", "sendDice", "forwardMessage", "editMessageText",
-    "editMessageCaption", "editMessageMedia", "editMessageReplyMarkup",
+# The calls PTB answers with one `Message` (Bot._send_message), which it also takes True in
+# place of (an inline message edited is answered so); an album's answer is a list of them.
+ONE_MESSAGE = frozenset({
+    "sendMessage", "sendPhoto", "sendDocument", "sendVideo", "sendAudio", "sendAnimation",
+    "sendVoice", "sendVideoNote", "sendSticker", "sendLocation", "sendVenue", "sendContact",
+    "sendPoll", "sendDice", "forwardMessage", "editMessageText", "editMessageCaption",
+    "editMessageMedia", "editMessageReplyMarkup",
 })
+ALBUM = "sendMediaGroup"
 
 
 def _lean(message: Any) -> Any:
@@ -39,8 +41,8 @@ def _lean(message: Any) -> Any:
 
 
 class LeanBot(ExtBot[Any]):
-    """The application's bot (bot/runtime/app.py): answers of MESSAGE_ANSWERS without what
-    SENT_BY_US lists."""
+    """The application's bot (bot/runtime/app.py): the messages it sent or edited come back
+    without what SENT_BY_US lists."""
 
     async def initialize(self) -> None:
         try:
@@ -62,11 +64,11 @@ class LeanBot(ExtBot[Any]):
                                         write_timeout=write_timeout,
                                         connect_timeout=connect_timeout,
                                         pool_timeout=pool_timeout)
-        if endpoint not in MESSAGE_ANSWERS:
-            return result
-        if isinstance(result, list):
+        if endpoint in ONE_MESSAGE:
+            return _lean(result)
+        if endpoint == ALBUM and isinstance(result, list):
             return [_lean(message) for message in result]
-        return _lean(result)
+        return result
 
 
 def _given(value: ODVInput[float], default: float | None) -> float | None:
