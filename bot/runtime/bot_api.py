@@ -16,7 +16,7 @@ from typing import Any
 
 import aiohttp
 from telegram._utils.defaultvalue import DefaultValue
-from telegram._utils.types import JSONDict, ODVInput
+from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.ext import ExtBot
 from telegram.request import BaseRequest, RequestData
@@ -54,12 +54,12 @@ class LeanBot(ExtBot[Any]):
             await self.shutdown()
             raise
 
-    async def _do_post(self, endpoint: str, data: JSONDict, *,
+    async def _do_post(self, endpoint: str, data: dict[str, Any], *,
                        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
                        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
                        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
                        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-                       ) -> bool | JSONDict | list[JSONDict]:
+                       ) -> bool | dict[str, Any] | list[dict[str, Any]]:
         result = await super()._do_post(endpoint, data, read_timeout=read_timeout,
                                         write_timeout=write_timeout,
                                         connect_timeout=connect_timeout,
