@@ -76,21 +76,21 @@ def _given(value: ODVInput[float], default: float | None) -> float | None:
 
 
 class AiohttpRequest(BaseRequest):
-    """PTB's request backend over aiohttp, with HTTPXRequest's timeouts: a connection waited
-    for `pool_timeout`, made within `connect_timeout`, each read within `read_timeout`; an
-    upload's whole call within `media_write_timeout` more. Parameters go as a JSON body (the
-    same values PTB would send as a form). Timeouts are PTB's TimedOut, other failures its
-    NetworkError, as with httpx."""
+    """PTB's request backend over aiohttp, with HTTPXRequest's timeouts as far as aiohttp has
+    them: a free connection, made if need be, within `pool_timeout` + `connect_timeout`; each
+    read within `read_timeout`. aiohttp has no write timeout: a call without files is bounded
+    as a whole by the sum of its timeouts instead, an upload (an export on a slow line may take
+    minutes) only by its reads. Parameters go as a JSON body (the same values PTB would send as
+    a form). Timeouts are PTB's TimedOut, other failures its NetworkError, as with httpx."""
 
     def __init__(self, connection_pool_size: int = 1, read_timeout: float | None = 5.0,
                  write_timeout: float | None = 5.0, connect_timeout: float | None = 5.0,
-                 pool_timeout: float | None = 1.0, media_write_timeout: float = 20.0) -> None:
+                 pool_timeout: float | None = 1.0) -> None:
         self._pool_size = connection_pool_size
         self._read_timeout = read_timeout
         self._write_timeout = write_timeout
         self._connect_timeout = connect_timeout
         self._pool_timeout = pool_timeout
-        self._media_write_timeout = media_write_timeout
         self._session: aiohttp.ClientSession | None = None
 
     @property
@@ -115,12 +115,11 @@ class AiohttpRequest(BaseRequest):
                  connect: ODVInput[float], pool: ODVInput[float],
                  upload: bool) -> aiohttp.ClientTimeout:
         read_s = _given(read, self._read_timeout)
-        write_s = _given(write, self._media_write_timeout if upload else self._write_timeout)
+        write_s = _given(write, self._write_timeout)
         connect_s = _given(connect, self._connect_timeout)
         pool_s = _given(pool, self._pool_timeout)
         parts = (read_s, write_s, connect_s, pool_s)
-        # aiohttp has no write timeout: the whole call is bounded by the sum instead.
-        total = None if None in parts else sum(p for p in parts if p is not None)
+        total = None if upload or None in parts else sum(p for p in parts if p is not None)
         acquire = None if connect_s is None or pool_s is None else connect_s + pool_s
         return aiohttp.ClientTimeout(total=total, connect=acquire, sock_connect=connect_s,
                                      sock_read=read_s)
