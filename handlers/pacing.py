@@ -21,14 +21,16 @@ from typing import Any
 from telegram.error import RetryAfter
 from telegram.ext import BaseRateLimiter
 
+from bot.runtime.bot_api import ONE_MESSAGE
 from bot.runtime.metrics import Metrics
 from bot.runtime.pacing import BULK_HORIZON, Pacer, sending_at
 from bot.runtime.standby import LeaseGuard, RetryAfters
 
 log = logging.getLogger(__name__)
 
-# rate_limit_args of a broadcast send (digests, reminders, nudges, announcements); the sender
-# adds the ledger's "kind", which the metrics count sent messages by.
+# rate_limit_args of a broadcast send (digests, reminders, nudges, announcements) and of an edit
+# that tidies a chat; the sender adds the ledger's "kind", which the metrics count sent messages
+# by. Their answer is never read: PTB gets True for a single message, and builds no Message.
 BULK: dict[str, Any] = {"bulk": True}
 # Calls that show something in a chat: each counts towards Telegram's limits.
 PACED = frozenset({
@@ -169,7 +171,7 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
             else:
                 flight.active = False
                 self.metrics.sent(rate_limit_args.get("kind") if rate_limit_args else None)
-                return result
+                return True if bulk and endpoint in ONE_MESSAGE else result
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _told_to_wait(self) -> None:

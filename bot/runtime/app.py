@@ -21,10 +21,11 @@ from telegram import (
 )
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import Application, ApplicationBuilder, Defaults
-from telegram.request import BaseRequest, HTTPXRequest
+from telegram.request import BaseRequest
 
 from bot.flows import command_menus
 from bot.rules.bots import BotIdentity, bot_id_of, register, root_unit_id
+from bot.runtime.bot_api import AiohttpRequest, LeanBot
 from bot.runtime.clock import SystemClock
 from bot.runtime.config import Settings
 from bot.runtime.core import Core
@@ -94,21 +95,20 @@ def build_application(
     against it). `keeper`: the bot's lease, whose guard every Bot API call must pass.
     `metrics`: the process's, kept through its turns as active and standby."""
     root = core.services.settings.api_root
-    builder = (
-        ApplicationBuilder()
-        .token(token)
-        .base_url(f"{root}/bot")
-        .base_file_url(f"{root}/file/bot")
-        .concurrent_updates(PerChatUpdateProcessor(1 if sequential else 256))
-        .defaults(Defaults(tzinfo=core.services.settings.zone))
-        .updater(None)  # polling is InboxPoller's, which loses nothing on a crash
-    )
-    builder = builder.request(request or HTTPXRequest(connection_pool_size=64))
-    builder = builder.get_updates_request(updates_request or HTTPXRequest())
     metrics = metrics or Metrics()
     limiter = PacedRateLimiter(Pacer(pacing_time), metrics, keeper.guard if keeper else None,
                                keeper.retry_afters if keeper else None)
-    application = builder.rate_limiter(limiter).build()
+    bot = LeanBot(token, base_url=f"{root}/bot", base_file_url=f"{root}/file/bot",
+                  request=request or AiohttpRequest(connection_pool_size=64),
+                  get_updates_request=updates_request or AiohttpRequest(),
+                  defaults=Defaults(tzinfo=core.services.settings.zone), rate_limiter=limiter)
+    application = (
+        ApplicationBuilder()
+        .bot(bot)
+        .concurrent_updates(PerChatUpdateProcessor(1 if sequential else 256))
+        .updater(None)  # polling is InboxPoller's, which loses nothing on a crash
+        .build()
+    )
     application.bot_data[METRICS_KEY] = metrics
     deciders = core.scheduler.deciders
     core.scheduler.deciders = dataclasses.replace(
