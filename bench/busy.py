@@ -63,6 +63,7 @@ TYPING_BEFORE = 10.0  # the members start typing this long before the moment
 STEP_PAUSE = 0.5
 STEP_TIMEOUT = 30.0
 ANSWER_GRACE = 5.0  # after the run, answers still in flight may arrive this long
+STALLED = 150.0  # no broadcast send this long after the moment: the bot is stuck
 CAP = 30  # sends a second
 LOGS = Path(tempfile.gettempdir()) / "lantoa-busy-logs"
 
@@ -153,7 +154,8 @@ def peak_rss_mb(pid: int) -> float:
 
 
 async def run_once(scenario: Scenario, location: Path | str, seed: int | None, label: str,
-                   cluster: Cluster | None, form_pause: float) -> Result:
+                   cluster: Cluster | None, form_pause: float,
+                   lease_seconds: int | None) -> Result:
     emulator = Emulator(latency=Latency(jitter_seed=seed))
     start = scenario.moment - dt.timedelta(seconds=scenario.lead)
     before_rows = await _ledger_top(location)
@@ -161,6 +163,8 @@ async def run_once(scenario: Scenario, location: Path | str, seed: int | None, l
     load_before = load_average()
     async with Server(emulator) as served:
         env = environment(location, served.url, sequential=False)
+        if lease_seconds is not None:
+            env["LANTOA_LEASE_SECONDS"] = str(lease_seconds)
         emulator.date_shift = start.timestamp() - time.time()
         spawned = time.monotonic()
         moment = spawned + scenario.lead
@@ -199,12 +203,18 @@ def _broadcast(emulator: Emulator, typists: frozenset[int], moment: float) -> li
 
 async def _until_done(emulator: Emulator, scenario: Scenario, moment: float,
                       process: asyncio.subprocess.Process) -> None:
-    """Until the last broadcast send is `quiet` seconds old (or the limit)."""
+    """Until the last broadcast send is `quiet` seconds old, or none came for STALLED
+    seconds from the moment (the bot is stuck: said, and the run's figures printed), or the
+    limit."""
     while time.monotonic() < moment + scenario.limit:
         if process.returncode is not None:
             raise RuntimeError("the bot stopped during the run (see its log)")
         sent = _broadcast(emulator, scenario.typists, moment)
         if sent and time.monotonic() - sent[-1] > scenario.quiet:
+            return
+        if not sent and time.monotonic() - moment > STALLED:
+            print(f"  !! no broadcast send in the {STALLED:.0f} s from the moment: the run is"
+                  f" cut (see the bot's log)", flush=True)
             return
         await asyncio.sleep(1.0)
     print(f"  !! the run was cut at {scenario.limit:.0f} s after the moment", flush=True)
@@ -595,7 +605,8 @@ async def main_async(args: argparse.Namespace) -> None:
     print(f"bench.busy {args.scenario}; {os.cpu_count()} cores; load average {load_average()};"
           f" latency {latency}; /help every {STEP_PAUSE} s from {args.help_members} members"
           f" in turn; {args.form_members} members in the report form, a step"
-          f" {args.form_pause} s after each answer", flush=True)
+          f" {args.form_pause} s after each answer; lease_seconds"
+          f" {args.lease_seconds or 'as configured'}", flush=True)
     prepare = friday_data if args.scenario == "friday" else monday_data
     with tempfile.TemporaryDirectory(prefix="lantoa-busy-", dir=args.dir) as folder:
         work = Path(folder)
@@ -611,7 +622,8 @@ async def main_async(args: argparse.Namespace) -> None:
                     location = data.copy(work, n)
                     try:
                         result = await run_once(data.scenario, location, seed, label,
-                                                cluster, args.form_pause)
+                                                cluster, args.form_pause,
+                                                args.lease_seconds)
                     finally:
                         data.drop(location)
                     print_result(result, data.scenario)
@@ -642,6 +654,8 @@ def main() -> None:
                         help="members who fill report forms, started half a second apart (2)")
     parser.add_argument("--form-pause", type=float, default=1.0,
                         help="a form member's next step this long after the answer (1.0 s)")
+    parser.add_argument("--lease-seconds", type=int,
+                        help="the bot's lease_seconds (LANTOA_LEASE_SECONDS; config: 10)")
     parser.add_argument("--dir", help="where the copies go (a temporary folder in it)")
     add_option(parser)
     args = parser.parse_args()
