@@ -503,21 +503,27 @@ class Data:
 
     def copy(self, work: Path, n: int) -> Path | str:
         if self.cluster is not None:
-            name = f"busy_{self.scenario.name}_{n}"
+            name = self._name(n)
             _admin(self.cluster, f"DROP DATABASE IF EXISTS {name}")
             _admin(self.cluster, f"CREATE DATABASE {name} TEMPLATE {self.template}")
             return self.cluster.url(name)
         assert isinstance(self.template, Path)
-        target = work / f"{self.scenario.name}-{n}.sqlite3"
+        target = self._file(work, n)
         shutil.copyfile(self.template, target)
         return target
 
-    def drop(self, location: Path | str) -> None:
-        if isinstance(location, Path):
-            for suffix in ("", "-wal", "-shm"):
-                Path(f"{location}{suffix}").unlink(missing_ok=True)
-        elif self.cluster is not None:
-            _admin(self.cluster, f"DROP DATABASE IF EXISTS {location.rsplit('/', 1)[-1]}")
+    def drop(self, work: Path, n: int) -> None:
+        if self.cluster is not None:
+            _admin(self.cluster, f"DROP DATABASE IF EXISTS {self._name(n)}")
+            return
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{self._file(work, n)}{suffix}").unlink(missing_ok=True)
+
+    def _name(self, n: int) -> str:
+        return f"busy_{self.scenario.name}_{n}"
+
+    def _file(self, work: Path, n: int) -> Path:
+        return work / f"{self.scenario.name}-{n}.sqlite3"
 
 
 def _admin(cluster: Cluster, statement: str, database: str = "postgres") -> None:
@@ -625,7 +631,7 @@ async def main_async(args: argparse.Namespace) -> None:
                                                 cluster, args.form_pause,
                                                 args.lease_seconds)
                     finally:
-                        data.drop(location)
+                        data.drop(work, n)
                     print_result(result, data.scenario)
                     results.append(result)
                 if len(results) > 1:
