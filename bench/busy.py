@@ -116,6 +116,7 @@ class Result:
     server_cpu: float | None
     load_before: str
     load_after: str
+    lag: list[float]  # how late the emulator's process woke, sampled every 50 ms
 
 
 # --- the run ---------------------------------------------------------------------------------
@@ -174,19 +175,31 @@ async def run_once(scenario: Scenario, location: Path | str, seed: int | None, l
             typists = Typists(emulator, scenario.helpers, scenario.formers,
                               begin=moment - TYPING_BEFORE, form_pause=form_pause)
             typing = asyncio.create_task(typists.run())
+            lag: list[float] = []
+            lagging = asyncio.create_task(_lag(lag))
             await _sleep_until(moment, process)
             cpu_at_moment = cpu_seconds(process.pid)
             server_at_moment = server.seconds() if server is not None else 0.0
             await _until_done(emulator, scenario, moment, process)
             typists.stop.set()
             await typing
+            lagging.cancel()
             peak, cpu_end = peak_rss_mb(process.pid), cpu_seconds(process.pid)
             server_cpu = server.seconds() - server_at_moment if server is not None else None
     load_after = load_average()
     rows = await _ledger_since(location, before_rows)
     return _result(label, emulator, scenario, moment, typists, rows,
                    peak, cpu_end, cpu_end - cpu_at_moment, server_cpu, load_before,
-                   load_after)
+                   load_after, lag)
+
+
+async def _lag(samples: list[float], every: float = 0.05) -> None:
+    """How late this process (the emulator's) wakes: its own noise in the arrivals' moments,
+    on a loaded machine."""
+    while True:
+        asked = time.monotonic() + every
+        await asyncio.sleep(every)
+        samples.append(time.monotonic() - asked)
 
 
 async def _sleep_until(moment: float, process: asyncio.subprocess.Process) -> None:
@@ -381,7 +394,7 @@ def worst_window(moments: Sequence[float], width: float = 1.0) -> int:
 def _result(label: str, emulator: Emulator, scenario: Scenario, moment: float,
             typists: Typists, rows: list[tuple[int, str, str]], peak: float, cpu_all: float,
             cpu_from_moment: float, server_cpu: float | None, load_before: str,
-            load_after: str) -> Result:
+            load_after: str, lag: list[float]) -> Result:
     arrivals = emulator.arrivals
     polls = [a.at for a in arrivals if a.method == "getUpdates"]
     sends = [(a.at - moment, a.chat_id, a.method, a.text) for a in arrivals
@@ -402,7 +415,7 @@ def _result(label: str, emulator: Emulator, scenario: Scenario, moment: float,
         rows=len(mine), not_sent=sum(status != "sent" for _, _, status in mine),
         row_chats=Counter(chat for chat, _, _ in mine),
         peak_rss_mb=peak, cpu_all=cpu_all, cpu_from_moment=cpu_from_moment,
-        server_cpu=server_cpu, load_before=load_before, load_after=load_after)
+        server_cpu=server_cpu, load_before=load_before, load_after=load_after, lag=lag)
 
 
 def _mark(ok: bool) -> str:
@@ -460,6 +473,9 @@ def print_result(result: Result, scenario: Scenario) -> None:
                     f" moment = {1000 * result.cpu_from_moment / max(messages, 1):.2f} ms per"
                     f" message"),
     ]
+    lag = sorted(result.lag) or [math.nan]
+    lines.append(("emulator's own lateness", f"p99 {1000 * percentile(lag, 0.99):.0f} ms,"
+                  f" max {1000 * lag[-1]:.0f} ms (its noise in the arrivals' moments)"))
     if result.server_cpu is not None:
         lines.append(("PostgreSQL server CPU", f"{result.server_cpu:.1f} s from the moment ="
                       f" {1000 * result.server_cpu / max(messages, 1):.2f} ms per message"))
@@ -641,7 +657,7 @@ async def main_async(args: argparse.Namespace) -> None:
                     cluster.stop()
 
 
-def main() -> None:
+def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("scenario", choices=("friday", "monday"))
@@ -664,7 +680,7 @@ def main() -> None:
                         help="the bot's lease_seconds (LANTOA_LEASE_SECONDS; config: 10)")
     parser.add_argument("--dir", help="where the copies go (a temporary folder in it)")
     add_option(parser)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.quick:
         args.nudges, args.groups = 500, 100
     if args.scenario == "monday" and not args.db.exists():
