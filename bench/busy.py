@@ -110,6 +110,7 @@ class Result:
     rows: int  # ledger rows decided from the moment
     not_sent: int
     row_chats: Counter[int]
+    row_kinds: Counter[str]
     peak_rss_mb: float
     cpu_all: float
     cpu_from_moment: float
@@ -414,6 +415,7 @@ def _result(label: str, emulator: Emulator, scenario: Scenario, moment: float,
         refused=Counter(a.reason for a in arrivals if a.outcome == "429"),
         rows=len(mine), not_sent=sum(status != "sent" for _, _, status in mine),
         row_chats=Counter(chat for chat, _, _ in mine),
+        row_kinds=Counter(kind for _, kind, _ in mine),
         peak_rss_mb=peak, cpu_all=cpu_all, cpu_from_moment=cpu_from_moment,
         server_cpu=server_cpu, load_before=load_before, load_after=load_after, lag=lag)
 
@@ -440,6 +442,7 @@ def print_result(result: Result, scenario: Scenario) -> None:
     floor = floor_seconds(result.row_chats) if result.row_chats else float("nan")
     refused = sum(result.refused.values())
     reasons = ", ".join(f"{k} {n}" for k, n in result.refused.items())
+    kinds = ", ".join(f"{k} {n:,}" for k, n in result.row_kinds.items())
     print(f"\n{result.label}; load average {result.load_before} -> {result.load_after}",
           flush=True)
     lines = [
@@ -448,7 +451,8 @@ def print_result(result: Result, scenario: Scenario) -> None:
                          f" max <= 2 s {_mark(worst <= 2.0)})"),
         ("  /help every 0.5 s", result.help.summary()),
         ("  report form steps", result.form.summary()),
-        ("messages decided (ledger rows)", f"{messages:,}; not 'sent' {result.not_sent}"),
+        ("messages decided (ledger rows)", f"{messages:,} ({kinds}); not 'sent'"
+                                           f" {result.not_sent}"),
         ("delivered once", f"{len(result.row_chats) - missing:,}/{len(result.row_chats):,}"
                            f" chats got theirs; missing {missing}; doubles {doubles};"
                            f" sends {len(times):,}"),
