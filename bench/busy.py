@@ -124,8 +124,10 @@ class Result:
 
 
 def bot_command(start: dt.datetime) -> list[str]:
-    """`lantoa run` with its wall clock starting at `start` (bench/shifted_run.py)."""
-    return [sys.executable, "-m", "bench.shifted_run", start.isoformat(), "run"]
+    """`lantoa run` with its wall clock at `start` now (bench/shifted_run.py): call it right
+    before the spawn."""
+    return [sys.executable, "-m", "bench.shifted_run", start.isoformat(),
+            "--spawned", repr(time.time()), "run"]
 
 
 @asynccontextmanager
