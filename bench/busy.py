@@ -492,14 +492,15 @@ def print_result(result: Result, scenario: Scenario) -> None:
 
 def print_summary(results: Sequence[Result]) -> None:
     """One line a run, for --runs."""
-    print(f"\n{'run':<34}{'p95 s':>7}{'max s':>7}{'first s':>8}{'last s':>8}{'window':>7}"
+    print(f"\n{'run':<34}{'p95 s':>7}{'max s':>7}{'first s':>8}{'last s':>8}{'1-s ok/all':>11}"
           f"{'429s':>6}{'RSS MB':>7}{'cpu ms/msg':>11}")
     for r in results:
         got = sorted(r.help.latencies + r.form.latencies)
         times = [at for at, _, _, _ in r.sends]
         print(f"{r.label:<34}{percentile(got, 0.95) if got else math.nan:>7.2f}"
               f"{got[-1] if got else math.nan:>7.2f}{min(times, default=math.nan):>8.1f}"
-              f"{max(times, default=math.nan):>8.1f}{worst_window(r.accepted):>7}"
+              f"{max(times, default=math.nan):>8.1f}"
+              f"{f'{worst_window(r.accepted)}/{worst_window(r.attempts)}':>11}"
               f"{sum(r.refused.values()):>6}{r.peak_rss_mb:>7.0f}"
               f"{1000 * r.cpu_from_moment / max(r.rows, 1):>11.2f}")
     refused = [sum(r.refused.values()) for r in results]
