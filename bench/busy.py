@@ -103,7 +103,8 @@ class Result:
     help: Replies
     form: Replies
     first_poll: float  # seconds after the moment the bot first polled (negative: before)
-    sends: list[tuple[float, int, str, str]]  # broadcast: (at - moment, chat, method, text)
+    # broadcast: (at - moment, chat, method, what it carried: its text, or a photo's size)
+    sends: list[tuple[float, int, str, str]]
     attempts: list[float]  # every counted send's arrival (accepted or not), from the moment
     accepted: list[float]  # the accepted ones
     refused: Counter[str]
@@ -400,7 +401,7 @@ def _result(label: str, emulator: Emulator, scenario: Scenario, moment: float,
             load_after: str, lag: list[float]) -> Result:
     arrivals = emulator.arrivals
     polls = [a.at for a in arrivals if a.method == "getUpdates"]
-    sends = [(a.at - moment, a.chat_id, a.method, a.text) for a in arrivals
+    sends = [(a.at - moment, a.chat_id, a.method, a.text or f"{a.size} bytes") for a in arrivals
              if a.outcome == "ok" and a.method in SENDS and a.at >= moment
              and a.chat_id is not None and a.chat_id not in scenario.typists]
     counted = [a for a in arrivals if a.outcome in ("ok", "429") and a.chat_id is not None
