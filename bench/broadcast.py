@@ -25,6 +25,7 @@ import logging
 import math
 import os
 import pstats
+import sys
 import tempfile
 import time
 from collections import Counter
@@ -229,6 +230,11 @@ async def main_async(args: argparse.Namespace) -> None:
 
 
 def main() -> None:
+    if "--live" in sys.argv:  # issue 17: end to end through the emulator (bench/busy.py)
+        from bench import busy
+
+        busy.main(["friday", *(a for a in sys.argv[1:] if a not in ("--live",))])
+        return
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--nudges", type=int, default=5000)
     parser.add_argument("--groups", type=int, default=1000)

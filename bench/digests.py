@@ -346,6 +346,11 @@ PHASES = ("figures", "decision", "monday")
 
 
 def main() -> None:
+    if "--live" in sys.argv:  # issue 17: end to end through the emulator (bench/busy.py)
+        from bench import busy
+
+        busy.main(["monday", *(a for a in sys.argv[1:] if a not in ("--live", "--monday"))])
+        return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", type=Path, default=Path("/tmp/province.sqlite3"))
     parser.add_argument("--runs", type=int, default=3)
