@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -89,7 +90,7 @@ class SqliteDatabase(Database):
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
         async with self._lock:
-            await self._conn.execute("BEGIN IMMEDIATE")
+            await self._begin()
             try:
                 tx = SqliteTx(self._conn)
                 yield tx
@@ -98,6 +99,20 @@ class SqliteDatabase(Database):
                 raise
             await self._conn.execute("COMMIT")
             self._committed(tx)
+
+    async def _begin(self) -> None:
+        """BEGIN IMMEDIATE, which may wait up to busy_timeout in aiosqlite's thread for another
+        connection's write. A caller cancelled meanwhile (a renewal's time-out) must not leave
+        it begun there: the connection would hold the file's write lock for good, and every
+        write after it, this process's and any other's, would find the database locked."""
+        begun = asyncio.ensure_future(self._conn.execute("BEGIN IMMEDIATE"))
+        try:
+            await asyncio.shield(begun)
+        except asyncio.CancelledError:
+            with contextlib.suppress(Exception):
+                await begun
+                await self._conn.execute("ROLLBACK")
+            raise
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[Tx]:

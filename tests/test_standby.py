@@ -135,6 +135,42 @@ async def test_two_takers_at_once_one_wins(db: Database, tmp_path: Path) -> None
     assert sum(r is not None for r in results) == 1, results
 
 
+async def test_a_transaction_timed_out_waiting_for_sqlites_lock_leaves_none_open(
+        tmp_path: Path, backend: str) -> None:
+    """A lease renewal times out while another connection writes (seen at a Friday's 16:00):
+    its BEGIN IMMEDIATE, still waiting in aiosqlite's thread, must not begin there afterwards
+    and keep the file's write lock for good ("database is locked" for everyone after)."""
+    if backend != "sqlite":
+        pytest.skip("SQLite's one writer; PostgreSQL has row locks")
+    path = tmp_path / "lantoa.sqlite3"
+    await (await migrated_database(path)).close()
+    keeper, bot = await Database.open(path), await Database.open(path)
+    try:
+        writing, done = asyncio.Event(), asyncio.Event()
+
+        async def write() -> None:
+            async with bot.transaction() as tx:
+                await tx.run("UPDATE units SET name = name")
+                writing.set()
+                await done.wait()
+
+        writer = asyncio.create_task(write())
+        await writing.wait()
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.2), keeper.transaction() as tx:
+                await leases.current(tx, 1)
+        done.set()
+        await writer
+        async with asyncio.timeout(10):
+            async with bot.transaction() as tx:  # the file's lock is free again
+                await tx.run("UPDATE units SET name = name")
+            async with keeper.transaction() as tx:  # and the timed-out one began nothing
+                assert await leases.current(tx, 1) is None
+    finally:
+        await keeper.close()
+        await bot.close()
+
+
 def test_the_same_host_shortcut_knows_the_dead() -> None:
     me = this_process()
     lease = leases.Lease(BOT, "old", me.host, 0, 1, 0.0, 0.0, 1e12)
