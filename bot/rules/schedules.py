@@ -24,6 +24,7 @@ Friday 16:00, only behind the one transaction running when it came.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
@@ -164,6 +165,15 @@ def is_holiday(day: dt.date) -> bool:
     return day in _vietnam()
 
 
+def _holidays_known(years: set[int]) -> bool:
+    return _vietnam.cache_info().currsize > 0 and years <= _vietnam().years
+
+
+def _learn_holidays(years: set[int]) -> None:
+    for year in years:
+        is_holiday(dt.date(year, 1, 1))
+
+
 # --- running a row ---------------------------------------------------------------------------
 
 
@@ -204,6 +214,7 @@ class Scheduler:
     def __init__(self, services: Services, deciders: Deciders) -> None:
         self.services = services
         self.deciders = deciders
+        self._learning = asyncio.Lock()  # one worker thread learns the holidays (below)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -230,7 +241,18 @@ class Scheduler:
         """Decides what the schedule's latest occurrence sends; how many messages were newly
         decided or recorded missed. Call `services.outbox.notify()` afterwards."""
         with background():
+            await self._holidays_learnt()
             return await self._run(schedule_id)
+
+    async def _holidays_learnt(self) -> None:
+        """Vietnam's holidays of this year and the last, worked out in a worker thread the
+        first time: a quarter of a second of lunar calendar, which held the event loop (and
+        every reply) at a Friday's first job."""
+        today = self.services.today()
+        years = {today.year, today.year - 1}
+        async with self._learning:
+            if not _holidays_known(years):
+                await asyncio.to_thread(_learn_holidays, years)
 
     async def _run(self, schedule_id: int) -> int:
         async with self.services.db.transaction() as tx:
