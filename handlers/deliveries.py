@@ -1,7 +1,8 @@
 """The one paced sender of the deliveries ledger (storage/deliveries.py, bot/rules/deliveries.py).
 
 It wakes when `services.outbox` is rung (and at start-up), takes queued rows oldest first and
-sends several chats at once, each chat's rows strictly in order. Per row: 'sending' is committed
+sends several chats at once, each chat's rows strictly in order. Its transactions are background
+work (storage/db.py): people's replies go before them. Per row: 'sending' is committed
 when its turn has come, just before Telegram hears of it, so a crash then leaves 'sending',
 which is never sent again ('uncertain' at the next start); a row still waiting its turn stays
 'queued' and goes after the restart, or from the standby that took over. Then the picture with
@@ -42,7 +43,7 @@ from handlers.common import core_of_application
 from handlers.pacing import BULK, Flight, NotTaken, PacedRateLimiter, retry_seconds
 from handlers.screens import Part, parts_of, send_part
 from storage import deliveries, groups, people
-from storage.db import DatabaseUnavailable
+from storage.db import DatabaseUnavailable, background
 from storage.deliveries import Delivery, Status
 
 log = logging.getLogger(__name__)
@@ -149,6 +150,12 @@ class Outbox:
     # ------------------------------------------------------------------ the loop
 
     async def _run(self) -> None:
+        # Every transaction of the sender (and of the lanes started here, which inherit the
+        # mark) is background work: a member's reply takes its turn at the database first.
+        with background():
+            await self._drain()
+
+    async def _drain(self) -> None:
         while not self._stopping:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), PEER_LOOK_SECONDS)

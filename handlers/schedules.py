@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import gc
 import logging
 from dataclasses import dataclass
 from functools import lru_cache
@@ -180,6 +181,11 @@ async def _install(application: Application) -> None:
     decided = await catch_up(application)
     log.info("schedules: %d jobs, %d messages decided at start-up",
              sum(len([r for r in rows if r.enabled]) for rows in by_unit.values()), decided)
+    # What is alive now lives as long as the bot (PTB, the catalogue, a province's 10,000 jobs):
+    # kept out of the garbage collector's full passes, which walked all of it each time, holding
+    # the event loop (replies too) 0.2-0.4 s a pass on a Monday; 0.04-0.08 s once frozen.
+    gc.collect()
+    gc.freeze()
 
 
 def handlers(catalogue: Catalogue) -> list[BaseHandler]:

@@ -200,7 +200,6 @@ class PostgresDatabase(Database):
         self._pool: Pool | None = pool
         self._id_tables = id_tables
         self._durable = durable
-        self._lock = asyncio.Lock()
         self._reopening = asyncio.Lock()
         self._lost_at: float | None = None  # time.monotonic() when the server was lost
         self._told_away = False  # the log says it cannot be reached (said once)
@@ -220,7 +219,7 @@ class PostgresDatabase(Database):
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
-        async with self._lock, self._session() as conn:
+        async with self.turns.turn(), self._session() as conn:
             tx = PostgresTx(conn, self._id_tables)
             yield tx
         self._committed(tx)

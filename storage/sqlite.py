@@ -53,13 +53,13 @@ class SqliteTx(Tx):
 
 class SqliteDatabase(Database):
     """Serialises access to the connection: SQLite has one writer anyway, and interleaving two
-    handlers' statements on one connection would mix their transactions."""
+    handlers' statements on one connection would mix their transactions. People's transactions
+    take their turn before background work's (`TurnLock`)."""
 
     def __init__(self, conn: aiosqlite.Connection, path: Path | None = None) -> None:
         super().__init__()
         self._conn = conn
         self._path = path  # None: in memory
-        self._lock = asyncio.Lock()
 
     @classmethod
     async def open(cls, location: Path | str, durable: bool = True) -> SqliteDatabase:
@@ -89,7 +89,7 @@ class SqliteDatabase(Database):
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[Tx]:
-        async with self._lock:
+        async with self.turns.turn():
             await self._begin()
             try:
                 tx = SqliteTx(self._conn)
@@ -136,7 +136,7 @@ class SqliteDatabase(Database):
             await conn.close()
 
     async def schema_version(self) -> int:
-        async with self._lock:
+        async with self.turns.turn():
             return await schema_version(self._conn)
 
     async def close(self) -> None:

@@ -17,11 +17,14 @@ start-up. It takes the row's latest occurrence at or before now and, in one tran
   (`catch_up`), and what is still within the grace window goes then, the rest is recorded
   missed.
 Everything goes through the deliveries ledger, so running twice sends once. The flows are
-handed in (`Deciders`): rules import no flow.
+handed in (`Deciders`): rules import no flow. All of the scheduler's transactions are background
+work (storage/db.py `background`): a member's reply never waits behind the thousand jobs of a
+Friday 16:00, only behind the one transaction running when it came.
 """
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
@@ -36,7 +39,7 @@ from bot.rules.periods import Period, month_of, week_of
 from bot.runtime.config import WEEKDAYS, Settings
 from bot.runtime.services import Services
 from storage import schedules, units
-from storage.db import Tx
+from storage.db import Tx, background
 from storage.schedules import Every, NewSchedule, Schedule, ScheduleKind
 
 log = logging.getLogger(__name__)
@@ -162,6 +165,15 @@ def is_holiday(day: dt.date) -> bool:
     return day in _vietnam()
 
 
+def _holidays_known(years: set[int]) -> bool:
+    return _vietnam.cache_info().currsize > 0 and years <= _vietnam().years
+
+
+def _learn_holidays(years: set[int]) -> None:
+    for year in years:
+        is_holiday(dt.date(year, 1, 1))
+
+
 # --- running a row ---------------------------------------------------------------------------
 
 
@@ -202,6 +214,7 @@ class Scheduler:
     def __init__(self, services: Services, deciders: Deciders) -> None:
         self.services = services
         self.deciders = deciders
+        self._learning = asyncio.Lock()  # one worker thread learns the holidays (below)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -210,21 +223,38 @@ class Scheduler:
     async def every_row(self) -> list[Schedule]:
         """Every schedule row of the units this bot serves (bot/rules/bots.py), after giving
         each unit its standard ones (at start-up)."""
-        async with self.services.db.transaction() as tx:
-            await ensure_standard(tx, self.services.settings, self.services.now())
-            return await served(tx, self.services.bot, await schedules.every_schedule(tx))
+        with background():
+            async with self.services.db.transaction() as tx:
+                await ensure_standard(tx, self.services.settings, self.services.now())
+                return await served(tx, self.services.bot, await schedules.every_schedule(tx))
 
     async def new_units(self) -> RowsByUnit:
         """The rows of units that had none (added since start-up, e.g. by the CLI), of those
         this bot serves."""
-        async with self.services.db.transaction() as tx:
-            rows = await ensure_standard(tx, self.services.settings, self.services.now())
-            mine = await served_units(tx, self.services.bot, rows)
-            return {unit_id: found for unit_id, found in rows.items() if unit_id in mine}
+        with background():
+            async with self.services.db.transaction() as tx:
+                rows = await ensure_standard(tx, self.services.settings, self.services.now())
+                mine = await served_units(tx, self.services.bot, rows)
+        return {unit_id: found for unit_id, found in rows.items() if unit_id in mine}
 
     async def run(self, schedule_id: int) -> int:
         """Decides what the schedule's latest occurrence sends; how many messages were newly
         decided or recorded missed. Call `services.outbox.notify()` afterwards."""
+        with background():
+            await self._holidays_learnt()
+            return await self._run(schedule_id)
+
+    async def _holidays_learnt(self) -> None:
+        """Vietnam's holidays of this year and the last, worked out in a worker thread the
+        first time: a quarter of a second of lunar calendar, which held the event loop (and
+        every reply) at a Friday's first job."""
+        today = self.services.today()
+        years = {today.year, today.year - 1}
+        async with self._learning:
+            if not _holidays_known(years):
+                await asyncio.to_thread(_learn_holidays, years)
+
+    async def _run(self, schedule_id: int) -> int:
         async with self.services.db.transaction() as tx:
             due = await self._due(tx, schedule_id)
             if due is None:
@@ -242,6 +272,10 @@ class Scheduler:
         the bot was down; when the quiet hours end, what they held back. Then the notices of
         reports sent back corrected that the quiet hours held (or a stop cut off). One unit's
         failure does not stop the others."""
+        with background():
+            return await self._catch_up()
+
+    async def _catch_up(self) -> int:
         rows = [s for s in await self.every_row() if s.enabled]
         total = 0
         for row in rows:
