@@ -304,7 +304,8 @@ class Process:
 
 async def _take_turns(process: Process, bot_id: int, webhook: HttpServer | None) -> None:
     settings = process.settings
-    async with LeaseKeeper(settings.database, bot_id, settings.lease_seconds) as keeper:
+    async with LeaseKeeper(settings.database, bot_id, settings.lease_seconds,
+                           turns=process.db.turns) as keeper:
         process.health.become("standby", SystemClock().now())
         while await keeper.acquire(process.stop):
             try:

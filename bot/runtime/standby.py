@@ -31,7 +31,7 @@ from pathlib import Path
 
 from bot.ui.catalogue import Said
 from storage import leases
-from storage.db import Database, DatabaseUnavailable, Tx
+from storage.db import Database, DatabaseUnavailable, TurnLock, Tx
 from storage.leases import Holder, Lease
 
 log = logging.getLogger(__name__)
@@ -128,10 +128,13 @@ def holder_is_dead(lease: Lease, me: Holder) -> bool:
 class LeaseKeeper:
     """Takes, renews and gives up the lease of one bot on a database connection of its own: a
     renewal never waits behind the bot's own writes (one write transaction at a time per
-    `Database`)."""
+    `Database`). On SQLite the file has one writer whatever the connection, so there it waits
+    its turn among the bot's transactions (`turns`, the bot's `Database.turns`), ahead of
+    background work: left to SQLite's busy handler, it lost the race to a thousand Friday jobs'
+    writes back to back, for longer than the lease."""
 
     def __init__(self, location: Path | str, bot_id: int, seconds: float,
-                 me: Holder | None = None) -> None:
+                 me: Holder | None = None, turns: TurnLock | None = None) -> None:
         self.location = location
         self.bot_id = bot_id
         self.seconds = seconds
@@ -142,6 +145,7 @@ class LeaseKeeper:
         self.epoch: int | None = None
         self._db: Database | None = None
         self._renewing: asyncio.Task[None] | None = None
+        self._turns = turns
 
     @property
     def on_sqlite(self) -> bool:
@@ -149,6 +153,8 @@ class LeaseKeeper:
 
     async def __aenter__(self) -> LeaseKeeper:
         self._db = await Database.open(self.location)
+        if self._turns is not None and self.on_sqlite:
+            self._db.turns = self._turns
         return self
 
     async def __aexit__(self, *exc: object) -> None:
