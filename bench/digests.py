@@ -54,9 +54,10 @@ from typing import Any
 import aiosqlite
 import psycopg
 
+from bench import memtrace
 from bench.backends import ServerCpu, add_option, chosen, moved_province
 from bench.machine import load_average
-from bench.monday import monday
+from bench.monday import monday, running_bot
 from bot.flows import digests as digest_flow
 from bot.flows.digests import ScheduledDigests, Writer, WrittenBatch, written_digests
 from bot.rules.digests import digest_figures
@@ -342,7 +343,7 @@ def _plans(path: Path, statements: list[str]) -> None:
     raw.close()
 
 
-PHASES = ("figures", "decision", "monday")
+PHASES = ("figures", "decision", "monday", "running")
 
 
 def main() -> None:
@@ -367,7 +368,9 @@ def main() -> None:
         week = asyncio.run(_week_undecided(location))
         work = {"figures": lambda: figures_and_texts(location, week, runs),
                 "decision": lambda: decision(location, week, args.charts),
-                "monday": lambda: on_a_copy(location, lambda copy: monday(copy, week))}
+                "monday": lambda: on_a_copy(location, lambda copy: monday(copy, week)),
+                "running": lambda: on_a_copy(location, lambda copy: running_bot(copy, week))}
+        memtrace.start()
         asyncio.run(work[args.phase]())
         return
     # Migrations first (a new index on a million rows), so that the children only read.
