@@ -127,7 +127,8 @@ async def monday(location: Path | str, week: Period) -> None:
 
 FAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
 BEFORE = dt.timedelta(seconds=60)  # the process starts at 07:29: its start-up first
-QUIET = 20.0  # seconds with nothing left to send and no new digest row: the Monday is over
+QUIET = 20.0  # seconds with nothing left to send and the bot idle: the Monday is over
+IDLE_CPU = 1.0  # seconds of CPU time over QUIET: an idle bot's polling and lease
 LOOK = 0.5  # seconds between looks at the process's memory
 REPO = Path(__file__).resolve().parents[1]
 
@@ -195,22 +196,33 @@ async def _run_bot(db: Database, location: Path | str, at: dt.datetime, fake: Fa
     print(f"  (target < 150 MB); load average {load_average()}")
 
 
+def _cpu_seconds(pid: int) -> float:
+    """The process's CPU time so far (user and system), from /proc/<pid>/stat."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def _watch(pid: int, db: Database, start_id: int, began: float,
                  peaks: dict[str, float]) -> None:
-    """Follows the bot's VmHWM until its Monday is over (no row left to send, none added for
-    QUIET seconds): its peak by 07:30 (the start-up: jobs built, catch-up), by the last row
-    decided (the decision, sends going meanwhile), and by the end (the rest sent)."""
-    rows, changed = 0, time.monotonic()
+    """Follows the bot's VmHWM until its Monday is over: nothing left to send, and the bot
+    idle (under IDLE_CPU of CPU time over the last QUIET seconds: the decision is done). Its
+    peak by 07:30 (the start-up: jobs built, catch-up), by the last row decided (the decision,
+    sends going meanwhile), and by the end (the rest sent)."""
+    rows, cpu = 0, [(time.monotonic(), _cpu_seconds(pid))]
     while True:
         await asyncio.sleep(LOOK)
         peak = memory_mb("VmHWM", pid)
-        if time.monotonic() - began < BEFORE.total_seconds():
+        now = time.monotonic()
+        cpu = [(t, c) for t, c in cpu if now - t <= QUIET] + [(now, _cpu_seconds(pid))]
+        if now - began < BEFORE.total_seconds():
             peaks["by 07:30 (start-up: jobs built, catch-up)"] = peak
             continue
         added, unsettled = await _ledger(db, start_id)
         if added != rows:
-            rows, changed = added, time.monotonic()
+            rows = added
             peaks["by the last digest row decided"] = peak
         peaks["by the ledger settled (the whole Monday)"] = peak
-        if rows and not unsettled and time.monotonic() - changed > QUIET:
+        idle = now - cpu[0][0] >= QUIET - LOOK and cpu[-1][1] - cpu[0][1] < IDLE_CPU
+        if rows and not unsettled and idle:
             return

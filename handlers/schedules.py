@@ -155,6 +155,14 @@ async def installed(application: Application) -> None:
 
 
 async def _install(application: Application) -> None:
+    # The rows (15,000 models in a province, 20 MB) are let go before the catch-up reads them.
+    built = await _build_jobs(application)
+    decided = await catch_up(application)
+    log.info("schedules: %d jobs, %d messages decided at start-up", built, decided)
+
+
+async def _build_jobs(application: Application) -> int:
+    """Every enabled row's job; how many."""
     core = core_of_application(application)
     settings = core.services.settings
     by_unit: RowsByUnit = {}
@@ -177,9 +185,7 @@ async def _install(application: Application) -> None:
             await asyncio.sleep(0)
     else:
         log.warning("no job queue: schedules run only at start-up")
-    decided = await catch_up(application)
-    log.info("schedules: %d jobs, %d messages decided at start-up",
-             sum(len([r for r in rows if r.enabled]) for rows in by_unit.values()), decided)
+    return sum(len([r for r in rows if r.enabled]) for rows in by_unit.values())
 
 
 def handlers(catalogue: Catalogue) -> list[BaseHandler]:

@@ -72,6 +72,13 @@ async def every_schedule(tx: Tx) -> list[Schedule]:
     return [_schedule(r) for r in rows]
 
 
+async def of_kind(tx: Tx, kind: ScheduleKind) -> list[Schedule]:
+    """Every row of one kind: a third of them all (each a model of a kilobyte or more)."""
+    rows = await tx.all("SELECT * FROM schedules WHERE kind = ? ORDER BY unit_id, id",
+                        (kind.value,))
+    return [_schedule(r) for r in rows]
+
+
 async def get(tx: Tx, schedule_id: int) -> Schedule | None:
     row = await tx.one("SELECT * FROM schedules WHERE id = ?", (schedule_id,))
     return _schedule(row) if row is not None else None

@@ -242,13 +242,14 @@ class Scheduler:
         the bot was down; when the quiet hours end, what they held back. Then the notices of
         reports sent back corrected that the quiet hours held (or a stop cut off). One unit's
         failure does not stop the others."""
-        rows = [s for s in await self.every_row() if s.enabled]
+        # Their ids, not the rows: 15,000 models in a province would be held throughout.
+        rows = [(s.id, s.unit_id) for s in await self.every_row() if s.enabled]
         total = 0
-        for row in rows:
+        for schedule_id, unit_id in rows:
             try:
-                total += await self.run(row.id)
+                total += await self.run(schedule_id)
             except Exception:
-                log.exception("schedule %s (unit %s) could not run", row.id, row.unit_id)
+                log.exception("schedule %s (unit %s) could not run", schedule_id, unit_id)
         try:
             async with self.services.db.transaction() as tx:
                 total += await self.deciders.held(tx)
