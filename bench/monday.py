@@ -14,6 +14,7 @@ this process: its CPU time holds all three."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import os
 import sys
@@ -131,6 +132,7 @@ QUIET = 20.0  # seconds with nothing left to send and the bot idle: the Monday i
 IDLE_CPU = 1.0  # seconds of CPU time over QUIET: an idle bot's polling and lease
 LOOK = 0.5  # seconds between looks at the process's memory
 REPO = Path(__file__).resolve().parents[1]
+DRAWER = "'s chart drawer (bot/ui/charts.py: a process of its own)"
 
 
 async def _ledger(db: Database, after_id: int) -> tuple[int, int]:
@@ -192,8 +194,20 @@ async def _run_bot(db: Database, location: Path | str, at: dt.datetime, fake: Fa
     print(f"  the running bot (`lantoa run`, its own process, from 07:29): {len(sent):,} sends"
           f" in {time.monotonic() - began:.0f} s; log {log}")
     for phase, peak in peaks.items():
-        print(f"  {'peak RSS of the running bot ' + phase:<64} {peak:7.1f} MB")
+        print(f"  {'peak RSS of the running bot' + ('' if phase == DRAWER else ' ') + phase:<64}"
+              f" {peak:7.1f} MB")
     print(f"  (target < 150 MB); load average {load_average()}")
+
+
+def _children_peak(pid: int) -> float:
+    """The largest peak RSS among the process's children now (the chart drawer)."""
+    peak = 0.0
+    for task in os.listdir(f"/proc/{pid}/task"):
+        with (contextlib.suppress(OSError, ValueError),
+              open(f"/proc/{pid}/task/{task}/children") as children):
+            for child in children.read().split():
+                peak = max(peak, memory_mb("VmHWM", int(child)))
+    return peak
 
 
 def _cpu_seconds(pid: int) -> float:
@@ -213,6 +227,9 @@ async def _watch(pid: int, db: Database, start_id: int, began: float,
     while True:
         await asyncio.sleep(LOOK)
         peak = memory_mb("VmHWM", pid)
+        drawer = max(peaks.get(DRAWER, 0.0), _children_peak(pid))
+        if drawer:
+            peaks[DRAWER] = drawer
         now = time.monotonic()
         cpu = [(t, c) for t, c in cpu if now - t <= QUIET] + [(now, _cpu_seconds(pid))]
         if now - began < BEFORE.total_seconds():
