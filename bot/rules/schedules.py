@@ -242,8 +242,9 @@ class Scheduler:
         the bot was down; when the quiet hours end, what they held back. Then the notices of
         reports sent back corrected that the quiet hours held (or a stop cut off). One unit's
         failure does not stop the others."""
-        # Their ids, not the rows: 15,000 models in a province would be held throughout.
-        rows = [(s.id, s.unit_id) for s in await self.every_row() if s.enabled]
+        async with self.services.db.transaction() as tx:
+            await ensure_standard(tx, self.services.settings, self.services.now())
+            rows = await served(tx, self.services.bot, await schedules.enabled(tx))
         total = 0
         for schedule_id, unit_id in rows:
             try:
