@@ -26,7 +26,7 @@ from pathlib import Path
 from bench import memtrace
 from bench.broadcast import floor_seconds
 from bench.machine import load_average, memory_mb, stop_process
-from bot.rules.periods import Period
+from bot.rules.periods import Period, key_of
 from bot.runtime.app import build_application, running
 from bot.runtime.clock import FixedClock
 from bot.runtime.config import Settings
@@ -128,21 +128,23 @@ async def monday(location: Path | str, week: Period) -> None:
 
 FAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1"
 BEFORE = dt.timedelta(seconds=60)  # the process starts at 07:29: its start-up first
-QUIET = 20.0  # seconds with nothing left to send and the bot idle: the Monday is over
-IDLE_CPU = 1.0  # seconds of CPU time over QUIET: an idle bot's polling and lease
+QUIET = 30.0  # seconds with nothing left to send and no digest added: the Monday is over
 LOOK = 0.5  # seconds between looks at the process's memory
 REPO = Path(__file__).resolve().parents[1]
 DRAWER = "'s chart drawer (bot/ui/charts.py: a process of its own)"
 
 
-async def _ledger(db: Database, after_id: int) -> tuple[int, int]:
-    """(rows decided since the start, rows not settled) in the bot's database, read apart."""
+async def _ledger(db: Database, after_id: int, period: str) -> tuple[int, int]:
+    """(the period's digests decided since the start, not recorded missed; rows not settled)
+    in the bot's database, read apart."""
     async with db.reading() as tx:
         row = await tx.one(
-            "SELECT COUNT(*) AS added, COALESCE(SUM(CASE WHEN status IN ('queued', 'sending')"
-            " THEN 1 ELSE 0 END), 0) AS unsettled FROM deliveries WHERE id > ?", (after_id,))
+            "SELECT COALESCE(SUM(CASE WHEN kind = 'digest' AND period = ? AND status != 'missed'"
+            " THEN 1 ELSE 0 END), 0) AS decided, COALESCE(SUM(CASE WHEN status IN ('queued',"
+            " 'sending') THEN 1 ELSE 0 END), 0) AS unsettled FROM deliveries WHERE id > ?",
+            (period, after_id))
     assert row is not None
-    return int(row["added"]), int(row["unsettled"])
+    return int(row["decided"]), int(row["unsettled"])
 
 
 async def running_bot(location: Path | str, week: Period) -> None:
@@ -163,13 +165,13 @@ async def running_bot(location: Path | str, week: Period) -> None:
             await _audience(tx, fake)
             last = await tx.one("SELECT COALESCE(MAX(id), 0) AS id FROM deliveries")
         assert last is not None
-        await _run_bot(db, location, at, fake, int(last["id"]))
+        await _run_bot(db, location, at, fake, int(last["id"]), key_of(week))
     finally:
         await db.close()
 
 
 async def _run_bot(db: Database, location: Path | str, at: dt.datetime, fake: FakeTelegram,
-                   start_id: int) -> None:
+                   start_id: int, period: str) -> None:
     started = (at - BEFORE).astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
     async with FakeBotServer(fake, TOKEN) as server:
         env = {k: v for k, v in os.environ.items() if not k.startswith("LANTOA_")} | {
@@ -187,7 +189,7 @@ async def _run_bot(db: Database, location: Path | str, at: dt.datetime, fake: Fa
         began = time.monotonic()
         peaks: dict[str, float] = {}
         try:
-            await _watch(process.pid, db, start_id, began, peaks)
+            await _watch(process.pid, db, start_id, period, began, peaks)
         finally:
             await stop_process(process)
     sent = [c for c in fake.calls if c.method in SENDS and not c.error]
@@ -210,36 +212,25 @@ def _children_peak(pid: int) -> float:
     return peak
 
 
-def _cpu_seconds(pid: int) -> float:
-    """The process's CPU time so far (user and system), from /proc/<pid>/stat."""
-    with open(f"/proc/{pid}/stat") as stat:
-        fields = stat.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-async def _watch(pid: int, db: Database, start_id: int, began: float,
+async def _watch(pid: int, db: Database, start_id: int, period: str, began: float,
                  peaks: dict[str, float]) -> None:
-    """Follows the bot's VmHWM until its Monday is over: nothing left to send, and the bot
-    idle (under IDLE_CPU of CPU time over the last QUIET seconds: the decision is done). Its
-    peak by 07:30 (the start-up: jobs built, catch-up), by the last row decided (the decision,
-    sends going meanwhile), and by the end (the rest sent)."""
-    rows, cpu = 0, [(time.monotonic(), _cpu_seconds(pid))]
+    """Follows the bot's VmHWM until its Monday is over: the week's digests decided, nothing
+    left to send, and no digest added for QUIET seconds. Its peak by 07:30 (the start-up: jobs
+    built, catch-up), by the last digest decided (sends going meanwhile), and by the end."""
+    rows, changed = 0, time.monotonic()
     while True:
         await asyncio.sleep(LOOK)
         peak = memory_mb("VmHWM", pid)
         drawer = max(peaks.get(DRAWER, 0.0), _children_peak(pid))
         if drawer:
             peaks[DRAWER] = drawer
-        now = time.monotonic()
-        cpu = [(t, c) for t, c in cpu if now - t <= QUIET] + [(now, _cpu_seconds(pid))]
-        if now - began < BEFORE.total_seconds():
+        if time.monotonic() - began < BEFORE.total_seconds():
             peaks["by 07:30 (start-up: jobs built, catch-up)"] = peak
             continue
-        added, unsettled = await _ledger(db, start_id)
-        if added != rows:
-            rows = added
-            peaks["by the last digest row decided"] = peak
+        decided, unsettled = await _ledger(db, start_id, period)
+        if decided != rows:
+            rows, changed = decided, time.monotonic()
+            peaks["by the last digest decided"] = peak
         peaks["by the ledger settled (the whole Monday)"] = peak
-        idle = now - cpu[0][0] >= QUIET - LOOK and cpu[-1][1] - cpu[0][1] < IDLE_CPU
-        if rows and not unsettled and idle:
+        if rows and not unsettled and time.monotonic() - changed > QUIET:
             return
