@@ -28,7 +28,8 @@ def start() -> None:
 def moment(label: str, top: int = 12) -> None:
     """The process's peak and present RSS now; traced, Python's live allocations split into
     the fake's and the bot's, and the bot's biggest by line (the innermost frame of ours)."""
-    print(f"  memory at {label}: peak RSS (VmHWM) {memory_mb():.1f} MB,"
+    print(f"  memory of this process (the bot and the fake) at {label}: peak RSS (VmHWM)"
+          f" {memory_mb():.1f} MB,"
           f" RSS {memory_mb('VmRSS'):.1f} MB", flush=True)
     if not ON:
         return
