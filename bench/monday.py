@@ -217,10 +217,11 @@ async def _watch(pid: int, db: Database, start_id: int, period: str, began: floa
     """Follows the bot's VmHWM until its Monday is over: the week's digests decided, nothing
     left to send, and no digest added for QUIET seconds. Its peak by 07:30 (the start-up: jobs
     built, catch-up), by the last digest decided (sends going meanwhile), and by the end."""
-    rows, changed = 0, time.monotonic()
+    rows, changed, peak = 0, time.monotonic(), 0.0
     while True:
         await asyncio.sleep(LOOK)
-        peak = memory_mb("VmHWM", pid)
+        # The kernel's high-water mark is brought up to date lazily: it can read lower later.
+        peak = max(peak, memory_mb("VmHWM", pid))
         drawer = max(peaks.get(DRAWER, 0.0), _children_peak(pid))
         if drawer:
             peaks[DRAWER] = drawer
