@@ -20,6 +20,8 @@ Then cProfile's top entries of (a), and EXPLAIN QUERY PLAN of every query (a ful
 big table flagged; SQLite only). Targets: (a) ≤ 3× the floor, peak RSS ≤ 150 MB.
 With --monday, then the Monday end to end (bench/monday.py): 07:30 to the last digest delivered
 through the paced sender, against the send floor.
+Issue 17: --only running, `lantoa run` itself in a process of its own on the Monday (libfaketime)
+until every digest is sent: its peak RSS by phase, and its chart drawer's (bench/monday.py).
 
 Issue 14: each phase runs on each backend asked (--backend, default both): on PostgreSQL, the
 province moved by storage/move.py into a throwaway cluster (tests/postgres.py) first (minutes;
@@ -28,7 +30,7 @@ time over each phase is printed beside it (its processes, from /proc).
 
     .venv/bin/python -m bench.gen_province --out /tmp/province.sqlite3
     .venv/bin/python -m bench.digests --db /tmp/province.sqlite3 [--runs 3] [--quick] [--charts]
-        [--monday] [--only figures decision monday] [--backend sqlite|postgresql|both]
+        [--monday] [--only figures decision monday running] [--backend sqlite|postgresql|both]
 """
 
 from __future__ import annotations
@@ -54,9 +56,10 @@ from typing import Any
 import aiosqlite
 import psycopg
 
+from bench import memtrace
 from bench.backends import ServerCpu, add_option, chosen, moved_province
 from bench.machine import load_average
-from bench.monday import monday
+from bench.monday import monday, running_bot
 from bot.flows import digests as digest_flow
 from bot.flows.digests import ScheduledDigests, Writer, WrittenBatch, written_digests
 from bot.rules.digests import digest_figures
@@ -210,7 +213,7 @@ async def figures_and_texts(path: Path | str, week: Period, runs: int) -> None:
         text_times.append(time.perf_counter() - began)
     sample = next(d for d in map(batch.batch.digest, batch.unit_ids) if d.total)
     writer = Writer(services.settings, services.texts(None))
-    await writer.chart(sample)  # the first one imports matplotlib
+    await writer.chart(sample)  # the first one starts the drawing process (matplotlib)
     chart_times, _ = await _timed(lambda: writer.chart(sample), max(3, runs))
     chart = min(chart_times)
 
@@ -297,7 +300,7 @@ async def _decide(path: Path | str, week: Period, real_charts: bool) -> None:
         row = await tx.one("SELECT id FROM schedules WHERE kind = 'digest' AND every = 'week'"
                            " AND enabled = 1 ORDER BY id LIMIT 1")
     assert row is not None, "no weekly digest row"
-    # matplotlib is loaded and a chart drawn, as in a bot on Monday morning.
+    # A chart drawn (its process started), as in a bot on Monday morning.
     png = await charts.bar_chart_png("Tổng hợp", ["T1", "T2"], [3, 5])
     if not real_charts:
         async def copied(title: str, labels: list[str], values: list[int]) -> bytes:
@@ -320,7 +323,7 @@ async def _decide(path: Path | str, week: Period, real_charts: bool) -> None:
          f" charts {'drawn' if real_charts else 'copied'}")
     _row("    the same job again (a restart): decided", second, f"{again} rows")
     print(f"  {'peak RSS of the decision':<44} {peak:9.1f} MB  (target ≤ 150 MB;"
-          f" {before:.0f} MB before it, matplotlib loaded)")
+          f" {before:.0f} MB before it; charts drawn by a process of their own)")
 
 
 # --- query plans ------------------------------------------------------------------------------
@@ -342,7 +345,7 @@ def _plans(path: Path, statements: list[str]) -> None:
     raw.close()
 
 
-PHASES = ("figures", "decision", "monday")
+PHASES = ("figures", "decision", "monday", "running")
 
 
 def main() -> None:
@@ -372,7 +375,9 @@ def main() -> None:
         week = asyncio.run(_week_undecided(location))
         work = {"figures": lambda: figures_and_texts(location, week, runs),
                 "decision": lambda: decision(location, week, args.charts),
-                "monday": lambda: on_a_copy(location, lambda copy: monday(copy, week))}
+                "monday": lambda: on_a_copy(location, lambda copy: monday(copy, week)),
+                "running": lambda: on_a_copy(location, lambda copy: running_bot(copy, week))}
+        memtrace.start()
         asyncio.run(work[args.phase]())
         return
     # Migrations first (a new index on a million rows), so that the children only read.

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import shutil
-import signal
 import statistics
 import sys
 import tempfile
@@ -20,6 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.machine import stop_process
 from tests.fakebot import FakeBotServer, FakeTelegram
 from tests.test_end_to_end import LANTOA, TOKEN, bot_environment
 
@@ -62,12 +62,7 @@ async def one_run(database: Path, work: Path, profile: Path | None = None) -> Ru
             called = await _until(lambda: bool(fake.calls or fake.get_updates_calls), GIVE_UP)
             polled = await _until(lambda: bool(fake.get_updates_calls), GIVE_UP)
         finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(process.wait(), timeout=30)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
+            await stop_process(process)
     return Run(called - began, polled - began)
 
 

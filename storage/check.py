@@ -24,8 +24,6 @@ import aiosqlite
 from storage.clock import from_db
 from storage.db import Dialect, Tx, is_postgres_url
 from storage.migrate import postgres_schema_version, schema_version
-from storage.postgres import PostgresTx
-from storage.postgres import connect_directly as connect
 from storage.sqlite import SqliteTx
 
 # Each foreign key of the current schema: the table, the table it points at, and the columns
@@ -125,7 +123,9 @@ async def _read_only(location: Path | str) -> AsyncIterator[tuple[Tx, int]]:
     """A read-only transaction on a connection of its own, and the schema version, without
     migrating: the checks below then read either backend through the same `Tx`."""
     if is_postgres_url(location):
-        conn = await connect(str(location))
+        from storage.postgres import PostgresTx, connect_directly  # see storage/migrate.py
+
+        conn = await connect_directly(str(location))
         try:
             version = await postgres_schema_version(conn)
             async with conn.transaction():

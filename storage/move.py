@@ -30,14 +30,18 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiosqlite
-import psycopg
 
 from storage.db import Database
 from storage.migrate import MigrationError, apply_postgres_migrations, migration_scripts
-from storage.postgres import PgRow, connect_directly
+
+# psycopg is imported when the database is PostgreSQL: 9 MB of a SQLite bot's memory.
+if TYPE_CHECKING:
+    import psycopg
+
+    from storage.postgres import PgRow
 
 BATCH = 5_000  # rows read, written or hashed at a time
 PREFIX = 16  # hex digits of a checksum shown
@@ -130,6 +134,10 @@ async def move_to_postgres(source: Path, url: str,
     """Copies the SQLite database at `source` into the PostgreSQL database at `url`; `copying`
     is told each table as its copy starts. Raises MoveRefused (nothing written), MoveFailed
     (rolled back), or storage.postgres.DatabaseUnavailable."""
+    import psycopg
+
+    from storage.postgres import connect_directly
+
     older = await _source_version(source) < latest_version()
     conn = await connect_directly(url)
     try:
@@ -294,6 +302,8 @@ async def _source_batches(reader: aiosqlite.Connection,
 
 async def _copy(reader: aiosqlite.Connection, conn: psycopg.AsyncConnection[PgRow],
                 table: Table) -> None:
+    import psycopg
+
     try:
         async with conn.cursor() as cursor, cursor.copy(
                 f"COPY {table.name} ({_column_list(table)}) FROM STDIN") as copy:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from enum import StrEnum
+from typing import NamedTuple
 
 from storage.clock import from_db, to_db
 from storage.db import Tx
@@ -69,6 +70,25 @@ async def of_unit(tx: Tx, unit_id: int) -> list[Schedule]:
 
 async def every_schedule(tx: Tx) -> list[Schedule]:
     rows = await tx.all("SELECT * FROM schedules ORDER BY unit_id, id")
+    return [_schedule(r) for r in rows]
+
+
+class Enabled(NamedTuple):
+    id: int
+    unit_id: int
+
+
+async def enabled(tx: Tx) -> list[Enabled]:
+    """Every enabled row's id and unit, in the order of `every_schedule`: what the catch-up
+    runs, without 15,000 models of a kilobyte each (a province's rows) held meanwhile."""
+    rows = await tx.all("SELECT id, unit_id FROM schedules WHERE enabled = 1 ORDER BY unit_id, id")
+    return [Enabled(int(r["id"]), int(r["unit_id"])) for r in rows]
+
+
+async def of_kind(tx: Tx, kind: ScheduleKind) -> list[Schedule]:
+    """Every row of one kind: a third of them all (each a model of a kilobyte or more)."""
+    rows = await tx.all("SELECT * FROM schedules WHERE kind = ? ORDER BY unit_id, id",
+                        (kind.value,))
     return [_schedule(r) for r in rows]
 
 

@@ -1567,3 +1567,18 @@ def test_a_database_of_a_newer_schema_is_left_untouched(
 ])
 def test_the_database_is_shown_without_its_password(written: str, shown: str) -> None:
     assert without_password(written) == shown
+
+
+def test_the_program_loads_no_library_a_day_of_running_does_not_use() -> None:
+    """Issue 17: the running bot's memory. openpyxl (with numpy), docxtpl, psycopg and aiohttp
+    are 46 MB of a process; they are imported when a workbook, a Word report, a PostgreSQL
+    database or the bot's HTTP server is first wanted, not when `lantoa` starts (matplotlib is
+    the chart drawer's: bot/ui/charts.py)."""
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, bot.runtime.cli; print(' '.join(sorted("
+         "{m.split('.')[0] for m in sys.modules})))"],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
+        check=True).stdout.split()
+    heavy = {"openpyxl", "numpy", "docxtpl", "docx", "lxml", "psycopg", "psycopg_pool",
+             "matplotlib", "PIL", "aiohttp"}
+    assert heavy.isdisjoint(loaded), heavy.intersection(loaded)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import html
+import os
 import re
 import struct
 import warnings
@@ -634,6 +635,24 @@ def test_a_missing_glyph_would_be_caught() -> None:
         warnings.simplefilter("error")
         with pytest.raises(UserWarning, match="missing from font"):
             charts.bar_chart("漢字", ["a"], [1])
+
+
+async def test_the_bot_has_its_charts_drawn_by_a_process_that_comes_back_if_it_dies() -> None:
+    """Issue 17: matplotlib with numpy is 40 MB of a process, which the running bot does not
+    hold; its charts are the same, a wrong one is refused, and a drawer killed (out of memory,
+    say) costs no chart: the next one starts another."""
+    weeks = [f"T{week}" for week in range(41, 49)]
+    values = [3, 7, 0, 12, 9, 5, 12, 15]
+    drawn = await charts.bar_chart_png("Chi bộ Thôn Bản Chặng", weeks, values)
+    assert drawn == charts.bar_chart("Chi bộ Thôn Bản Chặng", weeks, values)
+    drawer = charts._DRAWER._process
+    assert drawer is not None and drawer.pid != os.getpid()
+    drawer.kill()
+    drawer.wait()
+    assert await charts.bar_chart_png("Chi bộ Thôn Bản Chặng", weeks, values) == drawn
+    with pytest.raises(ValueError, match="one label per value"):
+        await charts.bar_chart_png("Chi bộ Thôn Nà Pá", ["10/2026"], [0, 4])
+    assert await charts.bar_chart_png("Chi bộ Thôn Nà Pá", ["10/2026"], [4]) != drawn
 
 
 async def test_the_chart_shows_eight_periods_ending_with_the_digests(bot: Harness) -> None:

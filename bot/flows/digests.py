@@ -495,8 +495,8 @@ class ScheduledDigests:
         added to `covered`); a row changed after it is not due (see `Scheduler`)."""
         now, first = self.services.now(), due.schedule
         found: set[int] = set()
-        for row in await schedules.every_schedule(tx):
-            if (row.kind is ScheduleKind.DIGEST and row.enabled and row.every is first.every
+        for row in await schedules.of_kind(tx, ScheduleKind.DIGEST):
+            if (row.enabled and row.every is first.every
                     and row.at == first.at and row.updated_at <= due.occurrence
                     and latest_occurrence(row, now, self.zone) == due.occurrence):
                 covered.add(row.id)

@@ -32,12 +32,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import PurePath
-
-from openpyxl import Workbook
-from openpyxl.cell import Cell, WriteOnlyCell
-from openpyxl.styles import Font
-from openpyxl.worksheet._write_only import WriteOnlyWorksheet
-from openpyxl.worksheet.properties import PageSetupProperties
+from typing import TYPE_CHECKING
 
 from bot.flows.invites import CODE_BYTES, bot_username, invite_link
 from bot.flows.joins import ROLE_KEYS
@@ -58,6 +53,11 @@ from storage import member_import as store
 from storage.db import Database, Tx
 from storage.entities import Entity, NewInvite, Role, Unit
 from storage.member_import import Known, NewMember, Session, Status
+
+if TYPE_CHECKING:  # openpyxl is imported when a workbook is made: see bot/ui/spreadsheets.py
+    from openpyxl.cell import Cell
+    from openpyxl.styles import Font
+    from openpyxl.worksheet._write_only import WriteOnlyWorksheet
 
 log = logging.getLogger(__name__)
 
@@ -307,6 +307,10 @@ WIDTHS = {"A": 6, "B": 28, "C": 32, "D": 10, "E": 16, "F": 44, "G": 12, "H": 24}
 
 
 def _workbook(header: list[str], records: list[list[object]], t: Texts) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.worksheet.properties import PageSetupProperties
+
     book = Workbook(write_only=True)  # streamed: 20,000 rows written in about a second
     sheet = book.create_sheet(t.plain("member_import.sheet_title"))
     sheet.freeze_panes = "A2"
@@ -332,6 +336,8 @@ def _workbook(header: list[str], records: list[list[object]], t: Texts) -> bytes
 
 def _cell(sheet: WriteOnlyWorksheet, value: str, font: Font | None = None,
           hyperlink: str | None = None) -> Cell:
+    from openpyxl.cell import WriteOnlyCell
+
     cell = WriteOnlyCell(sheet, value=value)
     if font is not None:
         cell.font = font

@@ -21,8 +21,6 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from docxtpl import DocxTemplate
-
 from bot.flows.members import leader_title, titles_for
 from bot.parsing.text import ascii_words
 from bot.rules import counting
@@ -243,6 +241,10 @@ def _template(settings: Settings) -> tuple[bytes, str]:
 
 
 def _render(settings: Settings, context: dict[str, Any]) -> bytes:
+    # Imported here, not with the bot: docxtpl with python-docx, lxml and jinja2 is 6 MB of
+    # the running bot's memory, and most days no one asks for the Word report.
+    from docxtpl import DocxTemplate
+
     source, name = _template(settings)
     try:
         template = DocxTemplate(io.BytesIO(source))

@@ -22,8 +22,6 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import ParseError
 
-import openpyxl
-
 from bot.ui.catalogue import Said
 
 # What a file starts with, for files whose name says nothing or says something else.
@@ -140,6 +138,8 @@ def csv_rows(text: str) -> Iterator[Row]:
 
 
 def _workbook_rows(data: bytes) -> Iterator[Row]:
+    import openpyxl  # here, not with the bot: see bot/ui/spreadsheets.py
+
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         try:

@@ -276,13 +276,15 @@ class Scheduler:
             return await self._catch_up()
 
     async def _catch_up(self) -> int:
-        rows = [s for s in await self.every_row() if s.enabled]
+        async with self.services.db.transaction() as tx:
+            await ensure_standard(tx, self.services.settings, self.services.now())
+            rows = await served(tx, self.services.bot, await schedules.enabled(tx))
         total = 0
-        for row in rows:
+        for schedule_id, unit_id in rows:
             try:
-                total += await self.run(row.id)
+                total += await self.run(schedule_id)
             except Exception:
-                log.exception("schedule %s (unit %s) could not run", row.id, row.unit_id)
+                log.exception("schedule %s (unit %s) could not run", schedule_id, unit_id)
         try:
             async with self.services.db.transaction() as tx:
                 total += await self.deciders.held(tx)

@@ -14,8 +14,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import psycopg
-
 from bot.flows.exports import export_to_file
 from bot.flows.invites import MAX_USES, bot_username, create_invite, invite_link
 from bot.flows.joins import ROLE_KEYS
@@ -66,7 +64,7 @@ from storage.backup import (
     split_password,
 )
 from storage.check import overview
-from storage.db import Database, is_postgres_url, without_password
+from storage.db import Database, DatabaseUnavailable, is_postgres_url, without_password
 from storage.entities import NewUnit, Role
 from storage.migrate import migration_scripts
 from storage.move import (
@@ -77,7 +75,6 @@ from storage.move import (
     latest_version,
     move_to_postgres,
 )
-from storage.postgres import DatabaseUnavailable
 
 DEFAULT_DATABASE = Settings.model_fields["database"].default
 PROBLEMS_SHOWN = 10  # rows of a refused import; the rest are counted
@@ -573,9 +570,6 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(str(error), secret)
     except DatabaseUnavailable as error:
         return _fail(_unavailable(error, str(settings.database), t), secret)
-    except psycopg.Error as error:  # the server refused a statement: rights, a full disk…
-        return _fail(t.plain("cli.database_failed", setting=_database_source(),
-                             error=" ".join(str(error).split())), secret)
     except Said as error:  # a unit, an invite, a table, Telegram refusing the bot…
         return _fail(t.plain(error.key, **error.params))
     except ImportRefused as refused:
@@ -584,6 +578,14 @@ def main(argv: list[str] | None = None) -> int:
         return _fail(t.plain("cli.os_error", error=error), secret)
     except KeyboardInterrupt:
         return 0
+    except Exception as error:
+        # psycopg is imported only when the database is PostgreSQL (storage/migrate.py).
+        psycopg = sys.modules.get("psycopg")
+        if psycopg is None or not isinstance(error, psycopg.Error):
+            raise
+        # The server refused a statement: rights, a full disk…
+        return _fail(t.plain("cli.database_failed", setting=_database_source(),
+                             error=" ".join(str(error).split())), secret)
 
 
 def _refused_import(refused: ImportRefused, file: Path, t: Texts) -> int:

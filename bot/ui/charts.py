@@ -1,8 +1,10 @@
 """Charts as PNG bytes, drawn with matplotlib without any GUI (the Agg canvas, no pyplot).
 
-matplotlib takes a while to import, so it is imported on the first chart, not with the bot.
-Drawing is slow enough (milliseconds) to be done off the event loop: `bar_chart_png` runs the
-drawing in a worker thread, one chart at a time (matplotlib's settings are global).
+matplotlib takes a while to import, and with numpy it is 40 MB of a process's memory, so the
+bot does not load it: `bar_chart_png` has the chart drawn by a process of its own (this module
+run as a program, started with the first chart, one chart at a time, matplotlib's settings
+being global), waiting on it from a worker thread so that the bot keeps answering meanwhile.
+Should it die, the next chart starts another.
 The font is DejaVu Sans, which ships with matplotlib and has every Vietnamese letter.
 
 A province's Monday draws 5,000 charts, so each is cheap: one Figure per number of bars is made
@@ -15,11 +17,15 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
+import struct
+import subprocess
+import sys
 import textwrap
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from matplotlib.typing import RcKeyType
@@ -100,5 +106,76 @@ def bar_chart(title: str, labels: Sequence[str], values: Sequence[int]) -> bytes
 
 
 async def bar_chart_png(title: str, labels: Sequence[str], values: Sequence[int]) -> bytes:
-    """`bar_chart`, drawn in a worker thread so that the bot keeps answering meanwhile."""
-    return await asyncio.to_thread(bar_chart, title, labels, values)
+    """`bar_chart`, drawn by the drawing process, waited on in a worker thread."""
+    return await asyncio.to_thread(_DRAWER.draw, title, list(labels), list(values))
+
+
+# --- the drawing process ------------------------------------------------------------------------
+
+_SIZE = struct.Struct("!I")  # each message: its length, then a JSON request or the PNG
+FAILED = b"!"  # the first byte of an answer that is an error's words, not a PNG
+
+
+class _Drawer:
+    """The drawing process, started when first asked; one chart at a time."""
+
+    def __init__(self) -> None:
+        self._process: subprocess.Popen[bytes] | None = None
+        self._lock = threading.Lock()
+
+    def draw(self, title: str, labels: list[str], values: list[int]) -> bytes:
+        request = json.dumps([title, labels, values]).encode()
+        with self._lock:
+            try:
+                answer = self._asked(request)
+            except (OSError, EOFError):  # it died (killed, out of memory): once more, anew
+                self._process = None
+                answer = self._asked(request)
+        if answer.startswith(FAILED):
+            raise ValueError(answer[1:].decode(errors="replace"))
+        return answer
+
+    def _asked(self, request: bytes) -> bytes:
+        if self._process is None or self._process.poll() is not None:
+            self._process = subprocess.Popen([sys.executable, "-m", __name__],
+                                             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        assert self._process.stdin is not None and self._process.stdout is not None
+        _write(self._process.stdin, request)
+        return _read(self._process.stdout)
+
+
+def _write(pipe: IO[bytes], data: bytes) -> None:
+    pipe.write(_SIZE.pack(len(data)) + data)
+    pipe.flush()
+
+
+def _read(pipe: IO[bytes]) -> bytes:
+    head = pipe.read(_SIZE.size)
+    if len(head) < _SIZE.size:
+        raise EOFError("the drawing process has gone")
+    (size,) = _SIZE.unpack(head)
+    data = pipe.read(size)
+    if len(data) < size:
+        raise EOFError("the drawing process has gone")
+    return data
+
+
+_DRAWER = _Drawer()
+
+
+def serve(requests: IO[bytes], answers: IO[bytes]) -> None:
+    """The drawing process: a chart for each request, until the bot closes its end."""
+    while True:
+        try:
+            title, labels, values = json.loads(_read(requests))
+        except EOFError:
+            return
+        try:
+            answer = bar_chart(title, labels, values)
+        except Exception as error:  # the bot says which unit's chart, and goes on
+            answer = FAILED + repr(error).encode()
+        _write(answers, answer)
+
+
+if __name__ == "__main__":
+    serve(sys.stdin.buffer, sys.stdout.buffer)
