@@ -43,7 +43,7 @@ from handlers.common import core_of_application
 from handlers.pacing import BULK, Flight, NotTaken, PacedRateLimiter, retry_seconds
 from handlers.screens import Part, parts_of, send_part
 from storage import deliveries, groups, people
-from storage.db import DatabaseUnavailable, background
+from storage.db import DatabaseUnavailable, Turn, background
 from storage.deliveries import Delivery, Status
 
 log = logging.getLogger(__name__)
@@ -152,7 +152,7 @@ class Outbox:
     async def _run(self) -> None:
         # Every transaction of the sender (and of the lanes started here, which inherit the
         # mark) is background work: a member's reply takes its turn at the database first.
-        with background():
+        with background(Turn.SENDING):
             await self._drain()
 
     async def _drain(self) -> None:

@@ -16,6 +16,7 @@ from collections import Counter, deque
 from collections.abc import AsyncIterator, Iterable, Iterator, Sized
 from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
 from contextvars import ContextVar
+from enum import IntEnum
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
@@ -30,8 +31,18 @@ WRITTEN_TABLE = re.compile(
     r"\s+[\"`\[]?(\w+)", re.IGNORECASE)
 
 
-# Set while the current task does work nobody is waiting on (see `background`).
-_BACKGROUND: ContextVar[bool] = ContextVar("lantoa_background", default=False)
+class Turn(IntEnum):
+    """Whose transaction goes first when several wait (`TurnLock`): a person waiting for an
+    answer, then the paced sender (what is decided goes out while the rest is decided), then
+    the scheduler deciding."""
+
+    PEOPLE = 0
+    SENDING = 1
+    DECIDING = 2
+
+
+# The class of the current task's transactions (see `background`).
+_TURN: ContextVar[Turn] = ContextVar("lantoa_turn", default=Turn.PEOPLE)
 
 
 class Row(Protocol):
@@ -80,26 +91,24 @@ def without_password(location: Path | str) -> str:
 
 
 @contextmanager
-def background() -> Iterator[None]:
+def background(turn: Turn = Turn.DECIDING) -> Iterator[None]:
     """Marks the transactions begun inside (in this task, and in tasks it starts meanwhile) as
-    background work: what the scheduler decides, what the paced sender takes and settles.
-    Their turn at the database comes after every transaction answering a person that is
-    waiting then (`TurnLock`)."""
-    token = _BACKGROUND.set(True)
+    background work: what the scheduler decides, or (`Turn.SENDING`) what the paced sender
+    takes and settles. Their turn at the database comes after every transaction answering a
+    person that is waiting then, the sender's before the scheduler's (`TurnLock`): at a
+    Friday's 16:00 the first reminders go while the thousand jobs still decide the rest."""
+    token = _TURN.set(turn)
     try:
         yield
     finally:
-        _BACKGROUND.reset(token)
-
-
-def in_background() -> bool:
-    return _BACKGROUND.get()
+        _TURN.reset(token)
 
 
 class TurnLock:
     """The one writer's turn of a process (both backends): a transaction waits for the one
     before it to end. Waiting foreground transactions (people's updates) all go before any
-    waiting background one (`background`), first come first served within each; a background
+    waiting background one (`background`), and the sender's before the scheduler's (`Turn`),
+    first come first served within each; a background
     transaction that holds the turn finishes first. At Friday 16:00 a thousand reminder jobs
     each begin a transaction at once: behind one FIFO lock a member's /help waited for all of
     them (2.9–9.6 s measured), behind this one it waits for at most the one running.
@@ -109,9 +118,8 @@ class TurnLock:
 
     def __init__(self) -> None:
         self._held = False
-        # Waiters by class: foreground first.
-        self._waiting: tuple[deque[asyncio.Future[None]], deque[asyncio.Future[None]]] = (
-            deque(), deque())
+        # Waiters by class (`Turn`), people's first.
+        self._waiting: tuple[deque[asyncio.Future[None]], ...] = tuple(deque() for _ in Turn)
         self.background_turns = 0  # background turns taken so far (for tests and benches)
 
     @asynccontextmanager
@@ -124,15 +132,15 @@ class TurnLock:
 
     def waiting(self) -> tuple[int, int]:
         """How many foreground and background transactions wait for their turn."""
-        return len(self._waiting[0]), len(self._waiting[1])
+        return len(self._waiting[Turn.PEOPLE]), sum(map(len, self._waiting[Turn.SENDING:]))
 
     async def _acquire(self) -> None:
-        background_work = in_background()
+        turn = _TURN.get()
         if not self._held:
             self._held = True
         else:
             waiter = asyncio.get_running_loop().create_future()
-            queue = self._waiting[background_work]
+            queue = self._waiting[turn]
             queue.append(waiter)
             try:
                 await waiter
@@ -142,7 +150,7 @@ class TurnLock:
                 else:
                     queue.remove(waiter)
                 raise
-        self.background_turns += background_work
+        self.background_turns += turn is not Turn.PEOPLE
 
     def _release(self) -> None:
         for queue in self._waiting:

@@ -13,7 +13,7 @@ from telegram.ext import Job
 
 from handlers.schedules import job_name
 from storage import groups, schedules, units
-from storage.db import TurnLock, background
+from storage.db import Turn, TurnLock, background
 from storage.entities import NewUnit
 from storage.schedules import ScheduleKind
 from tests.fakebot import Call
@@ -60,6 +60,27 @@ async def test_foreground_waiters_overtake_background_ones_first_come_first_serv
     assert order == ["b0", "f1", "f2", "f3", "b1", "b2"]
     assert lock.background_turns == 3
     assert lock.waiting() == (0, 0)
+
+
+async def test_the_senders_waiters_go_before_the_schedulers() -> None:
+    """At 16:00 the sender's first rows go out while the jobs still decide the rest."""
+    lock, order, hold = TurnLock(), [], asyncio.Event()
+
+    async def take(name: str, turn: Turn, held: asyncio.Event | None = None) -> None:
+        with background(turn):
+            await _take(lock, name, order, held)
+
+    tasks = [asyncio.create_task(take("decide0", Turn.DECIDING, hold))]
+    await _queued(lock, 0, 0)
+    for name, turn in (("decide1", Turn.DECIDING), ("send1", Turn.SENDING),
+                       ("decide2", Turn.DECIDING), ("send2", Turn.SENDING)):
+        tasks.append(asyncio.create_task(take(name, turn)))
+        await asyncio.sleep(0)
+    tasks.append(asyncio.create_task(_take(lock, "person", order)))
+    await _queued(lock, 1, 4)
+    hold.set()
+    await asyncio.gather(*tasks)
+    assert order == ["decide0", "person", "send1", "send2", "decide1", "decide2"]
 
 
 async def test_a_waiter_cancelled_does_not_wedge_the_turn() -> None:
