@@ -12,7 +12,7 @@ import signal
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from telegram import (
     BotCommand,
@@ -37,6 +37,7 @@ from bot.runtime.polling import InboxPoller
 from bot.runtime.services import Services
 from bot.runtime.standby import LeaseKeeper, LeaseLost
 from bot.runtime.update_order import PerChatUpdateProcessor
+from bot.runtime.webhook import HttpServer, WebhookSource
 from bot.ui.catalogue import LANGUAGES, Catalogue, Said
 from handlers import (
     announcements,
@@ -68,9 +69,6 @@ from handlers.pacing import PacedRateLimiter
 from storage import meta
 from storage.bots import NO_BOT
 from storage.db import Database
-
-if TYPE_CHECKING:
-    from bot.runtime.webhook import HttpServer
 
 log = logging.getLogger(__name__)
 DRAFT_SWEEP_EVERY = dt.timedelta(hours=1)
@@ -208,12 +206,8 @@ async def running(application: Application, health: Health | None = None,
     health = health or Health()
     intake = Intake(application, services.db, services.clock, metrics_of(application), health,
                     services.bot.bot_id if services.bot else NO_BOT, keeper)
-    if webhook is None:
-        source: UpdateSource = InboxPoller(intake, services.settings.poll_timeout)
-    else:
-        from bot.runtime.webhook import WebhookSource  # loaded with its server
-
-        source = WebhookSource(intake, webhook)
+    source: UpdateSource = (InboxPoller(intake, services.settings.poll_timeout)
+                            if webhook is None else WebhookSource(intake, webhook))
     async with application:
         await _introduce(application)
         await application.start()
@@ -278,9 +272,6 @@ async def _serve(settings: Settings, token: str, db: Database, started: Started 
     process = Process(settings, token, db, Health(), Metrics(), stop, started)
     server = None
     if settings.http_listen is not None:
-        # Here, not with the bot: aiohttp is 8 MB of memory a bot without the server never uses.
-        from bot.runtime.webhook import HttpServer
-
         server = HttpServer(settings, db, process.health, process.metrics, webhook, bot_id)
         await _listen(server, settings)
     try:
