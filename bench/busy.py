@@ -466,6 +466,10 @@ def print_result(result: Result, scenario: Scenario) -> None:
         lines.append(("moment -> last send", f"{rate:.1f}/s = {rate / CAP:.1%} of 30/s"
                       f" ({_mark(rate / CAP >= 0.9)} >= 90 %); first -> last"
                       f" {window / CAP:.1%}"))
+        # Replies and tidying edits share the cap with the broadcast: what all of it used.
+        every = sum(1 for at in result.accepted if 0 <= at <= last) / last if times else 0.0
+        lines.append(("  with replies and edits", f"{every:.1f}/s = {every / CAP:.1%} of 30/s"
+                      " (every accepted send, moment -> last broadcast send)"))
     else:
         lines.append(("moment -> last delivered", f"{last:.1f} s = {last / floor:.2f}x the"
                       f" floor {floor:.1f} s ({messages:,} messages / 30/s)"
