@@ -34,11 +34,12 @@ WRITTEN_TABLE = re.compile(
 class Turn(IntEnum):
     """Whose transaction goes first when several wait (`TurnLock`): a person waiting for an
     answer, then the paced sender (what is decided goes out while the rest is decided), then
-    the scheduler deciding."""
+    a decision under way, then the schedules' jobs just woken."""
 
     PEOPLE = 0
     SENDING = 1
     DECIDING = 2
+    WAKING = 3  # a schedule's job just woken, looking at its row: a thousand wake at once
 
 
 # The class of the current task's transactions (see `background`).

@@ -63,7 +63,8 @@ async def test_foreground_waiters_overtake_background_ones_first_come_first_serv
 
 
 async def test_the_senders_waiters_go_before_the_schedulers() -> None:
-    """At 16:00 the sender's first rows go out while the jobs still decide the rest."""
+    """At 16:00 the sender's first rows go out while the jobs still decide the rest; on Monday
+    the province's digests, decided by the first job, go before the other jobs' looks."""
     lock, order, hold = TurnLock(), [], asyncio.Event()
 
     async def take(name: str, turn: Turn, held: asyncio.Event | None = None) -> None:
@@ -72,15 +73,17 @@ async def test_the_senders_waiters_go_before_the_schedulers() -> None:
 
     tasks = [asyncio.create_task(take("decide0", Turn.DECIDING, hold))]
     await _queued(lock, 0, 0)
-    for name, turn in (("decide1", Turn.DECIDING), ("send1", Turn.SENDING),
+    for name, turn in (("wake1", Turn.WAKING), ("decide1", Turn.DECIDING),
+                       ("send1", Turn.SENDING), ("wake2", Turn.WAKING),
                        ("decide2", Turn.DECIDING), ("send2", Turn.SENDING)):
         tasks.append(asyncio.create_task(take(name, turn)))
         await asyncio.sleep(0)
     tasks.append(asyncio.create_task(_take(lock, "person", order)))
-    await _queued(lock, 1, 4)
+    await _queued(lock, 1, 6)
     hold.set()
     await asyncio.gather(*tasks)
-    assert order == ["decide0", "person", "send1", "send2", "decide1", "decide2"]
+    assert order == ["decide0", "person", "send1", "send2", "decide1", "decide2", "wake1",
+                     "wake2"]
 
 
 async def test_a_waiter_cancelled_does_not_wedge_the_turn() -> None:
