@@ -50,7 +50,7 @@ from bench.backends import ServerCpu, add_option, chosen, migrated_cluster, move
 from bench.broadcast import FIRST_MEMBER, build_database, floor_seconds
 from bench.emulator import SENDS, Emulator, Latency, Server
 from bench.interactive import REPORT, cpu_seconds, environment
-from bench.machine import load_average
+from bench.machine import load_average, memory_mb, stop_process
 from bench.members import Step, percentile
 from bot.rules.periods import Period, key_of, week_of
 from storage.db import Database
@@ -143,19 +143,7 @@ async def bot(command: Sequence[str], env: dict[str, str],
         yield process
     finally:
         if process.returncode is None:
-            process.terminate()
-            try:
-                await asyncio.wait_for(process.wait(), timeout=30)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
-
-
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
+            await stop_process(process)
 
 
 async def run_once(scenario: Scenario, location: Path | str, seed: int | None, label: str,
@@ -188,7 +176,7 @@ async def run_once(scenario: Scenario, location: Path | str, seed: int | None, l
             typists.stop.set()
             await typing
             lagging.cancel()
-            peak, cpu_end = peak_rss_mb(process.pid), cpu_seconds(process.pid)
+            peak, cpu_end = memory_mb("VmHWM", process.pid), cpu_seconds(process.pid)
             server_cpu = server.seconds() - server_at_moment if server is not None else None
     load_after = load_average()
     rows = await _ledger_since(location, before_rows)

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.backends import ServerCpu, add_option, chosen, migrated_cluster
-from bench.machine import load_average
+from bench.machine import load_average, stop_process
 from bench.members import (
     AnswerLog,
     Figures,
@@ -153,12 +153,7 @@ async def bot_process(fake: FakeTelegram, command: Sequence[str], env: dict[str,
         yield process.pid
     finally:
         if process.returncode is None:
-            process.terminate()
-            try:
-                await asyncio.wait_for(process.wait(), timeout=20)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
+            await stop_process(process, wait=20)
 
 
 async def _until_quiet(fake: FakeTelegram, quiet: float = 1.0) -> None:
