@@ -153,7 +153,7 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
                 await pacer.time.sleep_until(pacer.time.now() + late)
             if self.guard is not None:
                 self.guard.check()
-            pacer.sending(pacer.time.now(), count)
+            pacer.sending(pacer.time.now(), count, chat_id, moment)
             flight.active = True
             try:
                 with sending_at(moment):

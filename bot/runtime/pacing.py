@@ -6,7 +6,10 @@ earliest moment at which it keeps every limit (PRODUCT.md, "Telegram's limits"):
   so a reply to someone who is using the bot waits behind no more than that (and one spacing);
   when nobody writes, broadcasts have the whole rate;
 - into one chat, a burst of three, then one a second (a token bucket, as Telegram counts; edits
-  count too); broadcasts one a second;
+  count too). A broadcast or a tidying edit into a private chat goes only when the chat's
+  bucket is full (nothing sent there for a while), so it never takes the burst the person's
+  next replies need: a member going through a form at speed gets every answer at once, and
+  the edits that take the answered questions' buttons off follow when they pause;
 - 20 messages a minute into one group (bulk: 18, leaving room for replies there too).
 
 Why the numbers. Telegram counts a send when it arrives, 50–125 ms after it left (round trips
@@ -25,7 +28,8 @@ worked through them, and up to 49 arrived in one second (issue 17).
 
 `held_back`: every send keeps `OVERALL` among the moments sends really went, and a broadcast
 keeps its spacing from the send before it (less `_CATCH_UP`), so sends that went late because
-the loop was busy do not all go at once to catch up.
+the loop was busy do not all go at once to catch up. A chat's booking moves to the moment its
+send really went (`sending`), so the chat's next send keeps its second from that one.
 
 A booking is made just before the send, so bookings never pile up far ahead; any set of them
 keeps every limit. Pure: no Telegram types. Time is injected (`RealTime`,
@@ -65,10 +69,11 @@ JITTER = 0.09
 OVERALL = Limit(30, 1.0 + JITTER)
 # A broadcast keeps this far from every other send: the overall rate, evenly spread.
 BULK = Limit(1, OVERALL.window / OVERALL.count)
-PER_CHAT = Limit(1, 1.0)
-CHAT_BUCKET = Bucket(3, 1.0)  # a reply in a private chat
-PER_GROUP = Limit(20, 60.0)
-BULK_PER_GROUP = Limit(18, 60.0)
+# A chat's limits keep the same margin: two sends a second apart may arrive 0.925 s apart.
+PER_CHAT = Limit(1, 1.0 + JITTER)
+CHAT_BUCKET = Bucket(3, 1.0 / (1.0 + JITTER))  # a reply in a private chat
+PER_GROUP = Limit(20, 60.0 + JITTER)
+BULK_PER_GROUP = Limit(18, 60.0 + JITTER)
 BULK_HORIZON = 0.125  # seconds: how far ahead a broadcast may book (what a reply waits behind)
 # Moments computed by adding to a booking go this much later, so that whoever subtracts again
 # (Telegram) finds the whole window or second between them, whatever the rounding.
@@ -163,6 +168,15 @@ class _Calendar:
     def book(self, moment: float, count: int) -> None:
         for _ in range(count):
             insort(self.times, moment)
+
+    def move(self, moment: float, to: float, count: int) -> None:
+        """`count` bookings at `moment` (if still there) are at `to` instead."""
+        for _ in range(count):
+            at = bisect_left(self.times, moment)
+            if at == len(self.times) or self.times[at] != moment:
+                return
+            del self.times[at]
+            insort(self.times, to)
 
     def forget_before(self, moment: float) -> None:
         cut = bisect_left(self.times, moment)
@@ -297,11 +311,12 @@ class Pacer:
     @staticmethod
     def _chat_checks(chat: _Calendar, chat_id: int, bulk: bool,
                      count: int) -> list[tuple[_Calendar, int, Limit | Bucket]]:
-        checks: list[tuple[_Calendar, int, Limit | Bucket]] = [
-            (chat, 1, CHAT_BUCKET if chat_id > 0 and not bulk else PER_CHAT)]
-        if chat_id < 0:
-            group = BULK_PER_GROUP if bulk else PER_GROUP
-            checks.append((chat, min(count, group.count), group))
+        if chat_id > 0:
+            # A broadcast asks the room of a whole burst: the bucket full, it takes one.
+            return [(chat, CHAT_BUCKET.burst if bulk else 1, CHAT_BUCKET)]
+        checks: list[tuple[_Calendar, int, Limit | Bucket]] = [(chat, 1, PER_CHAT)]
+        group = BULK_PER_GROUP if bulk else PER_GROUP
+        checks.append((chat, min(count, group.count), group))
         return checks
 
     @staticmethod
@@ -331,9 +346,15 @@ class Pacer:
             waits.append(sent[-1] + BULK.window * (1 - _CATCH_UP) - now)
         return max(waits)
 
-    def sending(self, now: float, count: int = 1) -> None:
-        """A send (of `count` messages) goes now, after its booked moment and `held_back`."""
+    def sending(self, now: float, count: int = 1, chat_id: int | None = None,
+                booked: float | None = None) -> None:
+        """A send (of `count` messages) goes now, after its booked moment and `held_back`;
+        given its chat and booked moment, the chat's booking moves to now: a send that went
+        late (a busy loop) arrives late, and the chat's next one must keep its second from it."""
         self._sent.extend([now] * count)
+        chat = self._chats.get(chat_id) if chat_id is not None else None
+        if chat is not None and booked is not None and now > booked:
+            chat.move(booked, now, 1 if chat_id is not None and chat_id > 0 else count)
 
     def pause(self, chat_id: int | None, seconds: float, now: float | None = None) -> None:
         """Telegram said "retry after": nothing more into that chat (None: anywhere) until
