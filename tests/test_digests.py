@@ -341,6 +341,25 @@ async def test_a_digest_too_long_for_a_caption_goes_as_the_chart_then_the_words(
     assert bot.buttons(SON) == ["✅ Ghi nhận báo cáo", "📊 Xem biểu đồ"]
 
 
+async def test_a_leader_without_group_whose_digest_is_long_gets_the_chart_one_press_away(
+        bot: Harness) -> None:
+    tree = await cell_week(bot)
+    await bot.appoint(LAN, tree.group, Role.LEADER, "Lan")
+    for n in range(1, 11):
+        name = f"Nhóm số {n + 1} — Khu dân cư Nà Slám, Bản Chặng & Pác Lạn, Tràng Định"
+        child = await bot.unit(name, kind="tổ đảng", parent=tree.group)
+        await bot.stored_report(MAI, child, received=at(D(2026, 11, 25)))
+    items = await outgoing(bot, tree.group)
+    text = to_person(items, LAN).screen.text
+    assert visible_length(text) > 1024
+    calls = (await sent(bot, tree.group, items))[LAN]
+    # One message, not the chart then the words (Telegram's 30 a second are everyone's).
+    assert [c.method for c in calls] == ["sendMessage"] and calls[0].params["text"] == text
+    assert bot.buttons(LAN) == ["✅ Ghi nhận báo cáo", "📊 Xem biểu đồ"]
+    drawn = await bot.tap(LAN, "📊 Xem biểu đồ")
+    assert drawn.methods() == ["sendPhoto"]
+
+
 async def test_the_chart_button_is_checked_again_when_pressed(bot: Harness) -> None:
     tree = await cell_week(bot)
     await sent(bot, tree.cell, await outgoing(bot, tree.cell))

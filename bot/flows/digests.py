@@ -19,7 +19,7 @@ Each message is one call to Telegram where it can be (Telegram takes 30 a second
 chart with the text as its caption when the text fits in one (1,024 characters), else the chart
 then the text. A leader whose unit's group gets the chart reads the text alone, the chart one
 press away (📊 Xem biểu đồ, drawn when pressed); a leader of a unit without a group gets it
-with the text.
+with the text when the text fits under it, else the text with the same button.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ from bot.ui import charts, formatting
 from bot.ui.buttons import Between, ButtonData, Id, codes
 from bot.ui.catalogue import Catalogue, Markup, Texts
 from bot.ui.formatting import percent
-from bot.ui.screens import Button, Reply, Screen, rows
+from bot.ui.screens import Button, Reply, Screen, fits_caption, rows
 from storage import deliveries as ledger
 from storage import digests as queries
 from storage import groups, schedules, units
@@ -314,8 +314,9 @@ def _written(catalogue: Catalogue, settings: Settings, digest: Digest, group: in
              leaders: list[queries.Recipient], writers: dict[str | None, Writer]
              ) -> WrittenDigest:
     """The digest's message to its group and to each leader, in their languages. The chart
-    goes to the group; a leader gets it too when there is no group, else a button that draws
-    it (one message each instead of two: see the module's docstring)."""
+    goes to the group; a leader gets it too when there is no group and the text fits under it,
+    else a button that draws it (one message each instead of two: see the module's
+    docstring)."""
     def writer(lang: str | None) -> Writer:
         if lang not in writers:
             writers[lang] = Writer(settings, catalogue.texts(lang))
@@ -325,11 +326,13 @@ def _written(catalogue: Catalogue, settings: Settings, digest: Digest, group: in
     if group is not None:
         screen = Screen(writer(None).group_text(digest), caption=True)
         messages.append((Outgoing(group, screen), writer(None)))
-    chart_pressed = group is not None and digest.charted
     for leader in leaders:
         own = writer(leader.lang)
+        text = own.private_text(digest)
+        # Too long for a caption, the chart would be a message of its own: one press away.
+        chart_pressed = digest.charted and (group is not None or not fits_caption(text))
         keyboard = (own.review_row(), *([own.chart_row(digest)] if chart_pressed else []))
-        screen = Screen(own.private_text(digest), keyboard, caption=True)
+        screen = Screen(text, keyboard, caption=True)
         messages.append((Outgoing(leader.telegram_user_id, screen, person_id=leader.person_id),
                          None if chart_pressed else own))
     return WrittenDigest(digest, tuple(messages))
