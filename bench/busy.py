@@ -88,13 +88,17 @@ class Scenario:
 class Replies:
     latencies: list[float] = field(default_factory=list)
     unanswered: int = 0
+    # (the step's expected words, the last thing the member saw): why steps went unanswered
+    missed: Counter[tuple[str, str]] = field(default_factory=Counter)
 
     def summary(self) -> str:
         got = sorted(self.latencies)
         if not got:
             return f"none answered, {self.unanswered} unanswered"
+        why = "".join(f"\n      {n} x waiting for {expect!r}, last seen {seen!r}"
+                      for (expect, seen), n in self.missed.most_common(5))
         return (f"{len(got)}: p50 {percentile(got, 0.5):.2f} s, p95 {percentile(got, 0.95):.2f}"
-                f" s, max {got[-1]:.2f} s; unanswered {self.unanswered}")
+                f" s, max {got[-1]:.2f} s; unanswered {self.unanswered}{why}")
 
 
 @dataclass
@@ -299,19 +303,24 @@ class Typists:
         seen = len(emulator.shown(user))
         at = time.monotonic()
         if not _act(emulator, user, step, at):
-            self.form.unanswered += 1
+            self._missed(user, f"a button {step.button}")
             return False
         self.form_waiting += 1
         answered = await _answer(emulator, user, step, seen, at + STEP_TIMEOUT)
         self.form_waiting -= 1
         if answered is None:
-            self.form.unanswered += 1
+            self._missed(user, step.expect)
             emulator.queue_text(user, "/cancel")
             await asyncio.sleep(2.0)
             return False
         self.form.latencies.append(answered - at)
         await asyncio.sleep(self.form_pause)
         return True
+
+    def _missed(self, user: int, expected: str) -> None:
+        shown = self.emulator.shown(user)
+        self.form.unanswered += 1
+        self.form.missed[(expected, shown[-1].text[:70] if shown else "")] += 1
 
 
 def _form(loop: int) -> list[Step]:
@@ -454,14 +463,15 @@ def print_result(result: Result, scenario: Scenario) -> None:
         lines.append(("moment -> last send", f"{rate:.1f}/s = {rate / CAP:.1%} of 30/s"
                       f" ({_mark(rate / CAP >= 0.9)} >= 90 %); first -> last"
                       f" {window / CAP:.1%}"))
-        # Replies and tidying edits share the cap with the broadcast: what all of it used.
-        every = sum(1 for at in result.accepted if 0 <= at <= last) / last if times else 0.0
-        lines.append(("  with replies and edits", f"{every:.1f}/s = {every / CAP:.1%} of 30/s"
-                      " (every accepted send, moment -> last broadcast send)"))
     else:
         lines.append(("moment -> last delivered", f"{last:.1f} s = {last / floor:.2f}x the"
                       f" floor {floor:.1f} s ({messages:,} messages / 30/s)"
                       f" ({_mark(last / floor <= 1.1)} <= 1.1x)"))
+    # Replies and tidying edits share the cap with the broadcast: what all of it used.
+    sends = sum(1 for at in result.accepted if 0 <= at <= last) if times else 0
+    every = sends / last if times and last > 0 else float("nan")
+    lines.append(("  with replies and edits", f"{sends:,} accepted sends, {every:.1f}/s ="
+                  f" {every / CAP:.1%} of 30/s (moment -> last broadcast send)"))
     lines += [
         ("worst 1-s window, accepted", f"{worst_window(result.accepted)}"
                                        f" ({_mark(worst_window(result.accepted) <= CAP)} <= 30);"
