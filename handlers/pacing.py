@@ -153,12 +153,14 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
                 await pacer.time.sleep_until(pacer.time.now() + late)
             if self.guard is not None:
                 self.guard.check()
-            pacer.sending(pacer.time.now(), count, chat_id, moment)
+            went = pacer.time.now()
+            pacer.sending(went, count, chat_id, moment)
             flight.active = True
             try:
                 with sending_at(moment):
                     result = await callback(*args, **kwargs)
             except RetryAfter as error:
+                pacer.round_trip(pacer.time.now() - went)
                 flight.active = False
                 self._told_to_wait()
                 pacer.pause(chat_id, retry_seconds(error), pacer.time.now())
@@ -169,6 +171,7 @@ class PacedRateLimiter(BaseRateLimiter[dict[str, Any]]):
                 flight.active = False  # answered (an error), or given up on
                 raise
             else:
+                pacer.round_trip(pacer.time.now() - went)
                 flight.active = False
                 self.metrics.sent(rate_limit_args.get("kind") if rate_limit_args else None)
                 return True if bulk and endpoint in ONE_MESSAGE else result

@@ -16,15 +16,18 @@ Why the numbers. Telegram counts a send when it arrives, 50–125 ms after it le
 of 100–250 ms, half of it before the message arrives): arrivals spread 75 ms against sends.
 `JITTER` allows 90 ms: 15 ms more for the time between a send counted here and its bytes on the
 way. At most 30 sends in any 1 + `JITTER` = 1.09 s (`OVERALL`) arrive at most 30 in any second,
-however they bunch: what arrives within one second left within 1.09 s. Broadcasts go one every
-1.09 / 30 = 36.3 ms (`BULK`: a broadcast keeps that far from every other send), 27.5 a second,
-91.7 % of 30, from the first second. Sends evenly spaced at rate r, their arrivals spread by J,
-put at most ceil(r x (1 + J)) into a second: ceil(27.5 x 1.075) = ceil(29.6) = 30. Leaving one
-send in every window to replies, as before, would cost a thirtieth (29 / 1.09 = 26.6 a second,
-under 90 % of 30): a reply takes the next free moment after the few broadcast messages booked
-ahead instead (at most `BULK_HORIZON` + 36 ms later) and the broadcast moves over by one.
-Broadcasts booked in bursts (29 at one moment, as before) left over 0.1–0.4 s while the loop
-worked through them, and up to 49 arrived in one second (issue 17).
+however they bunch: what arrives within one second left within 1.09 s. That is the margin until
+the round trips of the bot's own sends are known (`Margin`): then half their spread, so a
+steady network lets the bot come closer to 30 a second and a jittery one slows it down.
+Broadcasts go one every 1.09 / 30 = 36.3 ms (`BULK`: a broadcast keeps that far from every
+other send), 27.5 a second, 91.7 % of 30, from the first second. Sends evenly spaced at rate r,
+their arrivals spread by J, put at most ceil(r x (1 + J)) into a second: ceil(27.5 x 1.075) =
+ceil(29.6) = 30. Leaving one send in every window to replies, as before, would cost a thirtieth
+(29 / 1.09 = 26.6 a second, under 90 % of 30): a reply takes the next free moment after the few
+broadcast messages booked ahead instead (at most `BULK_HORIZON` + 36 ms later) and the
+broadcast moves over by one. Broadcasts booked in bursts (29 at one moment, as before) left
+over 0.1–0.4 s while the loop worked through them, and up to 49 arrived in one second (issue
+17).
 
 `held_back`: every send keeps `OVERALL` among the moments sends really went, and a broadcast
 keeps its spacing from the send before it (less `_CATCH_UP`), so sends that went late because
@@ -38,6 +41,7 @@ keeps every limit. Pure: no Telegram types. Time is injected (`RealTime`,
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from bisect import bisect_left, bisect_right, insort
 from collections import deque
@@ -64,16 +68,59 @@ class Bucket:
     rate: float
 
 
-# How much the moments sends arrive at may spread against the moments they left (see above).
+# How much the moments sends arrive at may spread against the moments they left (see above),
+# until the round trips measured say (`Margin`).
 JITTER = 0.09
-OVERALL = Limit(30, 1.0 + JITTER)
-# A broadcast keeps this far from every other send: the overall rate, evenly spread.
-BULK = Limit(1, OVERALL.window / OVERALL.count)
-# A chat's limits keep the same margin: two sends a second apart may arrive 0.925 s apart.
-PER_CHAT = Limit(1, 1.0 + JITTER)
-CHAT_BUCKET = Bucket(3, 1.0 / (1.0 + JITTER))  # a reply in a private chat
-PER_GROUP = Limit(20, 60.0 + JITTER)
-BULK_PER_GROUP = Limit(18, 60.0 + JITTER)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Telegram's limits, each with the margin for arrivals' spread (`limits_with`)."""
+
+    overall: Limit
+    bulk: Limit  # a broadcast keeps this far from every other send: the overall rate, spread
+    per_chat: Limit
+    chat_bucket: Bucket  # a reply in a private chat
+    per_group: Limit
+    bulk_per_group: Limit
+
+
+def limits_with(margin: float) -> Limits:
+    """A chat's limits keep the same margin: two sends a second apart may arrive closer."""
+    second = 1.0 + margin
+    return Limits(overall=Limit(30, second), bulk=Limit(1, second / 30),
+                  per_chat=Limit(1, second), chat_bucket=Bucket(3, 1.0 / second),
+                  per_group=Limit(20, 60.0 + margin), bulk_per_group=Limit(18, 60.0 + margin))
+
+
+DEFAULT = limits_with(JITTER)
+OVERALL, BULK, PER_GROUP = DEFAULT.overall, DEFAULT.bulk, DEFAULT.per_group
+
+
+class Margin:
+    """The margin learnt from the last `KEPT` round trips of sends: half their spread (the way
+    there of a round trip that took longer may have taken all of the extra) and `SLACK` for the
+    time between a send counted here and its bytes leaving, held within [`LEAST`, `MOST`];
+    `JITTER` until `ENOUGH` are known. A steady network (150 ms each way and back) lets sends
+    go 30 in 1.02 s, not 1.09 s; a jittery one gets the margin it needs, which no constant
+    chosen in advance could promise. Rounded up to 5 ms, so limits change seldom."""
+
+    KEPT, ENOUGH = 200, 30
+    SLACK, LEAST, MOST = 0.015, 0.02, 0.25
+
+    def __init__(self) -> None:
+        self._trips: deque[float] = deque(maxlen=self.KEPT)
+
+    def seen(self, seconds: float) -> None:
+        self._trips.append(seconds)
+
+    def value(self) -> float:
+        if len(self._trips) < self.ENOUGH:
+            return JITTER
+        spread = (max(self._trips) - min(self._trips)) / 2 + self.SLACK
+        return math.ceil(min(self.MOST, max(self.LEAST, spread)) * 200) / 200
+
+
 BULK_HORIZON = 0.125  # seconds: how far ahead a broadcast may book (what a reply waits behind)
 # Moments computed by adding to a booking go this much later, so that whoever subtracts again
 # (Telegram) finds the whole window or second between them, whatever the rounding.
@@ -258,6 +305,15 @@ class Pacer:
         self._forgotten_at = float("-inf")
         self._sent: deque[float] = deque()  # when sends really went, latest last
         self._turns = float("-inf")  # the last moment a waiting broadcast was told (`_turn`)
+        self.margin = Margin()
+        self.limits, self._margin = DEFAULT, JITTER
+
+    def round_trip(self, seconds: float) -> None:
+        """A send's call took this long, there and back: the margin learns from it."""
+        self.margin.seen(seconds)
+        margin = self.margin.value()
+        if margin != self._margin:
+            self.limits, self._margin = limits_with(margin), margin
 
     def reserve(self, chat_id: int, bulk: bool, now: float | None = None,
                 count: int = 1) -> float:
@@ -283,9 +339,10 @@ class Pacer:
         chat = self._chats.setdefault(chat_id, _Calendar())
         start = max(now, self._paused.get(None, now), self._paused.get(chat_id, now))
         in_chat = self._earliest(self._chat_checks(chat, chat_id, bulk, count), start)
-        overall = [(self._all, min(count, OVERALL.count), OVERALL)]
+        limits = self.limits
+        overall = [(self._all, min(count, limits.overall.count), limits.overall)]
         if bulk:  # an album is one send: its items keep the overall limit
-            overall.append((self._all, 1, BULK))
+            overall.append((self._all, 1, limits.bulk))
         moment = self._earliest([*overall, *self._chat_checks(chat, chat_id, bulk, count)],
                                 in_chat)
         # A group's broadcast may book ahead as far as the group's own limits push it; into a
@@ -305,17 +362,18 @@ class Pacer:
         """When a broadcast that found no room near enough is to ask again: waiting ones ask
         one spacing apart, in turn (as the room comes), not all at once at the next free
         moment, where one would get it and the rest ask again."""
-        self._turns = max(moment, self._turns + BULK.window)
+        self._turns = max(moment, self._turns + self.limits.bulk.window)
         return self._turns
 
-    @staticmethod
-    def _chat_checks(chat: _Calendar, chat_id: int, bulk: bool,
+    def _chat_checks(self, chat: _Calendar, chat_id: int, bulk: bool,
                      count: int) -> list[tuple[_Calendar, int, Limit | Bucket]]:
+        limits = self.limits
         if chat_id > 0:
             # A broadcast asks the room of a whole burst: the bucket full, it takes one.
-            return [(chat, CHAT_BUCKET.burst if bulk else 1, CHAT_BUCKET)]
-        checks: list[tuple[_Calendar, int, Limit | Bucket]] = [(chat, 1, PER_CHAT)]
-        group = BULK_PER_GROUP if bulk else PER_GROUP
+            bucket = limits.chat_bucket
+            return [(chat, bucket.burst if bulk else 1, bucket)]
+        checks: list[tuple[_Calendar, int, Limit | Bucket]] = [(chat, 1, limits.per_chat)]
+        group = limits.bulk_per_group if bulk else limits.per_group
         checks.append((chat, min(count, group.count), group))
         return checks
 
@@ -336,14 +394,14 @@ class Pacer:
         booked (the process was busy, or collecting garbage) and would now go closer together
         than booked: 0 when there is room among the sends really made. A broadcast also keeps
         its spacing from the last of them, so a stall is not caught up in a burst."""
-        sent, window = self._sent, OVERALL.window
-        while sent and sent[0] <= now - window:
+        sent, overall = self._sent, self.limits.overall
+        while sent and sent[0] <= now - overall.window:
             sent.popleft()
         waits = [0.0]
-        if len(sent) >= OVERALL.count:
-            waits.append(sent[-OVERALL.count] + window + _EPSILON - now)
+        if len(sent) >= overall.count:
+            waits.append(sent[-overall.count] + overall.window + _EPSILON - now)
         if bulk and sent:
-            waits.append(sent[-1] + BULK.window * (1 - _CATCH_UP) - now)
+            waits.append(sent[-1] + self.limits.bulk.window * (1 - _CATCH_UP) - now)
         return max(waits)
 
     def sending(self, now: float, count: int = 1, chat_id: int | None = None,
