@@ -190,8 +190,8 @@ def test_a_stalled_loop_does_not_catch_up_in_a_burst() -> None:
     # than the spacing (`_CATCH_UP`), no more.
     assert 1 <= len(after) <= 4, after
     gaps = [b - a for a, b in itertools.pairwise(left)]
-    # (the spacing as learnt from the round trips: 100-250 ms give a margin of 80-90 ms)
-    assert min(gaps) >= (1 + 0.08) / 30 * (1 - _CATCH_UP) - 1e-9
+    # (the spacing as learnt from the round trips: 100-250 ms give a margin of 90-100 ms)
+    assert min(gaps) >= (1 + 0.09) / 30 * (1 - _CATCH_UP) - 1e-9
 
 
 def test_a_broadcast_alone_has_the_whole_rate() -> None:
@@ -208,8 +208,8 @@ def test_on_a_steady_network_a_broadcast_comes_closer_to_thirty_a_second() -> No
     simulation = Simulation(one_way=(0.075, 0.080))  # round trips of 150-160 ms
     simulation.run(list(range(1000, 3500)), [])
     simulation.check_limits()
-    assert simulation.pacer.limits.overall.window == pytest.approx(1.02)
-    assert simulation.rate() >= 29
+    assert simulation.pacer.limits.overall.window == pytest.approx(1.03)
+    assert simulation.rate() >= 28.5  # (27.5 with the margin for 100-250 ms)
 
 
 def test_the_margin_grows_when_round_trips_spread_and_keeps_limits_at_arrival() -> None:
@@ -217,7 +217,7 @@ def test_the_margin_grows_when_round_trips_spread_and_keeps_limits_at_arrival() 
     simulation.run(list(range(1000, 2000)), [])
     simulation.one_way = (0.05, 0.2)  # the network turns jittery: 100-400 ms round trips
     simulation.run(list(range(2000, 3000)), [])
-    assert simulation.pacer.limits.overall.window == pytest.approx(1.165)
+    assert simulation.pacer.limits.overall.window == pytest.approx(1.175)
     later = [s for s in simulation.sent if s.chat >= 2000 and s.left > 40]
     assert not telegram_refuses(later)
 
