@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 MORNING_JOB = "schedule-morning"
 NEW_UNITS_JOB = "schedule-new-units"
 NEW_UNITS_EVERY = dt.timedelta(hours=1)
+ROWS_AT_ONCE = 32  # rows of one time whose runs wait for their turn together (`run_rows`)
 AGAIN_AFTER = dt.timedelta(minutes=1)  # a schedule whose time came while the database was away
 DAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _INSTALLING = "lantoa:schedule-install"  # bot_data: the task building the jobs at start-up
@@ -126,8 +127,18 @@ async def run_schedule(context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def run_rows(application: Application, schedule_ids: list[int]) -> None:
-    """Decides these rows' latest occurrences together (what their time's job does)."""
-    await asyncio.gather(*(_run_row(application, schedule_id) for schedule_id in schedule_ids))
+    """Decides these rows' latest occurrences (what their time's job does), `ROWS_AT_ONCE` at
+    a time: a province's 5,000 rows of Monday 07:30 waiting for their turn at once were 5,000
+    tasks (9 MB) held while the first of them decided the province's digests, which the others
+    then find decided."""
+    waiting = iter(schedule_ids)
+
+    async def one_after_another() -> None:
+        for schedule_id in waiting:
+            await _run_row(application, schedule_id)
+
+    await asyncio.gather(*(one_after_another()
+                           for _ in range(min(ROWS_AT_ONCE, len(schedule_ids)))))
 
 
 async def _run_row(application: Application, schedule_id: int) -> None:
