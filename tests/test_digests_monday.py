@@ -16,7 +16,7 @@ from bot.flows import digests as digest_flow
 from bot.flows.digests import digest_outgoing
 from bot.rules.periods import Period
 from bot.ui import charts
-from handlers.schedules import NEW_UNITS_JOB, installed, job_name
+from handlers.schedules import NEW_UNITS_JOB, At, installed, run_rows
 from storage import deliveries as ledger
 from storage import groups, schedules
 from storage.entities import Role
@@ -61,8 +61,7 @@ async def run_digest(bot: Harness, unit_id: int) -> None:
     async with bot.db.transaction() as tx:
         row = next(r for r in await schedules.of_unit(tx, unit_id)
                    if r.kind is ScheduleKind.DIGEST)
-    [job] = bot.app.job_queue.get_jobs_by_name(job_name(row.id))
-    await job.run(bot.app)
+    await run_rows(bot.app, [row.id])
     await bot.deliveries_settled()
 
 
@@ -176,10 +175,10 @@ async def test_one_job_decides_every_digest_due_that_morning_and_the_others_none
         await groups.link(tx, tree.commune, COMMUNE_GROUP)
         rows = [r for r in await schedules.every_schedule(tx) if r.kind is ScheduleKind.DIGEST]
     bot.clock.moment = MONDAY_0730
-    jobs = [job for r in rows for job in bot.app.job_queue.get_jobs_by_name(job_name(r.id))]
-    assert len(jobs) == 6
-    await asyncio.gather(*(job.run(bot.app) for job in reversed(jobs)))  # the tổ's first
-    await asyncio.gather(*(job.run(bot.app) for job in jobs))  # again: nothing more
+    assert len(rows) == 6
+    [job] = bot.app.job_queue.get_jobs_by_name(At.of(rows[0]).name)  # Monday 07:30's
+    await run_rows(bot.app, [r.id for r in reversed(rows)])  # the tổ's first
+    await job.run(bot.app)  # again: nothing more
     await bot.deliveries_settled()
     assert passes == [{tree.province, tree.commune, tree.other_commune, tree.cell,
                        tree.sibling_cell, tree.group}], "one pass for all six units"

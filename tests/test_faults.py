@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from bot.ui.screens import fits_caption, split_text
-from handlers.schedules import NEW_UNITS_JOB, job_name
+from handlers.schedules import NEW_UNITS_JOB, run_rows
 from storage import deliveries, groups, people, schedules
 from storage.deliveries import Delivery, Status
 from storage.entities import Role
@@ -158,8 +158,7 @@ async def _run_digests(bot: Harness, tree: Tree) -> None:
         rows = [r for r in await schedules.every_schedule(tx)
                 if r.kind is ScheduleKind.DIGEST and r.unit_id in astuple(tree)]
     for row in rows:
-        [job] = bot.app.job_queue.get_jobs_by_name(job_name(row.id))
-        await job.run(bot.app)
+        await run_rows(bot.app, [row.id])
 
 
 async def _digest_run(tmp_path: Path, seed: int, extra: int) -> None:

@@ -26,6 +26,7 @@ from tests.harness import CATALOGUE, HANOI, Harness, Seen, Tree, started
 
 SON, MAI, BINH, LAN = 4001, 4002, 4003, 4004
 GROUP = -1004001
+OTHER_GROUP = -1004002  # the sibling cell's
 
 
 def at(year: int, month: int, day: int, hour: int, minute: int = 0) -> dt.datetime:
@@ -69,9 +70,8 @@ async def row_of(bot: Harness, unit_id: int, kind: ScheduleKind) -> Schedule:
 
 
 async def run_job(bot: Harness, schedule_id: int) -> None:
-    """The schedule's PTB job runs now (as at its time)."""
-    [job] = bot.app.job_queue.get_jobs_by_name(job_name(schedule_id))
-    await job.run(bot.app)
+    """The schedule's part of its time's PTB job runs now (as at its time)."""
+    await schedule_jobs.run_rows(bot.app, [schedule_id])
 
 
 async def ledger(bot: Harness, kind: str) -> list[Delivery]:
@@ -144,6 +144,39 @@ async def test_every_enabled_row_has_one_job_named_after_it(bot: Harness) -> Non
     assert digest_next is not None and reminder_next is not None
     assert digest_next.astimezone(HANOI).strftime("%a %H:%M") == "Mon 07:30"
     assert reminder_next.astimezone(HANOI).strftime("%a %H:%M") == "Fri 16:00"
+
+
+def time_jobs(bot: Harness) -> list[str]:
+    return sorted(job.name or "" for job in bot.app.job_queue.jobs()
+                  if isinstance(job.data, schedule_jobs.At))
+
+
+async def test_the_rows_due_at_one_time_share_its_job_which_runs_them_all(
+        bot: Harness) -> None:
+    """Six units' 18 rows are three jobs; a leader who moves the cell's reminder gets a job for
+    the new time, run for that reminder alone; moved back, that job goes."""
+    tree = await cell_with_group(bot)
+    bot.fake.add_group(OTHER_GROUP, "Chi bộ 2")
+    async with bot.db.transaction() as tx:
+        await groups.link(tx, tree.sibling_cell, OTHER_GROUP)
+    assert time_jobs(bot) == ["schedule-at:daily:19:00", "schedule-at:fri:16:00",
+                              "schedule-at:mon:07:30"]
+    await leader_taps(bot, "🕗 Giờ nhắc", "10:30")
+    assert time_jobs(bot) == ["schedule-at:daily:19:00", "schedule-at:fri:10:30",
+                              "schedule-at:fri:16:00", "schedule-at:mon:07:30"]
+    bot.clock.moment = at(2026, 11, 27, 10, 30)
+    [job] = bot.app.job_queue.get_jobs_by_name("schedule-at:fri:10:30")
+    await job.run(bot.app)
+    await bot.deliveries_settled()
+    assert [d.chat_id for d in await ledger(bot, "reminder") if d.chat_id < 0] == [GROUP]
+    bot.clock.moment = FRIDAY_16
+    [job] = bot.app.job_queue.get_jobs_by_name("schedule-at:fri:16:00")
+    await job.run(bot.app)
+    await bot.deliveries_settled()
+    assert sorted(d.chat_id for d in await ledger(bot, "reminder") if d.chat_id < 0) == sorted(
+        [GROUP, OTHER_GROUP]), "the sibling cell's reminder, by the 16:00 job"
+    await leader_taps(bot, "🕗 Giờ nhắc", "16:00")
+    assert "schedule-at:fri:10:30" not in time_jobs(bot)
 
 
 async def test_jobs_are_rebuilt_from_the_database_after_a_restart(tmp_path: Path) -> None:
@@ -235,7 +268,7 @@ async def test_a_schedule_turned_off_sends_nothing(bot: Harness) -> None:
     await schedule_jobs.catch_up(bot.app)
     reminder = await row_of(bot, tree.cell, ScheduleKind.REMINDER)
     assert not reminder.enabled
-    assert bot.app.job_queue.get_jobs_by_name(job_name(reminder.id)) == ()
+    assert job_name(reminder.id) not in schedule_jobs.schedule_jobs(bot.app.job_queue)
     assert await only_in_group(bot, "reminder") == []
 
 

@@ -298,7 +298,9 @@ class TreeFigures:
         self.figures: dict[int, UnitFigures] = {}
         self.new_models: dict[int, list[str]] = defaultdict(list)  # names, oldest first
         self._expected_own: dict[int, list[int]] = defaultdict(list)  # unit → its own y
-        self._took_part_in: dict[int, set[int]] = defaultdict(set)  # person → units, and above
+        # person → the units they took part in and those above: the unit's `chains` tuple
+        # itself when it is one unit (most people), not a set of their own for each of 35,000.
+        self._took_part_in: dict[int, tuple[int, ...]] = {}
 
     def _chain(self, unit: Unit) -> tuple[int, ...]:
         """The unit and the units above it that are in scope, nearest first."""
@@ -385,7 +387,11 @@ class TreeFigures:
         report in (`expected`: unit, person) or took part in (`took_part`: unit, person)."""
         for unit_id, person in took_part:
             if unit_id in self.units:
-                self._took_part_in[person].update(self.chains[unit_id])
+                chain, before = self.chains[unit_id], self._took_part_in.get(person)
+                if before is None or before is chain:
+                    self._took_part_in[person] = chain
+                else:
+                    self._took_part_in[person] = tuple({*before, *chain})
         home: dict[int, int] = {}  # person → the (first) unit they count in
         also: dict[int, list[int]] = defaultdict(list)  # … and any other (rare)
         for unit_id, person in expected:
@@ -406,7 +412,7 @@ class TreeFigures:
             if person in home:
                 counted_in = {a for u in [home[person], *also.get(person, ())]
                               for a in self.chains[u]}
-                for target in counted_in & took_part_in:
+                for target in counted_in.intersection(took_part_in):
                     reported[target] += 1
         return {u: (reported.get(u, 0), y) for u, y in expected_in.items()}
 
