@@ -361,8 +361,8 @@ async def _answer(emulator: Emulator, user: int, step: Step, seen: int,
             return None
         for shown in emulator.shown(user)[seen:]:
             seen += 1
-            if step.expect in shown.text or (MODEL_QUESTION in shown.text
-                                              and shown.method in SENDS):
+            # (the pressed summary may be edited into the question: any shown text counts)
+            if step.expect in shown.text or MODEL_QUESTION in shown.text:
                 return shown.at, shown.text
 
 
