@@ -321,9 +321,10 @@ class Typists:
         return True
 
     def _missed(self, user: int, expected: str) -> None:
-        shown = self.emulator.shown(user)
+        # The last message sent, not an edit tidying an older one.
+        sent = [shown for shown in self.emulator.shown(user) if shown.method in SENDS]
         self.form.unanswered += 1
-        self.form.missed[(expected, shown[-1].text[:70] if shown else "")] += 1
+        self.form.missed[(expected, sent[-1].text[:70] if sent else "")] += 1
 
 
 # Asked after "➕ Thêm chi tiết" where the member's units have models (the province's do,
