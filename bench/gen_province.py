@@ -292,6 +292,13 @@ class Generator:
             if len(tables["reports"]) >= BATCH:
                 self._flush(tables)
         self._flush(tables)
+        # Every report came from a draft: the drafts' AUTOINCREMENT has handed their ids out,
+        # as it would have in a bot's database (else the province's first drafts take ids its
+        # reports hold, and their ✅ Gửi breaks reports' unique source_draft_id).
+        self.db.execute("DELETE FROM sqlite_sequence WHERE name = 'drafts'")
+        self.db.execute("INSERT INTO sqlite_sequence (name, seq)"
+                        " SELECT 'drafts', MAX(source_draft_id) FROM reports")
+        self.db.commit()
 
     def _report(self, tables: dict[str, list[tuple]], report_id: int, author: int,
                 received: dt.datetime) -> None:
