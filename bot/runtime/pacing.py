@@ -102,16 +102,16 @@ class Margin:
     there of a round trip that took longer may have taken all of the extra) and `SLACK` for the
     time between a send counted here and its bytes leaving (a busy loop's), held within
     [`LEAST`, `MOST`];
-    `JITTER` until `ENOUGH` are known. A steady network (150 ms there and back) lets sends
-    go 30 in 1.05 s, not 1.09 s; a jittery one gets the margin it needs, which no constant
-    chosen in advance could promise (round trips of 100-250 ms: 100 ms; one overall 429 in
-    three jittered runs of bench.busy with 10 ms less). `LEAST` is for what round trips do not
-    show: a stall of the bot between counting sends and sending them (two overall 429s on the
-    province's Monday, charts being drawn beside, with 30 ms). Rounded up to 5 ms, so limits
-    change seldom."""
+    `JITTER` until `ENOUGH` are known, and never less: what round trips do not show (the bot
+    stalled between counting a send and sending it) needs it. With 30 and 50 ms at least, a
+    steady network's 150 ms round trips let sends go 30 in 1.03-1.05 s, and the province's
+    Monday and the Friday broadcast each drew one or two overall 429s on a quiet machine; with
+    90 ms, none. A jittery network gets the margin it needs, which no constant chosen in
+    advance could promise (round trips of 100-250 ms: 100 ms; one overall 429 in three jittered
+    runs of bench.busy with 10 ms less). Rounded up to 5 ms, so limits change seldom."""
 
     KEPT, ENOUGH = 200, 30
-    SLACK, LEAST, MOST = 0.025, 0.05, 0.25
+    SLACK, LEAST, MOST = 0.025, JITTER, 0.25
 
     def __init__(self) -> None:
         self._trips: deque[float] = deque(maxlen=self.KEPT)
