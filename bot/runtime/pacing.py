@@ -16,9 +16,9 @@ Why the numbers. Telegram counts a send when it arrives, 50–125 ms after it le
 of 100–250 ms, half of it before the message arrives): arrivals spread 75 ms against sends.
 `JITTER` allows 90 ms: 15 ms more for the time between a send counted here and its bytes on the
 way. At most 30 sends in any 1 + `JITTER` = 1.09 s (`OVERALL`) arrive at most 30 in any second,
-however they bunch: what arrives within one second left within 1.09 s. That is the margin until
-the round trips of the bot's own sends are known (`Margin`): then half their spread, so a
-steady network lets the bot come closer to 30 a second and a jittery one slows it down.
+however they bunch: what arrives within one second left within 1.09 s. That is the least
+margin: it grows when the round trips of the bot's own sends spread more than 100–250 ms
+(`Margin`), so a jittery network slows the bot down rather than draw 429s.
 Broadcasts go one every 1.09 / 30 = 36.3 ms (`BULK`: a broadcast keeps that far from every
 other send), 27.5 a second, 91.7 % of 30, from the first second. Sends evenly spaced at rate r,
 their arrivals spread by J, put at most ceil(r x (1 + J)) into a second: ceil(27.5 x 1.075) =
@@ -98,19 +98,19 @@ OVERALL, BULK, PER_GROUP = DEFAULT.overall, DEFAULT.bulk, DEFAULT.per_group
 
 
 class Margin:
-    """The margin learnt from the last `KEPT` round trips of sends: half their spread (the way
-    there of a round trip that took longer may have taken all of the extra) and `SLACK` for the
-    time between a send counted here and its bytes leaving (a busy loop's), held within
-    [`LEAST`, `MOST`];
-    `JITTER` until `ENOUGH` are known, and never less: what round trips do not show (the bot
-    stalled between counting a send and sending it) needs it. With 30 and 50 ms at least, a
-    steady network's 150 ms round trips let sends go 30 in 1.03-1.05 s, and the province's
-    Monday and the Friday broadcast each drew one or two overall 429s on a quiet machine; with
-    90 ms, none. A jittery network gets the margin it needs, which no constant chosen in
-    advance could promise (round trips of 100-250 ms: 100 ms; one overall 429 in three jittered
-    runs of bench.busy with 10 ms less). Rounded up to 5 ms, so limits change seldom."""
+    """The margin learnt from the last `KEPT` round trips of sends: half their spread (the way there
+    of a round trip that took longer may have taken all of the extra) and `SLACK` for the time
+    between a send counted here and its bytes leaving (a busy loop's), held within [`LEAST`,
+    `MOST`]. Never less than `JITTER`, so also while few are known: what round trips do not
+    show (the bot stalled between counting a send and sending it) needs it. With 30 and 50 ms
+    at least, a steady network's 150 ms round trips let sends go 30 in 1.03-1.05 s, and the
+    Friday broadcast drew an overall 429 on a quiet machine; with 90 ms, none (the province's
+    Monday drew one or two with 30, 50 and 90 ms alike: not the margin's). A jittery network gets the margin it needs, which no constant
+    chosen in advance could promise (round trips of 100-250 ms: 100 ms; one overall 429 in
+    three jittered runs of bench.busy with 10 ms less). Rounded up to 5 ms, so limits change
+    seldom."""
 
-    KEPT, ENOUGH = 200, 30
+    KEPT = 200
     SLACK, LEAST, MOST = 0.025, JITTER, 0.25
 
     def __init__(self) -> None:
@@ -120,7 +120,7 @@ class Margin:
         self._trips.append(seconds)
 
     def value(self) -> float:
-        if len(self._trips) < self.ENOUGH:
+        if not self._trips:
             return JITTER
         spread = (max(self._trips) - min(self._trips)) / 2 + self.SLACK
         return math.ceil(min(self.MOST, max(self.LEAST, spread)) * 200) / 200
