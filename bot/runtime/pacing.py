@@ -98,16 +98,17 @@ OVERALL, BULK, PER_GROUP = DEFAULT.overall, DEFAULT.bulk, DEFAULT.per_group
 
 
 class Margin:
-    """The margin learnt from the last `KEPT` round trips of sends: half their spread (the way there
-    of a round trip that took longer may have taken all of the extra) and `SLACK` for the time
-    between a send counted here and its bytes leaving (a busy loop's), held within [`LEAST`,
-    `MOST`]. Never less than `JITTER`, so also while few are known: what round trips do not
-    show (the bot stalled between counting a send and sending it) needs it. With 30 and 50 ms
-    at least, a steady network's 150 ms round trips let sends go 30 in 1.03-1.05 s, and the
-    Friday broadcast drew an overall 429 on a quiet machine; with 90 ms, none (the province's
-    Monday drew one or two with 30, 50 and 90 ms alike: not the margin's). A jittery network gets the margin it needs, which no constant
-    chosen in advance could promise (round trips of 100-250 ms: 100 ms; one overall 429 in
-    three jittered runs of bench.busy with 10 ms less). Rounded up to 5 ms, so limits change
+    """The margin learnt from the last `KEPT` round trips of sends: half their spread (the way
+    there of a round trip that took longer may have taken all of the extra) and `SLACK` for
+    the time between a send counted here and its bytes leaving (a busy loop's), held within
+    [`LEAST`, `MOST`]. Never less than `JITTER`, so also while few are known: what round
+    trips do not show (the bot stalled between counting a send and sending it) needs it.
+    With 30 and 50 ms at least, a steady network's 150 ms round trips let sends go 30 in
+    1.03-1.05 s, and the Friday broadcast drew an overall 429 on a quiet machine; with 90
+    ms, none (the province's Monday drew one or two with 30, 50 and 90 ms alike: not the
+    margin's). A jittery network gets the margin it needs, which no constant chosen in
+    advance could promise (round trips of 100-250 ms: 100 ms; one overall 429 in three
+    jittered runs of bench.busy with 10 ms less). Rounded up to 5 ms, so limits change
     seldom."""
 
     KEPT = 200
